@@ -1,0 +1,24 @@
+"""The ``shopbot`` command line: one Typer app with a sub-app per concern.
+
+Each command builds what it needs through :func:`bot.bootstrap.bootstrap`, so the command line, the
+HTTP app and the tests wire the system the same way.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import commerce as commerce_cli
+from bot.cli import nlu as nlu_cli
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="shopbot: a conversational shopping bot")
+app.add_typer(nlu_cli.app, name="nlu", help="Train, run and evaluate the language understanding.")
+app.add_typer(commerce_cli.db_app, name="db", help="Database migrations.")
+app.add_typer(commerce_cli.seed_app, name="seed", help="Load data.")
+app.add_typer(commerce_cli.orders_app, name="orders", help="Operator views of orders.")
+app.command("demo")(commerce_cli.demo)
+
+
+def main() -> None:
+    """Entry point of the ``shopbot`` console script."""
+    app()

@@ -1,0 +1,110 @@
+"""``shopbot db``, ``shopbot seed``, ``shopbot orders`` and ``shopbot demo``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+
+from bot.bootstrap import Container, bootstrap
+from bot.settings import ConfigurationError, load_settings
+from commerce_core.catalog.views import SearchQuery
+from commerce_core.customers.views import AddressInput
+from commerce_core.db.migrate import upgrade
+from commerce_core.demo.loader import seed_demo
+from commerce_core.errors import DomainError
+
+db_app = typer.Typer(no_args_is_help=True)
+seed_app = typer.Typer(no_args_is_help=True)
+orders_app = typer.Typer(no_args_is_help=True)
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Container], Awaitable[T]]) -> T:
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+    async def go() -> T:
+        container = bootstrap(settings)
+        try:
+            return await work(container)
+        finally:
+            await container.aclose()
+
+    try:
+        return asyncio.run(go())
+    except DomainError as exc:
+        typer.echo(f"error [{exc.code}]: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to SHOPBOT_DATABASE_URL (or the embedded SQLite file)."""
+    settings = load_settings()
+    asyncio.run(upgrade(settings.db_url))
+    typer.echo(f"database at head: {settings.db_url.split('@')[-1]}")
+
+
+@seed_app.command("demo")
+def seed_demo_command() -> None:
+    """Load the demo catalogue (merchants, categories, ~200 products) into an empty database."""
+    async def work(c: Container) -> None:
+        report = await seed_demo(c.commerce)
+        typer.echo(f"seeded {report.merchants} merchants, {report.categories} categories, "
+                   f"{report.products} products, {report.skus} SKUs")
+    _run(work)
+
+
+@orders_app.command("list")
+def orders_list(as_json: bool = typer.Option(False, "--json", help="one JSON array"),
+                status: str | None = typer.Option(None, help="only orders in this status"),
+                limit: int = typer.Option(50, min=1, max=1000)) -> None:
+    """Orders with number, status, total and lines (masked address only)."""
+    async def work(c: Container) -> None:
+        orders = await c.commerce.orders.list(status=status, limit=limit)
+        if as_json:
+            typer.echo(json.dumps([o.to_operator_dict() for o in orders], ensure_ascii=False, indent=1))
+            return
+        for o in orders:
+            typer.echo(f"{o.number}  {o.status:<16} {o.total.format():>12}  {len(o.lines)} line(s)")
+    _run(work)
+
+
+def demo() -> None:
+    """Set up the embedded database, seed the demo catalogue, and show a sample purchase."""
+    settings = load_settings()
+    asyncio.run(upgrade(settings.db_url))
+
+    async def work(c: Container) -> None:
+        commerce = c.commerce
+        if not await commerce.catalog.categories():
+            report = await seed_demo(commerce)
+            typer.echo(f"Seeded the demo catalogue: {report.products} products, {report.skus} SKUs.")
+        typer.echo("\nTop sellers:")
+        for item in (await commerce.catalog.popular(limit=5)).items:
+            typer.echo(f"  {item.code}  {item.title('zh-Hans')} / {item.title('en')}  {item.min_price.format()}")
+        typer.echo("\nSearch '红色连衣裙':")
+        for item in (await commerce.catalog.search(SearchQuery(text="红色连衣裙", page_size=3))).items:
+            typer.echo(f"  {item.code}  {item.title('zh-Hans')}  {item.min_price.format()}")
+        shopper = await commerce.customers.identify("console", "demo-shopper", language="zh-Hans")
+        product = (await commerce.catalog.popular(limit=1)).items[0]
+        sku = next(s for s in (await commerce.catalog.get_product(product.code)).skus if s.available > 0)
+        await commerce.cart.add(shopper.id, sku.code, 1)
+        order = await commerce.orders.place(
+            shopper.id, AddressInput("张三", "13812345678", "上海", "浦东新区世纪大道100号", region="上海市"),
+            idempotency_key=str(uuid.uuid4()))
+        payment = await commerce.payments.start(order.number, customer_id=shopper.id)
+        await commerce.payments.sandbox_pay(payment.payment_id)
+        paid = await commerce.orders.get(order.number)
+        typer.echo(f"\nSample order {paid.number}: {paid.lines[0].title('zh-Hans')} x1, "
+                   f"total {paid.total.format()}, status {paid.status}, ship to {paid.masked_address}")
+        typer.echo("\nNext: `shopbot orders list --json` shows every order.")
+    _run(work)

@@ -1,0 +1,95 @@
+"""Configuration from the environment (``SHOPBOT_*``), read once at start-up by :func:`load_settings`.
+
+The embedded default needs no configuration at all: a SQLite file and an in-process Redis-compatible
+store under ``SHOPBOT_DATA_DIR``, and development secrets generated on first run into
+``<data dir>/secrets.json``. In production (``SHOPBOT_ENV=production``) every secret must be given
+and the embedded stores are refused, with an error that names the missing setting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from cryptography.fernet import Fernet
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOPBOT_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path(".shopbot")
+    database_url: str | None = None
+    redis_url: str = "memory://"
+    encryption_keys: str | None = Field(default=None, description="comma-separated Fernet keys, newest first")
+    blind_index_key: str | None = None
+    sandbox_payment_secret: str | None = None
+    public_base_url: str = "http://127.0.0.1:8080"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    carrier_speed: float = 1.0
+    payment_window_minutes: int = 30
+    nlu_backend: Literal["builtin", "rasa"] = "builtin"
+    rasa_url: str | None = None
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'shopbot.db').as_posix()}"
+
+    @property
+    def key_list(self) -> list[str]:
+        return [k.strip() for k in (self.encryption_keys or "").split(",") if k.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once, fill development secrets, and check production requirements."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.env == "production":
+        missing = [name for name, value in (
+            ("SHOPBOT_DATABASE_URL", settings.database_url), ("SHOPBOT_ENCRYPTION_KEYS", settings.encryption_keys),
+            ("SHOPBOT_BLIND_INDEX_KEY", settings.blind_index_key),
+            ("SHOPBOT_SANDBOX_PAYMENT_SECRET", settings.sandbox_payment_secret)) if not value]
+        if missing:
+            raise ConfigurationError("production needs these settings: " + ", ".join(missing))
+        if settings.redis_url.startswith("memory://"):
+            raise ConfigurationError("production needs a real Redis: set SHOPBOT_REDIS_URL=redis://...")
+        if settings.db_url.startswith("sqlite"):
+            raise ConfigurationError("production needs PostgreSQL: set SHOPBOT_DATABASE_URL=postgresql+asyncpg://...")
+    else:
+        settings = _with_development_secrets(settings)
+    for key in settings.key_list:
+        try:
+            Fernet(key.encode())
+        except ValueError as exc:
+            raise ConfigurationError("SHOPBOT_ENCRYPTION_KEYS holds a key that is not a Fernet key") from exc
+    return settings
+
+
+def _with_development_secrets(settings: Settings) -> Settings:
+    """Generate missing secrets once per data directory, so data stays readable across restarts."""
+    if settings.encryption_keys and settings.blind_index_key and settings.sandbox_payment_secret:
+        return settings
+    path = settings.data_dir / "secrets.json"
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text())
+    else:
+        stored = {"encryption_keys": Fernet.generate_key().decode(), "blind_index_key": secrets.token_hex(32),
+                  "sandbox_payment_secret": secrets.token_hex(24)}
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored))
+        os.chmod(path, 0o600)
+    return settings.model_copy(update={
+        "encryption_keys": settings.encryption_keys or stored["encryption_keys"],
+        "blind_index_key": settings.blind_index_key or stored["blind_index_key"],
+        "sandbox_payment_secret": settings.sandbox_payment_secret or stored["sandbox_payment_secret"],
+    })

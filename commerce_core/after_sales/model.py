@@ -1,0 +1,76 @@
+"""After-sales cases (return, refund, exchange, repair), their items and status machine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
+from commerce_core.status import StatusMachine
+
+
+class CaseKind(StrEnum):
+    RETURN = "return"
+    REFUND = "refund"
+    EXCHANGE = "exchange"
+    REPAIR = "repair"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+CASE_STATUS = StatusMachine[CaseStatus]("after_sales_case", {
+    CaseStatus.OPEN: frozenset({CaseStatus.ACCEPTED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN}),
+    CaseStatus.ACCEPTED: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED, CaseStatus.WITHDRAWN}),
+    CaseStatus.IN_PROGRESS: frozenset({CaseStatus.RESOLVED}),
+    CaseStatus.RESOLVED: frozenset({CaseStatus.CLOSED}),
+    CaseStatus.REJECTED: frozenset({CaseStatus.CLOSED}),
+    CaseStatus.WITHDRAWN: frozenset(),
+    CaseStatus.CLOSED: frozenset(),
+})
+OPEN_CASE_STATUSES = frozenset({CaseStatus.OPEN, CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS})
+
+
+class AfterSalesCase(Base):
+    __tablename__ = "after_sales_cases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN.value)
+    reason_code: Mapped[str] = mapped_column(String(32))
+    reason_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    quality_issue: Mapped[bool] = mapped_column(Boolean, default=False)
+    photos: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
+    refund_amount: Mapped[int] = mapped_column(Integer, default=0)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+    progress: Mapped[list[dict[str, str]]] = mapped_column(PortableJSON, default=list)
+    first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_after_sales_sla", "status", "first_response_due_at"),)
+
+
+class AfterSalesItem(Base):
+    __tablename__ = "after_sales_items"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("after_sales_cases.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)

@@ -1,0 +1,86 @@
+"""The commerce core assembled: one object holding every aggregate's service.
+
+Built by ``bot.bootstrap`` from settings (and by tests with fakes, through the same constructor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from commerce_core.after_sales.service import AfterSalesPolicy, AfterSalesService
+from commerce_core.cart.service import CartService
+from commerce_core.catalog.service import CatalogService
+from commerce_core.clock import Clock, SystemClock
+from commerce_core.customers.service import CustomerService
+from commerce_core.db.engine import create_session_factory
+from commerce_core.inventory.service import InventoryService
+from commerce_core.merchants.service import MerchantService
+from commerce_core.orders.service import OrderService
+from commerce_core.orders.views import OrderPolicy
+from commerce_core.payments.provider import PaymentProvider
+from commerce_core.payments.sandbox import SandboxProvider
+from commerce_core.payments.service import PaymentService
+from commerce_core.security import FieldCipher
+from commerce_core.shipments.carrier import Carrier, SimulatedCarrier
+from commerce_core.shipments.service import ShipmentService
+from commerce_core.support.service import SupportService
+from commerce_core.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class CommerceConfig:
+    encryption_keys: list[str]
+    blind_index_key: str
+    sandbox_payment_secret: str
+    pay_base_url: str = "http://127.0.0.1:8080"
+    carrier_speed: float = 1.0
+    shipment_delay_after: timedelta = timedelta(hours=48)
+    order_policy: OrderPolicy = field(default_factory=OrderPolicy)
+    after_sales_policy: AfterSalesPolicy = field(default_factory=AfterSalesPolicy)
+
+
+class Commerce:
+    def __init__(
+        self, engine: AsyncEngine, *, clock: Clock, cipher: FieldCipher, providers: Mapping[str, PaymentProvider],
+        carriers: Mapping[str, Carrier], order_policy: OrderPolicy | None = None,
+        after_sales_policy: AfterSalesPolicy | None = None, shipment_delay_after: timedelta = timedelta(hours=48),
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.cipher = cipher
+        self.sessions = create_session_factory(engine)
+
+        def uow() -> UnitOfWork:
+            return UnitOfWork(self.sessions, clock)
+
+        self.uow = uow
+        self.customers = CustomerService(uow, cipher)
+        self.merchants = MerchantService(uow, cipher)
+        self.catalog = CatalogService(uow)
+        self.inventory = InventoryService(uow)
+        self.cart = CartService(uow)
+        self.orders = OrderService(uow, cipher, order_policy)
+        self.payments = PaymentService(uow, providers)
+        self.shipments = ShipmentService(uow, dict(carriers), cipher, delay_after=shipment_delay_after)
+        self.after_sales = AfterSalesService(uow, after_sales_policy)
+        self.support = SupportService(uow)
+        self.orders.refund_runner = self.payments.process_refund
+        self.after_sales.refund_runner = self.payments.process_refund
+
+    @classmethod
+    def build(cls, engine: AsyncEngine, config: CommerceConfig, *, clock: Clock | None = None) -> Commerce:
+        """The standard wiring: sandbox payments and the simulated carrier alongside any real ones."""
+        clock = clock or SystemClock()
+        cipher = FieldCipher(config.encryption_keys, config.blind_index_key)
+        sandbox = SandboxProvider(config.sandbox_payment_secret, clock, pay_base_url=config.pay_base_url)
+        carrier = SimulatedCarrier(clock, speed=config.carrier_speed)
+        return cls(engine, clock=clock, cipher=cipher, providers={sandbox.name: sandbox},
+                   carriers={carrier.name: carrier}, order_policy=config.order_policy,
+                   after_sales_policy=config.after_sales_policy, shipment_delay_after=config.shipment_delay_after)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

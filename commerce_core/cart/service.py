@@ -1,0 +1,208 @@
+"""The cart: add, change quantity, remove, and a view whose problems are data, not exceptions.
+
+Problems (a SKU out of stock, fewer units than wanted, a changed price, a delisted product) are
+returned with the view, so the dialog can explain them and the shopper can fix them before checkout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import delete, select
+
+from commerce_core.cart.model import CartLine
+from commerce_core.catalog.model import ListingStatus, Product, Sku
+from commerce_core.customers.model import Customer
+from commerce_core.errors import InvalidInput, NotFound
+from commerce_core.inventory.model import StockLevel
+from commerce_core.money import Money
+from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.validation import MAX_QUANTITY_PER_LINE, check_quantity, pick_language
+
+MAX_CART_LINES = 50
+
+
+class ProblemKind(StrEnum):
+    OUT_OF_STOCK = "out_of_stock"
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    PRICE_CHANGED = "price_changed"
+    DELISTED = "delisted"
+
+
+BLOCKING = frozenset({ProblemKind.OUT_OF_STOCK, ProblemKind.INSUFFICIENT_STOCK, ProblemKind.DELISTED})
+
+
+@dataclass(frozen=True, slots=True)
+class CartProblem:
+    kind: ProblemKind
+    sku_code: str
+    available: int = 0
+    old_price: Money | None = None
+    new_price: Money | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CartLineView:
+    sku_id: int
+    sku_code: str
+    product_code: str
+    name: dict[str, str]
+    options: dict[str, str]
+    quantity: int
+    unit_price: Money
+    available: int
+    image: str | None
+
+    @property
+    def line_total(self) -> Money:
+        return self.unit_price.times(self.quantity)
+
+    def title(self, lang: str) -> str:
+        return pick_language(self.name, lang)
+
+
+@dataclass(frozen=True, slots=True)
+class CartView:
+    lines: tuple[CartLineView, ...]
+    problems: tuple[CartProblem, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    @property
+    def currency(self) -> str | None:
+        return self.lines[0].unit_price.currency if self.lines else None
+
+    @property
+    def subtotal(self) -> Money | None:
+        if not self.lines:
+            return None
+        return Money(sum(line.line_total.amount for line in self.lines), self.lines[0].unit_price.currency)
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def can_checkout(self) -> bool:
+        return bool(self.lines) and not any(p.kind in BLOCKING for p in self.problems)
+
+
+async def load_cart(uow: UnitOfWork, customer_id: int) -> CartView:
+    rows = (await uow.session.execute(
+        select(CartLine, Sku, Product, StockLevel.on_hand, StockLevel.reserved)
+        .join(Sku, Sku.id == CartLine.sku_id).join(Product, Product.id == Sku.product_id)
+        .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+        .where(CartLine.customer_id == customer_id).order_by(CartLine.id)
+    )).all()
+    lines, problems = [], []
+    for line, sku, product, on_hand, reserved in rows:
+        available = max(0, (on_hand or 0) - (reserved or 0))
+        lines.append(CartLineView(sku.id, sku.code, product.code, dict(product.name), dict(sku.options),
+                                  line.quantity, Money(sku.price, sku.currency), available,
+                                  (product.images or [None])[0]))
+        if product.status != ListingStatus.LIVE.value:
+            problems.append(CartProblem(ProblemKind.DELISTED, sku.code))
+        elif available == 0:
+            problems.append(CartProblem(ProblemKind.OUT_OF_STOCK, sku.code))
+        elif available < line.quantity:
+            problems.append(CartProblem(ProblemKind.INSUFFICIENT_STOCK, sku.code, available=available))
+        if line.price_seen != sku.price:
+            problems.append(CartProblem(ProblemKind.PRICE_CHANGED, sku.code, available=available,
+                                        old_price=Money(line.price_seen, line.currency),
+                                        new_price=Money(sku.price, sku.currency)))
+    return CartView(tuple(lines), tuple(problems))
+
+
+class CartService:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def view(self, customer_id: int) -> CartView:
+        async with self._uow() as uow:
+            return await load_cart(uow, customer_id)
+
+    async def add(self, customer_id: int, sku_code: str, quantity: int = 1) -> CartView:
+        """Add units of a live SKU (adding again adds up); shortages come back as problems."""
+        check_quantity(quantity)
+        async with self._uow() as uow:
+            await self._check_customer(uow, customer_id)
+            sku = await self._live_sku(uow, sku_code)
+            line = await uow.session.scalar(
+                select(CartLine).where(CartLine.customer_id == customer_id, CartLine.sku_id == sku.id)
+                .with_for_update())
+            others = await uow.session.scalars(select(CartLine.currency).where(CartLine.customer_id == customer_id))
+            currencies = set(others.all())
+            if currencies and sku.currency not in currencies:
+                raise InvalidInput("one cart holds one currency", code="currency_mismatch")
+            if line is None:
+                if len(currencies) and await self._count(uow, customer_id) >= MAX_CART_LINES:
+                    raise InvalidInput("the cart is full", code="cart_full", maximum=MAX_CART_LINES)
+                uow.session.add(CartLine(customer_id=customer_id, sku_id=sku.id, quantity=quantity,
+                                         price_seen=sku.price, currency=sku.currency, added_at=uow.now()))
+            else:
+                line.quantity = check_quantity(min(line.quantity + quantity, MAX_QUANTITY_PER_LINE + 1))
+                line.price_seen = sku.price
+            await uow.flush()
+            view = await load_cart(uow, customer_id)
+            await uow.commit()
+            return view
+
+    async def set_quantity(self, customer_id: int, sku_code: str, quantity: int) -> CartView:
+        """Change a line's quantity; 0 removes it."""
+        check_quantity(quantity, allow_zero=True)
+        async with self._uow() as uow:
+            sku_id = await uow.session.scalar(select(Sku.id).where(Sku.code == sku_code))
+            line = None if sku_id is None else await uow.session.scalar(
+                select(CartLine).where(CartLine.customer_id == customer_id, CartLine.sku_id == sku_id))
+            if line is None:
+                raise NotFound("that item is not in the cart", code="cart_line_not_found", sku=sku_code)
+            if quantity == 0:
+                await uow.session.delete(line)
+            else:
+                line.quantity = quantity
+            await uow.flush()
+            view = await load_cart(uow, customer_id)
+            await uow.commit()
+            return view
+
+    async def remove(self, customer_id: int, sku_code: str) -> CartView:
+        return await self.set_quantity(customer_id, sku_code, 0)
+
+    async def clear(self, customer_id: int) -> None:
+        async with self._uow() as uow:
+            await uow.session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+            await uow.commit()
+
+    async def accept_prices(self, customer_id: int) -> CartView:
+        """The shopper saw the new prices: stop reporting them as changed."""
+        async with self._uow() as uow:
+            rows = (await uow.session.execute(
+                select(CartLine, Sku.price).join(Sku, Sku.id == CartLine.sku_id)
+                .where(CartLine.customer_id == customer_id))).all()
+            for line, price in rows:
+                line.price_seen = price
+            await uow.flush()
+            view = await load_cart(uow, customer_id)
+            await uow.commit()
+            return view
+
+    @staticmethod
+    async def _count(uow: UnitOfWork, customer_id: int) -> int:
+        return len((await uow.session.scalars(select(CartLine.id).where(CartLine.customer_id == customer_id))).all())
+
+    @staticmethod
+    async def _check_customer(uow: UnitOfWork, customer_id: int) -> None:
+        if await uow.session.scalar(select(Customer.id).where(Customer.id == customer_id)) is None:
+            raise NotFound("no such customer", code="customer_not_found")
+
+    @staticmethod
+    async def _live_sku(uow: UnitOfWork, sku_code: str) -> Sku:
+        row = (await uow.session.execute(
+            select(Sku, Product.status).join(Product, Product.id == Sku.product_id).where(Sku.code == sku_code)
+        )).first()
+        if row is None or row[1] != ListingStatus.LIVE.value:
+            raise NotFound(f"no SKU {sku_code!r} on sale", code="sku_not_found", sku=sku_code)
+        return row[0]

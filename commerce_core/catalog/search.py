@@ -1,0 +1,146 @@
+"""Product search behind one interface on SQLite (FTS5 + bm25) and PostgreSQL (tsvector + ts_rank).
+
+Only the text-matching subquery differs per database; filters (category subtree, price range,
+facets, brand, stock), sorting and paging are shared SQL. A query whose words do not all match any
+product is retried matching any word, so "red dress under 200" still finds red dresses.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy import Float, Integer, Select, and_, exists, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Subquery
+
+from commerce_core.catalog import text as textproc
+from commerce_core.catalog.model import Category, ListingStatus, Product, ProductFacet, Sku
+from commerce_core.catalog.views import ProductSummary, SearchPage, SearchQuery
+from commerce_core.errors import InvalidInput
+from commerce_core.inventory.model import StockLevel
+from commerce_core.money import Money
+
+MAX_PAGE_SIZE = 50
+MAX_QUERY_TOKENS = 12
+Mode = Literal["all", "any"]
+
+
+def _match_subquery(dialect: str, tokens: list[str], mode: Mode) -> Subquery:
+    if dialect == "sqlite":
+        joiner = " AND " if mode == "all" else " OR "
+        expression = joiner.join('"' + t.replace('"', '""') + '"' for t in tokens)
+        stmt = text(
+            "SELECT rowid AS product_id, -bm25(product_fts) AS score FROM product_fts WHERE product_fts MATCH :q"
+        ).bindparams(q=expression)
+    else:
+        joiner = " & " if mode == "all" else " | "
+        # tokens are [a-z0-9] or CJK runs only (see text.tokens), so quoting is safe
+        expression = joiner.join("'" + t.replace("'", "") + "'" for t in tokens)
+        stmt = text(
+            "SELECT id AS product_id, ts_rank(to_tsvector('simple', search_document), "
+            "to_tsquery('simple', :q)) AS score FROM products "
+            "WHERE to_tsvector('simple', search_document) @@ to_tsquery('simple', :q)"
+        ).bindparams(q=expression)
+    return stmt.columns(product_id=Integer, score=Float).subquery("matches")
+
+
+async def category_subtree(session: AsyncSession, code: str) -> list[int]:
+    """Ids of the category ``code`` and all its descendants (the tree is small; walk it in Python)."""
+    rows = (await session.execute(select(Category.id, Category.code, Category.parent_id))).all()
+    root = next((r.id for r in rows if r.code == code), None)
+    if root is None:
+        return []
+    children: dict[int | None, list[int]] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row.id)
+    result, stack = [], [root]
+    while stack:
+        current = stack.pop()
+        result.append(current)
+        stack.extend(children.get(current, []))
+    return result
+
+
+def _validate(query: SearchQuery) -> None:
+    if query.page < 1 or not 1 <= query.page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput("page out of range", code="invalid_page", maximum=MAX_PAGE_SIZE)
+    for bound in (query.price_min, query.price_max):
+        if bound is not None and bound < 0:
+            raise InvalidInput("price filter must not be negative", code="invalid_amount")
+    if len(query.text) > 500:
+        raise InvalidInput("search text too long", code="too_long", field="query", maximum=500)
+
+
+async def search(session: AsyncSession, query: SearchQuery) -> SearchPage:
+    _validate(query)
+    tokens = textproc.tokens(query.text, for_query=True)[:MAX_QUERY_TOKENS]
+    dialect = session.bind.dialect.name
+    if not tokens:
+        return await _run(session, query, None)
+    page = await _run(session, query, _match_subquery(dialect, tokens, "all"))
+    if page.total == 0 and len(tokens) > 1:
+        relaxed = await _run(session, query, _match_subquery(dialect, tokens, "any"))
+        return SearchPage(relaxed.items, relaxed.total, relaxed.page, relaxed.page_size, relaxed=True)
+    return page
+
+
+def _availability() -> Subquery:
+    return (
+        select(Sku.product_id.label("product_id"),
+               func.sum(StockLevel.on_hand - StockLevel.reserved).label("available"))
+        .join(StockLevel, StockLevel.sku_id == Sku.id)
+        .group_by(Sku.product_id)
+        .subquery("availability")
+    )
+
+
+async def _run(session: AsyncSession, query: SearchQuery, matches: Subquery | None) -> SearchPage:
+    availability = _availability()
+    score = matches.c.score if matches is not None else func.cast(0.0, Float)
+    available = func.coalesce(availability.c.available, 0)
+    stmt: Select[tuple[object, ...]] = (
+        select(Product.id, Product.code, Product.name, Product.brand, Product.currency, Product.min_price,
+               Product.max_price, Product.sales_count, Product.images, Category.code.label("category_code"),
+               available.label("available"), score.label("score"))
+        .join(Category, Category.id == Product.category_id)
+        .outerjoin(availability, availability.c.product_id == Product.id)
+        .where(Product.status == ListingStatus.LIVE.value)
+    )
+    if matches is not None:
+        stmt = stmt.join(matches, matches.c.product_id == Product.id)
+    if query.category:
+        stmt = stmt.where(Product.category_id.in_(await category_subtree(session, query.category)))
+    if query.price_min is not None:
+        stmt = stmt.where(Product.max_price >= query.price_min)
+    if query.price_max is not None:
+        stmt = stmt.where(Product.min_price <= query.price_max)
+    if query.brand:
+        stmt = stmt.where(func.lower(Product.brand) == query.brand.lower())
+    for name, value in sorted(query.facets.items()):
+        stmt = stmt.where(exists().where(and_(
+            ProductFacet.product_id == Product.id, ProductFacet.name == name, ProductFacet.value == value)))
+    if query.in_stock_only:
+        stmt = stmt.where(available > 0)
+    if query.exclude_codes:
+        stmt = stmt.where(Product.code.not_in(query.exclude_codes))
+
+    total = int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    order = {
+        "relevance": [score.desc(), Product.sales_count.desc()],
+        "sales": [Product.sales_count.desc()],
+        "price_asc": [Product.min_price.asc()],
+        "price_desc": [Product.max_price.desc()],
+        "newest": [Product.created_at.desc()],
+    }[query.sort]
+    stmt = stmt.order_by(*order, Product.id).offset((query.page - 1) * query.page_size).limit(query.page_size)
+    rows = (await session.execute(stmt)).all()
+    items = tuple(
+        ProductSummary(
+            id=r.id, code=r.code, name=dict(r.name), brand=r.brand, category_code=r.category_code,
+            min_price=Money(r.min_price, r.currency), max_price=Money(r.max_price, r.currency),
+            sales=r.sales_count, available=int(r.available or 0), image=(r.images or [None])[0],
+            score=float(r.score or 0.0),
+        )
+        for r in rows
+    )
+    return SearchPage(items, total, query.page, query.page_size)

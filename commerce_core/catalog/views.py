@@ -1,0 +1,128 @@
+"""Read models of the catalogue handed to callers (never live ORM objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from commerce_core.money import Money
+from commerce_core.validation import pick_language
+
+SortOrder = Literal["relevance", "sales", "price_asc", "price_desc", "newest"]
+
+
+@dataclass(frozen=True, slots=True)
+class SkuView:
+    id: int
+    code: str
+    options: dict[str, str]
+    price: Money
+    available: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProductView:
+    id: int
+    code: str
+    merchant_id: int
+    category_code: str
+    brand: str | None
+    name: dict[str, str]
+    description: dict[str, str]
+    attributes: dict[str, Any]
+    images: list[str]
+    status: str
+    status_reason: str | None
+    min_price: Money
+    max_price: Money
+    sales: int
+    skus: tuple[SkuView, ...]
+
+    def title(self, lang: str) -> str:
+        return pick_language(self.name, lang)
+
+    @property
+    def available(self) -> int:
+        return sum(s.available for s in self.skus)
+
+    def option_values(self, option: str) -> list[str]:
+        """Distinct values of one option (e.g. all colours), in SKU order."""
+        seen: dict[str, None] = {}
+        for sku in self.skus:
+            if option in sku.options:
+                seen.setdefault(sku.options[option], None)
+        return list(seen)
+
+    def find_sku(self, **options: str) -> SkuView | None:
+        """The SKU whose options include all of ``options`` (e.g. color="red", size="M")."""
+        for sku in self.skus:
+            if all(sku.options.get(k) == v for k, v in options.items()):
+                return sku
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSummary:
+    id: int
+    code: str
+    name: dict[str, str]
+    brand: str | None
+    category_code: str
+    min_price: Money
+    max_price: Money
+    sales: int
+    available: int
+    image: str | None
+    score: float = 0.0
+
+    def title(self, lang: str) -> str:
+        return pick_language(self.name, lang)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What a shopper asked for. Prices are minor units; ``facets`` are canonical (color=red)."""
+
+    text: str = ""
+    category: str | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    facets: dict[str, str] = field(default_factory=dict)
+    brand: str | None = None
+    sort: SortOrder = "relevance"
+    page: int = 1
+    page_size: int = 10
+    in_stock_only: bool = False
+    exclude_codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    items: tuple[ProductSummary, ...]
+    total: int
+    page: int
+    page_size: int
+    relaxed: bool = False  # True when no product matched every word and we matched any word instead
+
+    @property
+    def has_more(self) -> bool:
+        return self.page * self.page_size < self.total
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    """Words the language understanding needs to recognise one product (plain data)."""
+
+    code: str
+    names: dict[str, str]
+    synonyms: list[str]
+    brand: str | None
+    category_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryEntry:
+    code: str
+    parent_code: str | None
+    names: dict[str, str]
+    synonyms: list[str]

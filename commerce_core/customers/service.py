@@ -1,0 +1,163 @@
+"""Customers: identity across channels, language, phone and addresses (encrypted), rotation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from commerce_core.customers.model import Address, ChannelIdentity, Customer
+from commerce_core.customers.views import AddressInput, AddressView, CustomerView
+from commerce_core.errors import InvalidInput, NotFound
+from commerce_core.ids import CUSTOMER_PREFIX, new_public_id
+from commerce_core.orders.model import Order
+from commerce_core.security import FieldCipher, normalise_phone
+from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.validation import check_language, clean_text
+
+MAX_ADDRESSES = 20
+CHANNELS = frozenset({"telegram", "wechat", "console", "web", "rasa", "test"})
+
+
+class CustomerService:
+    def __init__(self, uow: UnitOfWorkFactory, cipher: FieldCipher) -> None:
+        self._uow = uow
+        self._cipher = cipher
+
+    def _view(self, c: Customer) -> CustomerView:
+        return CustomerView(
+            id=c.id, public_id=c.public_id, language=c.language,
+            display_name=self._cipher.decrypt(c.display_name_enc) if c.display_name_enc else None,
+            phone=self._cipher.decrypt(c.phone_enc) if c.phone_enc else None,
+            phone_verified=c.phone_verified_at is not None, erased=c.erased_at is not None,
+        )
+
+    async def identify(
+        self, channel: str, external_id: str, *, language: str = "zh-Hans", display_name: str | None = None
+    ) -> CustomerView:
+        """The customer behind a channel account, created on first contact (the channel is the login)."""
+        if channel not in CHANNELS:
+            raise InvalidInput(f"unknown channel {channel!r}", code="invalid_channel")
+        external_id = clean_text(external_id, "external id", max_length=128)
+        check_language(language)
+        for _attempt in range(3):
+            async with self._uow() as uow:
+                found = await uow.session.scalar(
+                    select(Customer).join(ChannelIdentity, ChannelIdentity.customer_id == Customer.id)
+                    .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id))
+                if found is not None:
+                    return self._view(found)
+                now = uow.now()
+                name = clean_text(display_name, "name", max_length=100, required=False)
+                customer = Customer(public_id=new_public_id(CUSTOMER_PREFIX), language=language, created_at=now,
+                                    display_name_enc=self._cipher.encrypt(name) if name else None)
+                uow.session.add(customer)
+                await uow.flush()
+                uow.session.add(ChannelIdentity(customer_id=customer.id, channel=channel, external_id=external_id,
+                                                created_at=now))
+                try:
+                    await uow.commit()
+                except IntegrityError:
+                    continue  # another message of the same new user created it first: read theirs
+                return self._view(customer)
+        raise RuntimeError("could not create or find the customer")
+
+    async def get(self, customer_id: int) -> CustomerView:
+        async with self._uow() as uow:
+            return self._view(await self._load(uow, customer_id))
+
+    async def _load(self, uow: UnitOfWork, customer_id: int, *, lock: bool = False) -> Customer:
+        stmt = select(Customer).where(Customer.id == customer_id)
+        customer = await uow.session.scalar(stmt.with_for_update() if lock else stmt)
+        if customer is None or customer.erased_at is not None:
+            raise NotFound("no such customer", code="customer_not_found")
+        return customer
+
+    async def set_language(self, customer_id: int, language: str) -> None:
+        check_language(language)
+        async with self._uow() as uow:
+            (await self._load(uow, customer_id)).language = language
+            await uow.commit()
+
+    async def set_display_name(self, customer_id: int, name: str) -> None:
+        name = clean_text(name, "name", max_length=100)
+        async with self._uow() as uow:
+            (await self._load(uow, customer_id)).display_name_enc = self._cipher.encrypt(name)
+            await uow.commit()
+
+    async def bind_phone(self, customer_id: int, phone: str, *, verified: bool) -> CustomerView:
+        """Store the phone (encrypted) with a blind index; ``verified`` once a code was confirmed."""
+        phone = normalise_phone(phone)
+        async with self._uow() as uow:
+            customer = await self._load(uow, customer_id, lock=True)
+            customer.phone_enc = self._cipher.encrypt(phone)
+            customer.phone_index = self._cipher.blind_index(phone)
+            customer.phone_verified_at = uow.now() if verified else None
+            await uow.commit()
+            return self._view(customer)
+
+    async def find_by_phone(self, phone: str) -> CustomerView | None:
+        index = self._cipher.blind_index(normalise_phone(phone))
+        async with self._uow() as uow:
+            found = await uow.session.scalar(
+                select(Customer).where(Customer.phone_index == index, Customer.erased_at.is_(None)))
+            return self._view(found) if found else None
+
+    async def add_address(self, customer_id: int, address: AddressInput, *, make_default: bool = True) -> AddressView:
+        clean = address.validated()
+        async with self._uow() as uow:
+            await self._load(uow, customer_id, lock=True)
+            count = len((await uow.session.scalars(
+                select(Address.id).where(Address.customer_id == customer_id))).all())
+            if count >= MAX_ADDRESSES:
+                raise InvalidInput("too many saved addresses", code="too_many_addresses", maximum=MAX_ADDRESSES)
+            if make_default or count == 0:
+                await uow.session.execute(
+                    update(Address).where(Address.customer_id == customer_id).values(is_default=False))
+            row = Address(customer_id=customer_id, payload_enc=self._cipher.encrypt_json(clean.to_dict()),
+                          is_default=make_default or count == 0, created_at=uow.now())
+            uow.session.add(row)
+            await uow.flush()
+            await uow.commit()
+            return AddressView(row.id, clean, row.is_default)
+
+    async def addresses(self, customer_id: int) -> list[AddressView]:
+        async with self._uow() as uow:
+            rows = (await uow.session.scalars(
+                select(Address).where(Address.customer_id == customer_id)
+                .order_by(Address.is_default.desc(), Address.id.desc()))).all()
+            return [AddressView(r.id, AddressInput.from_dict(self._cipher.decrypt_json(r.payload_enc)), r.is_default)
+                    for r in rows]
+
+    async def address(self, customer_id: int, address_id: int) -> AddressView:
+        for view in await self.addresses(customer_id):
+            if view.id == address_id:
+                return view
+        raise NotFound("no such address", code="address_not_found")
+
+    async def delete_address(self, customer_id: int, address_id: int) -> None:
+        async with self._uow() as uow:
+            row = await uow.session.scalar(
+                select(Address).where(Address.id == address_id, Address.customer_id == customer_id))
+            if row is None:
+                raise NotFound("no such address", code="address_not_found")
+            await uow.session.delete(row)
+            await uow.commit()
+
+    async def rotate_encryption(self, batch: int = 500) -> int:
+        """Re-encrypt every personal field under the current first key; returns rows touched."""
+        touched = 0
+        async with self._uow() as uow:
+            for customer in (await uow.session.scalars(select(Customer).execution_options(yield_per=batch))).all():
+                if customer.phone_enc:
+                    customer.phone_enc = self._cipher.rotate(customer.phone_enc)
+                if customer.display_name_enc:
+                    customer.display_name_enc = self._cipher.rotate(customer.display_name_enc)
+                touched += 1
+            for address in (await uow.session.scalars(select(Address))).all():
+                address.payload_enc = self._cipher.rotate(address.payload_enc)
+                touched += 1
+            for order in (await uow.session.scalars(select(Order))).all():
+                order.address_enc = self._cipher.rotate(order.address_enc)
+                touched += 1
+            await uow.commit()
+        return touched

@@ -1,0 +1,40 @@
+"""Opaque identifiers shown to people (order numbers, case numbers, tickets).
+
+Internal primary keys are integers (so rows can be locked in primary-key order); what a shopper sees is
+a random code that reveals neither volume nor sequence. Format: a two-letter prefix and ten characters
+of Crockford base32 (no I, L, O, U), e.g. ``SB7K3M9Q2XAB``. The NLU recognises this shape.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ORDER_PREFIX = "SB"
+CASE_PREFIX = "AS"
+TICKET_PREFIX = "TK"
+CUSTOMER_PREFIX = "CU"
+MERCHANT_PREFIX = "MC"
+PAYMENT_PREFIX = "PY"
+REFUND_PREFIX = "RF"
+_BODY_LENGTH = 10
+
+
+def new_public_id(prefix: str) -> str:
+    """A fresh opaque id: ``prefix`` + 10 random Crockford base32 characters (50 bits)."""
+    return prefix + "".join(secrets.choice(CROCKFORD) for _ in range(_BODY_LENGTH))
+
+
+def public_id_pattern(prefix: str) -> re.Pattern[str]:
+    return re.compile(rf"^{prefix}[{CROCKFORD}]{{{_BODY_LENGTH}}}$")
+
+
+ORDER_NUMBER_RE = public_id_pattern(ORDER_PREFIX)
+
+
+def normalise_public_id(text: str) -> str:
+    """Upper-case and map the look-alikes Crockford allows (O->0, I/L->1)."""
+    cleaned = text.strip().upper().replace("-", "").replace(" ", "")
+    head, body = cleaned[:2], cleaned[2:]
+    return head + body.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))

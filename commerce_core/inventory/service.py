@@ -1,0 +1,115 @@
+"""Stock operations. Reservation, commit and release run inside the caller's unit of work.
+
+Oversell protection is a conditional update per SKU, taken in primary-key order so two orders for the
+same SKUs never deadlock: ``UPDATE ... SET reserved = reserved + q WHERE sku_id = :id AND
+on_hand - reserved >= q``. Zero rows updated means not enough stock; the caller's transaction then
+rolls back every reservation it made. The CHECK constraints on ``stock_levels`` back this up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commerce_core.catalog.model import Sku
+from commerce_core.errors import InvalidInput, NotFound, OutOfStock
+from commerce_core.inventory.model import Reservation, ReservationStatus, StockLevel
+from commerce_core.uow import UnitOfWorkFactory
+
+
+async def reserve(
+    session: AsyncSession, order_id: int, quantities: Mapping[int, int], expires_at: datetime, now: datetime,
+    sku_codes: Mapping[int, str],
+) -> None:
+    """Hold ``quantities`` (sku id -> units) for ``order_id`` until ``expires_at``, or raise OutOfStock."""
+    for sku_id in sorted(quantities):
+        quantity = quantities[sku_id]
+        result = await session.execute(
+            update(StockLevel)
+            .where(StockLevel.sku_id == sku_id, StockLevel.on_hand - StockLevel.reserved >= quantity)
+            .values(reserved=StockLevel.reserved + quantity)
+            .returning(StockLevel.sku_id)
+        )
+        if result.first() is None:
+            available = await session.scalar(
+                select(StockLevel.on_hand - StockLevel.reserved).where(StockLevel.sku_id == sku_id))
+            raise OutOfStock("not enough stock", sku=sku_codes.get(sku_id, str(sku_id)),
+                             requested=quantity, available=max(0, available or 0))
+    await session.execute(insert(Reservation), [
+        {"order_id": order_id, "sku_id": sku_id, "quantity": quantities[sku_id], "expires_at": expires_at,
+         "status": ReservationStatus.ACTIVE.value, "created_at": now}
+        for sku_id in sorted(quantities)
+    ])
+
+
+async def _active(session: AsyncSession, order_id: int) -> list[Reservation]:
+    return list((await session.scalars(
+        select(Reservation).where(Reservation.order_id == order_id,
+                                  Reservation.status == ReservationStatus.ACTIVE.value)
+        .order_by(Reservation.sku_id)
+    )).all())
+
+
+async def commit(session: AsyncSession, order_id: int) -> int:
+    """Payment arrived: reserved units leave the shelf (on_hand and reserved both drop)."""
+    reservations = await _active(session, order_id)
+    for r in reservations:
+        await session.execute(update(StockLevel).where(StockLevel.sku_id == r.sku_id).values(
+            on_hand=StockLevel.on_hand - r.quantity, reserved=StockLevel.reserved - r.quantity))
+        r.status = ReservationStatus.COMMITTED.value
+    return len(reservations)
+
+
+async def release(session: AsyncSession, order_id: int) -> int:
+    """Cancellation or timeout before payment: the held units become available again."""
+    reservations = await _active(session, order_id)
+    for r in reservations:
+        await session.execute(update(StockLevel).where(StockLevel.sku_id == r.sku_id).values(
+            reserved=StockLevel.reserved - r.quantity))
+        r.status = ReservationStatus.RELEASED.value
+    return len(reservations)
+
+
+async def restock(session: AsyncSession, quantities: Mapping[int, int]) -> None:
+    """Units come back after a paid order is cancelled before shipping."""
+    for sku_id in sorted(quantities):
+        await session.execute(update(StockLevel).where(StockLevel.sku_id == sku_id).values(
+            on_hand=StockLevel.on_hand + quantities[sku_id]))
+
+
+class InventoryService:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def set_on_hand(self, sku_code: str, on_hand: int, *, actor: str) -> int:
+        """Set counted stock; refuses a count below what is reserved for unpaid orders."""
+        if isinstance(on_hand, bool) or not isinstance(on_hand, int) or not 0 <= on_hand <= 10**7:
+            raise InvalidInput("stock must be between 0 and 10,000,000", code="invalid_quantity")
+        async with self._uow() as uow:
+            sku_id = await uow.session.scalar(select(Sku.id).where(Sku.code == sku_code))
+            if sku_id is None:
+                raise NotFound(f"no SKU {sku_code!r}", code="sku_not_found", sku=sku_code)
+            level = await uow.session.scalar(
+                select(StockLevel).where(StockLevel.sku_id == sku_id).with_for_update())
+            if level is None:
+                level = StockLevel(sku_id=sku_id, on_hand=0, reserved=0)
+                uow.session.add(level)
+            if on_hand < level.reserved:
+                raise InvalidInput("stock cannot go below reserved units", code="below_reserved",
+                                   reserved=level.reserved)
+            previous = level.on_hand
+            level.on_hand = on_hand
+            uow.record_status("stock", sku_id, str(previous), str(on_hand), actor)
+            await uow.commit()
+            return on_hand
+
+    async def levels(self, sku_codes: list[str]) -> dict[str, tuple[int, int]]:
+        """sku code -> (on_hand, reserved)."""
+        async with self._uow() as uow:
+            rows = (await uow.session.execute(
+                select(Sku.code, StockLevel.on_hand, StockLevel.reserved)
+                .join(StockLevel, StockLevel.sku_id == Sku.id).where(Sku.code.in_(sku_codes)))).all()
+            return {code: (on_hand, reserved) for code, on_hand, reserved in rows}

@@ -1,0 +1,287 @@
+"""Orders: placement from the cart (idempotent, stock reserved), reads, cancellation, expiry.
+
+Placement reserves stock and writes the order in one transaction. The same idempotency key from the
+same customer always yields the same order, even when two requests race (the unique key decides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from commerce_core.cart.model import CartLine
+from commerce_core.cart.service import load_cart
+from commerce_core.catalog.model import ListingStatus, Product, Sku
+from commerce_core.customers.model import Customer
+from commerce_core.customers.views import AddressInput
+from commerce_core.errors import InvalidInput, NotAllowed, NotFound
+from commerce_core.events import OrderCancelled, OrderPlaced
+from commerce_core.ids import ORDER_PREFIX, new_public_id, normalise_public_id
+from commerce_core.inventory import service as inventory
+from commerce_core.money import Money
+from commerce_core.orders import transitions
+from commerce_core.orders.model import CANCELLABLE, Order, OrderLine, OrderStatus
+from commerce_core.orders.views import LineRequest, OrderLineView, OrderPolicy, OrderView, StatusChangeView
+from commerce_core.payments.refunds import request_refund
+from commerce_core.security import FieldCipher
+from commerce_core.status import StatusChange
+from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.validation import check_quantity, clean_text
+
+RefundRunner = Callable[[str], Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    order: OrderView
+    refund_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Priced:
+    sku: Sku
+    product: Product
+    quantity: int
+
+
+class OrderService:
+    def __init__(self, uow: UnitOfWorkFactory, cipher: FieldCipher, policy: OrderPolicy | None = None) -> None:
+        self._uow = uow
+        self._cipher = cipher
+        self.policy = policy or OrderPolicy()
+        self.refund_runner: RefundRunner | None = None
+
+    # -- placement --------------------------------------------------------------------------------
+    async def place(
+        self, customer_id: int, address: AddressInput, idempotency_key: str, *,
+        items: Sequence[LineRequest] | None = None, expected_total: int | None = None, note: str | None = None,
+    ) -> OrderView:
+        """Place an order from the cart (or from ``items``), reserving stock until payment is due.
+
+        ``expected_total`` is the total the shopper confirmed; if prices moved since, the order is
+        refused with ``price_changed`` rather than charging a different amount.
+        """
+        key = clean_text(idempotency_key, "idempotency key", max_length=128)
+        clean_address = address.validated()
+        clean_note = clean_text(note, "note", max_length=500, required=False) or None
+        async with self._uow() as uow:
+            existing = await self._by_key(uow, customer_id, key)
+            if existing is not None:
+                return await self._view(uow, existing)
+            if await uow.session.scalar(select(Customer.id).where(
+                    Customer.id == customer_id, Customer.erased_at.is_(None))) is None:
+                raise NotFound("no such customer", code="customer_not_found")
+            priced = await self._price(uow, customer_id, items)
+            currency = priced[0].sku.currency
+            if any(p.sku.currency != currency for p in priced):
+                raise InvalidInput("one order holds one currency", code="currency_mismatch")
+            subtotal = Money(sum(p.sku.price * p.quantity for p in priced), currency)
+            fee = self.policy.fee_for(subtotal)
+            total = subtotal.amount + fee
+            Money(total, currency)  # validates the bound
+            if expected_total is not None and expected_total != total:
+                raise NotAllowed("prices changed since you confirmed", code="price_changed",
+                                 expected=expected_total, actual=total)
+            now = uow.now()
+            due = now + self.policy.payment_window
+            order = Order(number=new_public_id(ORDER_PREFIX), customer_id=customer_id, idempotency_key=key,
+                          status=OrderStatus.PENDING_PAYMENT.value, currency=currency, subtotal=subtotal.amount,
+                          shipping_fee=fee, total=total, refunded_total=0,
+                          address_enc=self._cipher.encrypt_json(clean_address.to_dict()), note=clean_note,
+                          payment_due_at=due, created_at=now, updated_at=now)
+            uow.session.add(order)
+            try:
+                await uow.flush()
+            except IntegrityError:
+                await uow.rollback()
+                return await self._after_race(customer_id, key)
+            quantities: dict[int, int] = {}
+            for p in priced:
+                quantities[p.sku.id] = quantities.get(p.sku.id, 0) + p.quantity
+            await inventory.reserve(uow.session, order.id, quantities, due, now, {p.sku.id: p.sku.code for p in priced})
+            await uow.session.execute(insert(OrderLine), [
+                {"order_id": order.id, "line_no": n, "sku_id": p.sku.id, "product_id": p.product.id,
+                 "merchant_id": p.product.merchant_id, "sku_code": p.sku.code, "product_name": dict(p.product.name),
+                 "options": dict(p.sku.options), "unit_price": p.sku.price, "quantity": p.quantity,
+                 "line_total": p.sku.price * p.quantity}
+                for n, p in enumerate(priced, start=1)
+            ])
+            if items is None:
+                await uow.session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+            uow.record_status("order", order.id, None, OrderStatus.PENDING_PAYMENT.value, f"customer:{customer_id}")
+            uow.emit(OrderPlaced(order.number, customer_id, total, currency,
+                                 sorted({p.product.merchant_id for p in priced})))
+            view = await self._view(uow, order)
+            try:
+                await uow.commit()
+            except IntegrityError:
+                return await self._after_race(customer_id, key)
+            return view
+
+    async def _after_race(self, customer_id: int, key: str) -> OrderView:
+        async with self._uow() as uow:
+            existing = await self._by_key(uow, customer_id, key)
+            if existing is None:
+                raise RuntimeError("order vanished after an idempotency conflict")
+            return await self._view(uow, existing)
+
+    @staticmethod
+    async def _by_key(uow: UnitOfWork, customer_id: int, key: str) -> Order | None:
+        return await uow.session.scalar(
+            select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == key))
+
+    @staticmethod
+    async def _price(uow: UnitOfWork, customer_id: int, items: Sequence[LineRequest] | None) -> list[_Priced]:
+        if items is None:
+            cart = await load_cart(uow, customer_id)
+            if cart.is_empty:
+                raise InvalidInput("the cart is empty", code="cart_empty")
+            if not cart.can_checkout:
+                problem = next(p for p in cart.problems if p.kind != "price_changed")
+                raise NotAllowed("the cart has problems to fix first", code=f"cart_{problem.kind}",
+                                 sku=problem.sku_code, available=problem.available)
+            items = [LineRequest(line.sku_code, line.quantity) for line in cart.lines]
+        if not items:
+            raise InvalidInput("an order needs at least one item", code="cart_empty")
+        for item in items:
+            check_quantity(item.quantity)
+        codes = [item.sku_code for item in items]
+        rows = {sku.code: (sku, product) for sku, product in (await uow.session.execute(
+            select(Sku, Product).join(Product, Product.id == Sku.product_id).where(Sku.code.in_(codes)))).all()}
+        priced = []
+        for item in items:
+            found = rows.get(item.sku_code)
+            if found is None or found[1].status != ListingStatus.LIVE.value:
+                raise NotFound(f"no SKU {item.sku_code!r} on sale", code="sku_not_found", sku=item.sku_code)
+            priced.append(_Priced(found[0], found[1], item.quantity))
+        return priced
+
+    # -- reads ------------------------------------------------------------------------------------
+    async def _view(self, uow: UnitOfWork, order: Order) -> OrderView:
+        lines = (await uow.session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no))).all()
+        currency = order.currency
+        return OrderView(
+            id=order.id, number=order.number, customer_id=order.customer_id, status=order.status,
+            subtotal=Money(order.subtotal, currency), shipping_fee=Money(order.shipping_fee, currency),
+            total=Money(order.total, currency), refunded=Money(order.refunded_total, currency),
+            lines=tuple(OrderLineView(line.id, line.line_no, line.sku_code, dict(line.product_name),
+                                      dict(line.options), Money(line.unit_price, currency), line.quantity,
+                                      line.merchant_id) for line in lines),
+            address=AddressInput.from_dict(self._cipher.decrypt_json(order.address_enc)),
+            created_at=order.created_at, payment_due_at=order.payment_due_at, paid_at=order.paid_at,
+            shipped_at=order.shipped_at, delivered_at=order.delivered_at, cancel_reason=order.cancel_reason,
+        )
+
+    async def get(self, number: str, *, customer_id: int | None = None) -> OrderView:
+        """An order by number; with ``customer_id``, only that customer's (others see 'not found')."""
+        async with self._uow() as uow:
+            order = await self._load(uow, number, customer_id)
+            return await self._view(uow, order)
+
+    async def _load(self, uow: UnitOfWork, number: str, customer_id: int | None, *, lock: bool = False) -> Order:
+        stmt = select(Order).where(Order.number == normalise_public_id(number))
+        order = await uow.session.scalar(stmt.with_for_update() if lock else stmt)
+        if order is None or (customer_id is not None and order.customer_id != customer_id):
+            raise NotFound("no such order", code="order_not_found", order=number)
+        return order
+
+    async def for_customer(self, customer_id: int, *, limit: int = 10) -> list[OrderView]:
+        async with self._uow() as uow:
+            orders = (await uow.session.scalars(select(Order).where(Order.customer_id == customer_id)
+                                                .order_by(Order.id.desc()).limit(limit))).all()
+            return [await self._view(uow, o) for o in orders]
+
+    async def list(self, *, status: str | None = None, limit: int = 50) -> list[OrderView]:
+        async with self._uow() as uow:
+            stmt = select(Order).order_by(Order.id.desc()).limit(limit)
+            if status:
+                stmt = stmt.where(Order.status == status)
+            return [await self._view(uow, o) for o in (await uow.session.scalars(stmt)).all()]
+
+    async def history(self, number: str) -> list[StatusChangeView]:
+        async with self._uow() as uow:
+            order = await self._load(uow, number, None)
+            rows = (await uow.session.scalars(select(StatusChange).where(
+                StatusChange.entity_type == "order", StatusChange.entity_id == order.id).order_by(StatusChange.id))).all()
+            return [StatusChangeView(r.from_status, r.to_status, r.actor, r.reason, r.at) for r in rows]
+
+    # -- changes ----------------------------------------------------------------------------------
+    async def cancel(self, number: str, *, actor: str, reason: str, customer_id: int | None = None) -> CancelResult:
+        """Cancel before shipping; unpaid orders release stock, paid ones restock and refund in full."""
+        reason = clean_text(reason, "reason", max_length=200)
+        async with self._uow() as uow:
+            order = await self._load(uow, number, customer_id, lock=True)
+            status = OrderStatus(order.status)
+            if status not in CANCELLABLE:
+                raise NotAllowed("this order can no longer be cancelled", code="order_not_cancellable",
+                                 status=order.status)
+            refund_id = None
+            if status is OrderStatus.PENDING_PAYMENT:
+                await inventory.release(uow.session, order.id)
+            else:
+                lines = (await uow.session.execute(select(OrderLine.sku_id, OrderLine.quantity)
+                                                   .where(OrderLine.order_id == order.id))).all()
+                quantities: dict[int, int] = {}
+                for sku_id, quantity in lines:
+                    quantities[sku_id] = quantities.get(sku_id, 0) + quantity
+                await inventory.restock(uow.session, quantities)
+                refund = await request_refund(uow, order, order.total - order.refunded_total, "order_cancelled")
+                refund_id = refund.public_id if refund else None
+            order.cancel_reason = reason
+            transitions.move(uow, order, OrderStatus.CANCELLED, actor=actor, reason=reason)
+            uow.emit(OrderCancelled(order.number, order.customer_id, reason,
+                                    order.total - order.refunded_total if refund_id else 0))
+            await uow.flush()
+            view = await self._view(uow, order)
+            await uow.commit()
+        if refund_id and self.refund_runner is not None:
+            await self.refund_runner(refund_id)
+        return CancelResult(view, refund_id)
+
+    async def change_address(self, number: str, customer_id: int, address: AddressInput) -> OrderView:
+        clean = address.validated()
+        async with self._uow() as uow:
+            order = await self._load(uow, number, customer_id, lock=True)
+            if OrderStatus(order.status) not in CANCELLABLE:
+                raise NotAllowed("the address can no longer be changed", code="address_locked", status=order.status)
+            order.address_enc = self._cipher.encrypt_json(clean.to_dict())
+            order.updated_at = uow.now()
+            uow.record_status("order_address", order.id, None, "changed", f"customer:{customer_id}")
+            view = await self._view(uow, order)
+            await uow.commit()
+            return view
+
+    async def complete(self, number: str, *, actor: str, customer_id: int | None = None) -> OrderView:
+        """The shopper confirms receipt (or the auto-confirm job runs after delivery)."""
+        async with self._uow() as uow:
+            order = await self._load(uow, number, customer_id, lock=True)
+            transitions.move(uow, order, OrderStatus.COMPLETED, actor=actor)
+            view = await self._view(uow, order)
+            await uow.commit()
+            return view
+
+    async def expire_unpaid(self, now: datetime | None = None, *, batch: int = 200) -> list[str]:
+        """Cancel orders whose payment window passed and release their stock; returns their numbers."""
+        expired: list[str] = []
+        async with self._uow() as uow:
+            cutoff = now or uow.now()
+            numbers = (await uow.session.scalars(select(Order.number).where(
+                Order.status == OrderStatus.PENDING_PAYMENT.value, Order.payment_due_at <= cutoff)
+                .order_by(Order.id).limit(batch))).all()
+        for number in numbers:
+            async with self._uow() as uow:
+                order = await self._load(uow, number, None, lock=True)
+                if order.status != OrderStatus.PENDING_PAYMENT.value:
+                    continue  # paid in the meantime
+                await inventory.release(uow.session, order.id)
+                order.cancel_reason = "payment_timeout"
+                transitions.move(uow, order, OrderStatus.CANCELLED, actor="system", reason="payment_timeout")
+                uow.emit(OrderCancelled(order.number, order.customer_id, "payment_timeout", 0))
+                await uow.commit()
+                expired.append(number)
+        return expired

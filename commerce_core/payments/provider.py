@@ -1,0 +1,64 @@
+"""What a payment provider must offer, whatever it is (sandbox, WeChat Pay, Telegram, cards).
+
+Card data never passes through us: a provider gives the shopper a page or token to pay with and tells
+us the outcome in a signed notification, which :meth:`PaymentProvider.verify_notification` checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+NotificationKind = Literal["succeeded", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentIntentRequest:
+    reference: str      # our payment id, echoed back by the provider (out_trade_no in WeChat Pay)
+    amount: int
+    currency: str
+    description: str
+    order_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPayment:
+    provider_ref: str
+    pay_url: str | None
+    client_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A verified provider notification about one payment."""
+
+    event_id: str
+    kind: NotificationKind
+    reference: str
+    provider_ref: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    provider_ref: str
+    succeeded: bool
+    error: str | None = None
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    async def create_payment(self, request: PaymentIntentRequest) -> ProviderPayment: ...
+
+    def verify_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        """Check signature and freshness; raise PaymentRejected if anything is off."""
+        ...
+
+    async def refund(self, provider_ref: str, amount: int, currency: str, refund_reference: str) -> ProviderRefund: ...
+
+    async def query(self, provider_ref: str) -> NotificationKind | None:
+        """Ask the provider for a payment's outcome when no notification arrived in time."""
+        ...

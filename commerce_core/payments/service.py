@@ -1,0 +1,246 @@
+"""Payments: start one for an order, apply provider notifications exactly once, run refunds.
+
+Idempotency: every notification's ``(provider, event_id)`` is inserted into ``payment_events`` in the
+same transaction that applies it; a replay hits the unique key and changes nothing. A payment that
+is already captured ignores a second success with another event id. Amount and currency must equal
+what we asked for, or the notification is rejected and nothing changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from commerce_core.catalog.model import Product
+from commerce_core.errors import NotAllowed, NotFound, PaymentRejected
+from commerce_core.events import PaymentCaptured, RefundSucceeded
+from commerce_core.ids import PAYMENT_PREFIX, new_public_id
+from commerce_core.inventory import service as inventory
+from commerce_core.money import Money
+from commerce_core.orders import transitions
+from commerce_core.orders.model import Order, OrderLine, OrderStatus
+from commerce_core.payments.model import PAYMENT_STATUS, Payment, PaymentEvent, PaymentStatus, Refund, RefundStatus
+from commerce_core.payments.provider import Notification, PaymentIntentRequest, PaymentProvider
+from commerce_core.payments.refunds import request_refund
+from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+Outcome = Literal["captured", "duplicate", "failed", "refunding_late_payment", "ignored"]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRequestView:
+    payment_id: str
+    order_number: str
+    provider: str
+    amount: Money
+    pay_url: str | None
+    client_token: str | None
+    provider_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationResult:
+    outcome: Outcome
+    order_number: str | None
+    customer_id: int | None
+    payment_id: str | None
+    refund_ids: tuple[str, ...] = ()
+
+
+class PaymentService:
+    def __init__(self, uow: UnitOfWorkFactory, providers: Mapping[str, PaymentProvider]) -> None:
+        self._uow = uow
+        self._providers = dict(providers)
+
+    def provider(self, name: str) -> PaymentProvider:
+        try:
+            return self._providers[name]
+        except KeyError:
+            raise NotFound(f"no payment provider {name!r}", code="provider_not_found") from None
+
+    async def start(self, order_number: str, *, customer_id: int | None = None,
+                    provider: str = "sandbox") -> PaymentRequestView:
+        """A payment request for an unpaid order; asking again returns the same pending payment."""
+        gateway = self.provider(provider)
+        async with self._uow() as uow:
+            order = await uow.session.scalar(select(Order).where(Order.number == order_number))
+            if order is None or (customer_id is not None and order.customer_id != customer_id):
+                raise NotFound("no such order", code="order_not_found", order=order_number)
+            if order.status != OrderStatus.PENDING_PAYMENT.value:
+                raise NotAllowed("this order is not awaiting payment", code="order_not_payable",
+                                 status=order.status)
+            existing = await uow.session.scalar(select(Payment).where(
+                Payment.order_id == order.id, Payment.provider == provider,
+                Payment.status == PaymentStatus.PENDING.value, Payment.provider_ref.is_not(None)))
+            if existing is not None:
+                return PaymentRequestView(existing.public_id, order.number, provider,
+                                          Money(existing.amount, existing.currency), existing.pay_url, None,
+                                          existing.provider_ref)
+            payment = Payment(public_id=new_public_id(PAYMENT_PREFIX), order_id=order.id, provider=provider,
+                              amount=order.total, currency=order.currency, status=PaymentStatus.PENDING.value,
+                              created_at=uow.now())
+            uow.session.add(payment)
+            await uow.commit()
+        # the provider is called outside any transaction: a slow provider never holds locks
+        created = await gateway.create_payment(PaymentIntentRequest(
+            payment.public_id, payment.amount, payment.currency, f"Order {order_number}", order_number))
+        async with self._uow() as uow:
+            await uow.session.execute(update(Payment).where(Payment.id == payment.id).values(
+                provider_ref=created.provider_ref, pay_url=created.pay_url))
+            await uow.commit()
+        return PaymentRequestView(payment.public_id, order_number, provider, Money(payment.amount, payment.currency),
+                                  created.pay_url, created.client_token, created.provider_ref)
+
+    async def handle_notification(self, provider: str, body: bytes, headers: Mapping[str, str]) -> NotificationResult:
+        """Verify and apply a provider's notification (raises PaymentRejected when forged)."""
+        notification = self.provider(provider).verify_notification(body, headers)
+        return await self.apply(provider, notification)
+
+    async def apply(self, provider: str, note: Notification) -> NotificationResult:
+        """Apply a notification whose authenticity is established (signature, or the platform itself)."""
+        async with self._uow() as uow:
+            payment = await uow.session.scalar(
+                select(Payment).where(Payment.public_id == note.reference, Payment.provider == provider)
+                .with_for_update())
+            if payment is None:
+                raise PaymentRejected("notification for an unknown payment", code="unknown_payment")
+            if note.amount != payment.amount or note.currency != payment.currency:
+                log.warning("payment %s: amount mismatch (%s %s)", payment.public_id, note.amount, note.currency)
+                raise PaymentRejected("amount or currency does not match the order", code="amount_mismatch")
+            uow.session.add(PaymentEvent(provider=provider, event_id=note.event_id, payment_id=payment.id,
+                                         kind=note.kind, payload={"provider_ref": note.provider_ref},
+                                         received_at=uow.now()))
+            try:
+                await uow.flush()
+            except IntegrityError:
+                await uow.rollback()
+                return await self._duplicate(note)
+            order = await uow.session.scalar(select(Order).where(Order.id == payment.order_id).with_for_update())
+            assert order is not None
+            result = await self._apply_locked(uow, provider, note, payment, order)
+            await uow.commit()
+        for refund_id in result.refund_ids:
+            await self.process_refund(refund_id)
+        return result
+
+    async def _duplicate(self, note: Notification) -> NotificationResult:
+        async with self._uow() as uow:
+            row = (await uow.session.execute(
+                select(Payment.public_id, Order.number, Order.customer_id).join(Order, Order.id == Payment.order_id)
+                .where(Payment.public_id == note.reference))).first()
+            return NotificationResult("duplicate", row[1] if row else None, row[2] if row else None,
+                                      row[0] if row else None)
+
+    async def _apply_locked(self, uow: UnitOfWork, provider: str, note: Notification, payment: Payment,
+                            order: Order) -> NotificationResult:
+        def result(outcome: Outcome, refunds: tuple[str, ...] = ()) -> NotificationResult:
+            return NotificationResult(outcome, order.number, order.customer_id, payment.public_id, refunds)
+
+        status = PaymentStatus(payment.status)
+        if note.kind == "failed":
+            if status is PaymentStatus.PENDING:
+                PAYMENT_STATUS.check(status, PaymentStatus.FAILED)
+                payment.status = PaymentStatus.FAILED.value
+                return result("failed")
+            return result("ignored")
+        if status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+            return result("duplicate")  # a second success for an already captured payment
+        PAYMENT_STATUS.check(status, PaymentStatus.CAPTURED)
+        payment.status = PaymentStatus.CAPTURED.value
+        payment.captured_at = uow.now()
+        payment.provider_ref = payment.provider_ref or note.provider_ref
+        uow.emit(PaymentCaptured(payment.public_id, order.number, order.customer_id, payment.amount,
+                                 payment.currency, provider))
+        if order.status == OrderStatus.PENDING_PAYMENT.value:
+            transitions.move(uow, order, OrderStatus.PAID, actor=f"provider:{provider}")
+            await inventory.commit(uow.session, order.id)
+            for product_id, quantity in (await uow.session.execute(
+                select(OrderLine.product_id, OrderLine.quantity).where(OrderLine.order_id == order.id))).all():
+                await uow.session.execute(update(Product).where(Product.id == product_id).values(
+                    sales_count=Product.sales_count + quantity))
+            return result("captured")
+        # money arrived for an order that was already cancelled (e.g. payment timeout): give it back
+        await uow.flush()
+        refund = await request_refund(uow, order, payment.amount, "late_payment")
+        return result("refunding_late_payment", (refund.public_id,) if refund else ())
+
+    async def process_refund(self, refund_id: str) -> str:
+        """Ask the provider to pay a pending refund back; returns the refund's status."""
+        async with self._uow() as uow:
+            row = (await uow.session.execute(
+                select(Refund, Payment).join(Payment, Payment.id == Refund.payment_id)
+                .where(Refund.public_id == refund_id))).first()
+            if row is None:
+                raise NotFound("no such refund", code="refund_not_found")
+            refund, payment = row
+            if refund.status != RefundStatus.PENDING.value:
+                return refund.status
+            provider_name, provider_ref = payment.provider, payment.provider_ref or ""
+            amount, currency = refund.amount, payment.currency
+        outcome = await self.provider(provider_name).refund(provider_ref, amount, currency, refund_id)
+        async with self._uow() as uow:
+            refund = await uow.session.scalar(select(Refund).where(Refund.public_id == refund_id).with_for_update())
+            assert refund is not None
+            if refund.status != RefundStatus.PENDING.value:
+                return refund.status
+            refund.attempts += 1
+            if not outcome.succeeded:
+                if refund.attempts >= 5:
+                    refund.status = RefundStatus.FAILED.value
+                await uow.commit()
+                return refund.status
+            payment = await uow.session.scalar(select(Payment).where(Payment.id == refund.payment_id).with_for_update())
+            order = await uow.session.scalar(select(Order).where(Order.id == refund.order_id).with_for_update())
+            assert payment is not None and order is not None
+            refund.status = RefundStatus.SUCCEEDED.value
+            refund.provider_ref = outcome.provider_ref
+            refund.completed_at = uow.now()
+            payment.refunded_amount += refund.amount
+            target = PaymentStatus.REFUNDED if payment.refunded_amount >= payment.amount \
+                else PaymentStatus.PARTIALLY_REFUNDED
+            PAYMENT_STATUS.check(PaymentStatus(payment.status), target)
+            payment.status = target.value
+            order.refunded_total = min(order.total, order.refunded_total + refund.amount)
+            if order.refunded_total >= order.total and order.status in (
+                    OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value):
+                transitions.move(uow, order, OrderStatus.REFUNDED, actor="system", reason=refund.reason)
+            uow.emit(RefundSucceeded(refund.public_id, order.number, order.customer_id, refund.amount,
+                                     payment.currency))
+            await uow.commit()
+            return refund.status
+
+    async def retry_pending_refunds(self) -> int:
+        async with self._uow() as uow:
+            ids = (await uow.session.scalars(
+                select(Refund.public_id).where(Refund.status == RefundStatus.PENDING.value).limit(100))).all()
+        for refund_id in ids:
+            await self.process_refund(refund_id)
+        return len(ids)
+
+    async def sandbox_pay(self, payment_id: str, *, succeed: bool = True) -> NotificationResult:
+        """The sandbox "pay" button: the sandbox signs a notification and we receive it like any other."""
+        from commerce_core.payments.sandbox import SandboxProvider
+
+        async with self._uow() as uow:
+            payment = await uow.session.scalar(select(Payment).where(Payment.public_id == payment_id))
+            if payment is None or payment.provider != "sandbox":
+                raise NotFound("no such sandbox payment", code="payment_not_found")
+        sandbox = self.provider("sandbox")
+        assert isinstance(sandbox, SandboxProvider)
+        body, headers = sandbox.build_notification(
+            reference=payment.public_id, provider_ref=payment.provider_ref or "", amount=payment.amount,
+            currency=payment.currency, kind="succeeded" if succeed else "failed")
+        return await self.handle_notification("sandbox", body, headers)
+
+    async def refunds_for_order(self, order_number: str) -> list[tuple[str, int, str]]:
+        async with self._uow() as uow:
+            rows = (await uow.session.execute(
+                select(Refund.public_id, Refund.amount, Refund.status).join(Order, Order.id == Refund.order_id)
+                .where(Order.number == order_number).order_by(Refund.id))).all()
+            return [(r[0], r[1], r[2]) for r in rows]

@@ -1,0 +1,66 @@
+"""Shipments of orders and the carrier's tracking events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
+from commerce_core.status import StatusMachine
+
+
+class ShipmentStatus(StrEnum):
+    CREATED = "created"
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+
+
+_MOVING = frozenset({ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY,
+                     ShipmentStatus.DELIVERED, ShipmentStatus.EXCEPTION})
+SHIPMENT_STATUS = StatusMachine[ShipmentStatus]("shipment", {
+    ShipmentStatus.CREATED: _MOVING,
+    ShipmentStatus.PICKED_UP: _MOVING,
+    ShipmentStatus.IN_TRANSIT: _MOVING,
+    ShipmentStatus.OUT_FOR_DELIVERY: _MOVING,
+    # a parcel in trouble can get moving again
+    ShipmentStatus.EXCEPTION: _MOVING,
+    ShipmentStatus.DELIVERED: frozenset(),
+})
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(32))
+    tracking_number: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=ShipmentStatus.CREATED.value)
+    origin: Mapped[str] = mapped_column(String(64))
+    destination: Mapped[str] = mapped_column(String(64))
+    eta: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delay_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_shipments_open", "status", "last_event_at"),)
+
+
+class TrackingEvent(Base):
+    __tablename__ = "tracking_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"))
+    carrier_event_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    location: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    description: Mapped[dict[str, str]] = mapped_column(PortableJSON)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("shipment_id", "carrier_event_id"),)

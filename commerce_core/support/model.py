@@ -1,0 +1,60 @@
+"""Handoff tickets (a person takes over a conversation) and the audit log of staff/system actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
+from commerce_core.status import StatusMachine
+
+
+class TicketStatus(StrEnum):
+    QUEUED = "queued"
+    ASSIGNED = "assigned"
+    CLOSED = "closed"
+
+
+TICKET_STATUS = StatusMachine[TicketStatus]("ticket", {
+    TicketStatus.QUEUED: frozenset({TicketStatus.ASSIGNED, TicketStatus.CLOSED}),
+    TicketStatus.ASSIGNED: frozenset({TicketStatus.CLOSED, TicketStatus.QUEUED}),
+    TicketStatus.CLOSED: frozenset(),
+})
+
+
+class Ticket(Base):
+    __tablename__ = "support_tickets"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), nullable=True, index=True)
+    conversation_key: Mapped[str] = mapped_column(String(160))
+    channel: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.QUEUED.value)
+    assignee: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index("ix_support_tickets_conversation", "conversation_key", "status"),)
+
+
+class AuditEntry(Base):
+    """Who did what to which record, and when (staff and system actions, R7.1-3)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(96))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))
+    target_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)

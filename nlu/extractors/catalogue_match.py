@@ -1,0 +1,128 @@
+"""Finding catalogue products, brands, categories and attribute values in a message.
+
+Exact matches come from a dictionary of normalised surface forms (so "優衣庫", "优衣库" and "UNIQLO"
+all hit), scanned at every position for every surface length present: messages are short, and this
+stays linear in the message length without an Aho-Corasick dependency. Small typos ("nkie", "小米手还")
+are caught by a one-deletion index (SymSpell's idea): a window and a term within one edit share a
+deletion variant; candidates are then checked with a real edit distance.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from nlu.catalogue import CatalogueTerms
+from nlu.extractors.base import RANK_CATALOGUE, RANK_PATTERN, Candidate, is_word_char
+from nlu.normalize import is_han, normalise
+
+_TYPE_ORDER = {"product": 0, "brand": 1, "category": 2}
+_MIN_FUZZY = 4
+"""Shorter terms are too easy to hit by accident ("mi" vs "my"), so they must match exactly."""
+
+
+def _key(surface: str) -> str:
+    return " ".join(normalise(surface).text.split())
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def damerau(a: str, b: str, limit: int = 1) -> int:
+    """Optimal-string-alignment distance, giving up (returning ``limit + 1``) once past ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class CatalogueMatcher:
+    """An index of a ``CatalogueTerms`` value; build a new one when the catalogue changes."""
+
+    def __init__(self, terms: CatalogueTerms) -> None:
+        self.terms = terms
+        entries: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for type_, value, surface in terms.surfaces():
+            key = _key(surface)
+            if key and (type_, value) not in entries[key]:
+                entries[key].append((type_, value))
+        self._exact = {k: sorted(v, key=lambda tv: _TYPE_ORDER.get(tv[0], 3)) for k, v in entries.items()}
+        self._lengths = sorted({len(k) for k in self._exact}, reverse=True)
+        self._fuzzy: dict[str, set[str]] = defaultdict(set)
+        for key in self._exact:
+            if len(key) >= _MIN_FUZZY:
+                for variant in _deletes(key) | {key}:
+                    self._fuzzy[variant].add(key)
+        self._fuzzy_lengths = sorted({len(k) for k in self._exact if len(k) >= _MIN_FUZZY}, reverse=True)
+
+    def words(self) -> list[str]:
+        """Chinese surface forms, for the tokenizer's dictionary."""
+        return [k.replace(" ", "") for k in self._exact if any(is_han(c) for c in k)]
+
+    def _boundary_ok(self, text: str, start: int, end: int) -> bool:
+        left_ok = start == 0 or not (is_word_char(text[start]) and is_word_char(text[start - 1]))
+        right_ok = end == len(text) or not (is_word_char(text[end - 1]) and is_word_char(text[end]))
+        return left_ok and right_ok
+
+    def _candidates(self, key: str, start: int, end: int) -> list[Candidate]:
+        out = []
+        for type_, value in self._exact[key]:
+            rank = RANK_PATTERN if type_ in ("color", "size") else RANK_CATALOGUE
+            out.append(Candidate(type_, value, start, end, rank))
+        return out
+
+    def find(self, text: str, fuzzy: bool = True) -> list[Candidate]:
+        """Exact matches everywhere; fuzzy ones only where no exact match covers the text."""
+        out: list[Candidate] = []
+        covered = [False] * len(text)
+        n = len(text)
+        for start in range(n):
+            if text[start] == " ":
+                continue
+            for length in self._lengths:
+                end = start + length
+                if end > n:
+                    continue
+                key = text[start:end]
+                if key in self._exact and self._boundary_ok(text, start, end):
+                    out.extend(self._candidates(key, start, end))
+                    for i in range(start, end):
+                        covered[i] = True
+        if fuzzy and n <= 300:
+            out.extend(self._find_fuzzy(text, covered))
+        return out
+
+    def _find_fuzzy(self, text: str, covered: list[bool]) -> list[Candidate]:
+        out: list[Candidate] = []
+        n = len(text)
+        for start in range(n):
+            if text[start] == " " or (start and is_word_char(text[start - 1]) and is_word_char(text[start])):
+                continue
+            for length in self._fuzzy_lengths:
+                for end in (start + length - 1, start + length, start + length + 1):
+                    if end > n or end - start < _MIN_FUZZY or all(covered[start:end]):
+                        continue
+                    window = text[start:end]
+                    if window[-1] == " " or not self._boundary_ok(text, start, end):
+                        continue
+                    keys: set[str] = set()
+                    for variant in _deletes(window) | {window}:
+                        keys |= self._fuzzy.get(variant, set())
+                    best = [k for k in keys if damerau(window, k) <= 1]
+                    if best:
+                        out.extend(self._candidates(min(best), start, end))
+                        for i in range(start, end):
+                            covered[i] = True
+                        break
+        return out

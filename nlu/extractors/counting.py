@@ -1,0 +1,110 @@
+"""Quantities ("两件", "x3", "2 of", "a couple") and ordinal references ("第二个", "the last one").
+
+Value formats: a quantity is a positive ``int``; an ordinal is ``{"ordinal": n}`` where ``n`` counts
+from 1 in the list the bot showed last, negative numbers count from the end (``-1`` = the last one,
+``-2`` = the one before it) and ``0`` means "the one we are talking about" ("that one", "这件").
+"""
+
+from __future__ import annotations
+
+import re
+
+from nlu.extractors.base import Candidate
+from nlu.numbers import CN_NUM, EN_NUM, parse_number
+
+MAX_QUANTITY = 9999
+
+_CN_UNIT = "个|件|条|双|只|盒|瓶|包|套|台|份|箱|支|把|顶|本|张|部|副|对|袋|罐|听|杯|片|斤|公斤|打|组|款|样"
+_QTY_CN = re.compile(rf"(?<!第)(?<![\d.])(\d{{1,4}}|{CN_NUM})\s*(?:{_CN_UNIT})")
+_QTY_CN_LABEL = re.compile(rf"(?:数量|件数|个数)\s*(?:改成|改为|换成|为|是|:)?\s*(\d{{1,4}}|{CN_NUM})")
+_QTY_TIMES = re.compile(r"(?:(?<![a-z0-9])[x×*]\s*(\d{1,4})(?![\d.]))|(?:(?<![\d.])(\d{1,4})\s*[x×](?![a-z0-9]))")
+_QTY_EN = re.compile(
+    rf"(?<![a-z0-9.$¥€£])(\d{{1,4}}|{EN_NUM})\s+(?:of\b|pcs\b|pieces?\b|units?\b|items?\b|pairs?\b|"
+    r"more\b|sets?\b|packs?\b|boxes\b|bottles?\b|copies\b)"
+)
+_QTY_EN_VERB = re.compile(
+    rf"\b(?:add|buy|get|order|take|want|need|grab|give me|make it|change it to|set it to|i'll have|qty|quantity"
+    rf"(?: to| of| is)?)\s*:?\s+({EN_NUM}|\d{{1,4}})(?![\d.%$])(?!\s*(?:dollars?|bucks|usd|rmb|yuan|元|块|%|xl|cm|kg))"
+)
+_COUPLE = re.compile(r"\ba couple(?: of)?\b|\ba few\b|\ba dozen\b")
+
+_ORD_EN_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3,
+}
+_ORD_EN = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d{1,2}(?:st|nd|rd|th))"
+_NOUN_EN = r"(?:one|ones|item|option|product|choice|pair|dress|shirt|shoes?|model|color|colour|link|result)"
+_ORDINAL_EN = re.compile(
+    rf"\b(?:(?:the\s+)?({_ORD_EN})\s+(?:to\s+)?(last\b)?\s*{_NOUN_EN}\b|the\s+({_ORD_EN})(?:\s+(?:to\s+)?(last))?"
+    rf"(?=\s*(?:$|[,.!?;]|please|pls|plz|in\b|is\b))|(?:the\s+)?(last)(?:\s+one)?\b(?=\s*(?:$|[,.!?;]|one|please|pls"
+    rf"|plz|is\b|in\b))|(?:option|item|number|no\.|#)\s*(\d{{1,2}})\b)"
+)
+_THAT_EN = re.compile(r"\b(?:that|this)\s+(?:one|item|pair|dress|shirt)\b")
+
+_CN_ORD_UNIT = "个|件|款|条|只|双|张|种|项|样|套|台|部|本|号|位|行"
+_ORDINAL_CN = re.compile(
+    rf"(倒数)?第\s*(\d{{1,2}}|{CN_NUM})\s*(?:{_CN_ORD_UNIT})?|最后\s*(?:一|那)?\s*(?:{_CN_ORD_UNIT})|最后那?一?(?:{_CN_ORD_UNIT})"
+)
+_THAT_CN = re.compile(
+    r"(?:这|那)一?(?:个|件|款|双|条|套)(?=$|[\s,.!?~吧呢吗啊呀了好可有还的是多怎就也能要不在])"
+)
+
+
+def _quantity(raw: str) -> int | None:
+    value = parse_number(raw)
+    if value is None or value != int(value) or not 1 <= value <= MAX_QUANTITY:
+        return None
+    return int(value)
+
+
+def quantities(text: str) -> list[Candidate]:
+    """Quantities the shopper asks for; value is an ``int`` in 1..9999."""
+    out: list[Candidate] = []
+    for pattern in (_QTY_CN, _QTY_CN_LABEL, _QTY_EN, _QTY_EN_VERB):
+        for m in pattern.finditer(text):
+            q = _quantity(m.group(1))
+            if q is not None:
+                out.append(Candidate("quantity", q, m.start(), m.end()))
+    for m in _QTY_TIMES.finditer(text):
+        q = _quantity(m.group(1) or m.group(2))
+        if q is not None:
+            out.append(Candidate("quantity", q, m.start(), m.end()))
+    for m in _COUPLE.finditer(text):
+        q = _quantity(m.group().removesuffix(" of"))
+        if q is not None:
+            out.append(Candidate("quantity", q, m.start(), m.end()))
+    return out
+
+
+def _ord_value(raw: str) -> int | None:
+    if raw in _ORD_EN_WORDS:
+        return _ORD_EN_WORDS[raw]
+    digits = raw.rstrip("stndrh")
+    value = parse_number(digits)
+    if value is None or value != int(value) or not 1 <= value <= 99:
+        return None
+    return int(value)
+
+
+def ordinals(text: str) -> list[Candidate]:
+    """References to an item in a shown list; value ``{"ordinal": n}`` (see module docstring)."""
+    out: list[Candidate] = []
+    for m in _ORDINAL_CN.finditer(text):
+        n = -1 if m.group(2) is None else _ord_value(m.group(2))
+        if n is not None:
+            out.append(Candidate("ordinal", {"ordinal": -n if m.group(1) else n}, m.start(), m.end()))
+    for m in _ORDINAL_EN.finditer(text):
+        ordinal, to_last, ordinal2, to_last2, last, number = m.groups()
+        if last:
+            n: int | None = -1
+        elif number:
+            n = _ord_value(number)
+        else:
+            n = _ord_value(ordinal or ordinal2)
+            if n is not None and (to_last or to_last2):
+                n = -n
+        if n is not None:
+            out.append(Candidate("ordinal", {"ordinal": n}, m.start(), m.end()))
+    for pattern in (_THAT_EN, _THAT_CN):
+        out.extend(Candidate("ordinal", {"ordinal": 0}, m.start(), m.end()) for m in pattern.finditer(text))
+    return out

@@ -1,0 +1,37 @@
+"""Features for the intent classifier: words, word pairs and character n-grams.
+
+Words carry meaning ("退款", "refund"); character n-grams survive typos ("refnud"), unknown
+inflections and jieba's segmentation mistakes; word pairs catch short phrases ("not working",
+"取消 订单"). Digits are collapsed to ``0`` so "cancel order 1234" and "cancel order 98765" look alike.
+Each feature is a string with a prefix so the three kinds never collide.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nlu.normalize import is_han
+from nlu.tokenize import Tokenizer
+
+_PUNCT = re.compile(r"^[^\w\u3400-\u9fff]+$")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_DIGITS = re.compile(r"\d+")
+
+
+def features(text: str, tokenizer: Tokenizer) -> list[str]:
+    """Feature strings for one normalised text (see ``nlu.normalize``)."""
+    text = _DIGITS.sub("0", text)
+    tokens = [t for t in tokenizer.tokens(text) if not _PUNCT.match(t)]
+    out = ["w:" + t for t in tokens]
+    padded = ["<s>", *tokens, "</s>"]
+    out += ["b:" + a + " " + b for a, b in zip(padded, padded[1:], strict=False)]
+    for word in _LATIN_WORD.findall(text):
+        w = " " + word + " "
+        for n in (3, 4, 5):
+            out += ["c:" + w[i : i + n] for i in range(len(w) - n + 1)]
+    han = "".join(c if is_han(c) else " " for c in text).split()
+    for run in han:
+        out += ["h:" + c for c in run]
+        out += ["h:" + run[i : i + 2] for i in range(len(run) - 1)]
+        out += ["h:" + run[i : i + 3] for i in range(len(run) - 2)]
+    return out
