@@ -57,7 +57,7 @@ class IntentModel:
             ix = np.asarray(idx, dtype=np.intp)
             v = np.asarray(vals, dtype=np.float32) * self.idf[ix]
             v /= np.float32(np.sqrt(np.dot(v, v)))
-            logits = v @ self.weights[ix] + self.bias
+            logits: FloatArray = (v @ self.weights[ix] + self.bias).astype(np.float32, copy=False)
         else:
             logits = self.bias.copy()
         z = logits / np.float32(self.temperature)

@@ -15,11 +15,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import jieba
-import snowballstemmer
+import snowballstemmer  # type: ignore[import-untyped]
 
 from nlu.normalize import is_han
 
-_CHUNKS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[a-z]+(?:'[a-z]+)?|[0-9]+(?:\.[0-9]+)?|[^\s\w]", re.UNICODE)
+_CHUNKS = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff]+|[a-z]+(?:'[a-z]+)?|[0-9]+(?:\.[0-9]+)?|[^\s\w]", re.UNICODE
+)
 _STEMMER = snowballstemmer.stemmer("english")
 _LOCK = threading.Lock()
 

@@ -60,7 +60,13 @@ class Entity:
     text: str
 
     def to_dict(self) -> dict[str, JsonValue]:
-        return {"type": self.type, "value": self.value, "start": self.start, "end": self.end, "text": self.text}
+        return {
+            "type": self.type,
+            "value": self.value,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True, slots=True)

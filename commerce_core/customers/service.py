@@ -144,20 +144,23 @@ class CustomerService:
             await uow.commit()
 
     async def rotate_encryption(self, batch: int = 500) -> int:
-        """Re-encrypt every personal field under the current first key; returns rows touched."""
+        """Re-encrypt every personal field under the current first key, in batches; returns rows touched."""
         touched = 0
-        async with self._uow() as uow:
-            for customer in (await uow.session.scalars(select(Customer).execution_options(yield_per=batch))).all():
-                if customer.phone_enc:
-                    customer.phone_enc = self._cipher.rotate(customer.phone_enc)
-                if customer.display_name_enc:
-                    customer.display_name_enc = self._cipher.rotate(customer.display_name_enc)
-                touched += 1
-            for address in (await uow.session.scalars(select(Address))).all():
-                address.payload_enc = self._cipher.rotate(address.payload_enc)
-                touched += 1
-            for order in (await uow.session.scalars(select(Order))).all():
-                order.address_enc = self._cipher.rotate(order.address_enc)
-                touched += 1
-            await uow.commit()
+        for model, fields in ((Customer, ("phone_enc", "display_name_enc")), (Address, ("payload_enc",)),
+                              (Order, ("address_enc",))):
+            last_id = 0
+            while True:
+                async with self._uow() as uow:
+                    rows = (await uow.session.scalars(select(model).where(model.id > last_id)
+                                                      .order_by(model.id).limit(batch).with_for_update())).all()
+                    if not rows:
+                        break
+                    for row in rows:
+                        for name in fields:
+                            value = getattr(row, name)
+                            if value:
+                                setattr(row, name, self._cipher.rotate(value))
+                    last_id = rows[-1].id
+                    touched += len(rows)
+                    await uow.commit()
         return touched

@@ -20,8 +20,16 @@ from nlu.normalize import NormalisedText
 from nlu.numbers import CN_NUM, EN_NUM, parse_number
 from nlu.types import Entity
 
-SLOT_ALIASES = {"colour": "color", "qty": "quantity", "amount": "quantity", "budget": "price", "item": "ordinal"}
-_BARE_NUMBER = re.compile(rf"^\s*(?:#|no\.?|number)?\s*(\d{{1,4}}|{CN_NUM}|{EN_NUM})\s*(?:个|件|条|双|只|pcs|个吧|件吧)?\s*[.!。!~]*\s*$")
+SLOT_ALIASES = {
+    "colour": "color",
+    "qty": "quantity",
+    "amount": "quantity",
+    "budget": "price",
+    "item": "ordinal",
+}
+_BARE_NUMBER = re.compile(
+    rf"^\s*(?:#|no\.?|number)?\s*(\d{{1,4}}|{CN_NUM}|{EN_NUM})\s*(?:个|件|条|双|只|pcs|个吧|件吧)?\s*[.!。!~]*\s*$"
+)
 
 
 def canonical_slot(slot: str | None) -> str | None:
@@ -45,7 +53,11 @@ def _bare_number(text: str, slot: str) -> list[Candidate]:
     if slot == "ordinal" and 1 <= n <= 99:
         return [Candidate("ordinal", {"ordinal": n}, m.start(1), m.end(1), RANK_PATTERN + 1)]
     if slot == "price" and n > 0:
-        return [Candidate("price", {"min": None, "max": n, "currency": None}, m.start(1), m.end(1), RANK_PATTERN + 1)]
+        return [
+            Candidate(
+                "price", {"min": None, "max": n, "currency": None}, m.start(1), m.end(1), RANK_PATTERN + 1
+            )
+        ]
     return []
 
 

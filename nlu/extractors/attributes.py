@@ -16,46 +16,179 @@ import re
 from nlu.extractors.base import Candidate
 
 _ZH_COLOUR_CHARS = {
-    "红": "red", "橙": "orange", "橘": "orange", "黄": "yellow", "绿": "green", "蓝": "blue", "紫": "purple",
-    "粉": "pink", "白": "white", "黑": "black", "灰": "grey", "棕": "brown", "褐": "brown", "金": "gold",
-    "银": "silver", "青": "green", "咖": "brown", "米": "beige",
+    "红": "red",
+    "橙": "orange",
+    "橘": "orange",
+    "黄": "yellow",
+    "绿": "green",
+    "蓝": "blue",
+    "紫": "purple",
+    "粉": "pink",
+    "白": "white",
+    "黑": "black",
+    "灰": "grey",
+    "棕": "brown",
+    "褐": "brown",
+    "金": "gold",
+    "银": "silver",
+    "青": "green",
+    "咖": "brown",
+    "米": "beige",
 }
 _ZH_COLOUR_WORDS = {
-    "藏青": "navy", "藏蓝": "navy", "海军蓝": "navy", "深蓝": "navy", "宝蓝": "blue", "天蓝": "blue", "浅蓝": "blue",
-    "湖蓝": "blue", "酒红": "red", "大红": "red", "玫红": "pink", "粉红": "pink", "桃红": "pink", "橘红": "orange",
-    "橘黄": "orange", "柠檬黄": "yellow", "鹅黄": "yellow", "军绿": "green", "墨绿": "green", "草绿": "green",
-    "浅绿": "green", "薄荷绿": "green", "紫罗兰": "purple", "香芋紫": "purple", "雪白": "white", "米白": "beige",
-    "象牙白": "white", "乳白": "white", "纯白": "white", "黑白": "multicolor", "纯黑": "black", "炭黑": "black",
-    "深灰": "grey", "浅灰": "grey", "烟灰": "grey", "咖啡": "brown", "卡其": "beige", "驼色": "beige",
-    "杏色": "beige", "奶茶色": "beige", "金色": "gold", "香槟金": "gold", "玫瑰金": "gold", "银色": "silver",
-    "银灰": "silver", "彩色": "multicolor", "多色": "multicolor", "花色": "multicolor", "撞色": "multicolor",
-    "拼色": "multicolor", "七彩": "multicolor",
+    "藏青": "navy",
+    "藏蓝": "navy",
+    "海军蓝": "navy",
+    "深蓝": "navy",
+    "宝蓝": "blue",
+    "天蓝": "blue",
+    "浅蓝": "blue",
+    "湖蓝": "blue",
+    "酒红": "red",
+    "大红": "red",
+    "玫红": "pink",
+    "粉红": "pink",
+    "桃红": "pink",
+    "橘红": "orange",
+    "橘黄": "orange",
+    "柠檬黄": "yellow",
+    "鹅黄": "yellow",
+    "军绿": "green",
+    "墨绿": "green",
+    "草绿": "green",
+    "浅绿": "green",
+    "薄荷绿": "green",
+    "紫罗兰": "purple",
+    "香芋紫": "purple",
+    "雪白": "white",
+    "米白": "beige",
+    "象牙白": "white",
+    "乳白": "white",
+    "纯白": "white",
+    "黑白": "multicolor",
+    "纯黑": "black",
+    "炭黑": "black",
+    "深灰": "grey",
+    "浅灰": "grey",
+    "烟灰": "grey",
+    "咖啡": "brown",
+    "卡其": "beige",
+    "驼色": "beige",
+    "杏色": "beige",
+    "奶茶色": "beige",
+    "金色": "gold",
+    "香槟金": "gold",
+    "玫瑰金": "gold",
+    "银色": "silver",
+    "银灰": "silver",
+    "彩色": "multicolor",
+    "多色": "multicolor",
+    "花色": "multicolor",
+    "撞色": "multicolor",
+    "拼色": "multicolor",
+    "七彩": "multicolor",
 }
 _EN_COLOURS = {
-    "red": "red", "reddish": "red", "redish": "red", "crimson": "red", "scarlet": "red", "burgundy": "red",
-    "maroon": "red", "wine red": "red", "orange": "orange", "orangey": "orange", "yellow": "yellow",
-    "mustard": "yellow", "green": "green", "greenish": "green", "olive": "green", "khaki green": "green",
-    "blue": "blue", "bluish": "blue", "blueish": "blue", "sky blue": "blue", "light blue": "blue",
-    "royal blue": "blue", "navy": "navy", "navy blue": "navy", "dark blue": "navy", "purple": "purple",
-    "violet": "purple", "lilac": "purple", "lavender": "purple", "pink": "pink", "pinkish": "pink",
-    "white": "white", "off-white": "white", "ivory": "white", "black": "black", "grey": "grey",
-    "gray": "grey", "greyish": "grey", "charcoal": "grey", "brown": "brown", "beige": "beige", "khaki": "beige", "gold": "gold", "golden": "gold", "rose gold": "gold", "silver": "silver", "multicolor": "multicolor",
-    "multicolour": "multicolor", "multi-color": "multicolor", "multi-colour": "multicolor", "rainbow": "multicolor",
-    "colorful": "multicolor", "colourful": "multicolor",
+    "red": "red",
+    "reddish": "red",
+    "redish": "red",
+    "crimson": "red",
+    "scarlet": "red",
+    "burgundy": "red",
+    "maroon": "red",
+    "wine red": "red",
+    "orange": "orange",
+    "orangey": "orange",
+    "yellow": "yellow",
+    "mustard": "yellow",
+    "green": "green",
+    "greenish": "green",
+    "olive": "green",
+    "khaki green": "green",
+    "blue": "blue",
+    "bluish": "blue",
+    "blueish": "blue",
+    "sky blue": "blue",
+    "light blue": "blue",
+    "royal blue": "blue",
+    "navy": "navy",
+    "navy blue": "navy",
+    "dark blue": "navy",
+    "purple": "purple",
+    "violet": "purple",
+    "lilac": "purple",
+    "lavender": "purple",
+    "pink": "pink",
+    "pinkish": "pink",
+    "white": "white",
+    "off-white": "white",
+    "ivory": "white",
+    "black": "black",
+    "grey": "grey",
+    "gray": "grey",
+    "greyish": "grey",
+    "charcoal": "grey",
+    "brown": "brown",
+    "beige": "beige",
+    "khaki": "beige",
+    "gold": "gold",
+    "golden": "gold",
+    "rose gold": "gold",
+    "silver": "silver",
+    "multicolor": "multicolor",
+    "multicolour": "multicolor",
+    "multi-color": "multicolor",
+    "multi-colour": "multicolor",
+    "rainbow": "multicolor",
+    "colorful": "multicolor",
+    "colourful": "multicolor",
 }
 
 _ZH_WORDS_RE = "|".join(sorted(_ZH_COLOUR_WORDS, key=len, reverse=True))
 _ZH_CHARS_RE = "".join(_ZH_COLOUR_CHARS)
 _COLOUR_ZH = re.compile(rf"(?:{_ZH_WORDS_RE})色?|[{_ZH_CHARS_RE}]色|[红橙黄绿蓝紫粉白黑灰棕]的")
 _COLOUR_ZH_BARE = re.compile(rf"(?:{_ZH_WORDS_RE})|[{_ZH_CHARS_RE}]")
-_COLOUR_EN = re.compile(r"(?<![a-z])(?:" + "|".join(sorted(map(re.escape, _EN_COLOURS), key=len, reverse=True)) + r")(?![a-z])")
+_COLOUR_EN = re.compile(
+    r"(?<![a-z])(?:" + "|".join(sorted(map(re.escape, _EN_COLOURS), key=len, reverse=True)) + r")(?![a-z])"
+)
 
-_LETTER = {"xxs": "XXS", "xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL", "xxl": "XXL", "2xl": "XXL",
-           "xxxl": "3XL", "3xl": "3XL", "4xl": "4XL", "xxxxl": "4XL"}
-_ZH_SIZE_WORDS = {"均码": "ONE_SIZE", "均碼": "ONE_SIZE", "free size": "ONE_SIZE", "one size": "ONE_SIZE",
-                  "one-size": "ONE_SIZE", "onesize": "ONE_SIZE", "加大号": "XL", "特大号": "XXL", "大号": "L",
-                  "大码": "XL", "中号": "M", "小号": "S", "小码": "S", "加大码": "XXL", "small": "S", "medium": "M",
-                  "large": "L", "extra large": "XL", "extra small": "XS", "x-large": "XL", "xx-large": "XXL"}
+_LETTER = {
+    "xxs": "XXS",
+    "xs": "XS",
+    "s": "S",
+    "m": "M",
+    "l": "L",
+    "xl": "XL",
+    "xxl": "XXL",
+    "2xl": "XXL",
+    "xxxl": "3XL",
+    "3xl": "3XL",
+    "4xl": "4XL",
+    "xxxxl": "4XL",
+}
+_ZH_SIZE_WORDS = {
+    "均码": "ONE_SIZE",
+    "均碼": "ONE_SIZE",
+    "free size": "ONE_SIZE",
+    "one size": "ONE_SIZE",
+    "one-size": "ONE_SIZE",
+    "onesize": "ONE_SIZE",
+    "加大号": "XL",
+    "特大号": "XXL",
+    "大号": "L",
+    "大码": "XL",
+    "中号": "M",
+    "小号": "S",
+    "小码": "S",
+    "加大码": "XXL",
+    "small": "S",
+    "medium": "M",
+    "large": "L",
+    "extra large": "XL",
+    "extra small": "XS",
+    "x-large": "XL",
+    "xx-large": "XXL",
+}
 _SIZE_WORD_RE = re.compile(
     r"(?<![a-z])(?:" + "|".join(sorted(map(re.escape, _ZH_SIZE_WORDS), key=len, reverse=True)) + r")(?![a-z])"
 )
@@ -89,8 +222,12 @@ def colours(text: str, expecting: bool = False) -> list[Candidate]:
 def sizes(text: str, original_upper: str, expecting: bool = False) -> list[Candidate]:
     """Size mentions. ``original_upper`` marks, per normalised character, whether the user typed it in
     upper case (a lone "M" is a size, the "m" of "I'm" is not)."""
-    out = [Candidate("size", _ZH_SIZE_WORDS[m.group()], m.start(), m.end()) for m in _SIZE_WORD_RE.finditer(text)]
-    out.extend(Candidate("size", _LETTER[m.group(1)], m.start(), m.end()) for m in _MULTI_LETTER.finditer(text))
+    out = [
+        Candidate("size", _ZH_SIZE_WORDS[m.group()], m.start(), m.end()) for m in _SIZE_WORD_RE.finditer(text)
+    ]
+    out.extend(
+        Candidate("size", _LETTER[m.group(1)], m.start(), m.end()) for m in _MULTI_LETTER.finditer(text)
+    )
     for m in _LETTER_CTX.finditer(text):
         letter = m.group(1) or m.group(2)
         out.append(Candidate("size", _LETTER[letter], m.start(), m.end()))
@@ -102,5 +239,8 @@ def sizes(text: str, original_upper: str, expecting: bool = False) -> list[Candi
         half = m.group(2) or m.group(4) or ""
         out.append(Candidate("size", number + half, m.start(), m.end()))
     if expecting:
-        out.extend(Candidate("size", m.group(1) + (m.group(2) or ""), m.start(), m.end()) for m in _BARE_SHOE.finditer(text))
+        out.extend(
+            Candidate("size", m.group(1) + (m.group(2) or ""), m.start(), m.end())
+            for m in _BARE_SHOE.finditer(text)
+        )
     return out

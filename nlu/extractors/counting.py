@@ -17,7 +17,9 @@ MAX_QUANTITY = 9999
 _CN_UNIT = "个|件|条|双|只|盒|瓶|包|套|台|份|箱|支|把|顶|本|张|部|副|对|袋|罐|听|杯|片|斤|公斤|打|组|款|样"
 _QTY_CN = re.compile(rf"(?<!第)(?<![\d.])(\d{{1,4}}|{CN_NUM})\s*(?:{_CN_UNIT})")
 _QTY_CN_LABEL = re.compile(rf"(?:数量|件数|个数)\s*(?:改成|改为|换成|为|是|:)?\s*(\d{{1,4}}|{CN_NUM})")
-_QTY_TIMES = re.compile(r"(?:(?<![a-z0-9])[x×*]\s*(\d{1,4})(?![\d.]))|(?:(?<![\d.])(\d{1,4})\s*[x×](?![a-z0-9]))")
+_QTY_TIMES = re.compile(
+    r"(?:(?<![a-z0-9])[x×*]\s*(\d{1,4})(?![\d.]))|(?:(?<![\d.])(\d{1,4})\s*[x×](?![a-z0-9]))"
+)
 _QTY_EN = re.compile(
     rf"(?<![a-z0-9.$¥€£])(\d{{1,4}}|{EN_NUM})\s+(?:of\b|pcs\b|pieces?\b|units?\b|items?\b|pairs?\b|"
     r"more\b|sets?\b|packs?\b|boxes\b|bottles?\b|copies\b)"
@@ -29,8 +31,19 @@ _QTY_EN_VERB = re.compile(
 _COUPLE = re.compile(r"\ba couple(?: of)?\b|\ba few\b|\ba dozen\b")
 
 _ORD_EN_WORDS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-    "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
 }
 _ORD_EN = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d{1,2}(?:st|nd|rd|th))"
 _NOUN_EN = r"(?:one|ones|item|option|product|choice|pair|dress|shirt|shoes?|model|color|colour|link|result)"
@@ -90,9 +103,9 @@ def ordinals(text: str) -> list[Candidate]:
     """References to an item in a shown list; value ``{"ordinal": n}`` (see module docstring)."""
     out: list[Candidate] = []
     for m in _ORDINAL_CN.finditer(text):
-        n = -1 if m.group(2) is None else _ord_value(m.group(2))
-        if n is not None:
-            out.append(Candidate("ordinal", {"ordinal": -n if m.group(1) else n}, m.start(), m.end()))
+        cn = -1 if m.group(2) is None else _ord_value(m.group(2))
+        if cn is not None:
+            out.append(Candidate("ordinal", {"ordinal": -cn if m.group(1) else cn}, m.start(), m.end()))
     for m in _ORDINAL_EN.finditer(text):
         ordinal, to_last, ordinal2, to_last2, last, number = m.groups()
         if last:

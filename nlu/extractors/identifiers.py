@@ -24,7 +24,10 @@ _INTL = re.compile(r"(?<![\d+])\+(\d{1,3})[ -]?(\d(?:[ -]?\d){5,13})(?!\d)")
 
 def order_numbers(text: str) -> list[Candidate]:
     """``SB7K3M9Q2XAB`` (any case) -> value ``"SB7K3M9Q2XAB"``."""
-    return [Candidate("order_number", m.group().upper(), m.start(), m.end(), RANK_ID) for m in _ORDER.finditer(text)]
+    return [
+        Candidate("order_number", m.group().upper(), m.start(), m.end(), RANK_ID)
+        for m in _ORDER.finditer(text)
+    ]
 
 
 def tracking_numbers(text: str) -> list[Candidate]:
@@ -40,7 +43,8 @@ def tracking_numbers(text: str) -> list[Candidate]:
 def phone_numbers(text: str) -> list[Candidate]:
     """Value ``"+8613812345678"`` for Chinese mobiles, ``"+" + digits`` for other international numbers."""
     out = [
-        Candidate("phone", "+86" + "".join(m.groups()), m.start(), m.end(), RANK_ID) for m in _CN_MOBILE.finditer(text)
+        Candidate("phone", "+86" + "".join(m.groups()), m.start(), m.end(), RANK_ID)
+        for m in _CN_MOBILE.finditer(text)
     ]
     for m in _INTL.finditer(text):
         if m.group(1).startswith("86") or any(c.start <= m.start() < c.end for c in out):

@@ -47,10 +47,33 @@ _ABOUT = re.compile(
 _EXACT = re.compile(_money(1))
 
 _CURRENCY = {
-    "¥": "CNY", "rmb": "CNY", "cny": "CNY", "块钱": "CNY", "块": "CNY", "元钱": "CNY", "元": "CNY", "圆": "CNY",
-    "yuan": "CNY", "人民币": "CNY", "$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD",
-    "bucks": "USD", "刀": "USD", "美元": "USD", "美金": "USD", "€": "EUR", "euro": "EUR", "euros": "EUR",
-    "eur": "EUR", "£": "GBP", "pound": "GBP", "pounds": "GBP", "gbp": "GBP",
+    "¥": "CNY",
+    "rmb": "CNY",
+    "cny": "CNY",
+    "块钱": "CNY",
+    "块": "CNY",
+    "元钱": "CNY",
+    "元": "CNY",
+    "圆": "CNY",
+    "yuan": "CNY",
+    "人民币": "CNY",
+    "$": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "bucks": "USD",
+    "刀": "USD",
+    "美元": "USD",
+    "美金": "USD",
+    "€": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "eur": "EUR",
+    "£": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "gbp": "GBP",
 }
 
 
@@ -68,7 +91,9 @@ def _amount(m: re.Match[str], i: int) -> float | None:
     return None if raw is None else parse_number(raw.replace(" ", ""))
 
 
-def _value(low: float | None, high: float | None, currency: str | None) -> dict[str, int | float | str | None]:
+def _value(
+    low: float | None, high: float | None, currency: str | None
+) -> dict[str, int | float | str | None]:
     return {
         "min": None if low is None else as_json_number(low),
         "max": None if high is None else as_json_number(high),
