@@ -33,15 +33,18 @@ class Container:
 def commerce_config(settings: Settings) -> CommerceConfig:
     assert settings.blind_index_key and settings.sandbox_payment_secret, "load_settings() fills secrets"
     return CommerceConfig(
-        encryption_keys=settings.key_list, blind_index_key=settings.blind_index_key,
-        sandbox_payment_secret=settings.sandbox_payment_secret, pay_base_url=settings.public_base_url,
+        encryption_keys=settings.key_list,
+        blind_index_key=settings.blind_index_key,
+        sandbox_payment_secret=settings.sandbox_payment_secret,
+        pay_base_url=settings.public_base_url,
         carrier_speed=settings.carrier_speed,
         order_policy=OrderPolicy(payment_window=timedelta(minutes=settings.payment_window_minutes)),
     )
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
-              redis: aioredis.Redis | None = None) -> Container:
+def bootstrap(
+    settings: Settings | None = None, *, clock: Clock | None = None, redis: aioredis.Redis | None = None
+) -> Container:
     settings = settings or load_settings()
     engine = create_engine(settings.db_url)
     commerce = Commerce.build(engine, commerce_config(settings), clock=clock or SystemClock())

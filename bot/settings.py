@@ -54,16 +54,24 @@ def load_settings(**overrides: object) -> Settings:
     """Read the environment once, fill development secrets, and check production requirements."""
     settings = Settings(**overrides)  # type: ignore[arg-type]
     if settings.env == "production":
-        missing = [name for name, value in (
-            ("SHOPBOT_DATABASE_URL", settings.database_url), ("SHOPBOT_ENCRYPTION_KEYS", settings.encryption_keys),
-            ("SHOPBOT_BLIND_INDEX_KEY", settings.blind_index_key),
-            ("SHOPBOT_SANDBOX_PAYMENT_SECRET", settings.sandbox_payment_secret)) if not value]
+        missing = [
+            name
+            for name, value in (
+                ("SHOPBOT_DATABASE_URL", settings.database_url),
+                ("SHOPBOT_ENCRYPTION_KEYS", settings.encryption_keys),
+                ("SHOPBOT_BLIND_INDEX_KEY", settings.blind_index_key),
+                ("SHOPBOT_SANDBOX_PAYMENT_SECRET", settings.sandbox_payment_secret),
+            )
+            if not value
+        ]
         if missing:
             raise ConfigurationError("production needs these settings: " + ", ".join(missing))
         if settings.redis_url.startswith("memory://"):
             raise ConfigurationError("production needs a real Redis: set SHOPBOT_REDIS_URL=redis://...")
         if settings.db_url.startswith("sqlite"):
-            raise ConfigurationError("production needs PostgreSQL: set SHOPBOT_DATABASE_URL=postgresql+asyncpg://...")
+            raise ConfigurationError(
+                "production needs PostgreSQL: set SHOPBOT_DATABASE_URL=postgresql+asyncpg://..."
+            )
     else:
         settings = _with_development_secrets(settings)
     for key in settings.key_list:
@@ -83,13 +91,18 @@ def _with_development_secrets(settings: Settings) -> Settings:
     if path.exists():
         stored = json.loads(path.read_text())
     else:
-        stored = {"encryption_keys": Fernet.generate_key().decode(), "blind_index_key": secrets.token_hex(32),
-                  "sandbox_payment_secret": secrets.token_hex(24)}
+        stored = {
+            "encryption_keys": Fernet.generate_key().decode(),
+            "blind_index_key": secrets.token_hex(32),
+            "sandbox_payment_secret": secrets.token_hex(24),
+        }
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(stored))
         os.chmod(path, 0o600)
-    return settings.model_copy(update={
-        "encryption_keys": settings.encryption_keys or stored["encryption_keys"],
-        "blind_index_key": settings.blind_index_key or stored["blind_index_key"],
-        "sandbox_payment_secret": settings.sandbox_payment_secret or stored["sandbox_payment_secret"],
-    })
+    return settings.model_copy(
+        update={
+            "encryption_keys": settings.encryption_keys or stored["encryption_keys"],
+            "blind_index_key": settings.blind_index_key or stored["blind_index_key"],
+            "sandbox_payment_secret": settings.sandbox_payment_secret or stored["sandbox_payment_secret"],
+        }
+    )

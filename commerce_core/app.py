@@ -45,9 +45,16 @@ class CommerceConfig:
 
 class Commerce:
     def __init__(
-        self, engine: AsyncEngine, *, clock: Clock, cipher: FieldCipher, providers: Mapping[str, PaymentProvider],
-        carriers: Mapping[str, Carrier], order_policy: OrderPolicy | None = None,
-        after_sales_policy: AfterSalesPolicy | None = None, shipment_delay_after: timedelta = timedelta(hours=48),
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Clock,
+        cipher: FieldCipher,
+        providers: Mapping[str, PaymentProvider],
+        carriers: Mapping[str, Carrier],
+        order_policy: OrderPolicy | None = None,
+        after_sales_policy: AfterSalesPolicy | None = None,
+        shipment_delay_after: timedelta = timedelta(hours=48),
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -78,9 +85,16 @@ class Commerce:
         cipher = FieldCipher(config.encryption_keys, config.blind_index_key)
         sandbox = SandboxProvider(config.sandbox_payment_secret, clock, pay_base_url=config.pay_base_url)
         carrier = SimulatedCarrier(clock, speed=config.carrier_speed)
-        return cls(engine, clock=clock, cipher=cipher, providers={sandbox.name: sandbox},
-                   carriers={carrier.name: carrier}, order_policy=config.order_policy,
-                   after_sales_policy=config.after_sales_policy, shipment_delay_after=config.shipment_delay_after)
+        return cls(
+            engine,
+            clock=clock,
+            cipher=cipher,
+            providers={sandbox.name: sandbox},
+            carriers={carrier.name: carrier},
+            order_policy=config.order_policy,
+            after_sales_policy=config.after_sales_policy,
+            shipment_delay_after=config.shipment_delay_after,
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -32,7 +32,8 @@ class DomainError(Exception):
         self.params: Mapping[str, Any] = params
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, message={self.args[0]!r}, params={dict(self.params)!r})"
+        name = type(self).__name__
+        return f"{name}(code={self.code!r}, message={self.args[0]!r}, params={dict(self.params)!r})"
 
 
 class InvalidInput(DomainError):

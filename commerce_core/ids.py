@@ -33,8 +33,11 @@ def public_id_pattern(prefix: str) -> re.Pattern[str]:
 ORDER_NUMBER_RE = public_id_pattern(ORDER_PREFIX)
 
 
+_LOOKALIKES = str.maketrans("OIL", "011")
+
+
 def normalise_public_id(text: str) -> str:
     """Upper-case and map the look-alikes Crockford allows (O->0, I/L->1)."""
     cleaned = text.strip().upper().replace("-", "").replace(" ", "")
     head, body = cleaned[:2], cleaned[2:]
-    return head + body.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return head + body.translate(_LOOKALIKES)

@@ -11,12 +11,32 @@ from commerce_core.errors import InvalidInput
 
 #: currency -> number of minor-unit digits (ISO 4217 exponent)
 CURRENCY_EXPONENTS: dict[str, int] = {
-    "CNY": 2, "HKD": 2, "TWD": 2, "USD": 2, "EUR": 2, "GBP": 2, "SGD": 2, "AUD": 2, "CAD": 2,
-    "JPY": 0, "KRW": 0, "XTR": 0,
+    "CNY": 2,
+    "HKD": 2,
+    "TWD": 2,
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "SGD": 2,
+    "AUD": 2,
+    "CAD": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "XTR": 0,
 }
 CURRENCY_SYMBOLS: dict[str, str] = {
-    "CNY": "¥", "HKD": "HK$", "TWD": "NT$", "USD": "$", "EUR": "€", "GBP": "£", "SGD": "S$",
-    "AUD": "A$", "CAD": "C$", "JPY": "¥", "KRW": "₩", "XTR": "⭐",
+    "CNY": "¥",
+    "HKD": "HK$",
+    "TWD": "NT$",
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "SGD": "S$",
+    "AUD": "A$",
+    "CAD": "C$",
+    "JPY": "¥",
+    "KRW": "₩",
+    "XTR": "⭐",
 }
 #: no single price or total above this (in minor units): 10^11 fen is one billion yuan
 MAX_AMOUNT = 10**11
@@ -64,8 +84,9 @@ class Money:
 
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
-            raise InvalidInput("cannot mix currencies", code="currency_mismatch",
-                               left=self.currency, right=other.currency)
+            raise InvalidInput(
+                "cannot mix currencies", code="currency_mismatch", left=self.currency, right=other.currency
+            )
 
     def format(self) -> str:
         """Human form, e.g. ``¥199.00``; language-neutral (symbol + digits)."""

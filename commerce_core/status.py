@@ -38,14 +38,18 @@ class StatusMachine(Generic[S]):
         if not self.can(current, target):
             raise IllegalTransition(
                 f"{self.entity} cannot go from {current.value} to {target.value}",
-                entity=self.entity, from_status=current.value, to_status=target.value,
+                entity=self.entity,
+                from_status=current.value,
+                to_status=target.value,
             )
 
     def mermaid(self) -> str:
         """The table as a Mermaid state diagram (used to generate docs/)."""
-        lines = ["stateDiagram-v2"]
+        lines = ["stateDiagram-v2", f"    [*] --> {next(iter(self.transitions)).value}"]
         for source, targets in self.transitions.items():
             lines.extend(f"    {source.value} --> {target.value}" for target in sorted(targets))
+            if not targets:
+                lines.append(f"    {source.value} --> [*]")
         return "\n".join(lines)
 
 

@@ -64,15 +64,26 @@ class UnitOfWork:
         self.events.append(event)
 
     def record_status(
-        self, entity_type: str, entity_id: int, from_status: str | None, to_status: str, actor: str,
+        self,
+        entity_type: str,
+        entity_id: int,
+        from_status: str | None,
+        to_status: str,
+        actor: str,
         reason: str | None = None,
     ) -> None:
         """Queue a history row; written with the commit (who, when, from, to)."""
-        self._history.append({
-            "entity_type": entity_type, "entity_id": entity_id, "from_status": from_status,
-            "to_status": to_status, "actor": actor[:96], "reason": reason[:500] if reason else None,
-            "at": self.clock.now(),
-        })
+        self._history.append(
+            {
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "from_status": from_status,
+                "to_status": to_status,
+                "actor": actor[:96],
+                "reason": reason[:500] if reason else None,
+                "at": self.clock.now(),
+            }
+        )
 
     async def flush(self) -> None:
         await self.session.flush()
@@ -86,8 +97,13 @@ class UnitOfWork:
             await session.execute(
                 insert(OutboxMessage),
                 [
-                    {"event_type": e.name, "payload": e.payload(), "created_at": now, "available_at": now,
-                     "attempts": 0}
+                    {
+                        "event_type": e.name,
+                        "payload": e.payload(),
+                        "created_at": now,
+                        "available_at": now,
+                        "attempts": 0,
+                    }
                     for e in self.events
                 ],
             )

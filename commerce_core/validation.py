@@ -16,8 +16,10 @@ def check_quantity(quantity: int, *, allow_zero: bool = False) -> int:
     low = 0 if allow_zero else 1
     if not low <= quantity <= MAX_QUANTITY_PER_LINE:
         raise InvalidInput(
-            f"quantity must be between {low} and {MAX_QUANTITY_PER_LINE}", code="invalid_quantity",
-            quantity=quantity, maximum=MAX_QUANTITY_PER_LINE,
+            f"quantity must be between {low} and {MAX_QUANTITY_PER_LINE}",
+            code="invalid_quantity",
+            quantity=quantity,
+            maximum=MAX_QUANTITY_PER_LINE,
         )
     return quantity
 
@@ -30,7 +32,10 @@ def clean_text(value: str | None, field: str, *, max_length: int, required: bool
         raise InvalidInput(f"{field} is required", code="required", field=field)
     if len(text) > max_length:
         raise InvalidInput(
-            f"{field} is longer than {max_length} characters", code="too_long", field=field, maximum=max_length
+            f"{field} is longer than {max_length} characters",
+            code="too_long",
+            field=field,
+            maximum=max_length,
         )
     return text
 
@@ -54,8 +59,11 @@ def localized(value: dict[str, str], field: str, *, max_length: int) -> dict[str
 
 def pick_language(value: dict[str, str], lang: str) -> str:
     """The text in ``lang``, else the closest language we have (zh-Hant <-> zh-Hans, then en)."""
-    order = {"zh-Hans": ("zh-Hans", "zh-Hant", "en"), "zh-Hant": ("zh-Hant", "zh-Hans", "en"),
-             "en": ("en", "zh-Hans", "zh-Hant")}.get(lang, LANGUAGES)
+    order = {
+        "zh-Hans": ("zh-Hans", "zh-Hant", "en"),
+        "zh-Hant": ("zh-Hant", "zh-Hans", "en"),
+        "en": ("en", "zh-Hans", "zh-Hant"),
+    }.get(lang, LANGUAGES)
     for candidate in order:
         if value.get(candidate):
             return value[candidate]

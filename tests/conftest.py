@@ -26,7 +26,9 @@ from commerce_core.db.engine import create_engine
 from commerce_core.db.migrate import upgrade
 from commerce_core.db.models import metadata
 
-POSTGRES_ADMIN_URL = os.environ.get("SHOPBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SHOPBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = os.environ.get("SHOPBOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_KEYS = [Fernet.generate_key().decode()]
 
@@ -111,8 +113,11 @@ def clock() -> FakeClock:
 
 @pytest_asyncio.fixture
 async def commerce(db_url: str, clock: FakeClock) -> AsyncIterator[Commerce]:
-    config = CommerceConfig(encryption_keys=TEST_KEYS, blind_index_key="test-index-key",
-                            sandbox_payment_secret="test-sandbox-secret-123")
+    config = CommerceConfig(
+        encryption_keys=TEST_KEYS,
+        blind_index_key="test-index-key",
+        sandbox_payment_secret="test-sandbox-secret-123",
+    )
     built = Commerce.build(create_engine(db_url), config, clock=clock)
     try:
         yield built

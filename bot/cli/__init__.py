@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli import commerce as commerce_cli
+from bot.cli import docs as docs_cli
 from bot.cli import nlu as nlu_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="shopbot: a conversational shopping bot")
@@ -17,6 +18,7 @@ app.add_typer(commerce_cli.db_app, name="db", help="Database migrations.")
 app.add_typer(commerce_cli.seed_app, name="seed", help="Load data.")
 app.add_typer(commerce_cli.orders_app, name="orders", help="Operator views of orders.")
 app.command("demo")(commerce_cli.demo)
+app.command("docs")(docs_cli.docs)
 
 
 def main() -> None:

@@ -56,25 +56,33 @@ def db_upgrade() -> None:
 @seed_app.command("demo")
 def seed_demo_command() -> None:
     """Load the demo catalogue (merchants, categories, ~200 products) into an empty database."""
+
     async def work(c: Container) -> None:
         report = await seed_demo(c.commerce)
-        typer.echo(f"seeded {report.merchants} merchants, {report.categories} categories, "
-                   f"{report.products} products, {report.skus} SKUs")
+        typer.echo(
+            f"seeded {report.merchants} merchants, {report.categories} categories, "
+            f"{report.products} products, {report.skus} SKUs"
+        )
+
     _run(work)
 
 
 @orders_app.command("list")
-def orders_list(as_json: bool = typer.Option(False, "--json", help="one JSON array"),
-                status: str | None = typer.Option(None, help="only orders in this status"),
-                limit: int = typer.Option(50, min=1, max=1000)) -> None:
+def orders_list(
+    as_json: bool = typer.Option(False, "--json", help="one JSON array"),
+    status: str | None = typer.Option(None, help="only orders in this status"),
+    limit: int = typer.Option(50, min=1, max=1000),
+) -> None:
     """Orders with number, status, total and lines (masked address only)."""
+
     async def work(c: Container) -> None:
-        orders = await c.commerce.orders.list(status=status, limit=limit)
+        orders = await c.commerce.orders.list_recent(status=status, limit=limit)
         if as_json:
             typer.echo(json.dumps([o.to_operator_dict() for o in orders], ensure_ascii=False, indent=1))
             return
         for o in orders:
             typer.echo(f"{o.number}  {o.status:<16} {o.total.format():>12}  {len(o.lines)} line(s)")
+
     _run(work)
 
 
@@ -90,7 +98,9 @@ def demo() -> None:
             typer.echo(f"Seeded the demo catalogue: {report.products} products, {report.skus} SKUs.")
         typer.echo("\nTop sellers:")
         for item in (await commerce.catalog.popular(limit=5)).items:
-            typer.echo(f"  {item.code}  {item.title('zh-Hans')} / {item.title('en')}  {item.min_price.format()}")
+            typer.echo(
+                f"  {item.code}  {item.title('zh-Hans')} / {item.title('en')}  {item.min_price.format()}"
+            )
         typer.echo("\nSearch '红色连衣裙':")
         for item in (await commerce.catalog.search(SearchQuery(text="红色连衣裙", page_size=3))).items:
             typer.echo(f"  {item.code}  {item.title('zh-Hans')}  {item.min_price.format()}")
@@ -99,12 +109,17 @@ def demo() -> None:
         sku = next(s for s in (await commerce.catalog.get_product(product.code)).skus if s.available > 0)
         await commerce.cart.add(shopper.id, sku.code, 1)
         order = await commerce.orders.place(
-            shopper.id, AddressInput("张三", "13812345678", "上海", "浦东新区世纪大道100号", region="上海市"),
-            idempotency_key=str(uuid.uuid4()))
+            shopper.id,
+            AddressInput("张三", "13812345678", "上海", "浦东新区世纪大道100号", region="上海市"),
+            idempotency_key=str(uuid.uuid4()),
+        )
         payment = await commerce.payments.start(order.number, customer_id=shopper.id)
         await commerce.payments.sandbox_pay(payment.payment_id)
         paid = await commerce.orders.get(order.number)
-        typer.echo(f"\nSample order {paid.number}: {paid.lines[0].title('zh-Hans')} x1, "
-                   f"total {paid.total.format()}, status {paid.status}, ship to {paid.masked_address}")
+        typer.echo(
+            f"\nSample order {paid.number}: {paid.lines[0].title('zh-Hans')} x1, "
+            f"total {paid.total.format()}, status {paid.status}, ship to {paid.masked_address}"
+        )
         typer.echo("\nNext: `shopbot orders list --json` shows every order.")
+
     _run(work)

@@ -29,15 +29,18 @@ class CaseStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-CASE_STATUS = StatusMachine[CaseStatus]("after_sales_case", {
-    CaseStatus.OPEN: frozenset({CaseStatus.ACCEPTED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN}),
-    CaseStatus.ACCEPTED: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED, CaseStatus.WITHDRAWN}),
-    CaseStatus.IN_PROGRESS: frozenset({CaseStatus.RESOLVED}),
-    CaseStatus.RESOLVED: frozenset({CaseStatus.CLOSED}),
-    CaseStatus.REJECTED: frozenset({CaseStatus.CLOSED}),
-    CaseStatus.WITHDRAWN: frozenset(),
-    CaseStatus.CLOSED: frozenset(),
-})
+CASE_STATUS = StatusMachine[CaseStatus](
+    "after_sales_case",
+    {
+        CaseStatus.OPEN: frozenset({CaseStatus.ACCEPTED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN}),
+        CaseStatus.ACCEPTED: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED, CaseStatus.WITHDRAWN}),
+        CaseStatus.IN_PROGRESS: frozenset({CaseStatus.RESOLVED}),
+        CaseStatus.RESOLVED: frozenset({CaseStatus.CLOSED}),
+        CaseStatus.REJECTED: frozenset({CaseStatus.CLOSED}),
+        CaseStatus.WITHDRAWN: frozenset(),
+        CaseStatus.CLOSED: frozenset(),
+    },
+)
 OPEN_CASE_STATUSES = frozenset({CaseStatus.OPEN, CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS})
 
 

@@ -29,10 +29,23 @@ from commerce_core.payments.refunds import request_refund
 from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
 from commerce_core.validation import check_quantity, clean_text
 
-REASONS = frozenset({"quality_issue", "wrong_item", "not_as_described", "damaged_in_transit", "missing_parts",
-                     "size_fit", "changed_mind", "not_received", "broken", "other"})
-QUALITY_REASONS = frozenset({"quality_issue", "wrong_item", "not_as_described", "damaged_in_transit",
-                             "missing_parts", "broken"})
+REASONS = frozenset(
+    {
+        "quality_issue",
+        "wrong_item",
+        "not_as_described",
+        "damaged_in_transit",
+        "missing_parts",
+        "size_fit",
+        "changed_mind",
+        "not_received",
+        "broken",
+        "other",
+    }
+)
+QUALITY_REASONS = frozenset(
+    {"quality_issue", "wrong_item", "not_as_described", "damaged_in_transit", "missing_parts", "broken"}
+)
 RECEIVED = (OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value)
 
 
@@ -57,7 +70,7 @@ class CaseView:
     status: str
     reason_code: str
     quality_issue: bool
-    items: tuple[tuple[int, int], ...]   # (line_no, quantity)
+    items: tuple[tuple[int, int], ...]  # (line_no, quantity)
     refund_amount: int
     first_response_due_at: datetime
     first_responded_at: datetime | None
@@ -72,8 +85,15 @@ class AfterSalesService:
         self.refund_runner: object = None
 
     async def open(
-        self, customer_id: int, order_number: str, kind: CaseKind, items: Sequence[CaseItemRequest], *,
-        reason_code: str, reason_text: str | None = None, photos: Sequence[str] = (),
+        self,
+        customer_id: int,
+        order_number: str,
+        kind: CaseKind,
+        items: Sequence[CaseItemRequest],
+        *,
+        reason_code: str,
+        reason_text: str | None = None,
+        photos: Sequence[str] = (),
     ) -> CaseView:
         if reason_code not in REASONS:
             raise InvalidInput(f"unknown reason {reason_code!r}", code="invalid_reason")
@@ -82,39 +102,70 @@ class AfterSalesService:
         if not items:
             raise InvalidInput("pick at least one item", code="no_items")
         async with self._uow() as uow:
-            order = await uow.session.scalar(select(Order).where(
-                Order.number == normalise_public_id(order_number)).with_for_update())
+            order = await uow.session.scalar(
+                select(Order).where(Order.number == normalise_public_id(order_number)).with_for_update()
+            )
             if order is None or order.customer_id != customer_id:
                 raise NotFound("no such order", code="order_not_found")
             quality = reason_code in QUALITY_REASONS
             self._check_policy(order, kind, quality, uow.now())
-            lines = {line.line_no: line for line in (await uow.session.scalars(
-                select(OrderLine).where(OrderLine.order_id == order.id))).all()}
+            lines = {
+                line.line_no: line
+                for line in (
+                    await uow.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))
+                ).all()
+            }
             claimed = await self._claimed(uow, order.id)
             chosen: list[tuple[OrderLine, int]] = []
             for item in items:
                 check_quantity(item.quantity)
                 line = lines.get(item.line_no)
                 if line is None:
-                    raise NotFound("no such item in the order", code="order_line_not_found", line=item.line_no)
+                    raise NotFound(
+                        "no such item in the order", code="order_line_not_found", line=item.line_no
+                    )
                 if item.quantity + claimed.get(line.id, 0) > line.quantity:
-                    raise InvalidInput("more items than were ordered", code="invalid_quantity",
-                                       maximum=line.quantity - claimed.get(line.id, 0))
+                    raise InvalidInput(
+                        "more items than were ordered",
+                        code="invalid_quantity",
+                        maximum=line.quantity - claimed.get(line.id, 0),
+                    )
                 chosen.append((line, item.quantity))
             now = uow.now()
-            refund_amount = sum(line.unit_price * q for line, q in chosen) if kind in (
-                CaseKind.RETURN, CaseKind.REFUND) else 0
+            refund_amount = (
+                sum(line.unit_price * q for line, q in chosen)
+                if kind in (CaseKind.RETURN, CaseKind.REFUND)
+                else 0
+            )
             case = AfterSalesCase(
-                number=new_public_id(CASE_PREFIX), order_id=order.id, customer_id=customer_id, kind=kind.value,
-                status=CaseStatus.OPEN.value, reason_code=reason_code, reason_text=text, quality_issue=quality,
-                photos=photo_refs, refund_amount=refund_amount, progress=[],
-                first_response_due_at=now + self.policy.first_response_sla, created_at=now, updated_at=now)
+                number=new_public_id(CASE_PREFIX),
+                order_id=order.id,
+                customer_id=customer_id,
+                kind=kind.value,
+                status=CaseStatus.OPEN.value,
+                reason_code=reason_code,
+                reason_text=text,
+                quality_issue=quality,
+                photos=photo_refs,
+                refund_amount=refund_amount,
+                progress=[],
+                first_response_due_at=now + self.policy.first_response_sla,
+                created_at=now,
+                updated_at=now,
+            )
             uow.session.add(case)
             await uow.flush()
-            uow.session.add_all(AfterSalesItem(case_id=case.id, order_line_id=line.id, quantity=q) for line, q in chosen)
-            uow.record_status("after_sales_case", case.id, None, CaseStatus.OPEN.value, f"customer:{customer_id}")
-            uow.emit(AfterSalesOpened(case.number, order.number, customer_id, kind.value,
-                                      case.first_response_due_at.isoformat()))
+            uow.session.add_all(
+                AfterSalesItem(case_id=case.id, order_line_id=line.id, quantity=q) for line, q in chosen
+            )
+            uow.record_status(
+                "after_sales_case", case.id, None, CaseStatus.OPEN.value, f"customer:{customer_id}"
+            )
+            uow.emit(
+                AfterSalesOpened(
+                    case.number, order.number, customer_id, kind.value, case.first_response_due_at.isoformat()
+                )
+            )
             await uow.flush()
             view = await self._view(uow, case)
             await uow.commit()
@@ -123,57 +174,94 @@ class AfterSalesService:
     def _check_policy(self, order: Order, kind: CaseKind, quality: bool, now: datetime) -> None:
         if kind is CaseKind.REFUND and order.status == OrderStatus.SHIPPED.value and not quality:
             raise PolicyViolation("wait for delivery, or cancel before shipping", code="not_yet_delivered")
-        if order.status not in RECEIVED and not (kind is CaseKind.REFUND and order.status == OrderStatus.SHIPPED.value):
-            raise PolicyViolation("after-sales opens once the order is delivered", code="not_delivered",
-                                  status=order.status)
+        if order.status not in RECEIVED and not (
+            kind is CaseKind.REFUND and order.status == OrderStatus.SHIPPED.value
+        ):
+            raise PolicyViolation(
+                "after-sales opens once the order is delivered", code="not_delivered", status=order.status
+            )
         delivered = order.delivered_at or now
         if kind is CaseKind.REPAIR:
             if now - delivered > self.policy.warranty:
                 raise PolicyViolation("the warranty has ended", code="warranty_expired")
         elif not quality and now - delivered > self.policy.return_window:
-            raise PolicyViolation("the return window has passed", code="return_window_passed",
-                                  days=self.policy.return_window.days)
+            raise PolicyViolation(
+                "the return window has passed",
+                code="return_window_passed",
+                days=self.policy.return_window.days,
+            )
 
     @staticmethod
     async def _claimed(uow: UnitOfWork, order_id: int) -> dict[int, int]:
-        rows = (await uow.session.execute(
-            select(AfterSalesItem.order_line_id, func.sum(AfterSalesItem.quantity))
-            .join(AfterSalesCase, AfterSalesCase.id == AfterSalesItem.case_id)
-            .where(AfterSalesCase.order_id == order_id,
-                   AfterSalesCase.status.not_in([CaseStatus.REJECTED.value, CaseStatus.WITHDRAWN.value]))
-            .group_by(AfterSalesItem.order_line_id))).all()
+        rows = (
+            await uow.session.execute(
+                select(AfterSalesItem.order_line_id, func.sum(AfterSalesItem.quantity))
+                .join(AfterSalesCase, AfterSalesCase.id == AfterSalesItem.case_id)
+                .where(
+                    AfterSalesCase.order_id == order_id,
+                    AfterSalesCase.status.not_in([CaseStatus.REJECTED.value, CaseStatus.WITHDRAWN.value]),
+                )
+                .group_by(AfterSalesItem.order_line_id)
+            )
+        ).all()
         return {line_id: int(total) for line_id, total in rows}
 
     async def _view(self, uow: UnitOfWork, case: AfterSalesCase) -> CaseView:
         order_number = await uow.session.scalar(select(Order.number).where(Order.id == case.order_id))
-        items = (await uow.session.execute(
-            select(OrderLine.line_no, AfterSalesItem.quantity).join(OrderLine, OrderLine.id == AfterSalesItem.order_line_id)
-            .where(AfterSalesItem.case_id == case.id).order_by(OrderLine.line_no))).all()
-        return CaseView(case.number, order_number or "", case.kind, case.status, case.reason_code,
-                        case.quality_issue, tuple((int(a), int(b)) for a, b in items), case.refund_amount,
-                        case.first_response_due_at, case.first_responded_at, tuple(case.progress),
-                        case.created_at)
+        items = (
+            await uow.session.execute(
+                select(OrderLine.line_no, AfterSalesItem.quantity)
+                .join(OrderLine, OrderLine.id == AfterSalesItem.order_line_id)
+                .where(AfterSalesItem.case_id == case.id)
+                .order_by(OrderLine.line_no)
+            )
+        ).all()
+        return CaseView(
+            case.number,
+            order_number or "",
+            case.kind,
+            case.status,
+            case.reason_code,
+            case.quality_issue,
+            tuple((int(a), int(b)) for a, b in items),
+            case.refund_amount,
+            case.first_response_due_at,
+            case.first_responded_at,
+            tuple(case.progress),
+            case.created_at,
+        )
 
     async def get(self, number: str, *, customer_id: int | None = None) -> CaseView:
         async with self._uow() as uow:
-            case = await uow.session.scalar(select(AfterSalesCase).where(
-                AfterSalesCase.number == normalise_public_id(number)))
+            case = await uow.session.scalar(
+                select(AfterSalesCase).where(AfterSalesCase.number == normalise_public_id(number))
+            )
             if case is None or (customer_id is not None and case.customer_id != customer_id):
                 raise NotFound("no such case", code="case_not_found")
             return await self._view(uow, case)
 
     async def for_customer(self, customer_id: int) -> list[CaseView]:
         async with self._uow() as uow:
-            cases = (await uow.session.scalars(select(AfterSalesCase).where(
-                AfterSalesCase.customer_id == customer_id).order_by(AfterSalesCase.id.desc()))).all()
+            cases = (
+                await uow.session.scalars(
+                    select(AfterSalesCase)
+                    .where(AfterSalesCase.customer_id == customer_id)
+                    .order_by(AfterSalesCase.id.desc())
+                )
+            ).all()
             return [await self._view(uow, c) for c in cases]
 
-    async def transition(self, number: str, target: CaseStatus, *, actor: str, note: str | None = None) -> CaseView:
+    async def transition(
+        self, number: str, target: CaseStatus, *, actor: str, note: str | None = None
+    ) -> CaseView:
         """Staff move a case on; the first staff action meets the first-response deadline."""
         refund_id = None
         async with self._uow() as uow:
-            case = await uow.session.scalar(select(AfterSalesCase).where(
-                AfterSalesCase.number == normalise_public_id(number)).with_for_update())
+            case = await uow.session.scalar(
+                select(AfterSalesCase)
+                .where(AfterSalesCase.number == normalise_public_id(number))
+                .with_for_update()
+            )
             if case is None:
                 raise NotFound("no such case", code="case_not_found")
             current = CaseStatus(case.status)
@@ -183,13 +271,22 @@ class AfterSalesService:
             case.updated_at = now
             if case.first_responded_at is None and not actor.startswith("customer:"):
                 case.first_responded_at = now
-            case.progress = [*case.progress, {"at": now.isoformat(), "status": target.value,
-                                              "note": clean_text(note, "note", max_length=500, required=False)}]
+            case.progress = [
+                *case.progress,
+                {
+                    "at": now.isoformat(),
+                    "status": target.value,
+                    "note": clean_text(note, "note", max_length=500, required=False),
+                },
+            ]
             if target is CaseStatus.RESOLVED and case.refund_amount > 0:
-                order = await uow.session.scalar(select(Order).where(Order.id == case.order_id).with_for_update())
+                order = await uow.session.scalar(
+                    select(Order).where(Order.id == case.order_id).with_for_update()
+                )
                 assert order is not None
-                refund = await request_refund(uow, order, case.refund_amount, f"after_sales:{case.kind}",
-                                              case_id=case.id)
+                refund = await request_refund(
+                    uow, order, case.refund_amount, f"after_sales:{case.kind}", case_id=case.id
+                )
                 refund_id = refund.public_id if refund else None
             uow.record_status("after_sales_case", case.id, current.value, target.value, actor, note)
             uow.emit(AfterSalesStatusChanged(case.number, case.customer_id, current.value, target.value))
@@ -204,7 +301,16 @@ class AfterSalesService:
     async def overdue_first_response(self, now: datetime | None = None) -> list[str]:
         async with self._uow() as uow:
             now = now or uow.now()
-            return list((await uow.session.scalars(select(AfterSalesCase.number).where(
-                AfterSalesCase.status.in_([s.value for s in OPEN_CASE_STATUSES]),
-                AfterSalesCase.first_responded_at.is_(None),
-                AfterSalesCase.first_response_due_at <= now).order_by(AfterSalesCase.id))).all())
+            return list(
+                (
+                    await uow.session.scalars(
+                        select(AfterSalesCase.number)
+                        .where(
+                            AfterSalesCase.status.in_([s.value for s in OPEN_CASE_STATUSES]),
+                            AfterSalesCase.first_responded_at.is_(None),
+                            AfterSalesCase.first_response_due_at <= now,
+                        )
+                        .order_by(AfterSalesCase.id)
+                    )
+                ).all()
+            )

@@ -91,18 +91,32 @@ class CartView:
 
 
 async def load_cart(uow: UnitOfWork, customer_id: int) -> CartView:
-    rows = (await uow.session.execute(
-        select(CartLine, Sku, Product, StockLevel.on_hand, StockLevel.reserved)
-        .join(Sku, Sku.id == CartLine.sku_id).join(Product, Product.id == Sku.product_id)
-        .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-        .where(CartLine.customer_id == customer_id).order_by(CartLine.id)
-    )).all()
+    rows = (
+        await uow.session.execute(
+            select(CartLine, Sku, Product, StockLevel.on_hand, StockLevel.reserved)
+            .join(Sku, Sku.id == CartLine.sku_id)
+            .join(Product, Product.id == Sku.product_id)
+            .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+            .where(CartLine.customer_id == customer_id)
+            .order_by(CartLine.id)
+        )
+    ).all()
     lines, problems = [], []
     for line, sku, product, on_hand, reserved in rows:
         available = max(0, (on_hand or 0) - (reserved or 0))
-        lines.append(CartLineView(sku.id, sku.code, product.code, dict(product.name), dict(sku.options),
-                                  line.quantity, Money(sku.price, sku.currency), available,
-                                  (product.images or [None])[0]))
+        lines.append(
+            CartLineView(
+                sku.id,
+                sku.code,
+                product.code,
+                dict(product.name),
+                dict(sku.options),
+                line.quantity,
+                Money(sku.price, sku.currency),
+                available,
+                product.images[0] if product.images else None,
+            )
+        )
         if product.status != ListingStatus.LIVE.value:
             problems.append(CartProblem(ProblemKind.DELISTED, sku.code))
         elif available == 0:
@@ -110,9 +124,15 @@ async def load_cart(uow: UnitOfWork, customer_id: int) -> CartView:
         elif available < line.quantity:
             problems.append(CartProblem(ProblemKind.INSUFFICIENT_STOCK, sku.code, available=available))
         if line.price_seen != sku.price:
-            problems.append(CartProblem(ProblemKind.PRICE_CHANGED, sku.code, available=available,
-                                        old_price=Money(line.price_seen, line.currency),
-                                        new_price=Money(sku.price, sku.currency)))
+            problems.append(
+                CartProblem(
+                    ProblemKind.PRICE_CHANGED,
+                    sku.code,
+                    available=available,
+                    old_price=Money(line.price_seen, line.currency),
+                    new_price=Money(sku.price, sku.currency),
+                )
+            )
     return CartView(tuple(lines), tuple(problems))
 
 
@@ -131,17 +151,29 @@ class CartService:
             await self._check_customer(uow, customer_id)
             sku = await self._live_sku(uow, sku_code)
             line = await uow.session.scalar(
-                select(CartLine).where(CartLine.customer_id == customer_id, CartLine.sku_id == sku.id)
-                .with_for_update())
-            others = await uow.session.scalars(select(CartLine.currency).where(CartLine.customer_id == customer_id))
+                select(CartLine)
+                .where(CartLine.customer_id == customer_id, CartLine.sku_id == sku.id)
+                .with_for_update()
+            )
+            others = await uow.session.scalars(
+                select(CartLine.currency).where(CartLine.customer_id == customer_id)
+            )
             currencies = set(others.all())
             if currencies and sku.currency not in currencies:
                 raise InvalidInput("one cart holds one currency", code="currency_mismatch")
             if line is None:
                 if len(currencies) and await self._count(uow, customer_id) >= MAX_CART_LINES:
                     raise InvalidInput("the cart is full", code="cart_full", maximum=MAX_CART_LINES)
-                uow.session.add(CartLine(customer_id=customer_id, sku_id=sku.id, quantity=quantity,
-                                         price_seen=sku.price, currency=sku.currency, added_at=uow.now()))
+                uow.session.add(
+                    CartLine(
+                        customer_id=customer_id,
+                        sku_id=sku.id,
+                        quantity=quantity,
+                        price_seen=sku.price,
+                        currency=sku.currency,
+                        added_at=uow.now(),
+                    )
+                )
             else:
                 line.quantity = check_quantity(min(line.quantity + quantity, MAX_QUANTITY_PER_LINE + 1))
                 line.price_seen = sku.price
@@ -155,8 +187,13 @@ class CartService:
         check_quantity(quantity, allow_zero=True)
         async with self._uow() as uow:
             sku_id = await uow.session.scalar(select(Sku.id).where(Sku.code == sku_code))
-            line = None if sku_id is None else await uow.session.scalar(
-                select(CartLine).where(CartLine.customer_id == customer_id, CartLine.sku_id == sku_id))
+            line = (
+                None
+                if sku_id is None
+                else await uow.session.scalar(
+                    select(CartLine).where(CartLine.customer_id == customer_id, CartLine.sku_id == sku_id)
+                )
+            )
             if line is None:
                 raise NotFound("that item is not in the cart", code="cart_line_not_found", sku=sku_code)
             if quantity == 0:
@@ -179,9 +216,13 @@ class CartService:
     async def accept_prices(self, customer_id: int) -> CartView:
         """The shopper saw the new prices: stop reporting them as changed."""
         async with self._uow() as uow:
-            rows = (await uow.session.execute(
-                select(CartLine, Sku.price).join(Sku, Sku.id == CartLine.sku_id)
-                .where(CartLine.customer_id == customer_id))).all()
+            rows = (
+                await uow.session.execute(
+                    select(CartLine, Sku.price)
+                    .join(Sku, Sku.id == CartLine.sku_id)
+                    .where(CartLine.customer_id == customer_id)
+                )
+            ).all()
             for line, price in rows:
                 line.price_seen = price
             await uow.flush()
@@ -191,7 +232,9 @@ class CartService:
 
     @staticmethod
     async def _count(uow: UnitOfWork, customer_id: int) -> int:
-        return len((await uow.session.scalars(select(CartLine.id).where(CartLine.customer_id == customer_id))).all())
+        return len(
+            (await uow.session.scalars(select(CartLine.id).where(CartLine.customer_id == customer_id))).all()
+        )
 
     @staticmethod
     async def _check_customer(uow: UnitOfWork, customer_id: int) -> None:
@@ -200,9 +243,13 @@ class CartService:
 
     @staticmethod
     async def _live_sku(uow: UnitOfWork, sku_code: str) -> Sku:
-        row = (await uow.session.execute(
-            select(Sku, Product.status).join(Product, Product.id == Sku.product_id).where(Sku.code == sku_code)
-        )).first()
+        row = (
+            await uow.session.execute(
+                select(Sku, Product.status)
+                .join(Product, Product.id == Sku.product_id)
+                .where(Sku.code == sku_code)
+            )
+        ).first()
         if row is None or row[1] != ListingStatus.LIVE.value:
             raise NotFound(f"no SKU {sku_code!r} on sale", code="sku_not_found", sku=sku_code)
         return row[0]

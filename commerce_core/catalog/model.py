@@ -21,13 +21,16 @@ class ListingStatus(StrEnum):
     REJECTED = "rejected"
 
 
-LISTING_STATUS = StatusMachine[ListingStatus]("product", {
-    ListingStatus.DRAFT: frozenset({ListingStatus.PENDING_REVIEW}),
-    ListingStatus.PENDING_REVIEW: frozenset({ListingStatus.LIVE, ListingStatus.REJECTED}),
-    ListingStatus.REJECTED: frozenset({ListingStatus.PENDING_REVIEW, ListingStatus.DRAFT}),
-    ListingStatus.LIVE: frozenset({ListingStatus.DELISTED}),
-    ListingStatus.DELISTED: frozenset({ListingStatus.PENDING_REVIEW}),
-})
+LISTING_STATUS = StatusMachine[ListingStatus](
+    "product",
+    {
+        ListingStatus.DRAFT: frozenset({ListingStatus.PENDING_REVIEW}),
+        ListingStatus.PENDING_REVIEW: frozenset({ListingStatus.LIVE, ListingStatus.REJECTED}),
+        ListingStatus.REJECTED: frozenset({ListingStatus.PENDING_REVIEW, ListingStatus.DRAFT}),
+        ListingStatus.LIVE: frozenset({ListingStatus.DELISTED}),
+        ListingStatus.DELISTED: frozenset({ListingStatus.PENDING_REVIEW}),
+    },
+)
 
 
 class Category(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import Float, Integer, Select, and_, exists, func, select, text
+from sqlalchemy import Float, Integer, and_, exists, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
@@ -30,7 +30,8 @@ def _match_subquery(dialect: str, tokens: list[str], mode: Mode) -> Subquery:
         joiner = " AND " if mode == "all" else " OR "
         expression = joiner.join('"' + t.replace('"', '""') + '"' for t in tokens)
         stmt = text(
-            "SELECT rowid AS product_id, -bm25(product_fts) AS score FROM product_fts WHERE product_fts MATCH :q"
+            "SELECT rowid AS product_id, -bm25(product_fts) AS score "
+            "FROM product_fts WHERE product_fts MATCH :q"
         ).bindparams(q=expression)
     else:
         joiner = " & " if mode == "all" else " | "
@@ -74,7 +75,7 @@ def _validate(query: SearchQuery) -> None:
 async def search(session: AsyncSession, query: SearchQuery) -> SearchPage:
     _validate(query)
     tokens = textproc.tokens(query.text, for_query=True)[:MAX_QUERY_TOKENS]
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     if not tokens:
         return await _run(session, query, None)
     page = await _run(session, query, _match_subquery(dialect, tokens, "all"))
@@ -86,8 +87,10 @@ async def search(session: AsyncSession, query: SearchQuery) -> SearchPage:
 
 def _availability() -> Subquery:
     return (
-        select(Sku.product_id.label("product_id"),
-               func.sum(StockLevel.on_hand - StockLevel.reserved).label("available"))
+        select(
+            Sku.product_id.label("product_id"),
+            func.sum(StockLevel.on_hand - StockLevel.reserved).label("available"),
+        )
         .join(StockLevel, StockLevel.sku_id == Sku.id)
         .group_by(Sku.product_id)
         .subquery("availability")
@@ -96,12 +99,23 @@ def _availability() -> Subquery:
 
 async def _run(session: AsyncSession, query: SearchQuery, matches: Subquery | None) -> SearchPage:
     availability = _availability()
-    score = matches.c.score if matches is not None else func.cast(0.0, Float)
+    score = matches.c.score if matches is not None else literal(0.0, Float)
     available = func.coalesce(availability.c.available, 0)
-    stmt: Select[tuple[object, ...]] = (
-        select(Product.id, Product.code, Product.name, Product.brand, Product.currency, Product.min_price,
-               Product.max_price, Product.sales_count, Product.images, Category.code.label("category_code"),
-               available.label("available"), score.label("score"))
+    stmt = (
+        select(
+            Product.id,
+            Product.code,
+            Product.name,
+            Product.brand,
+            Product.currency,
+            Product.min_price,
+            Product.max_price,
+            Product.sales_count,
+            Product.images,
+            Category.code.label("category_code"),
+            available.label("available"),
+            score.label("score"),
+        )
         .join(Category, Category.id == Product.category_id)
         .outerjoin(availability, availability.c.product_id == Product.id)
         .where(Product.status == ListingStatus.LIVE.value)
@@ -117,8 +131,15 @@ async def _run(session: AsyncSession, query: SearchQuery, matches: Subquery | No
     if query.brand:
         stmt = stmt.where(func.lower(Product.brand) == query.brand.lower())
     for name, value in sorted(query.facets.items()):
-        stmt = stmt.where(exists().where(and_(
-            ProductFacet.product_id == Product.id, ProductFacet.name == name, ProductFacet.value == value)))
+        stmt = stmt.where(
+            exists().where(
+                and_(
+                    ProductFacet.product_id == Product.id,
+                    ProductFacet.name == name,
+                    ProductFacet.value == value,
+                )
+            )
+        )
     if query.in_stock_only:
         stmt = stmt.where(available > 0)
     if query.exclude_codes:
@@ -136,9 +157,16 @@ async def _run(session: AsyncSession, query: SearchQuery, matches: Subquery | No
     rows = (await session.execute(stmt)).all()
     items = tuple(
         ProductSummary(
-            id=r.id, code=r.code, name=dict(r.name), brand=r.brand, category_code=r.category_code,
-            min_price=Money(r.min_price, r.currency), max_price=Money(r.max_price, r.currency),
-            sales=r.sales_count, available=int(r.available or 0), image=(r.images or [None])[0],
+            id=r.id,
+            code=r.code,
+            name=dict(r.name),
+            brand=r.brand,
+            category_code=r.category_code,
+            min_price=Money(r.min_price, r.currency),
+            max_price=Money(r.max_price, r.currency),
+            sales=r.sales_count,
+            available=int(r.available or 0),
+            image=(r.images or [None])[0],
             score=float(r.score or 0.0),
         )
         for r in rows

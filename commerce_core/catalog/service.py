@@ -85,23 +85,41 @@ def _search_texts(draft: ProductDraft, category: Category) -> list[str]:
 
 
 async def load_product_view(session: AsyncSession, product: Product) -> ProductView:
-    rows = (await session.execute(
-        select(Sku, StockLevel.on_hand, StockLevel.reserved)
-        .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-        .where(Sku.product_id == product.id).order_by(Sku.id)
-    )).all()
+    rows = (
+        await session.execute(
+            select(Sku, StockLevel.on_hand, StockLevel.reserved)
+            .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+            .where(Sku.product_id == product.id)
+            .order_by(Sku.id)
+        )
+    ).all()
     category_code = await session.scalar(select(Category.code).where(Category.id == product.category_id))
     skus = tuple(
-        SkuView(sku.id, sku.code, dict(sku.options), Money(sku.price, sku.currency),
-                max(0, (on_hand or 0) - (reserved or 0)))
+        SkuView(
+            sku.id,
+            sku.code,
+            dict(sku.options),
+            Money(sku.price, sku.currency),
+            max(0, (on_hand or 0) - (reserved or 0)),
+        )
         for sku, on_hand, reserved in rows
     )
     return ProductView(
-        id=product.id, code=product.code, merchant_id=product.merchant_id, category_code=category_code or "",
-        brand=product.brand, name=dict(product.name), description=dict(product.description),
-        attributes=dict(product.attributes), images=list(product.images), status=product.status,
-        status_reason=product.status_reason, min_price=Money(product.min_price, product.currency),
-        max_price=Money(product.max_price, product.currency), sales=product.sales_count, skus=skus,
+        id=product.id,
+        code=product.code,
+        merchant_id=product.merchant_id,
+        category_code=category_code or "",
+        brand=product.brand,
+        name=dict(product.name),
+        description=dict(product.description),
+        attributes=dict(product.attributes),
+        images=list(product.images),
+        status=product.status,
+        status_reason=product.status_reason,
+        min_price=Money(product.min_price, product.currency),
+        max_price=Money(product.max_price, product.currency),
+        sales=product.sales_count,
+        skus=skus,
     )
 
 
@@ -111,7 +129,12 @@ class CatalogService:
 
     # -- categories -------------------------------------------------------------------------------
     async def create_category(
-        self, code: str, name: dict[str, str], *, parent: str | None = None, synonyms: list[str] | None = None,
+        self,
+        code: str,
+        name: dict[str, str],
+        *,
+        parent: str | None = None,
+        synonyms: list[str] | None = None,
         position: int = 0,
     ) -> int:
         check_code(code, "category")
@@ -121,9 +144,13 @@ class CatalogService:
                 parent_id = await uow.session.scalar(select(Category.id).where(Category.code == parent))
                 if parent_id is None:
                     raise NotFound(f"no category {parent!r}", code="category_not_found", category=parent)
-            category = Category(code=code, name=localized(name, "name", max_length=100), parent_id=parent_id,
-                                synonyms=[clean_text(s, "synonym", max_length=50) for s in synonyms or []],
-                                position=position)
+            category = Category(
+                code=code,
+                name=localized(name, "name", max_length=100),
+                parent_id=parent_id,
+                synonyms=[clean_text(s, "synonym", max_length=50) for s in synonyms or []],
+                position=position,
+            )
             uow.session.add(category)
             await uow.flush()
             await uow.commit()
@@ -132,10 +159,16 @@ class CatalogService:
 
     async def categories(self) -> list[CategoryEntry]:
         async with self._uow() as uow:
-            rows = (await uow.session.scalars(select(Category).order_by(Category.position, Category.id))).all()
+            rows = (
+                await uow.session.scalars(select(Category).order_by(Category.position, Category.id))
+            ).all()
             by_id = {c.id: c.code for c in rows}
-            return [CategoryEntry(c.code, by_id.get(c.parent_id) if c.parent_id else None, dict(c.name),
-                                  list(c.synonyms)) for c in rows]
+            return [
+                CategoryEntry(
+                    c.code, by_id.get(c.parent_id) if c.parent_id else None, dict(c.name), list(c.synonyms)
+                )
+                for c in rows
+            ]
 
     # -- products ---------------------------------------------------------------------------------
     async def create_product(self, draft: ProductDraft, *, actor: str = "system") -> ProductView:
@@ -159,7 +192,9 @@ class CatalogService:
         prices = [v.price for v in draft.variants]
         async with self._uow() as uow:
             session = uow.session
-            merchant_id = await session.scalar(select(Merchant.id).where(Merchant.code == draft.merchant_code))
+            merchant_id = await session.scalar(
+                select(Merchant.id).where(Merchant.code == draft.merchant_code)
+            )
             if merchant_id is None:
                 raise NotFound(f"no merchant {draft.merchant_code!r}", code="merchant_not_found")
             category = await session.scalar(select(Category).where(Category.code == draft.category_code))
@@ -167,22 +202,41 @@ class CatalogService:
                 raise NotFound(f"no category {draft.category_code!r}", code="category_not_found")
             now = uow.now()
             product = Product(
-                code=draft.code, merchant_id=merchant_id, category_id=category.id, brand=brand, name=name,
-                description=description, attributes=draft.attributes, synonyms=synonyms, images=images,
-                status=ListingStatus.DRAFT.value, currency=draft.currency, min_price=min(prices),
-                max_price=max(prices), sales_count=0, created_at=now, updated_at=now,
+                code=draft.code,
+                merchant_id=merchant_id,
+                category_id=category.id,
+                brand=brand,
+                name=name,
+                description=description,
+                attributes=draft.attributes,
+                synonyms=synonyms,
+                images=images,
+                status=ListingStatus.DRAFT.value,
+                currency=draft.currency,
+                min_price=min(prices),
+                max_price=max(prices),
+                sales_count=0,
+                created_at=now,
+                updated_at=now,
                 search_document=textproc.document(_search_texts(draft, category)),
             )
             session.add(product)
             try:
                 await session.flush()
                 for variant in draft.variants:
-                    sku = Sku(product_id=product.id, code=variant.sku, options=dict(variant.options),
-                              price=variant.price, currency=draft.currency)
+                    sku = Sku(
+                        product_id=product.id,
+                        code=variant.sku,
+                        options=dict(variant.options),
+                        price=variant.price,
+                        currency=draft.currency,
+                    )
                     session.add(sku)
                     await session.flush()
                     session.add(StockLevel(sku_id=sku.id, on_hand=variant.stock, reserved=0))
-                session.add_all(ProductFacet(product_id=product.id, name=k, value=v) for k, v in _facets(draft))
+                session.add_all(
+                    ProductFacet(product_id=product.id, name=k, value=v) for k, v in _facets(draft)
+                )
                 await session.flush()
             except IntegrityError as exc:
                 raise InvalidInput("product or SKU code already exists", code="duplicate_code") from exc
@@ -208,7 +262,9 @@ class CatalogService:
             product.status_reason = clean_text(reason, "reason", max_length=1000, required=False) or None
             product.updated_at = uow.now()
             uow.record_status("product", product.id, current.value, target.value, actor, reason)
-            uow.emit(ProductStatusChanged(product.code, product.merchant_id, current.value, target.value, reason))
+            uow.emit(
+                ProductStatusChanged(product.code, product.merchant_id, current.value, target.value, reason)
+            )
             await uow.flush()
             view = await load_product_view(uow.session, product)
             await uow.commit()
@@ -227,10 +283,16 @@ class CatalogService:
                 raise NotFound(f"no SKU {sku_code!r}", code="sku_not_found", sku=sku_code)
             sku.price = price
             await uow.flush()
-            bounds = (await uow.session.execute(
-                select(func.min(Sku.price), func.max(Sku.price)).where(Sku.product_id == sku.product_id))).one()
-            await uow.session.execute(update(Product).where(Product.id == sku.product_id).values(
-                min_price=bounds[0], max_price=bounds[1], updated_at=uow.now()))
+            bounds = (
+                await uow.session.execute(
+                    select(func.min(Sku.price), func.max(Sku.price)).where(Sku.product_id == sku.product_id)
+                )
+            ).one()
+            await uow.session.execute(
+                update(Product)
+                .where(Product.id == sku.product_id)
+                .values(min_price=bounds[0], max_price=bounds[1], updated_at=uow.now())
+            )
             uow.record_status("sku_price", sku.id, None, str(price), actor)
             await uow.commit()
 
@@ -255,16 +317,27 @@ class CatalogService:
         async with self._uow() as uow:
             return await search_module.search(uow.session, query)
 
-    async def popular(self, *, category: str | None = None, limit: int = 5,
-                      exclude: tuple[str, ...] = ()) -> SearchPage:
-        return await self.search(SearchQuery(category=category, sort="sales", page_size=limit,
-                                             in_stock_only=True, exclude_codes=exclude))
+    async def popular(
+        self, *, category: str | None = None, limit: int = 5, exclude: tuple[str, ...] = ()
+    ) -> SearchPage:
+        return await self.search(
+            SearchQuery(
+                category=category, sort="sales", page_size=limit, in_stock_only=True, exclude_codes=exclude
+            )
+        )
 
     async def similar(self, code: str, *, limit: int = 5) -> SearchPage:
         """Products of the same category, closest in price first: "more like this"."""
         product = await self.get_product(code)
-        page = await self.search(SearchQuery(category=product.category_code, page_size=MAX_VARIANTS // 2,
-                                             in_stock_only=True, exclude_codes=(code,), sort="sales"))
+        page = await self.search(
+            SearchQuery(
+                category=product.category_code,
+                page_size=MAX_VARIANTS // 2,
+                in_stock_only=True,
+                exclude_codes=(code,),
+                sort="sales",
+            )
+        )
         anchor = product.min_price.amount
         ranked = sorted(page.items, key=lambda p: abs(p.min_price.amount - anchor))[:limit]
         return SearchPage(tuple(ranked), len(ranked), 1, limit)
@@ -272,17 +345,21 @@ class CatalogService:
     async def catalogue_terms(self) -> list[CatalogueEntry]:
         """What the NLU needs to recognise live products, as plain data."""
         async with self._uow() as uow:
-            rows = (await uow.session.execute(
-                select(Product.code, Product.name, Product.synonyms, Product.brand, Category.code)
-                .join(Category, Category.id == Product.category_id)
-                .where(Product.status == ListingStatus.LIVE.value).order_by(Product.id)
-            )).all()
+            rows = (
+                await uow.session.execute(
+                    select(Product.code, Product.name, Product.synonyms, Product.brand, Category.code)
+                    .join(Category, Category.id == Product.category_id)
+                    .where(Product.status == ListingStatus.LIVE.value)
+                    .order_by(Product.id)
+                )
+            ).all()
             return [CatalogueEntry(r[0], dict(r[1]), list(r[2]), r[3], r[4]) for r in rows]
 
     async def delete_draft(self, code: str) -> None:
         async with self._uow() as uow:
             result = await uow.session.execute(
-                delete(Product).where(Product.code == code, Product.status == ListingStatus.DRAFT.value))
+                delete(Product).where(Product.code == code, Product.status == ListingStatus.DRAFT.value)
+            )
             if not getattr(result, "rowcount", 0):
                 raise NotFound("no draft with that code", code="product_not_found")
             await uow.commit()

@@ -13,6 +13,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 import jieba
 import snowballstemmer
@@ -20,12 +21,68 @@ from opencc import OpenCC
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
-_STOPWORDS = frozenset({
-    "the", "a", "an", "and", "or", "of", "for", "with", "in", "on", "to", "is", "are", "i", "me", "my",
-    "want", "need", "looking", "some", "any", "do", "you", "have", "show", "find", "please", "pls",
-    "的", "了", "吗", "呢", "啊", "我", "要", "想", "买", "有", "没有", "有没有", "一下", "看看", "找", "给", "请",
-    "什么", "哪些", "哪个", "推荐", "一些", "一件", "一个", "件", "个", "款", "吧", "呀", "嘛",
-})
+_STOPWORDS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "for",
+        "with",
+        "in",
+        "on",
+        "to",
+        "is",
+        "are",
+        "i",
+        "me",
+        "my",
+        "want",
+        "need",
+        "looking",
+        "some",
+        "any",
+        "do",
+        "you",
+        "have",
+        "show",
+        "find",
+        "please",
+        "pls",
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "啊",
+        "我",
+        "要",
+        "想",
+        "买",
+        "有",
+        "没有",
+        "有没有",
+        "一下",
+        "看看",
+        "找",
+        "给",
+        "请",
+        "什么",
+        "哪些",
+        "哪个",
+        "推荐",
+        "一些",
+        "一件",
+        "一个",
+        "件",
+        "个",
+        "款",
+        "吧",
+        "呀",
+        "嘛",
+    }
+)
 _lock = threading.Lock()
 _added_words: set[str] = set()
 
@@ -36,7 +93,7 @@ def _converter() -> OpenCC:
 
 
 @lru_cache(maxsize=1)
-def _stemmer() -> snowballstemmer.stemmer:  # type: ignore[name-defined]
+def _stemmer() -> Any:
     return snowballstemmer.stemmer("english")
 
 

@@ -25,10 +25,13 @@ class CustomerService:
 
     def _view(self, c: Customer) -> CustomerView:
         return CustomerView(
-            id=c.id, public_id=c.public_id, language=c.language,
+            id=c.id,
+            public_id=c.public_id,
+            language=c.language,
             display_name=self._cipher.decrypt(c.display_name_enc) if c.display_name_enc else None,
             phone=self._cipher.decrypt(c.phone_enc) if c.phone_enc else None,
-            phone_verified=c.phone_verified_at is not None, erased=c.erased_at is not None,
+            phone_verified=c.phone_verified_at is not None,
+            erased=c.erased_at is not None,
         )
 
     async def identify(
@@ -42,18 +45,27 @@ class CustomerService:
         for _attempt in range(3):
             async with self._uow() as uow:
                 found = await uow.session.scalar(
-                    select(Customer).join(ChannelIdentity, ChannelIdentity.customer_id == Customer.id)
-                    .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id))
+                    select(Customer)
+                    .join(ChannelIdentity, ChannelIdentity.customer_id == Customer.id)
+                    .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+                )
                 if found is not None:
                     return self._view(found)
                 now = uow.now()
                 name = clean_text(display_name, "name", max_length=100, required=False)
-                customer = Customer(public_id=new_public_id(CUSTOMER_PREFIX), language=language, created_at=now,
-                                    display_name_enc=self._cipher.encrypt(name) if name else None)
+                customer = Customer(
+                    public_id=new_public_id(CUSTOMER_PREFIX),
+                    language=language,
+                    created_at=now,
+                    display_name_enc=self._cipher.encrypt(name) if name else None,
+                )
                 uow.session.add(customer)
                 await uow.flush()
-                uow.session.add(ChannelIdentity(customer_id=customer.id, channel=channel, external_id=external_id,
-                                                created_at=now))
+                uow.session.add(
+                    ChannelIdentity(
+                        customer_id=customer.id, channel=channel, external_id=external_id, created_at=now
+                    )
+                )
                 try:
                     await uow.commit()
                 except IntegrityError:
@@ -99,22 +111,35 @@ class CustomerService:
         index = self._cipher.blind_index(normalise_phone(phone))
         async with self._uow() as uow:
             found = await uow.session.scalar(
-                select(Customer).where(Customer.phone_index == index, Customer.erased_at.is_(None)))
+                select(Customer).where(Customer.phone_index == index, Customer.erased_at.is_(None))
+            )
             return self._view(found) if found else None
 
-    async def add_address(self, customer_id: int, address: AddressInput, *, make_default: bool = True) -> AddressView:
+    async def add_address(
+        self, customer_id: int, address: AddressInput, *, make_default: bool = True
+    ) -> AddressView:
         clean = address.validated()
         async with self._uow() as uow:
             await self._load(uow, customer_id, lock=True)
-            count = len((await uow.session.scalars(
-                select(Address.id).where(Address.customer_id == customer_id))).all())
+            count = len(
+                (
+                    await uow.session.scalars(select(Address.id).where(Address.customer_id == customer_id))
+                ).all()
+            )
             if count >= MAX_ADDRESSES:
-                raise InvalidInput("too many saved addresses", code="too_many_addresses", maximum=MAX_ADDRESSES)
+                raise InvalidInput(
+                    "too many saved addresses", code="too_many_addresses", maximum=MAX_ADDRESSES
+                )
             if make_default or count == 0:
                 await uow.session.execute(
-                    update(Address).where(Address.customer_id == customer_id).values(is_default=False))
-            row = Address(customer_id=customer_id, payload_enc=self._cipher.encrypt_json(clean.to_dict()),
-                          is_default=make_default or count == 0, created_at=uow.now())
+                    update(Address).where(Address.customer_id == customer_id).values(is_default=False)
+                )
+            row = Address(
+                customer_id=customer_id,
+                payload_enc=self._cipher.encrypt_json(clean.to_dict()),
+                is_default=make_default or count == 0,
+                created_at=uow.now(),
+            )
             uow.session.add(row)
             await uow.flush()
             await uow.commit()
@@ -122,11 +147,19 @@ class CustomerService:
 
     async def addresses(self, customer_id: int) -> list[AddressView]:
         async with self._uow() as uow:
-            rows = (await uow.session.scalars(
-                select(Address).where(Address.customer_id == customer_id)
-                .order_by(Address.is_default.desc(), Address.id.desc()))).all()
-            return [AddressView(r.id, AddressInput.from_dict(self._cipher.decrypt_json(r.payload_enc)), r.is_default)
-                    for r in rows]
+            rows = (
+                await uow.session.scalars(
+                    select(Address)
+                    .where(Address.customer_id == customer_id)
+                    .order_by(Address.is_default.desc(), Address.id.desc())
+                )
+            ).all()
+            return [
+                AddressView(
+                    r.id, AddressInput.from_dict(self._cipher.decrypt_json(r.payload_enc)), r.is_default
+                )
+                for r in rows
+            ]
 
     async def address(self, customer_id: int, address_id: int) -> AddressView:
         for view in await self.addresses(customer_id):
@@ -137,7 +170,8 @@ class CustomerService:
     async def delete_address(self, customer_id: int, address_id: int) -> None:
         async with self._uow() as uow:
             row = await uow.session.scalar(
-                select(Address).where(Address.id == address_id, Address.customer_id == customer_id))
+                select(Address).where(Address.id == address_id, Address.customer_id == customer_id)
+            )
             if row is None:
                 raise NotFound("no such address", code="address_not_found")
             await uow.session.delete(row)
@@ -146,13 +180,24 @@ class CustomerService:
     async def rotate_encryption(self, batch: int = 500) -> int:
         """Re-encrypt every personal field under the current first key, in batches; returns rows touched."""
         touched = 0
-        for model, fields in ((Customer, ("phone_enc", "display_name_enc")), (Address, ("payload_enc",)),
-                              (Order, ("address_enc",))):
+        tables: tuple[tuple[type[Customer] | type[Address] | type[Order], tuple[str, ...]], ...] = (
+            (Customer, ("phone_enc", "display_name_enc")),
+            (Address, ("payload_enc",)),
+            (Order, ("address_enc",)),
+        )
+        for model, fields in tables:
             last_id = 0
             while True:
                 async with self._uow() as uow:
-                    rows = (await uow.session.scalars(select(model).where(model.id > last_id)
-                                                      .order_by(model.id).limit(batch).with_for_update())).all()
+                    rows = (
+                        await uow.session.scalars(
+                            select(model)
+                            .where(model.id > last_id)
+                            .order_by(model.id)
+                            .limit(batch)
+                            .with_for_update()
+                        )
+                    ).all()
                     if not rows:
                         break
                     for row in rows:
@@ -160,7 +205,7 @@ class CustomerService:
                             value = getattr(row, name)
                             if value:
                                 setattr(row, name, self._cipher.rotate(value))
-                    last_id = rows[-1].id
+                    last_id = int(getattr(rows[-1], "id"))  # noqa: B009 - the tables differ, all have id
                     touched += len(rows)
                     await uow.commit()
         return touched

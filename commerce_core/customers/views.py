@@ -29,7 +29,7 @@ class AddressInput:
             region=clean_text(self.region, "region", max_length=50, required=False),
             district=clean_text(self.district, "district", max_length=50, required=False),
             postal_code=clean_text(self.postal_code, "postal code", max_length=12, required=False),
-            country=clean_text(self.country, "country", max_length=2) .upper(),
+            country=clean_text(self.country, "country", max_length=2).upper(),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,7 +23,11 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> Async
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
         pool_recycle=1800,
     )
 

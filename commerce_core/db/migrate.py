@@ -49,6 +49,7 @@ async def downgrade(url: str, revision: str) -> None:
 async def _run(engine: AsyncEngine, revision: str, *, downgrade: bool) -> None:
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
     async with engine.begin() as connection:
+
         def _do(sync_connection: object) -> None:
             config.attributes["connection"] = sync_connection
             if downgrade:

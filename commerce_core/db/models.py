@@ -16,7 +16,17 @@ from commerce_core.support import model as support_model
 
 metadata = Base.metadata
 __all__ = [
-    "StatusChange", "after_sales_model", "cart_model", "catalog_model", "customers_model", "inventory_model",
-    "merchants_model", "metadata", "orders_model", "outbox_model", "payments_model", "shipments_model",
+    "StatusChange",
+    "after_sales_model",
+    "cart_model",
+    "catalog_model",
+    "customers_model",
+    "inventory_model",
+    "merchants_model",
+    "metadata",
+    "orders_model",
+    "outbox_model",
+    "payments_model",
+    "shipments_model",
     "support_model",
 ]

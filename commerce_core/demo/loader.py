@@ -31,22 +31,29 @@ def demo_catalogue() -> dict[str, Any]:
 async def seed_demo(commerce: Commerce, data: dict[str, Any] | None = None) -> SeedReport:
     """Create merchants, categories and live products; refuses to seed twice."""
     data = data or demo_catalogue()
-    if (await commerce.catalog.categories()):
+    if await commerce.catalog.categories():
         raise InvalidInput("the database already has a catalogue", code="already_seeded")
     for merchant in data["merchants"]:
-        await commerce.merchants.register(merchant["code"], merchant["name"],
-                                          contact_email=merchant.get("contact_email"),
-                                          contact_phone=merchant.get("contact_phone"),
-                                          status=MerchantStatus.ACTIVE)
+        await commerce.merchants.register(
+            merchant["code"],
+            merchant["name"],
+            contact_email=merchant.get("contact_email"),
+            contact_phone=merchant.get("contact_phone"),
+            status=MerchantStatus.ACTIVE,
+        )
     pending = list(data["categories"])
     created: set[str] = set()
     while pending:  # parents before children, whatever the file's order
         progress = False
         for category in list(pending):
             if category.get("parent") in (None, *created):
-                await commerce.catalog.create_category(category["code"], category["name"], parent=category.get("parent"),
-                                                       synonyms=category.get("synonyms", []),
-                                                       position=len(created))
+                await commerce.catalog.create_category(
+                    category["code"],
+                    category["name"],
+                    parent=category.get("parent"),
+                    synonyms=category.get("synonyms", []),
+                    position=len(created),
+                )
                 created.add(category["code"])
                 pending.remove(category)
                 progress = True
@@ -55,11 +62,22 @@ async def seed_demo(commerce: Commerce, data: dict[str, Any] | None = None) -> S
     skus = 0
     for product in data["products"]:
         variants = [VariantDraft(v["sku"], v["options"], v["price"], v["stock"]) for v in product["variants"]]
-        await commerce.catalog.create_product(ProductDraft(
-            code=product["code"], merchant_code=product["merchant"], category_code=product["category"],
-            name=product["name"], description=product["description"], variants=variants,
-            currency=data.get("currency", "CNY"), brand=product.get("brand"), attributes=product.get("attributes", {}),
-            synonyms=product.get("synonyms", []), images=product.get("images", [])), actor="seed")
+        await commerce.catalog.create_product(
+            ProductDraft(
+                code=product["code"],
+                merchant_code=product["merchant"],
+                category_code=product["category"],
+                name=product["name"],
+                description=product["description"],
+                variants=variants,
+                currency=data.get("currency", "CNY"),
+                brand=product.get("brand"),
+                attributes=product.get("attributes", {}),
+                synonyms=product.get("synonyms", []),
+                images=product.get("images", []),
+            ),
+            actor="seed",
+        )
         await commerce.catalog.publish(product["code"], actor="seed")
         if product.get("sales"):
             await _set_sales(commerce, product["code"], int(product["sales"]))

@@ -21,7 +21,11 @@ from commerce_core.uow import UnitOfWorkFactory
 
 
 async def reserve(
-    session: AsyncSession, order_id: int, quantities: Mapping[int, int], expires_at: datetime, now: datetime,
+    session: AsyncSession,
+    order_id: int,
+    quantities: Mapping[int, int],
+    expires_at: datetime,
+    now: datetime,
     sku_codes: Mapping[int, str],
 ) -> None:
     """Hold ``quantities`` (sku id -> units) for ``order_id`` until ``expires_at``, or raise OutOfStock."""
@@ -35,30 +39,51 @@ async def reserve(
         )
         if result.first() is None:
             available = await session.scalar(
-                select(StockLevel.on_hand - StockLevel.reserved).where(StockLevel.sku_id == sku_id))
-            raise OutOfStock("not enough stock", sku=sku_codes.get(sku_id, str(sku_id)),
-                             requested=quantity, available=max(0, available or 0))
-    await session.execute(insert(Reservation), [
-        {"order_id": order_id, "sku_id": sku_id, "quantity": quantities[sku_id], "expires_at": expires_at,
-         "status": ReservationStatus.ACTIVE.value, "created_at": now}
-        for sku_id in sorted(quantities)
-    ])
+                select(StockLevel.on_hand - StockLevel.reserved).where(StockLevel.sku_id == sku_id)
+            )
+            raise OutOfStock(
+                "not enough stock",
+                sku=sku_codes.get(sku_id, str(sku_id)),
+                requested=quantity,
+                available=max(0, available or 0),
+            )
+    await session.execute(
+        insert(Reservation),
+        [
+            {
+                "order_id": order_id,
+                "sku_id": sku_id,
+                "quantity": quantities[sku_id],
+                "expires_at": expires_at,
+                "status": ReservationStatus.ACTIVE.value,
+                "created_at": now,
+            }
+            for sku_id in sorted(quantities)
+        ],
+    )
 
 
 async def _active(session: AsyncSession, order_id: int) -> list[Reservation]:
-    return list((await session.scalars(
-        select(Reservation).where(Reservation.order_id == order_id,
-                                  Reservation.status == ReservationStatus.ACTIVE.value)
-        .order_by(Reservation.sku_id)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(Reservation)
+                .where(Reservation.order_id == order_id, Reservation.status == ReservationStatus.ACTIVE.value)
+                .order_by(Reservation.sku_id)
+            )
+        ).all()
+    )
 
 
 async def commit(session: AsyncSession, order_id: int) -> int:
     """Payment arrived: reserved units leave the shelf (on_hand and reserved both drop)."""
     reservations = await _active(session, order_id)
     for r in reservations:
-        await session.execute(update(StockLevel).where(StockLevel.sku_id == r.sku_id).values(
-            on_hand=StockLevel.on_hand - r.quantity, reserved=StockLevel.reserved - r.quantity))
+        await session.execute(
+            update(StockLevel)
+            .where(StockLevel.sku_id == r.sku_id)
+            .values(on_hand=StockLevel.on_hand - r.quantity, reserved=StockLevel.reserved - r.quantity)
+        )
         r.status = ReservationStatus.COMMITTED.value
     return len(reservations)
 
@@ -67,8 +92,11 @@ async def release(session: AsyncSession, order_id: int) -> int:
     """Cancellation or timeout before payment: the held units become available again."""
     reservations = await _active(session, order_id)
     for r in reservations:
-        await session.execute(update(StockLevel).where(StockLevel.sku_id == r.sku_id).values(
-            reserved=StockLevel.reserved - r.quantity))
+        await session.execute(
+            update(StockLevel)
+            .where(StockLevel.sku_id == r.sku_id)
+            .values(reserved=StockLevel.reserved - r.quantity)
+        )
         r.status = ReservationStatus.RELEASED.value
     return len(reservations)
 
@@ -76,8 +104,11 @@ async def release(session: AsyncSession, order_id: int) -> int:
 async def restock(session: AsyncSession, quantities: Mapping[int, int]) -> None:
     """Units come back after a paid order is cancelled before shipping."""
     for sku_id in sorted(quantities):
-        await session.execute(update(StockLevel).where(StockLevel.sku_id == sku_id).values(
-            on_hand=StockLevel.on_hand + quantities[sku_id]))
+        await session.execute(
+            update(StockLevel)
+            .where(StockLevel.sku_id == sku_id)
+            .values(on_hand=StockLevel.on_hand + quantities[sku_id])
+        )
 
 
 class InventoryService:
@@ -93,13 +124,15 @@ class InventoryService:
             if sku_id is None:
                 raise NotFound(f"no SKU {sku_code!r}", code="sku_not_found", sku=sku_code)
             level = await uow.session.scalar(
-                select(StockLevel).where(StockLevel.sku_id == sku_id).with_for_update())
+                select(StockLevel).where(StockLevel.sku_id == sku_id).with_for_update()
+            )
             if level is None:
                 level = StockLevel(sku_id=sku_id, on_hand=0, reserved=0)
                 uow.session.add(level)
             if on_hand < level.reserved:
-                raise InvalidInput("stock cannot go below reserved units", code="below_reserved",
-                                   reserved=level.reserved)
+                raise InvalidInput(
+                    "stock cannot go below reserved units", code="below_reserved", reserved=level.reserved
+                )
             previous = level.on_hand
             level.on_hand = on_hand
             uow.record_status("stock", sku_id, str(previous), str(on_hand), actor)
@@ -109,7 +142,11 @@ class InventoryService:
     async def levels(self, sku_codes: list[str]) -> dict[str, tuple[int, int]]:
         """sku code -> (on_hand, reserved)."""
         async with self._uow() as uow:
-            rows = (await uow.session.execute(
-                select(Sku.code, StockLevel.on_hand, StockLevel.reserved)
-                .join(StockLevel, StockLevel.sku_id == Sku.id).where(Sku.code.in_(sku_codes)))).all()
+            rows = (
+                await uow.session.execute(
+                    select(Sku.code, StockLevel.on_hand, StockLevel.reserved)
+                    .join(StockLevel, StockLevel.sku_id == Sku.id)
+                    .where(Sku.code.in_(sku_codes))
+                )
+            ).all()
             return {code: (on_hand, reserved) for code, on_hand, reserved in rows}

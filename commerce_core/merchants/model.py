@@ -20,13 +20,16 @@ class MerchantStatus(StrEnum):
     FROZEN = "frozen"
 
 
-MERCHANT_STATUS = StatusMachine[MerchantStatus]("merchant", {
-    MerchantStatus.APPLIED: frozenset({MerchantStatus.UNDER_REVIEW, MerchantStatus.REJECTED}),
-    MerchantStatus.UNDER_REVIEW: frozenset({MerchantStatus.ACTIVE, MerchantStatus.REJECTED}),
-    MerchantStatus.ACTIVE: frozenset({MerchantStatus.FROZEN}),
-    MerchantStatus.FROZEN: frozenset({MerchantStatus.ACTIVE}),
-    MerchantStatus.REJECTED: frozenset({MerchantStatus.APPLIED}),
-})
+MERCHANT_STATUS = StatusMachine[MerchantStatus](
+    "merchant",
+    {
+        MerchantStatus.APPLIED: frozenset({MerchantStatus.UNDER_REVIEW, MerchantStatus.REJECTED}),
+        MerchantStatus.UNDER_REVIEW: frozenset({MerchantStatus.ACTIVE, MerchantStatus.REJECTED}),
+        MerchantStatus.ACTIVE: frozenset({MerchantStatus.FROZEN}),
+        MerchantStatus.FROZEN: frozenset({MerchantStatus.ACTIVE}),
+        MerchantStatus.REJECTED: frozenset({MerchantStatus.APPLIED}),
+    },
+)
 
 
 class Merchant(Base):

@@ -29,29 +29,46 @@ class MerchantService:
         self._uow = uow
         self._cipher = cipher
 
-    async def register(self, code: str, name: dict[str, str], *, contact_email: str | None = None,
-                       contact_phone: str | None = None, status: MerchantStatus = MerchantStatus.APPLIED,
-                       actor: str = "system") -> MerchantView:
+    async def register(
+        self,
+        code: str,
+        name: dict[str, str],
+        *,
+        contact_email: str | None = None,
+        contact_phone: str | None = None,
+        status: MerchantStatus = MerchantStatus.APPLIED,
+        actor: str = "system",
+    ) -> MerchantView:
         from commerce_core.catalog.service import check_code
 
         check_code(code, "merchant")
         async with self._uow() as uow:
             merchant = Merchant(
-                public_id=new_public_id(MERCHANT_PREFIX), code=code, name=localized(name, "name", max_length=100),
-                status=status.value, contact_email=clean_text(contact_email, "email", max_length=254, required=False)
-                or None, contact_phone_enc=self._cipher.encrypt(normalise_phone(contact_phone)) if contact_phone
-                else None, created_at=uow.now())
+                public_id=new_public_id(MERCHANT_PREFIX),
+                code=code,
+                name=localized(name, "name", max_length=100),
+                status=status.value,
+                contact_email=clean_text(contact_email, "email", max_length=254, required=False) or None,
+                contact_phone_enc=self._cipher.encrypt(normalise_phone(contact_phone))
+                if contact_phone
+                else None,
+                created_at=uow.now(),
+            )
             uow.session.add(merchant)
             await uow.flush()
             uow.record_status("merchant", merchant.id, None, status.value, actor)
             await uow.commit()
-            return MerchantView(merchant.id, merchant.public_id, code, merchant.name, merchant.status,
-                                merchant.contact_email)
+            return MerchantView(
+                merchant.id, merchant.public_id, code, merchant.name, merchant.status, merchant.contact_email
+            )
 
-    async def change_status(self, code: str, target: MerchantStatus, *, actor: str,
-                            reason: str | None = None) -> MerchantView:
+    async def change_status(
+        self, code: str, target: MerchantStatus, *, actor: str, reason: str | None = None
+    ) -> MerchantView:
         async with self._uow() as uow:
-            merchant = await uow.session.scalar(select(Merchant).where(Merchant.code == code).with_for_update())
+            merchant = await uow.session.scalar(
+                select(Merchant).where(Merchant.code == code).with_for_update()
+            )
             if merchant is None:
                 raise NotFound("no such merchant", code="merchant_not_found")
             current = MerchantStatus(merchant.status)
@@ -60,8 +77,14 @@ class MerchantService:
             merchant.status_reason = reason
             uow.record_status("merchant", merchant.id, current.value, target.value, actor, reason)
             await uow.commit()
-            return MerchantView(merchant.id, merchant.public_id, merchant.code, merchant.name, merchant.status,
-                                merchant.contact_email)
+            return MerchantView(
+                merchant.id,
+                merchant.public_id,
+                merchant.code,
+                merchant.name,
+                merchant.status,
+                merchant.contact_email,
+            )
 
     async def get(self, code: str) -> MerchantView:
         async with self._uow() as uow:

@@ -23,17 +23,20 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
-ORDER_STATUS = StatusMachine[OrderStatus]("order", {
-    OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
-    # cancelling a paid order (before shipping) refunds it in full
-    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
-    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
-    OrderStatus.DELIVERED: frozenset({OrderStatus.COMPLETED, OrderStatus.REFUNDED}),
-    # after-sales returns can refund a completed order within the policy window
-    OrderStatus.COMPLETED: frozenset({OrderStatus.REFUNDED}),
-    OrderStatus.CANCELLED: frozenset(),
-    OrderStatus.REFUNDED: frozenset(),
-})
+ORDER_STATUS = StatusMachine[OrderStatus](
+    "order",
+    {
+        OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+        # cancelling a paid order (before shipping) refunds it in full
+        OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+        OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+        OrderStatus.DELIVERED: frozenset({OrderStatus.COMPLETED, OrderStatus.REFUNDED}),
+        # after-sales returns can refund a completed order within the policy window
+        OrderStatus.COMPLETED: frozenset({OrderStatus.REFUNDED}),
+        OrderStatus.CANCELLED: frozenset(),
+        OrderStatus.REFUNDED: frozenset(),
+    },
+)
 #: statuses in which the shopper may still cancel, or change the delivery address
 CANCELLABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID})
 

@@ -49,7 +49,9 @@ class _Priced:
 
 
 class OrderService:
-    def __init__(self, uow: UnitOfWorkFactory, cipher: FieldCipher, policy: OrderPolicy | None = None) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, cipher: FieldCipher, policy: OrderPolicy | None = None
+    ) -> None:
         self._uow = uow
         self._cipher = cipher
         self.policy = policy or OrderPolicy()
@@ -57,8 +59,14 @@ class OrderService:
 
     # -- placement --------------------------------------------------------------------------------
     async def place(
-        self, customer_id: int, address: AddressInput, idempotency_key: str, *,
-        items: Sequence[LineRequest] | None = None, expected_total: int | None = None, note: str | None = None,
+        self,
+        customer_id: int,
+        address: AddressInput,
+        idempotency_key: str,
+        *,
+        items: Sequence[LineRequest] | None = None,
+        expected_total: int | None = None,
+        note: str | None = None,
     ) -> OrderView:
         """Place an order from the cart (or from ``items``), reserving stock until payment is due.
 
@@ -72,8 +80,12 @@ class OrderService:
             existing = await self._by_key(uow, customer_id, key)
             if existing is not None:
                 return await self._view(uow, existing)
-            if await uow.session.scalar(select(Customer.id).where(
-                    Customer.id == customer_id, Customer.erased_at.is_(None))) is None:
+            if (
+                await uow.session.scalar(
+                    select(Customer.id).where(Customer.id == customer_id, Customer.erased_at.is_(None))
+                )
+                is None
+            ):
                 raise NotFound("no such customer", code="customer_not_found")
             priced = await self._price(uow, customer_id, items)
             currency = priced[0].sku.currency
@@ -84,15 +96,30 @@ class OrderService:
             total = subtotal.amount + fee
             Money(total, currency)  # validates the bound
             if expected_total is not None and expected_total != total:
-                raise NotAllowed("prices changed since you confirmed", code="price_changed",
-                                 expected=expected_total, actual=total)
+                raise NotAllowed(
+                    "prices changed since you confirmed",
+                    code="price_changed",
+                    expected=expected_total,
+                    actual=total,
+                )
             now = uow.now()
             due = now + self.policy.payment_window
-            order = Order(number=new_public_id(ORDER_PREFIX), customer_id=customer_id, idempotency_key=key,
-                          status=OrderStatus.PENDING_PAYMENT.value, currency=currency, subtotal=subtotal.amount,
-                          shipping_fee=fee, total=total, refunded_total=0,
-                          address_enc=self._cipher.encrypt_json(clean_address.to_dict()), note=clean_note,
-                          payment_due_at=due, created_at=now, updated_at=now)
+            order = Order(
+                number=new_public_id(ORDER_PREFIX),
+                customer_id=customer_id,
+                idempotency_key=key,
+                status=OrderStatus.PENDING_PAYMENT.value,
+                currency=currency,
+                subtotal=subtotal.amount,
+                shipping_fee=fee,
+                total=total,
+                refunded_total=0,
+                address_enc=self._cipher.encrypt_json(clean_address.to_dict()),
+                note=clean_note,
+                payment_due_at=due,
+                created_at=now,
+                updated_at=now,
+            )
             uow.session.add(order)
             try:
                 await uow.flush()
@@ -102,19 +129,42 @@ class OrderService:
             quantities: dict[int, int] = {}
             for p in priced:
                 quantities[p.sku.id] = quantities.get(p.sku.id, 0) + p.quantity
-            await inventory.reserve(uow.session, order.id, quantities, due, now, {p.sku.id: p.sku.code for p in priced})
-            await uow.session.execute(insert(OrderLine), [
-                {"order_id": order.id, "line_no": n, "sku_id": p.sku.id, "product_id": p.product.id,
-                 "merchant_id": p.product.merchant_id, "sku_code": p.sku.code, "product_name": dict(p.product.name),
-                 "options": dict(p.sku.options), "unit_price": p.sku.price, "quantity": p.quantity,
-                 "line_total": p.sku.price * p.quantity}
-                for n, p in enumerate(priced, start=1)
-            ])
+            await inventory.reserve(
+                uow.session, order.id, quantities, due, now, {p.sku.id: p.sku.code for p in priced}
+            )
+            await uow.session.execute(
+                insert(OrderLine),
+                [
+                    {
+                        "order_id": order.id,
+                        "line_no": n,
+                        "sku_id": p.sku.id,
+                        "product_id": p.product.id,
+                        "merchant_id": p.product.merchant_id,
+                        "sku_code": p.sku.code,
+                        "product_name": dict(p.product.name),
+                        "options": dict(p.sku.options),
+                        "unit_price": p.sku.price,
+                        "quantity": p.quantity,
+                        "line_total": p.sku.price * p.quantity,
+                    }
+                    for n, p in enumerate(priced, start=1)
+                ],
+            )
             if items is None:
                 await uow.session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
-            uow.record_status("order", order.id, None, OrderStatus.PENDING_PAYMENT.value, f"customer:{customer_id}")
-            uow.emit(OrderPlaced(order.number, customer_id, total, currency,
-                                 sorted({p.product.merchant_id for p in priced})))
+            uow.record_status(
+                "order", order.id, None, OrderStatus.PENDING_PAYMENT.value, f"customer:{customer_id}"
+            )
+            uow.emit(
+                OrderPlaced(
+                    order.number,
+                    customer_id,
+                    total,
+                    currency,
+                    sorted({p.product.merchant_id for p in priced}),
+                )
+            )
             view = await self._view(uow, order)
             try:
                 await uow.commit()
@@ -132,7 +182,8 @@ class OrderService:
     @staticmethod
     async def _by_key(uow: UnitOfWork, customer_id: int, key: str) -> Order | None:
         return await uow.session.scalar(
-            select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == key))
+            select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == key)
+        )
 
     @staticmethod
     async def _price(uow: UnitOfWork, customer_id: int, items: Sequence[LineRequest] | None) -> list[_Priced]:
@@ -142,16 +193,28 @@ class OrderService:
                 raise InvalidInput("the cart is empty", code="cart_empty")
             if not cart.can_checkout:
                 problem = next(p for p in cart.problems if p.kind != "price_changed")
-                raise NotAllowed("the cart has problems to fix first", code=f"cart_{problem.kind}",
-                                 sku=problem.sku_code, available=problem.available)
+                raise NotAllowed(
+                    "the cart has problems to fix first",
+                    code=f"cart_{problem.kind}",
+                    sku=problem.sku_code,
+                    available=problem.available,
+                )
             items = [LineRequest(line.sku_code, line.quantity) for line in cart.lines]
         if not items:
             raise InvalidInput("an order needs at least one item", code="cart_empty")
         for item in items:
             check_quantity(item.quantity)
         codes = [item.sku_code for item in items]
-        rows = {sku.code: (sku, product) for sku, product in (await uow.session.execute(
-            select(Sku, Product).join(Product, Product.id == Sku.product_id).where(Sku.code.in_(codes)))).all()}
+        rows = {
+            sku.code: (sku, product)
+            for sku, product in (
+                await uow.session.execute(
+                    select(Sku, Product)
+                    .join(Product, Product.id == Sku.product_id)
+                    .where(Sku.code.in_(codes))
+                )
+            ).all()
+        }
         priced = []
         for item in items:
             found = rows.get(item.sku_code)
@@ -162,19 +225,41 @@ class OrderService:
 
     # -- reads ------------------------------------------------------------------------------------
     async def _view(self, uow: UnitOfWork, order: Order) -> OrderView:
-        lines = (await uow.session.scalars(
-            select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no))).all()
+        lines = (
+            await uow.session.scalars(
+                select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+            )
+        ).all()
         currency = order.currency
         return OrderView(
-            id=order.id, number=order.number, customer_id=order.customer_id, status=order.status,
-            subtotal=Money(order.subtotal, currency), shipping_fee=Money(order.shipping_fee, currency),
-            total=Money(order.total, currency), refunded=Money(order.refunded_total, currency),
-            lines=tuple(OrderLineView(line.id, line.line_no, line.sku_code, dict(line.product_name),
-                                      dict(line.options), Money(line.unit_price, currency), line.quantity,
-                                      line.merchant_id) for line in lines),
+            id=order.id,
+            number=order.number,
+            customer_id=order.customer_id,
+            status=order.status,
+            subtotal=Money(order.subtotal, currency),
+            shipping_fee=Money(order.shipping_fee, currency),
+            total=Money(order.total, currency),
+            refunded=Money(order.refunded_total, currency),
+            lines=tuple(
+                OrderLineView(
+                    line.id,
+                    line.line_no,
+                    line.sku_code,
+                    dict(line.product_name),
+                    dict(line.options),
+                    Money(line.unit_price, currency),
+                    line.quantity,
+                    line.merchant_id,
+                )
+                for line in lines
+            ),
             address=AddressInput.from_dict(self._cipher.decrypt_json(order.address_enc)),
-            created_at=order.created_at, payment_due_at=order.payment_due_at, paid_at=order.paid_at,
-            shipped_at=order.shipped_at, delivered_at=order.delivered_at, cancel_reason=order.cancel_reason,
+            created_at=order.created_at,
+            payment_due_at=order.payment_due_at,
+            paid_at=order.paid_at,
+            shipped_at=order.shipped_at,
+            delivered_at=order.delivered_at,
+            cancel_reason=order.cancel_reason,
         )
 
     async def get(self, number: str, *, customer_id: int | None = None) -> OrderView:
@@ -183,7 +268,9 @@ class OrderService:
             order = await self._load(uow, number, customer_id)
             return await self._view(uow, order)
 
-    async def _load(self, uow: UnitOfWork, number: str, customer_id: int | None, *, lock: bool = False) -> Order:
+    async def _load(
+        self, uow: UnitOfWork, number: str, customer_id: int | None, *, lock: bool = False
+    ) -> Order:
         stmt = select(Order).where(Order.number == normalise_public_id(number))
         order = await uow.session.scalar(stmt.with_for_update() if lock else stmt)
         if order is None or (customer_id is not None and order.customer_id != customer_id):
@@ -192,11 +279,17 @@ class OrderService:
 
     async def for_customer(self, customer_id: int, *, limit: int = 10) -> list[OrderView]:
         async with self._uow() as uow:
-            orders = (await uow.session.scalars(select(Order).where(Order.customer_id == customer_id)
-                                                .order_by(Order.id.desc()).limit(limit))).all()
+            orders = (
+                await uow.session.scalars(
+                    select(Order)
+                    .where(Order.customer_id == customer_id)
+                    .order_by(Order.id.desc())
+                    .limit(limit)
+                )
+            ).all()
             return [await self._view(uow, o) for o in orders]
 
-    async def list(self, *, status: str | None = None, limit: int = 50) -> list[OrderView]:
+    async def list_recent(self, *, status: str | None = None, limit: int = 50) -> list[OrderView]:
         async with self._uow() as uow:
             stmt = select(Order).order_by(Order.id.desc()).limit(limit)
             if status:
@@ -206,36 +299,55 @@ class OrderService:
     async def history(self, number: str) -> list[StatusChangeView]:
         async with self._uow() as uow:
             order = await self._load(uow, number, None)
-            rows = (await uow.session.scalars(select(StatusChange).where(
-                StatusChange.entity_type == "order", StatusChange.entity_id == order.id).order_by(StatusChange.id))).all()
+            rows = (
+                await uow.session.scalars(
+                    select(StatusChange)
+                    .where(StatusChange.entity_type == "order", StatusChange.entity_id == order.id)
+                    .order_by(StatusChange.id)
+                )
+            ).all()
             return [StatusChangeView(r.from_status, r.to_status, r.actor, r.reason, r.at) for r in rows]
 
     # -- changes ----------------------------------------------------------------------------------
-    async def cancel(self, number: str, *, actor: str, reason: str, customer_id: int | None = None) -> CancelResult:
+    async def cancel(
+        self, number: str, *, actor: str, reason: str, customer_id: int | None = None
+    ) -> CancelResult:
         """Cancel before shipping; unpaid orders release stock, paid ones restock and refund in full."""
         reason = clean_text(reason, "reason", max_length=200)
         async with self._uow() as uow:
             order = await self._load(uow, number, customer_id, lock=True)
             status = OrderStatus(order.status)
             if status not in CANCELLABLE:
-                raise NotAllowed("this order can no longer be cancelled", code="order_not_cancellable",
-                                 status=order.status)
+                raise NotAllowed(
+                    "this order can no longer be cancelled", code="order_not_cancellable", status=order.status
+                )
             refund_id = None
             if status is OrderStatus.PENDING_PAYMENT:
                 await inventory.release(uow.session, order.id)
             else:
-                lines = (await uow.session.execute(select(OrderLine.sku_id, OrderLine.quantity)
-                                                   .where(OrderLine.order_id == order.id))).all()
+                lines = (
+                    await uow.session.execute(
+                        select(OrderLine.sku_id, OrderLine.quantity).where(OrderLine.order_id == order.id)
+                    )
+                ).all()
                 quantities: dict[int, int] = {}
                 for sku_id, quantity in lines:
                     quantities[sku_id] = quantities.get(sku_id, 0) + quantity
                 await inventory.restock(uow.session, quantities)
-                refund = await request_refund(uow, order, order.total - order.refunded_total, "order_cancelled")
+                refund = await request_refund(
+                    uow, order, order.total - order.refunded_total, "order_cancelled"
+                )
                 refund_id = refund.public_id if refund else None
             order.cancel_reason = reason
             transitions.move(uow, order, OrderStatus.CANCELLED, actor=actor, reason=reason)
-            uow.emit(OrderCancelled(order.number, order.customer_id, reason,
-                                    order.total - order.refunded_total if refund_id else 0))
+            uow.emit(
+                OrderCancelled(
+                    order.number,
+                    order.customer_id,
+                    reason,
+                    order.total - order.refunded_total if refund_id else 0,
+                )
+            )
             await uow.flush()
             view = await self._view(uow, order)
             await uow.commit()
@@ -248,7 +360,9 @@ class OrderService:
         async with self._uow() as uow:
             order = await self._load(uow, number, customer_id, lock=True)
             if OrderStatus(order.status) not in CANCELLABLE:
-                raise NotAllowed("the address can no longer be changed", code="address_locked", status=order.status)
+                raise NotAllowed(
+                    "the address can no longer be changed", code="address_locked", status=order.status
+                )
             order.address_enc = self._cipher.encrypt_json(clean.to_dict())
             order.updated_at = uow.now()
             uow.record_status("order_address", order.id, None, "changed", f"customer:{customer_id}")
@@ -270,9 +384,14 @@ class OrderService:
         expired: list[str] = []
         async with self._uow() as uow:
             cutoff = now or uow.now()
-            numbers = (await uow.session.scalars(select(Order.number).where(
-                Order.status == OrderStatus.PENDING_PAYMENT.value, Order.payment_due_at <= cutoff)
-                .order_by(Order.id).limit(batch))).all()
+            numbers = (
+                await uow.session.scalars(
+                    select(Order.number)
+                    .where(Order.status == OrderStatus.PENDING_PAYMENT.value, Order.payment_due_at <= cutoff)
+                    .order_by(Order.id)
+                    .limit(batch)
+                )
+            ).all()
         for number in numbers:
             async with self._uow() as uow:
                 order = await self._load(uow, number, None, lock=True)

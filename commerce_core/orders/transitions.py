@@ -7,7 +7,9 @@ from commerce_core.orders.model import ORDER_STATUS, Order, OrderStatus
 from commerce_core.uow import UnitOfWork
 
 
-def move(uow: UnitOfWork, order: Order, target: OrderStatus, *, actor: str, reason: str | None = None) -> None:
+def move(
+    uow: UnitOfWork, order: Order, target: OrderStatus, *, actor: str, reason: str | None = None
+) -> None:
     current = OrderStatus(order.status)
     ORDER_STATUS.check(current, target)
     now = uow.now()

@@ -76,11 +76,22 @@ class OrderView:
     def to_operator_dict(self) -> dict[str, object]:
         """What ``shopbot orders list --json`` prints: no personal data beyond the masked address."""
         return {
-            "number": self.number, "status": self.status, "total": self.total.amount,
-            "currency": self.total.currency, "total_display": self.total.format(),
-            "created_at": self.created_at.isoformat(), "address": self.masked_address,
-            "lines": [{"sku": line.sku_code, "name": line.title("en"), "quantity": line.quantity,
-                       "unit_price": line.unit_price.amount} for line in self.lines],
+            "number": self.number,
+            "status": self.status,
+            "total": self.total.amount,
+            "currency": self.total.currency,
+            "total_display": self.total.format(),
+            "created_at": self.created_at.isoformat(),
+            "address": self.masked_address,
+            "lines": [
+                {
+                    "sku": line.sku_code,
+                    "name": line.title("en"),
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price.amount,
+                }
+                for line in self.lines
+            ],
         }
 
 

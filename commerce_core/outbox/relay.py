@@ -65,6 +65,8 @@ async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
 
     async with sessions() as session:
         return int(
-            await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
+            await session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+            )
             or 0
         )

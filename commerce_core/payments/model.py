@@ -21,13 +21,18 @@ class PaymentStatus(StrEnum):
     REFUNDED = "refunded"
 
 
-PAYMENT_STATUS = StatusMachine[PaymentStatus]("payment", {
-    PaymentStatus.PENDING: frozenset({PaymentStatus.CAPTURED, PaymentStatus.FAILED}),
-    PaymentStatus.FAILED: frozenset({PaymentStatus.CAPTURED}),
-    PaymentStatus.CAPTURED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
-    PaymentStatus.PARTIALLY_REFUNDED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
-    PaymentStatus.REFUNDED: frozenset(),
-})
+PAYMENT_STATUS = StatusMachine[PaymentStatus](
+    "payment",
+    {
+        PaymentStatus.PENDING: frozenset({PaymentStatus.CAPTURED, PaymentStatus.FAILED}),
+        PaymentStatus.FAILED: frozenset({PaymentStatus.CAPTURED}),
+        PaymentStatus.CAPTURED: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
+        PaymentStatus.PARTIALLY_REFUNDED: frozenset(
+            {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+        ),
+        PaymentStatus.REFUNDED: frozenset(),
+    },
+)
 
 
 class RefundStatus(StrEnum):
@@ -36,11 +41,14 @@ class RefundStatus(StrEnum):
     FAILED = "failed"
 
 
-REFUND_STATUS = StatusMachine[RefundStatus]("refund", {
-    RefundStatus.PENDING: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
-    RefundStatus.FAILED: frozenset({RefundStatus.PENDING}),
-    RefundStatus.SUCCEEDED: frozenset(),
-})
+REFUND_STATUS = StatusMachine[RefundStatus](
+    "refund",
+    {
+        RefundStatus.PENDING: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
+        RefundStatus.FAILED: frozenset({RefundStatus.PENDING}),
+        RefundStatus.SUCCEEDED: frozenset(),
+    },
+)
 
 
 class Payment(Base):

@@ -15,7 +15,7 @@ NotificationKind = Literal["succeeded", "failed"]
 
 @dataclass(frozen=True, slots=True)
 class PaymentIntentRequest:
-    reference: str      # our payment id, echoed back by the provider (out_trade_no in WeChat Pay)
+    reference: str  # our payment id, echoed back by the provider (out_trade_no in WeChat Pay)
     amount: int
     currency: str
     description: str
@@ -57,7 +57,9 @@ class PaymentProvider(Protocol):
         """Check signature and freshness; raise PaymentRejected if anything is off."""
         ...
 
-    async def refund(self, provider_ref: str, amount: int, currency: str, refund_reference: str) -> ProviderRefund: ...
+    async def refund(
+        self, provider_ref: str, amount: int, currency: str, refund_reference: str
+    ) -> ProviderRefund: ...
 
     async def query(self, provider_ref: str) -> NotificationKind | None:
         """Ask the provider for a payment's outcome when no notification arrived in time."""

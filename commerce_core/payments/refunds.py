@@ -16,8 +16,11 @@ REFUNDABLE = (PaymentStatus.CAPTURED.value, PaymentStatus.PARTIALLY_REFUNDED.val
 
 async def captured_payment(uow: UnitOfWork, order_id: int) -> Payment | None:
     return await uow.session.scalar(
-        select(Payment).where(Payment.order_id == order_id, Payment.status.in_(REFUNDABLE))
-        .order_by(Payment.id).with_for_update())
+        select(Payment)
+        .where(Payment.order_id == order_id, Payment.status.in_(REFUNDABLE))
+        .order_by(Payment.id)
+        .with_for_update()
+    )
 
 
 async def request_refund(
@@ -27,13 +30,27 @@ async def request_refund(
     payment = await captured_payment(uow, order.id)
     if payment is None:
         return None
-    pending = sum((await uow.session.scalars(select(Refund.amount).where(
-        Refund.payment_id == payment.id, Refund.status == RefundStatus.PENDING.value))).all())
+    pending = sum(
+        (
+            await uow.session.scalars(
+                select(Refund.amount).where(
+                    Refund.payment_id == payment.id, Refund.status == RefundStatus.PENDING.value
+                )
+            )
+        ).all()
+    )
     if amount <= 0 or amount > payment.amount - payment.refunded_amount - pending:
         raise InvalidInput("refund exceeds what was paid", code="refund_too_large", amount=amount)
-    refund = Refund(public_id=new_public_id(REFUND_PREFIX), payment_id=payment.id, order_id=order.id,
-                    amount=amount, reason=reason[:200], status=RefundStatus.PENDING.value,
-                    after_sales_case_id=case_id, created_at=uow.now())
+    refund = Refund(
+        public_id=new_public_id(REFUND_PREFIX),
+        payment_id=payment.id,
+        order_id=order.id,
+        amount=amount,
+        reason=reason[:200],
+        status=RefundStatus.PENDING.value,
+        after_sales_case_id=case_id,
+        created_at=uow.now(),
+    )
     uow.session.add(refund)
     await uow.flush()
     uow.emit(RefundRequested(refund.public_id, order.number, amount, payment.currency))

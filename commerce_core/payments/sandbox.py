@@ -32,8 +32,14 @@ Deliver = Callable[[bytes, dict[str, str]], Awaitable[Any]]
 class SandboxProvider:
     name = "sandbox"
 
-    def __init__(self, secret: str, clock: Clock, *, pay_base_url: str = "http://127.0.0.1:8080",
-                 tolerance_seconds: int = 300) -> None:
+    def __init__(
+        self,
+        secret: str,
+        clock: Clock,
+        *,
+        pay_base_url: str = "http://127.0.0.1:8080",
+        tolerance_seconds: int = 300,
+    ) -> None:
         if len(secret) < 16:
             raise ValueError("the sandbox payment secret must be at least 16 characters")
         self._secret = secret.encode()
@@ -45,8 +51,11 @@ class SandboxProvider:
 
     async def create_payment(self, request: PaymentIntentRequest) -> ProviderPayment:
         provider_ref = "sbx_" + secrets.token_hex(12)
-        return ProviderPayment(provider_ref, f"{self._base}/sandbox/pay/{request.reference}",
-                               client_token=secrets.token_urlsafe(16))
+        return ProviderPayment(
+            provider_ref,
+            f"{self._base}/sandbox/pay/{request.reference}",
+            client_token=secrets.token_urlsafe(16),
+        )
 
     def sign(self, body: bytes, timestamp: int | None = None) -> str:
         ts = int(self._clock.now().timestamp()) if timestamp is None else timestamp
@@ -54,15 +63,29 @@ class SandboxProvider:
         return f"t={ts},v1={digest}"
 
     def build_notification(
-        self, *, reference: str, provider_ref: str, amount: int, currency: str,
-        kind: NotificationKind = "succeeded", event_id: str | None = None,
+        self,
+        *,
+        reference: str,
+        provider_ref: str,
+        amount: int,
+        currency: str,
+        kind: NotificationKind = "succeeded",
+        event_id: str | None = None,
     ) -> tuple[bytes, dict[str, str]]:
         """The exact bytes and headers the sandbox would POST to our notify endpoint."""
-        body = json.dumps({
-            "event_id": event_id or "evt_" + secrets.token_hex(10), "type": f"payment.{kind}",
-            "reference": reference, "provider_ref": provider_ref, "amount": amount, "currency": currency,
-            "created": int(self._clock.now().timestamp()),
-        }, separators=(",", ":"), sort_keys=True).encode()
+        body = json.dumps(
+            {
+                "event_id": event_id or "evt_" + secrets.token_hex(10),
+                "type": f"payment.{kind}",
+                "reference": reference,
+                "provider_ref": provider_ref,
+                "amount": amount,
+                "currency": currency,
+                "created": int(self._clock.now().timestamp()),
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        ).encode()
         self._outcomes[provider_ref] = kind
         return body, {SIGNATURE_HEADER: self.sign(body), "content-type": "application/json"}
 
@@ -84,13 +107,20 @@ class SandboxProvider:
             kind = str(data["type"]).removeprefix("payment.")
             if kind not in ("succeeded", "failed"):
                 raise ValueError(kind)
-            return Notification(str(data["event_id"]), kind,  # type: ignore[arg-type]
-                                 str(data["reference"]), str(data["provider_ref"]), int(data["amount"]),
-                                 str(data["currency"]))
+            return Notification(
+                str(data["event_id"]),
+                kind,  # type: ignore[arg-type]
+                str(data["reference"]),
+                str(data["provider_ref"]),
+                int(data["amount"]),
+                str(data["currency"]),
+            )
         except (KeyError, ValueError, TypeError) as exc:
             raise PaymentRejected("malformed notification", code="malformed_notification") from exc
 
-    async def refund(self, provider_ref: str, amount: int, currency: str, refund_reference: str) -> ProviderRefund:
+    async def refund(
+        self, provider_ref: str, amount: int, currency: str, refund_reference: str
+    ) -> ProviderRefund:
         self.refunds.append((provider_ref, amount, refund_reference))
         return ProviderRefund("sbx_rf_" + secrets.token_hex(8), succeeded=True)
 

@@ -24,7 +24,14 @@ from commerce_core.inventory import service as inventory
 from commerce_core.money import Money
 from commerce_core.orders import transitions
 from commerce_core.orders.model import Order, OrderLine, OrderStatus
-from commerce_core.payments.model import PAYMENT_STATUS, Payment, PaymentEvent, PaymentStatus, Refund, RefundStatus
+from commerce_core.payments.model import (
+    PAYMENT_STATUS,
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 from commerce_core.payments.provider import Notification, PaymentIntentRequest, PaymentProvider
 from commerce_core.payments.refunds import request_refund
 from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
@@ -64,8 +71,9 @@ class PaymentService:
         except KeyError:
             raise NotFound(f"no payment provider {name!r}", code="provider_not_found") from None
 
-    async def start(self, order_number: str, *, customer_id: int | None = None,
-                    provider: str = "sandbox") -> PaymentRequestView:
+    async def start(
+        self, order_number: str, *, customer_id: int | None = None, provider: str = "sandbox"
+    ) -> PaymentRequestView:
         """A payment request for an unpaid order; asking again returns the same pending payment."""
         gateway = self.provider(provider)
         async with self._uow() as uow:
@@ -73,31 +81,64 @@ class PaymentService:
             if order is None or (customer_id is not None and order.customer_id != customer_id):
                 raise NotFound("no such order", code="order_not_found", order=order_number)
             if order.status != OrderStatus.PENDING_PAYMENT.value:
-                raise NotAllowed("this order is not awaiting payment", code="order_not_payable",
-                                 status=order.status)
-            existing = await uow.session.scalar(select(Payment).where(
-                Payment.order_id == order.id, Payment.provider == provider,
-                Payment.status == PaymentStatus.PENDING.value, Payment.provider_ref.is_not(None)))
+                raise NotAllowed(
+                    "this order is not awaiting payment", code="order_not_payable", status=order.status
+                )
+            existing = await uow.session.scalar(
+                select(Payment).where(
+                    Payment.order_id == order.id,
+                    Payment.provider == provider,
+                    Payment.status == PaymentStatus.PENDING.value,
+                    Payment.provider_ref.is_not(None),
+                )
+            )
             if existing is not None:
-                return PaymentRequestView(existing.public_id, order.number, provider,
-                                          Money(existing.amount, existing.currency), existing.pay_url, None,
-                                          existing.provider_ref)
-            payment = Payment(public_id=new_public_id(PAYMENT_PREFIX), order_id=order.id, provider=provider,
-                              amount=order.total, currency=order.currency, status=PaymentStatus.PENDING.value,
-                              created_at=uow.now())
+                return PaymentRequestView(
+                    existing.public_id,
+                    order.number,
+                    provider,
+                    Money(existing.amount, existing.currency),
+                    existing.pay_url,
+                    None,
+                    existing.provider_ref,
+                )
+            payment = Payment(
+                public_id=new_public_id(PAYMENT_PREFIX),
+                order_id=order.id,
+                provider=provider,
+                amount=order.total,
+                currency=order.currency,
+                status=PaymentStatus.PENDING.value,
+                created_at=uow.now(),
+            )
             uow.session.add(payment)
             await uow.commit()
         # the provider is called outside any transaction: a slow provider never holds locks
-        created = await gateway.create_payment(PaymentIntentRequest(
-            payment.public_id, payment.amount, payment.currency, f"Order {order_number}", order_number))
+        created = await gateway.create_payment(
+            PaymentIntentRequest(
+                payment.public_id, payment.amount, payment.currency, f"Order {order_number}", order_number
+            )
+        )
         async with self._uow() as uow:
-            await uow.session.execute(update(Payment).where(Payment.id == payment.id).values(
-                provider_ref=created.provider_ref, pay_url=created.pay_url))
+            await uow.session.execute(
+                update(Payment)
+                .where(Payment.id == payment.id)
+                .values(provider_ref=created.provider_ref, pay_url=created.pay_url)
+            )
             await uow.commit()
-        return PaymentRequestView(payment.public_id, order_number, provider, Money(payment.amount, payment.currency),
-                                  created.pay_url, created.client_token, created.provider_ref)
+        return PaymentRequestView(
+            payment.public_id,
+            order_number,
+            provider,
+            Money(payment.amount, payment.currency),
+            created.pay_url,
+            created.client_token,
+            created.provider_ref,
+        )
 
-    async def handle_notification(self, provider: str, body: bytes, headers: Mapping[str, str]) -> NotificationResult:
+    async def handle_notification(
+        self, provider: str, body: bytes, headers: Mapping[str, str]
+    ) -> NotificationResult:
         """Verify and apply a provider's notification (raises PaymentRejected when forged)."""
         notification = self.provider(provider).verify_notification(body, headers)
         return await self.apply(provider, notification)
@@ -106,22 +147,35 @@ class PaymentService:
         """Apply a notification whose authenticity is established (signature, or the platform itself)."""
         async with self._uow() as uow:
             payment = await uow.session.scalar(
-                select(Payment).where(Payment.public_id == note.reference, Payment.provider == provider)
-                .with_for_update())
+                select(Payment)
+                .where(Payment.public_id == note.reference, Payment.provider == provider)
+                .with_for_update()
+            )
             if payment is None:
                 raise PaymentRejected("notification for an unknown payment", code="unknown_payment")
             if note.amount != payment.amount or note.currency != payment.currency:
-                log.warning("payment %s: amount mismatch (%s %s)", payment.public_id, note.amount, note.currency)
+                log.warning(
+                    "payment %s: amount mismatch (%s %s)", payment.public_id, note.amount, note.currency
+                )
                 raise PaymentRejected("amount or currency does not match the order", code="amount_mismatch")
-            uow.session.add(PaymentEvent(provider=provider, event_id=note.event_id, payment_id=payment.id,
-                                         kind=note.kind, payload={"provider_ref": note.provider_ref},
-                                         received_at=uow.now()))
+            uow.session.add(
+                PaymentEvent(
+                    provider=provider,
+                    event_id=note.event_id,
+                    payment_id=payment.id,
+                    kind=note.kind,
+                    payload={"provider_ref": note.provider_ref},
+                    received_at=uow.now(),
+                )
+            )
             try:
                 await uow.flush()
             except IntegrityError:
                 await uow.rollback()
                 return await self._duplicate(note)
-            order = await uow.session.scalar(select(Order).where(Order.id == payment.order_id).with_for_update())
+            order = await uow.session.scalar(
+                select(Order).where(Order.id == payment.order_id).with_for_update()
+            )
             assert order is not None
             result = await self._apply_locked(uow, provider, note, payment, order)
             await uow.commit()
@@ -131,14 +185,20 @@ class PaymentService:
 
     async def _duplicate(self, note: Notification) -> NotificationResult:
         async with self._uow() as uow:
-            row = (await uow.session.execute(
-                select(Payment.public_id, Order.number, Order.customer_id).join(Order, Order.id == Payment.order_id)
-                .where(Payment.public_id == note.reference))).first()
-            return NotificationResult("duplicate", row[1] if row else None, row[2] if row else None,
-                                      row[0] if row else None)
+            row = (
+                await uow.session.execute(
+                    select(Payment.public_id, Order.number, Order.customer_id)
+                    .join(Order, Order.id == Payment.order_id)
+                    .where(Payment.public_id == note.reference)
+                )
+            ).first()
+            return NotificationResult(
+                "duplicate", row[1] if row else None, row[2] if row else None, row[0] if row else None
+            )
 
-    async def _apply_locked(self, uow: UnitOfWork, provider: str, note: Notification, payment: Payment,
-                            order: Order) -> NotificationResult:
+    async def _apply_locked(
+        self, uow: UnitOfWork, provider: str, note: Notification, payment: Payment, order: Order
+    ) -> NotificationResult:
         def result(outcome: Outcome, refunds: tuple[str, ...] = ()) -> NotificationResult:
             return NotificationResult(outcome, order.number, order.customer_id, payment.public_id, refunds)
 
@@ -155,15 +215,24 @@ class PaymentService:
         payment.status = PaymentStatus.CAPTURED.value
         payment.captured_at = uow.now()
         payment.provider_ref = payment.provider_ref or note.provider_ref
-        uow.emit(PaymentCaptured(payment.public_id, order.number, order.customer_id, payment.amount,
-                                 payment.currency, provider))
+        uow.emit(
+            PaymentCaptured(
+                payment.public_id, order.number, order.customer_id, payment.amount, payment.currency, provider
+            )
+        )
         if order.status == OrderStatus.PENDING_PAYMENT.value:
             transitions.move(uow, order, OrderStatus.PAID, actor=f"provider:{provider}")
             await inventory.commit(uow.session, order.id)
-            for product_id, quantity in (await uow.session.execute(
-                select(OrderLine.product_id, OrderLine.quantity).where(OrderLine.order_id == order.id))).all():
-                await uow.session.execute(update(Product).where(Product.id == product_id).values(
-                    sales_count=Product.sales_count + quantity))
+            for product_id, quantity in (
+                await uow.session.execute(
+                    select(OrderLine.product_id, OrderLine.quantity).where(OrderLine.order_id == order.id)
+                )
+            ).all():
+                await uow.session.execute(
+                    update(Product)
+                    .where(Product.id == product_id)
+                    .values(sales_count=Product.sales_count + quantity)
+                )
             return result("captured")
         # money arrived for an order that was already cancelled (e.g. payment timeout): give it back
         await uow.flush()
@@ -173,9 +242,13 @@ class PaymentService:
     async def process_refund(self, refund_id: str) -> str:
         """Ask the provider to pay a pending refund back; returns the refund's status."""
         async with self._uow() as uow:
-            row = (await uow.session.execute(
-                select(Refund, Payment).join(Payment, Payment.id == Refund.payment_id)
-                .where(Refund.public_id == refund_id))).first()
+            row = (
+                await uow.session.execute(
+                    select(Refund, Payment)
+                    .join(Payment, Payment.id == Refund.payment_id)
+                    .where(Refund.public_id == refund_id)
+                )
+            ).first()
             if row is None:
                 raise NotFound("no such refund", code="refund_not_found")
             refund, payment = row
@@ -185,8 +258,11 @@ class PaymentService:
             amount, currency = refund.amount, payment.currency
         outcome = await self.provider(provider_name).refund(provider_ref, amount, currency, refund_id)
         async with self._uow() as uow:
-            refund = await uow.session.scalar(select(Refund).where(Refund.public_id == refund_id).with_for_update())
-            assert refund is not None
+            locked = await uow.session.scalar(
+                select(Refund).where(Refund.public_id == refund_id).with_for_update()
+            )
+            assert locked is not None
+            refund = locked
             if refund.status != RefundStatus.PENDING.value:
                 return refund.status
             refund.attempts += 1
@@ -195,30 +271,46 @@ class PaymentService:
                     refund.status = RefundStatus.FAILED.value
                 await uow.commit()
                 return refund.status
-            payment = await uow.session.scalar(select(Payment).where(Payment.id == refund.payment_id).with_for_update())
-            order = await uow.session.scalar(select(Order).where(Order.id == refund.order_id).with_for_update())
-            assert payment is not None and order is not None
+            paid = await uow.session.scalar(
+                select(Payment).where(Payment.id == refund.payment_id).with_for_update()
+            )
+            order = await uow.session.scalar(
+                select(Order).where(Order.id == refund.order_id).with_for_update()
+            )
+            assert paid is not None and order is not None
+            payment = paid
             refund.status = RefundStatus.SUCCEEDED.value
             refund.provider_ref = outcome.provider_ref
             refund.completed_at = uow.now()
             payment.refunded_amount += refund.amount
-            target = PaymentStatus.REFUNDED if payment.refunded_amount >= payment.amount \
+            target = (
+                PaymentStatus.REFUNDED
+                if payment.refunded_amount >= payment.amount
                 else PaymentStatus.PARTIALLY_REFUNDED
+            )
             PAYMENT_STATUS.check(PaymentStatus(payment.status), target)
             payment.status = target.value
             order.refunded_total = min(order.total, order.refunded_total + refund.amount)
             if order.refunded_total >= order.total and order.status in (
-                    OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value):
+                OrderStatus.DELIVERED.value,
+                OrderStatus.COMPLETED.value,
+            ):
                 transitions.move(uow, order, OrderStatus.REFUNDED, actor="system", reason=refund.reason)
-            uow.emit(RefundSucceeded(refund.public_id, order.number, order.customer_id, refund.amount,
-                                     payment.currency))
+            uow.emit(
+                RefundSucceeded(
+                    refund.public_id, order.number, order.customer_id, refund.amount, payment.currency
+                )
+            )
             await uow.commit()
             return refund.status
 
     async def retry_pending_refunds(self) -> int:
         async with self._uow() as uow:
-            ids = (await uow.session.scalars(
-                select(Refund.public_id).where(Refund.status == RefundStatus.PENDING.value).limit(100))).all()
+            ids = (
+                await uow.session.scalars(
+                    select(Refund.public_id).where(Refund.status == RefundStatus.PENDING.value).limit(100)
+                )
+            ).all()
         for refund_id in ids:
             await self.process_refund(refund_id)
         return len(ids)
@@ -234,13 +326,22 @@ class PaymentService:
         sandbox = self.provider("sandbox")
         assert isinstance(sandbox, SandboxProvider)
         body, headers = sandbox.build_notification(
-            reference=payment.public_id, provider_ref=payment.provider_ref or "", amount=payment.amount,
-            currency=payment.currency, kind="succeeded" if succeed else "failed")
+            reference=payment.public_id,
+            provider_ref=payment.provider_ref or "",
+            amount=payment.amount,
+            currency=payment.currency,
+            kind="succeeded" if succeed else "failed",
+        )
         return await self.handle_notification("sandbox", body, headers)
 
     async def refunds_for_order(self, order_number: str) -> list[tuple[str, int, str]]:
         async with self._uow() as uow:
-            rows = (await uow.session.execute(
-                select(Refund.public_id, Refund.amount, Refund.status).join(Order, Order.id == Refund.order_id)
-                .where(Order.number == order_number).order_by(Refund.id))).all()
+            rows = (
+                await uow.session.execute(
+                    select(Refund.public_id, Refund.amount, Refund.status)
+                    .join(Order, Order.id == Refund.order_id)
+                    .where(Order.number == order_number)
+                    .order_by(Refund.id)
+                )
+            ).all()
             return [(r[0], r[1], r[2]) for r in rows]

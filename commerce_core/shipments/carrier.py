@@ -20,7 +20,7 @@ from commerce_core.clock import Clock
 @dataclass(frozen=True, slots=True)
 class CarrierEvent:
     event_id: str
-    status: str          # a ShipmentStatus value
+    status: str  # a ShipmentStatus value
     location: str | None
     description: dict[str, str]
     occurred_at: datetime
@@ -44,16 +44,40 @@ class Carrier(Protocol):
         ...
 
 
-HUBS = ["杭州", "上海", "南京", "合肥", "武汉", "郑州", "长沙", "广州", "深圳", "成都", "西安", "北京", "天津", "济南"]
+HUBS = [
+    "杭州",
+    "上海",
+    "南京",
+    "合肥",
+    "武汉",
+    "郑州",
+    "长沙",
+    "广州",
+    "深圳",
+    "成都",
+    "西安",
+    "北京",
+    "天津",
+    "济南",
+]
 _TEXT = {
     "picked_up": {"zh-Hans": "快递员已揽收", "zh-Hant": "快遞員已攬收", "en": "Picked up by courier"},
-    "in_transit": {"zh-Hans": "运输中，已到达{loc}转运中心", "zh-Hant": "運輸中，已到達{loc}轉運中心",
-                   "en": "In transit: arrived at {loc} hub"},
-    "out_for_delivery": {"zh-Hans": "派送中，快递员正在为您派件", "zh-Hant": "派送中，快遞員正在為您派件",
-                         "en": "Out for delivery"},
+    "in_transit": {
+        "zh-Hans": "运输中，已到达{loc}转运中心",
+        "zh-Hant": "運輸中，已到達{loc}轉運中心",
+        "en": "In transit: arrived at {loc} hub",
+    },
+    "out_for_delivery": {
+        "zh-Hans": "派送中，快递员正在为您派件",
+        "zh-Hant": "派送中，快遞員正在為您派件",
+        "en": "Out for delivery",
+    },
     "delivered": {"zh-Hans": "已签收", "zh-Hant": "已簽收", "en": "Delivered"},
-    "exception": {"zh-Hans": "运输异常：天气原因延误", "zh-Hant": "運輸異常：天氣原因延誤",
-                  "en": "Exception: delayed by weather"},
+    "exception": {
+        "zh-Hans": "运输异常：天气原因延误",
+        "zh-Hant": "運輸異常：天氣原因延誤",
+        "en": "Exception: delayed by weather",
+    },
 }
 
 
@@ -75,7 +99,9 @@ class SimulatedCarrier:
         plan = self._plan(rng, origin, destination)
         self._plans[tracking] = (start, plan)
         eta_hours = plan[-1][0]
-        return CarrierShipment(tracking, origin, destination, start + timedelta(hours=eta_hours / self._speed))
+        return CarrierShipment(
+            tracking, origin, destination, start + timedelta(hours=eta_hours / self._speed)
+        )
 
     def _plan(self, rng: random.Random, origin: str, destination: str) -> list[tuple[float, str, str | None]]:
         hours = rng.uniform(2, 8)

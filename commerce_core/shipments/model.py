@@ -21,17 +21,27 @@ class ShipmentStatus(StrEnum):
     EXCEPTION = "exception"
 
 
-_MOVING = frozenset({ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY,
-                     ShipmentStatus.DELIVERED, ShipmentStatus.EXCEPTION})
-SHIPMENT_STATUS = StatusMachine[ShipmentStatus]("shipment", {
-    ShipmentStatus.CREATED: _MOVING,
-    ShipmentStatus.PICKED_UP: _MOVING,
-    ShipmentStatus.IN_TRANSIT: _MOVING,
-    ShipmentStatus.OUT_FOR_DELIVERY: _MOVING,
-    # a parcel in trouble can get moving again
-    ShipmentStatus.EXCEPTION: _MOVING,
-    ShipmentStatus.DELIVERED: frozenset(),
-})
+_MOVING = frozenset(
+    {
+        ShipmentStatus.PICKED_UP,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.OUT_FOR_DELIVERY,
+        ShipmentStatus.DELIVERED,
+        ShipmentStatus.EXCEPTION,
+    }
+)
+SHIPMENT_STATUS = StatusMachine[ShipmentStatus](
+    "shipment",
+    {
+        ShipmentStatus.CREATED: _MOVING,
+        ShipmentStatus.PICKED_UP: _MOVING,
+        ShipmentStatus.IN_TRANSIT: _MOVING,
+        ShipmentStatus.OUT_FOR_DELIVERY: _MOVING,
+        # a parcel in trouble can get moving again
+        ShipmentStatus.EXCEPTION: _MOVING,
+        ShipmentStatus.DELIVERED: frozenset(),
+    },
+)
 
 
 class Shipment(Base):

@@ -42,8 +42,15 @@ class ShipmentView:
 
 
 class ShipmentService:
-    def __init__(self, uow: UnitOfWorkFactory, carriers: dict[str, Carrier], cipher: FieldCipher, *,
-                 warehouse_city: str = "杭州", delay_after: timedelta = timedelta(hours=48)) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        carriers: dict[str, Carrier],
+        cipher: FieldCipher,
+        *,
+        warehouse_city: str = "杭州",
+        delay_after: timedelta = timedelta(hours=48),
+    ) -> None:
         self._uow = uow
         self._carriers = carriers
         self._cipher = cipher
@@ -55,7 +62,9 @@ class ShipmentService:
             raise NotFound(f"no carrier {name!r}", code="carrier_not_found")
         return self._carriers[name]
 
-    async def ship(self, order_number: str, *, carrier: str = "simulated", actor: str = "system") -> ShipmentView:
+    async def ship(
+        self, order_number: str, *, carrier: str = "simulated", actor: str = "system"
+    ) -> ShipmentView:
         """Hand a paid order to the carrier: the order becomes shipped and gets a tracking number."""
         gateway = self._carrier(carrier)
         async with self._uow() as uow:
@@ -63,18 +72,31 @@ class ShipmentService:
             if order is None:
                 raise NotFound("no such order", code="order_not_found")
             if order.status != OrderStatus.PAID.value:
-                raise NotAllowed("only paid orders can be shipped", code="order_not_shippable", status=order.status)
+                raise NotAllowed(
+                    "only paid orders can be shipped", code="order_not_shippable", status=order.status
+                )
             city = str(self._cipher.decrypt_json(order.address_enc).get("city") or "")
         parcel = await gateway.create_shipment(order_number, self._warehouse, city)
         async with self._uow() as uow:
-            order = await uow.session.scalar(select(Order).where(Order.number == order_number).with_for_update())
+            order = await uow.session.scalar(
+                select(Order).where(Order.number == order_number).with_for_update()
+            )
             assert order is not None
             transitions.move(uow, order, OrderStatus.SHIPPED, actor=actor)  # re-checked under the lock
             now = uow.now()
-            uow.session.add(Shipment(order_id=order.id, carrier=carrier, tracking_number=parcel.tracking_number,
-                                     status=ShipmentStatus.CREATED.value, origin=parcel.origin,
-                                     destination=parcel.destination, eta=parcel.eta, last_event_at=now,
-                                     created_at=now))
+            uow.session.add(
+                Shipment(
+                    order_id=order.id,
+                    carrier=carrier,
+                    tracking_number=parcel.tracking_number,
+                    status=ShipmentStatus.CREATED.value,
+                    origin=parcel.origin,
+                    destination=parcel.destination,
+                    eta=parcel.eta,
+                    last_event_at=now,
+                    created_at=now,
+                )
+            )
             uow.emit(OrderShipped(order.number, order.customer_id, carrier, parcel.tracking_number))
             await uow.commit()
         return await self.track(order_number)
@@ -83,7 +105,8 @@ class ShipmentService:
         """Pull the carrier's events for one parcel and apply the new ones; returns how many were new."""
         async with self._uow() as uow:
             carrier = await uow.session.scalar(
-                select(Shipment.carrier).where(Shipment.tracking_number == tracking_number))
+                select(Shipment.carrier).where(Shipment.tracking_number == tracking_number)
+            )
         if carrier is None:
             raise NotFound("no such shipment", code="shipment_not_found")
         return await self.apply_events(tracking_number, await self._carrier(carrier).events(tracking_number))
@@ -93,20 +116,35 @@ class ShipmentService:
         applied = 0
         async with self._uow() as uow:
             shipment = await uow.session.scalar(
-                select(Shipment).where(Shipment.tracking_number == tracking_number).with_for_update())
+                select(Shipment).where(Shipment.tracking_number == tracking_number).with_for_update()
+            )
             if shipment is None:
                 raise NotFound("no such shipment", code="shipment_not_found")
-            known = set((await uow.session.scalars(
-                select(TrackingEvent.carrier_event_id).where(TrackingEvent.shipment_id == shipment.id))).all())
-            order = await uow.session.scalar(select(Order).where(Order.id == shipment.order_id).with_for_update())
+            known = set(
+                (
+                    await uow.session.scalars(
+                        select(TrackingEvent.carrier_event_id).where(TrackingEvent.shipment_id == shipment.id)
+                    )
+                ).all()
+            )
+            order = await uow.session.scalar(
+                select(Order).where(Order.id == shipment.order_id).with_for_update()
+            )
             assert order is not None
             for event in sorted(events, key=lambda e: e.occurred_at):
                 if event.event_id in known:
                     continue
                 status = ShipmentStatus(event.status)
-                uow.session.add(TrackingEvent(shipment_id=shipment.id, carrier_event_id=event.event_id,
-                                              status=status.value, location=event.location,
-                                              description=event.description, occurred_at=event.occurred_at))
+                uow.session.add(
+                    TrackingEvent(
+                        shipment_id=shipment.id,
+                        carrier_event_id=event.event_id,
+                        status=status.value,
+                        location=event.location,
+                        description=event.description,
+                        occurred_at=event.occurred_at,
+                    )
+                )
                 known.add(event.event_id)
                 applied += 1
                 current = ShipmentStatus(shipment.status)
@@ -114,8 +152,11 @@ class ShipmentService:
                     shipment.status = status.value
                 shipment.last_event_at = max(shipment.last_event_at, event.occurred_at)
                 shipment.delay_flagged_at = None
-                uow.emit(ShipmentUpdated(order.number, order.customer_id, tracking_number, status.value,
-                                         event.location))
+                uow.emit(
+                    ShipmentUpdated(
+                        order.number, order.customer_id, tracking_number, status.value, event.location
+                    )
+                )
                 if status is ShipmentStatus.DELIVERED and order.status == OrderStatus.SHIPPED.value:
                     transitions.move(uow, order, OrderStatus.DELIVERED, actor=f"carrier:{shipment.carrier}")
             try:
@@ -126,8 +167,14 @@ class ShipmentService:
 
     async def refresh_open(self, limit: int = 500) -> int:
         async with self._uow() as uow:
-            numbers = (await uow.session.scalars(select(Shipment.tracking_number).where(
-                Shipment.status.in_(OPEN_STATUSES)).order_by(Shipment.id).limit(limit))).all()
+            numbers = (
+                await uow.session.scalars(
+                    select(Shipment.tracking_number)
+                    .where(Shipment.status.in_(OPEN_STATUSES))
+                    .order_by(Shipment.id)
+                    .limit(limit)
+                )
+            ).all()
         return sum([await self.refresh(n) for n in numbers])
 
     async def detect_delays(self, now: datetime | None = None) -> list[str]:
@@ -135,10 +182,18 @@ class ShipmentService:
         flagged = []
         async with self._uow() as uow:
             now = now or uow.now()
-            rows = (await uow.session.execute(
-                select(Shipment, Order).join(Order, Order.id == Shipment.order_id).where(
-                    Shipment.status.in_(OPEN_STATUSES), Shipment.delay_flagged_at.is_(None),
-                    Shipment.last_event_at <= now - self.delay_after).with_for_update(of=Shipment))).all()
+            rows = (
+                await uow.session.execute(
+                    select(Shipment, Order)
+                    .join(Order, Order.id == Shipment.order_id)
+                    .where(
+                        Shipment.status.in_(OPEN_STATUSES),
+                        Shipment.delay_flagged_at.is_(None),
+                        Shipment.last_event_at <= now - self.delay_after,
+                    )
+                    .with_for_update(of=Shipment)
+                )
+            ).all()
             for shipment, order in rows:
                 shipment.delay_flagged_at = now
                 hours = int((now - shipment.last_event_at).total_seconds() // 3600)
@@ -149,15 +204,35 @@ class ShipmentService:
 
     async def track(self, order_number: str, *, customer_id: int | None = None) -> ShipmentView:
         async with self._uow() as uow:
-            row = (await uow.session.execute(
-                select(Shipment, Order).join(Order, Order.id == Shipment.order_id)
-                .where(Order.number == order_number).order_by(Shipment.id.desc()))).first()
+            row = (
+                await uow.session.execute(
+                    select(Shipment, Order)
+                    .join(Order, Order.id == Shipment.order_id)
+                    .where(Order.number == order_number)
+                    .order_by(Shipment.id.desc())
+                )
+            ).first()
             if row is None or (customer_id is not None and row[1].customer_id != customer_id):
                 raise NotFound("no shipment for that order", code="shipment_not_found")
             shipment = row[0]
-            events = (await uow.session.scalars(select(TrackingEvent).where(
-                TrackingEvent.shipment_id == shipment.id).order_by(TrackingEvent.occurred_at))).all()
+            events = (
+                await uow.session.scalars(
+                    select(TrackingEvent)
+                    .where(TrackingEvent.shipment_id == shipment.id)
+                    .order_by(TrackingEvent.occurred_at)
+                )
+            ).all()
             return ShipmentView(
-                order_number, shipment.carrier, shipment.tracking_number, shipment.status, shipment.origin,
-                shipment.destination, shipment.eta, shipment.delay_flagged_at is not None,
-                tuple(TrackingEventView(e.status, e.location, dict(e.description), e.occurred_at) for e in events))
+                order_number,
+                shipment.carrier,
+                shipment.tracking_number,
+                shipment.status,
+                shipment.origin,
+                shipment.destination,
+                shipment.eta,
+                shipment.delay_flagged_at is not None,
+                tuple(
+                    TrackingEventView(e.status, e.location, dict(e.description), e.occurred_at)
+                    for e in events
+                ),
+            )

@@ -19,11 +19,14 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
-TICKET_STATUS = StatusMachine[TicketStatus]("ticket", {
-    TicketStatus.QUEUED: frozenset({TicketStatus.ASSIGNED, TicketStatus.CLOSED}),
-    TicketStatus.ASSIGNED: frozenset({TicketStatus.CLOSED, TicketStatus.QUEUED}),
-    TicketStatus.CLOSED: frozenset(),
-})
+TICKET_STATUS = StatusMachine[TicketStatus](
+    "ticket",
+    {
+        TicketStatus.QUEUED: frozenset({TicketStatus.ASSIGNED, TicketStatus.CLOSED}),
+        TicketStatus.ASSIGNED: frozenset({TicketStatus.CLOSED, TicketStatus.QUEUED}),
+        TicketStatus.CLOSED: frozenset(),
+    },
+)
 
 
 class Ticket(Base):

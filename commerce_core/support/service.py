@@ -38,23 +38,46 @@ class SupportService:
     async def _view(self, uow: UnitOfWork, t: Ticket) -> TicketView:
         position = 0
         if t.status == TicketStatus.QUEUED.value:
-            ahead = (await uow.session.scalars(select(Ticket.id).where(
-                Ticket.status == TicketStatus.QUEUED.value, Ticket.id < t.id))).all()
+            ahead = (
+                await uow.session.scalars(
+                    select(Ticket.id).where(Ticket.status == TicketStatus.QUEUED.value, Ticket.id < t.id)
+                )
+            ).all()
             position = len(ahead) + 1
-        return TicketView(t.number, t.conversation_key, t.channel, t.customer_id, t.status, t.assignee, t.reason,
-                          t.created_at, position)
+        return TicketView(
+            t.number,
+            t.conversation_key,
+            t.channel,
+            t.customer_id,
+            t.status,
+            t.assignee,
+            t.reason,
+            t.created_at,
+            position,
+        )
 
-    async def open(self, conversation_key: str, channel: str, reason: str, *, customer_id: int | None) -> TicketView:
+    async def open(
+        self, conversation_key: str, channel: str, reason: str, *, customer_id: int | None
+    ) -> TicketView:
         """Queue a handoff; a conversation that already has an open ticket gets that one back."""
         reason = clean_text(reason, "reason", max_length=500)
         async with self._uow() as uow:
-            existing = await uow.session.scalar(select(Ticket).where(
-                Ticket.conversation_key == conversation_key, Ticket.status.in_(OPEN)).with_for_update())
+            existing = await uow.session.scalar(
+                select(Ticket)
+                .where(Ticket.conversation_key == conversation_key, Ticket.status.in_(OPEN))
+                .with_for_update()
+            )
             if existing is not None:
                 return await self._view(uow, existing)
-            ticket = Ticket(number=new_public_id(TICKET_PREFIX), conversation_key=conversation_key[:160],
-                            channel=channel[:16], reason=reason, customer_id=customer_id,
-                            status=TicketStatus.QUEUED.value, created_at=uow.now())
+            ticket = Ticket(
+                number=new_public_id(TICKET_PREFIX),
+                conversation_key=conversation_key[:160],
+                channel=channel[:16],
+                reason=reason,
+                customer_id=customer_id,
+                status=TicketStatus.QUEUED.value,
+                created_at=uow.now(),
+            )
             uow.session.add(ticket)
             await uow.flush()
             uow.record_status("ticket", ticket.id, None, TicketStatus.QUEUED.value, "system")
@@ -65,19 +88,25 @@ class SupportService:
 
     async def active_for(self, conversation_key: str) -> TicketView | None:
         async with self._uow() as uow:
-            ticket = await uow.session.scalar(select(Ticket).where(
-                Ticket.conversation_key == conversation_key, Ticket.status.in_(OPEN)))
+            ticket = await uow.session.scalar(
+                select(Ticket).where(Ticket.conversation_key == conversation_key, Ticket.status.in_(OPEN))
+            )
             return await self._view(uow, ticket) if ticket else None
 
     async def queue(self) -> list[TicketView]:
         async with self._uow() as uow:
-            rows = (await uow.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN)).order_by(Ticket.id))).all()
+            rows = (
+                await uow.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN)).order_by(Ticket.id))
+            ).all()
             return [await self._view(uow, t) for t in rows]
 
-    async def _move(self, number: str, target: TicketStatus, actor: str, assignee: str | None = None) -> TicketView:
+    async def _move(
+        self, number: str, target: TicketStatus, actor: str, assignee: str | None = None
+    ) -> TicketView:
         async with self._uow() as uow:
-            ticket = await uow.session.scalar(select(Ticket).where(
-                Ticket.number == normalise_public_id(number)).with_for_update())
+            ticket = await uow.session.scalar(
+                select(Ticket).where(Ticket.number == normalise_public_id(number)).with_for_update()
+            )
             if ticket is None:
                 raise NotFound("no such ticket", code="ticket_not_found")
             current = TicketStatus(ticket.status)
@@ -88,8 +117,16 @@ class SupportService:
             elif target is TicketStatus.CLOSED:
                 ticket.closed_at = uow.now()
             uow.record_status("ticket", ticket.id, current.value, target.value, actor)
-            uow.session.add(AuditEntry(actor=actor, action=f"ticket_{target.value}", target_type="ticket",
-                                       target_id=ticket.number, details={"assignee": assignee}, at=uow.now()))
+            uow.session.add(
+                AuditEntry(
+                    actor=actor,
+                    action=f"ticket_{target.value}",
+                    target_type="ticket",
+                    target_id=ticket.number,
+                    details={"assignee": assignee},
+                    at=uow.now(),
+                )
+            )
             view = await self._view(uow, ticket)
             await uow.commit()
             return view
@@ -100,15 +137,29 @@ class SupportService:
     async def close(self, number: str, *, actor: str) -> TicketView:
         return await self._move(number, TicketStatus.CLOSED, actor)
 
-    async def audit(self, actor: str, action: str, target_type: str, target_id: str,
-                    details: dict[str, Any] | None = None) -> None:
+    async def audit(
+        self, actor: str, action: str, target_type: str, target_id: str, details: dict[str, Any] | None = None
+    ) -> None:
         async with self._uow() as uow:
-            uow.session.add(AuditEntry(actor=actor[:96], action=action[:64], target_type=target_type[:32],
-                                       target_id=target_id[:64], details=details or {}, at=uow.now()))
+            uow.session.add(
+                AuditEntry(
+                    actor=actor[:96],
+                    action=action[:64],
+                    target_type=target_type[:32],
+                    target_id=target_id[:64],
+                    details=details or {},
+                    at=uow.now(),
+                )
+            )
             await uow.commit()
 
     async def audit_trail(self, target_type: str, target_id: str) -> list[tuple[str, str, datetime]]:
         async with self._uow() as uow:
-            rows = (await uow.session.scalars(select(AuditEntry).where(
-                AuditEntry.target_type == target_type, AuditEntry.target_id == target_id).order_by(AuditEntry.id))).all()
+            rows = (
+                await uow.session.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.target_type == target_type, AuditEntry.target_id == target_id)
+                    .order_by(AuditEntry.id)
+                )
+            ).all()
             return [(r.actor, r.action, r.at) for r in rows]

@@ -23,27 +23,35 @@ async def snapshot(commerce: Commerce, customer_id: int) -> tuple[object, ...]:
 
 def draft(**changes: object) -> ProductDraft:
     base: dict[str, object] = {
-        "code": "NEW1", "merchant_code": "acme", "category_code": "dresses", "name": names("新品", "New"),
-        "description": names("描述", "Description"), "variants": [VariantDraft("NEW1-A", {}, 1000, 1)]}
+        "code": "NEW1",
+        "merchant_code": "acme",
+        "category_code": "dresses",
+        "name": names("新品", "New"),
+        "description": names("描述", "Description"),
+        "variants": [VariantDraft("NEW1-A", {}, 1000, 1)],
+    }
     base.update(changes)
     return ProductDraft(**base)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("action", "code"), [
-    ("unknown_sku", "sku_not_found"),
-    ("quantity_zero", "invalid_quantity"),
-    ("quantity_huge", "invalid_quantity"),
-    ("order_huge", "invalid_quantity"),
-    ("negative_price", "invalid_amount"),
-    ("zero_price", "invalid_amount"),
-    ("long_name", "too_long"),
-    ("bad_currency", "invalid_currency"),
-    ("empty_name", "required"),
-    ("bad_phone", "invalid_phone"),
-    ("long_address", "too_long"),
-    ("unknown_order_sku", "sku_not_found"),
-    ("bad_sku_code", "invalid_code"),
-])
+@pytest.mark.parametrize(
+    ("action", "code"),
+    [
+        ("unknown_sku", "sku_not_found"),
+        ("quantity_zero", "invalid_quantity"),
+        ("quantity_huge", "invalid_quantity"),
+        ("order_huge", "invalid_quantity"),
+        ("negative_price", "invalid_amount"),
+        ("zero_price", "invalid_amount"),
+        ("long_name", "too_long"),
+        ("bad_currency", "invalid_currency"),
+        ("empty_name", "required"),
+        ("bad_phone", "invalid_phone"),
+        ("long_address", "too_long"),
+        ("unknown_order_sku", "sku_not_found"),
+        ("bad_sku_code", "invalid_code"),
+    ],
+)
 async def test_bad_input_is_refused_with_a_code_and_changes_nothing(
     commerce: Commerce, action: str, code: str
 ) -> None:
@@ -54,22 +62,28 @@ async def test_bad_input_is_refused_with_a_code_and_changes_nothing(
         "unknown_sku": lambda: commerce.cart.add(shop.customer_id, "NOPE-1", 1),
         "quantity_zero": lambda: commerce.cart.add(shop.customer_id, "D2-BLK-S", 0),
         "quantity_huge": lambda: commerce.cart.add(shop.customer_id, "D2-BLK-S", 10**9),
-        "order_huge": lambda: commerce.orders.place(shop.customer_id, ADDRESS, "k",
-                                                    items=[LineRequest("D2-BLK-S", 10**9)]),
+        "order_huge": lambda: commerce.orders.place(
+            shop.customer_id, ADDRESS, "k", items=[LineRequest("D2-BLK-S", 10**9)]
+        ),
         "negative_price": lambda: commerce.catalog.create_product(
-            draft(variants=[VariantDraft("NEW1-A", {}, -5, 1)])),
+            draft(variants=[VariantDraft("NEW1-A", {}, -5, 1)])
+        ),
         "zero_price": lambda: commerce.catalog.set_price("D1-RED-M", 0, actor="m"),
         "long_name": lambda: commerce.catalog.create_product(draft(name=names("长" * 300, "x"))),
         "bad_currency": lambda: commerce.catalog.create_product(draft(currency="XXX")),
         "empty_name": lambda: commerce.catalog.create_product(draft(name={"en": "   "})),
         "bad_phone": lambda: commerce.orders.place(
-            shop.customer_id, ADDRESS.__class__("李四", "12345", "北京", "长安街1号"), "k2"),
+            shop.customer_id, ADDRESS.__class__("李四", "12345", "北京", "长安街1号"), "k2"
+        ),
         "long_address": lambda: commerce.orders.place(
-            shop.customer_id, ADDRESS.__class__("李四", "13912345678", "北京", "街" * 1000), "k3"),
-        "unknown_order_sku": lambda: commerce.orders.place(shop.customer_id, ADDRESS, "k4",
-                                                           items=[LineRequest("GHOST", 1)]),
+            shop.customer_id, ADDRESS.__class__("李四", "13912345678", "北京", "街" * 1000), "k3"
+        ),
+        "unknown_order_sku": lambda: commerce.orders.place(
+            shop.customer_id, ADDRESS, "k4", items=[LineRequest("GHOST", 1)]
+        ),
         "bad_sku_code": lambda: commerce.catalog.create_product(
-            draft(variants=[VariantDraft("bad code; drop table", {}, 100, 1)])),
+            draft(variants=[VariantDraft("bad code; drop table", {}, 100, 1)])
+        ),
     }
     with pytest.raises(DomainError) as err:
         await attempts[action]()

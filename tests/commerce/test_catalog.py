@@ -18,17 +18,20 @@ async def codes(commerce: Commerce, **query: object) -> list[str]:
     return [item.code for item in page.items]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("连衣裙", {"D1", "D2", "D3"}),           # category name and product names
-    ("红色连衣裙", {"D1"}),
-    ("紅色連衣裙", {"D1"}),                    # traditional script folds to simplified
-    ("red dresses", {"D1"}),                  # stemmed English
-    ("ＲＥＤ　ＤＲＥＳＳ", {"D1"}),             # full-width input
-    ("耳机", {"H1"}),
-    ("noise cancelling", {"H1"}),
-    ("Lumi", {"D1", "D3"}),                   # brand
-    ("雪纺", {"D1"}),                          # attribute value
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("连衣裙", {"D1", "D2", "D3"}),  # category name and product names
+        ("红色连衣裙", {"D1"}),
+        ("紅色連衣裙", {"D1"}),  # traditional script folds to simplified
+        ("red dresses", {"D1"}),  # stemmed English
+        ("ＲＥＤ　ＤＲＥＳＳ", {"D1"}),  # full-width input
+        ("耳机", {"H1"}),
+        ("noise cancelling", {"H1"}),
+        ("Lumi", {"D1", "D3"}),  # brand
+        ("雪纺", {"D1"}),  # attribute value
+    ],
+)
 async def test_keyword_search(commerce: Commerce, text: str, expected: set[str]) -> None:
     await build_shop(commerce)
     assert set(await codes(commerce, text=text)) == expected
@@ -69,17 +72,25 @@ async def test_sort_by_sales_follows_payments(commerce: Commerce) -> None:
 
 async def test_only_live_products_are_found_or_sold(commerce: Commerce) -> None:
     shop = await build_shop(commerce)
-    await commerce.catalog.create_product(ProductDraft(
-        "N1", "acme", "dresses", names("绿色连衣裙", "Green Dress"), names("新", "new"),
-        [VariantDraft("N1-G", {"color": "green"}, 5000, 5)]))
+    await commerce.catalog.create_product(
+        ProductDraft(
+            "N1",
+            "acme",
+            "dresses",
+            names("绿色连衣裙", "Green Dress"),
+            names("新", "new"),
+            [VariantDraft("N1-G", {"color": "green"}, 5000, 5)],
+        )
+    )
     assert "N1" not in await codes(commerce, text="green dress")
     with pytest.raises(NotFound):
         await commerce.cart.add(shop.customer_id, "N1-G", 1)
     await commerce.catalog.change_status("N1", ListingStatus.PENDING_REVIEW, actor="merchant")
     with pytest.raises(InvalidInput):
         await commerce.catalog.change_status("N1", ListingStatus.REJECTED, actor="staff")
-    rejected = await commerce.catalog.change_status("N1", ListingStatus.REJECTED, actor="staff",
-                                                    reason="photo missing")
+    rejected = await commerce.catalog.change_status(
+        "N1", ListingStatus.REJECTED, actor="staff", reason="photo missing"
+    )
     assert rejected.status_reason == "photo missing"
     with pytest.raises(IllegalTransition):
         await commerce.catalog.change_status("N1", ListingStatus.LIVE, actor="staff")
@@ -106,7 +117,9 @@ async def test_cart_reports_stock_and_price_problems_as_data(commerce: Commerce)
     await commerce.catalog.set_price("D1-RED-M", 15900, actor="merchant")
     cart = await commerce.cart.view(shop.customer_id)
     problem = cart.problems[0]
-    assert problem.kind is ProblemKind.PRICE_CHANGED and problem.new_price and problem.new_price.amount == 15900
+    assert (
+        problem.kind is ProblemKind.PRICE_CHANGED and problem.new_price and problem.new_price.amount == 15900
+    )
     assert cart.can_checkout  # a price change is shown, not blocking; the order uses the new price
     with pytest.raises(NotAllowed) as err:
         await commerce.orders.place(shop.customer_id, ADDRESS, "k", expected_total=3 * 19900)

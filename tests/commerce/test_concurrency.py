@@ -22,7 +22,9 @@ async def test_200_buyers_for_50_units_gives_exactly_50_paid_orders(commerce: Co
 
     async def buy(customer_id: int) -> str | None:
         try:
-            order = await commerce.orders.place(customer_id, ADDRESS, "flash", items=[LineRequest("H1-BLK", 1)])
+            order = await commerce.orders.place(
+                customer_id, ADDRESS, "flash", items=[LineRequest("H1-BLK", 1)]
+            )
         except OutOfStock:
             return None
         payment = await commerce.payments.start(order.number, customer_id=customer_id)
@@ -35,6 +37,7 @@ async def test_200_buyers_for_50_units_gives_exactly_50_paid_orders(commerce: Co
     assert len(sold) == 50
     assert (await commerce.inventory.levels(["H1-BLK"]))["H1-BLK"] == (0, 0)
     async with commerce.uow() as uow:
-        statuses = dict((await uow.session.execute(
-            select(Order.status, func.count()).group_by(Order.status))).all())
+        statuses = dict(
+            (await uow.session.execute(select(Order.status, func.count()).group_by(Order.status))).all()
+        )
     assert statuses == {"paid": 50}  # no order exists without stock behind it

@@ -15,7 +15,9 @@ from tests.commerce.factory import ADDRESS
 
 
 async def test_first_contact_creates_one_customer_even_when_messages_race(commerce: Commerce) -> None:
-    results = await asyncio.gather(*[commerce.customers.identify("telegram", "42", language="en") for _ in range(6)])
+    results = await asyncio.gather(
+        *[commerce.customers.identify("telegram", "42", language="en") for _ in range(6)]
+    )
     assert len({c.id for c in results}) == 1
     other = await commerce.customers.identify("wechat", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
     assert other.id != results[0].id and other.language == "zh-Hans"
@@ -28,9 +30,18 @@ async def test_personal_data_is_encrypted_at_rest_and_masked_when_shown(commerce
     await commerce.customers.bind_phone(customer.id, "+86 138-1234-5678", verified=True)
     await commerce.customers.add_address(customer.id, ADDRESS)
     async with commerce.uow() as uow:
-        raw = " ".join(str(v) for row in (await uow.session.execute(text(
-            "SELECT c.phone_enc, c.display_name_enc, a.payload_enc FROM customers c "
-            "JOIN addresses a ON a.customer_id = c.id"))).all() for v in row)
+        raw = " ".join(
+            str(v)
+            for row in (
+                await uow.session.execute(
+                    text(
+                        "SELECT c.phone_enc, c.display_name_enc, a.payload_enc FROM customers c "
+                        "JOIN addresses a ON a.customer_id = c.id"
+                    )
+                )
+            ).all()
+            for v in row
+        )
     assert "13812345678" not in raw and "张三丰" not in raw and "世纪大道" not in raw
     view = await commerce.customers.get(customer.id)
     assert view.phone == "+8613812345678" and view.masked_phone == "138******78" and view.phone_verified

@@ -60,27 +60,39 @@ async def test_silence_from_the_carrier_is_flagged_once(commerce: Commerce, cloc
     assert await commerce.shipments.detect_delays() == [shipment.tracking_number]
     assert await commerce.shipments.detect_delays() == []
     assert (await commerce.shipments.track(number)).delayed
-    await commerce.shipments.apply_events(shipment.tracking_number, [CarrierEvent(
-        "manual-1", "in_transit", "南京", {"en": "scan"}, clock.now())])
+    await commerce.shipments.apply_events(
+        shipment.tracking_number,
+        [CarrierEvent("manual-1", "in_transit", "南京", {"en": "scan"}, clock.now())],
+    )
     assert not (await commerce.shipments.track(number)).delayed
 
 
 async def test_return_within_window_refunds_when_resolved(commerce: Commerce, clock: FakeClock) -> None:
     shop = await build_shop(commerce)
     number = await delivered_order(commerce, clock, shop.customer_id)
-    case = await commerce.after_sales.open(shop.customer_id, number, CaseKind.RETURN, [CaseItemRequest(1, 2)],
-                                           reason_code="size_fit", reason_text="太小了", photos=["photo-1"])
+    case = await commerce.after_sales.open(
+        shop.customer_id,
+        number,
+        CaseKind.RETURN,
+        [CaseItemRequest(1, 2)],
+        reason_code="size_fit",
+        reason_text="太小了",
+        photos=["photo-1"],
+    )
     assert case.number.startswith("AS") and case.status == "open"
     assert case.first_response_due_at == clock.now() + timedelta(hours=24)
     assert case.refund_amount == 2 * 19900
     with pytest.raises(InvalidInput):  # the same items cannot be claimed twice
-        await commerce.after_sales.open(shop.customer_id, number, CaseKind.RETURN, [CaseItemRequest(1, 1)],
-                                        reason_code="size_fit")
+        await commerce.after_sales.open(
+            shop.customer_id, number, CaseKind.RETURN, [CaseItemRequest(1, 1)], reason_code="size_fit"
+        )
     clock.advance(hours=25)
     assert await commerce.after_sales.overdue_first_response() == [case.number]
     await commerce.after_sales.transition(case.number, CaseStatus.ACCEPTED, actor="staff:amy")
     assert await commerce.after_sales.overdue_first_response() == []
-    await commerce.after_sales.transition(case.number, CaseStatus.IN_PROGRESS, actor="staff:amy", note="收到退货")
+    await commerce.after_sales.transition(
+        case.number, CaseStatus.IN_PROGRESS, actor="staff:amy", note="收到退货"
+    )
     done = await commerce.after_sales.transition(case.number, CaseStatus.RESOLVED, actor="staff:amy")
     assert [p["status"] for p in done.progress] == ["accepted", "in_progress", "resolved"]
     order = await commerce.orders.get(number)
@@ -92,14 +104,17 @@ async def test_return_window_and_quality_problems(commerce: Commerce, clock: Fak
     number = await delivered_order(commerce, clock, shop.customer_id)
     clock.advance(days=8)
     with pytest.raises(PolicyViolation) as err:
-        await commerce.after_sales.open(shop.customer_id, number, CaseKind.RETURN, [CaseItemRequest(1, 1)],
-                                        reason_code="changed_mind")
+        await commerce.after_sales.open(
+            shop.customer_id, number, CaseKind.RETURN, [CaseItemRequest(1, 1)], reason_code="changed_mind"
+        )
     assert err.value.code == "return_window_passed"
-    quality = await commerce.after_sales.open(shop.customer_id, number, CaseKind.EXCHANGE, [CaseItemRequest(1, 1)],
-                                              reason_code="quality_issue")
+    quality = await commerce.after_sales.open(
+        shop.customer_id, number, CaseKind.EXCHANGE, [CaseItemRequest(1, 1)], reason_code="quality_issue"
+    )
     assert quality.quality_issue and quality.refund_amount == 0
-    repair = await commerce.after_sales.open(shop.customer_id, number, CaseKind.REPAIR, [CaseItemRequest(1, 1)],
-                                             reason_code="broken")
+    repair = await commerce.after_sales.open(
+        shop.customer_id, number, CaseKind.REPAIR, [CaseItemRequest(1, 1)], reason_code="broken"
+    )
     assert repair.kind == "repair"
 
 
@@ -107,6 +122,7 @@ async def test_after_sales_needs_a_delivered_order(commerce: Commerce) -> None:
     shop = await build_shop(commerce)
     number = await paid_order(commerce, shop.customer_id)
     with pytest.raises(PolicyViolation) as err:
-        await commerce.after_sales.open(shop.customer_id, number, CaseKind.RETURN, [CaseItemRequest(1, 1)],
-                                        reason_code="size_fit")
+        await commerce.after_sales.open(
+            shop.customer_id, number, CaseKind.RETURN, [CaseItemRequest(1, 1)], reason_code="size_fit"
+        )
     assert err.value.code == "not_delivered"

@@ -40,8 +40,9 @@ async def test_same_idempotency_key_gives_one_order(commerce: Commerce) -> None:
     items = [LineRequest("D2-BLK-S", 1)]
     first = await commerce.orders.place(shop.customer_id, ADDRESS, "same", items=items)
     second = await commerce.orders.place(shop.customer_id, ADDRESS, "same", items=items)
-    concurrent = await asyncio.gather(*[
-        commerce.orders.place(shop.customer_id, ADDRESS, "race", items=items) for _ in range(8)])
+    concurrent = await asyncio.gather(
+        *[commerce.orders.place(shop.customer_id, ADDRESS, "race", items=items) for _ in range(8)]
+    )
     assert first.number == second.number
     assert len({o.number for o in concurrent}) == 1
     assert len(await commerce.orders.for_customer(shop.customer_id)) == 2
@@ -55,11 +56,16 @@ async def test_sandbox_payment_captures_once_and_commits_stock(commerce: Commerc
     assert payment.amount.amount == order.total.amount and payment.pay_url
     sandbox = commerce.payments.provider("sandbox")
     assert isinstance(sandbox, SandboxProvider)
-    body, headers = sandbox.build_notification(reference=payment.payment_id, provider_ref=payment.provider_ref or "",
-                                               amount=payment.amount.amount, currency="CNY")
+    body, headers = sandbox.build_notification(
+        reference=payment.payment_id,
+        provider_ref=payment.provider_ref or "",
+        amount=payment.amount.amount,
+        currency="CNY",
+    )
     first = await commerce.payments.handle_notification("sandbox", body, headers)
-    replays = await asyncio.gather(*[commerce.payments.handle_notification("sandbox", body, headers)
-                                     for _ in range(5)])
+    replays = await asyncio.gather(
+        *[commerce.payments.handle_notification("sandbox", body, headers) for _ in range(5)]
+    )
     assert first.outcome == "captured"
     assert {r.outcome for r in replays} == {"duplicate"}
     paid = await commerce.orders.get(order.number)
@@ -83,8 +89,9 @@ async def test_forged_or_tampered_callback_is_rejected_and_changes_nothing(
     sandbox = commerce.payments.provider("sandbox")
     assert isinstance(sandbox, SandboxProvider)
     amount = payment.amount.amount - 1 if tamper == "amount" else payment.amount.amount
-    body, headers = sandbox.build_notification(reference=payment.payment_id, provider_ref="x", amount=amount,
-                                               currency="CNY")
+    body, headers = sandbox.build_notification(
+        reference=payment.payment_id, provider_ref="x", amount=amount, currency="CNY"
+    )
     if tamper == "body":
         body = body.replace(b'"amount":', b'"amount":1')
     elif tamper == "signature":
@@ -121,8 +128,9 @@ async def test_illegal_transition_raises_domain_error(commerce: Commerce) -> Non
 async def test_cancel_unpaid_releases_and_cancel_paid_refunds(commerce: Commerce) -> None:
     shop = await build_shop(commerce)
     unpaid = await commerce.orders.place(shop.customer_id, ADDRESS, "a", items=[LineRequest("D1-RED-L", 2)])
-    result = await commerce.orders.cancel(unpaid.number, actor="customer", reason="changed mind",
-                                          customer_id=shop.customer_id)
+    result = await commerce.orders.cancel(
+        unpaid.number, actor="customer", reason="changed mind", customer_id=shop.customer_id
+    )
     assert result.order.status == "cancelled" and result.refund_id is None
     assert await stock(commerce, "D1-RED-L") == (10, 0)
 
@@ -139,7 +147,9 @@ async def test_cancel_unpaid_releases_and_cancel_paid_refunds(commerce: Commerce
         await commerce.orders.cancel(paid.number, actor="customer", reason="again")
 
 
-async def test_payment_timeout_cancels_and_a_late_payment_is_refunded(commerce: Commerce, clock: FakeClock) -> None:
+async def test_payment_timeout_cancels_and_a_late_payment_is_refunded(
+    commerce: Commerce, clock: FakeClock
+) -> None:
     shop = await build_shop(commerce)
     order = await commerce.orders.place(shop.customer_id, ADDRESS, "k", items=[LineRequest("H1-BLK", 1)])
     payment = await commerce.payments.start(order.number)
@@ -157,8 +167,9 @@ async def test_payment_timeout_cancels_and_a_late_payment_is_refunded(commerce: 
 async def test_not_enough_stock_places_nothing(commerce: Commerce) -> None:
     shop = await build_shop(commerce, stock=2)
     with pytest.raises(OutOfStock) as err:
-        await commerce.orders.place(shop.customer_id, ADDRESS, "k",
-                                    items=[LineRequest("D1-RED-M", 1), LineRequest("D2-BLK-S", 3)])
+        await commerce.orders.place(
+            shop.customer_id, ADDRESS, "k", items=[LineRequest("D1-RED-M", 1), LineRequest("D2-BLK-S", 3)]
+        )
     assert err.value.params == {"sku": "D2-BLK-S", "requested": 3, "available": 2}
     assert await stock(commerce, "D1-RED-M") == (2, 0)
     assert await commerce.orders.for_customer(shop.customer_id) == []

@@ -18,7 +18,9 @@ from tests.commerce.factory import ADDRESS, build_shop
 
 async def event_types(commerce: Commerce) -> list[str]:
     async with commerce.uow() as uow:
-        return list((await uow.session.scalars(select(OutboxMessage.event_type).order_by(OutboxMessage.id))).all())
+        return list(
+            (await uow.session.scalars(select(OutboxMessage.event_type).order_by(OutboxMessage.id))).all()
+        )
 
 
 async def test_events_are_written_with_their_change_and_only_then(commerce: Commerce) -> None:
@@ -29,7 +31,7 @@ async def test_events_are_written_with_their_change_and_only_then(commerce: Comm
     assert await event_types(commerce) == before
     order = await commerce.orders.place(shop.customer_id, ADDRESS, "k", items=[LineRequest("H1-BLK", 1)])
     await commerce.payments.sandbox_pay((await commerce.payments.start(order.number)).payment_id)
-    new = (await event_types(commerce))[len(before):]
+    new = (await event_types(commerce))[len(before) :]
     assert new == ["OrderPlaced", "PaymentCaptured", "OrderStatusChanged"]
 
 
