@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import insert
+from sqlalchemy import Executable, Result, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce_core.clock import Clock
+from commerce_core.db.base import table_of
 from commerce_core.events import DomainEvent
 from commerce_core.outbox.model import OutboxMessage
 from commerce_core.status import StatusChange
@@ -85,6 +86,15 @@ class UnitOfWork:
             }
         )
 
+    async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
+        """Run a Core statement on this unit's connection and transaction, skipping the ORM layer.
+
+        Hot paths (placing and paying orders) use this: the ORM's per-statement bookkeeping costs
+        more than the database round trip.
+        """
+        connection = await self.session.connection()
+        return await connection.execute(statement, parameters)
+
     async def flush(self) -> None:
         await self.session.flush()
 
@@ -92,10 +102,10 @@ class UnitOfWork:
         session = self.session
         now = self.clock.now()
         if self._history:
-            await session.execute(insert(StatusChange), self._history)
+            await self.execute(insert(table_of(StatusChange)), self._history)
         if self.events:
-            await session.execute(
-                insert(OutboxMessage),
+            await self.execute(
+                insert(table_of(OutboxMessage)),
                 [
                     {
                         "event_type": e.name,

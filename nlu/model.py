@@ -1,8 +1,10 @@
 """The intent model: trained with scikit-learn, run with a few lines of numpy.
 
-Training uses ``TfidfVectorizer`` + multinomial ``LogisticRegression``; ``out_of_scope`` is an
-ordinary class trained on many non-shopping examples. Probabilities are calibrated by temperature
-scaling fitted on a held-out fifth of the data. A message is rejected as out of scope when that class
+Training uses ``TfidfVectorizer`` + a one-vs-rest ``LinearSVC`` (a tenth of a second to fit, where
+``LogisticRegression`` took tens of seconds on the same features for the same accuracy);
+``out_of_scope`` is an ordinary class trained on many non-shopping examples. The SVM margins become
+probabilities through a softmax whose temperature is fitted (minimum log-loss) on a held-out fifth of
+the data, which calibrates them. A message is rejected as out of scope when that class
 wins OR when the best intent's calibrated probability is below ``threshold``.
 
 For prediction the fitted model is "compiled" into a vocabulary, idf weights and a weight matrix:
@@ -27,7 +29,7 @@ from nlu.types import OUT_OF_SCOPE
 
 FloatArray = npt.NDArray[np.float32]
 
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.3
 
 
 @dataclass(frozen=True)
@@ -106,20 +108,20 @@ def _identity(x: list[str]) -> list[str]:
     return x
 
 
-def _fit(docs: list[list[str]], labels: list[str], c: float) -> tuple[object, object]:
+def _fit(docs: list[list[str]], labels: list[str], c: float, oos_weight: float) -> tuple[object, object]:
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
 
     vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float32)
     x = vec.fit_transform(docs)
-    clf = LogisticRegression(C=c, max_iter=2000)
+    clf = LinearSVC(C=c, max_iter=5000, class_weight={OUT_OF_SCOPE: oos_weight})
     clf.fit(x, labels)
     return vec, clf
 
 
 def _fit_temperature(logits: npt.NDArray[np.float64], y: npt.NDArray[np.intp]) -> float:
     best_t, best_nll = 1.0, math.inf
-    for t in np.arange(0.3, 3.01, 0.05):
+    for t in np.arange(0.02, 1.5, 0.01):
         z = logits / t
         z = z - z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -133,7 +135,8 @@ def train(
     docs: list[list[str]],
     labels: list[str],
     fingerprint: str,
-    c: float = 10.0,
+    c: float = 0.5,
+    oos_weight: float = 0.35,
     threshold: float = DEFAULT_THRESHOLD,
     seed: int = 0,
 ) -> IntentModel:
@@ -144,13 +147,13 @@ def train(
         raise ValueError("training data needs out_of_scope examples")
     idx = np.arange(len(docs))
     tr, ho = train_test_split(idx, test_size=0.2, random_state=seed, stratify=labels)
-    vec, clf = _fit([docs[i] for i in tr], [labels[i] for i in tr], c)
+    vec, clf = _fit([docs[i] for i in tr], [labels[i] for i in tr], c, oos_weight)
     logits = clf.decision_function(vec.transform([docs[i] for i in ho]))  # type: ignore[attr-defined]
     classes = list(clf.classes_)  # type: ignore[attr-defined]
     y = np.asarray([classes.index(labels[i]) for i in ho], dtype=np.intp)
     temperature = _fit_temperature(np.asarray(logits, dtype=np.float64), y)
 
-    vec, clf = _fit(docs, labels, c)
+    vec, clf = _fit(docs, labels, c, oos_weight)
     vocab: dict[str, int] = {str(k): int(v) for k, v in vec.vocabulary_.items()}  # type: ignore[attr-defined]
     return IntentModel(
         labels=tuple(str(x) for x in clf.classes_),  # type: ignore[attr-defined]

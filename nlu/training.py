@@ -2,8 +2,8 @@
 
 The cache key is a SHA-256 of the training files (names and bytes), ``CODE_VERSION`` and the
 scikit-learn version: editing any YAML file, or changing how features are made, produces a new key
-and the model is rebuilt on next start; unchanged data loads in milliseconds. Bump ``CODE_VERSION``
-whenever ``features.py`` or ``model.py`` change behaviour.
+and the model is rebuilt on next start; unchanged data loads in milliseconds. The source of the
+modules that shape features and training is hashed too, so a code change cannot reuse a stale model.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from nlu.normalize import normalise
 from nlu.tokenize import Tokenizer
 
 CODE_VERSION = "nlu-intent-1"
+_HERE = Path(__file__).parent
+_CODE_FILES = ("features.py", "model.py", "tokenize.py", "normalize.py")
+"""The code that shapes the model: its bytes are part of the cache key, so editing it retrains."""
 log = logging.getLogger(__name__)
 
 
@@ -37,6 +40,8 @@ def fingerprint(files: Sequence[Path]) -> str:
 
     h = hashlib.sha256()
     h.update(f"{CODE_VERSION}|sklearn={sklearn.__version__}|threshold={DEFAULT_THRESHOLD}".encode())
+    for name in _CODE_FILES:
+        h.update((_HERE / name).read_bytes())
     for path in sorted(files, key=lambda p: p.name):
         h.update(b"\0" + path.name.encode() + b"\0")
         h.update(path.read_bytes())

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int | None = None
+) -> AsyncEngine:
     """Create the async engine for ``url`` (``sqlite+aiosqlite:///...`` or ``postgresql+asyncpg://...``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -26,8 +28,10 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> Async
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
+        # no pre-ping: it costs a round trip per unit of work; a dropped connection raises a
+        # disconnect error, the pool is invalidated and the next unit of work reconnects
+        pool_pre_ping=False,
         pool_recycle=1800,
     )
 

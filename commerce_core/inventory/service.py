@@ -12,16 +12,16 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce_core.catalog.model import Sku
+from commerce_core.db.base import table_of
 from commerce_core.errors import InvalidInput, NotFound, OutOfStock
 from commerce_core.inventory.model import Reservation, ReservationStatus, StockLevel
-from commerce_core.uow import UnitOfWorkFactory
+from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
 
 
 async def reserve(
-    session: AsyncSession,
+    uow: UnitOfWork,
     order_id: int,
     quantities: Mapping[int, int],
     expires_at: datetime,
@@ -31,24 +31,26 @@ async def reserve(
     """Hold ``quantities`` (sku id -> units) for ``order_id`` until ``expires_at``, or raise OutOfStock."""
     for sku_id in sorted(quantities):
         quantity = quantities[sku_id]
-        result = await session.execute(
+        result = await uow.execute(
             update(StockLevel)
             .where(StockLevel.sku_id == sku_id, StockLevel.on_hand - StockLevel.reserved >= quantity)
             .values(reserved=StockLevel.reserved + quantity)
             .returning(StockLevel.sku_id)
         )
         if result.first() is None:
-            available = await session.scalar(
-                select(StockLevel.on_hand - StockLevel.reserved).where(StockLevel.sku_id == sku_id)
-            )
+            available = (
+                await uow.execute(
+                    select(StockLevel.on_hand - StockLevel.reserved).where(StockLevel.sku_id == sku_id)
+                )
+            ).scalar()
             raise OutOfStock(
                 "not enough stock",
                 sku=sku_codes.get(sku_id, str(sku_id)),
                 requested=quantity,
                 available=max(0, available or 0),
             )
-    await session.execute(
-        insert(Reservation),
+    await uow.execute(
+        insert(table_of(Reservation)),
         [
             {
                 "order_id": order_id,
@@ -63,48 +65,43 @@ async def reserve(
     )
 
 
-async def _active(session: AsyncSession, order_id: int) -> list[Reservation]:
-    return list(
-        (
-            await session.scalars(
-                select(Reservation)
-                .where(Reservation.order_id == order_id, Reservation.status == ReservationStatus.ACTIVE.value)
-                .order_by(Reservation.sku_id)
-            )
-        ).all()
-    )
+async def _settle(uow: UnitOfWork, order_id: int, target: ReservationStatus, *, leave_shelf: bool) -> int:
+    rows = (
+        await uow.execute(
+            select(Reservation.sku_id, Reservation.quantity)
+            .where(Reservation.order_id == order_id, Reservation.status == ReservationStatus.ACTIVE.value)
+            .order_by(Reservation.sku_id)
+        )
+    ).all()
+    for row in rows:  # primary-key order, like reserve()
+        sku_id, quantity = int(row.sku_id), int(row.quantity)
+        values = {"reserved": StockLevel.reserved - quantity}
+        if leave_shelf:
+            values["on_hand"] = StockLevel.on_hand - quantity
+        await uow.execute(update(StockLevel).where(StockLevel.sku_id == sku_id).values(**values))
+    if rows:
+        await uow.execute(
+            update(Reservation)
+            .where(Reservation.order_id == order_id, Reservation.status == ReservationStatus.ACTIVE.value)
+            .values(status=target.value)
+        )
+    return len(rows)
 
 
-async def commit(session: AsyncSession, order_id: int) -> int:
+async def commit(uow: UnitOfWork, order_id: int) -> int:
     """Payment arrived: reserved units leave the shelf (on_hand and reserved both drop)."""
-    reservations = await _active(session, order_id)
-    for r in reservations:
-        await session.execute(
-            update(StockLevel)
-            .where(StockLevel.sku_id == r.sku_id)
-            .values(on_hand=StockLevel.on_hand - r.quantity, reserved=StockLevel.reserved - r.quantity)
-        )
-        r.status = ReservationStatus.COMMITTED.value
-    return len(reservations)
+    return await _settle(uow, order_id, ReservationStatus.COMMITTED, leave_shelf=True)
 
 
-async def release(session: AsyncSession, order_id: int) -> int:
+async def release(uow: UnitOfWork, order_id: int) -> int:
     """Cancellation or timeout before payment: the held units become available again."""
-    reservations = await _active(session, order_id)
-    for r in reservations:
-        await session.execute(
-            update(StockLevel)
-            .where(StockLevel.sku_id == r.sku_id)
-            .values(reserved=StockLevel.reserved - r.quantity)
-        )
-        r.status = ReservationStatus.RELEASED.value
-    return len(reservations)
+    return await _settle(uow, order_id, ReservationStatus.RELEASED, leave_shelf=False)
 
 
-async def restock(session: AsyncSession, quantities: Mapping[int, int]) -> None:
+async def restock(uow: UnitOfWork, quantities: Mapping[int, int]) -> None:
     """Units come back after a paid order is cancelled before shipping."""
     for sku_id in sorted(quantities):
-        await session.execute(
+        await uow.execute(
             update(StockLevel)
             .where(StockLevel.sku_id == sku_id)
             .values(on_hand=StockLevel.on_hand + quantities[sku_id])

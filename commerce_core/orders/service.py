@@ -16,12 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from commerce_core.cart.model import CartLine
 from commerce_core.cart.service import load_cart
 from commerce_core.catalog.model import ListingStatus, Product, Sku
-from commerce_core.customers.model import Customer
 from commerce_core.customers.views import AddressInput
-from commerce_core.errors import InvalidInput, NotAllowed, NotFound
+from commerce_core.db.base import table_of
+from commerce_core.db.dialect import insert_ignoring_conflicts
+from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, OutOfStock
 from commerce_core.events import OrderCancelled, OrderPlaced
 from commerce_core.ids import ORDER_PREFIX, new_public_id, normalise_public_id
 from commerce_core.inventory import service as inventory
+from commerce_core.inventory.model import StockLevel
 from commerce_core.money import Money
 from commerce_core.orders import transitions
 from commerce_core.orders.model import CANCELLABLE, Order, OrderLine, OrderStatus
@@ -43,8 +45,14 @@ class CancelResult:
 
 @dataclass(frozen=True, slots=True)
 class _Priced:
-    sku: Sku
-    product: Product
+    sku_id: int
+    sku_code: str
+    price: int
+    currency: str
+    options: dict[str, str]
+    product_id: int
+    merchant_id: int
+    name: dict[str, str]
     quantity: int
 
 
@@ -77,21 +85,19 @@ class OrderService:
         clean_address = address.validated()
         clean_note = clean_text(note, "note", max_length=500, required=False) or None
         async with self._uow() as uow:
-            existing = await self._by_key(uow, customer_id, key)
-            if existing is not None:
-                return await self._view(uow, existing)
-            if (
-                await uow.session.scalar(
-                    select(Customer.id).where(Customer.id == customer_id, Customer.erased_at.is_(None))
-                )
-                is None
-            ):
-                raise NotFound("no such customer", code="customer_not_found")
-            priced = await self._price(uow, customer_id, items)
-            currency = priced[0].sku.currency
-            if any(p.sku.currency != currency for p in priced):
+            try:
+                priced = await self._price(uow, customer_id, items)
+            except DomainError:
+                # a retry of a request that already succeeded finds the cart emptied by it: answer
+                # with that order instead of an error
+                existing = await self._by_key(uow, customer_id, key)
+                if existing is not None:
+                    return await self._view(uow, existing)
+                raise
+            currency = priced[0].currency
+            if any(p.currency != currency for p in priced):
                 raise InvalidInput("one order holds one currency", code="currency_mismatch")
-            subtotal = Money(sum(p.sku.price * p.quantity for p in priced), currency)
+            subtotal = Money(sum(p.price * p.quantity for p in priced), currency)
             fee = self.policy.fee_for(subtotal)
             total = subtotal.amount + fee
             Money(total, currency)  # validates the bound
@@ -104,73 +110,105 @@ class OrderService:
                 )
             now = uow.now()
             due = now + self.policy.payment_window
-            order = Order(
-                number=new_public_id(ORDER_PREFIX),
-                customer_id=customer_id,
-                idempotency_key=key,
-                status=OrderStatus.PENDING_PAYMENT.value,
-                currency=currency,
-                subtotal=subtotal.amount,
-                shipping_fee=fee,
-                total=total,
-                refunded_total=0,
-                address_enc=self._cipher.encrypt_json(clean_address.to_dict()),
-                note=clean_note,
-                payment_due_at=due,
-                created_at=now,
-                updated_at=now,
-            )
-            uow.session.add(order)
+            number = new_public_id(ORDER_PREFIX)
+            # the unique (customer, key) decides a race between two identical requests
+            stmt = insert_ignoring_conflicts(uow.session, Order, "customer_id", "idempotency_key")
             try:
-                await uow.flush()
-            except IntegrityError:
+                inserted = await uow.execute(
+                    stmt.values(
+                        number=number,
+                        customer_id=customer_id,
+                        idempotency_key=key,
+                        status=OrderStatus.PENDING_PAYMENT.value,
+                        currency=currency,
+                        subtotal=subtotal.amount,
+                        shipping_fee=fee,
+                        total=total,
+                        refunded_total=0,
+                        address_enc=self._cipher.encrypt_json(clean_address.to_dict()),
+                        note=clean_note,
+                        payment_due_at=due,
+                        created_at=now,
+                        updated_at=now,
+                    ).returning(Order.id)
+                )
+                order_id = inserted.scalar()
+            except IntegrityError as exc:  # the customer does not exist (foreign key)
+                raise NotFound("no such customer", code="customer_not_found") from exc
+            if order_id is None:
                 await uow.rollback()
                 return await self._after_race(customer_id, key)
             quantities: dict[int, int] = {}
             for p in priced:
-                quantities[p.sku.id] = quantities.get(p.sku.id, 0) + p.quantity
+                quantities[p.sku_id] = quantities.get(p.sku_id, 0) + p.quantity
             await inventory.reserve(
-                uow.session, order.id, quantities, due, now, {p.sku.id: p.sku.code for p in priced}
+                uow, order_id, quantities, due, now, {p.sku_id: p.sku_code for p in priced}
             )
-            await uow.session.execute(
-                insert(OrderLine),
-                [
-                    {
-                        "order_id": order.id,
-                        "line_no": n,
-                        "sku_id": p.sku.id,
-                        "product_id": p.product.id,
-                        "merchant_id": p.product.merchant_id,
-                        "sku_code": p.sku.code,
-                        "product_name": dict(p.product.name),
-                        "options": dict(p.sku.options),
-                        "unit_price": p.sku.price,
-                        "quantity": p.quantity,
-                        "line_total": p.sku.price * p.quantity,
-                    }
-                    for n, p in enumerate(priced, start=1)
-                ],
+            lines = [
+                {
+                    "order_id": order_id,
+                    "line_no": n,
+                    "sku_id": p.sku_id,
+                    "product_id": p.product_id,
+                    "merchant_id": p.merchant_id,
+                    "sku_code": p.sku_code,
+                    "product_name": p.name,
+                    "options": p.options,
+                    "unit_price": p.price,
+                    "quantity": p.quantity,
+                    "line_total": p.price * p.quantity,
+                }
+                for n, p in enumerate(priced, start=1)
+            ]
+            line_table = table_of(OrderLine)
+            line_ids = (
+                (
+                    await uow.execute(
+                        insert(line_table).returning(line_table.c.id, sort_by_parameter_order=True), lines
+                    )
+                )
+                .scalars()
+                .all()
             )
             if items is None:
-                await uow.session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+                await uow.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
             uow.record_status(
-                "order", order.id, None, OrderStatus.PENDING_PAYMENT.value, f"customer:{customer_id}"
+                "order", order_id, None, OrderStatus.PENDING_PAYMENT.value, f"customer:{customer_id}"
             )
             uow.emit(
-                OrderPlaced(
-                    order.number,
-                    customer_id,
-                    total,
-                    currency,
-                    sorted({p.product.merchant_id for p in priced}),
-                )
+                OrderPlaced(number, customer_id, total, currency, sorted({p.merchant_id for p in priced}))
             )
-            view = await self._view(uow, order)
-            try:
-                await uow.commit()
-            except IntegrityError:
-                return await self._after_race(customer_id, key)
-            return view
+            await uow.commit()
+        return OrderView(
+            id=order_id,
+            number=number,
+            customer_id=customer_id,
+            status=OrderStatus.PENDING_PAYMENT.value,
+            subtotal=subtotal,
+            shipping_fee=Money(fee, currency),
+            total=Money(total, currency),
+            refunded=Money(0, currency),
+            lines=tuple(
+                OrderLineView(
+                    line_id,
+                    n,
+                    p.sku_code,
+                    p.name,
+                    p.options,
+                    Money(p.price, currency),
+                    p.quantity,
+                    p.merchant_id,
+                )
+                for n, (line_id, p) in enumerate(zip(line_ids, priced, strict=True), start=1)
+            ),
+            address=clean_address,
+            created_at=now,
+            payment_due_at=due,
+            paid_at=None,
+            shipped_at=None,
+            delivered_at=None,
+            cancel_reason=None,
+        )
 
     async def _after_race(self, customer_id: int, key: str) -> OrderView:
         async with self._uow() as uow:
@@ -206,21 +244,58 @@ class OrderService:
             check_quantity(item.quantity)
         codes = [item.sku_code for item in items]
         rows = {
-            sku.code: (sku, product)
-            for sku, product in (
-                await uow.session.execute(
-                    select(Sku, Product)
+            row.code: row
+            for row in (
+                await uow.execute(
+                    select(
+                        Sku.id,
+                        Sku.code,
+                        Sku.price,
+                        Sku.currency,
+                        Sku.options,
+                        Product.id.label("product_id"),
+                        Product.merchant_id,
+                        Product.name,
+                        Product.status,
+                        (StockLevel.on_hand - StockLevel.reserved).label("available"),
+                    )
                     .join(Product, Product.id == Sku.product_id)
+                    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
                     .where(Sku.code.in_(codes))
                 )
             ).all()
         }
         priced = []
+        wanted: dict[str, int] = {}
+        for item in items:
+            wanted[item.sku_code] = wanted.get(item.sku_code, 0) + item.quantity
         for item in items:
             found = rows.get(item.sku_code)
-            if found is None or found[1].status != ListingStatus.LIVE.value:
+            if found is None or found.status != ListingStatus.LIVE.value:
                 raise NotFound(f"no SKU {item.sku_code!r} on sale", code="sku_not_found", sku=item.sku_code)
-            priced.append(_Priced(found[0], found[1], item.quantity))
+            available = max(0, found.available or 0)
+            if available < wanted[item.sku_code]:
+                # fail fast without writing: in a flash sale most buyers end here. The reservation
+                # below stays the authority (this read takes no lock).
+                raise OutOfStock(
+                    "not enough stock",
+                    sku=item.sku_code,
+                    requested=wanted[item.sku_code],
+                    available=available,
+                )
+            priced.append(
+                _Priced(
+                    found.id,
+                    found.code,
+                    found.price,
+                    found.currency,
+                    dict(found.options),
+                    found.product_id,
+                    found.merchant_id,
+                    dict(found.name),
+                    item.quantity,
+                )
+            )
         return priced
 
     # -- reads ------------------------------------------------------------------------------------
@@ -323,7 +398,7 @@ class OrderService:
                 )
             refund_id = None
             if status is OrderStatus.PENDING_PAYMENT:
-                await inventory.release(uow.session, order.id)
+                await inventory.release(uow, order.id)
             else:
                 lines = (
                     await uow.session.execute(
@@ -333,7 +408,7 @@ class OrderService:
                 quantities: dict[int, int] = {}
                 for sku_id, quantity in lines:
                     quantities[sku_id] = quantities.get(sku_id, 0) + quantity
-                await inventory.restock(uow.session, quantities)
+                await inventory.restock(uow, quantities)
                 refund = await request_refund(
                     uow, order, order.total - order.refunded_total, "order_cancelled"
                 )
@@ -397,7 +472,7 @@ class OrderService:
                 order = await self._load(uow, number, None, lock=True)
                 if order.status != OrderStatus.PENDING_PAYMENT.value:
                     continue  # paid in the meantime
-                await inventory.release(uow.session, order.id)
+                await inventory.release(uow, order.id)
                 order.cancel_reason = "payment_timeout"
                 transitions.move(uow, order, OrderStatus.CANCELLED, actor="system", reason="payment_timeout")
                 uow.emit(OrderCancelled(order.number, order.customer_id, "payment_timeout", 0))

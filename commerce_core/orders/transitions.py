@@ -2,26 +2,67 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import update
+
 from commerce_core.events import OrderStatusChanged
 from commerce_core.orders.model import ORDER_STATUS, Order, OrderStatus
 from commerce_core.uow import UnitOfWork
+
+_STAMP = {
+    OrderStatus.PAID: "paid_at",
+    OrderStatus.SHIPPED: "shipped_at",
+    OrderStatus.DELIVERED: "delivered_at",
+    OrderStatus.COMPLETED: "closed_at",
+    OrderStatus.CANCELLED: "closed_at",
+    OrderStatus.REFUNDED: "closed_at",
+}
+
+
+def _announce(
+    uow: UnitOfWork,
+    order_id: int,
+    number: str,
+    customer_id: int,
+    current: OrderStatus,
+    target: OrderStatus,
+    actor: str,
+    reason: str | None,
+) -> datetime:
+    ORDER_STATUS.check(current, target)
+    uow.record_status("order", order_id, current.value, target.value, actor, reason)
+    uow.emit(OrderStatusChanged(number, customer_id, current.value, target.value, actor, reason))
+    return uow.now()
 
 
 def move(
     uow: UnitOfWork, order: Order, target: OrderStatus, *, actor: str, reason: str | None = None
 ) -> None:
-    current = OrderStatus(order.status)
-    ORDER_STATUS.check(current, target)
-    now = uow.now()
+    """Change a loaded (and locked) order's status."""
+    now = _announce(
+        uow, order.id, order.number, order.customer_id, OrderStatus(order.status), target, actor, reason
+    )
     order.status = target.value
     order.updated_at = now
-    if target is OrderStatus.PAID:
-        order.paid_at = now
-    elif target is OrderStatus.SHIPPED:
-        order.shipped_at = now
-    elif target is OrderStatus.DELIVERED:
-        order.delivered_at = now
-    elif target in (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.REFUNDED):
-        order.closed_at = now
-    uow.record_status("order", order.id, current.value, target.value, actor, reason)
-    uow.emit(OrderStatusChanged(order.number, order.customer_id, current.value, target.value, actor, reason))
+    if target in _STAMP:
+        setattr(order, _STAMP[target], now)
+
+
+async def move_row(
+    uow: UnitOfWork,
+    order_id: int,
+    number: str,
+    customer_id: int,
+    current: str,
+    target: OrderStatus,
+    *,
+    actor: str,
+    reason: str | None = None,
+) -> None:
+    """The same for a row read with a column query (hot paths that skip the ORM)."""
+    now = _announce(uow, order_id, number, customer_id, OrderStatus(current), target, actor, reason)
+    values: dict[str, object] = {"status": target.value, "updated_at": now}
+    if target in _STAMP:
+        values[_STAMP[target]] = now
+    await uow.session.execute(update(Order).where(Order.id == order_id).values(**values))

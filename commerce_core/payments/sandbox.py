@@ -47,10 +47,13 @@ class SandboxProvider:
         self._base = pay_base_url.rstrip("/")
         self._tolerance = tolerance_seconds
         self._outcomes: dict[str, NotificationKind] = {}
+        # what the sandbox "server" knows of each payment it created, like a real provider does
+        self.intents: dict[str, tuple[str, int, str]] = {}
         self.refunds: list[tuple[str, int, str]] = []
 
     async def create_payment(self, request: PaymentIntentRequest) -> ProviderPayment:
         provider_ref = "sbx_" + secrets.token_hex(12)
+        self.intents[request.reference] = (provider_ref, request.amount, request.currency)
         return ProviderPayment(
             provider_ref,
             f"{self._base}/sandbox/pay/{request.reference}",

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, update
 
 from commerce_core.catalog.model import Product
+from commerce_core.db.base import table_of
+from commerce_core.db.dialect import insert_ignoring_conflicts
 from commerce_core.errors import NotAllowed, NotFound, PaymentRejected
 from commerce_core.events import PaymentCaptured, RefundSucceeded
 from commerce_core.ids import PAYMENT_PREFIX, new_public_id
@@ -77,60 +78,68 @@ class PaymentService:
         """A payment request for an unpaid order; asking again returns the same pending payment."""
         gateway = self.provider(provider)
         async with self._uow() as uow:
-            order = await uow.session.scalar(select(Order).where(Order.number == order_number))
+            pending = (
+                select(Payment.order_id, Payment.public_id, Payment.pay_url, Payment.provider_ref)
+                .where(Payment.provider == provider, Payment.status == PaymentStatus.PENDING.value)
+                .subquery()
+            )
+            order = (
+                await uow.execute(
+                    select(
+                        Order.id,
+                        Order.customer_id,
+                        Order.status,
+                        Order.total,
+                        Order.currency,
+                        pending.c.public_id,
+                        pending.c.pay_url,
+                        pending.c.provider_ref,
+                    )
+                    .outerjoin(pending, pending.c.order_id == Order.id)
+                    .where(Order.number == order_number)
+                    .limit(1)
+                )
+            ).first()
             if order is None or (customer_id is not None and order.customer_id != customer_id):
                 raise NotFound("no such order", code="order_not_found", order=order_number)
             if order.status != OrderStatus.PENDING_PAYMENT.value:
                 raise NotAllowed(
                     "this order is not awaiting payment", code="order_not_payable", status=order.status
                 )
-            existing = await uow.session.scalar(
-                select(Payment).where(
-                    Payment.order_id == order.id,
-                    Payment.provider == provider,
-                    Payment.status == PaymentStatus.PENDING.value,
-                    Payment.provider_ref.is_not(None),
-                )
+        amount = Money(order.total, order.currency)
+        if order.public_id is not None:
+            return PaymentRequestView(
+                order.public_id, order_number, provider, amount, order.pay_url, None, order.provider_ref
             )
-            if existing is not None:
-                return PaymentRequestView(
-                    existing.public_id,
-                    order.number,
-                    provider,
-                    Money(existing.amount, existing.currency),
-                    existing.pay_url,
-                    None,
-                    existing.provider_ref,
-                )
-            payment = Payment(
-                public_id=new_public_id(PAYMENT_PREFIX),
-                order_id=order.id,
-                provider=provider,
-                amount=order.total,
-                currency=order.currency,
-                status=PaymentStatus.PENDING.value,
-                created_at=uow.now(),
-            )
-            uow.session.add(payment)
-            await uow.commit()
-        # the provider is called outside any transaction: a slow provider never holds locks
+        # the provider is called outside any transaction, so a slow provider never holds locks; if the
+        # insert below fails, the provider's unused payment simply expires on its side
+        reference = new_public_id(PAYMENT_PREFIX)
         created = await gateway.create_payment(
             PaymentIntentRequest(
-                payment.public_id, payment.amount, payment.currency, f"Order {order_number}", order_number
+                reference, amount.amount, amount.currency, f"Order {order_number}", order_number
             )
         )
         async with self._uow() as uow:
-            await uow.session.execute(
-                update(Payment)
-                .where(Payment.id == payment.id)
-                .values(provider_ref=created.provider_ref, pay_url=created.pay_url)
+            await uow.execute(
+                insert(table_of(Payment)).values(
+                    public_id=reference,
+                    order_id=order.id,
+                    provider=provider,
+                    provider_ref=created.provider_ref,
+                    pay_url=created.pay_url,
+                    amount=amount.amount,
+                    currency=amount.currency,
+                    status=PaymentStatus.PENDING.value,
+                    refunded_amount=0,
+                    created_at=uow.now(),
+                )
             )
             await uow.commit()
         return PaymentRequestView(
-            payment.public_id,
+            reference,
             order_number,
             provider,
-            Money(payment.amount, payment.currency),
+            amount,
             created.pay_url,
             created.client_token,
             created.provider_ref,
@@ -144,22 +153,39 @@ class PaymentService:
         return await self.apply(provider, notification)
 
     async def apply(self, provider: str, note: Notification) -> NotificationResult:
-        """Apply a notification whose authenticity is established (signature, or the platform itself)."""
+        """Apply a notification whose authenticity is established (signature, or the platform itself).
+
+        Locks the payment and its order together, records the event id (a replay inserts nothing
+        and stops there), then captures.
+        """
         async with self._uow() as uow:
-            payment = await uow.session.scalar(
-                select(Payment)
-                .where(Payment.public_id == note.reference, Payment.provider == provider)
-                .with_for_update()
-            )
-            if payment is None:
-                raise PaymentRejected("notification for an unknown payment", code="unknown_payment")
-            if note.amount != payment.amount or note.currency != payment.currency:
-                log.warning(
-                    "payment %s: amount mismatch (%s %s)", payment.public_id, note.amount, note.currency
+            locked = (
+                await uow.execute(
+                    select(
+                        Order.id.label("order_id"),
+                        Order.number,
+                        Order.customer_id,
+                        Order.status.label("order_status"),
+                        Payment.id,
+                        Payment.status,
+                        Payment.amount,
+                        Payment.currency,
+                        Payment.provider_ref,
+                    )
+                    .join(Payment, Payment.order_id == Order.id)
+                    .where(Payment.public_id == note.reference, Payment.provider == provider)
+                    .with_for_update()
                 )
+            ).first()
+            if locked is None:
+                raise PaymentRejected("notification for an unknown payment", code="unknown_payment")
+            order = payment = locked
+            if note.amount != payment.amount or note.currency != payment.currency:
+                log.warning("payment %s: amount mismatch (%s %s)", note.reference, note.amount, note.currency)
                 raise PaymentRejected("amount or currency does not match the order", code="amount_mismatch")
-            uow.session.add(
-                PaymentEvent(
+            recorded = await uow.execute(
+                insert_ignoring_conflicts(uow.session, PaymentEvent, "provider", "event_id")
+                .values(
                     provider=provider,
                     event_id=note.event_id,
                     payment_id=payment.id,
@@ -167,76 +193,81 @@ class PaymentService:
                     payload={"provider_ref": note.provider_ref},
                     received_at=uow.now(),
                 )
+                .returning(PaymentEvent.id)
             )
-            try:
-                await uow.flush()
-            except IntegrityError:
-                await uow.rollback()
-                return await self._duplicate(note)
-            order = await uow.session.scalar(
-                select(Order).where(Order.id == payment.order_id).with_for_update()
-            )
-            assert order is not None
+            if recorded.scalar() is None:
+                return NotificationResult("duplicate", order.number, order.customer_id, note.reference)
             result = await self._apply_locked(uow, provider, note, payment, order)
             await uow.commit()
         for refund_id in result.refund_ids:
             await self.process_refund(refund_id)
         return result
 
-    async def _duplicate(self, note: Notification) -> NotificationResult:
-        async with self._uow() as uow:
-            row = (
-                await uow.session.execute(
-                    select(Payment.public_id, Order.number, Order.customer_id)
-                    .join(Order, Order.id == Payment.order_id)
-                    .where(Payment.public_id == note.reference)
-                )
-            ).first()
-            return NotificationResult(
-                "duplicate", row[1] if row else None, row[2] if row else None, row[0] if row else None
-            )
-
     async def _apply_locked(
-        self, uow: UnitOfWork, provider: str, note: Notification, payment: Payment, order: Order
+        self, uow: UnitOfWork, provider: str, note: Notification, payment: Any, order: Any
     ) -> NotificationResult:
+        """``payment`` and ``order`` are the locked rows read by :meth:`apply`."""
+
         def result(outcome: Outcome, refunds: tuple[str, ...] = ()) -> NotificationResult:
-            return NotificationResult(outcome, order.number, order.customer_id, payment.public_id, refunds)
+            return NotificationResult(outcome, order.number, order.customer_id, note.reference, refunds)
 
         status = PaymentStatus(payment.status)
         if note.kind == "failed":
-            if status is PaymentStatus.PENDING:
-                PAYMENT_STATUS.check(status, PaymentStatus.FAILED)
-                payment.status = PaymentStatus.FAILED.value
-                return result("failed")
-            return result("ignored")
+            if status is not PaymentStatus.PENDING:
+                return result("ignored")
+            PAYMENT_STATUS.check(status, PaymentStatus.FAILED)
+            await uow.execute(
+                update(Payment).where(Payment.id == payment.id).values(status=PaymentStatus.FAILED.value)
+            )
+            return result("failed")
         if status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return result("duplicate")  # a second success for an already captured payment
         PAYMENT_STATUS.check(status, PaymentStatus.CAPTURED)
-        payment.status = PaymentStatus.CAPTURED.value
-        payment.captured_at = uow.now()
-        payment.provider_ref = payment.provider_ref or note.provider_ref
-        uow.emit(
-            PaymentCaptured(
-                payment.public_id, order.number, order.customer_id, payment.amount, payment.currency, provider
+        await uow.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(
+                status=PaymentStatus.CAPTURED.value,
+                captured_at=uow.now(),
+                provider_ref=payment.provider_ref or note.provider_ref,
             )
         )
-        if order.status == OrderStatus.PENDING_PAYMENT.value:
-            transitions.move(uow, order, OrderStatus.PAID, actor=f"provider:{provider}")
-            await inventory.commit(uow.session, order.id)
-            for product_id, quantity in (
-                await uow.session.execute(
-                    select(OrderLine.product_id, OrderLine.quantity).where(OrderLine.order_id == order.id)
+        uow.emit(
+            PaymentCaptured(
+                note.reference, order.number, order.customer_id, payment.amount, payment.currency, provider
+            )
+        )
+        if order.order_status == OrderStatus.PENDING_PAYMENT.value:
+            await transitions.move_row(
+                uow,
+                order.order_id,
+                order.number,
+                order.customer_id,
+                order.order_status,
+                OrderStatus.PAID,
+                actor=f"provider:{provider}",
+            )
+            await inventory.commit(uow, order.order_id)
+            sold: dict[int, int] = {}
+            for line in (
+                await uow.execute(
+                    select(OrderLine.product_id, OrderLine.quantity).where(
+                        OrderLine.order_id == order.order_id
+                    )
                 )
             ).all():
-                await uow.session.execute(
+                sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
+            for product_id in sorted(sold):
+                await uow.execute(
                     update(Product)
                     .where(Product.id == product_id)
-                    .values(sales_count=Product.sales_count + quantity)
+                    .values(sales_count=Product.sales_count + sold[product_id])
                 )
             return result("captured")
         # money arrived for an order that was already cancelled (e.g. payment timeout): give it back
-        await uow.flush()
-        refund = await request_refund(uow, order, payment.amount, "late_payment")
+        locked = await uow.session.scalar(select(Order).where(Order.id == order.order_id))
+        assert locked is not None
+        refund = await request_refund(uow, locked, payment.amount, "late_payment")
         return result("refunding_late_payment", (refund.public_id,) if refund else ())
 
     async def process_refund(self, refund_id: str) -> str:
@@ -319,17 +350,27 @@ class PaymentService:
         """The sandbox "pay" button: the sandbox signs a notification and we receive it like any other."""
         from commerce_core.payments.sandbox import SandboxProvider
 
-        async with self._uow() as uow:
-            payment = await uow.session.scalar(select(Payment).where(Payment.public_id == payment_id))
-            if payment is None or payment.provider != "sandbox":
-                raise NotFound("no such sandbox payment", code="payment_not_found")
         sandbox = self.provider("sandbox")
         assert isinstance(sandbox, SandboxProvider)
+        known = sandbox.intents.get(payment_id)
+        if known is None:  # created by another process: read what the sandbox would know
+            async with self._uow() as uow:
+                row = (
+                    await uow.execute(
+                        select(Payment.provider_ref, Payment.amount, Payment.currency).where(
+                            Payment.public_id == payment_id, Payment.provider == "sandbox"
+                        )
+                    )
+                ).first()
+            if row is None:
+                raise NotFound("no such sandbox payment", code="payment_not_found")
+            known = (row.provider_ref or "", row.amount, row.currency)
+        provider_ref, amount, currency = known
         body, headers = sandbox.build_notification(
-            reference=payment.public_id,
-            provider_ref=payment.provider_ref or "",
-            amount=payment.amount,
-            currency=payment.currency,
+            reference=payment_id,
+            provider_ref=provider_ref,
+            amount=amount,
+            currency=currency,
             kind="succeeded" if succeed else "failed",
         )
         return await self.handle_notification("sandbox", body, headers)

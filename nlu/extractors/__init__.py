@@ -44,14 +44,15 @@ def _bare_number(text: str, slot: str) -> list[Candidate]:
     m = _BARE_NUMBER.match(text)
     if not m:
         return []
+    end = len(text.rstrip(" .!。!~"))
     value = parse_number(m.group(1))
     if value is None or value != int(value) or value < 0:
         return []
     n = int(value)
     if slot == "quantity" and 1 <= n <= 9999:
-        return [Candidate("quantity", n, m.start(1), m.end(1), RANK_PATTERN + 1)]
+        return [Candidate("quantity", n, m.start(1), end, RANK_PATTERN)]
     if slot == "ordinal" and 1 <= n <= 99:
-        return [Candidate("ordinal", {"ordinal": n}, m.start(1), m.end(1), RANK_PATTERN + 1)]
+        return [Candidate("ordinal", {"ordinal": n}, m.start(1), end, RANK_PATTERN)]
     if slot == "price" and n > 0:
         return [
             Candidate(

@@ -192,9 +192,9 @@ _ZH_SIZE_WORDS = {
 _SIZE_WORD_RE = re.compile(
     r"(?<![a-z])(?:" + "|".join(sorted(map(re.escape, _ZH_SIZE_WORDS), key=len, reverse=True)) + r")(?![a-z])"
 )
-_MULTI_LETTER = re.compile(r"(?<![a-z0-9'])(xxxxl|xxxl|xxl|xxs|2xl|3xl|4xl|xl|xs)(?![a-z0-9])")
+_MULTI_LETTER = re.compile(r"(?<![a-z0-9'])(xxxxl|xxxl|xxl|xxs|2xl|3xl|4xl|xl|xs)(?![a-z0-9])(?:\s*(?:码|号))?")
 _LETTER_CTX = re.compile(
-    r"(?:(?<=size)|(?<=尺码)|(?<=码数)|(?<=尺寸))\s*:?\s*(s|m|l)(?![a-z0-9])|(?<![a-z0-9'])(s|m|l)\s*(?:码|号|size)"
+    r"(?:(?<![a-z])size|尺码|码数|尺寸)\s*:?\s*(s|m|l)(?![a-z0-9])|(?<![a-z0-9'])(s|m|l)\s*(?:码|号|size)"
 )
 _SINGLE = re.compile(r"(?<![a-z0-9'’])(s|m|l)(?![a-z0-9'’])")
 _SHOE = re.compile(
@@ -207,8 +207,10 @@ _BARE_SHOE = re.compile(r"(?<![\d.])(3[5-9]|4[0-6])(\.5)?(?![\d.])")
 def colours(text: str, expecting: bool = False) -> list[Candidate]:
     """Colour mentions; ``expecting`` (the dialog asked for a colour) also accepts a bare "红"."""
     out = []
-    zh = _COLOUR_ZH_BARE if expecting else _COLOUR_ZH
-    for m in zh.finditer(text):
+    matches = list(_COLOUR_ZH.finditer(text))
+    if expecting:
+        matches += _COLOUR_ZH_BARE.finditer(text)
+    for m in matches:
         word = m.group()
         key = word.rstrip("色的") if word not in _ZH_COLOUR_WORDS else word
         code = _ZH_COLOUR_WORDS.get(key) or _ZH_COLOUR_WORDS.get(word) or _ZH_COLOUR_CHARS.get(key[:1])

@@ -86,6 +86,7 @@ class CatalogueMatcher:
         """Exact matches everywhere; fuzzy ones only where no exact match covers the text."""
         out: list[Candidate] = []
         covered = [False] * len(text)
+        found: set[str] = set()
         n = len(text)
         for start in range(n):
             if text[start] == " ":
@@ -97,13 +98,15 @@ class CatalogueMatcher:
                 key = text[start:end]
                 if key in self._exact and self._boundary_ok(text, start, end):
                     out.extend(self._candidates(key, start, end))
+                    found.add(key)
                     for i in range(start, end):
                         covered[i] = True
         if fuzzy and n <= 300:
-            out.extend(self._find_fuzzy(text, covered))
+            out.extend(self._find_fuzzy(text, covered, found))
         return out
 
-    def _find_fuzzy(self, text: str, covered: list[bool]) -> list[Candidate]:
+    def _find_fuzzy(self, text: str, covered: list[bool], found: set[str]) -> list[Candidate]:
+        """Windows within one edit of a term; a term already found exactly is not found again."""
         out: list[Candidate] = []
         n = len(text)
         for start in range(n):
@@ -119,7 +122,7 @@ class CatalogueMatcher:
                     keys: set[str] = set()
                     for variant in _deletes(window) | {window}:
                         keys |= self._fuzzy.get(variant, set())
-                    best = [k for k in keys if damerau(window, k) <= 1]
+                    best = [k for k in keys if k not in found and damerau(window, k) <= 1]
                     if best:
                         out.extend(self._candidates(min(best), start, end))
                         for i in range(start, end):

@@ -73,11 +73,16 @@ def _quantity(raw: str) -> int | None:
 def quantities(text: str) -> list[Candidate]:
     """Quantities the shopper asks for; value is an ``int`` in 1..9999."""
     out: list[Candidate] = []
-    for pattern in (_QTY_CN, _QTY_CN_LABEL, _QTY_EN, _QTY_EN_VERB):
+    for pattern in (_QTY_CN, _QTY_EN):
         for m in pattern.finditer(text):
             q = _quantity(m.group(1))
             if q is not None:
                 out.append(Candidate("quantity", q, m.start(), m.end()))
+    for pattern in (_QTY_CN_LABEL, _QTY_EN_VERB):  # the span is the number, not the verb or label before it
+        for m in pattern.finditer(text):
+            q = _quantity(m.group(1))
+            if q is not None:
+                out.append(Candidate("quantity", q, m.start(1), m.end(1)))
     for m in _QTY_TIMES.finditer(text):
         q = _quantity(m.group(1) or m.group(2))
         if q is not None:

@@ -1,0 +1,19 @@
+"""Small helpers for statements whose spelling differs between PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def insert_ignoring_conflicts(session: AsyncSession, model: Any, *conflict_columns: str) -> Any:
+    """``INSERT ... ON CONFLICT (...) DO NOTHING`` for the session's database.
+
+    Used where a unique key is the idempotency guard: the insert either happens or returns no row,
+    without raising and aborting the transaction.
+    """
+    name = session.get_bind().dialect.name
+    builder = postgresql.insert if name == "postgresql" else sqlite.insert
+    return builder(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
