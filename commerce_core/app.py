@@ -24,6 +24,7 @@ from commerce_core.orders.views import OrderPolicy
 from commerce_core.payments.provider import PaymentProvider
 from commerce_core.payments.sandbox import SandboxProvider
 from commerce_core.payments.service import PaymentService
+from commerce_core.privacy import PrivacyService
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, SimulatedCarrier
 from commerce_core.shipments.service import ShipmentService
@@ -75,6 +76,7 @@ class Commerce:
         self.shipments = ShipmentService(uow, dict(carriers), cipher, delay_after=shipment_delay_after)
         self.after_sales = AfterSalesService(uow, after_sales_policy)
         self.support = SupportService(uow)
+        self.privacy = PrivacyService(uow, cipher)
         self.orders.refund_runner = self.payments.process_refund
         self.after_sales.refund_runner = self.payments.process_refund
 

@@ -73,7 +73,9 @@ def read_rows(path: Path) -> list[LabelledRow]:
     return rows
 
 
-def evaluate(name: str, rows: Iterable[LabelledRow], predict: Callable[[str], str], top_confusions: int = 10) -> Report:
+def evaluate(
+    name: str, rows: Iterable[LabelledRow], predict: Callable[[str], str], top_confusions: int = 10
+) -> Report:
     """Run ``predict`` on every row and compute the figures."""
     report = Report(name)
     tp: Counter[str] = Counter()
@@ -85,7 +87,6 @@ def evaluate(name: str, rows: Iterable[LabelledRow], predict: Callable[[str], st
         report.rows += 1
         pred = predict(row.text)
         correct = pred == row.label or pred in row.also
-        effective = row.label if pred != row.label and correct else row.label
         gold_labels.add(row.label)
         if row.label == OUT_OF_SCOPE:
             report.oos_rows += 1
@@ -94,7 +95,7 @@ def evaluate(name: str, rows: Iterable[LabelledRow], predict: Callable[[str], st
             report.in_scope_rows += 1
             report.in_scope_correct += correct
         if correct:
-            tp[effective] += 1
+            tp[row.label] += 1
         else:
             fp[pred] += 1
             fn[row.label] += 1
@@ -129,7 +130,9 @@ def format_report(report: Report) -> str:
     lines.append(f"macro-F1 (gold intents): {report.macro_f1:.3f}")
     lines.append(f"{'intent':<18}{'prec':>7}{'recall':>8}{'f1':>7}{'n':>7}")
     for label, m in sorted(report.per_intent.items()):
-        lines.append(f"{label:<18}{m['precision']:>7.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}{int(m['support']):>7}")
+        lines.append(
+            f"{label:<18}{m['precision']:>7.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}{int(m['support']):>7}"
+        )
     if report.confusions:
         lines.append("most frequent confusions (label -> predicted: count):")
         lines.extend(f"  {a} -> {b}: {n}" for a, b, n in report.confusions)

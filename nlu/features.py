@@ -9,6 +9,7 @@ Each feature is a string with a prefix so the three kinds never collide.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from nlu.normalize import is_han
 from nlu.tokenize import Tokenizer
@@ -24,7 +25,7 @@ def features(text: str, tokenizer: Tokenizer) -> list[str]:
     tokens = [t for t in tokenizer.tokens(text) if not _PUNCT.match(t)]
     out = ["w:" + t for t in tokens]
     padded = ["<s>", *tokens, "</s>"]
-    out += ["b:" + a + " " + b for a, b in zip(padded, padded[1:], strict=False)]
+    out += ["b:" + a + " " + b for a, b in pairwise(padded)]
     for word in _LATIN_WORD.findall(text):
         w = " " + word + " "
         for n in (3, 4, 5):

@@ -27,9 +27,12 @@ CLASSIFY_CHARS = 600
 grows with the length."""
 
 _FILLER = re.compile(
-    r"(?:i want|i'd like|i'll take|i need|let's do|let's go with|make it|give me|the|a|an|please|pls|plz|one|ones|"
-    r"size|colour|color|in|of|just|how about|maybe|ok|okay|我要|要|就|吧|呢|啊|呀|的|吗|那|这|个|件|好了|好|来|选|"
-    r"码|号|色|颜色|尺码|嗯|额|谢谢|thanks|嘛|用|还是|改成|换成|[\s,.!?~。，！？、:;])+"
+    r"(?:i want|i'd like|i'll take|i need|let's do|let's go with|make it|give me|"
+    r"the|a|an|please|pls|plz|one|ones|"
+    r"size|colour|color|in|of|just|how about|maybe|ok|okay|我要|要|就|吧|呢|啊|"
+    r"呀|的|吗|那|这|个|件|好了|好|来|选|码|号|色|颜色|尺码|嗯|额|谢谢|thanks|嘛|"
+    r"用|还是|改成|换成|"
+    r"[\s,.!?~。，！？、:;])+"
 )
 _SLOT_INTENT = {"order_number": "order_status", "tracking_number": "order_status"}
 

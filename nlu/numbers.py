@@ -80,6 +80,13 @@ EN_NUM = (
     r"thirty|forty|fifty|hundred)"
 )
 
+MAX_NUMBER_CHARS = 16
+"""Longer "numbers" (a run of 一, a pasted digit string) are not quantities or prices."""
+
+NOT_AFTER_NUMBER = r"(?<![\d.,零〇一二两俩三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟])"
+"""Lookbehind that starts a number match only at the start of a number: without it a long run of
+digits makes the price and quantity patterns retry at every position (quadratic time)."""
+
 DIGITS = r"\d+(?:,\d{3})*(?:\.\d+)?"
 """A decimal number as written in normalised text: 12, 1,299, 99.5."""
 
@@ -90,7 +97,9 @@ _SUFFIXED = re.compile(r"^(\d+(?:\.\d+)?)([kw万千])$")
 
 def parse_cn_numeral(text: str) -> int | None:
     """Value of a Chinese numeral: "十二" -> 12, "一百零五" -> 105, "两千" -> 2000, "一二三" -> 123."""
-    if not text or any(c not in CN_DIGITS and c not in CN_UNITS and c not in CN_BIG for c in text):
+    if not text or len(text) > MAX_NUMBER_CHARS:
+        return None
+    if any(c not in CN_DIGITS and c not in CN_UNITS and c not in CN_BIG for c in text):
         return None
     if all(c in CN_DIGITS for c in text):
         if len(text) == 1:
@@ -117,7 +126,7 @@ def parse_cn_numeral(text: str) -> int | None:
 def parse_number(text: str) -> float | None:
     """Digits ("1,299", "99.5", "2k", "1.5万"), Chinese numerals or English words, else ``None``."""
     t = text.strip().lower()
-    if not t:
+    if not t or len(t) > MAX_NUMBER_CHARS:
         return None
     m = _SUFFIXED.match(t)
     if m:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import jieba
-import snowballstemmer  # type: ignore[import-untyped]
+import snowballstemmer  # type: ignore[import-untyped,unused-ignore]
 
 from nlu.normalize import is_han
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli import chat as chat_cli
 from bot.cli import commerce as commerce_cli
 from bot.cli import docs as docs_cli
 from bot.cli import nlu as nlu_cli
@@ -19,6 +20,7 @@ app.add_typer(commerce_cli.seed_app, name="seed", help="Load data.")
 app.add_typer(commerce_cli.orders_app, name="orders", help="Operator views of orders.")
 app.command("demo")(commerce_cli.demo)
 app.command("docs")(docs_cli.docs)
+app.command("chat")(chat_cli.chat)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import typer
 
 from bot.bootstrap import Container, bootstrap
 from bot.settings import ConfigurationError, load_settings
+from commerce_core.app import Commerce
 from commerce_core.catalog.views import SearchQuery
 from commerce_core.customers.views import AddressInput
 from commerce_core.db.migrate import upgrade
@@ -84,6 +85,15 @@ def orders_list(
             typer.echo(f"{o.number}  {o.status:<16} {o.total.format():>12}  {len(o.lines)} line(s)")
 
     _run(work)
+
+
+async def ensure_demo_catalogue(commerce: Commerce, *, quiet: bool = False) -> None:
+    """Seed the demo catalogue into an empty database (the embedded default starts empty)."""
+    if await commerce.catalog.categories():
+        return
+    report = await seed_demo(commerce)
+    if not quiet:
+        typer.echo(f"Seeded the demo catalogue: {report.products} products, {report.skus} SKUs.")
 
 
 def demo() -> None:

@@ -26,7 +26,9 @@ app = typer.Typer(no_args_is_help=True)
 
 CacheDir = Annotated[
     Path | None,
-    typer.Option("--cache-dir", help="Model cache directory (default: $SHOPBOT_DATA_DIR/nlu or ./.shopbot/nlu)."),
+    typer.Option(
+        "--cache-dir", help="Model cache directory (default: $SHOPBOT_DATA_DIR/nlu or ./.shopbot/nlu)."
+    ),
 ]
 
 
@@ -50,7 +52,10 @@ def train(
     typer.echo(f"{'intent':<18}{'en':>6}{'zh':>6}")
     for intent, per_lang in table.items():
         typer.echo(f"{intent:<18}{per_lang.get('en', 0):>6}{per_lang.get('zh', 0):>6}")
-    typer.echo(f"{'total':<18}{sum(v.get('en', 0) for v in table.values()):>6}{sum(v.get('zh', 0) for v in table.values()):>6}")
+    typer.echo(
+        f"{'total':<18}{sum(v.get('en', 0) for v in table.values()):>6}"
+        f"{sum(v.get('zh', 0) for v in table.values()):>6}"
+    )
     action = f"trained in {result.seconds:.1f}s" if result.trained else "cache is current, reused"
     typer.echo(f"model: {result.path} ({action}; {len(result.model.vocabulary)} features)")
 
@@ -58,10 +63,18 @@ def train(
 @app.command()
 def parse(
     text: Annotated[str | None, typer.Argument(help="The message to interpret.")] = None,
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read JSON lines with a 'text' field from stdin.")] = False,
-    expected_slot: Annotated[str | None, typer.Option("--expected-slot", help="Slot the dialog asks for.")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="The user's language (zh-Hans, zh-Hant, en).")] = None,
-    sample_catalogue: Annotated[bool, typer.Option("--sample-catalogue", help="Match the built-in demo catalogue.")] = False,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Read JSON lines with a 'text' field from stdin.")
+    ] = False,
+    expected_slot: Annotated[
+        str | None, typer.Option("--expected-slot", help="Slot the dialog asks for.")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="The user's language (zh-Hans, zh-Hant, en).")
+    ] = None,
+    sample_catalogue: Annotated[
+        bool, typer.Option("--sample-catalogue", help="Match the built-in demo catalogue.")
+    ] = False,
     cache_dir: CacheDir = None,
 ) -> None:
     """Print the interpretation of TEXT (or of each stdin line with --jsonl) as JSON."""
@@ -93,7 +106,9 @@ def parse(
 
 @app.command("eval")
 def eval_(
-    files: Annotated[list[Path], typer.Argument(help="JSON-lines files with text, label, also, lang.", exists=True)],
+    files: Annotated[
+        list[Path], typer.Argument(help="JSON-lines files with text, label, also, lang.", exists=True)
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON summary.")] = False,
     top_confusions: Annotated[int, typer.Option("--top-confusions")] = 10,
     cache_dir: CacheDir = None,
@@ -103,10 +118,16 @@ def eval_(
     reports = []
     for path in files:
         started = time.perf_counter()
-        report = evaluate(path.name, read_rows(path), lambda t: interpreter.parse_sync(t).intent, top_confusions)
+        report = evaluate(
+            path.name, read_rows(path), lambda t: interpreter.parse_sync(t).intent, top_confusions
+        )
         reports.append(report)
         if not as_json:
             typer.echo(format_report(report))
             typer.echo(f"({report.rows / max(time.perf_counter() - started, 1e-9):.0f} utterances/s)\n")
     if as_json:
-        typer.echo(_dumps({"files": [r.to_dict() for r in reports], "cache_dir": str(cache_dir or default_cache_dir())}))
+        typer.echo(
+            _dumps(
+                {"files": [r.to_dict() for r in reports], "cache_dir": str(cache_dir or default_cache_dir())}
+            )
+        )

@@ -84,6 +84,18 @@ class CustomerService:
             raise NotFound("no such customer", code="customer_not_found")
         return customer
 
+    async def identities(self, customer_id: int) -> list[tuple[str, str]]:
+        """(channel, external id) of every account the customer uses, for pushing messages."""
+        async with self._uow() as uow:
+            rows = (
+                await uow.session.execute(
+                    select(ChannelIdentity.channel, ChannelIdentity.external_id)
+                    .where(ChannelIdentity.customer_id == customer_id)
+                    .order_by(ChannelIdentity.id)
+                )
+            ).all()
+            return [(r[0], r[1]) for r in rows]
+
     async def set_language(self, customer_id: int, language: str) -> None:
         check_language(language)
         async with self._uow() as uow:

@@ -20,6 +20,7 @@ from nlu.normalize import NormalisedText
 from nlu.numbers import CN_NUM, EN_NUM, parse_number
 from nlu.types import Entity
 
+_TRAILING = " .!。!~"
 SLOT_ALIASES = {
     "colour": "color",
     "qty": "quantity",
@@ -44,7 +45,7 @@ def _bare_number(text: str, slot: str) -> list[Candidate]:
     m = _BARE_NUMBER.match(text)
     if not m:
         return []
-    end = len(text.rstrip(" .!。!~"))
+    end = len(text.rstrip(_TRAILING))
     value = parse_number(m.group(1))
     if value is None or value != int(value) or value < 0:
         return []

@@ -192,7 +192,9 @@ _ZH_SIZE_WORDS = {
 _SIZE_WORD_RE = re.compile(
     r"(?<![a-z])(?:" + "|".join(sorted(map(re.escape, _ZH_SIZE_WORDS), key=len, reverse=True)) + r")(?![a-z])"
 )
-_MULTI_LETTER = re.compile(r"(?<![a-z0-9'])(xxxxl|xxxl|xxl|xxs|2xl|3xl|4xl|xl|xs)(?![a-z0-9])(?:\s*(?:码|号))?")
+_MULTI_LETTER = re.compile(
+    r"(?<![a-z0-9'])(xxxxl|xxxl|xxl|xxs|2xl|3xl|4xl|xl|xs)(?![a-z0-9])(?:\s*(?:码|号))?"
+)
 _LETTER_CTX = re.compile(
     r"(?:(?<![a-z])size|尺码|码数|尺寸)\s*:?\s*(s|m|l)(?![a-z0-9])|(?<![a-z0-9'])(s|m|l)\s*(?:码|号|size)"
 )

@@ -122,7 +122,10 @@ class CatalogueMatcher:
                     keys: set[str] = set()
                     for variant in _deletes(window) | {window}:
                         keys |= self._fuzzy.get(variant, set())
-                    best = [k for k in keys if k not in found and damerau(window, k) <= 1]
+                    # typos rarely hit the first letter; requiring it keeps "like" from becoming "nike"
+                    best = [
+                        k for k in keys if k[0] == window[0] and k not in found and damerau(window, k) <= 1
+                    ]
                     if best:
                         out.extend(self._candidates(min(best), start, end))
                         for i in range(start, end):

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 
 from nlu.extractors.base import Candidate
-from nlu.numbers import CN_NUM, EN_NUM, parse_number
+from nlu.numbers import CN_NUM, EN_NUM, NOT_AFTER_NUMBER, parse_number
 
 MAX_QUANTITY = 9999
 
 _CN_UNIT = "个|件|条|双|只|盒|瓶|包|套|台|份|箱|支|把|顶|本|张|部|副|对|袋|罐|听|杯|片|斤|公斤|打|组|款|样"
-_QTY_CN = re.compile(rf"(?<!第)(?<![\d.])(\d{{1,4}}|{CN_NUM})\s*(?:{_CN_UNIT})")
+_QTY_CN = re.compile(rf"(?<!第){NOT_AFTER_NUMBER}(\d{{1,4}}|{CN_NUM})\s*(?:{_CN_UNIT})")
 _QTY_CN_LABEL = re.compile(rf"(?:数量|件数|个数)\s*(?:改成|改为|换成|为|是|:)?\s*(\d{{1,4}}|{CN_NUM})")
 _QTY_TIMES = re.compile(
     r"(?:(?<![a-z0-9])[x×*]\s*(\d{1,4})(?![\d.]))|(?:(?<![\d.])(\d{1,4})\s*[x×](?![a-z0-9]))"
@@ -25,8 +25,9 @@ _QTY_EN = re.compile(
     r"more\b|sets?\b|packs?\b|boxes\b|bottles?\b|copies\b)"
 )
 _QTY_EN_VERB = re.compile(
-    rf"\b(?:add|buy|get|order|take|want|need|grab|give me|make it|change it to|set it to|i'll have|qty|quantity"
-    rf"(?: to| of| is)?)\s*:?\s+({EN_NUM}|\d{{1,4}})(?![\d.%$])(?!\s*(?:dollars?|bucks|usd|rmb|yuan|元|块|%|xl|cm|kg))"
+    rf"\b(?:add|buy|get|order|take|want|need|grab|put|give me|make it|change it to|set it to|reduce it to|"
+    rf"reduce to|increase it to|increase to|i'll have|i'd like|just|(?:qty|quantity)(?: to| of| is)?)\s*:?\s+"
+    rf"({EN_NUM}|\d{{1,4}})(?![\d.%$])(?!\s*(?:dollars?|bucks|usd|rmb|yuan|元|块|%|xl|cm|kg))"
 )
 _COUPLE = re.compile(r"\ba couple(?: of)?\b|\ba few\b|\ba dozen\b")
 
@@ -48,9 +49,10 @@ _ORD_EN_WORDS = {
 _ORD_EN = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d{1,2}(?:st|nd|rd|th))"
 _NOUN_EN = r"(?:one|ones|item|option|product|choice|pair|dress|shirt|shoes?|model|color|colour|link|result)"
 _ORDINAL_EN = re.compile(
-    rf"\b(?:(?:the\s+)?({_ORD_EN})\s+(?:to\s+)?(last\b)?\s*{_NOUN_EN}\b|the\s+({_ORD_EN})(?:\s+(?:to\s+)?(last))?"
-    rf"(?=\s*(?:$|[,.!?;]|please|pls|plz|in\b|is\b))|(?:the\s+)?(last)(?:\s+one)?\b(?=\s*(?:$|[,.!?;]|one|please|pls"
-    rf"|plz|is\b|in\b))|(?:option|item|number|no\.|#)\s*(\d{{1,2}})\b)"
+    rf"\b(?:the\s+)?({_ORD_EN})\s+(?:to\s+)?(last\b)?\s*{_NOUN_EN}\b"
+    rf"|\bthe\s+({_ORD_EN})(?:\s+(?:to\s+)?(last))?(?=\s*(?:$|[,.!?;]|please|pls|plz|in\b|is\b|and\b|or\b))"
+    rf"|\b(?:the\s+)?(last)\s+{_NOUN_EN}\b|\bthe\s+(last)(?=\s*(?:$|[,.!?;]|please|pls|plz|is\b|in\b))"
+    r"|(?:\boption|\bitem|\bnumber|\bno\.|#)\s*(\d{1,2})\b"
 )
 _THAT_EN = re.compile(r"\b(?:that|this)\s+(?:one|item|pair|dress|shirt)\b")
 
@@ -59,7 +61,7 @@ _ORDINAL_CN = re.compile(
     rf"(倒数)?第\s*(\d{{1,2}}|{CN_NUM})\s*(?:{_CN_ORD_UNIT})?|最后\s*(?:一|那)?\s*(?:{_CN_ORD_UNIT})|最后那?一?(?:{_CN_ORD_UNIT})"
 )
 _THAT_CN = re.compile(
-    r"(?:这|那)一?(?:个|件|款|双|条|套)(?=$|[\s,.!?~吧呢吗啊呀了好可有还的是多怎就也能要不在])"
+    r"(?:这|那)一?(?:个|件|款|双|条|套)(?=$|[\s,.!?~吧呢吗啊呀了好可有还的是多怎就也能要不在加删换拿放来给买])"
 )
 
 
@@ -112,8 +114,8 @@ def ordinals(text: str) -> list[Candidate]:
         if cn is not None:
             out.append(Candidate("ordinal", {"ordinal": -cn if m.group(1) else cn}, m.start(), m.end()))
     for m in _ORDINAL_EN.finditer(text):
-        ordinal, to_last, ordinal2, to_last2, last, number = m.groups()
-        if last:
+        ordinal, to_last, ordinal2, to_last2, last, last2, number = m.groups()
+        if last or last2:
             n: int | None = -1
         elif number:
             n = _ord_value(number)

@@ -1,7 +1,8 @@
 """Prices and price ranges: "100元以下", "200到300块", "under $50", "between 20 and 40", "¥99", "不超过五百".
 
-Value format: ``{"min": number | None, "max": number | None, "currency": "CNY" | "USD" | "EUR" | "GBP" | None}``
-in major units. An exact price has ``min == max``; "about 100" / "100左右" becomes the range 80..120.
+Value format: ``{"min": number | None, "max": number | None, "currency": str | None}`` in major units;
+currencies are "CNY", "USD", "EUR" or "GBP". An exact price has ``min == max``; "about 100" /
+"100左右" becomes the range 80..120.
 A bare number is only a price with a currency or a price word around it, so "2 of" stays a quantity
 and "3天内" is not a price.
 """
@@ -11,12 +12,15 @@ from __future__ import annotations
 import re
 
 from nlu.extractors.base import Candidate
-from nlu.numbers import CN_NUM, as_json_number, parse_number
+from nlu.numbers import CN_NUM, NOT_AFTER_NUMBER, as_json_number, parse_number
 
 _NUM = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?(?:\s?[kw万千](?![a-z]))?|{CN_NUM})"
 _PRE = r"(?:¥|\$|us\$|rmb|usd|cny|€|£)"
 _POST = r"(?:块钱|块|元钱|元|圆|rmb|cny|yuan|人民币|dollars?|bucks|usd|刀|美元|美金|euros?|€|eur|pounds?|gbp)"
-_MONEY = rf"(?:(?P<pre{{i}}>{_PRE})\s*)?(?P<num{{i}}>{_NUM})(?:\s*(?P<post{{i}}>{_POST})(?![a-z]))?"
+_MONEY = (
+    rf"(?:(?P<pre{{i}}>{_PRE})\s*)?{NOT_AFTER_NUMBER}(?P<num{{i}}>{_NUM})"
+    rf"(?:\s*(?P<post{{i}}>{_POST})(?![a-z]))?"
+)
 _NOT_MONEY = (
     r"(?!\s*(?:days?|weeks?|months?|years?|hours?|minutes?|mins?|items?|pieces?|pcs|times|kg|cm|%|个|件|天|周|"
     r"星期|月|年|次|小时|分钟|号|码|斤|岁|人|pm|am|x|th|st|nd|rd|of\b))"
@@ -33,11 +37,13 @@ _RANGE = re.compile(
 )
 _MAX = re.compile(
     rf"(?:under|below|less than|cheaper than|at most|no more than|not more than|not over|max(?:imum)?|up to|"
-    rf"within|budget(?: is| of)?|不超过|不超|不要超过|别超过|不到|低于|少于|小于|不高于|最多|最高|预算|便宜于)\s*:?\s*"
+    rf"within|budget(?: is| of)?|不超过|不超|不要超过|别超过|不到|低于|少于|小于|不高于|最多|最高|预算|"
+    rf"便宜于)\s*:?\s*"
     rf"{_money(1)}{_NOT_MONEY}|{_money(2)}\s*(?:以下|以内|之内|内|及以下|封顶|以下的)"
 )
 _MIN = re.compile(
-    rf"(?:over|above|more than|at least|starting at|min(?:imum)?|不低于|高于|超过|多于|大于|至少|最少|最低)\s*:?\s*"
+    rf"(?:over|above|more than|at least|starting at|min(?:imum)?|不低于|高于|超过|多于|大于|至少|"
+    rf"最少|最低)\s*:?\s*"
     rf"{_money(1)}{_NOT_MONEY}|{_money(2)}\s*(?:以上|起|往上|及以上|起步|or more|and up|\+)"
 )
 _ABOUT = re.compile(

@@ -16,7 +16,9 @@ def found(interpreter: BuiltinInterpreter, text: str, slot: str | None = None) -
     return [(e.type, e.value, e.text) for e in result.entities]
 
 
-def of_type(interpreter: BuiltinInterpreter, text: str, type_: str, slot: str | None = None) -> list[tuple[Any, str]]:
+def of_type(
+    interpreter: BuiltinInterpreter, text: str, type_: str, slot: str | None = None
+) -> list[tuple[Any, str]]:
     return [(v, t) for ty, v, t in found(interpreter, text, slot) if ty == type_]
 
 
@@ -95,7 +97,9 @@ def test_colour(interpreter: BuiltinInterpreter, text: str, expected: list[tuple
 
 
 @pytest.mark.parametrize("text", ["金额不对", "白天能送到吗", "银行卡支付", "红包"])
-def test_colour_characters_inside_other_words_are_not_colours(interpreter: BuiltinInterpreter, text: str) -> None:
+def test_colour_characters_inside_other_words_are_not_colours(
+    interpreter: BuiltinInterpreter, text: str
+) -> None:
     assert of_type(interpreter, text, "color") == []
 
 
@@ -180,7 +184,9 @@ def test_short_or_landline_like_numbers_are_not_mobiles(interpreter: BuiltinInte
         ("UPS 1Z999AA10123456784", "1Z999AA10123456784", "ups"),
     ],
 )
-def test_tracking_number(interpreter: BuiltinInterpreter, text: str, number: str, carrier: str | None) -> None:
+def test_tracking_number(
+    interpreter: BuiltinInterpreter, text: str, number: str, carrier: str | None
+) -> None:
     values = [v for v, _ in of_type(interpreter, text, "tracking_number")]
     if carrier is None:  # 16 digits after YT is one too many: not a tracking number
         assert values == []
@@ -228,7 +234,9 @@ def test_ordinal_beats_the_quantity_hidden_inside_it(interpreter: BuiltinInterpr
         ("纯棉的上衣", [("material", "cotton", "纯棉"), ("category", "tops", "上衣")]),
     ],
 )
-def test_catalogue_terms(interpreter: BuiltinInterpreter, text: str, expected: list[tuple[str, Any, str]]) -> None:
+def test_catalogue_terms(
+    interpreter: BuiltinInterpreter, text: str, expected: list[tuple[str, Any, str]]
+) -> None:
     kinds = {"product", "brand", "category", "material"}
     assert [x for x in found(interpreter, text) if x[0] in kinds] == expected
 

@@ -10,7 +10,7 @@ CASES = {
     "greet": ["你好", "您好，在吗", "哈囉 你好", "hey there!"],
     "goodbye": ["拜拜", "再見啦", "bye, see you tomorrow"],
     "thanks": ["谢谢你的帮助", "謝謝你", "thanks a lot!"],
-    "help": ["你能做什么", "怎麼用這個機器人", "what can you do"],
+    "help": ["你能做什么", "怎麼用這個機器人", "what are you able to do for me?"],
     "search_product": ["有没有红色的连衣裙", "有沒有紅色的裙子", "do you sell backpacks"],
     "product_details": ["这件有M码吗", "這件有沒有紅色", "what material is it made of"],
     "recommend": ["有什么推荐的吗", "送女朋友什麼禮物好", "what do you recommend for running"],
@@ -39,7 +39,7 @@ CASES = {
         "what's 17 times 23",
         "turn off the living room lights",
         "how do i make lasagna",
-        "what's my bank balance",
+        "how much is left in my bank account",
         "translate good morning into french",
     ],
 }
@@ -105,7 +105,11 @@ def test_catalogue_update_needs_no_retraining(interpreter: BuiltinInterpreter) -
     model = interpreter.model
     assert interpreter.parse_sync("有没有华为手表").entity("brand") is None
     terms = CatalogueTerms(
-        products=(ProductTerm("p-watch-gt", {"zh-Hans": "华为手表GT4", "en": "Huawei Watch GT 4"}, ("gt4",), "huawei"),),
+        products=(
+            ProductTerm(
+                "p-watch-gt", {"zh-Hans": "华为手表GT4", "en": "Huawei Watch GT 4"}, ("gt4",), "huawei"
+            ),
+        ),
         brands=(BrandTerm("huawei", ("华为", "Huawei")),),
     )
     try:

@@ -54,7 +54,16 @@ def test_language_hint_decides_when_the_text_has_no_words() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("两", 2), ("三", 3), ("十", 10), ("十二", 12), ("二十五", 25), ("一百零五", 105), ("三千五", 3500), ("两万", 20000)],
+    [
+        ("两", 2),
+        ("三", 3),
+        ("十", 10),
+        ("十二", 12),
+        ("二十五", 25),
+        ("一百零五", 105),
+        ("三千五", 3500),
+        ("两万", 20000),
+    ],
 )
 def test_chinese_numerals(text: str, value: int) -> None:
     assert parse_cn_numeral(text) == value
@@ -66,3 +75,8 @@ def test_number_forms() -> None:
     assert parse_number("1.5万") == 15000
     assert parse_number("a couple") == 2
     assert parse_number("banana") is None
+
+
+def test_absurdly_long_numerals_are_not_numbers() -> None:
+    assert parse_cn_numeral("一" * 40) is None
+    assert parse_number("9" * 400) is None

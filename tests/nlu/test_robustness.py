@@ -28,6 +28,10 @@ ODD = [
     "a" * 10_000,
     "第" * 3000 + "二个",
     "1" * 10_000,
+    "一" * 10_000,
+    "1,1" * 3000,
+    "sb" * 5000,
+    "第二" * 3000,
     "$" * 5000,
 ]
 
@@ -48,13 +52,20 @@ def test_the_interpretation_keeps_the_original_text(interpreter: BuiltinInterpre
     assert interpreter.parse_sync("  這件有沒有紅色  ").text == "  這件有沒有紅色  "
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     text=st.text(max_size=300),
     slot=st.sampled_from([None, "quantity", "color", "size", "ordinal", "price", "unknown"]),
     lang=st.sampled_from([None, "en", "zh-Hans", "zh-Hant", "xx"]),
 )
-def test_any_text_parses(interpreter: BuiltinInterpreter, text: str, slot: str | None, lang: str | None) -> None:
+def test_any_text_parses(
+    interpreter: BuiltinInterpreter, text: str, slot: str | None, lang: str | None
+) -> None:
     result = interpreter.parse_sync(text, Hints(expected_slot=slot, lang=lang))
     assert result.lang in {"en", "zh-Hans", "zh-Hant"}
     assert 0.0 <= result.confidence <= 1.0
@@ -63,8 +74,17 @@ def test_any_text_parses(interpreter: BuiltinInterpreter, text: str, slot: str |
         assert text[e.start : e.end] == e.text
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(alphabet=st.sampled_from("这件有沒紅色红M码XL两三十第个的 ,$¥元块以下到0123456789sbSB"), max_size=60))
+@settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.text(
+        alphabet=st.sampled_from("这件有沒紅色红M码XL两三十第个的 ,$¥元块以下到0123456789sbSB"), max_size=60
+    )
+)
 def test_shopping_like_noise_keeps_offsets_exact(interpreter: BuiltinInterpreter, text: str) -> None:
     for e in interpreter.parse_sync(text).entities:
         assert text[e.start : e.end] == e.text

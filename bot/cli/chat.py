@@ -1,0 +1,67 @@
+"""``shopbot chat``: talk to the bot in a terminal, play a script, or speak JSON lines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from bot.channels.console import ConsoleSession, format_for_terminal
+from bot.runtime import build_runtime
+from bot.settings import load_settings
+from commerce_core.db.migrate import upgrade
+
+
+def chat(
+    script: Path | None = typer.Option(None, help="play one user line per line and print the transcript"),
+    as_json: bool = typer.Option(False, "--json", help="read lines from stdin, write replies as JSON lines"),
+    user: str = typer.Option("console-user", help="who is chatting"),
+    lang: str | None = typer.Option(None, help="zh-Hans, zh-Hant or en"),
+) -> None:
+    """Chat with the bot on the embedded default (or the configured database)."""
+    settings = load_settings()
+    asyncio.run(upgrade(settings.db_url))
+    asyncio.run(_chat(script, as_json, user, lang))
+
+
+async def _chat(script: Path | None, as_json: bool, user: str, lang: str | None) -> None:
+    from bot.cli.commerce import ensure_demo_catalogue
+
+    runtime = await build_runtime()
+    try:
+        await ensure_demo_catalogue(runtime.container.commerce, quiet=as_json)
+        await runtime.refresh_catalogue()
+        session = ConsoleSession(runtime, user, language=lang, numbered_buttons=not as_json)
+        if as_json:
+            for line in sys.stdin:
+                for reply in await session.send(line.rstrip("\n")):
+                    sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
+                sys.stdout.write(json.dumps({"turn_end": True}) + "\n")
+                sys.stdout.flush()
+        elif script is not None:
+            for line in script.read_text(encoding="utf-8").splitlines():
+                if not line.strip() or line.startswith("#"):
+                    continue
+                typer.echo(f"> {line}")
+                typer.echo(format_for_terminal(await session.send(line)))
+        else:
+            typer.echo("shopbot chat — type a message (Ctrl-D to quit). Numbers press buttons.")
+            loop = asyncio.get_running_loop()
+            while True:
+                line = await loop.run_in_executor(None, _read)
+                if line is None:
+                    break
+                if line.strip():
+                    typer.echo(format_for_terminal(await session.send(line)))
+    finally:
+        await runtime.aclose()
+
+
+def _read() -> str | None:
+    try:
+        return input("> ")
+    except EOFError:
+        return None

@@ -1,0 +1,136 @@
+"""The message pipeline: every channel's inbound message goes through here.
+
+de-duplicate -> per-conversation lock -> load state -> person handling it? relay and stop ->
+interpret -> run the dialog -> save state -> replies. Two messages of one conversation are processed
+one after the other, in arrival order (a FIFO lock per conversation in this process, and a Redis lock
+across processes); a duplicate delivery gets no second answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis.asyncio as aioredis
+
+from commerce_core.app import Commerce
+from commerce_core.customers.verification import PhoneVerifier
+from commerce_core.errors import DomainError
+from dialogs.context import DialogSettings, Turn
+from dialogs.engine import Engine
+from dialogs.errors import describe
+from dialogs.messages import InboundMessage, Reply, TextReply
+from dialogs.state import ConversationState, RedisStateStore
+from dialogs.texts import DEFAULT_LANGUAGE, Texts, load_texts
+from nlu import Interpreter
+
+log = logging.getLogger(__name__)
+CHANNEL_LANGUAGE_HINTS = {"zh": "zh-Hans", "zh-hans": "zh-Hans", "zh-cn": "zh-Hans", "zh-hant": "zh-Hant",
+                          "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "en": "en"}
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    dedup_ttl: timedelta = timedelta(days=2)
+    lock_timeout: float = 30.0
+    state_ttl: timedelta = timedelta(days=7)
+
+
+class ConversationLocks:
+    """FIFO locks per conversation in this process (asyncio.Lock wakes waiters in order)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._locks: OrderedDict[str, asyncio.Lock] = OrderedDict()
+        self._size = size
+
+    def get(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+            while len(self._locks) > self._size:
+                oldest, candidate = next(iter(self._locks.items()))
+                if candidate.locked():
+                    break
+                del self._locks[oldest]
+        else:
+            self._locks.move_to_end(key)
+        return lock
+
+
+class Pipeline:
+    def __init__(self, commerce: Commerce, interpreter: Interpreter, redis: aioredis.Redis, *,
+                 texts: Texts | None = None, settings: DialogSettings | None = None,
+                 verifier: PhoneVerifier | None = None, config: PipelineConfig | None = None) -> None:
+        self.commerce = commerce
+        self.interpreter = interpreter
+        self.redis = redis
+        self.texts = texts or load_texts()
+        self.settings = settings or DialogSettings()
+        self.verifier = verifier
+        self.config = config or PipelineConfig()
+        self.engine = Engine()
+        self.states = RedisStateStore(redis, ttl=self.config.state_ttl)
+        self._locks = ConversationLocks()
+
+    async def is_duplicate(self, message: InboundMessage) -> bool:
+        if not message.dedup_key:
+            return False
+        key = f"shopbot:dedup:{message.channel}:{message.dedup_key}"
+        first = await self.redis.set(key, b"1", nx=True, ex=int(self.config.dedup_ttl.total_seconds()))
+        return not first
+
+    async def handle(self, message: InboundMessage) -> list[Reply]:
+        if await self.is_duplicate(message):
+            log.info("duplicate delivery %s:%s ignored", message.channel, message.dedup_key)
+            return []
+        key = message.conversation_key
+        async with self._locks.get(key), self.redis.lock(f"shopbot:lock:{key}", timeout=self.config.lock_timeout,
+                                                          blocking_timeout=self.config.lock_timeout * 2):
+            return await self._handle_locked(message)
+
+    async def _handle_locked(self, message: InboundMessage) -> list[Reply]:
+        key = message.conversation_key
+        state = await self.states.load(key)
+        if state.lang is None:
+            state.lang = CHANNEL_LANGUAGE_HINTS.get((message.language_hint or "").lower())
+        customer = await self.commerce.customers.identify(
+            message.channel, message.user_id, language=state.lang or DEFAULT_LANGUAGE,
+            display_name=message.display_name)
+        if state.lang is None:
+            state.lang = customer.language
+        state.customer_id = customer.id
+        if state.handoff_ticket:
+            ticket = await self.commerce.support.active_for(key)
+            if ticket is not None:
+                await self._relay_to_staff(key, message)
+                await self.states.save(key, state)
+                return []
+            state.handoff_ticket = None
+            ended: list[Reply] = [TextReply(self.texts.get(state.lang or DEFAULT_LANGUAGE, "handoff.ended"))]
+        else:
+            ended = []
+        text = message.effective_text
+        nlu = await self.interpreter.parse(text, self.engine.hints(state))
+        turn = Turn(self.commerce, self.texts, self.settings, message, nlu, state, customer, verifier=self.verifier)
+        try:
+            await self.engine.handle(turn)
+        except DomainError as error:
+            turn.replies.append(TextReply(describe(error, self.texts, turn.lang)))
+        if turn.forget_conversation:
+            await self.states.delete(key)
+        else:
+            await self.states.save(key, state)
+        return ended + turn.replies
+
+    async def _relay_to_staff(self, key: str, message: InboundMessage) -> None:
+        """While a person handles the conversation, the shopper's messages go to the staff inbox."""
+        entry = json.dumps({"conversation": key, "text": message.effective_text, "payload": message.payload},
+                           ensure_ascii=False)
+        await self.redis.rpush(f"shopbot:staff:inbox:{key}", entry.encode())  # type: ignore[misc]
+
+    async def state_of(self, conversation_key: str) -> ConversationState:
+        return await self.states.load(conversation_key)

@@ -1,0 +1,105 @@
+"""The running bot: pipeline, notifier, senders and the background jobs, built from a Container."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.bootstrap import Container, bootstrap
+from bot.nlu_terms import catalogue_terms
+from bot.notifications import InboxSender, Notifier, Sender
+from bot.pipeline import Pipeline
+from bot.settings import Settings, load_settings
+from commerce_core.clock import Clock
+from commerce_core.customers.verification import PhoneVerifier, SandboxSms
+from commerce_core.outbox.relay import relay_once
+from dialogs.context import DialogSettings
+from dialogs.texts import load_texts
+from nlu import BuiltinInterpreter, Interpreter, RasaHttpInterpreter
+
+log = logging.getLogger(__name__)
+LOCAL_CHANNELS = ("console", "web", "test")
+
+
+@dataclass
+class Runtime:
+    container: Container
+    pipeline: Pipeline
+    notifier: Notifier
+    inboxes: dict[str, InboxSender]
+    sms: SandboxSms
+    interpreter: Interpreter
+    jobs_run: int = 0
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def commerce(self) -> Any:
+        return self.container.commerce
+
+    async def tick(self) -> dict[str, int]:
+        """One round of every background job; each is idempotent and safe to run anywhere."""
+        commerce = self.container.commerce
+        figures = {
+            "expired": len(await commerce.orders.expire_unpaid()),
+            "tracking_events": await commerce.shipments.refresh_open(),
+            "delays": len(await commerce.shipments.detect_delays()),
+            "refunds_retried": await commerce.payments.retry_pending_refunds(),
+            "notified": 0,
+        }
+        while True:
+            sent = await relay_once(commerce.sessions, commerce.clock, self.notifier.handle)
+            figures["notified"] += sent
+            if sent == 0:
+                break
+        self.jobs_run += 1
+        if self.jobs_run % 30 == 0:
+            await self.refresh_catalogue()
+        return figures
+
+    async def refresh_catalogue(self) -> None:
+        self.interpreter.update_catalogue(await catalogue_terms(self.container.commerce))
+
+    async def run_jobs(self, interval: float = 2.0) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.tick()
+            except Exception:  # keep the worker alive; every job retries next round
+                log.exception("background jobs failed; retrying")
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def aclose(self) -> None:
+        self.stop()
+        await self.container.aclose()
+
+
+def make_interpreter(settings: Settings) -> Interpreter:
+    if settings.nlu_backend == "rasa" and settings.rasa_url:
+        return RasaHttpInterpreter(settings.rasa_url)
+    return BuiltinInterpreter.load(cache_dir=settings.data_dir / "nlu")
+
+
+async def build_runtime(settings: Settings | None = None, *, clock: Clock | None = None, redis: Any = None,
+                        interpreter: Interpreter | None = None, dialog: DialogSettings | None = None,
+                        extra_senders: dict[str, Sender] | None = None) -> Runtime:
+    settings = settings or load_settings()
+    container = bootstrap(settings, clock=clock, redis=redis)
+    commerce = container.commerce
+    interpreter = interpreter or make_interpreter(settings)
+    interpreter.update_catalogue(await catalogue_terms(commerce))
+    texts = load_texts()
+    sms = SandboxSms()
+    assert settings.blind_index_key
+    verifier = PhoneVerifier(container.redis, sms, commerce.customers, secret=settings.blind_index_key)
+    pipeline = Pipeline(commerce, interpreter, container.redis, texts=texts, settings=dialog, verifier=verifier)
+    inboxes = {channel: InboxSender(container.redis, channel) for channel in LOCAL_CHANNELS}
+    senders: dict[str, Sender] = {**inboxes, **(extra_senders or {})}
+    notifier = Notifier(commerce, texts, senders)
+    return Runtime(container, pipeline, notifier, inboxes, sms, interpreter)

@@ -1,0 +1,84 @@
+"""What a flow step gets: the message, its interpretation, the state, and ways to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from commerce_core.app import Commerce
+from commerce_core.customers.verification import PhoneVerifier
+from commerce_core.customers.views import CustomerView
+from commerce_core.money import Money
+from dialogs.messages import Button, InboundMessage, Reply, TextReply
+from dialogs.state import ConversationState, Frame
+from dialogs.texts import Texts
+from nlu import Interpretation
+
+
+@dataclass(frozen=True, slots=True)
+class DialogSettings:
+    payment_provider: str = "sandbox"
+    sandbox_payments: bool = True        # show a "pay (sandbox)" button that completes the payment
+    page_size: int = 5
+    max_misunderstandings: int = 2
+
+
+@dataclass
+class Turn:
+    commerce: Commerce
+    texts: Texts
+    settings: DialogSettings
+    message: InboundMessage
+    nlu: Interpretation
+    state: ConversationState
+    customer: CustomerView
+    verifier: PhoneVerifier | None = None
+    replies: list[Reply] = field(default_factory=list)
+    forget_conversation: bool = False   # set by erasure: the pipeline drops the stored state
+
+    @property
+    def lang(self) -> str:
+        return self.state.lang or "zh-Hans"
+
+    @property
+    def customer_id(self) -> int:
+        return self.customer.id
+
+    def t(self, key: str, **params: Any) -> str:
+        return self.texts.get(self.lang, key, **params)
+
+    def say(self, key: str, *buttons: Button, **params: Any) -> None:
+        self.replies.append(TextReply(self.t(key, **params), tuple(buttons)))
+
+    def send(self, reply: Reply) -> None:
+        self.replies.append(reply)
+
+    def button(self, key: str, payload: str, **params: Any) -> Button:
+        return Button(self.t(key, **params), payload)
+
+    def money(self, value: Money) -> str:
+        return value.format()
+
+    def entity(self, kind: str) -> Any:
+        found = self.nlu.entity(kind)
+        return found.value if found else None
+
+    def entities(self, kind: str) -> list[Any]:
+        return [e.value for e in self.nlu.entities if e.type == kind]
+
+    # -- flow bookkeeping -------------------------------------------------------------------------
+    def begin(self, flow: str, step: str, **slots: Any) -> Frame:
+        self.state.active = Frame(flow=flow, step=step, slots=dict(slots))
+        return self.state.active
+
+    def goto(self, step: str, **slots: Any) -> None:
+        assert self.state.active is not None
+        self.state.active.step = step
+        self.state.active.slots.update(slots)
+
+    def finish(self) -> None:
+        self.state.active = None
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        return self.state.active.slots if self.state.active else {}

@@ -1,0 +1,222 @@
+"""The dialog engine: picks what to do with one interpreted message and runs it.
+
+Order of precedence: language switches, button payloads, global interrupts (human, help, cancel,
+back), the step the active flow is waiting on (unless the shopper clearly digresses, in which case the
+flow is suspended and resumed afterwards), then the intent's own flow, and finally the fallback that
+offers a person after repeated misunderstandings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Awaitable, Callable
+
+from commerce_core.after_sales.model import CaseKind
+from dialogs.context import Turn
+from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
+from dialogs.flows.base import Flow, StepSpec
+from dialogs.language import detected_language, requested_language
+from dialogs.state import ConversationState
+from nlu import Hints
+
+Step = Callable[[Turn], Awaitable[None]]
+FLOWS: dict[str, Flow] = {f.name: f for f in (
+    shopping.SEARCH, cart.ADD, checkout.CHECKOUT, orders.CANCEL, orders.CHANGE_ADDRESS, after_sales.AFTER_SALES,
+    account.ACCOUNT, account.PRIVACY, support.COMPLAINT)}
+
+
+async def _payment_methods(turn: Turn) -> None:
+    orders.payment_methods(turn)
+
+
+INTENTS: dict[str, Step] = {
+    "greet": support.greet, "goodbye": support.goodbye, "thanks": support.thanks, "help": support.help_,
+    "search_product": shopping.search, "product_details": shopping.details, "recommend": shopping.recommend,
+    "add_to_cart": cart.add, "view_cart": cart.view, "edit_cart": cart.edit, "checkout": checkout.start,
+    "pay": orders.pay, "payment_methods": _payment_methods, "order_status": orders.status,
+    "cancel_order": orders.cancel, "change_address": orders.change_address, "return_refund": after_sales.start,
+    "exchange": after_sales.start, "repair": after_sales.start, "complaint": support.complaint,
+    "human_agent": support.human, "account": account.account, "privacy": account.privacy,
+}
+#: intents that are a task of their own: saying one of these mid-flow is a digression
+TASKS = frozenset(INTENTS) - {"greet", "thanks", "goodbye"}
+CONFIDENT = 0.5
+_CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|quit|取消|算了|不要了|不用了|退出)\s*[!！。.]?\s*$", re.IGNORECASE)
+_BACK = re.compile(r"^\s*(back|go back|返回|上一步|回去)\s*$", re.IGNORECASE)
+
+
+def waiting_step(state: ConversationState) -> StepSpec | None:
+    """The step the active flow waits on, if any."""
+    frame = state.active
+    if frame is None or frame.flow not in FLOWS:
+        return None
+    return FLOWS[frame.flow].steps.get(frame.step)
+
+
+class Engine:
+    def hints(self, state: ConversationState) -> Hints:
+        """What the NLU should expect: the slot the waiting step asks for, and the user's language."""
+        step = waiting_step(state)
+        return Hints(expected_slot=step.expects if step else None, lang=state.lang)
+
+    def active_step(self, turn: Turn) -> StepSpec | None:
+        return waiting_step(turn.state)
+
+    async def handle(self, turn: Turn) -> None:
+        state = turn.state
+        state.turns += 1
+        misunderstood = state.misunderstood
+        text = turn.message.effective_text
+        wanted = requested_language(text) if not turn.message.payload else None
+        if wanted:
+            await account.set_language(turn, wanted)
+            await self._resume(turn)
+            return
+        detected = detected_language(turn.nlu, state.lang)
+        if detected and detected != state.lang:
+            state.lang = detected
+            await turn.commerce.customers.set_language(turn.customer_id, detected)
+        if turn.message.payload:
+            await self._payload(turn, turn.message.payload)
+        else:
+            await self._text(turn, text)
+        if state.misunderstood == misunderstood:
+            state.misunderstood = 0
+        if state.active is None and state.suspended:
+            await self._resume(turn)
+
+    async def _text(self, turn: Turn, text: str) -> None:
+        state = turn.state
+        intent = turn.nlu.intent
+        if intent == "human_agent" and turn.nlu.confidence >= CONFIDENT:
+            await support.human(turn)
+            return
+        if state.active is not None and _CANCEL.match(text):
+            state.active = None
+            turn.say("flow.cancelled")
+            return
+        if state.active is not None and _BACK.match(text):
+            state.active = None
+            if not state.suspended:
+                await support.help_(turn)
+            return
+        step = self.active_step(turn)
+        if step is not None:
+            if self._digression(turn, step):
+                assert state.active is not None
+                state.suspended.append(state.active)
+                state.active = None
+            else:
+                await step.run(turn)
+                return
+        elif state.active is not None:
+            state.active = None  # a step this version no longer knows: start afresh
+        if self._is_selection(turn):
+            await shopping.details(turn)
+            return
+        if intent in INTENTS and turn.nlu.confidence >= CONFIDENT * 0.6:
+            await INTENTS[intent](turn)
+        elif turn.nlu.entity("product") or turn.nlu.entity("category"):
+            await shopping.search(turn)
+        elif turn.nlu.entity("order_number"):
+            await orders.status(turn)
+        else:
+            await support.fallback(turn)
+
+    @staticmethod
+    def _is_selection(turn: Turn) -> bool:
+        """ "第二个", "the last one", "3" right after a list: the shopper picks an item to look at."""
+        if not turn.state.shown_products:
+            return False
+        ordinal = turn.nlu.entity("ordinal")
+        text = turn.nlu.text.strip()
+        if ordinal is None:
+            return text.isdigit() and 1 <= int(text) <= len(turn.state.shown_products)
+        rest = (text[: ordinal.start] + text[ordinal.end:]).strip(" 的吧呢啊呀。.!！?？")
+        return len(rest) <= 2 and ordinal.value.get("ordinal") != 0
+
+    def _digression(self, turn: Turn, step: StepSpec) -> bool:
+        nlu = turn.nlu
+        if not step.interruptible or nlu.intent not in TASKS or nlu.confidence < CONFIDENT:
+            return False
+        if turn.message.attachments:
+            return False
+        if step.expects == "affirm" and nlu.intent in ("affirm", "deny"):
+            return False
+        if step.expects == "address" and (nlu.entity("phone") or (len(nlu.text) > 12 and nlu.intent not in (
+                "order_status", "cancel_order", "human_agent", "view_cart"))):
+            return False
+        if step.expects and nlu.entity(step.expects) and nlu.intent not in ("order_status", "view_cart"):
+            return False
+        return True
+
+    async def _resume(self, turn: Turn) -> None:
+        state = turn.state
+        if state.active is None and state.suspended:
+            state.active = state.suspended.pop()
+        frame = state.active
+        if frame is None:
+            return
+        flow = FLOWS.get(frame.flow)
+        if flow is not None and flow.resume is not None:
+            turn.say("flow.resuming")
+            await flow.resume(turn)
+
+    async def _payload(self, turn: Turn, payload: str) -> None:
+        verb, _, arg = payload.partition(":")
+        state = turn.state
+        if verb in ("yes", "no", "skip"):
+            intent = {"yes": "affirm", "no": "deny", "skip": "deny"}[verb]
+            turn.nlu = dataclasses.replace(turn.nlu, intent=intent, confidence=1.0)
+            step = self.active_step(turn)
+            if step is not None:
+                await step.run(turn)
+            else:
+                turn.say("flow.nothing_pending")
+            return
+        simple: dict[str, Step] = {
+            "more": shopping.more, "cart": cart.view, "checkout": checkout.start, "orders": orders.status,
+            "human": support.human, "help": support.help_, "phone": account.bind_phone, "export": account.export,
+            "erase": account.erase_request,
+        }
+        if verb in simple and not arg:
+            await simple[verb](turn)
+            return
+        if verb == "popular":
+            state.focus_product = None
+            await shopping.recommend(turn)
+            return
+        handlers: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
+            "p": shopping.show, "similar": shopping.similar, "add": cart.add_code,
+            "pay": orders.pay_number, "sbxpay": orders.sandbox_pay, "order": orders.show_status,
+            "track": orders.track, "cancel": orders.cancel_number, "chaddr": orders.change_address_number,
+            "asorder": after_sales.choose_order, "lang": account.set_language,
+        }
+        if verb in handlers and arg:
+            await handlers[verb](turn, arg)
+            return
+        if verb == "sku" and arg:
+            code, _, quantity = arg.partition(":")
+            await cart.add_sku(turn, code, int(quantity) if quantity.isdigit() else 1)
+        elif verb in ("inc", "dec", "rm") and arg:
+            await cart.change(turn, arg, {"inc": 1, "dec": -1}.get(verb), 0 if verb == "rm" else None)
+        elif verb == "addr" and arg:
+            if arg == "new":
+                if state.active is None or state.active.flow != "checkout":
+                    turn.begin("checkout", "address")
+                turn.goto("address")
+                turn.say("checkout.ask_address")
+            elif arg.isdigit():
+                await checkout.use_address(turn, int(arg))
+        elif verb == "as" and arg:
+            await after_sales.begin(turn, CaseKind.RETURN, arg)
+        elif verb == "asline" and arg.isdigit() and state.active and state.active.flow == "after_sales":
+            order = await turn.commerce.orders.get(str(turn.slots["order"]), customer_id=turn.customer_id)
+            line = next((li for li in order.lines if li.line_no == int(arg)), None)
+            if line is not None:
+                await after_sales.choose_item(turn, line.line_no, line.quantity)
+        elif verb == "reason" and arg in after_sales.REASONS and state.active and state.active.flow == "after_sales":
+            await after_sales.choose_reason(turn, arg)
+        else:
+            await support.fallback(turn)

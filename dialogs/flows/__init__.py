@@ -1,0 +1,1 @@
+"""Dialog flows. Each module declares its :class:`Flow` values; ``registry`` lists them all."""

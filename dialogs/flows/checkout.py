@@ -1,0 +1,146 @@
+"""Checkout: delivery address (saved, typed, or shared location), a summary, explicit confirmation,
+the order, and the payment request. The confirmation's idempotency key makes a double tap one order."""
+
+from __future__ import annotations
+
+import secrets
+
+from commerce_core.customers.views import AddressInput
+from commerce_core.errors import DomainError, InvalidInput
+from commerce_core.money import Money
+from dialogs.context import Turn
+from dialogs.flows.base import Flow, StepSpec
+from dialogs.flows.common import cart_summary, order_summary, parse_address
+from dialogs.messages import Button, PaymentRequest
+
+AFFIRM = ("affirm",)
+DENY = ("deny",)
+
+
+async def start(turn: Turn) -> None:
+    cart = await turn.commerce.cart.view(turn.customer_id)
+    if cart.is_empty:
+        turn.say("cart.empty", turn.button("button.popular", "popular"))
+        return
+    if not cart.can_checkout:
+        turn.send(cart_summary(turn, cart))
+        turn.say("checkout.fix_cart")
+        return
+    turn.begin("checkout", "address", attempt=secrets.token_hex(6))
+    await ask_address(turn)
+
+
+async def ask_address(turn: Turn) -> None:
+    saved = await turn.commerce.customers.addresses(turn.customer_id)
+    if saved:
+        buttons = [Button(view.address.masked_line()[:40], f"addr:{view.id}") for view in saved[:3]]
+        buttons.append(turn.button("button.new_address", "addr:new"))
+        turn.say("checkout.pick_address", *buttons)
+    else:
+        turn.say("checkout.ask_address")
+
+
+async def on_address(turn: Turn) -> None:
+    """A typed address, a shared location or contact, or (via payload) a saved one."""
+    address = _from_attachments(turn) or parse_address(turn.nlu.text, turn.customer.display_name)
+    if address is None:
+        turn.slots["address_tries"] = turn.slots.get("address_tries", 0) + 1
+        turn.say("checkout.address_unclear")
+        return
+    try:
+        view = await turn.commerce.customers.add_address(turn.customer_id, address)
+    except InvalidInput as error:
+        turn.say(f"error.{error.code}" if error.code in ("invalid_phone", "too_long", "required") else
+                 "checkout.address_unclear")
+        return
+    await use_address(turn, view.id)
+
+
+def _from_attachments(turn: Turn) -> AddressInput | None:
+    pending = turn.slots.get("pending_address")
+    for attachment in turn.message.attachments:
+        if attachment.kind == "location" and attachment.label:
+            turn.slots["pending_location"] = attachment.label
+        if attachment.kind == "contact" and attachment.phone:
+            turn.slots["pending_phone"] = attachment.phone
+            turn.slots["pending_name"] = attachment.name
+    label, phone = turn.slots.get("pending_location"), turn.slots.get("pending_phone")
+    if label and phone:
+        name = turn.slots.get("pending_name") or turn.customer.display_name or "-"
+        city = label.split()[0] if " " in label else label[:2]
+        return AddressInput(recipient=str(name), phone=str(phone), city=city, line=str(label))
+    if label and not phone and pending is None:
+        turn.say("checkout.location_needs_phone", location=label)
+    return None
+
+
+async def use_address(turn: Turn, address_id: int) -> None:
+    cart = await turn.commerce.cart.view(turn.customer_id)
+    if cart.is_empty or cart.subtotal is None:
+        turn.finish()
+        turn.say("cart.empty")
+        return
+    address = await turn.commerce.customers.address(turn.customer_id, address_id)
+    fee = turn.commerce.orders.policy.fee_for(cart.subtotal)
+    total = cart.subtotal.amount + fee
+    if turn.state.active is None or turn.state.active.flow != "checkout":
+        turn.begin("checkout", "confirm", attempt=secrets.token_hex(6))
+    turn.goto("confirm", address_id=address_id, total=total)
+    turn.send(cart_summary(turn, cart))
+    currency = cart.subtotal.currency
+    fee_text = (turn.t("order.shipping_fee", amount=Money(fee, currency).format()) if fee
+                else turn.t("order.free_shipping"))
+    turn.say("checkout.confirm", turn.button("button.confirm_order", "yes"), turn.button("button.cancel", "no"),
+             address=address.address.masked_line(), fee=fee_text,
+             total=Money(total, currency).format())
+
+
+async def on_confirm(turn: Turn) -> None:
+    if turn.nlu.intent in DENY or turn.message.payload == "no":
+        turn.finish()
+        turn.say("checkout.cancelled", turn.button("button.view_cart", "cart"))
+        return
+    if turn.nlu.intent not in AFFIRM and turn.message.payload != "yes":
+        turn.say("checkout.confirm_again", turn.button("button.confirm_order", "yes"),
+                 turn.button("button.cancel", "no"))
+        return
+    address = await turn.commerce.customers.address(turn.customer_id, int(turn.slots["address_id"]))
+    key = f"{turn.message.conversation_key}:{turn.slots['attempt']}"
+    try:
+        order = await turn.commerce.orders.place(turn.customer_id, address.address, key,
+                                                 expected_total=int(turn.slots["total"]))
+    except DomainError as error:
+        turn.finish()
+        raise error
+    turn.finish()
+    turn.state.last_order = order.number
+    turn.send(order_summary(turn, order, title_key="order.placed"))
+    await payment_request(turn, order.number)
+
+
+async def payment_request(turn: Turn, order_number: str) -> None:
+    request = await turn.commerce.payments.start(order_number, customer_id=turn.customer_id,
+                                                 provider=turn.settings.payment_provider)
+    buttons: list[Button] = []
+    if turn.settings.sandbox_payments and request.provider == "sandbox":
+        buttons.append(turn.button("button.sandbox_pay", f"sbxpay:{request.payment_id}"))
+    turn.send(PaymentRequest(order_number, request.payment_id, request.provider, request.amount.amount,
+                             request.amount.currency, request.amount.format(), request.pay_url,
+                             turn.t("pay.request", amount=request.amount.format(), number=order_number,
+                                    minutes=int(turn.commerce.orders.policy.payment_window.total_seconds() // 60)),
+                             tuple(buttons)))
+
+
+async def resume(turn: Turn) -> None:
+    step = turn.state.active.step if turn.state.active else None
+    if step == "address":
+        await ask_address(turn)
+    elif step == "confirm":
+        turn.say("checkout.confirm_again", turn.button("button.confirm_order", "yes"),
+                 turn.button("button.cancel", "no"))
+
+
+CHECKOUT = Flow("checkout", start, {
+    "address": StepSpec(on_address, expects="address"),
+    "confirm": StepSpec(on_confirm, expects="affirm"),
+}, resume=resume)

@@ -1,0 +1,216 @@
+"""Rendering helpers shared by flows: product cards and lists, cart and order views, labels."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from commerce_core.cart.service import CartView, ProblemKind
+from commerce_core.catalog.views import ProductSummary, ProductView, SearchPage
+from commerce_core.customers.views import AddressInput
+from commerce_core.errors import NotFound
+from commerce_core.orders.views import OrderView
+from commerce_core.validation import pick_language
+from dialogs.context import Turn
+from dialogs.messages import (
+    Button,
+    CartSummary,
+    LineItem,
+    OrderSummary,
+    ProductCard,
+    ProductList,
+    ProductListItem,
+)
+
+CHINA = timezone(timedelta(hours=8))
+
+
+def option_label(turn: Turn, name: str, value: str) -> str:
+    if name == "color":
+        return turn.texts.get(turn.lang, f"color.{value}") if value else value
+    if value == "one-size":
+        return turn.t("size.one_size")
+    return value
+
+
+def options_text(turn: Turn, options: dict[str, str]) -> str:
+    return " ".join(option_label(turn, k, v) for k, v in options.items())
+
+
+def local_time(turn: Turn, when: datetime) -> str:
+    local = when.astimezone(CHINA)
+    return local.strftime("%m-%d %H:%M") if turn.lang != "en" else local.strftime("%d %b %H:%M")
+
+
+def price_range(item: ProductSummary | ProductView) -> str:
+    low, high = item.min_price, item.max_price
+    return low.format() if low == high else f"{low.format()}–{high.format()}"
+
+
+def product_list(turn: Turn, result: SearchPage, title_key: str, **params: object) -> ProductList:
+    page = result
+    first = (page.page - 1) * page.page_size
+    items = tuple(
+        ProductListItem(first + n, p.code, p.title(turn.lang), price_range(p), p.image, p.available)
+        for n, p in enumerate(page.items, start=1)
+    )
+    buttons = [Button(f"{i.position}. {i.title[:18]}", f"p:{i.code}") for i in items]
+    if page.has_more:
+        buttons.append(turn.button("button.more", "more"))
+    turn.state.shown_products = [p.code for p in page.items]
+    params.setdefault("page", page.page)
+    return ProductList(turn.t(title_key, total=page.total, **params), items, page.page, page.has_more, page.total,
+                       tuple(buttons))
+
+
+def product_card(turn: Turn, product: ProductView, *, reason: str | None = None) -> ProductCard:
+    options = []
+    for name in ("color", "size", "storage", "capacity", "style"):
+        values = product.option_values(name)
+        if values:
+            labels = "、".join(option_label(turn, name, v) for v in values)
+            options.append(turn.t(f"option.{name}", values=labels))
+    buttons = [turn.button("button.add_to_cart", f"add:{product.code}"),
+               turn.button("button.similar", f"similar:{product.code}"),
+               turn.button("button.view_cart", "cart")]
+    stock_note = turn.t("product.in_stock", count=product.available) if product.available else turn.t(
+        "product.out_of_stock")
+    return ProductCard(
+        product.code, product.title(turn.lang), price_range(product),
+        pick_language(product.description, turn.lang) + "\n" + stock_note,
+        product.images[0] if product.images else None, product.available, tuple(options), reason, tuple(buttons),
+    )
+
+
+def cart_summary(turn: Turn, cart: CartView) -> CartSummary:
+    lines = tuple(
+        LineItem(line.title(turn.lang), options_text(turn, line.options), line.quantity, line.unit_price.format(),
+                 line.line_total.format(), line.sku_code)
+        for line in cart.lines
+    )
+    notes = []
+    for problem in cart.problems:
+        title = next((li.title for li in lines if li.sku == problem.sku_code), problem.sku_code)
+        if problem.kind is ProblemKind.PRICE_CHANGED and problem.old_price and problem.new_price:
+            notes.append(turn.t("cart.problem.price_changed", title=title, old=problem.old_price.format(),
+                                new=problem.new_price.format()))
+        elif problem.kind is ProblemKind.INSUFFICIENT_STOCK:
+            notes.append(turn.t("cart.problem.insufficient_stock", title=title, available=problem.available))
+        else:
+            notes.append(turn.t(f"cart.problem.{problem.kind.value}", title=title))
+    buttons: list[Button] = []
+    for li in lines:
+        buttons += [Button(f"＋ {li.title[:12]}", f"inc:{li.sku}"), Button(f"－ {li.title[:12]}", f"dec:{li.sku}")]
+    if cart.can_checkout:
+        buttons.append(turn.button("button.checkout", "checkout"))
+    subtotal = cart.subtotal.format() if cart.subtotal else "-"
+    return CartSummary(turn.t("cart.title", count=cart.item_count), lines, turn.t("cart.subtotal", amount=subtotal),
+                       tuple(notes), tuple(buttons))
+
+
+def status_label(turn: Turn, status: str) -> str:
+    return turn.t(f"status.{status}")
+
+
+def order_summary(turn: Turn, order: OrderView, *, title_key: str = "order.title") -> OrderSummary:
+    lines = tuple(
+        LineItem(line.title(turn.lang), options_text(turn, line.options), line.quantity, line.unit_price.format(),
+                 line.line_total.format(), line.sku_code)
+        for line in order.lines
+    )
+    notes = []
+    if order.shipping_fee.amount:
+        notes.append(turn.t("order.shipping_fee", amount=order.shipping_fee.format()))
+    if order.refunded.amount:
+        notes.append(turn.t("order.refunded", amount=order.refunded.format()))
+    buttons = order_buttons(turn, order)
+    return OrderSummary(order.number, turn.t(title_key, number=order.number),
+                        turn.t("order.status_line", status=status_label(turn, order.status)), lines,
+                        turn.t("order.total", amount=order.total.format()),
+                        turn.t("order.address", address=order.masked_address), tuple(notes), tuple(buttons))
+
+
+def order_buttons(turn: Turn, order: OrderView) -> list[Button]:
+    buttons = []
+    if order.status == "pending_payment":
+        buttons.append(turn.button("button.pay", f"pay:{order.number}"))
+    if order.status in ("pending_payment", "paid"):
+        buttons += [turn.button("button.cancel_order", f"cancel:{order.number}"),
+                    turn.button("button.change_address", f"chaddr:{order.number}")]
+    if order.status in ("shipped", "delivered", "completed"):
+        buttons.append(turn.button("button.track", f"track:{order.number}"))
+    if order.status in ("delivered", "completed"):
+        buttons.append(turn.button("button.after_sales", f"as:{order.number}"))
+    return buttons
+
+
+async def resolve_product(turn: Turn) -> ProductView | None:
+    """The product the shopper means: a named product, "the second one", or the one in focus."""
+    commerce = turn.commerce
+    code = turn.entity("product")
+    ordinal = turn.entity("ordinal")
+    if code is None and ordinal is not None and turn.state.shown_products:
+        index = _ordinal_index(ordinal, len(turn.state.shown_products))
+        if index is not None:
+            code = turn.state.shown_products[index]
+    if code is None:
+        code = turn.state.focus_product
+    if code is None:
+        return None
+    try:
+        product = await commerce.catalog.get_product(str(code))
+    except NotFound:
+        return None
+    turn.state.focus_product = product.code
+    return product
+
+
+def _ordinal_index(value: object, count: int) -> int | None:
+    number = value.get("ordinal") if isinstance(value, dict) else value
+    if not isinstance(number, int):
+        return None
+    index = count + number if number < 0 else number - 1
+    return index if 0 <= index < count else None
+
+
+def ordinal_index(turn: Turn, count: int) -> int | None:
+    ordinal = turn.entity("ordinal")
+    if ordinal is None:
+        quantity = turn.entity("quantity") if turn.nlu.text.strip().isdigit() else None
+        ordinal = quantity
+    if ordinal is None and turn.nlu.text.strip().isdigit():
+        ordinal = int(turn.nlu.text.strip())
+    return _ordinal_index(ordinal, count) if ordinal is not None else None
+
+
+_PHONE = re.compile(r"(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}")
+
+
+def parse_address(text: str, fallback_name: str | None = None) -> AddressInput | None:
+    """Read "name phone city street" in any order from one message (Chinese or English style).
+
+    The phone is found by pattern; the name is the first short token before or after it; the first
+    token naming a city (ending in 市/区/省, or the first word of an English line) is the city.
+    """
+    match = _PHONE.search(text)
+    if not match:
+        return None
+    phone = match.group()
+    rest = (text[: match.start()] + " " + text[match.end():]).replace("，", " ").replace(",", " ").strip()
+    parts = [p for p in rest.split() if p]
+    if not parts:
+        return None
+    name = fallback_name
+    if len(parts) >= 2 and len(parts[0]) <= 6:
+        name = parts[0]
+        parts = parts[1:]
+    line = " ".join(parts)
+    city_match = re.search(r"([\u4e00-\u9fff]{2,4}?市)", line) or re.search(r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{2,4}区)", line)
+    if city_match:
+        city = city_match.group(1).removesuffix("市")
+    else:
+        words = [w for w in re.split(r"[\s]+", line) if w]
+        city = words[-1] if len(words) > 1 and not any(ch.isdigit() for ch in words[-1]) else words[0]
+    if not name:
+        return None
+    return AddressInput(recipient=name, phone=phone, city=city, line=line)

@@ -1,0 +1,144 @@
+"""Search and browse, product details, recommendations ("popular", "more like this")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commerce_core.catalog.views import SearchQuery
+from commerce_core.errors import NotFound
+from commerce_core.money import CURRENCY_EXPONENTS
+from dialogs.context import Turn
+from dialogs.flows.base import Flow, StepSpec
+from dialogs.flows.common import product_card, product_list, resolve_product
+
+FILTER_ENTITIES = ("price", "quantity", "ordinal", "color", "size", "order_number", "phone", "tracking_number")
+
+
+def _minor(value: float | int | None, currency: str = "CNY") -> int | None:
+    if value is None:
+        return None
+    return int(round(float(value) * 10 ** CURRENCY_EXPONENTS.get(currency, 2)))
+
+
+def query_from(turn: Turn) -> dict[str, Any]:
+    """Search words = the message minus prices, colours, sizes...; those become filters."""
+    text = turn.nlu.text
+    for entity in sorted(turn.nlu.entities, key=lambda e: e.start, reverse=True):
+        if entity.type in FILTER_ENTITIES:
+            text = text[: entity.start] + " " + text[entity.end:]
+    facets: dict[str, str] = {}
+    if (color := turn.entity("color")) is not None:
+        facets["color"] = str(color)
+    if (size := turn.entity("size")) is not None:
+        facets["size"] = str(size).lower()
+    price = turn.entity("price") or {}
+    query: dict[str, Any] = {"text": text.strip(), "facets": facets, "page": 1,
+                             "price_min": _minor(price.get("min")), "price_max": _minor(price.get("max"))}
+    if (brand := turn.entity("brand")) is not None:
+        query["brand"] = str(brand)
+    lowered = turn.nlu.text.lower()
+    if any(w in lowered for w in ("便宜", "cheap", "lowest price", "低价")):
+        query["sort"] = "price_asc"
+    elif any(w in lowered for w in ("热销", "销量", "best sell", "popular", "畅销", "熱銷", "銷量")):
+        query["sort"] = "sales"
+    return query
+
+
+async def run_search(turn: Turn, query: dict[str, Any]) -> None:
+    search = SearchQuery(
+        text=query.get("text", ""), facets=query.get("facets", {}), price_min=query.get("price_min"),
+        price_max=query.get("price_max"), brand=query.get("brand"), sort=query.get("sort", "relevance"),
+        page=query.get("page", 1), page_size=turn.settings.page_size, category=query.get("category"),
+    )
+    page = await turn.commerce.catalog.search(search)
+    turn.state.last_search = query
+    if page.total == 0:
+        if query.get("facets") or query.get("price_min") is not None or query.get("price_max") is not None:
+            turn.say("search.none_with_filters", turn.button("button.popular", "popular"))
+        else:
+            turn.say("search.none", turn.button("button.popular", "popular"), turn.button("button.human", "human"))
+        return
+    key = "search.results_relaxed" if page.relaxed else "search.results"
+    turn.send(product_list(turn, page, key))
+    if page.total == 1:
+        turn.state.focus_product = page.items[0].code
+
+
+async def search(turn: Turn) -> None:
+    query = query_from(turn)
+    if not query["text"] and not query["facets"] and query["price_max"] is None and query["price_min"] is None:
+        if turn.entity("category") is None and turn.entity("product") is None:
+            turn.say("search.ask_what")
+            turn.begin("search", "ask_what")
+            return
+    category = turn.entity("category")
+    if category is not None and not turn.entity("product"):
+        query["category"] = str(category)
+        # the category word itself is already the filter; matching it as text again would be too strict
+        query["text"] = ""
+    await run_search(turn, query)
+
+
+async def ask_what(turn: Turn) -> None:
+    turn.finish()
+    await search(turn)
+
+
+async def more(turn: Turn) -> None:
+    if not turn.state.last_search:
+        turn.say("search.nothing_to_page")
+        return
+    query = dict(turn.state.last_search)
+    query["page"] = int(query.get("page", 1)) + 1
+    await run_search(turn, query)
+
+
+async def details(turn: Turn) -> None:
+    product = await resolve_product(turn)
+    if product is None:
+        if turn.nlu.text.strip() and (turn.state.shown_products or turn.entity("ordinal") is None):
+            await search(turn)
+        else:
+            turn.say("product.which")
+        return
+    turn.send(product_card(turn, product))
+
+
+async def show(turn: Turn, code: str) -> None:
+    try:
+        product = await turn.commerce.catalog.get_product(code)
+    except NotFound:
+        turn.say("product.gone")
+        return
+    turn.state.focus_product = product.code
+    turn.send(product_card(turn, product))
+
+
+async def recommend(turn: Turn) -> None:
+    focus = turn.state.focus_product
+    category = turn.entity("category")
+    if focus and category is None:
+        await similar(turn, focus)
+        return
+    page = await turn.commerce.catalog.popular(category=str(category) if category else None,
+                                               limit=turn.settings.page_size)
+    if not page.items:
+        turn.say("search.none")
+        return
+    turn.send(product_list(turn, page, "recommend.popular"))
+
+
+async def similar(turn: Turn, code: str) -> None:
+    try:
+        page = await turn.commerce.catalog.similar(code, limit=turn.settings.page_size)
+        base = await turn.commerce.catalog.get_product(code)
+    except NotFound:
+        turn.say("product.gone")
+        return
+    if not page.items:
+        turn.say("recommend.none_similar")
+        return
+    turn.send(product_list(turn, page, "recommend.similar", name=base.title(turn.lang)))
+
+
+SEARCH = Flow("search", search, {"ask_what": StepSpec(ask_what, expects="product")})

@@ -1,0 +1,49 @@
+"""Which language to answer in: explicit requests first, then what the shopper writes."""
+
+from __future__ import annotations
+
+import re
+
+from nlu import Interpretation
+
+_COMMAND = re.compile(r"^/lang(?:uage)?\s+(zh-hans|zh-hant|en|zh|cn|tw|hk)\s*$", re.IGNORECASE)
+_REQUESTS = (
+    (re.compile(r"(english|英文|英語|英语)\s*(please|pls|plz|吧|谢谢|謝謝)?|speak english|switch to english|in english",
+                re.IGNORECASE), "en"),
+    (re.compile(r"(繁體|繁体|正體)(中文)?|traditional chinese"), "zh-Hant"),
+    (re.compile(r"(切换|切換|换成|換成|说|說|用)?(简体)?中文(吧|谢谢)?$|simplified chinese|chinese please|中文please",
+                re.IGNORECASE), "zh-Hans"),
+)
+_ALIASES = {"zh": "zh-Hans", "cn": "zh-Hans", "zh-hans": "zh-Hans", "zh-hant": "zh-Hant", "tw": "zh-Hant",
+            "hk": "zh-Hant", "en": "en"}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def requested_language(text: str) -> str | None:
+    """An explicit switch: "/lang en", "English please", "切换中文", "繁體中文"."""
+    stripped = text.strip()
+    if match := _COMMAND.match(stripped):
+        return _ALIASES[match.group(1).lower()]
+    if len(stripped) > 30:
+        return None
+    for pattern, lang in _REQUESTS:
+        if pattern.search(stripped):
+            return lang
+    return None
+
+
+def detected_language(nlu: Interpretation, current: str | None) -> str | None:
+    """The language the message is clearly written in, or None when it does not say (IDs, "ok", emoji)."""
+    text = nlu.text
+    cjk = len(_CJK.findall(text))
+    words = len(_LATIN_WORD.findall(text))
+    if nlu.mixed:
+        return None
+    if nlu.lang in ("zh-Hans", "zh-Hant") and cjk >= 2:
+        if current in ("zh-Hans", "zh-Hant") and nlu.lang != current and cjk < 4:
+            return None  # too short to tell the two scripts apart reliably
+        return nlu.lang
+    if nlu.lang == "en" and words >= 2 and cjk == 0:
+        return "en"
+    return None
