@@ -14,9 +14,19 @@ async def catalogue_terms(commerce: Commerce) -> CatalogueTerms:
         if product.brand:
             brands.setdefault(product.brand.lower(), set()).add(product.brand)
     return CatalogueTerms(
-        products=tuple(ProductTerm(p.code, dict(p.names), tuple(p.synonyms), p.brand.lower() if p.brand else None,
-                                   p.category_code) for p in products),
+        products=tuple(
+            ProductTerm(
+                p.code,
+                dict(p.names),
+                tuple(p.synonyms),
+                p.brand.lower() if p.brand else None,
+                p.category_code,
+            )
+            for p in products
+        ),
         brands=tuple(BrandTerm(key, tuple(sorted(names))) for key, names in sorted(brands.items())),
-        categories=tuple(CategoryTerm(c.code, dict(c.names), tuple(c.synonyms), c.parent_code) for c in categories),
+        categories=tuple(
+            CategoryTerm(c.code, dict(c.names), tuple(c.synonyms), c.parent_code) for c in categories
+        ),
         attributes=tuple[AttributeValue, ...](),
     )

@@ -36,8 +36,9 @@ class InboxSender:
         return f"shopbot:inbox:{self._channel}:{user_id}"
 
     async def push(self, user_id: str, replies: list[Reply], dedup_key: str) -> None:
-        if not await self._redis.set(f"shopbot:pushed:{dedup_key}:{self._channel}:{user_id}", b"1", nx=True,
-                                     ex=7 * 86400):
+        if not await self._redis.set(
+            f"shopbot:pushed:{dedup_key}:{self._channel}:{user_id}", b"1", nx=True, ex=7 * 86400
+        ):
             return
         for reply in replies:
             await self._redis.rpush(self.key(user_id), json.dumps(reply_to_json(reply)).encode())  # type: ignore[misc]
@@ -77,14 +78,26 @@ class Notifier:
         number = str(p.get("order_number", ""))
         if event == "PaymentCaptured":
             amount = Money(int(p["amount"]), str(p["currency"])).format()
-            return [TextReply(t(lang, "pay.confirmed", amount=amount, number=number),
-                              (Button(t(lang, "button.my_orders"), f"order:{number}"),))]
+            return [
+                TextReply(
+                    t(lang, "pay.confirmed", amount=amount, number=number),
+                    (Button(t(lang, "button.my_orders"), f"order:{number}"),),
+                )
+            ]
         if event == "OrderShipped":
-            return [TextReply(t(lang, "notify.shipped", number=number, tracking=p["tracking_number"]),
-                              (Button(t(lang, "button.track"), f"track:{number}"),))]
+            return [
+                TextReply(
+                    t(lang, "notify.shipped", number=number, tracking=p["tracking_number"]),
+                    (Button(t(lang, "button.track"), f"track:{number}"),),
+                )
+            ]
         if event == "ShipmentUpdated" and p.get("status") == "delivered":
-            return [TextReply(t(lang, "notify.delivered", number=number),
-                              (Button(t(lang, "button.after_sales"), f"as:{number}"),))]
+            return [
+                TextReply(
+                    t(lang, "notify.delivered", number=number),
+                    (Button(t(lang, "button.after_sales"), f"as:{number}"),),
+                )
+            ]
         if event == "ShipmentDelayed":
             return [TextReply(t(lang, "notify.delayed", number=number, hours=p["hours_without_event"]))]
         if event == "RefundSucceeded":

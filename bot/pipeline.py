@@ -29,8 +29,15 @@ from dialogs.texts import DEFAULT_LANGUAGE, Texts, load_texts
 from nlu import Interpreter
 
 log = logging.getLogger(__name__)
-CHANNEL_LANGUAGE_HINTS = {"zh": "zh-Hans", "zh-hans": "zh-Hans", "zh-cn": "zh-Hans", "zh-hant": "zh-Hant",
-                          "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "en": "en"}
+CHANNEL_LANGUAGE_HINTS = {
+    "zh": "zh-Hans",
+    "zh-hans": "zh-Hans",
+    "zh-cn": "zh-Hans",
+    "zh-hant": "zh-Hant",
+    "zh-tw": "zh-Hant",
+    "zh-hk": "zh-Hant",
+    "en": "en",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +69,17 @@ class ConversationLocks:
 
 
 class Pipeline:
-    def __init__(self, commerce: Commerce, interpreter: Interpreter, redis: aioredis.Redis, *,
-                 texts: Texts | None = None, settings: DialogSettings | None = None,
-                 verifier: PhoneVerifier | None = None, config: PipelineConfig | None = None) -> None:
+    def __init__(
+        self,
+        commerce: Commerce,
+        interpreter: Interpreter,
+        redis: aioredis.Redis,
+        *,
+        texts: Texts | None = None,
+        settings: DialogSettings | None = None,
+        verifier: PhoneVerifier | None = None,
+        config: PipelineConfig | None = None,
+    ) -> None:
         self.commerce = commerce
         self.interpreter = interpreter
         self.redis = redis
@@ -88,8 +103,14 @@ class Pipeline:
             log.info("duplicate delivery %s:%s ignored", message.channel, message.dedup_key)
             return []
         key = message.conversation_key
-        async with self._locks.get(key), self.redis.lock(f"shopbot:lock:{key}", timeout=self.config.lock_timeout,
-                                                          blocking_timeout=self.config.lock_timeout * 2):
+        async with (
+            self._locks.get(key),
+            self.redis.lock(
+                f"shopbot:lock:{key}",
+                timeout=self.config.lock_timeout,
+                blocking_timeout=self.config.lock_timeout * 2,
+            ),
+        ):
             return await self._handle_locked(message)
 
     async def _handle_locked(self, message: InboundMessage) -> list[Reply]:
@@ -98,8 +119,11 @@ class Pipeline:
         if state.lang is None:
             state.lang = CHANNEL_LANGUAGE_HINTS.get((message.language_hint or "").lower())
         customer = await self.commerce.customers.identify(
-            message.channel, message.user_id, language=state.lang or DEFAULT_LANGUAGE,
-            display_name=message.display_name)
+            message.channel,
+            message.user_id,
+            language=state.lang or DEFAULT_LANGUAGE,
+            display_name=message.display_name,
+        )
         if state.lang is None:
             state.lang = customer.language
         state.customer_id = customer.id
@@ -115,7 +139,9 @@ class Pipeline:
             ended = []
         text = message.effective_text
         nlu = await self.interpreter.parse(text, self.engine.hints(state))
-        turn = Turn(self.commerce, self.texts, self.settings, message, nlu, state, customer, verifier=self.verifier)
+        turn = Turn(
+            self.commerce, self.texts, self.settings, message, nlu, state, customer, verifier=self.verifier
+        )
         try:
             await self.engine.handle(turn)
         except DomainError as error:
@@ -128,8 +154,10 @@ class Pipeline:
 
     async def _relay_to_staff(self, key: str, message: InboundMessage) -> None:
         """While a person handles the conversation, the shopper's messages go to the staff inbox."""
-        entry = json.dumps({"conversation": key, "text": message.effective_text, "payload": message.payload},
-                           ensure_ascii=False)
+        entry = json.dumps(
+            {"conversation": key, "text": message.effective_text, "payload": message.payload},
+            ensure_ascii=False,
+        )
         await self.redis.rpush(f"shopbot:staff:inbox:{key}", entry.encode())  # type: ignore[misc]
 
     async def state_of(self, conversation_key: str) -> ConversationState:

@@ -86,9 +86,15 @@ def make_interpreter(settings: Settings) -> Interpreter:
     return BuiltinInterpreter.load(cache_dir=settings.data_dir / "nlu")
 
 
-async def build_runtime(settings: Settings | None = None, *, clock: Clock | None = None, redis: Any = None,
-                        interpreter: Interpreter | None = None, dialog: DialogSettings | None = None,
-                        extra_senders: dict[str, Sender] | None = None) -> Runtime:
+async def build_runtime(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    redis: Any = None,
+    interpreter: Interpreter | None = None,
+    dialog: DialogSettings | None = None,
+    extra_senders: dict[str, Sender] | None = None,
+) -> Runtime:
     settings = settings or load_settings()
     container = bootstrap(settings, clock=clock, redis=redis)
     commerce = container.commerce
@@ -98,7 +104,9 @@ async def build_runtime(settings: Settings | None = None, *, clock: Clock | None
     sms = SandboxSms()
     assert settings.blind_index_key
     verifier = PhoneVerifier(container.redis, sms, commerce.customers, secret=settings.blind_index_key)
-    pipeline = Pipeline(commerce, interpreter, container.redis, texts=texts, settings=dialog, verifier=verifier)
+    pipeline = Pipeline(
+        commerce, interpreter, container.redis, texts=texts, settings=dialog, verifier=verifier
+    )
     inboxes = {channel: InboxSender(container.redis, channel) for channel in LOCAL_CHANNELS}
     senders: dict[str, Sender] = {**inboxes, **(extra_senders or {})}
     notifier = Notifier(commerce, texts, senders)

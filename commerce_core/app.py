@@ -98,5 +98,9 @@ class Commerce:
             shipment_delay_after=config.shipment_delay_after,
         )
 
+    def add_provider(self, provider: PaymentProvider) -> None:
+        """Register a real payment provider (WeChat Pay, Telegram Payments) next to the sandbox."""
+        self.payments.register(provider)
+
     async def close(self) -> None:
         await self.engine.dispose()

@@ -18,9 +18,14 @@ from nlu import Interpretation
 @dataclass(frozen=True, slots=True)
 class DialogSettings:
     payment_provider: str = "sandbox"
-    sandbox_payments: bool = True        # show a "pay (sandbox)" button that completes the payment
+    #: channel -> provider used there (e.g. {"telegram": "telegram", "wechat": "wechatpay"})
+    channel_providers: dict[str, str] = field(default_factory=dict)
+    sandbox_payments: bool = True  # show a "pay (sandbox)" button that completes the payment
     page_size: int = 5
     max_misunderstandings: int = 2
+
+    def provider_for(self, channel: str) -> str:
+        return self.channel_providers.get(channel, self.payment_provider)
 
 
 @dataclass
@@ -34,7 +39,7 @@ class Turn:
     customer: CustomerView
     verifier: PhoneVerifier | None = None
     replies: list[Reply] = field(default_factory=list)
-    forget_conversation: bool = False   # set by erasure: the pipeline drops the stored state
+    forget_conversation: bool = False  # set by erasure: the pipeline drops the stored state
 
     @property
     def lang(self) -> str:

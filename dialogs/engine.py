@@ -21,9 +21,20 @@ from dialogs.state import ConversationState
 from nlu import Hints
 
 Step = Callable[[Turn], Awaitable[None]]
-FLOWS: dict[str, Flow] = {f.name: f for f in (
-    shopping.SEARCH, cart.ADD, checkout.CHECKOUT, orders.CANCEL, orders.CHANGE_ADDRESS, after_sales.AFTER_SALES,
-    account.ACCOUNT, account.PRIVACY, support.COMPLAINT)}
+FLOWS: dict[str, Flow] = {
+    f.name: f
+    for f in (
+        shopping.SEARCH,
+        cart.ADD,
+        checkout.CHECKOUT,
+        orders.CANCEL,
+        orders.CHANGE_ADDRESS,
+        after_sales.AFTER_SALES,
+        account.ACCOUNT,
+        account.PRIVACY,
+        support.COMPLAINT,
+    )
+}
 
 
 async def _payment_methods(turn: Turn) -> None:
@@ -31,18 +42,36 @@ async def _payment_methods(turn: Turn) -> None:
 
 
 INTENTS: dict[str, Step] = {
-    "greet": support.greet, "goodbye": support.goodbye, "thanks": support.thanks, "help": support.help_,
-    "search_product": shopping.search, "product_details": shopping.details, "recommend": shopping.recommend,
-    "add_to_cart": cart.add, "view_cart": cart.view, "edit_cart": cart.edit, "checkout": checkout.start,
-    "pay": orders.pay, "payment_methods": _payment_methods, "order_status": orders.status,
-    "cancel_order": orders.cancel, "change_address": orders.change_address, "return_refund": after_sales.start,
-    "exchange": after_sales.start, "repair": after_sales.start, "complaint": support.complaint,
-    "human_agent": support.human, "account": account.account, "privacy": account.privacy,
+    "greet": support.greet,
+    "goodbye": support.goodbye,
+    "thanks": support.thanks,
+    "help": support.help_,
+    "search_product": shopping.search,
+    "product_details": shopping.details,
+    "recommend": shopping.recommend,
+    "add_to_cart": cart.add,
+    "view_cart": cart.view,
+    "edit_cart": cart.edit,
+    "checkout": checkout.start,
+    "pay": orders.pay,
+    "payment_methods": _payment_methods,
+    "order_status": orders.status,
+    "cancel_order": orders.cancel,
+    "change_address": orders.change_address,
+    "return_refund": after_sales.start,
+    "exchange": after_sales.start,
+    "repair": after_sales.start,
+    "complaint": support.complaint,
+    "human_agent": support.human,
+    "account": account.account,
+    "privacy": account.privacy,
 }
 #: intents that are a task of their own: saying one of these mid-flow is a digression
 TASKS = frozenset(INTENTS) - {"greet", "thanks", "goodbye"}
 CONFIDENT = 0.5
-_CANCEL = re.compile(r"^\s*(cancel|stop|never ?mind|quit|取消|算了|不要了|不用了|退出)\s*[!！。.]?\s*$", re.IGNORECASE)
+_CANCEL = re.compile(
+    r"^\s*(cancel|stop|never ?mind|quit|取消|算了|不要了|不用了|退出)\s*[!！。.]?\s*$", re.IGNORECASE
+)
 _BACK = re.compile(r"^\s*(back|go back|返回|上一步|回去)\s*$", re.IGNORECASE)
 
 
@@ -133,7 +162,7 @@ class Engine:
         text = turn.nlu.text.strip()
         if ordinal is None:
             return text.isdigit() and 1 <= int(text) <= len(turn.state.shown_products)
-        rest = (text[: ordinal.start] + text[ordinal.end:]).strip(" 的吧呢啊呀。.!！?？")
+        rest = (text[: ordinal.start] + text[ordinal.end :]).strip(" 的吧呢啊呀。.!！?？")
         return len(rest) <= 2 and ordinal.value.get("ordinal") != 0
 
     def _digression(self, turn: Turn, step: StepSpec) -> bool:
@@ -144,8 +173,13 @@ class Engine:
             return False
         if step.expects == "affirm" and nlu.intent in ("affirm", "deny"):
             return False
-        if step.expects == "address" and (nlu.entity("phone") or (len(nlu.text) > 12 and nlu.intent not in (
-                "order_status", "cancel_order", "human_agent", "view_cart"))):
+        if step.expects == "address" and (
+            nlu.entity("phone")
+            or (
+                len(nlu.text) > 12
+                and nlu.intent not in ("order_status", "cancel_order", "human_agent", "view_cart")
+            )
+        ):
             return False
         if step.expects and nlu.entity(step.expects) and nlu.intent not in ("order_status", "view_cart"):
             return False
@@ -176,8 +210,14 @@ class Engine:
                 turn.say("flow.nothing_pending")
             return
         simple: dict[str, Step] = {
-            "more": shopping.more, "cart": cart.view, "checkout": checkout.start, "orders": orders.status,
-            "human": support.human, "help": support.help_, "phone": account.bind_phone, "export": account.export,
+            "more": shopping.more,
+            "cart": cart.view,
+            "checkout": checkout.start,
+            "orders": orders.status,
+            "human": support.human,
+            "help": support.help_,
+            "phone": account.bind_phone,
+            "export": account.export,
             "erase": account.erase_request,
         }
         if verb in simple and not arg:
@@ -188,10 +228,17 @@ class Engine:
             await shopping.recommend(turn)
             return
         handlers: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
-            "p": shopping.show, "similar": shopping.similar, "add": cart.add_code,
-            "pay": orders.pay_number, "sbxpay": orders.sandbox_pay, "order": orders.show_status,
-            "track": orders.track, "cancel": orders.cancel_number, "chaddr": orders.change_address_number,
-            "asorder": after_sales.choose_order, "lang": account.set_language,
+            "p": shopping.show,
+            "similar": shopping.similar,
+            "add": cart.add_code,
+            "pay": orders.pay_number,
+            "sbxpay": orders.sandbox_pay,
+            "order": orders.show_status,
+            "track": orders.track,
+            "cancel": orders.cancel_number,
+            "chaddr": orders.change_address_number,
+            "asorder": after_sales.choose_order,
+            "lang": account.set_language,
         }
         if verb in handlers and arg:
             await handlers[verb](turn, arg)
@@ -216,7 +263,12 @@ class Engine:
             line = next((li for li in order.lines if li.line_no == int(arg)), None)
             if line is not None:
                 await after_sales.choose_item(turn, line.line_no, line.quantity)
-        elif verb == "reason" and arg in after_sales.REASONS and state.active and state.active.flow == "after_sales":
+        elif (
+            verb == "reason"
+            and arg in after_sales.REASONS
+            and state.active
+            and state.active.flow == "after_sales"
+        ):
             await after_sales.choose_reason(turn, arg)
         else:
             await support.fallback(turn)

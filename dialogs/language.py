@@ -8,14 +8,31 @@ from nlu import Interpretation
 
 _COMMAND = re.compile(r"^/lang(?:uage)?\s+(zh-hans|zh-hant|en|zh|cn|tw|hk)\s*$", re.IGNORECASE)
 _REQUESTS = (
-    (re.compile(r"(english|英文|英語|英语)\s*(please|pls|plz|吧|谢谢|謝謝)?|speak english|switch to english|in english",
-                re.IGNORECASE), "en"),
+    (
+        re.compile(
+            r"(english|英文|英語|英语)\s*(please|pls|plz|吧|谢谢|謝謝)?|speak english|switch to english|in english",
+            re.IGNORECASE,
+        ),
+        "en",
+    ),
     (re.compile(r"(繁體|繁体|正體)(中文)?|traditional chinese"), "zh-Hant"),
-    (re.compile(r"(切换|切換|换成|換成|说|說|用)?(简体)?中文(吧|谢谢)?$|simplified chinese|chinese please|中文please",
-                re.IGNORECASE), "zh-Hans"),
+    (
+        re.compile(
+            r"(切换|切換|换成|換成|说|說|用)?(简体)?中文(吧|谢谢)?$|simplified chinese|chinese please|中文please",
+            re.IGNORECASE,
+        ),
+        "zh-Hans",
+    ),
 )
-_ALIASES = {"zh": "zh-Hans", "cn": "zh-Hans", "zh-hans": "zh-Hans", "zh-hant": "zh-Hant", "tw": "zh-Hant",
-            "hk": "zh-Hant", "en": "en"}
+_ALIASES = {
+    "zh": "zh-Hans",
+    "cn": "zh-Hans",
+    "zh-hans": "zh-Hans",
+    "zh-hant": "zh-Hant",
+    "tw": "zh-Hant",
+    "hk": "zh-Hant",
+    "en": "en",
+}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 

@@ -17,11 +17,11 @@ AttachmentKind = Literal["image", "voice", "location", "contact", "file"]
 class Attachment:
     kind: AttachmentKind
     url: str | None = None
-    text: str | None = None          # voice: the platform's speech recognition
+    text: str | None = None  # voice: the platform's speech recognition
     latitude: float | None = None
     longitude: float | None = None
-    label: str | None = None         # location: the place name or address the platform gives
-    phone: str | None = None         # contact: the shared phone number
+    label: str | None = None  # location: the place name or address the platform gives
+    phone: str | None = None  # contact: the shared phone number
     name: str | None = None
 
 
@@ -33,9 +33,9 @@ class InboundMessage:
     user_id: str
     chat_id: str
     text: str = ""
-    payload: str | None = None       # the payload of a pressed button
+    payload: str | None = None  # the payload of a pressed button
     attachments: tuple[Attachment, ...] = ()
-    dedup_key: str | None = None     # the platform's id for this delivery (update_id, MsgId, ...)
+    dedup_key: str | None = None  # the platform's id for this delivery (update_id, MsgId, ...)
     display_name: str | None = None
     language_hint: str | None = None  # e.g. Telegram's language_code
 
@@ -75,8 +75,8 @@ class ProductCard:
     description: str
     image: str | None
     available: int
-    options: tuple[str, ...] = ()       # "颜色：红色、黑色", "尺码：M、L"
-    reason: str | None = None           # why it is recommended
+    options: tuple[str, ...] = ()  # "颜色：红色、黑色", "尺码：M、L"
+    reason: str | None = None  # why it is recommended
     buttons: tuple[Button, ...] = ()
     kind: Literal["product_card"] = "product_card"
 
@@ -135,7 +135,9 @@ class CartSummary:
 
     @property
     def text(self) -> str:
-        lines = [self.title] + [f"- {li.title} {li.options} ×{li.quantity} {li.line_total}" for li in self.lines]
+        lines = [self.title] + [
+            f"- {li.title} {li.options} ×{li.quantity} {li.line_total}" for li in self.lines
+        ]
         return "\n".join([*lines, self.subtotal, *self.notes])
 
 
@@ -153,8 +155,9 @@ class OrderSummary:
 
     @property
     def text(self) -> str:
-        lines = [self.title, self.status] + [f"- {li.title} {li.options} ×{li.quantity} {li.line_total}"
-                                             for li in self.lines]
+        lines = [self.title, self.status] + [
+            f"- {li.title} {li.options} ×{li.quantity} {li.line_total}" for li in self.lines
+        ]
         return "\n".join([*lines, self.total, self.address, *self.notes])
 
 
@@ -212,8 +215,17 @@ class HandoffNotice:
     kind: Literal["handoff"] = "handoff"
 
 
-Reply = (TextReply | ProductCard | ProductList | CartSummary | OrderSummary | PaymentRequest | TrackingTimeline
-         | FileReply | HandoffNotice)
+Reply = (
+    TextReply
+    | ProductCard
+    | ProductList
+    | CartSummary
+    | OrderSummary
+    | PaymentRequest
+    | TrackingTimeline
+    | FileReply
+    | HandoffNotice
+)
 
 
 @dataclass(frozen=True, slots=True)

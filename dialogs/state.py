@@ -27,10 +27,10 @@ class ConversationState(BaseModel):
     lang: str | None = None
     customer_id: int | None = None
     active: Frame | None = None
-    suspended: list[Frame] = Field(default_factory=list)   # digressions resume these, newest last
+    suspended: list[Frame] = Field(default_factory=list)  # digressions resume these, newest last
     shown_products: list[str] = Field(default_factory=list)  # codes of the last list, for "the second one"
-    focus_product: str | None = None                         # the product being talked about ("add it")
-    last_search: dict[str, Any] | None = None                # for "more" / next page
+    focus_product: str | None = None  # the product being talked about ("add it")
+    last_search: dict[str, Any] | None = None  # for "more" / next page
     last_order: str | None = None
     misunderstood: int = 0
     handoff_ticket: str | None = None
@@ -56,7 +56,9 @@ class RedisLike(Protocol):
 class RedisStateStore:
     """JSON in Redis under ``shopbot:state:<conversation>``, expiring after ``ttl`` of silence."""
 
-    def __init__(self, redis: RedisLike, *, ttl: timedelta = timedelta(days=7), prefix: str = "shopbot:state:") -> None:
+    def __init__(
+        self, redis: RedisLike, *, ttl: timedelta = timedelta(days=7), prefix: str = "shopbot:state:"
+    ) -> None:
         self._redis = redis
         self._ttl = ttl
         self._prefix = prefix

@@ -16,8 +16,15 @@ from dialogs.messages import Button, InboundMessage
 
 
 class ConsoleSession:
-    def __init__(self, runtime: Runtime, user_id: str = "console-user", *, channel: str = "console",
-                 language: str | None = None, numbered_buttons: bool = True) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        user_id: str = "console-user",
+        *,
+        channel: str = "console",
+        language: str | None = None,
+        numbered_buttons: bool = True,
+    ) -> None:
         self.runtime = runtime
         self.user_id = user_id
         self.channel = channel
@@ -33,10 +40,15 @@ class ConsoleSession:
             payload = self.buttons[int(text) - 1].payload
         elif any(b.payload == text for b in self.buttons):
             payload = text
-        return InboundMessage(channel=self.channel, user_id=self.user_id, chat_id=self.user_id,
-                              text="" if payload else text, payload=payload,
-                              dedup_key=f"{self.user_id}:{next(self._ids)}:{id(self)}",
-                              language_hint=self.language)
+        return InboundMessage(
+            channel=self.channel,
+            user_id=self.user_id,
+            chat_id=self.user_id,
+            text="" if payload else text,
+            payload=payload,
+            dedup_key=f"{self.user_id}:{next(self._ids)}:{id(self)}",
+            language_hint=self.language,
+        )
 
     async def send(self, line: str) -> list[dict[str, Any]]:
         """One turn: the replies, then anything pushed meanwhile (payment confirmations, ...)."""

@@ -12,6 +12,7 @@ from bot.cli import chat as chat_cli
 from bot.cli import commerce as commerce_cli
 from bot.cli import docs as docs_cli
 from bot.cli import nlu as nlu_cli
+from bot.cli import serve as serve_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="shopbot: a conversational shopping bot")
 app.add_typer(nlu_cli.app, name="nlu", help="Train, run and evaluate the language understanding.")
@@ -21,6 +22,8 @@ app.add_typer(commerce_cli.orders_app, name="orders", help="Operator views of or
 app.command("demo")(commerce_cli.demo)
 app.command("docs")(docs_cli.docs)
 app.command("chat")(chat_cli.chat)
+app.command("serve")(serve_cli.serve)
+app.command("worker")(serve_cli.worker)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -96,40 +97,63 @@ async def ensure_demo_catalogue(commerce: Commerce, *, quiet: bool = False) -> N
         typer.echo(f"Seeded the demo catalogue: {report.products} products, {report.skus} SKUs.")
 
 
-def demo() -> None:
-    """Set up the embedded database, seed the demo catalogue, and show a sample purchase."""
-    settings = load_settings()
+def demo(
+    once: bool = typer.Option(False, "--once", help="show a sample purchase and exit (no server)"),
+) -> None:
+    """Set up the embedded default, seed the demo catalogue and run the web chat (and Telegram if set)."""
+    from bot.cli.serve import demo_settings, run_server
+    from bot.runtime import build_runtime
+
+    settings = demo_settings()
     asyncio.run(upgrade(settings.db_url))
+    if once:
+        _run(sample_purchase)
+        return
 
-    async def work(c: Container) -> None:
-        commerce = c.commerce
-        if not await commerce.catalog.categories():
-            report = await seed_demo(commerce)
-            typer.echo(f"Seeded the demo catalogue: {report.products} products, {report.skus} SKUs.")
-        typer.echo("\nTop sellers:")
-        for item in (await commerce.catalog.popular(limit=5)).items:
-            typer.echo(
-                f"  {item.code}  {item.title('zh-Hans')} / {item.title('en')}  {item.min_price.format()}"
-            )
-        typer.echo("\nSearch '红色连衣裙':")
-        for item in (await commerce.catalog.search(SearchQuery(text="红色连衣裙", page_size=3))).items:
-            typer.echo(f"  {item.code}  {item.title('zh-Hans')}  {item.min_price.format()}")
-        shopper = await commerce.customers.identify("console", "demo-shopper", language="zh-Hans")
-        product = (await commerce.catalog.popular(limit=1)).items[0]
-        sku = next(s for s in (await commerce.catalog.get_product(product.code)).skus if s.available > 0)
-        await commerce.cart.add(shopper.id, sku.code, 1)
-        order = await commerce.orders.place(
-            shopper.id,
-            AddressInput("张三", "13812345678", "上海", "浦东新区世纪大道100号", region="上海市"),
-            idempotency_key=str(uuid.uuid4()),
-        )
-        payment = await commerce.payments.start(order.number, customer_id=shopper.id)
-        await commerce.payments.sandbox_pay(payment.payment_id)
-        paid = await commerce.orders.get(order.number)
-        typer.echo(
-            f"\nSample order {paid.number}: {paid.lines[0].title('zh-Hans')} x1, "
-            f"total {paid.total.format()}, status {paid.status}, ship to {paid.masked_address}"
-        )
-        typer.echo("\nNext: `shopbot orders list --json` shows every order.")
+    async def go() -> None:
+        runtime = await build_runtime(settings)
+        try:
+            await ensure_demo_catalogue(runtime.container.commerce)
+            await runtime.refresh_catalogue()
+            url = f"http://{settings.http_host}:{settings.http_port}/"
+            typer.echo(f"""
+shopbot demo is running on the embedded default ({settings.data_dir}/shopbot.db, in-process Redis).
+  Web chat:  {url}
+  Terminal:  shopbot chat   (in another shell)
+  Telegram:  {"polling as your bot" if os.environ.get("TELEGRAM_BOT_TOKEN") else "set TELEGRAM_BOT_TOKEN to chat on Telegram"}
+Try: "有没有红色连衣裙", "第一个", "加入购物车", "结算", then pay with the sandbox button;
+     "where is my order", "我要退货", "English please", "繁體中文", "人工客服".
+Parcels move an hour per second. Ctrl-C stops.""")
+            await run_server(runtime, settings.http_host, settings.http_port)
+        finally:
+            await runtime.aclose()
 
-    _run(work)
+    asyncio.run(go())
+
+
+async def sample_purchase(c: Container) -> None:
+    commerce = c.commerce
+    await ensure_demo_catalogue(commerce)
+    typer.echo("\nTop sellers:")
+    for item in (await commerce.catalog.popular(limit=5)).items:
+        typer.echo(f"  {item.code}  {item.title('zh-Hans')} / {item.title('en')}  {item.min_price.format()}")
+    typer.echo("\nSearch '红色连衣裙':")
+    for item in (await commerce.catalog.search(SearchQuery(text="红色连衣裙", page_size=3))).items:
+        typer.echo(f"  {item.code}  {item.title('zh-Hans')}  {item.min_price.format()}")
+    shopper = await commerce.customers.identify("console", "demo-shopper", language="zh-Hans")
+    product = (await commerce.catalog.popular(limit=1)).items[0]
+    sku = next(s for s in (await commerce.catalog.get_product(product.code)).skus if s.available > 0)
+    await commerce.cart.add(shopper.id, sku.code, 1)
+    order = await commerce.orders.place(
+        shopper.id,
+        AddressInput("张三", "13812345678", "上海", "浦东新区世纪大道100号", region="上海市"),
+        idempotency_key=str(uuid.uuid4()),
+    )
+    payment = await commerce.payments.start(order.number, customer_id=shopper.id)
+    await commerce.payments.sandbox_pay(payment.payment_id)
+    paid = await commerce.orders.get(order.number)
+    typer.echo(
+        f"\nSample order {paid.number}: {paid.lines[0].title('zh-Hans')} x1, "
+        f"total {paid.total.format()}, status {paid.status}, ship to {paid.masked_address}"
+    )
+    typer.echo("\nNext: `shopbot orders list --json` shows every order.")

@@ -66,6 +66,9 @@ class PaymentService:
         self._uow = uow
         self._providers = dict(providers)
 
+    def register(self, provider: PaymentProvider) -> None:
+        self._providers[provider.name] = provider
+
     def provider(self, name: str) -> PaymentProvider:
         try:
             return self._providers[name]

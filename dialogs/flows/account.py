@@ -10,7 +10,18 @@ from dialogs.flows.base import Flow, StepSpec
 from dialogs.messages import Button, FileReply
 from dialogs.texts import LANGUAGES
 
-EXPORT_WORDS = ("export", "download", "copy", "导出", "導出", "下载", "下載", "副本", "查看我的数据", "查看我的資料")
+EXPORT_WORDS = (
+    "export",
+    "download",
+    "copy",
+    "导出",
+    "導出",
+    "下载",
+    "下載",
+    "副本",
+    "查看我的数据",
+    "查看我的資料",
+)
 DELETE_WORDS = ("delete", "erase", "remove", "forget", "删除", "刪除", "注销", "註銷", "清除")
 PHONE_WORDS = ("phone", "mobile", "手机", "手機", "电话", "電話", "号码", "號碼")
 LANGUAGE_NAMES = {"zh-Hans": "简体中文", "zh-Hant": "繁體中文", "en": "English"}
@@ -23,13 +34,16 @@ async def account(turn: Turn) -> None:
         return
     customer = await turn.commerce.customers.get(turn.customer_id)
     addresses = await turn.commerce.customers.addresses(turn.customer_id)
-    turn.say("account.profile",
-             turn.button("button.bind_phone", "phone"),
-             *[Button(LANGUAGE_NAMES[lang], f"lang:{lang}") for lang in LANGUAGES if lang != turn.lang],
-             turn.button("button.my_orders", "orders"),
-             phone=customer.masked_phone or turn.t("account.no_phone"),
-             verified=turn.t("account.verified") if customer.phone_verified else "",
-             language=LANGUAGE_NAMES[turn.lang], addresses=len(addresses))
+    turn.say(
+        "account.profile",
+        turn.button("button.bind_phone", "phone"),
+        *[Button(LANGUAGE_NAMES[lang], f"lang:{lang}") for lang in LANGUAGES if lang != turn.lang],
+        turn.button("button.my_orders", "orders"),
+        phone=customer.masked_phone or turn.t("account.no_phone"),
+        verified=turn.t("account.verified") if customer.phone_verified else "",
+        language=LANGUAGE_NAMES[turn.lang],
+        addresses=len(addresses),
+    )
 
 
 async def bind_phone(turn: Turn) -> None:
@@ -56,7 +70,9 @@ async def send_code(turn: Turn, phone: str) -> None:
 
 
 async def on_phone(turn: Turn) -> None:
-    phone = turn.entity("phone") or next((a.phone for a in turn.message.attachments if a.kind == "contact"), None)
+    phone = turn.entity("phone") or next(
+        (a.phone for a in turn.message.attachments if a.kind == "contact"), None
+    )
     if phone is None:
         turn.say("account.ask_phone_again")
         return
@@ -90,11 +106,19 @@ async def privacy(turn: Turn) -> None:
     text = turn.nlu.text.lower()
     if any(w in text for w in DELETE_WORDS):
         turn.begin("privacy", "confirm_delete")
-        turn.say("privacy.confirm_delete", turn.button("button.confirm_delete", "yes"), turn.button("button.cancel", "no"))
+        turn.say(
+            "privacy.confirm_delete",
+            turn.button("button.confirm_delete", "yes"),
+            turn.button("button.cancel", "no"),
+        )
     elif any(w in text for w in EXPORT_WORDS):
         await export(turn)
     else:
-        turn.say("privacy.explain", turn.button("button.export", "export"), turn.button("button.delete_data", "erase"))
+        turn.say(
+            "privacy.explain",
+            turn.button("button.export", "export"),
+            turn.button("button.delete_data", "erase"),
+        )
 
 
 async def export(turn: Turn) -> None:
@@ -105,7 +129,11 @@ async def export(turn: Turn) -> None:
 
 async def erase_request(turn: Turn) -> None:
     turn.begin("privacy", "confirm_delete")
-    turn.say("privacy.confirm_delete", turn.button("button.confirm_delete", "yes"), turn.button("button.cancel", "no"))
+    turn.say(
+        "privacy.confirm_delete",
+        turn.button("button.confirm_delete", "yes"),
+        turn.button("button.cancel", "no"),
+    )
 
 
 async def on_confirm_delete(turn: Turn) -> None:
@@ -120,12 +148,24 @@ async def on_confirm_delete(turn: Turn) -> None:
 
 async def resume(turn: Turn) -> None:
     step = turn.state.active.step if turn.state.active else ""
-    turn.say({"phone": "account.ask_phone", "code": "account.ask_code_again",
-              "confirm_delete": "privacy.confirm_delete"}.get(step, "help.text"))
+    turn.say(
+        {
+            "phone": "account.ask_phone",
+            "code": "account.ask_code_again",
+            "confirm_delete": "privacy.confirm_delete",
+        }.get(step, "help.text")
+    )
 
 
-ACCOUNT = Flow("account", account, {
-    "phone": StepSpec(on_phone, expects="phone"),
-    "code": StepSpec(on_code, expects="code"),
-}, resume=resume)
-PRIVACY = Flow("privacy", privacy, {"confirm_delete": StepSpec(on_confirm_delete, expects="affirm")}, resume=resume)
+ACCOUNT = Flow(
+    "account",
+    account,
+    {
+        "phone": StepSpec(on_phone, expects="phone"),
+        "code": StepSpec(on_code, expects="code"),
+    },
+    resume=resume,
+)
+PRIVACY = Flow(
+    "privacy", privacy, {"confirm_delete": StepSpec(on_confirm_delete, expects="affirm")}, resume=resume
+)

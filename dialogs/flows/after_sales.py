@@ -11,8 +11,16 @@ from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import local_time, options_text, ordinal_index, status_label
 from dialogs.messages import Button
 
-REASONS = ("quality_issue", "damaged_in_transit", "wrong_item", "not_as_described", "size_fit", "changed_mind",
-           "broken", "other")
+REASONS = (
+    "quality_issue",
+    "damaged_in_transit",
+    "wrong_item",
+    "not_as_described",
+    "size_fit",
+    "changed_mind",
+    "broken",
+    "other",
+)
 KIND_BY_INTENT = {"return_refund": CaseKind.RETURN, "exchange": CaseKind.EXCHANGE, "repair": CaseKind.REPAIR}
 ELIGIBLE = ("delivered", "completed")
 REFUND_WORDS = ("refund", "退款", "退钱", "退錢")
@@ -20,8 +28,11 @@ REFUND_WORDS = ("refund", "退款", "退钱", "退錢")
 
 def _kind(turn: Turn) -> CaseKind:
     kind = KIND_BY_INTENT.get(turn.nlu.intent, CaseKind.RETURN)
-    if kind is CaseKind.RETURN and any(w in turn.nlu.text.lower() for w in REFUND_WORDS) and not any(
-            w in turn.nlu.text for w in ("退货", "退貨", "return")):
+    if (
+        kind is CaseKind.RETURN
+        and any(w in turn.nlu.text.lower() for w in REFUND_WORDS)
+        and not any(w in turn.nlu.text for w in ("退货", "退貨", "return"))
+    ):
         kind = CaseKind.REFUND
     return kind
 
@@ -35,7 +46,9 @@ async def begin(turn: Turn, kind: CaseKind, number: str | None) -> None:
     if number:
         await choose_order(turn, str(number))
         return
-    orders = [o for o in await turn.commerce.orders.for_customer(turn.customer_id, limit=10) if o.status in ELIGIBLE]
+    orders = [
+        o for o in await turn.commerce.orders.for_customer(turn.customer_id, limit=10) if o.status in ELIGIBLE
+    ]
     if not orders:
         turn.finish()
         turn.say("after_sales.no_orders")
@@ -43,7 +56,9 @@ async def begin(turn: Turn, kind: CaseKind, number: str | None) -> None:
     if len(orders) == 1:
         await choose_order(turn, orders[0].number)
         return
-    buttons = [Button(f"{o.number} {o.lines[0].title(turn.lang)[:14]}", f"asorder:{o.number}") for o in orders[:6]]
+    buttons = [
+        Button(f"{o.number} {o.lines[0].title(turn.lang)[:14]}", f"asorder:{o.number}") for o in orders[:6]
+    ]
     turn.say("after_sales.pick_order", *buttons, kind=turn.t(f"case_kind.{kind.value}"))
 
 
@@ -63,8 +78,10 @@ async def choose_order(turn: Turn, number: str) -> None:
     if len(order.lines) == 1:
         await choose_item(turn, 1, order.lines[0].quantity)
         return
-    buttons = [Button(f"{line.title(turn.lang)[:16]} {options_text(turn, line.options)}", f"asline:{line.line_no}")
-               for line in order.lines]
+    buttons = [
+        Button(f"{line.title(turn.lang)[:16]} {options_text(turn, line.options)}", f"asline:{line.line_no}")
+        for line in order.lines
+    ]
     turn.say("after_sales.pick_item", *buttons)
 
 
@@ -99,9 +116,12 @@ async def on_reason(turn: Turn) -> None:
         return
     lowered = text.lower()
     code = "other"
-    for words, candidate in ((("坏", "壞", "broken", "质量", "質量", "quality", "defect", "瑕疵"), "quality_issue"),
-                             (("错", "錯", "wrong"), "wrong_item"), (("小", "大", "size", "fit", "尺码"), "size_fit"),
-                             (("不想要", "不喜欢", "changed my mind", "don't want"), "changed_mind")):
+    for words, candidate in (
+        (("坏", "壞", "broken", "质量", "質量", "quality", "defect", "瑕疵"), "quality_issue"),
+        (("错", "錯", "wrong"), "wrong_item"),
+        (("小", "大", "size", "fit", "尺码"), "size_fit"),
+        (("不想要", "不喜欢", "changed my mind", "don't want"), "changed_mind"),
+    ):
         if any(w in lowered for w in words):
             code = candidate
             break
@@ -115,8 +135,12 @@ async def choose_reason(turn: Turn, code: str, text: str | None = None) -> None:
 
 async def on_photo(turn: Turn) -> None:
     photos = [a.url or "photo" for a in turn.message.attachments if a.kind == "image"]
-    if not photos and turn.message.payload != "skip" and turn.nlu.intent not in ("deny", "affirm") and not any(
-            w in turn.nlu.text.lower() for w in ("skip", "跳过", "跳過", "没有", "沒有", "no")):
+    if (
+        not photos
+        and turn.message.payload != "skip"
+        and turn.nlu.intent not in ("deny", "affirm")
+        and not any(w in turn.nlu.text.lower() for w in ("skip", "跳过", "跳過", "没有", "沒有", "no"))
+    ):
         turn.say("after_sales.ask_photo_again", turn.button("button.skip", "skip"))
         return
     await open_case(turn, photos)
@@ -126,25 +150,44 @@ async def open_case(turn: Turn, photos: list[str]) -> None:
     slots = turn.slots
     turn.finish()
     case = await turn.commerce.after_sales.open(
-        turn.customer_id, str(slots["order"]), CaseKind(slots["kind"]),
+        turn.customer_id,
+        str(slots["order"]),
+        CaseKind(slots["kind"]),
         [CaseItemRequest(int(slots["line"]), int(slots.get("quantity", 1)))],
-        reason_code=str(slots["reason"]), reason_text=slots.get("reason_text"), photos=photos)
-    turn.say("after_sales.opened", number=case.number, kind=turn.t(f"case_kind.{case.kind}"),
-             due=local_time(turn, case.first_response_due_at))
+        reason_code=str(slots["reason"]),
+        reason_text=slots.get("reason_text"),
+        photos=photos,
+    )
+    turn.say(
+        "after_sales.opened",
+        number=case.number,
+        kind=turn.t(f"case_kind.{case.kind}"),
+        due=local_time(turn, case.first_response_due_at),
+    )
     if case.quality_issue:
         turn.say("after_sales.quality_note")
 
 
 async def resume(turn: Turn) -> None:
     step = turn.state.active.step if turn.state.active else ""
-    turn.say({"order": "after_sales.pick_order_again", "item": "after_sales.pick_item_again",
-              "reason": "after_sales.ask_reason_again", "photo": "after_sales.ask_photo_again"}.get(
-        step, "after_sales.pick_order_again"))
+    turn.say(
+        {
+            "order": "after_sales.pick_order_again",
+            "item": "after_sales.pick_item_again",
+            "reason": "after_sales.ask_reason_again",
+            "photo": "after_sales.ask_photo_again",
+        }.get(step, "after_sales.pick_order_again")
+    )
 
 
-AFTER_SALES = Flow("after_sales", start, {
-    "order": StepSpec(on_order, expects="order_number"),
-    "item": StepSpec(on_item, expects="ordinal"),
-    "reason": StepSpec(on_reason, expects=None),
-    "photo": StepSpec(on_photo, expects=None),
-}, resume=resume)
+AFTER_SALES = Flow(
+    "after_sales",
+    start,
+    {
+        "order": StepSpec(on_order, expects="order_number"),
+        "item": StepSpec(on_item, expects="ordinal"),
+        "reason": StepSpec(on_reason, expects=None),
+        "photo": StepSpec(on_photo, expects=None),
+    },
+    resume=resume,
+)

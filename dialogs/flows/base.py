@@ -13,8 +13,8 @@ Step = Callable[[Turn], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class StepSpec:
     run: Step
-    expects: str | None = None      # the NLU hint: what a bare answer here means ("quantity", "ordinal")
-    interruptible: bool = True      # may another intent take over (and this flow resume later)?
+    expects: str | None = None  # the NLU hint: what a bare answer here means ("quantity", "ordinal")
+    interruptible: bool = True  # may another intent take over (and this flow resume later)?
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,4 +22,4 @@ class Flow:
     name: str
     start: Step
     steps: Mapping[str, StepSpec] = field(default_factory=dict)
-    resume: Step | None = None      # after a digression, re-ask the current step
+    resume: Step | None = None  # after a digression, re-ask the current step

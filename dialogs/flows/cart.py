@@ -16,8 +16,11 @@ MAX_SKU_BUTTONS = 10
 def _matching(product: ProductView, turn: Turn) -> list[SkuView]:
     wanted = {k: str(v) for k in ("color", "size") if (v := turn.entity(k)) is not None}
     wanted.update({k: v for k, v in turn.slots.get("options", {}).items() if k not in wanted})
-    return [s for s in product.skus if all(str(s.options.get(k, "")).lower() == v.lower()
-                                            for k, v in wanted.items() if k in s.options)]
+    return [
+        s
+        for s in product.skus
+        if all(str(s.options.get(k, "")).lower() == v.lower() for k, v in wanted.items() if k in s.options)
+    ]
 
 
 async def add(turn: Turn) -> None:
@@ -48,8 +51,13 @@ async def _add_product(turn: Turn, product: ProductView, quantity: int) -> None:
     if not candidates:
         turn.say("cart.no_such_variant", title=product.title(turn.lang))
         candidates = list(product.skus)
-    buttons = [Button(f"{options_text(turn, s.options)} {s.price.format()}" + ("" if s.available else " ✕"),
-                      f"sku:{s.code}:{quantity}") for s in candidates[:MAX_SKU_BUTTONS]]
+    buttons = [
+        Button(
+            f"{options_text(turn, s.options)} {s.price.format()}" + ("" if s.available else " ✕"),
+            f"sku:{s.code}:{quantity}",
+        )
+        for s in candidates[:MAX_SKU_BUTTONS]
+    ]
     turn.begin("add_to_cart", "choose_sku", product=product.code, quantity=quantity)
     turn.say("cart.choose_variant", *buttons, title=product.title(turn.lang))
 
@@ -81,10 +89,16 @@ async def add_sku(turn: Turn, sku_code: str, quantity: int) -> None:
         turn.finish()
     if line is None:
         return
-    turn.say("cart.added", turn.button("button.view_cart", "cart"), turn.button("button.checkout", "checkout"),
-             turn.button("button.keep_shopping", "popular"),
-             title=line.title(turn.lang), options=options_text(turn, line.options), quantity=quantity,
-             count=cart.item_count)
+    turn.say(
+        "cart.added",
+        turn.button("button.view_cart", "cart"),
+        turn.button("button.checkout", "checkout"),
+        turn.button("button.keep_shopping", "popular"),
+        title=line.title(turn.lang),
+        options=options_text(turn, line.options),
+        quantity=quantity,
+        count=cart.item_count,
+    )
     problem = next((p for p in cart.problems if p.sku_code == sku_code), None)
     if problem is not None and problem.kind.value in ("insufficient_stock", "out_of_stock"):
         turn.say("cart.problem.insufficient_stock", title=line.title(turn.lang), available=problem.available)
@@ -128,9 +142,11 @@ async def edit(turn: Turn) -> None:
         target = cart.lines[index]
     elif product is not None or color is not None or size is not None:
         for line in cart.lines:
-            if ((product is None or line.product_code == product)
-                    and (color is None or line.options.get("color") == color)
-                    and (size is None or str(line.options.get("size", "")).lower() == str(size).lower())):
+            if (
+                (product is None or line.product_code == product)
+                and (color is None or line.options.get("color") == color)
+                and (size is None or str(line.options.get("size", "")).lower() == str(size).lower())
+            ):
                 target = line
                 break
     elif len(cart.lines) == 1:

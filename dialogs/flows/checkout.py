@@ -50,8 +50,11 @@ async def on_address(turn: Turn) -> None:
     try:
         view = await turn.commerce.customers.add_address(turn.customer_id, address)
     except InvalidInput as error:
-        turn.say(f"error.{error.code}" if error.code in ("invalid_phone", "too_long", "required") else
-                 "checkout.address_unclear")
+        turn.say(
+            f"error.{error.code}"
+            if error.code in ("invalid_phone", "too_long", "required")
+            else "checkout.address_unclear"
+        )
         return
     await use_address(turn, view.id)
 
@@ -88,11 +91,19 @@ async def use_address(turn: Turn, address_id: int) -> None:
     turn.goto("confirm", address_id=address_id, total=total)
     turn.send(cart_summary(turn, cart))
     currency = cart.subtotal.currency
-    fee_text = (turn.t("order.shipping_fee", amount=Money(fee, currency).format()) if fee
-                else turn.t("order.free_shipping"))
-    turn.say("checkout.confirm", turn.button("button.confirm_order", "yes"), turn.button("button.cancel", "no"),
-             address=address.address.masked_line(), fee=fee_text,
-             total=Money(total, currency).format())
+    fee_text = (
+        turn.t("order.shipping_fee", amount=Money(fee, currency).format())
+        if fee
+        else turn.t("order.free_shipping")
+    )
+    turn.say(
+        "checkout.confirm",
+        turn.button("button.confirm_order", "yes"),
+        turn.button("button.cancel", "no"),
+        address=address.address.masked_line(),
+        fee=fee_text,
+        total=Money(total, currency).format(),
+    )
 
 
 async def on_confirm(turn: Turn) -> None:
@@ -101,14 +112,18 @@ async def on_confirm(turn: Turn) -> None:
         turn.say("checkout.cancelled", turn.button("button.view_cart", "cart"))
         return
     if turn.nlu.intent not in AFFIRM and turn.message.payload != "yes":
-        turn.say("checkout.confirm_again", turn.button("button.confirm_order", "yes"),
-                 turn.button("button.cancel", "no"))
+        turn.say(
+            "checkout.confirm_again",
+            turn.button("button.confirm_order", "yes"),
+            turn.button("button.cancel", "no"),
+        )
         return
     address = await turn.commerce.customers.address(turn.customer_id, int(turn.slots["address_id"]))
     key = f"{turn.message.conversation_key}:{turn.slots['attempt']}"
     try:
-        order = await turn.commerce.orders.place(turn.customer_id, address.address, key,
-                                                 expected_total=int(turn.slots["total"]))
+        order = await turn.commerce.orders.place(
+            turn.customer_id, address.address, key, expected_total=int(turn.slots["total"])
+        )
     except DomainError as error:
         turn.finish()
         raise error
@@ -119,16 +134,30 @@ async def on_confirm(turn: Turn) -> None:
 
 
 async def payment_request(turn: Turn, order_number: str) -> None:
-    request = await turn.commerce.payments.start(order_number, customer_id=turn.customer_id,
-                                                 provider=turn.settings.payment_provider)
+    request = await turn.commerce.payments.start(
+        order_number, customer_id=turn.customer_id, provider=turn.settings.provider_for(turn.message.channel)
+    )
     buttons: list[Button] = []
     if turn.settings.sandbox_payments and request.provider == "sandbox":
         buttons.append(turn.button("button.sandbox_pay", f"sbxpay:{request.payment_id}"))
-    turn.send(PaymentRequest(order_number, request.payment_id, request.provider, request.amount.amount,
-                             request.amount.currency, request.amount.format(), request.pay_url,
-                             turn.t("pay.request", amount=request.amount.format(), number=order_number,
-                                    minutes=int(turn.commerce.orders.policy.payment_window.total_seconds() // 60)),
-                             tuple(buttons)))
+    turn.send(
+        PaymentRequest(
+            order_number,
+            request.payment_id,
+            request.provider,
+            request.amount.amount,
+            request.amount.currency,
+            request.amount.format(),
+            request.pay_url,
+            turn.t(
+                "pay.request",
+                amount=request.amount.format(),
+                number=order_number,
+                minutes=int(turn.commerce.orders.policy.payment_window.total_seconds() // 60),
+            ),
+            tuple(buttons),
+        )
+    )
 
 
 async def resume(turn: Turn) -> None:
@@ -136,11 +165,19 @@ async def resume(turn: Turn) -> None:
     if step == "address":
         await ask_address(turn)
     elif step == "confirm":
-        turn.say("checkout.confirm_again", turn.button("button.confirm_order", "yes"),
-                 turn.button("button.cancel", "no"))
+        turn.say(
+            "checkout.confirm_again",
+            turn.button("button.confirm_order", "yes"),
+            turn.button("button.cancel", "no"),
+        )
 
 
-CHECKOUT = Flow("checkout", start, {
-    "address": StepSpec(on_address, expects="address"),
-    "confirm": StepSpec(on_confirm, expects="affirm"),
-}, resume=resume)
+CHECKOUT = Flow(
+    "checkout",
+    start,
+    {
+        "address": StepSpec(on_address, expects="address"),
+        "confirm": StepSpec(on_confirm, expects="affirm"),
+    },
+    resume=resume,
+)

@@ -59,8 +59,14 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
         buttons.append(turn.button("button.more", "more"))
     turn.state.shown_products = [p.code for p in page.items]
     params.setdefault("page", page.page)
-    return ProductList(turn.t(title_key, total=page.total, **params), items, page.page, page.has_more, page.total,
-                       tuple(buttons))
+    return ProductList(
+        turn.t(title_key, total=page.total, **params),
+        items,
+        page.page,
+        page.has_more,
+        page.total,
+        tuple(buttons),
+    )
 
 
 def product_card(turn: Turn, product: ProductView, *, reason: str | None = None) -> ProductCard:
@@ -70,42 +76,73 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
         if values:
             labels = "、".join(option_label(turn, name, v) for v in values)
             options.append(turn.t(f"option.{name}", values=labels))
-    buttons = [turn.button("button.add_to_cart", f"add:{product.code}"),
-               turn.button("button.similar", f"similar:{product.code}"),
-               turn.button("button.view_cart", "cart")]
-    stock_note = turn.t("product.in_stock", count=product.available) if product.available else turn.t(
-        "product.out_of_stock")
+    buttons = [
+        turn.button("button.add_to_cart", f"add:{product.code}"),
+        turn.button("button.similar", f"similar:{product.code}"),
+        turn.button("button.view_cart", "cart"),
+    ]
+    stock_note = (
+        turn.t("product.in_stock", count=product.available)
+        if product.available
+        else turn.t("product.out_of_stock")
+    )
     return ProductCard(
-        product.code, product.title(turn.lang), price_range(product),
+        product.code,
+        product.title(turn.lang),
+        price_range(product),
         pick_language(product.description, turn.lang) + "\n" + stock_note,
-        product.images[0] if product.images else None, product.available, tuple(options), reason, tuple(buttons),
+        product.images[0] if product.images else None,
+        product.available,
+        tuple(options),
+        reason,
+        tuple(buttons),
     )
 
 
 def cart_summary(turn: Turn, cart: CartView) -> CartSummary:
     lines = tuple(
-        LineItem(line.title(turn.lang), options_text(turn, line.options), line.quantity, line.unit_price.format(),
-                 line.line_total.format(), line.sku_code)
+        LineItem(
+            line.title(turn.lang),
+            options_text(turn, line.options),
+            line.quantity,
+            line.unit_price.format(),
+            line.line_total.format(),
+            line.sku_code,
+        )
         for line in cart.lines
     )
     notes = []
     for problem in cart.problems:
         title = next((li.title for li in lines if li.sku == problem.sku_code), problem.sku_code)
         if problem.kind is ProblemKind.PRICE_CHANGED and problem.old_price and problem.new_price:
-            notes.append(turn.t("cart.problem.price_changed", title=title, old=problem.old_price.format(),
-                                new=problem.new_price.format()))
+            notes.append(
+                turn.t(
+                    "cart.problem.price_changed",
+                    title=title,
+                    old=problem.old_price.format(),
+                    new=problem.new_price.format(),
+                )
+            )
         elif problem.kind is ProblemKind.INSUFFICIENT_STOCK:
             notes.append(turn.t("cart.problem.insufficient_stock", title=title, available=problem.available))
         else:
             notes.append(turn.t(f"cart.problem.{problem.kind.value}", title=title))
     buttons: list[Button] = []
     for li in lines:
-        buttons += [Button(f"＋ {li.title[:12]}", f"inc:{li.sku}"), Button(f"－ {li.title[:12]}", f"dec:{li.sku}")]
+        buttons += [
+            Button(f"＋ {li.title[:12]}", f"inc:{li.sku}"),
+            Button(f"－ {li.title[:12]}", f"dec:{li.sku}"),
+        ]
     if cart.can_checkout:
         buttons.append(turn.button("button.checkout", "checkout"))
     subtotal = cart.subtotal.format() if cart.subtotal else "-"
-    return CartSummary(turn.t("cart.title", count=cart.item_count), lines, turn.t("cart.subtotal", amount=subtotal),
-                       tuple(notes), tuple(buttons))
+    return CartSummary(
+        turn.t("cart.title", count=cart.item_count),
+        lines,
+        turn.t("cart.subtotal", amount=subtotal),
+        tuple(notes),
+        tuple(buttons),
+    )
 
 
 def status_label(turn: Turn, status: str) -> str:
@@ -114,8 +151,14 @@ def status_label(turn: Turn, status: str) -> str:
 
 def order_summary(turn: Turn, order: OrderView, *, title_key: str = "order.title") -> OrderSummary:
     lines = tuple(
-        LineItem(line.title(turn.lang), options_text(turn, line.options), line.quantity, line.unit_price.format(),
-                 line.line_total.format(), line.sku_code)
+        LineItem(
+            line.title(turn.lang),
+            options_text(turn, line.options),
+            line.quantity,
+            line.unit_price.format(),
+            line.line_total.format(),
+            line.sku_code,
+        )
         for line in order.lines
     )
     notes = []
@@ -124,10 +167,16 @@ def order_summary(turn: Turn, order: OrderView, *, title_key: str = "order.title
     if order.refunded.amount:
         notes.append(turn.t("order.refunded", amount=order.refunded.format()))
     buttons = order_buttons(turn, order)
-    return OrderSummary(order.number, turn.t(title_key, number=order.number),
-                        turn.t("order.status_line", status=status_label(turn, order.status)), lines,
-                        turn.t("order.total", amount=order.total.format()),
-                        turn.t("order.address", address=order.masked_address), tuple(notes), tuple(buttons))
+    return OrderSummary(
+        order.number,
+        turn.t(title_key, number=order.number),
+        turn.t("order.status_line", status=status_label(turn, order.status)),
+        lines,
+        turn.t("order.total", amount=order.total.format()),
+        turn.t("order.address", address=order.masked_address),
+        tuple(notes),
+        tuple(buttons),
+    )
 
 
 def order_buttons(turn: Turn, order: OrderView) -> list[Button]:
@@ -135,8 +184,10 @@ def order_buttons(turn: Turn, order: OrderView) -> list[Button]:
     if order.status == "pending_payment":
         buttons.append(turn.button("button.pay", f"pay:{order.number}"))
     if order.status in ("pending_payment", "paid"):
-        buttons += [turn.button("button.cancel_order", f"cancel:{order.number}"),
-                    turn.button("button.change_address", f"chaddr:{order.number}")]
+        buttons += [
+            turn.button("button.cancel_order", f"cancel:{order.number}"),
+            turn.button("button.change_address", f"chaddr:{order.number}"),
+        ]
     if order.status in ("shipped", "delivered", "completed"):
         buttons.append(turn.button("button.track", f"track:{order.number}"))
     if order.status in ("delivered", "completed"):
@@ -196,7 +247,7 @@ def parse_address(text: str, fallback_name: str | None = None) -> AddressInput |
     if not match:
         return None
     phone = match.group()
-    rest = (text[: match.start()] + " " + text[match.end():]).replace("，", " ").replace(",", " ").strip()
+    rest = (text[: match.start()] + " " + text[match.end() :]).replace("，", " ").replace(",", " ").strip()
     parts = [p for p in rest.split() if p]
     if not parts:
         return None
@@ -205,7 +256,9 @@ def parse_address(text: str, fallback_name: str | None = None) -> AddressInput |
         name = parts[0]
         parts = parts[1:]
     line = " ".join(parts)
-    city_match = re.search(r"([\u4e00-\u9fff]{2,4}?市)", line) or re.search(r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{2,4}区)", line)
+    city_match = re.search(r"([\u4e00-\u9fff]{2,4}?市)", line) or re.search(
+        r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{2,4}区)", line
+    )
     if city_match:
         city = city_match.group(1).removesuffix("市")
     else:

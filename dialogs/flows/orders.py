@@ -24,7 +24,9 @@ async def find_order(turn: Turn, *, number: str | None = None) -> OrderView | No
     return None
 
 
-async def pick_order(turn: Turn, flow: str, payload_prefix: str, *, statuses: tuple[str, ...] | None = None) -> None:
+async def pick_order(
+    turn: Turn, flow: str, payload_prefix: str, *, statuses: tuple[str, ...] | None = None
+) -> None:
     orders = await turn.commerce.orders.for_customer(turn.customer_id, limit=5)
     if statuses is not None:
         orders = [o for o in orders if o.status in statuses]
@@ -34,14 +36,23 @@ async def pick_order(turn: Turn, flow: str, payload_prefix: str, *, statuses: tu
     if len(orders) == 1:
         await _dispatch(turn, flow, orders[0].number)
         return
-    buttons = [Button(f"{o.number} {status_label(turn, o.status)} {o.total.format()}", f"{payload_prefix}:{o.number}")
-               for o in orders]
+    buttons = [
+        Button(
+            f"{o.number} {status_label(turn, o.status)} {o.total.format()}", f"{payload_prefix}:{o.number}"
+        )
+        for o in orders
+    ]
     turn.say("order.pick", *buttons)
 
 
 async def _dispatch(turn: Turn, flow: str, number: str) -> None:
-    handlers = {"status": show_status, "track": track, "cancel": cancel_number, "chaddr": change_address_number,
-                "pay": pay_number}
+    handlers = {
+        "status": show_status,
+        "track": track,
+        "cancel": cancel_number,
+        "chaddr": change_address_number,
+        "pay": pay_number,
+    }
     await handlers[flow](turn, number)
 
 
@@ -75,16 +86,33 @@ async def track(turn: Turn, number: str, *, summary: bool = True) -> None:
     except NotFound:
         turn.say("track.not_shipped", status=status_label(turn, order.status))
         return
-    events = tuple(TimelineEvent(local_time(turn, e.at), e.description.get(turn.lang) or e.description.get("en", ""))
-                   for e in reversed(shipment.events))
-    eta = turn.t("track.eta", when=local_time(turn, shipment.eta)) if shipment.eta and shipment.status != "delivered" \
+    events = tuple(
+        TimelineEvent(local_time(turn, e.at), e.description.get(turn.lang) or e.description.get("en", ""))
+        for e in reversed(shipment.events)
+    )
+    eta = (
+        turn.t("track.eta", when=local_time(turn, shipment.eta))
+        if shipment.eta and shipment.status != "delivered"
         else None
+    )
     buttons = [turn.button("button.report_problem", f"as:{order.number}")] if shipment.delayed else []
-    turn.send(TrackingTimeline(
-        order.number, shipment.tracking_number,
-        turn.t("track.title", number=order.number, tracking=shipment.tracking_number,
-               origin=shipment.origin, destination=shipment.destination),
-        turn.t("track.status", status=turn.t(f"shipment.{shipment.status}")), eta, events, tuple(buttons)))
+    turn.send(
+        TrackingTimeline(
+            order.number,
+            shipment.tracking_number,
+            turn.t(
+                "track.title",
+                number=order.number,
+                tracking=shipment.tracking_number,
+                origin=shipment.origin,
+                destination=shipment.destination,
+            ),
+            turn.t("track.status", status=turn.t(f"shipment.{shipment.status}")),
+            eta,
+            events,
+            tuple(buttons),
+        )
+    )
     if shipment.delayed:
         turn.say("track.delayed")
 
@@ -108,8 +136,13 @@ async def cancel_number(turn: Turn, number: str) -> None:
         return
     turn.begin("cancel_order", "confirm", order=order.number)
     key = "cancel.confirm_refund" if order.status == "paid" else "cancel.confirm"
-    turn.say(key, turn.button("button.confirm_cancel", "yes"), turn.button("button.keep_order", "no"),
-             number=order.number, amount=order.total.format())
+    turn.say(
+        key,
+        turn.button("button.confirm_cancel", "yes"),
+        turn.button("button.keep_order", "no"),
+        number=order.number,
+        amount=order.total.format(),
+    )
 
 
 async def on_cancel_confirm(turn: Turn) -> None:
@@ -118,8 +151,9 @@ async def on_cancel_confirm(turn: Turn) -> None:
     if turn.nlu.intent != "affirm" and turn.message.payload != "yes":
         turn.say("cancel.kept", number=number)
         return
-    result = await turn.commerce.orders.cancel(number, actor=f"customer:{turn.customer_id}",
-                                               reason="customer request", customer_id=turn.customer_id)
+    result = await turn.commerce.orders.cancel(
+        number, actor=f"customer:{turn.customer_id}", reason="customer request", customer_id=turn.customer_id
+    )
     if result.refund_id:
         turn.say("cancel.done_refund", number=number, amount=result.order.total.format())
     else:
@@ -194,14 +228,24 @@ def payment_methods(turn: Turn) -> None:
 
 
 async def resume_cancel(turn: Turn) -> None:
-    turn.say("cancel.confirm_again", turn.button("button.confirm_cancel", "yes"), turn.button("button.keep_order", "no"),
-             number=turn.slots.get("order", ""))
+    turn.say(
+        "cancel.confirm_again",
+        turn.button("button.confirm_cancel", "yes"),
+        turn.button("button.keep_order", "no"),
+        number=turn.slots.get("order", ""),
+    )
 
 
 async def resume_address(turn: Turn) -> None:
     turn.say("address.ask_again", number=turn.slots.get("order", ""))
 
 
-CANCEL = Flow("cancel_order", cancel, {"confirm": StepSpec(on_cancel_confirm, expects="affirm")}, resume=resume_cancel)
-CHANGE_ADDRESS = Flow("change_address", change_address, {"address": StepSpec(on_new_address, expects="address")},
-                      resume=resume_address)
+CANCEL = Flow(
+    "cancel_order", cancel, {"confirm": StepSpec(on_cancel_confirm, expects="affirm")}, resume=resume_cancel
+)
+CHANGE_ADDRESS = Flow(
+    "change_address",
+    change_address,
+    {"address": StepSpec(on_new_address, expects="address")},
+    resume=resume_address,
+)

@@ -11,7 +11,16 @@ from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import product_card, product_list, resolve_product
 
-FILTER_ENTITIES = ("price", "quantity", "ordinal", "color", "size", "order_number", "phone", "tracking_number")
+FILTER_ENTITIES = (
+    "price",
+    "quantity",
+    "ordinal",
+    "color",
+    "size",
+    "order_number",
+    "phone",
+    "tracking_number",
+)
 
 
 def _minor(value: float | int | None, currency: str = "CNY") -> int | None:
@@ -25,15 +34,20 @@ def query_from(turn: Turn) -> dict[str, Any]:
     text = turn.nlu.text
     for entity in sorted(turn.nlu.entities, key=lambda e: e.start, reverse=True):
         if entity.type in FILTER_ENTITIES:
-            text = text[: entity.start] + " " + text[entity.end:]
+            text = text[: entity.start] + " " + text[entity.end :]
     facets: dict[str, str] = {}
     if (color := turn.entity("color")) is not None:
         facets["color"] = str(color)
     if (size := turn.entity("size")) is not None:
         facets["size"] = str(size).lower()
     price = turn.entity("price") or {}
-    query: dict[str, Any] = {"text": text.strip(), "facets": facets, "page": 1,
-                             "price_min": _minor(price.get("min")), "price_max": _minor(price.get("max"))}
+    query: dict[str, Any] = {
+        "text": text.strip(),
+        "facets": facets,
+        "page": 1,
+        "price_min": _minor(price.get("min")),
+        "price_max": _minor(price.get("max")),
+    }
     if (brand := turn.entity("brand")) is not None:
         query["brand"] = str(brand)
     lowered = turn.nlu.text.lower()
@@ -46,9 +60,15 @@ def query_from(turn: Turn) -> dict[str, Any]:
 
 async def run_search(turn: Turn, query: dict[str, Any]) -> None:
     search = SearchQuery(
-        text=query.get("text", ""), facets=query.get("facets", {}), price_min=query.get("price_min"),
-        price_max=query.get("price_max"), brand=query.get("brand"), sort=query.get("sort", "relevance"),
-        page=query.get("page", 1), page_size=turn.settings.page_size, category=query.get("category"),
+        text=query.get("text", ""),
+        facets=query.get("facets", {}),
+        price_min=query.get("price_min"),
+        price_max=query.get("price_max"),
+        brand=query.get("brand"),
+        sort=query.get("sort", "relevance"),
+        page=query.get("page", 1),
+        page_size=turn.settings.page_size,
+        category=query.get("category"),
     )
     page = await turn.commerce.catalog.search(search)
     turn.state.last_search = query
@@ -56,7 +76,9 @@ async def run_search(turn: Turn, query: dict[str, Any]) -> None:
         if query.get("facets") or query.get("price_min") is not None or query.get("price_max") is not None:
             turn.say("search.none_with_filters", turn.button("button.popular", "popular"))
         else:
-            turn.say("search.none", turn.button("button.popular", "popular"), turn.button("button.human", "human"))
+            turn.say(
+                "search.none", turn.button("button.popular", "popular"), turn.button("button.human", "human")
+            )
         return
     key = "search.results_relaxed" if page.relaxed else "search.results"
     turn.send(product_list(turn, page, key))
@@ -66,7 +88,12 @@ async def run_search(turn: Turn, query: dict[str, Any]) -> None:
 
 async def search(turn: Turn) -> None:
     query = query_from(turn)
-    if not query["text"] and not query["facets"] and query["price_max"] is None and query["price_min"] is None:
+    if (
+        not query["text"]
+        and not query["facets"]
+        and query["price_max"] is None
+        and query["price_min"] is None
+    ):
         if turn.entity("category") is None and turn.entity("product") is None:
             turn.say("search.ask_what")
             turn.begin("search", "ask_what")
@@ -120,8 +147,9 @@ async def recommend(turn: Turn) -> None:
     if focus and category is None:
         await similar(turn, focus)
         return
-    page = await turn.commerce.catalog.popular(category=str(category) if category else None,
-                                               limit=turn.settings.page_size)
+    page = await turn.commerce.catalog.popular(
+        category=str(category) if category else None, limit=turn.settings.page_size
+    )
     if not page.items:
         turn.say("search.none")
         return

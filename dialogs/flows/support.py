@@ -8,13 +8,19 @@ from dialogs.messages import HandoffNotice
 
 
 async def human(turn: Turn, reason: str = "shopper asked for a person") -> None:
-    ticket = await turn.commerce.support.open(turn.message.conversation_key, turn.message.channel, reason,
-                                              customer_id=turn.customer_id)
+    ticket = await turn.commerce.support.open(
+        turn.message.conversation_key, turn.message.channel, reason, customer_id=turn.customer_id
+    )
     turn.state.handoff_ticket = ticket.number
     turn.state.active = None
     turn.state.suspended = []
-    turn.send(HandoffNotice(ticket.number, ticket.queue_position,
-                            turn.t("handoff.queued", number=ticket.number, position=ticket.queue_position)))
+    turn.send(
+        HandoffNotice(
+            ticket.number,
+            ticket.queue_position,
+            turn.t("handoff.queued", number=ticket.number, position=ticket.queue_position),
+        )
+    )
 
 
 async def complaint(turn: Turn) -> None:
@@ -32,15 +38,23 @@ async def on_details(turn: Turn) -> None:
 
 
 async def record(turn: Turn, text: str) -> None:
-    ticket = await turn.commerce.support.open(f"{turn.message.conversation_key}:feedback:{turn.state.turns}",
-                                              turn.message.channel, f"complaint: {text[:480]}",
-                                              customer_id=turn.customer_id)
+    ticket = await turn.commerce.support.open(
+        f"{turn.message.conversation_key}:feedback:{turn.state.turns}",
+        turn.message.channel,
+        f"complaint: {text[:480]}",
+        customer_id=turn.customer_id,
+    )
     turn.say("complaint.recorded", number=ticket.number)
 
 
 async def greet(turn: Turn) -> None:
-    turn.say("greet.hello", turn.button("button.popular", "popular"), turn.button("button.view_cart", "cart"),
-             turn.button("button.my_orders", "orders"), turn.button("button.help", "help"))
+    turn.say(
+        "greet.hello",
+        turn.button("button.popular", "popular"),
+        turn.button("button.view_cart", "cart"),
+        turn.button("button.my_orders", "orders"),
+        turn.button("button.help", "help"),
+    )
 
 
 async def goodbye(turn: Turn) -> None:
@@ -52,21 +66,34 @@ async def thanks(turn: Turn) -> None:
 
 
 async def help_(turn: Turn) -> None:
-    turn.say("help.text", turn.button("button.popular", "popular"), turn.button("button.view_cart", "cart"),
-             turn.button("button.my_orders", "orders"), turn.button("button.human", "human"))
+    turn.say(
+        "help.text",
+        turn.button("button.popular", "popular"),
+        turn.button("button.view_cart", "cart"),
+        turn.button("button.my_orders", "orders"),
+        turn.button("button.human", "human"),
+    )
 
 
 async def fallback(turn: Turn) -> None:
     turn.state.misunderstood += 1
     if turn.state.misunderstood >= turn.settings.max_misunderstandings:
-        turn.say("fallback.offer_human", turn.button("button.human", "human"), turn.button("button.help", "help"))
+        turn.say(
+            "fallback.offer_human", turn.button("button.human", "human"), turn.button("button.help", "help")
+        )
     else:
-        turn.say("fallback.unclear", turn.button("button.help", "help"), turn.button("button.popular", "popular"))
+        turn.say(
+            "fallback.unclear", turn.button("button.help", "help"), turn.button("button.popular", "popular")
+        )
 
 
 async def resume(turn: Turn) -> None:
     turn.say("complaint.ask_details")
 
 
-COMPLAINT = Flow("complaint", complaint, {"details": StepSpec(on_details, expects=None, interruptible=False)},
-                 resume=resume)
+COMPLAINT = Flow(
+    "complaint",
+    complaint,
+    {"details": StepSpec(on_details, expects=None, interruptible=False)},
+    resume=resume,
+)

@@ -1,0 +1,86 @@
+"""``shopbot serve`` (HTTP app + background jobs), ``shopbot worker`` and the demo server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import typer
+from aiohttp import web
+
+from bot.channels.telegram import http as telegram_http
+from bot.http.app import create_app
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings, load_settings
+from commerce_core.db.migrate import upgrade
+
+
+async def run_server(
+    runtime: Runtime, host: str, port: int, *, jobs: bool = True, stop: asyncio.Event | None = None
+) -> None:
+    app = create_app(runtime)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    job_task = asyncio.create_task(runtime.run_jobs()) if jobs else None
+    polling = await telegram_http.start_polling(runtime)
+    try:
+        await stop.wait()
+    finally:
+        runtime.stop()
+        if isinstance(polling, asyncio.Task):
+            polling.cancel()
+        if job_task:
+            await job_task
+        await runner.cleanup()
+
+
+def serve(
+    host: str | None = typer.Option(None),
+    port: int | None = typer.Option(None),
+    jobs: bool = typer.Option(True, help="also run the background jobs in this process"),
+) -> None:
+    """Run the HTTP app (web chat, webhooks, /healthz) and the background jobs."""
+    settings = load_settings()
+
+    async def go() -> None:
+        await upgrade(settings.db_url)
+        runtime = await build_runtime(settings)
+        try:
+            await run_server(runtime, host or settings.http_host, port or settings.http_port, jobs=jobs)
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(go())
+
+
+def worker(
+    check: bool = typer.Option(False, "--check", help="run the jobs once and exit (health check)"),
+    interval: float = typer.Option(2.0, help="seconds between rounds"),
+) -> None:
+    """Run the background jobs: outbox notifications, payment timeouts, carrier tracking, refunds."""
+    settings = load_settings()
+
+    async def go() -> None:
+        runtime = await build_runtime(settings)
+        try:
+            if check:
+                typer.echo(str(await runtime.tick()))
+            else:
+                await runtime.run_jobs(interval)
+        finally:
+            await runtime.aclose()
+
+    asyncio.run(go())
+
+
+def demo_settings() -> Settings:
+    """The demo runs the simulated carrier fast (an hour per second) so parcels move while you watch."""
+    return load_settings(carrier_speed=3600.0)
