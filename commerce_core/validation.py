@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
+from typing import Any
 
 from commerce_core.errors import InvalidInput
 
@@ -64,7 +66,22 @@ def pick_language(value: dict[str, str], lang: str) -> str:
         "zh-Hant": ("zh-Hant", "zh-Hans", "en"),
         "en": ("en", "zh-Hans", "zh-Hant"),
     }.get(lang, LANGUAGES)
+    if lang == "zh-Hant" and not value.get("zh-Hant") and value.get("zh-Hans"):
+        return _to_traditional(value["zh-Hans"])
     for candidate in order:
         if value.get(candidate):
             return value[candidate]
     return next(iter(value.values()), "")
+
+
+@lru_cache(maxsize=4096)
+def _to_traditional(text: str) -> str:
+    """Merchants may write only simplified Chinese; traditional readers still get their script."""
+    return str(_s2t().convert(text))
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("s2tw")

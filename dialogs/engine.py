@@ -171,6 +171,9 @@ class Engine:
             return False
         if turn.message.attachments:
             return False
+        frame = turn.state.active
+        if frame is not None and nlu.intent in FLOWS[frame.flow].own_intents:
+            return False
         if step.expects == "affirm" and nlu.intent in ("affirm", "deny"):
             return False
         if step.expects == "address" and (

@@ -31,6 +31,7 @@ class ConsoleSession:
         self.language = language
         self.numbered = numbered_buttons
         self.buttons: list[Button] = []
+        self.seen_payloads: set[str] = set()  # like a chat app, earlier buttons stay pressable
         self._ids = itertools.count(1)
 
     def to_message(self, line: str) -> InboundMessage:
@@ -38,7 +39,7 @@ class ConsoleSession:
         payload = None
         if self.numbered and text.isdigit() and 1 <= int(text) <= len(self.buttons):
             payload = self.buttons[int(text) - 1].payload
-        elif any(b.payload == text for b in self.buttons):
+        elif text in self.seen_payloads:
             payload = text
         return InboundMessage(
             channel=self.channel,
@@ -52,13 +53,33 @@ class ConsoleSession:
 
     async def send(self, line: str) -> list[dict[str, Any]]:
         """One turn: the replies, then anything pushed meanwhile (payment confirmations, ...)."""
-        replies = await self.runtime.pipeline.handle(self.to_message(line))
+        return await self.deliver(self.to_message(line))
+
+    async def press(self, payload: str) -> list[dict[str, Any]]:
+        """Press a button by its payload (as a platform delivers a tap on an old message)."""
+        message = self.to_message("")
+        return await self.deliver(
+            InboundMessage(
+                message.channel,
+                message.user_id,
+                message.chat_id,
+                "",
+                payload,
+                dedup_key=message.dedup_key,
+                language_hint=self.language,
+            )
+        )
+
+    async def deliver(self, message: InboundMessage) -> list[dict[str, Any]]:
+        replies = await self.runtime.pipeline.handle(message)
         await self.runtime.tick()
         pushed = await self.runtime.inboxes[self.channel].drain(self.user_id)
         self.buttons = buttons_of(replies)
+        self.seen_payloads.update(b.payload for b in self.buttons)
         result = [reply_to_json(r) for r in replies] + [{**p, "pushed": True} for p in pushed]
         if pushed:
             self.buttons += [Button(b["label"], b["payload"]) for p in pushed for b in p.get("buttons", [])]
+            self.seen_payloads.update(b["payload"] for p in pushed for b in p.get("buttons", []))
         return result
 
 

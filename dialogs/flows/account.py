@@ -165,7 +165,12 @@ ACCOUNT = Flow(
         "code": StepSpec(on_code, expects="code"),
     },
     resume=resume,
+    own_intents=frozenset({"account"}),
 )
 PRIVACY = Flow(
-    "privacy", privacy, {"confirm_delete": StepSpec(on_confirm_delete, expects="affirm")}, resume=resume
+    "privacy",
+    privacy,
+    {"confirm_delete": StepSpec(on_confirm_delete, expects="affirm")},
+    resume=resume,
+    own_intents=frozenset({"privacy"}),
 )

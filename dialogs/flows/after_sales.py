@@ -103,6 +103,8 @@ async def on_item(turn: Turn) -> None:
 
 
 async def choose_item(turn: Turn, line_no: int, quantity: int) -> None:
+    if turn.slots.get("kind") in (CaseKind.EXCHANGE.value, CaseKind.REPAIR.value):
+        quantity = 1  # one unit is exchanged or repaired; returns and refunds take the whole line
     turn.goto("reason", line=line_no, quantity=quantity)
     buttons = [Button(turn.t(f"reason.{code}"), f"reason:{code}") for code in REASONS]
     turn.say("after_sales.ask_reason", *buttons)
@@ -190,4 +192,5 @@ AFTER_SALES = Flow(
         "photo": StepSpec(on_photo, expects=None),
     },
     resume=resume,
+    own_intents=frozenset({"return_refund", "exchange", "repair", "complaint"}),
 )

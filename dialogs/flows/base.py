@@ -23,3 +23,5 @@ class Flow:
     start: Step
     steps: Mapping[str, StepSpec] = field(default_factory=dict)
     resume: Step | None = None  # after a digression, re-ask the current step
+    #: intents that, said inside this flow, are answers rather than a change of subject
+    own_intents: frozenset[str] = frozenset()

@@ -140,6 +140,16 @@ async def edit(turn: Turn) -> None:
     index = ordinal_index(turn, len(cart.lines)) if turn.entity("ordinal") is not None else None
     if index is not None:
         target = cart.lines[index]
+    elif (category := turn.entity("category")) is not None and product is None and color is None:
+        for line in cart.lines:
+            try:
+                if (
+                    await turn.commerce.catalog.get_product(line.product_code, live_only=False)
+                ).category_code == category:
+                    target = line
+                    break
+            except NotFound:
+                continue
     elif product is not None or color is not None or size is not None:
         for line in cart.lines:
             if (
@@ -164,4 +174,9 @@ async def edit(turn: Turn) -> None:
         turn.send(cart_summary(turn, cart))
 
 
-ADD = Flow("add_to_cart", add, {"choose_sku": StepSpec(choose_sku, expects="size")})
+ADD = Flow(
+    "add_to_cart",
+    add,
+    {"choose_sku": StepSpec(choose_sku, expects="size")},
+    own_intents=frozenset({"add_to_cart", "product_details", "edit_cart"}),
+)

@@ -180,4 +180,5 @@ CHECKOUT = Flow(
         "confirm": StepSpec(on_confirm, expects="affirm"),
     },
     resume=resume,
+    own_intents=frozenset({"checkout", "pay", "change_address"}),
 )

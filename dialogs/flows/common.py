@@ -234,36 +234,66 @@ def ordinal_index(turn: Turn, count: int) -> int | None:
     return _ordinal_index(ordinal, count) if ordinal is not None else None
 
 
-_PHONE = re.compile(r"(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}")
+_PHONE = re.compile(
+    r"(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}|\+\d{1,3}[\s-]?\d{2,4}(?:[\s-]?\d{3,4}){1,3}"
+)
+_SEPARATORS = " ,，;；:：\n\t"
+KNOWN_CITIES = {
+    "beijing": "北京",
+    "shanghai": "上海",
+    "guangzhou": "广州",
+    "shenzhen": "深圳",
+    "hangzhou": "杭州",
+    "nanjing": "南京",
+    "chengdu": "成都",
+    "wuhan": "武汉",
+    "xian": "西安",
+    "xi'an": "西安",
+    "chongqing": "重庆",
+    "tianjin": "天津",
+    "suzhou": "苏州",
+    "hong kong": "香港",
+    "taipei": "台北",
+    "macau": "澳门",
+}
+
+
+def _city(address: str) -> str:
+    if match := re.search(r"([\u4e00-\u9fff]{2,4}?)市", address):
+        return match.group(1)
+    lowered = address.lower()
+    for english, chinese in KNOWN_CITIES.items():
+        if english in lowered or chinese in address:
+            return chinese if chinese in address else english.title()
+    if match := re.match(r"([\u4e00-\u9fff]{2,3}?)[\u4e00-\u9fff]{1,4}[区區县縣]", address):
+        return match.group(1)
+    return re.split(r"[\s,，]+", address.strip())[0][:20]
 
 
 def parse_address(text: str, fallback_name: str | None = None) -> AddressInput | None:
-    """Read "name phone city street" in any order from one message (Chinese or English style).
+    """Read "name phone address" (or "address name phone") from one message, Chinese or English.
 
-    The phone is found by pattern; the name is the first short token before or after it; the first
-    token naming a city (ending in 市/区/省, or the first word of an English line) is the city.
+    The mobile number is found by pattern; the words on one side of it are the name, the other side
+    the address; the city is the one the address names (上海市, "Shanghai", ...).
     """
     match = _PHONE.search(text)
     if not match:
         return None
-    phone = match.group()
-    rest = (text[: match.start()] + " " + text[match.end() :]).replace("，", " ").replace(",", " ").strip()
-    parts = [p for p in rest.split() if p]
-    if not parts:
-        return None
-    name = fallback_name
-    if len(parts) >= 2 and len(parts[0]) <= 6:
-        name = parts[0]
-        parts = parts[1:]
-    line = " ".join(parts)
-    city_match = re.search(r"([\u4e00-\u9fff]{2,4}?市)", line) or re.search(
-        r"^([\u4e00-\u9fff]{2,3}?)(?:[\u4e00-\u9fff]{2,4}区)", line
-    )
-    if city_match:
-        city = city_match.group(1).removesuffix("市")
+    before = text[: match.start()].strip(_SEPARATORS)
+    after = text[match.end() :].strip(_SEPARATORS)
+    if before and after:
+        name, address = (before, after) if len(before) <= len(after) else (after, before)
+    elif after or before:
+        rest = after or before
+        parts = rest.split()
+        if len(parts) < 2:
+            name, address = fallback_name or "", rest
+        elif after:
+            name, address = parts[0], " ".join(parts[1:])
+        else:
+            name, address = parts[-1], " ".join(parts[:-1])
     else:
-        words = [w for w in re.split(r"[\s]+", line) if w]
-        city = words[-1] if len(words) > 1 and not any(ch.isdigit() for ch in words[-1]) else words[0]
-    if not name:
         return None
-    return AddressInput(recipient=name, phone=phone, city=city, line=line)
+    if not name or not address or len(name) > 30:
+        return None
+    return AddressInput(recipient=name, phone=match.group(), city=_city(address), line=address)

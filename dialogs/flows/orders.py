@@ -241,11 +241,16 @@ async def resume_address(turn: Turn) -> None:
 
 
 CANCEL = Flow(
-    "cancel_order", cancel, {"confirm": StepSpec(on_cancel_confirm, expects="affirm")}, resume=resume_cancel
+    "cancel_order",
+    cancel,
+    {"confirm": StepSpec(on_cancel_confirm, expects="affirm")},
+    resume=resume_cancel,
+    own_intents=frozenset({"cancel_order"}),
 )
 CHANGE_ADDRESS = Flow(
     "change_address",
     change_address,
     {"address": StepSpec(on_new_address, expects="address")},
     resume=resume_address,
+    own_intents=frozenset({"change_address"}),
 )

@@ -28,11 +28,21 @@ def interpreter() -> BuiltinInterpreter:
     return BuiltinInterpreter.load(cache_dir=NLU_CACHE)
 
 
-async def make_runtime(db_url: str, tmp_path: Path, clock: FakeClock, interpreter: BuiltinInterpreter,
-                       redis_url: str = "memory://") -> Runtime:
-    settings = load_settings(database_url=db_url, data_dir=tmp_path, redis_url=redis_url,
-                             encryption_keys=",".join(TEST_KEYS), blind_index_key="test-index-key",
-                             sandbox_payment_secret="test-sandbox-secret-123")
+async def make_runtime(
+    db_url: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    interpreter: BuiltinInterpreter,
+    redis_url: str = "memory://",
+) -> Runtime:
+    settings = load_settings(
+        database_url=db_url,
+        data_dir=tmp_path,
+        redis_url=redis_url,
+        encryption_keys=",".join(TEST_KEYS),
+        blind_index_key="test-index-key",
+        sandbox_payment_secret="test-sandbox-secret-123",
+    )
     redis = make_redis(redis_url)
     if redis_url != "memory://":
         try:
@@ -44,8 +54,9 @@ async def make_runtime(db_url: str, tmp_path: Path, clock: FakeClock, interprete
 
 
 @pytest_asyncio.fixture
-async def runtime(db_url: str, tmp_path: Path, clock: FakeClock, interpreter: BuiltinInterpreter
-                  ) -> AsyncIterator[Runtime]:
+async def runtime(
+    db_url: str, tmp_path: Path, clock: FakeClock, interpreter: BuiltinInterpreter
+) -> AsyncIterator[Runtime]:
     rt = await make_runtime(db_url, tmp_path, clock, interpreter)
     await build_shop(rt.container.commerce)
     await rt.refresh_catalogue()
@@ -76,6 +87,11 @@ class Chat:
         self.last = await self.session.send(text)
         return self.last
 
+    async def tap(self, payload: str) -> list[dict[str, Any]]:
+        """Tap a button payload directly (e.g. one shown in an earlier message)."""
+        self.last = await self.session.press(payload)
+        return self.last
+
     async def press(self, match: Callable[[dict[str, str]], bool] | str) -> list[dict[str, Any]]:
         """Press the first button whose payload starts with ``match`` (or satisfies it)."""
         for reply in self.last:
@@ -97,4 +113,5 @@ class Chat:
 def chat_factory(runtime: Runtime) -> Callable[..., Chat]:
     def make(user: str = "shopper", lang: str | None = None) -> Chat:
         return Chat(ConsoleSession(runtime, user, language=lang, numbered_buttons=False))
+
     return make

@@ -22,7 +22,7 @@ async def test_zh_hans_search_to_paid_shipped_delivered_and_returned(
     [card] = chat.of_type("product_card")
     assert card["data"]["code"] == "D1" and "¥199.00" in card["text"]
     await chat.say("加入购物车")
-    assert "哪一款" in chat.text           # two sizes: the bot asks which
+    assert "哪一款" in chat.text  # two sizes: the bot asks which
     await chat.say("L")
     assert "已把 1 件" in chat.text
     await chat.say("结算")
@@ -50,6 +50,7 @@ async def test_zh_hans_search_to_paid_shipped_delivered_and_returned(
     await chat.press("reason:size_fit")
     await chat.press("skip")
     assert "AS" in chat.text and "24小时" in chat.text
-    cases = await commerce.after_sales.for_customer(order["data"].get("customer_id") or
-                                                    (await commerce.orders.get(number)).customer_id)
+    cases = await commerce.after_sales.for_customer(
+        order["data"].get("customer_id") or (await commerce.orders.get(number)).customer_id
+    )
     assert cases[0].kind == "return" and cases[0].reason_code == "size_fit"
