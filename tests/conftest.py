@@ -94,6 +94,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         path = tmp_path / "shop.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
+    return fresh_postgres(request)
+
+
+def fresh_postgres(request: pytest.FixtureRequest) -> str:
+    """The session's PostgreSQL database, emptied for this test."""
     url: str = request.getfixturevalue("postgres_url")
 
     async def truncate() -> None:

@@ -8,6 +8,7 @@ each turn's replies come out as JSON lines followed by ``{"turn_end": true}``.
 from __future__ import annotations
 
 import itertools
+import secrets
 from typing import Any
 
 from bot.render import buttons_of, reply_to_json
@@ -33,6 +34,7 @@ class ConsoleSession:
         self.buttons: list[Button] = []
         self.seen_payloads: set[str] = set()  # like a chat app, earlier buttons stay pressable
         self._ids = itertools.count(1)
+        self._session = secrets.token_hex(6)
 
     def to_message(self, line: str) -> InboundMessage:
         text = line.strip()
@@ -47,7 +49,7 @@ class ConsoleSession:
             chat_id=self.user_id,
             text="" if payload else text,
             payload=payload,
-            dedup_key=f"{self.user_id}:{next(self._ids)}:{id(self)}",
+            dedup_key=f"{self.user_id}:{self._session}:{next(self._ids)}",
             language_hint=self.language,
         )
 

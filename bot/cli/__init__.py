@@ -11,6 +11,7 @@ import typer
 from bot.cli import chat as chat_cli
 from bot.cli import commerce as commerce_cli
 from bot.cli import docs as docs_cli
+from bot.cli import rasa as rasa_cli
 from bot.cli import nlu as nlu_cli
 from bot.cli import serve as serve_cli
 
@@ -24,6 +25,7 @@ app.command("docs")(docs_cli.docs)
 app.command("chat")(chat_cli.chat)
 app.command("serve")(serve_cli.serve)
 app.command("worker")(serve_cli.worker)
+app.command("rasa-actions")(rasa_cli.rasa_actions)
 
 
 def main() -> None:

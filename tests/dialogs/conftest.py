@@ -17,7 +17,7 @@ from bot.settings import load_settings
 from commerce_core.clock import FakeClock
 from nlu import BuiltinInterpreter
 from tests.commerce.factory import build_shop
-from tests.conftest import REDIS_URL, TEST_KEYS, missing_service
+from tests.conftest import REDIS_URL, TEST_KEYS, fresh_postgres, missing_service
 
 NLU_CACHE = Path(tempfile.gettempdir()) / "shopbot-test-nlu-cache"
 
@@ -35,6 +35,7 @@ async def make_runtime(
     interpreter: BuiltinInterpreter,
     redis_url: str = "memory://",
 ) -> Runtime:
+    """A runtime on ``db_url``; on a real Redis, tests keep apart by using their own user ids."""
     settings = load_settings(
         database_url=db_url,
         data_dir=tmp_path,
@@ -49,7 +50,6 @@ async def make_runtime(
             await redis.ping()
         except Exception as exc:  # noqa: BLE001
             missing_service("Redis", exc)
-        await redis.flushdb()
     return await build_runtime(settings, clock=clock, redis=redis, interpreter=interpreter)
 
 
@@ -71,6 +71,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """End-to-end conversations run on the embedded default; see test_persistence for PostgreSQL."""
     import shutil
 
+    if request.param == "postgres":
+        return fresh_postgres(request)
     path = tmp_path / "shop.db"
     shutil.copy(request.getfixturevalue("sqlite_template"), path)
     return f"sqlite+aiosqlite:///{path}"
