@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,10 +68,8 @@ class Runtime:
                 await self.tick()
             except Exception:  # keep the worker alive; every job retries next round
                 log.exception("background jobs failed; retrying")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass
 
     def stop(self) -> None:
         self._stop.set()

@@ -8,17 +8,22 @@ Usage::
         await uow.commit()          # changes + outbox rows, atomically
 
 Leaving the block without ``commit()`` rolls everything back, events included.
+
+Hot paths (placing and paying orders) are written against :class:`Work`, the ORM-free part of a
+unit, and open ``uow_factory().hot()``: on PostgreSQL that is a :class:`PgUnitOfWork` (a pooled
+asyncpg connection and a plain transaction, see ``commerce_core.db.pg_unit``), elsewhere the unit
+itself. The same service code, statements, lock order and events run on both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from sqlalchemy import Executable, Result, insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from commerce_core.clock import Clock
 from commerce_core.db.base import table_of
@@ -27,36 +32,43 @@ from commerce_core.outbox.model import OutboxMessage
 from commerce_core.status import StatusChange
 
 
-class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-        self._sessions = sessions
+class NeedsSession(RuntimeError):
+    """A connection-level unit was asked for the ORM session (a rare branch of a hot path).
+
+    Raised before anything is committed; the unit rolls back and the caller reruns the whole
+    operation on a full :class:`UnitOfWork`, which re-reads and re-decides everything.
+    """
+
+
+class ScalarRows(Protocol):
+    def all(self) -> Sequence[Any]: ...
+
+
+class Rows(Protocol):
+    """What hot paths read from a statement's result (a Result, or the fast path's rows)."""
+
+    def first(self) -> Any: ...
+
+    def scalar(self) -> Any: ...
+
+    def all(self) -> Sequence[Any]: ...
+
+    def scalars(self) -> ScalarRows: ...
+
+
+class Changes:
+    """History rows and events collected during a unit, written with its commit."""
+
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._session: AsyncSession | None = None
         self.events: list[DomainEvent] = []
         self._history: list[dict[str, object]] = []
         self.committed = False
 
-    @property
-    def session(self) -> AsyncSession:
-        if self._session is None:
-            raise RuntimeError("unit of work used outside 'async with'")
-        return self._session
-
-    async def __aenter__(self) -> Self:
-        self._session = self._sessions()
+    def _reset(self) -> None:
         self.events = []
         self._history = []
         self.committed = False
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        assert self._session is not None
-        # close() rolls back anything uncommitted and detaches objects WITHOUT expiring them, so read
-        # models built inside the block stay usable after it
-        await self._session.close()
-        self._session = None
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -85,6 +97,89 @@ class UnitOfWork:
                 "at": self.clock.now(),
             }
         )
+
+
+class Work(Protocol):
+    """The ORM-free interface of a unit of work that hot paths are written against."""
+
+    clock: Clock
+    events: list[DomainEvent]
+
+    @property
+    def dialect_name(self) -> str: ...
+
+    @property
+    def session(self) -> AsyncSession: ...
+
+    def now(self) -> datetime: ...
+
+    def emit(self, event: DomainEvent) -> None: ...
+
+    def record_status(
+        self,
+        entity_type: str,
+        entity_id: int,
+        from_status: str | None,
+        to_status: str,
+        actor: str,
+        reason: str | None = None,
+    ) -> None: ...
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> Rows: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class UnitOfWork(Changes):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        super().__init__(clock)
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        bind = self._sessions.kw["bind"]
+        assert isinstance(bind, AsyncEngine)
+        return bind
+
+    @property
+    def dialect_name(self) -> str:
+        return self.engine.dialect.name
+
+    def hot(self) -> Work:
+        """The cheapest unit for a hot path: a :class:`PgUnitOfWork` on PostgreSQL, else this unit."""
+        from commerce_core.db.pg_unit import PgUnitOfWork, supports
+
+        engine = self.engine
+        return PgUnitOfWork(engine, self.clock) if supports(engine) else self
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        self._reset()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._session is not None
+        # close() rolls back anything uncommitted and detaches objects WITHOUT expiring them, so read
+        # models built inside the block stay usable after it
+        await self._session.close()
+        self._session = None
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
         """Run a Core statement on this unit's connection and transaction, skipping the ORM layer.

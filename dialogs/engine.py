@@ -184,9 +184,8 @@ class Engine:
             )
         ):
             return False
-        if step.expects and nlu.entity(step.expects) and nlu.intent not in ("order_status", "view_cart"):
-            return False
-        return True
+        answered = step.expects is not None and nlu.entity(step.expects) is not None
+        return not (answered and nlu.intent not in ("order_status", "view_cart"))
 
     async def _resume(self, turn: Turn) -> None:
         state = turn.state

@@ -10,7 +10,8 @@ _COMMAND = re.compile(r"^/lang(?:uage)?\s+(zh-hans|zh-hant|en|zh|cn|tw|hk)\s*$",
 _REQUESTS = (
     (
         re.compile(
-            r"(english|英文|英語|英语)\s*(please|pls|plz|吧|谢谢|謝謝)?|speak english|switch to english|in english",
+            r"(english|英文|英語|英语)\s*(please|pls|plz|吧|谢谢|謝謝)?"
+            r"|speak english|switch to english|in english",
             re.IGNORECASE,
         ),
         "en",
@@ -18,7 +19,8 @@ _REQUESTS = (
     (re.compile(r"(繁體|繁体|正體)(中文)?|traditional chinese"), "zh-Hant"),
     (
         re.compile(
-            r"(切换|切換|换成|換成|说|說|用)?(简体)?中文(吧|谢谢)?$|simplified chinese|chinese please|中文please",
+            r"(切换|切換|换成|換成|说|說|用)?(简体)?中文(吧|谢谢)?$"
+            r"|simplified chinese|chinese please|中文please",
             re.IGNORECASE,
         ),
         "zh-Hans",

@@ -11,8 +11,8 @@ import typer
 from bot.cli import chat as chat_cli
 from bot.cli import commerce as commerce_cli
 from bot.cli import docs as docs_cli
-from bot.cli import rasa as rasa_cli
 from bot.cli import nlu as nlu_cli
+from bot.cli import rasa as rasa_cli
 from bot.cli import serve as serve_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="shopbot: a conversational shopping bot")

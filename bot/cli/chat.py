@@ -24,10 +24,11 @@ def chat(
     """Chat with the bot on the embedded default (or the configured database)."""
     settings = load_settings()
     asyncio.run(upgrade(settings.db_url))
-    asyncio.run(_chat(script, as_json, user, lang))
+    script_lines = script.read_text(encoding="utf-8").splitlines() if script else None
+    asyncio.run(_chat(script_lines, as_json, user, lang))
 
 
-async def _chat(script: Path | None, as_json: bool, user: str, lang: str | None) -> None:
+async def _chat(script_lines: list[str] | None, as_json: bool, user: str, lang: str | None) -> None:
     from bot.cli.commerce import ensure_demo_catalogue
 
     runtime = await build_runtime()
@@ -41,8 +42,8 @@ async def _chat(script: Path | None, as_json: bool, user: str, lang: str | None)
                     sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
                 sys.stdout.write(json.dumps({"turn_end": True}) + "\n")
                 sys.stdout.flush()
-        elif script is not None:
-            for line in script.read_text(encoding="utf-8").splitlines():
+        elif script_lines is not None:
+            for line in script_lines:
                 if not line.strip() or line.startswith("#"):
                     continue
                 typer.echo(f"> {line}")

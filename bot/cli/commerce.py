@@ -116,11 +116,16 @@ def demo(
             await ensure_demo_catalogue(runtime.container.commerce)
             await runtime.refresh_catalogue()
             url = f"http://{settings.http_host}:{settings.http_port}/"
+            telegram = (
+                "polling as your bot"
+                if os.environ.get("TELEGRAM_BOT_TOKEN")
+                else "set TELEGRAM_BOT_TOKEN to chat on Telegram too"
+            )
             typer.echo(f"""
 shopbot demo is running on the embedded default ({settings.data_dir}/shopbot.db, in-process Redis).
   Web chat:  {url}
   Terminal:  shopbot chat   (in another shell)
-  Telegram:  {"polling as your bot" if os.environ.get("TELEGRAM_BOT_TOKEN") else "set TELEGRAM_BOT_TOKEN to chat on Telegram"}
+  Telegram:  {telegram}
 Try: "有没有红色连衣裙", "第一个", "加入购物车", "结算", then pay with the sandbox button;
      "where is my order", "我要退货", "English please", "繁體中文", "人工客服".
 Parcels move an hour per second. Ctrl-C stops.""")

@@ -11,17 +11,59 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from commerce_core.catalog.model import Sku
 from commerce_core.db.base import table_of
 from commerce_core.errors import InvalidInput, NotFound, OutOfStock
 from commerce_core.inventory.model import Reservation, ReservationStatus, StockLevel
-from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.uow import UnitOfWorkFactory, Work
+
+# Built once: hot paths run them with parameters, so they are compiled (and prepared) only once.
+_RESERVE = (
+    update(StockLevel)
+    .where(
+        StockLevel.sku_id == bindparam("b_sku"),
+        StockLevel.on_hand - StockLevel.reserved >= bindparam("b_quantity"),
+    )
+    .values(reserved=StockLevel.reserved + bindparam("b_quantity"))
+    .returning(StockLevel.sku_id)
+)
+_AVAILABLE = select(StockLevel.on_hand - StockLevel.reserved).where(StockLevel.sku_id == bindparam("b_sku"))
+_INSERT_RESERVATIONS = insert(table_of(Reservation))
+_ACTIVE_RESERVATIONS = (
+    select(Reservation.sku_id, Reservation.quantity)
+    .where(
+        Reservation.order_id == bindparam("b_order"),
+        Reservation.status == ReservationStatus.ACTIVE.value,
+    )
+    .order_by(Reservation.sku_id)
+)
+_TAKE_FROM_SHELF = (
+    update(StockLevel)
+    .where(StockLevel.sku_id == bindparam("b_sku"))
+    .values(
+        reserved=StockLevel.reserved - bindparam("b_quantity"),
+        on_hand=StockLevel.on_hand - bindparam("b_quantity"),
+    )
+)
+_UNRESERVE = (
+    update(StockLevel)
+    .where(StockLevel.sku_id == bindparam("b_sku"))
+    .values(reserved=StockLevel.reserved - bindparam("b_quantity"))
+)
+_SETTLE_RESERVATIONS = (
+    update(Reservation)
+    .where(
+        Reservation.order_id == bindparam("b_order"),
+        Reservation.status == ReservationStatus.ACTIVE.value,
+    )
+    .values(status=bindparam("b_status"))
+)
 
 
 async def reserve(
-    uow: UnitOfWork,
+    uow: Work,
     order_id: int,
     quantities: Mapping[int, int],
     expires_at: datetime,
@@ -31,18 +73,9 @@ async def reserve(
     """Hold ``quantities`` (sku id -> units) for ``order_id`` until ``expires_at``, or raise OutOfStock."""
     for sku_id in sorted(quantities):
         quantity = quantities[sku_id]
-        result = await uow.execute(
-            update(StockLevel)
-            .where(StockLevel.sku_id == sku_id, StockLevel.on_hand - StockLevel.reserved >= quantity)
-            .values(reserved=StockLevel.reserved + quantity)
-            .returning(StockLevel.sku_id)
-        )
+        result = await uow.execute(_RESERVE, {"b_sku": sku_id, "b_quantity": quantity})
         if result.first() is None:
-            available = (
-                await uow.execute(
-                    select(StockLevel.on_hand - StockLevel.reserved).where(StockLevel.sku_id == sku_id)
-                )
-            ).scalar()
+            available = (await uow.execute(_AVAILABLE, {"b_sku": sku_id})).scalar()
             raise OutOfStock(
                 "not enough stock",
                 sku=sku_codes.get(sku_id, str(sku_id)),
@@ -50,7 +83,7 @@ async def reserve(
                 available=max(0, available or 0),
             )
     await uow.execute(
-        insert(table_of(Reservation)),
+        _INSERT_RESERVATIONS,
         [
             {
                 "order_id": order_id,
@@ -65,40 +98,27 @@ async def reserve(
     )
 
 
-async def _settle(uow: UnitOfWork, order_id: int, target: ReservationStatus, *, leave_shelf: bool) -> int:
-    rows = (
-        await uow.execute(
-            select(Reservation.sku_id, Reservation.quantity)
-            .where(Reservation.order_id == order_id, Reservation.status == ReservationStatus.ACTIVE.value)
-            .order_by(Reservation.sku_id)
-        )
-    ).all()
+async def _settle(uow: Work, order_id: int, target: ReservationStatus, *, leave_shelf: bool) -> int:
+    rows = (await uow.execute(_ACTIVE_RESERVATIONS, {"b_order": order_id})).all()
+    stock_update = _TAKE_FROM_SHELF if leave_shelf else _UNRESERVE
     for row in rows:  # primary-key order, like reserve()
-        sku_id, quantity = int(row.sku_id), int(row.quantity)
-        values = {"reserved": StockLevel.reserved - quantity}
-        if leave_shelf:
-            values["on_hand"] = StockLevel.on_hand - quantity
-        await uow.execute(update(StockLevel).where(StockLevel.sku_id == sku_id).values(**values))
+        await uow.execute(stock_update, {"b_sku": int(row.sku_id), "b_quantity": int(row.quantity)})
     if rows:
-        await uow.execute(
-            update(Reservation)
-            .where(Reservation.order_id == order_id, Reservation.status == ReservationStatus.ACTIVE.value)
-            .values(status=target.value)
-        )
+        await uow.execute(_SETTLE_RESERVATIONS, {"b_order": order_id, "b_status": target.value})
     return len(rows)
 
 
-async def commit(uow: UnitOfWork, order_id: int) -> int:
+async def commit(uow: Work, order_id: int) -> int:
     """Payment arrived: reserved units leave the shelf (on_hand and reserved both drop)."""
     return await _settle(uow, order_id, ReservationStatus.COMMITTED, leave_shelf=True)
 
 
-async def release(uow: UnitOfWork, order_id: int) -> int:
+async def release(uow: Work, order_id: int) -> int:
     """Cancellation or timeout before payment: the held units become available again."""
     return await _settle(uow, order_id, ReservationStatus.RELEASED, leave_shelf=False)
 
 
-async def restock(uow: UnitOfWork, quantities: Mapping[int, int]) -> None:
+async def restock(uow: Work, quantities: Mapping[int, int]) -> None:
     """Units come back after a paid order is cancelled before shipping."""
     for sku_id in sorted(quantities):
         await uow.execute(

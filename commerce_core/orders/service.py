@@ -6,11 +6,13 @@ same customer always yields the same order, even when two requests race (the uni
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.cart.model import CartLine
@@ -31,10 +33,43 @@ from commerce_core.orders.views import LineRequest, OrderLineView, OrderPolicy, 
 from commerce_core.payments.refunds import request_refund
 from commerce_core.security import FieldCipher
 from commerce_core.status import StatusChange
-from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.uow import NeedsSession, UnitOfWork, UnitOfWorkFactory, Work
 from commerce_core.validation import check_quantity, clean_text
 
 RefundRunner = Callable[[str], Awaitable[str]]
+
+# Hot-path statements, built once (compiled and prepared once per database, not once per order).
+_PRICES = (
+    select(
+        Sku.id,
+        Sku.code,
+        Sku.price,
+        Sku.currency,
+        Sku.options,
+        Product.id.label("product_id"),
+        Product.merchant_id,
+        Product.name,
+        Product.status,
+        (StockLevel.on_hand - StockLevel.reserved).label("available"),
+    )
+    .join(Product, Product.id == Sku.product_id)
+    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+    .where(Sku.code.in_(bindparam("b_codes", expanding=True)))
+)
+_ORDER_ID_BY_KEY = select(Order.id).where(
+    Order.customer_id == bindparam("b_customer"), Order.idempotency_key == bindparam("b_key")
+)
+_INSERT_LINES = insert(table_of(OrderLine)).returning(
+    table_of(OrderLine).c.id, sort_by_parameter_order=True
+)
+
+
+@functools.cache
+def _insert_order(dialect_name: str) -> Any:
+    """Insert an order unless (customer, idempotency key) exists; returns its id, or no row."""
+    return insert_ignoring_conflicts(dialect_name, table_of(Order), "customer_id", "idempotency_key").returning(
+        table_of(Order).c.id
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +119,41 @@ class OrderService:
         key = clean_text(idempotency_key, "idempotency key", max_length=128)
         clean_address = address.validated()
         clean_note = clean_text(note, "note", max_length=500, required=False) or None
-        async with self._uow() as uow:
+        # the cart is read through the ORM, so only orders of explicit items take the hot unit; a
+        # rare branch that needs the ORM there (NeedsSession) reruns everything on a full unit
+        if items is not None:
+            try:
+                return await self._place(
+                    self._uow().hot(), customer_id, clean_address, key, items, expected_total, clean_note
+                )
+            except NeedsSession:
+                pass
+        return await self._place(
+            self._uow(), customer_id, clean_address, key, items, expected_total, clean_note
+        )
+
+    async def _place(
+        self,
+        unit: Work,
+        customer_id: int,
+        clean_address: AddressInput,
+        key: str,
+        items: Sequence[LineRequest] | None,
+        expected_total: int | None,
+        clean_note: str | None,
+    ) -> OrderView:
+        async with unit as uow:
             try:
                 priced = await self._price(uow, customer_id, items)
             except DomainError:
                 # a retry of a request that already succeeded finds the cart emptied by it: answer
-                # with that order instead of an error
-                existing = await self._by_key(uow, customer_id, key)
-                if existing is not None:
-                    return await self._view(uow, existing)
+                # with that order instead of an error (a Core probe first: most refusals, like a flash
+                # sale's out-of-stock buyers, have no such order and never need the ORM)
+                probe = {"b_customer": customer_id, "b_key": key}
+                if (await uow.execute(_ORDER_ID_BY_KEY, probe)).first() is not None:
+                    existing = await self._by_key(uow, customer_id, key)
+                    if existing is not None:
+                        return await self._view(uow, existing)
                 raise
             currency = priced[0].currency
             if any(p.currency != currency for p in priced):
@@ -112,10 +173,10 @@ class OrderService:
             due = now + self.policy.payment_window
             number = new_public_id(ORDER_PREFIX)
             # the unique (customer, key) decides a race between two identical requests
-            stmt = insert_ignoring_conflicts(uow.session, Order, "customer_id", "idempotency_key")
             try:
                 inserted = await uow.execute(
-                    stmt.values(
+                    _insert_order(uow.dialect_name),
+                    dict(
                         number=number,
                         customer_id=customer_id,
                         idempotency_key=key,
@@ -130,7 +191,7 @@ class OrderService:
                         payment_due_at=due,
                         created_at=now,
                         updated_at=now,
-                    ).returning(Order.id)
+                    ),
                 )
                 order_id = inserted.scalar()
             except IntegrityError as exc:  # the customer does not exist (foreign key)
@@ -160,16 +221,7 @@ class OrderService:
                 }
                 for n, p in enumerate(priced, start=1)
             ]
-            line_table = table_of(OrderLine)
-            line_ids = (
-                (
-                    await uow.execute(
-                        insert(line_table).returning(line_table.c.id, sort_by_parameter_order=True), lines
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            line_ids = (await uow.execute(_INSERT_LINES, lines)).scalars().all()
             if items is None:
                 await uow.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
             uow.record_status(
@@ -218,14 +270,16 @@ class OrderService:
             return await self._view(uow, existing)
 
     @staticmethod
-    async def _by_key(uow: UnitOfWork, customer_id: int, key: str) -> Order | None:
+    async def _by_key(uow: Work, customer_id: int, key: str) -> Order | None:
         return await uow.session.scalar(
             select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == key)
         )
 
     @staticmethod
-    async def _price(uow: UnitOfWork, customer_id: int, items: Sequence[LineRequest] | None) -> list[_Priced]:
+    async def _price(uow: Work, customer_id: int, items: Sequence[LineRequest] | None) -> list[_Priced]:
         if items is None:
+            if not isinstance(uow, UnitOfWork):
+                raise NeedsSession("the cart is read through the ORM")
             cart = await load_cart(uow, customer_id)
             if cart.is_empty:
                 raise InvalidInput("the cart is empty", code="cart_empty")
@@ -243,28 +297,7 @@ class OrderService:
         for item in items:
             check_quantity(item.quantity)
         codes = [item.sku_code for item in items]
-        rows = {
-            row.code: row
-            for row in (
-                await uow.execute(
-                    select(
-                        Sku.id,
-                        Sku.code,
-                        Sku.price,
-                        Sku.currency,
-                        Sku.options,
-                        Product.id.label("product_id"),
-                        Product.merchant_id,
-                        Product.name,
-                        Product.status,
-                        (StockLevel.on_hand - StockLevel.reserved).label("available"),
-                    )
-                    .join(Product, Product.id == Sku.product_id)
-                    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-                    .where(Sku.code.in_(codes))
-                )
-            ).all()
-        }
+        rows = {row.code: row for row in (await uow.execute(_PRICES, {"b_codes": codes})).all()}
         priced = []
         wanted: dict[str, int] = {}
         for item in items:
@@ -299,7 +332,7 @@ class OrderService:
         return priced
 
     # -- reads ------------------------------------------------------------------------------------
-    async def _view(self, uow: UnitOfWork, order: Order) -> OrderView:
+    async def _view(self, uow: Work, order: Order) -> OrderView:
         lines = (
             await uow.session.scalars(
                 select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)

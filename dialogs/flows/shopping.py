@@ -26,7 +26,8 @@ FILTER_ENTITIES = (
 def _minor(value: float | int | None, currency: str = "CNY") -> int | None:
     if value is None:
         return None
-    return int(round(float(value) * 10 ** CURRENCY_EXPONENTS.get(currency, 2)))
+    scale: int = 10 ** CURRENCY_EXPONENTS.get(currency, 2)
+    return round(float(value) * scale)
 
 
 def query_from(turn: Turn) -> dict[str, Any]:
@@ -88,16 +89,13 @@ async def run_search(turn: Turn, query: dict[str, Any]) -> None:
 
 async def search(turn: Turn) -> None:
     query = query_from(turn)
-    if (
-        not query["text"]
-        and not query["facets"]
-        and query["price_max"] is None
-        and query["price_min"] is None
-    ):
-        if turn.entity("category") is None and turn.entity("product") is None:
-            turn.say("search.ask_what")
-            turn.begin("search", "ask_what")
-            return
+    nothing_asked = (
+        not (query["text"] or query["facets"]) and query["price_max"] is None and query["price_min"] is None
+    )
+    if nothing_asked and turn.entity("category") is None and turn.entity("product") is None:
+        turn.say("search.ask_what")
+        turn.begin("search", "ask_what")
+        return
     category = turn.entity("category")
     if category is not None and not turn.entity("product"):
         query["category"] = str(category)

@@ -17,7 +17,7 @@ from bot.settings import load_settings
 from commerce_core.clock import FakeClock
 from nlu import BuiltinInterpreter
 from tests.commerce.factory import build_shop
-from tests.conftest import REDIS_URL, TEST_KEYS, fresh_postgres, missing_service
+from tests.conftest import TEST_KEYS, fresh_postgres, missing_service
 
 NLU_CACHE = Path(tempfile.gettempdir()) / "shopbot-test-nlu-cache"
 

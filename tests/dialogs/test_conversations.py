@@ -16,7 +16,7 @@ from tests.dialogs.conftest import Chat
 
 
 async def place_and_pay(chat: Chat, *, address: str) -> str:
-    await chat.say("checkout" if "en" == chat.session.language else "结算")
+    await chat.say("checkout" if chat.session.language == "en" else "结算")
     await chat.say(address)
     await chat.press("yes")
     [order] = chat.of_type("order")
@@ -267,7 +267,7 @@ async def test_messages_of_one_user_arriving_together_keep_their_order(
         chat.session.to_message(text) for text in ("sku:D1-RED-M:1", "sku:D2-BLK-S:1", "show my cart")
     ]
     replies = await asyncio.gather(*[runtime.pipeline.handle(m) for m in messages])
-    cart = [r for r in replies[2] if r.kind == "cart"][0]
+    cart = next(r for r in replies[2] if r.kind == "cart")
     assert [line.sku for line in cart.lines] == ["D1-RED-M", "D2-BLK-S"]
     again = await runtime.pipeline.handle(messages[0])  # the same delivery again: no second effect
     assert again == []

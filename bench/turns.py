@@ -1,0 +1,145 @@
+"""Conversation benchmark: whole shopper journeys through the real pipeline.
+
+Each simulated shopper runs: search -> details -> add to cart -> checkout -> address -> confirm ->
+pay (sandbox, signed callback) -> order status, through de-duplication, the per-conversation lock,
+state in Redis, the NLU, the dialog engine and the commerce core. Prints turns per second and p50/p99
+turn latency at 1, 10 and 100 concurrent conversations, then one JSON line.
+
+Target (dialogs issue): at least 500 turns/s and p99 at most 50 ms at 100 concurrent conversations on
+one process. Database and Redis come from the app settings (run against PostgreSQL and Redis):
+
+    SHOPBOT_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test \\
+    SHOPBOT_REDIS_URL=redis://127.0.0.1:6379/14 python bench/turns.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import emit_json, scratch_database, summary  # noqa: E402
+from bot.runtime import build_runtime  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from commerce_core.catalog.service import ProductDraft, VariantDraft  # noqa: E402
+from commerce_core.merchants.model import MerchantStatus  # noqa: E402
+from dialogs.messages import InboundMessage  # noqa: E402
+
+JOURNEY = (
+    "有没有红色连衣裙",
+    "第一个",
+    "@sku",
+    "结算",
+    "张三 13812345678 上海市浦东新区世纪大道100号",
+    "确认",
+    "@pay",
+    "我的订单到哪了",
+)
+
+
+async def seed(runtime: object, products: int) -> None:
+    commerce = runtime.container.commerce  # type: ignore[attr-defined]
+    await commerce.merchants.register(
+        "bench", {"zh-Hans": "测试店", "en": "Bench"}, status=MerchantStatus.ACTIVE
+    )
+    await commerce.catalog.create_category(
+        "dresses", {"zh-Hans": "连衣裙", "en": "Dresses"}, synonyms=["裙子"]
+    )
+    for n in range(products):
+        code = f"B{n:03d}"
+        await commerce.catalog.create_product(
+            ProductDraft(
+                code,
+                "bench",
+                "dresses",
+                {"zh-Hans": f"红色连衣裙{n}号", "en": f"Red dress no. {n}"},
+                {"zh-Hans": "测试商品", "en": "bench item"},
+                [VariantDraft(f"{code}-M", {"color": "red", "size": "M"}, 9900 + n, 100_000)],
+            )
+        )
+        await commerce.catalog.publish(code)
+    await runtime.refresh_catalogue()  # type: ignore[attr-defined]
+
+
+async def journey(runtime: object, user: str, latencies: list[float]) -> None:
+    pipeline = runtime.pipeline  # type: ignore[attr-defined]
+    last_buttons: list[str] = []
+    for n, line in enumerate(JOURNEY):
+        payload = None
+        if line == "@sku":
+            payload = "sku:B000-M:1"  # the size button the product card leads to
+        elif line == "@pay":
+            payload = next(p for p in last_buttons if p.startswith("sbxpay:"))
+        message = InboundMessage(
+            "test", user, user, "" if payload else line, payload, dedup_key=f"{user}:{n}"
+        )
+        started = time.perf_counter()
+        replies = await pipeline.handle(message)
+        latencies.append(time.perf_counter() - started)
+        last_buttons = [b.payload for r in replies for b in getattr(r, "buttons", ())]
+
+
+async def level(runtime: object, concurrency: int, journeys: int) -> dict[str, float]:
+    latencies: list[float] = []
+    queue = [f"u-{uuid.uuid4().hex[:10]}" for _ in range(journeys)]
+
+    async def worker() -> None:
+        while queue:
+            await journey(runtime, queue.pop(), latencies)
+
+    started = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(concurrency)])
+    wall = time.perf_counter() - started
+    return {
+        "concurrency": concurrency,
+        "turns": len(latencies),
+        "turns_per_s": round(len(latencies) / wall, 1),
+        **summary(latencies),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--journeys", type=int, default=200, help="journeys at the highest level")
+    parser.add_argument("--levels", default="1,10,100")
+    args = parser.parse_args()
+    settings = load_settings()
+    results = []
+    async with scratch_database(settings) as url:
+        runtime = await build_runtime(load_settings(database_url=url))
+        try:
+            await seed(runtime, 20)
+            await level(runtime, 1, 2)  # warm-up: prepared statements, jieba, the NLU model
+            for concurrency in (int(x) for x in args.levels.split(",")):
+                journeys = max(concurrency * 2, min(args.journeys, concurrency * 10))
+                results.append(await level(runtime, concurrency, journeys))
+        finally:
+            await runtime.aclose()
+    print(
+        f"Whole journeys ({len(JOURNEY)} turns each) through the pipeline on {settings.db_url.split('+')[0]} "
+        f"and {settings.redis_url.split('://')[0]}:"
+    )
+    for r in results:
+        print(
+            f"  {r['concurrency']:>4} concurrent: {r['turns']:>5} turns, {r['turns_per_s']:>7} turns/s, "
+            f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms"
+        )
+    print("  target at 100 concurrent: >= 500 turns/s, p99 <= 50 ms")
+    emit_json(
+        {
+            "database": settings.db_url.split("+")[0],
+            "redis": settings.redis_url.split("://")[0],
+            "levels": results,
+        }
+    )
+
+
+if __name__ == "__main__":
+    import uvloop
+
+    uvloop.run(main())
