@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import emit_json, scratch_database, summary  # noqa: E402
-from bot.runtime import build_runtime  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from commerce_core.catalog.service import ProductDraft, VariantDraft  # noqa: E402
-from commerce_core.merchants.model import MerchantStatus  # noqa: E402
-from dialogs.messages import InboundMessage  # noqa: E402
+from bench._common import emit_json, scratch_database, summary
+from bot.runtime import build_runtime
+from bot.settings import load_settings
+from commerce_core.catalog.service import ProductDraft, VariantDraft
+from commerce_core.merchants.model import MerchantStatus
+from dialogs.messages import InboundMessage
 
 JOURNEY = (
     "有没有红色连衣裙",
