@@ -118,15 +118,15 @@ class Pipeline:
         state = await self.states.load(key)
         if state.lang is None:
             state.lang = CHANNEL_LANGUAGE_HINTS.get((message.language_hint or "").lower())
-        customer = await self.commerce.customers.identify(
-            message.channel,
-            message.user_id,
-            language=state.lang or DEFAULT_LANGUAGE,
-            display_name=message.display_name,
-        )
-        if state.lang is None:
-            state.lang = customer.language
-        state.customer_id = customer.id
+        if state.customer_id is None:  # first contact (or after erasure): the channel account is the login
+            customer = await self.commerce.customers.identify(
+                message.channel,
+                message.user_id,
+                language=state.lang or DEFAULT_LANGUAGE,
+                display_name=message.display_name,
+            )
+            state.lang = state.lang or customer.language
+            state.customer_id = customer.id
         if state.handoff_ticket:
             ticket = await self.commerce.support.active_for(key)
             if ticket is not None:
@@ -140,7 +140,8 @@ class Pipeline:
         text = message.effective_text
         nlu = await self.interpreter.parse(text, self.engine.hints(state))
         turn = Turn(
-            self.commerce, self.texts, self.settings, message, nlu, state, customer, verifier=self.verifier
+            self.commerce, self.texts, self.settings, message, nlu, state, state.customer_id,
+            display_name=message.display_name, verifier=self.verifier,
         )
         try:
             await self.engine.handle(turn)

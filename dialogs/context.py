@@ -36,7 +36,8 @@ class Turn:
     message: InboundMessage
     nlu: Interpretation
     state: ConversationState
-    customer: CustomerView
+    customer_id: int
+    display_name: str | None = None     # the channel's name for the user, a default recipient
     verifier: PhoneVerifier | None = None
     replies: list[Reply] = field(default_factory=list)
     forget_conversation: bool = False  # set by erasure: the pipeline drops the stored state
@@ -45,9 +46,9 @@ class Turn:
     def lang(self) -> str:
         return self.state.lang or "zh-Hans"
 
-    @property
-    def customer_id(self) -> int:
-        return self.customer.id
+    async def customer(self) -> CustomerView:
+        """The customer record, read only by the flows that need it (most turns don't)."""
+        return await self.commerce.customers.get(self.customer_id)
 
     def t(self, key: str, **params: Any) -> str:
         return self.texts.get(self.lang, key, **params)

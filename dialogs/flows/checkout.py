@@ -42,7 +42,7 @@ async def ask_address(turn: Turn) -> None:
 
 async def on_address(turn: Turn) -> None:
     """A typed address, a shared location or contact, or (via payload) a saved one."""
-    address = _from_attachments(turn) or parse_address(turn.nlu.text, turn.customer.display_name)
+    address = _from_attachments(turn) or parse_address(turn.nlu.text, turn.display_name)
     if address is None:
         turn.slots["address_tries"] = turn.slots.get("address_tries", 0) + 1
         turn.say("checkout.address_unclear")
@@ -69,7 +69,7 @@ def _from_attachments(turn: Turn) -> AddressInput | None:
             turn.slots["pending_name"] = attachment.name
     label, phone = turn.slots.get("pending_location"), turn.slots.get("pending_phone")
     if label and phone:
-        name = turn.slots.get("pending_name") or turn.customer.display_name or "-"
+        name = turn.slots.get("pending_name") or turn.display_name or "-"
         city = label.split()[0] if " " in label else label[:2]
         return AddressInput(recipient=str(name), phone=str(phone), city=city, line=str(label))
     if label and not phone and pending is None:

@@ -180,7 +180,7 @@ async def change_address_number(turn: Turn, number: str) -> None:
 
 
 async def on_new_address(turn: Turn) -> None:
-    address = parse_address(turn.nlu.text, turn.customer.display_name)
+    address = parse_address(turn.nlu.text, turn.display_name)
     if address is None:
         turn.say("checkout.address_unclear")
         return
