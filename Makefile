@@ -19,8 +19,9 @@ install: $(STAMP)
 demo: install
 	$(BIN)/shopbot demo
 
-## set up and run the whole suite: lint, types, architecture contracts, tests
+## set up and run the whole suite: lint, types, architecture contracts, tests (incl. the browser test)
 test: install
+	sh scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports

@@ -1,4 +1,4 @@
-"""Fixtures for the HTTP app: the real runtime (SQLite file, in-memory Redis, the test shop) behind aiohttp."""
+"""Fixtures for the HTTP app: the real runtime (SQLite, in-memory Redis, the test shop) behind aiohttp."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.http.app import create_app
@@ -31,8 +32,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest_asyncio.fixture
-async def runtime(db_url: str, tmp_path: Path, clock: FakeClock, interpreter: BuiltinInterpreter
-                  ) -> AsyncIterator[Runtime]:
+async def runtime(
+    db_url: str, tmp_path: Path, clock: FakeClock, interpreter: BuiltinInterpreter
+) -> AsyncIterator[Runtime]:
     rt = await make_runtime(db_url, tmp_path, clock, interpreter)
     await build_shop(rt.container.commerce)
     await rt.refresh_catalogue()
@@ -43,6 +45,6 @@ async def runtime(db_url: str, tmp_path: Path, clock: FakeClock, interpreter: Bu
 
 
 @pytest_asyncio.fixture
-async def client(runtime: Runtime) -> AsyncIterator[TestClient[web_request_t, web_app_t]]:  # type: ignore[name-defined]
+async def client(runtime: Runtime) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async with TestClient(TestServer(create_app(runtime), host="127.0.0.1")) as test_client:
         yield test_client

@@ -1,7 +1,7 @@
 /* Shopbot web chat: talks to POST /api/chat and polls GET /api/inbox.
  *
  * Security: every string that comes from the server or the user is put in the page with textContent or
- * as an attribute value through the DOM API, never through innerHTML; the page runs under a strict CSP
+ * as an attribute value through the DOM API, never parsed as HTML; the page runs under a strict CSP
  * (no inline scripts or styles), so styling is done with classes only.
  */
 (function () {
@@ -16,7 +16,7 @@
   var UI = {
     "zh-Hans": {
       subtitle: "购物助手 · 在线",
-      placeholder: "想买点什么？比如“300元以内的红色连衣裙”",
+      placeholder: "想买什么？试试“红色连衣裙”",
       send: "发送",
       inputLabel: "消息",
       log: "对话",
@@ -40,7 +40,7 @@
     },
     "zh-Hant": {
       subtitle: "購物助手 · 在線",
-      placeholder: "想買點什麼？比如「300元以內的紅色連衣裙」",
+      placeholder: "想買什麼？試試「紅色連衣裙」",
       send: "發送",
       inputLabel: "訊息",
       log: "對話",
@@ -64,7 +64,7 @@
     },
     en: {
       subtitle: "Shopping assistant · online",
-      placeholder: "What are you looking for? e.g. “red dress under ¥300”",
+      placeholder: "Try “red dress under ¥300”",
       send: "Send",
       inputLabel: "Message",
       log: "Conversation",
@@ -359,9 +359,14 @@
       img.alt = str(title);
       img.loading = "lazy";
       img.decoding = "async";
-      img.addEventListener("error", function () { img.remove(); });
+      img.addEventListener("error", function () {
+        img.remove();
+        box.classList.add("pic-empty");
+      });
       img.src = src;
       box.appendChild(img);
+    } else {
+      box.classList.add("pic-empty");
     }
     return box;
   }
