@@ -34,35 +34,60 @@ class PrivacyService:
             customer = await s.scalar(select(Customer).where(Customer.id == customer_id))
             if customer is None or customer.erased_at is not None:
                 raise NotFound("no such customer", code="customer_not_found")
-            identities = (await s.scalars(select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))).all()
+            identities = (
+                await s.scalars(select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))
+            ).all()
             addresses = (await s.scalars(select(Address).where(Address.customer_id == customer_id))).all()
-            orders = (await s.scalars(select(Order).where(Order.customer_id == customer_id).order_by(Order.id))).all()
-            cases = (await s.scalars(select(AfterSalesCase).where(AfterSalesCase.customer_id == customer_id))).all()
+            orders = (
+                await s.scalars(select(Order).where(Order.customer_id == customer_id).order_by(Order.id))
+            ).all()
+            cases = (
+                await s.scalars(select(AfterSalesCase).where(AfterSalesCase.customer_id == customer_id))
+            ).all()
             tickets = (await s.scalars(select(Ticket).where(Ticket.customer_id == customer_id))).all()
             export_orders = []
             for order in orders:
                 lines = (await s.scalars(select(OrderLine).where(OrderLine.order_id == order.id))).all()
-                export_orders.append({
-                    "number": order.number, "status": order.status, "total": order.total, "currency": order.currency,
-                    "created_at": order.created_at.isoformat(),
-                    "address": self._cipher.decrypt_json(order.address_enc),
-                    "lines": [{"sku": li.sku_code, "name": li.product_name, "quantity": li.quantity,
-                               "unit_price": li.unit_price} for li in lines],
-                })
+                export_orders.append(
+                    {
+                        "number": order.number,
+                        "status": order.status,
+                        "total": order.total,
+                        "currency": order.currency,
+                        "created_at": order.created_at.isoformat(),
+                        "address": self._cipher.decrypt_json(order.address_enc),
+                        "lines": [
+                            {
+                                "sku": li.sku_code,
+                                "name": li.product_name,
+                                "quantity": li.quantity,
+                                "unit_price": li.unit_price,
+                            }
+                            for li in lines
+                        ],
+                    }
+                )
             return {
                 "customer": {
-                    "id": customer.public_id, "language": customer.language,
+                    "id": customer.public_id,
+                    "language": customer.language,
                     "created_at": customer.created_at.isoformat(),
-                    "name": self._cipher.decrypt(customer.display_name_enc) if customer.display_name_enc else None,
+                    "name": self._cipher.decrypt(customer.display_name_enc)
+                    if customer.display_name_enc
+                    else None,
                     "phone": self._cipher.decrypt(customer.phone_enc) if customer.phone_enc else None,
                     "phone_verified": customer.phone_verified_at is not None,
                 },
                 "channel_accounts": [{"channel": i.channel, "id": i.external_id} for i in identities],
                 "addresses": [self._cipher.decrypt_json(a.payload_enc) for a in addresses],
                 "orders": export_orders,
-                "after_sales_cases": [{"number": c.number, "kind": c.kind, "status": c.status,
-                                       "reason": c.reason_text} for c in cases],
-                "support_tickets": [{"number": t.number, "status": t.status, "reason": t.reason} for t in tickets],
+                "after_sales_cases": [
+                    {"number": c.number, "kind": c.kind, "status": c.status, "reason": c.reason_text}
+                    for c in cases
+                ],
+                "support_tickets": [
+                    {"number": t.number, "status": t.status, "reason": t.reason} for t in tickets
+                ],
             }
 
     async def erase(self, customer_id: int, *, actor: str) -> None:
@@ -78,16 +103,36 @@ class PrivacyService:
             for order in (await s.scalars(select(Order).where(Order.customer_id == customer_id))).all():
                 city = str(self._cipher.decrypt_json(order.address_enc).get("city", ""))
                 order.address_enc = self._cipher.encrypt_json(
-                    {"recipient": "-", "phone": "-", "city": city, "line": "-", "region": "", "district": "",
-                     "postal_code": "", "country": ""})
-            await s.execute(update(AfterSalesCase).where(AfterSalesCase.customer_id == customer_id).values(
-                reason_text=None, photos=[]))
+                    {
+                        "recipient": "-",
+                        "phone": "-",
+                        "city": city,
+                        "line": "-",
+                        "region": "",
+                        "district": "",
+                        "postal_code": "",
+                        "country": "",
+                    }
+                )
+            await s.execute(
+                update(AfterSalesCase)
+                .where(AfterSalesCase.customer_id == customer_id)
+                .values(reason_text=None, photos=[])
+            )
             customer.display_name_enc = None
             customer.phone_enc = None
             customer.phone_index = None
             customer.phone_verified_at = None
             customer.erased_at = now
-            s.add(AuditEntry(actor=actor, action="customer_erased", target_type="customer",
-                             target_id=customer.public_id, details={}, at=now))
+            s.add(
+                AuditEntry(
+                    actor=actor,
+                    action="customer_erased",
+                    target_type="customer",
+                    target_id=customer.public_id,
+                    details={},
+                    at=now,
+                )
+            )
             uow.emit(CustomerErased(customer_id))
             await uow.commit()

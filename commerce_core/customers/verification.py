@@ -44,9 +44,17 @@ class SandboxSms:
 
 
 class PhoneVerifier:
-    def __init__(self, store: KeyValueStore, sms: SmsSender, customers: CustomerService, *, secret: str,
-                 ttl: timedelta = timedelta(minutes=5), resend_after: timedelta = timedelta(seconds=60),
-                 max_attempts: int = 5) -> None:
+    def __init__(
+        self,
+        store: KeyValueStore,
+        sms: SmsSender,
+        customers: CustomerService,
+        *,
+        secret: str,
+        ttl: timedelta = timedelta(minutes=5),
+        resend_after: timedelta = timedelta(seconds=60),
+        max_attempts: int = 5,
+    ) -> None:
         self._store = store
         self._sms = sms
         self._customers = customers
@@ -67,8 +75,9 @@ class PhoneVerifier:
         if not await self._store.set(self._key(customer_id, "throttle"), b"1", ex=self._resend, nx=True):
             raise NotAllowed("wait a minute before asking for another code", code="code_too_soon")
         code = f"{secrets.randbelow(10**6):06d}"
-        await self._store.set(self._key(customer_id, "pending"), f"{phone}|{self._digest(phone, code)}".encode(),
-                              ex=self._ttl)
+        await self._store.set(
+            self._key(customer_id, "pending"), f"{phone}|{self._digest(phone, code)}".encode(), ex=self._ttl
+        )
         await self._store.delete(self._key(customer_id, "attempts"))
         await self._sms.send(phone, text_template.format(code=code))
         return mask_phone(phone)
@@ -83,7 +92,8 @@ class PhoneVerifier:
             await self._store.delete(self._key(customer_id, "pending"))
             raise NotAllowed("too many wrong codes; ask for a new one", code="too_many_attempts")
         if not hmac.compare_digest(digest, self._digest(phone, code.strip())):
-            raise InvalidInput("that code is not right", code="wrong_code",
-                               attempts_left=self._max_attempts - attempts)
+            raise InvalidInput(
+                "that code is not right", code="wrong_code", attempts_left=self._max_attempts - attempts
+            )
         await self._store.delete(self._key(customer_id, "pending"), self._key(customer_id, "attempts"))
         return await self._customers.bind_phone(customer_id, phone, verified=True)

@@ -57,7 +57,9 @@ async def relay_once(
         claimed = []
         for message in (await session.scalars(stmt)).all():
             message.available_at = now + lease
-            claimed.append(OutboxEnvelope(message.id, message.event_type, dict(message.payload), message.attempts))
+            claimed.append(
+                OutboxEnvelope(message.id, message.event_type, dict(message.payload), message.attempts)
+            )
     if not claimed:
         return 0
     delivered: list[int] = []
