@@ -51,8 +51,11 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    return {"p50_ms": round(percentile(values, 50) * 1000, 2), "p99_ms": round(percentile(values, 99) * 1000, 2),
-            "mean_ms": round(statistics.fmean(values) * 1000, 2) if values else 0.0}
+    return {
+        "p50_ms": round(percentile(values, 50) * 1000, 2),
+        "p99_ms": round(percentile(values, 99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(values) * 1000, 2) if values else 0.0,
+    }
 
 
 def emit_json(figures: dict[str, object]) -> None:

@@ -21,16 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import emit_json, scratch_database, summary  # noqa: E402
-from bot.bootstrap import commerce_config  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from commerce_core.app import Commerce  # noqa: E402
-from commerce_core.catalog.service import ProductDraft, VariantDraft  # noqa: E402
-from commerce_core.customers.views import AddressInput  # noqa: E402
-from commerce_core.db.engine import create_engine  # noqa: E402
-from commerce_core.errors import OutOfStock  # noqa: E402
-from commerce_core.merchants.model import MerchantStatus  # noqa: E402
-from commerce_core.orders.views import LineRequest  # noqa: E402
+from bench._common import emit_json, scratch_database, summary
+from bot.bootstrap import commerce_config
+from bot.settings import load_settings
+from commerce_core.app import Commerce
+from commerce_core.catalog.service import ProductDraft, VariantDraft
+from commerce_core.customers.views import AddressInput
+from commerce_core.db.engine import create_engine
+from commerce_core.errors import OutOfStock
+from commerce_core.merchants.model import MerchantStatus
+from commerce_core.orders.views import LineRequest
 
 ADDRESS = AddressInput("王五", "13900001111", "杭州", "西湖区文三路1号", region="浙江省")
 
@@ -40,9 +40,16 @@ async def setup(commerce: Commerce, skus: int, stock: int) -> None:
     await commerce.catalog.create_category("goods", {"en": "Goods"})
     for n in range(skus):
         code = f"B{n:04d}"
-        await commerce.catalog.create_product(ProductDraft(
-            code, "bench", "goods", {"en": f"Item {n}", "zh-Hans": f"商品{n}"}, {"en": "bench item"},
-            [VariantDraft(f"{code}-X", {}, 1000 + n, stock)]))
+        await commerce.catalog.create_product(
+            ProductDraft(
+                code,
+                "bench",
+                "goods",
+                {"en": f"Item {n}", "zh-Hans": f"商品{n}"},
+                {"en": "bench item"},
+                [VariantDraft(f"{code}-X", {}, 1000 + n, stock)],
+            )
+        )
         await commerce.catalog.publish(code)
 
 
@@ -68,8 +75,12 @@ async def throughput(commerce: Commerce, customers: int, orders_each: int) -> di
     started = time.perf_counter()
     await asyncio.gather(*[customer(i) for i in range(customers)])
     wall = time.perf_counter() - started
-    return {"orders": len(latencies), "wall_s": round(wall, 3), "orders_per_s": round(len(latencies) / wall, 1),
-            **summary(latencies)}
+    return {
+        "orders": len(latencies),
+        "wall_s": round(wall, 3),
+        "orders_per_s": round(len(latencies) / wall, 1),
+        **summary(latencies),
+    }
 
 
 async def flash_sale(commerce: Commerce, buyers: int, units: int) -> dict[str, float]:
@@ -88,8 +99,15 @@ async def flash_sale(commerce: Commerce, buyers: int, units: int) -> dict[str, f
     wall = time.perf_counter() - started
     on_hand, reserved = (await commerce.inventory.levels(["B0000-X"]))["B0000-X"]
     sold = sum(results)
-    return {"buyers": buyers, "units": units, "orders": sold, "wall_s": round(wall, 3),
-            "oversold": max(0, sold - units) + max(0, -on_hand), "left_on_hand": on_hand, "left_reserved": reserved}
+    return {
+        "buyers": buyers,
+        "units": units,
+        "orders": sold,
+        "wall_s": round(wall, 3),
+        "oversold": max(0, sold - units) + max(0, -on_hand),
+        "left_on_hand": on_hand,
+        "left_reserved": reserved,
+    }
 
 
 async def main() -> None:
@@ -101,21 +119,32 @@ async def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     figures: dict[str, object] = {"database": settings.db_url.split("+")[0]}
-    for name, run in (("throughput", lambda c: throughput(c, args.customers, args.orders_each)),
-                      ("flash_sale", lambda c: flash_sale(c, args.buyers, args.units))):
+    for name, run in (
+        ("throughput", lambda c: throughput(c, args.customers, args.orders_each)),
+        ("flash_sale", lambda c: flash_sale(c, args.buyers, args.units)),
+    ):
         async with scratch_database(settings) as url:
-            commerce = Commerce.build(create_engine(url, pool_size=40, max_overflow=0), commerce_config(settings))
+            commerce = Commerce.build(
+                create_engine(url, pool_size=40, max_overflow=0), commerce_config(settings)
+            )
             try:
                 figures[name] = await run(commerce)
             finally:
                 await commerce.close()
     t, f = figures["throughput"], figures["flash_sale"]
     assert isinstance(t, dict) and isinstance(f, dict)
-    print(f"(a) place order + sandbox capture, {args.customers} concurrent customers on {figures['database']}:")
-    print(f"    {t['orders']} orders in {t['wall_s']} s = {t['orders_per_s']} orders/s; "
-          f"latency p50 {t['p50_ms']} ms, p99 {t['p99_ms']} ms   (target >= 500 orders/s)")
-    print(f"(b) flash sale: {f['buyers']} buyers for {f['units']} units: {f['orders']} orders in {f['wall_s']} s, "
-          f"oversold {f['oversold']}   (target: oversold 0, under 2 s)")
+    print(
+        f"(a) place order + sandbox capture, {args.customers} concurrent customers on {figures['database']}:"
+    )
+    print(
+        f"    {t['orders']} orders in {t['wall_s']} s = {t['orders_per_s']} orders/s; "
+        f"latency p50 {t['p50_ms']} ms, p99 {t['p99_ms']} ms   (target >= 500 orders/s)"
+    )
+    print(
+        f"(b) flash sale: {f['buyers']} buyers for {f['units']} units: "
+        f"{f['orders']} orders in {f['wall_s']} s, "
+        f"oversold {f['oversold']}   (target: oversold 0, under 2 s)"
+    )
     emit_json(figures)
 
 

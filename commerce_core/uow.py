@@ -154,12 +154,18 @@ class UnitOfWork(Changes):
     def dialect_name(self) -> str:
         return self.engine.dialect.name
 
-    def hot(self) -> Work:
-        """The cheapest unit for a hot path: a :class:`PgUnitOfWork` on PostgreSQL, else this unit."""
+    def hot(self, *, single_statement: bool = False) -> Work:
+        """The cheapest unit for a hot path: a :class:`PgUnitOfWork` on PostgreSQL, else this unit.
+
+        ``single_statement``: the unit runs exactly one statement and records no history or events,
+        so on PostgreSQL that statement is its own transaction (no BEGIN/COMMIT round trips).
+        """
         from commerce_core.db.pg_unit import PgUnitOfWork, supports
 
         engine = self.engine
-        return PgUnitOfWork(engine, self.clock) if supports(engine) else self
+        if not supports(engine):
+            return self
+        return PgUnitOfWork(engine, self.clock, single_statement=single_statement)
 
     @property
     def session(self) -> AsyncSession:

@@ -19,14 +19,16 @@ from __future__ import annotations
 import collections
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Dialect, Executable, exc
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 _MAX_PLANS = 512
+#: namedtuple with field names known only at run time (typed loosely on purpose)
+_ROW_FACTORY: Any = collections.namedtuple
 
 
 class Rows:
@@ -77,9 +79,7 @@ class PlanCache:
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self._plans: collections.OrderedDict[tuple[int, tuple[str, ...]], _Plan] = (
-            collections.OrderedDict()
-        )
+        self._plans: collections.OrderedDict[tuple[int, tuple[str, ...]], _Plan] = collections.OrderedDict()
 
     def plan(self, statement: Executable, keys: tuple[str, ...]) -> _Plan:
         cache_key = (id(statement), keys)
@@ -104,21 +104,24 @@ class PlanCache:
         result_processors: tuple[Callable[[Any], Any] | None, ...] = ()
         columns = compiled._result_columns
         if columns:
-            labels = [c.keyname for c in columns]
-            row_type = NamedTuple("Row", [(label, Any) for label in labels])  # type: ignore[misc]
-            result_processors = tuple(
-                c.type._cached_result_processor(self.dialect, None) for c in columns
-            )
+            # rows answer by attribute, index and unpacking, like SQLAlchemy's Row
+            row_type = _ROW_FACTORY("Row", [c.keyname for c in columns], rename=True)
+            result_processors = tuple(c.type._cached_result_processor(self.dialect, None) for c in columns)
         return _Plan(
             statement,
             compiled,
             compiled.string,
             names,
-            tuple(bind.get(n) for n in names),
+            tuple(_single(bind.get(n)) for n in names),
             expanding,
             row_type,
             result_processors,
         )
+
+
+def _single(processor: Any) -> Callable[[Any], Any] | None:
+    """A bind processor (SQLAlchemy types it loosely; for a plain bind it is one callable or None)."""
+    return processor if callable(processor) else None
 
 
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
@@ -128,7 +131,7 @@ def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
         values = state.parameters
         args = []
         for name in state.positiontup or ():
-            fn = processors.get(name)
+            fn = _single(processors.get(name))
             value = values[name]
             args.append(fn(value) if fn is not None and value is not None else value)
         return state.statement, args

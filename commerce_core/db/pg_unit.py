@@ -14,6 +14,7 @@ Same guarantees as :class:`~commerce_core.uow.UnitOfWork`:
   runs on its own: under READ COMMITTED every statement takes a fresh snapshot anyway, so this
   changes no result and saves two round trips for units that only read (or give up after reading,
   like most buyers in a flash sale);
+* ``single_statement`` units (one INSERT, nothing else) let that statement be its own transaction;
 * the ORM session is not available: asking for it raises :class:`~commerce_core.uow.NeedsSession`
   and the caller reruns on a full unit.
 """
@@ -25,7 +26,7 @@ import weakref
 from types import TracebackType
 from typing import Any, Self
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Dialect, Executable, Select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import PoolProxiedConnection
@@ -42,6 +43,7 @@ _PLANS: weakref.WeakKeyDictionary[Dialect, fastpath.PlanCache] = weakref.WeakKey
 _UTC = UTCDateTime()
 
 #: history and outbox rows in one round trip; WITH ORDINALITY keeps ids in emission order
+#: (S608: the table names come from the metadata and every value is bound)
 _WRITE_CHANGES = f"""
 WITH history AS (
     INSERT INTO {table_of(StatusChange).name}
@@ -55,7 +57,7 @@ INSERT INTO {table_of(OutboxMessage).name} (event_type, payload, created_at, ava
 SELECT e, p::jsonb, $10::timestamptz, $10::timestamptz, 0
 FROM unnest($8::varchar[], $9::text[]) WITH ORDINALITY AS o(e, p, n)
 ORDER BY n
-"""
+"""  # noqa: S608
 
 
 def supports(engine: AsyncEngine) -> bool:
@@ -74,8 +76,10 @@ def _plans(dialect: Dialect) -> fastpath.PlanCache:
 class PgUnitOfWork(Changes):
     dialect_name = "postgresql"
 
-    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock, *, single_statement: bool = False) -> None:
         super().__init__(clock)
+        self._single_statement = single_statement
+        self._statements = 0
         self._engine = engine
         self._plans = _plans(engine.dialect)
         self._fairy: PoolProxiedConnection | None = None
@@ -88,6 +92,7 @@ class PgUnitOfWork(Changes):
 
     async def __aenter__(self) -> Self:
         self._reset()
+        self._statements = 0
         return self
 
     async def __aexit__(
@@ -132,7 +137,13 @@ class PgUnitOfWork(Changes):
 
     async def execute(self, statement: Executable, parameters: Any = None) -> fastpath.Rows:
         """Run a Core statement in this unit (BEGIN first unless it is a plain SELECT)."""
-        reads_only = isinstance(statement, Select) and statement._for_update_arg is None
+        if self._single_statement:
+            if self._statements:
+                raise RuntimeError("a single-statement unit of work ran a second statement")
+            reads_only = True  # its own implicit transaction: atomic on its own
+        else:
+            reads_only = isinstance(statement, Select) and statement._for_update_arg is None
+        self._statements += 1
         driver = await self._connection(begin=not reads_only)
         return await fastpath.run(driver, self._plans, statement, parameters)
 
@@ -140,6 +151,8 @@ class PgUnitOfWork(Changes):
         """Nothing is pending on a connection-level unit: every statement ran when executed."""
 
     async def commit(self) -> None:
+        if self._single_statement and (self._history or self.events):
+            raise RuntimeError("a single-statement unit of work cannot record history or events")
         if self._history or self.events:
             driver = await self._connection(begin=True)
             await self._write_changes(driver)

@@ -59,17 +59,15 @@ _PRICES = (
 _ORDER_ID_BY_KEY = select(Order.id).where(
     Order.customer_id == bindparam("b_customer"), Order.idempotency_key == bindparam("b_key")
 )
-_INSERT_LINES = insert(table_of(OrderLine)).returning(
-    table_of(OrderLine).c.id, sort_by_parameter_order=True
-)
+_INSERT_LINES = insert(table_of(OrderLine)).returning(table_of(OrderLine).c.id, sort_by_parameter_order=True)
 
 
 @functools.cache
 def _insert_order(dialect_name: str) -> Any:
     """Insert an order unless (customer, idempotency key) exists; returns its id, or no row."""
-    return insert_ignoring_conflicts(dialect_name, table_of(Order), "customer_id", "idempotency_key").returning(
-        table_of(Order).c.id
-    )
+    return insert_ignoring_conflicts(
+        dialect_name, table_of(Order), "customer_id", "idempotency_key"
+    ).returning(table_of(Order).c.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,13 @@ what we asked for, or the notification is rejected and nothing changes.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from commerce_core.catalog.model import Product
 from commerce_core.db.base import table_of
@@ -23,7 +24,7 @@ from commerce_core.events import PaymentCaptured, RefundSucceeded
 from commerce_core.ids import PAYMENT_PREFIX, new_public_id
 from commerce_core.inventory import service as inventory
 from commerce_core.money import Money
-from commerce_core.orders import transitions
+from commerce_core.orders import status_rows, transitions
 from commerce_core.orders.model import Order, OrderLine, OrderStatus
 from commerce_core.payments.model import (
     PAYMENT_STATUS,
@@ -35,10 +36,79 @@ from commerce_core.payments.model import (
 )
 from commerce_core.payments.provider import Notification, PaymentIntentRequest, PaymentProvider
 from commerce_core.payments.refunds import request_refund
-from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.uow import NeedsSession, UnitOfWork, UnitOfWorkFactory, Work
 
 log = logging.getLogger(__name__)
 Outcome = Literal["captured", "duplicate", "failed", "refunding_late_payment", "ignored"]
+
+# Hot-path statements, built once (compiled and prepared once per database, not once per payment).
+_PENDING = (
+    select(Payment.order_id, Payment.public_id, Payment.pay_url, Payment.provider_ref)
+    .where(Payment.provider == bindparam("b_provider"), Payment.status == PaymentStatus.PENDING.value)
+    .subquery()
+)
+_PAYABLE_ORDER = (
+    select(
+        Order.id,
+        Order.customer_id,
+        Order.status,
+        Order.total,
+        Order.currency,
+        _PENDING.c.public_id,
+        _PENDING.c.pay_url,
+        _PENDING.c.provider_ref,
+    )
+    .outerjoin(_PENDING, _PENDING.c.order_id == Order.id)
+    .where(Order.number == bindparam("b_number"))
+    .limit(1)
+)
+_INSERT_PAYMENT = insert(table_of(Payment))
+_LOCK_PAYMENT = (
+    select(
+        Order.id.label("order_id"),
+        Order.number,
+        Order.customer_id,
+        Order.status.label("order_status"),
+        Payment.id,
+        Payment.status,
+        Payment.amount,
+        Payment.currency,
+        Payment.provider_ref,
+    )
+    .join(Payment, Payment.order_id == Order.id)
+    .where(Payment.public_id == bindparam("b_reference"), Payment.provider == bindparam("b_provider"))
+    .with_for_update()
+)
+_PAYMENT_FAILED = (
+    update(Payment).where(Payment.id == bindparam("b_payment")).values(status=PaymentStatus.FAILED.value)
+)
+_PAYMENT_CAPTURED = (
+    update(Payment)
+    .where(Payment.id == bindparam("b_payment"))
+    .values(
+        status=PaymentStatus.CAPTURED.value,
+        captured_at=bindparam("b_now"),
+        provider_ref=bindparam("b_provider_ref"),
+    )
+)
+_SOLD_LINES = select(OrderLine.product_id, OrderLine.quantity).where(
+    OrderLine.order_id == bindparam("b_order")
+)
+_COUNT_SALES = (
+    update(Product)
+    .where(Product.id == bindparam("b_product"))
+    .values(sales_count=Product.sales_count + bindparam("b_quantity"))
+)
+_SANDBOX_PAYMENT = select(Payment.provider_ref, Payment.amount, Payment.currency).where(
+    Payment.public_id == bindparam("b_reference"), Payment.provider == "sandbox"
+)
+
+
+@functools.cache
+def _record_event(dialect_name: str) -> Any:
+    """Insert a notification's (provider, event id) unless seen before; returns its id, or no row."""
+    events = table_of(PaymentEvent)
+    return insert_ignoring_conflicts(dialect_name, events, "provider", "event_id").returning(events.c.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,28 +150,9 @@ class PaymentService:
     ) -> PaymentRequestView:
         """A payment request for an unpaid order; asking again returns the same pending payment."""
         gateway = self.provider(provider)
-        async with self._uow() as uow:
-            pending = (
-                select(Payment.order_id, Payment.public_id, Payment.pay_url, Payment.provider_ref)
-                .where(Payment.provider == provider, Payment.status == PaymentStatus.PENDING.value)
-                .subquery()
-            )
+        async with self._uow().hot() as uow:
             order = (
-                await uow.execute(
-                    select(
-                        Order.id,
-                        Order.customer_id,
-                        Order.status,
-                        Order.total,
-                        Order.currency,
-                        pending.c.public_id,
-                        pending.c.pay_url,
-                        pending.c.provider_ref,
-                    )
-                    .outerjoin(pending, pending.c.order_id == Order.id)
-                    .where(Order.number == order_number)
-                    .limit(1)
-                )
+                await uow.execute(_PAYABLE_ORDER, {"b_provider": provider, "b_number": order_number})
             ).first()
             if order is None or (customer_id is not None and order.customer_id != customer_id):
                 raise NotFound("no such order", code="order_not_found", order=order_number)
@@ -122,9 +173,10 @@ class PaymentService:
                 reference, amount.amount, amount.currency, f"Order {order_number}", order_number
             )
         )
-        async with self._uow() as uow:
+        async with self._uow().hot(single_statement=True) as uow:
             await uow.execute(
-                insert(table_of(Payment)).values(
+                _INSERT_PAYMENT,
+                dict(
                     public_id=reference,
                     order_id=order.id,
                     provider=provider,
@@ -135,7 +187,7 @@ class PaymentService:
                     status=PaymentStatus.PENDING.value,
                     refunded_amount=0,
                     created_at=uow.now(),
-                )
+                ),
             )
             await uow.commit()
         return PaymentRequestView(
@@ -161,24 +213,18 @@ class PaymentService:
         Locks the payment and its order together, records the event id (a replay inserts nothing
         and stops there), then captures.
         """
-        async with self._uow() as uow:
+        try:
+            result = await self._apply(self._uow().hot(), provider, note)
+        except NeedsSession:  # a rare branch (money for a cancelled order) needs the ORM: rerun
+            result = await self._apply(self._uow(), provider, note)
+        for refund_id in result.refund_ids:
+            await self.process_refund(refund_id)
+        return result
+
+    async def _apply(self, unit: Work, provider: str, note: Notification) -> NotificationResult:
+        async with unit as uow:
             locked = (
-                await uow.execute(
-                    select(
-                        Order.id.label("order_id"),
-                        Order.number,
-                        Order.customer_id,
-                        Order.status.label("order_status"),
-                        Payment.id,
-                        Payment.status,
-                        Payment.amount,
-                        Payment.currency,
-                        Payment.provider_ref,
-                    )
-                    .join(Payment, Payment.order_id == Order.id)
-                    .where(Payment.public_id == note.reference, Payment.provider == provider)
-                    .with_for_update()
-                )
+                await uow.execute(_LOCK_PAYMENT, {"b_reference": note.reference, "b_provider": provider})
             ).first()
             if locked is None:
                 raise PaymentRejected("notification for an unknown payment", code="unknown_payment")
@@ -187,27 +233,24 @@ class PaymentService:
                 log.warning("payment %s: amount mismatch (%s %s)", note.reference, note.amount, note.currency)
                 raise PaymentRejected("amount or currency does not match the order", code="amount_mismatch")
             recorded = await uow.execute(
-                insert_ignoring_conflicts(uow.session, PaymentEvent, "provider", "event_id")
-                .values(
+                _record_event(uow.dialect_name),
+                dict(
                     provider=provider,
                     event_id=note.event_id,
                     payment_id=payment.id,
                     kind=note.kind,
                     payload={"provider_ref": note.provider_ref},
                     received_at=uow.now(),
-                )
-                .returning(PaymentEvent.id)
+                ),
             )
             if recorded.scalar() is None:
                 return NotificationResult("duplicate", order.number, order.customer_id, note.reference)
             result = await self._apply_locked(uow, provider, note, payment, order)
             await uow.commit()
-        for refund_id in result.refund_ids:
-            await self.process_refund(refund_id)
         return result
 
     async def _apply_locked(
-        self, uow: UnitOfWork, provider: str, note: Notification, payment: Any, order: Any
+        self, uow: Work, provider: str, note: Notification, payment: Any, order: Any
     ) -> NotificationResult:
         """``payment`` and ``order`` are the locked rows read by :meth:`apply`."""
 
@@ -219,21 +262,18 @@ class PaymentService:
             if status is not PaymentStatus.PENDING:
                 return result("ignored")
             PAYMENT_STATUS.check(status, PaymentStatus.FAILED)
-            await uow.execute(
-                update(Payment).where(Payment.id == payment.id).values(status=PaymentStatus.FAILED.value)
-            )
+            await uow.execute(_PAYMENT_FAILED, {"b_payment": payment.id})
             return result("failed")
         if status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return result("duplicate")  # a second success for an already captured payment
         PAYMENT_STATUS.check(status, PaymentStatus.CAPTURED)
         await uow.execute(
-            update(Payment)
-            .where(Payment.id == payment.id)
-            .values(
-                status=PaymentStatus.CAPTURED.value,
-                captured_at=uow.now(),
-                provider_ref=payment.provider_ref or note.provider_ref,
-            )
+            _PAYMENT_CAPTURED,
+            {
+                "b_payment": payment.id,
+                "b_now": uow.now(),
+                "b_provider_ref": payment.provider_ref or note.provider_ref,
+            },
         )
         uow.emit(
             PaymentCaptured(
@@ -241,7 +281,7 @@ class PaymentService:
             )
         )
         if order.order_status == OrderStatus.PENDING_PAYMENT.value:
-            await transitions.move_row(
+            await status_rows.move_row(
                 uow,
                 order.order_id,
                 order.number,
@@ -252,22 +292,15 @@ class PaymentService:
             )
             await inventory.commit(uow, order.order_id)
             sold: dict[int, int] = {}
-            for line in (
-                await uow.execute(
-                    select(OrderLine.product_id, OrderLine.quantity).where(
-                        OrderLine.order_id == order.order_id
-                    )
-                )
-            ).all():
+            for line in (await uow.execute(_SOLD_LINES, {"b_order": order.order_id})).all():
                 sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
             for product_id in sorted(sold):
-                await uow.execute(
-                    update(Product)
-                    .where(Product.id == product_id)
-                    .values(sales_count=Product.sales_count + sold[product_id])
-                )
+                await uow.execute(_COUNT_SALES, {"b_product": product_id, "b_quantity": sold[product_id]})
             return result("captured")
-        # money arrived for an order that was already cancelled (e.g. payment timeout): give it back
+        # money arrived for an order that was already cancelled (e.g. payment timeout): give it back.
+        # Refunds go through the ORM: a connection-level unit hands over to a full one here
+        if not isinstance(uow, UnitOfWork):
+            raise NeedsSession("refunding a late payment needs the ORM")
         locked = await uow.session.scalar(select(Order).where(Order.id == order.order_id))
         assert locked is not None
         refund = await request_refund(uow, locked, payment.amount, "late_payment")
@@ -357,14 +390,8 @@ class PaymentService:
         assert isinstance(sandbox, SandboxProvider)
         known = sandbox.intents.get(payment_id)
         if known is None:  # created by another process: read what the sandbox would know
-            async with self._uow() as uow:
-                row = (
-                    await uow.execute(
-                        select(Payment.provider_ref, Payment.amount, Payment.currency).where(
-                            Payment.public_id == payment_id, Payment.provider == "sandbox"
-                        )
-                    )
-                ).first()
+            async with self._uow().hot() as uow:
+                row = (await uow.execute(_SANDBOX_PAYMENT, {"b_reference": payment_id})).first()
             if row is None:
                 raise NotFound("no such sandbox payment", code="payment_not_found")
             known = (row.provider_ref or "", row.amount, row.currency)

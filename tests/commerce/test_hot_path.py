@@ -1,0 +1,68 @@
+"""The connection-level PostgreSQL unit of work used by checkout (commerce_core.db.pg_unit)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, update
+
+from commerce_core.app import Commerce
+from commerce_core.db.pg_unit import PgUnitOfWork
+from commerce_core.events import OrderCancelled
+from commerce_core.orders.model import Order
+from commerce_core.orders.views import LineRequest
+from commerce_core.outbox.model import OutboxMessage
+from commerce_core.status import StatusChange
+from tests.commerce.factory import ADDRESS, build_shop
+
+
+async def _counts(commerce: Commerce) -> tuple[int, int]:
+    async with commerce.uow() as uow:
+        history = await uow.session.scalar(select(func.count()).select_from(StatusChange))
+        events = await uow.session.scalar(select(func.count()).select_from(OutboxMessage))
+    return int(history or 0), int(events or 0)
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_hot_unit_commits_history_and_events_with_its_changes_or_nothing(commerce: Commerce) -> None:
+    shop = await build_shop(commerce)
+    order = await commerce.orders.place(shop.customer_id, ADDRESS, "k", items=[LineRequest("H1-BLK", 1)])
+    before = await _counts(commerce)
+
+    with pytest.raises(ZeroDivisionError):
+        async with commerce.uow().hot() as uow:
+            assert isinstance(uow, PgUnitOfWork)
+            await uow.execute(update(Order).where(Order.id == order.id).values(note="changed"))
+            uow.record_status("order", order.id, "pending_payment", "pending_payment", "test")
+            uow.emit(OrderCancelled(order.number, shop.customer_id, "test", 0))
+            _ = 1 / 0
+    assert await _counts(commerce) == before
+    async with commerce.uow() as uow:
+        assert await uow.session.scalar(select(Order.note).where(Order.id == order.id)) is None
+
+    async with commerce.uow().hot() as uow:
+        await uow.execute(update(Order).where(Order.id == order.id).values(note="changed"))
+        uow.record_status("order", order.id, "pending_payment", "pending_payment", "test", "why")
+        uow.emit(OrderCancelled(order.number, shop.customer_id, "first", 0))
+        uow.emit(OrderCancelled(order.number, shop.customer_id, "second", 0))
+        await uow.commit()
+    assert await _counts(commerce) == (before[0] + 1, before[1] + 2)
+    async with commerce.uow() as uow:
+        payloads = (
+            await uow.session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id.desc()).limit(2))
+        ).all()
+        assert [p["reason"] for p in payloads] == ["second", "first"]  # emission order kept
+        reason = await uow.session.scalar(select(StatusChange.reason).order_by(StatusChange.id.desc()))
+        assert reason == "why"
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_hot_unit_gives_no_session_and_single_statement_units_stay_single(commerce: Commerce) -> None:
+    from commerce_core.uow import NeedsSession
+
+    async with commerce.uow().hot() as uow:
+        with pytest.raises(NeedsSession):
+            _ = uow.session
+    async with commerce.uow().hot(single_statement=True) as uow:
+        await uow.execute(select(func.count()).select_from(Order))
+        with pytest.raises(RuntimeError):
+            await uow.execute(select(func.count()).select_from(Order))
