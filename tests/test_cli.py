@@ -1,4 +1,4 @@
-"""The command line as a new user meets it: the demo, the console chat (script and JSON), the operator view."""
+"""The command line as a new user meets it: the demo, the console chat (script, JSON), orders."""
 
 from __future__ import annotations
 
