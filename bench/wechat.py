@@ -36,18 +36,43 @@ from bot.channels.wechat.security import parse_xml, sha1_signature
 from bot.channels.wechat.settings import WeChatSettings
 from bot.runtime import build_runtime
 from bot.settings import load_settings
-from commerce_core.demo.loader import seed_demo
+from commerce_core.app import Commerce
+from commerce_core.catalog.service import ProductDraft, VariantDraft
+from commerce_core.merchants.model import MerchantStatus
 
 TOKEN, APP_ID = "benchtoken", "wxbench000000000"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 SCRIPT = ("你好", "有没有红色连衣裙", "第一个", "有没有耳机", "谢谢")
+PRODUCTS = (
+    ("D1", "红色碎花连衣裙", "连衣裙", 19900),
+    ("D2", "黑色连衣裙", "连衣裙", 25900),
+    ("H1", "蓝牙耳机", "耳机", 39900),
+)
+
+
+async def setup(commerce: Commerce) -> None:
+    """A few products the script's searches find (the benchmark needs no demo data)."""
+    await commerce.merchants.register("bench", {"zh-Hans": "测试店"}, status=MerchantStatus.ACTIVE)
+    await commerce.catalog.create_category("goods", {"zh-Hans": "商品"})
+    for code, title, kind, price in PRODUCTS:
+        await commerce.catalog.create_product(
+            ProductDraft(
+                code,
+                "bench",
+                "goods",
+                {"zh-Hans": title, "en": title},
+                {"zh-Hans": f"一款{kind}"},
+                [VariantDraft(f"{code}-X", {}, price, 10_000)],
+            )
+        )
+        await commerce.catalog.publish(code)
 
 
 async def run(users: int, messages: int) -> dict[str, Any]:
     settings = load_settings()
     async with scratch_database(settings) as url:
         runtime = await build_runtime(settings.model_copy(update={"database_url": url}))
-        await seed_demo(runtime.container.commerce)
+        await setup(runtime.container.commerce)
         await runtime.refresh_catalogue()
         wechat = WeChatSettings.model_construct(
             **{

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from bot.channels.wechat import cli as wechat_cli
 from bot.cli import chat as chat_cli
 from bot.cli import commerce as commerce_cli
 from bot.cli import docs as docs_cli
@@ -20,6 +21,8 @@ app.add_typer(nlu_cli.app, name="nlu", help="Train, run and evaluate the languag
 app.add_typer(commerce_cli.db_app, name="db", help="Database migrations.")
 app.add_typer(commerce_cli.seed_app, name="seed", help="Load data.")
 app.add_typer(commerce_cli.orders_app, name="orders", help="Operator views of orders.")
+app.add_typer(wechat_cli.wechat_app, name="wechat", help="WeChat official account set-up.")
+app.add_typer(wechat_cli.replay_app, name="replay", help="Replay platform payloads through the pipeline.")
 app.command("demo")(commerce_cli.demo)
 app.command("docs")(docs_cli.docs)
 app.command("chat")(chat_cli.chat)

@@ -1,11 +1,125 @@
-"""WeChat official-account routes (filled in by the WeChat channel work)."""
+"""WeChat routes in the HTTP app.
+
+GET  /wechat                  URL verification (echostr) with signature and timestamp checks
+POST /wechat                  messages and events (plaintext, compatible or safe mode)
+POST /wechat/pay/notify       WeChat Pay notifications (v2 XML), answered with SUCCESS/FAIL XML
+GET  /wechat/pay/{payment}    the JSAPI pay page opened inside WeChat
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
+import html
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
+from bot.channels.wechat.channel import WeChatChannel
+from bot.channels.wechat.pay import SUCCESS_XML, fail_xml
+from bot.channels.wechat.settings import WeChatSettings
 from bot.runtime import Runtime
+from commerce_core.errors import DomainError
+
+log = logging.getLogger(__name__)
+CHANNEL: web.AppKey[WeChatChannel] = web.AppKey("wechat_channel", WeChatChannel)
+RECONCILE_EVERY = 60.0
 
 
 def setup_routes(app: web.Application, runtime: Runtime) -> None:
-    """Register ``/wechat`` on ``app`` when WeChat is configured."""
+    """Register ``/wechat`` on ``app`` when WeChat is configured (``SHOPBOT_WECHAT_APP_ID``/``_TOKEN``)."""
+    settings = WeChatSettings()
+    if not settings.enabled:
+        return
+    install(app, runtime, WeChatChannel(runtime, settings))
+
+
+def install(app: web.Application, runtime: Runtime, channel: WeChatChannel) -> None:
+    """Wire ``channel`` into the runtime (sender, payment provider) and the app (routes, jobs)."""
+    app[CHANNEL] = channel
+    runtime.notifier.senders["wechat"] = channel.sender
+    if channel.pay is not None:
+        runtime.container.commerce.add_provider(channel.pay)
+        dialog = runtime.pipeline.settings
+        if "wechat" not in dialog.channel_providers:
+            providers = {**dialog.channel_providers, "wechat": channel.pay.name}
+            runtime.pipeline.settings = dataclasses.replace(dialog, channel_providers=providers)
+    app.router.add_get("/wechat", verify)
+    app.router.add_post("/wechat", receive)
+    app.router.add_post(channel.settings.pay_notify_path, pay_notify)
+    app.router.add_get("/wechat/pay/{payment}", pay_page)
+    app.cleanup_ctx.append(_jobs)
+
+
+async def _jobs(app: web.Application) -> AsyncIterator[None]:
+    channel = app[CHANNEL]
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(RECONCILE_EVERY)
+            try:
+                await channel.reconcile_payments()
+            except Exception:
+                log.exception("wechat: payment reconciliation failed")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await channel.aclose()
+
+
+def _web(answer_status: int, body: str, content_type: str) -> web.Response:
+    return web.Response(status=answer_status, text=body, content_type=content_type, charset="utf-8")
+
+
+async def verify(request: web.Request) -> web.Response:
+    answer = request.app[CHANNEL].verify_url(request.query)
+    return _web(answer.status, answer.body, answer.content_type)
+
+
+async def receive(request: web.Request) -> web.Response:
+    body = await request.read()
+    answer = await request.app[CHANNEL].receive(request.query, body)
+    return _web(answer.status, answer.body, answer.content_type)
+
+
+async def pay_notify(request: web.Request) -> web.Response:
+    channel = request.app[CHANNEL]
+    commerce = channel.runtime.container.commerce
+    body = await request.read()
+    try:
+        result = await commerce.payments.handle_notification("wechatpay", body, request.headers)
+    except DomainError as error:  # PaymentRejected: forged, unknown payment, wrong amount
+        log.warning("wechat pay: notification refused (%s)", error.code)
+        return _web(200, fail_xml(error.code), "application/xml")
+    if channel.pay is not None and result.payment_id:
+        await channel.pay.settled(result.payment_id)
+    return _web(200, SUCCESS_XML, "application/xml")
+
+
+async def pay_page(request: web.Request) -> web.Response:
+    channel = request.app[CHANNEL]
+    reference = request.match_info["payment"][:40]
+    prepay = await channel.redis.get(f"shopbot:wechatpay:prepay:{reference}")
+    if channel.pay is None or not prepay:
+        raise web.HTTPNotFound()
+    params = json.dumps(channel.pay.jsapi_parameters(bytes(prepay).decode()))
+    nonce = secrets.token_urlsafe(12)
+    page = (
+        f"<!doctype html><meta charset=utf-8><title>WeChat Pay</title><p>{html.escape(reference)}</p>"
+        f"<script nonce={nonce}>function pay(){{WeixinJSBridge.invoke('getBrandWCPayRequest',"
+        f"{params},function(r){{document.body.append(r.err_msg)}})}}"
+        f"if(window.WeixinJSBridge){{pay()}}else{{document.addEventListener('WeixinJSBridgeReady',pay)}}"
+        f"</script>"
+    )
+    return web.Response(
+        text=page,
+        content_type="text/html",
+        headers={"Content-Security-Policy": f"default-src 'self'; script-src 'nonce-{nonce}'"},
+    )

@@ -1,0 +1,273 @@
+"""The WeChat official-account channel: verify, decrypt, de-duplicate, answer within 5 seconds.
+
+WeChat waits 5 s for a passive reply, then retries the same message (three tries in all) and finally
+shows the shopper an error. So every message is claimed once in Redis (``MsgId``, or
+``FromUserName+CreateTime`` for events): the first delivery runs the pipeline; if the answer is ready
+within the budget (about 4 s) it is the passive reply (and kept for a retry whose answer WeChat lost);
+otherwise we say ``success`` at once and the answer follows as customer-service messages. A retry of a
+message still being worked on just gets ``success``, so the shopper is never answered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import httpx
+
+from bot.channels.wechat.api import AccessTokens, WeChatApi
+from bot.channels.wechat.inbound import Inbound, classify
+from bot.channels.wechat.outbound import WeChatSender, Window
+from bot.channels.wechat.pay import WeChatPayProvider
+from bot.channels.wechat.render import Choices, passive_reply, render
+from bot.channels.wechat.security import Cryptor, Rejected, check_fresh, check_signature, parse_xml
+from bot.channels.wechat.settings import WeChatSettings
+from commerce_core.errors import DomainError
+from dialogs.messages import Button, InboundMessage, Reply, TextReply
+from dialogs.texts import DEFAULT_LANGUAGE
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+SEEN_TTL = 2 * 86400
+SUCCESS = "success"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: str
+    content_type: str = "text/plain"
+    passive: bool = False  # a real reply (not ``success``) went back within the budget
+
+
+class WeChatChannel:
+    def __init__(
+        self,
+        runtime: Runtime,
+        settings: WeChatSettings,
+        *,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        if not settings.public_base_url:
+            settings = settings.model_copy(
+                update={"public_base_url": runtime.container.settings.public_base_url}
+            )
+        self.runtime = runtime
+        self.settings = settings
+        self.redis = runtime.container.redis
+        self.texts = runtime.pipeline.texts
+        self._clock = runtime.container.commerce.clock
+        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+        self.cryptor = Cryptor(settings.token, settings.app_id, settings.aes_keys)
+        self.tokens = AccessTokens(
+            self.http, self.redis, settings.app_id, settings.app_secret, base=settings.api_base, now=self.now
+        )
+        self.api = WeChatApi(self.http, self.tokens, settings.api_base)
+        self.choices = Choices(self.redis)
+        self.window = Window(self.redis, settings.window_hours, settings.window_messages, self.now)
+        self.sender = WeChatSender(
+            self.api, self.redis, self.texts, settings, self.window, self.choices, self.language_of
+        )
+        self.pay: WeChatPayProvider | None = None
+        if settings.pay_enabled:
+            secure = None
+            if settings.pay_cert_path and http is None:
+                secure = httpx.AsyncClient(timeout=httpx.Timeout(10.0), cert=settings.pay_cert_path)
+            self.pay = WeChatPayProvider(
+                settings, self.http, self.redis, payer=self.payer_of, secure_http=secure, now=self.now
+            )
+        self._background: set[asyncio.Task[None]] = set()
+
+    def now(self) -> float:
+        return self._clock.now().timestamp()
+
+    async def language_of(self, openid: str) -> str:
+        state = await self.runtime.pipeline.state_of(f"wechat:{openid}")
+        return state.lang or DEFAULT_LANGUAGE
+
+    async def payer_of(self, order_number: str) -> str | None:
+        commerce = self.runtime.container.commerce
+        order = await commerce.orders.get(order_number)
+        identities = await commerce.customers.identities(order.customer_id)
+        return next((user for channel, user in identities if channel == "wechat"), None)
+
+    # -- URL verification --------------------------------------------------------------------------
+    def verify_url(self, query: Mapping[str, str]) -> Answer:
+        try:
+            self._check_request(query)
+            echostr = query.get("echostr", "")
+            if query.get("msg_signature") and self.cryptor.enabled:
+                echostr = self.cryptor.decrypt(
+                    echostr, query["msg_signature"], query.get("timestamp", ""), query.get("nonce", "")
+                )
+        except Rejected as error:
+            log.warning("wechat: URL verification refused (%s)", error.reason)
+            return Answer(403, "forbidden")
+        return Answer(200, echostr)
+
+    def _check_request(self, query: Mapping[str, str]) -> None:
+        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+        if query.get("signature") or not query.get("msg_signature"):
+            check_signature(self.settings.token, query.get("signature", ""), timestamp, nonce)
+        check_fresh(timestamp, self.now(), self.settings.timestamp_window)
+
+    # -- messages ----------------------------------------------------------------------------------
+    async def receive(self, query: Mapping[str, str], body: bytes) -> Answer:
+        """One POST from WeChat. Forged, stale or unreadable requests get 403/400 and change nothing."""
+        try:
+            self._check_request(query)
+            root = parse_xml(body)
+            encrypted = "Encrypt" in root
+            if encrypted:
+                if not self.cryptor.enabled:
+                    raise Rejected("no_aes_key")
+                xml = self.cryptor.decrypt(
+                    str(root["Encrypt"]),
+                    query.get("msg_signature", ""),
+                    query.get("timestamp", ""),
+                    query.get("nonce", ""),
+                )
+                root = parse_xml(xml)
+            elif self.settings.mode == "safe":
+                raise Rejected("plaintext_refused")
+            elif not query.get("signature"):
+                raise Rejected("bad_signature")  # only msg_signature, which covers nothing in plaintext
+            else:
+                xml = body.decode("utf-8", errors="replace")
+        except Rejected as error:
+            log.warning("wechat: request refused (%s)", error.reason)
+            forbidden = "signature" in error.reason or "stale" in error.reason
+            return Answer(403 if forbidden else 400, error.reason)
+        inbound = classify(xml, root)
+        body_out = await self._answer(inbound)
+        if body_out == SUCCESS:
+            return Answer(200, SUCCESS)
+        if encrypted or self.settings.mode == "safe":
+            body_out = self.cryptor.encrypt(body_out, str(int(self.now())), secrets.token_hex(8))
+        return Answer(200, body_out, "application/xml", passive=True)
+
+    async def _answer(self, inbound: Inbound) -> str:
+        if inbound.kind == "ignore" or not inbound.openid:
+            return SUCCESS
+        seen = f"shopbot:wechat:seen:{inbound.dedup_key}"
+        if not await self.redis.set(seen, b"-", nx=True, ex=SEEN_TTL):
+            earlier = await self.redis.get(seen)
+            return bytes(earlier).decode() if earlier and bytes(earlier) != b"-" else SUCCESS
+        task = asyncio.create_task(self._work(inbound))
+        try:
+            replies = await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget)
+        except TimeoutError:
+            self._keep(asyncio.create_task(self._deliver_late(inbound, task)))
+            return SUCCESS
+        except Exception:  # a bug must not become an error page (WeChat would retry, then apologise)
+            log.exception("wechat: handling %s failed", inbound.dedup_key)
+            return SUCCESS
+        if not replies:
+            return SUCCESS
+        lang = await self.language_of(inbound.openid)
+        rendered = render(replies, self.texts, lang, self.settings.public_base_url)
+        if rendered.empty:
+            return SUCCESS
+        await self.choices.remember(inbound.openid, rendered.choices)
+        xml = passive_reply(rendered, self.texts, lang, source=inbound.account, target=inbound.openid)
+        await self.redis.set(seen, xml.encode(), ex=SEEN_TTL)  # a retry whose answer was lost gets it again
+        return xml
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _deliver_late(self, inbound: Inbound, task: asyncio.Task[list[Reply]]) -> None:
+        try:
+            replies = await task
+            if replies:
+                await self.sender.push(inbound.openid, replies, f"late:{inbound.dedup_key}")
+        except Exception:
+            log.exception("wechat: late answer to %s failed", inbound.dedup_key)
+
+    async def drain(self) -> None:
+        """Wait for answers still on their way (tests, shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def _work(self, inbound: Inbound) -> list[Reply]:
+        openid = inbound.openid
+        sender = self.sender
+        if inbound.kind == "unsubscribe":
+            await self.redis.set(sender.unsubscribed_key(openid), b"1")
+            await self.window.close(openid)
+            return []
+        await self.window.opened(openid)
+        if inbound.kind == "location_report":
+            if inbound.latitude is not None and inbound.longitude is not None:
+                await self.redis.set(
+                    f"shopbot:wechat:location:{openid}",
+                    f"{inbound.latitude},{inbound.longitude}".encode(),
+                    ex=86400,
+                )
+            return []
+        pipeline = self.runtime.pipeline
+        if inbound.kind == "subscribe":
+            await self.redis.delete(sender.unsubscribed_key(openid))
+            customer = await self.runtime.container.commerce.customers.identify("wechat", openid)
+            if inbound.message is not None:
+                return await pipeline.handle(inbound.message)
+            lang = customer.language
+            return [
+                TextReply(
+                    self.texts.get(lang, "wechat.welcome"),
+                    (
+                        Button(self.texts.get(lang, "wechat.menu.search"), "popular"),
+                        Button(self.texts.get(lang, "wechat.menu.orders"), "orders"),
+                        Button(self.texts.get(lang, "wechat.menu.human"), "human"),
+                    ),
+                )
+            ]
+        if inbound.kind == "unsupported":
+            return [TextReply(self.texts.get(await self.language_of(openid), "wechat.unsupported"))]
+        message = inbound.message
+        if inbound.saying is not None:
+            text = self.texts.get(await self.language_of(openid), inbound.saying)
+            message = InboundMessage("wechat", openid, openid, text, dedup_key=inbound.dedup_key)
+        if message is None:
+            return []
+        if message.text and not message.payload:
+            payload = await self.choices.resolve(openid, message.text, inbound.menu_id)
+            if payload is not None:
+                message = InboundMessage(
+                    "wechat", openid, openid, "", payload, dedup_key=message.dedup_key, language_hint="zh"
+                )
+        return await pipeline.handle(message)
+
+    # -- payments ----------------------------------------------------------------------------------
+    async def reconcile_payments(self) -> int:
+        """Ask WeChat Pay about payments whose notification is late; apply what it says. Returns how many."""
+        if self.pay is None:
+            return 0
+        applied = 0
+        window = self.runtime.container.commerce.orders.policy.payment_window.total_seconds()
+        for reference in await self.pay.due_for_query(self.settings.pay_query_after_minutes * 60):
+            note = await self.pay.query_notification(reference)
+            if note is None:
+                continue
+            try:
+                await self.runtime.container.commerce.payments.apply(self.pay.name, note)
+            except DomainError as error:  # unknown payment or amount mismatch: a person must look
+                log.warning("wechat pay: queried payment %s refused (%s)", reference, error.code)
+            else:
+                applied += 1
+            await self.pay.settled(reference)
+        stale = await self.pay.due_for_query(window * 2)
+        for reference in stale:  # long past the payment window: the order has expired by now
+            await self.pay.settled(reference)
+        return applied
+
+    async def aclose(self) -> None:
+        await self.drain()
+        await self.http.aclose()
