@@ -37,7 +37,7 @@ class Turn:
     nlu: Interpretation
     state: ConversationState
     customer_id: int
-    display_name: str | None = None     # the channel's name for the user, a default recipient
+    display_name: str | None = None  # the channel's name for the user, a default recipient
     verifier: PhoneVerifier | None = None
     replies: list[Reply] = field(default_factory=list)
     forget_conversation: bool = False  # set by erasure: the pipeline drops the stored state

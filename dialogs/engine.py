@@ -37,6 +37,10 @@ FLOWS: dict[str, Flow] = {
 }
 
 
+async def _similar(turn: Turn, code: str) -> None:
+    await shopping.similar(turn, code)
+
+
 async def _payment_methods(turn: Turn) -> None:
     orders.payment_methods(turn)
 
@@ -231,7 +235,7 @@ class Engine:
             return
         handlers: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
             "p": shopping.show,
-            "similar": shopping.similar,
+            "similar": _similar,
             "add": cart.add_code,
             "pay": orders.pay_number,
             "sbxpay": orders.sandbox_pay,

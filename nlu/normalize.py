@@ -87,6 +87,33 @@ class NormalisedText:
         return self.origin[start], self.origin[end - 1] + 1
 
 
+#: Taiwan / Hong Kong words -> the mainland words the training data uses; same length on purpose, so
+#: the offset map stays exact. (Character conversion alone turns 帳戶 into 帐户, not 账户.)
+REGIONAL_WORDS: dict[str, str] = {
+    "帐户": "账户",
+    "帐号": "账号",
+    "结帐": "结账",
+    "帐单": "账单",
+    "资讯": "信息",
+    "软体": "软件",
+    "影片": "视频",
+    "网路": "网络",
+    "简讯": "短信",
+    "手机壳": "手机壳",
+    "宅配": "快递",
+    "货运": "物流",
+    "讯息": "消息",
+}
+assert all(len(k) == len(v) for k, v in REGIONAL_WORDS.items())
+
+
+def _regional(text: str) -> str:
+    for word, mainland in REGIONAL_WORDS.items():
+        if word in text:
+            text = text.replace(word, mainland)
+    return text
+
+
 def normalise(text: str, limit: int = MAX_CHARS) -> NormalisedText:
     """Normalise ``text`` (at most ``limit`` original characters) keeping the offset map."""
     chars: list[str] = []
@@ -100,7 +127,7 @@ def normalise(text: str, limit: int = MAX_CHARS) -> NormalisedText:
             for c in out:
                 chars.append(c)
                 origin.append(i)
-    return NormalisedText(original=text, text="".join(chars), origin=tuple(origin))
+    return NormalisedText(original=text, text=_regional("".join(chars)), origin=tuple(origin))
 
 
 def safe_text(text: str) -> str:

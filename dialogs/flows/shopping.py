@@ -142,8 +142,7 @@ async def show(turn: Turn, code: str) -> None:
 async def recommend(turn: Turn) -> None:
     focus = turn.state.focus_product
     category = turn.entity("category")
-    if focus and category is None:
-        await similar(turn, focus)
+    if focus and category is None and await similar(turn, focus, fallback=False):
         return
     page = await turn.commerce.catalog.popular(
         category=str(category) if category else None, limit=turn.settings.page_size
@@ -154,17 +153,20 @@ async def recommend(turn: Turn) -> None:
     turn.send(product_list(turn, page, "recommend.popular"))
 
 
-async def similar(turn: Turn, code: str) -> None:
+async def similar(turn: Turn, code: str, *, fallback: bool = True) -> bool:
+    """ "More like this": the same category at a similar price. False when there is nothing to show."""
     try:
         page = await turn.commerce.catalog.similar(code, limit=turn.settings.page_size)
         base = await turn.commerce.catalog.get_product(code)
     except NotFound:
         turn.say("product.gone")
-        return
+        return True
     if not page.items:
-        turn.say("recommend.none_similar")
-        return
+        if fallback:
+            turn.say("recommend.none_similar")
+        return False
     turn.send(product_list(turn, page, "recommend.similar", name=base.title(turn.lang)))
+    return True
 
 
 SEARCH = Flow("search", search, {"ask_what": StepSpec(ask_what, expects="product")})

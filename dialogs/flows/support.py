@@ -25,7 +25,8 @@ async def human(turn: Turn, reason: str = "shopper asked for a person") -> None:
 
 async def complaint(turn: Turn) -> None:
     text = turn.nlu.text.strip()
-    if len(text) >= 12:  # the complaint already says what happened
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    if cjk >= 10 or len(text.split()) >= 8:  # the complaint already says what happened
         await record(turn, text)
         return
     turn.begin("complaint", "details")
