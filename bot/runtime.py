@@ -98,6 +98,7 @@ async def build_runtime(
     container = bootstrap(settings, clock=clock, redis=redis)
     commerce = container.commerce
     interpreter = interpreter or make_interpreter(settings)
+    await commerce.catalog.load_search_terms()
     interpreter.update_catalogue(await catalogue_terms(commerce))
     texts = load_texts()
     sms = SandboxSms()

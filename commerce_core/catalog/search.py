@@ -130,7 +130,7 @@ async def _run(session: AsyncSession, query: SearchQuery, matches: Subquery | No
         stmt = stmt.where(Product.min_price <= query.price_max)
     if query.brand:
         stmt = stmt.where(func.lower(Product.brand) == query.brand.lower())
-    for name, value in sorted(query.facets.items()):
+    for name, value in sorted((k, str(v).lower()) for k, v in query.facets.items()):
         stmt = stmt.where(
             exists().where(
                 and_(

@@ -190,6 +190,8 @@ class CatalogService:
         synonyms = [clean_text(s, "synonym", max_length=50) for s in draft.synonyms][:50]
         images = [clean_text(i, "image", max_length=500) for i in draft.images][:20]
         prices = [v.price for v in draft.variants]
+        # teach the segmenter the product's own words first, so its document holds them whole
+        textproc.add_terms([*name.values(), *synonyms, *([brand] if brand else [])])
         async with self._uow() as uow:
             session = uow.session
             merchant_id = await session.scalar(
@@ -243,7 +245,6 @@ class CatalogService:
             uow.record_status("product", product.id, None, ListingStatus.DRAFT.value, actor)
             view = await load_product_view(session, product)
             await uow.commit()
-        textproc.add_terms([*name.values(), *synonyms, *([brand] if brand else [])])
         return view
 
     async def change_status(
@@ -341,6 +342,23 @@ class CatalogService:
         anchor = product.min_price.amount
         ranked = sorted(page.items, key=lambda p: abs(p.min_price.amount - anchor))[:limit]
         return SearchPage(tuple(ranked), len(ranked), 1, limit)
+
+    async def load_search_terms(self) -> int:
+        """Teach this process's segmenter every catalogue word (call once at start-up).
+
+        Documents were segmented with these words known; a query must be segmented the same way, or
+        "手机壳" would be split into words the index does not hold.
+        """
+        async with self._uow() as uow:
+            terms: list[str] = []
+            for name, synonyms, brand in (
+                await uow.session.execute(select(Product.name, Product.synonyms, Product.brand))
+            ).all():
+                terms += [*name.values(), *synonyms, *([brand] if brand else [])]
+            for name, synonyms in (await uow.session.execute(select(Category.name, Category.synonyms))).all():
+                terms += [*name.values(), *synonyms]
+        textproc.add_terms(terms)
+        return len(terms)
 
     async def catalogue_terms(self) -> list[CatalogueEntry]:
         """What the NLU needs to recognise live products, as plain data."""

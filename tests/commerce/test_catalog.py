@@ -146,3 +146,23 @@ async def test_product_details_and_similar(commerce: Commerce) -> None:
     assert [p.code for p in similar.items] == ["D3", "D2"]  # same category, closest price first
     terms = await commerce.catalog.catalogue_terms()
     assert {t.code for t in terms} == {"D1", "D2", "D3", "H1"}
+
+
+async def test_a_new_compound_word_is_searchable_from_its_first_product(commerce: Commerce) -> None:
+    """Regression: documents were segmented before the product's own words were taught to jieba."""
+    await build_shop(commerce)
+    await commerce.catalog.create_product(
+        ProductDraft(
+            "C1",
+            "acme",
+            "dresses",
+            names("猫爪杯垫礼盒", "Cat Paw Coaster Gift Box"),
+            names("硅胶", "silicone"),
+            [VariantDraft("C1-A", {"color": "pink"}, 2900, 5)],
+            synonyms=["猫爪杯垫"],
+        )
+    )
+    await commerce.catalog.publish("C1")
+    assert await codes(commerce, text="猫爪杯垫") == ["C1"]
+    assert await codes(commerce, facets={"color": "PINK"}) == ["C1"]  # filter values are case-blind
+    assert await commerce.catalog.load_search_terms() > 0

@@ -48,7 +48,9 @@ async def test_hot_unit_commits_history_and_events_with_its_changes_or_nothing(c
     assert await _counts(commerce) == (before[0] + 1, before[1] + 2)
     async with commerce.uow() as uow:
         payloads = (
-            await uow.session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id.desc()).limit(2))
+            await uow.session.scalars(
+                select(OutboxMessage.payload).order_by(OutboxMessage.id.desc()).limit(2)
+            )
         ).all()
         assert [p["reason"] for p in payloads] == ["second", "first"]  # emission order kept
         reason = await uow.session.scalar(select(StatusChange.reason).order_by(StatusChange.id.desc()))
