@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from bot.channels.telegram import cli as telegram_cli
 from bot.channels.wechat import cli as wechat_cli
 from bot.cli import chat as chat_cli
 from bot.cli import commerce as commerce_cli
@@ -29,6 +30,8 @@ app.command("chat")(chat_cli.chat)
 app.command("serve")(serve_cli.serve)
 app.command("worker")(serve_cli.worker)
 app.command("rasa-actions")(rasa_cli.rasa_actions)
+app.add_typer(telegram_cli.app, name="telegram", help="Telegram: webhook set-up and polling.")
+wechat_cli.replay_app.command("telegram")(telegram_cli.replay_telegram)  # `shopbot replay telegram FILE...`
 
 
 def main() -> None:

@@ -1,0 +1,59 @@
+"""Typed callback data for inline buttons (Telegram allows at most 64 bytes).
+
+A button's dialog payload ("p:D1", "sku:D1-RED-M:1", "yes") travels as ``Tap`` ("t|p:D1"). A payload
+that does not fit, or contains the separator, is kept in Redis and the button carries a ``Ref`` to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import redis.asyncio as aioredis
+from aiogram.filters.callback_data import CallbackData
+
+MAX_CALLBACK_BYTES = 64
+REF_TTL_SECONDS = 30 * 86400
+
+
+class Tap(CallbackData, prefix="t", sep="|"):
+    """A dialog button payload, carried as is."""
+
+    p: str
+
+
+class Ref(CallbackData, prefix="r", sep="|"):
+    """A long dialog payload, kept in Redis under ``k``."""
+
+    k: str
+
+
+def _ref_key(token: str) -> str:
+    return f"shopbot:tg:cb:{token}"
+
+
+def fits(payload: str) -> bool:
+    return "|" not in payload and len(f"t|{payload}".encode()) <= MAX_CALLBACK_BYTES
+
+
+async def pack(payload: str, redis: aioredis.Redis) -> str:
+    """The callback_data for a button with ``payload`` (always at most 64 bytes)."""
+    if fits(payload):
+        return Tap(p=payload).pack()
+    token = hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
+    await redis.set(_ref_key(token), payload.encode(), ex=REF_TTL_SECONDS)
+    return Ref(k=token).pack()
+
+
+async def unpack(data: str | None, redis: aioredis.Redis) -> str | None:
+    """The dialog payload of a pressed button, or None for buttons that are not ours (or expired)."""
+    if not data:
+        return None
+    try:
+        if data.startswith("t|"):
+            return Tap.unpack(data).p
+        if data.startswith("r|"):
+            stored = await redis.get(_ref_key(Ref.unpack(data).k))
+            return stored.decode() if stored else None
+    except (ValueError, TypeError):
+        return None
+    return None

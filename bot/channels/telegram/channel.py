@@ -1,0 +1,439 @@
+"""The Telegram channel: ingest (webhook or polling) -> durable inbox -> workers -> aiogram dispatcher ->
+pipeline -> rendered replies through the rate-limited outbound path.
+
+Built once from :class:`TelegramSettings` and a :class:`~bot.runtime.Runtime`; it registers its sender
+with the runtime's Notifier and the Telegram Payments provider with commerce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PreCheckoutQuery, Update
+from aiogram.types.update import UpdateTypeLookupError
+from pydantic import ValidationError
+
+from bot.channels.telegram import callbacks
+from bot.channels.telegram.handlers import build_router
+from bot.channels.telegram.inbox import StoredUpdate, UpdateInbox
+from bot.channels.telegram.outbound import (
+    ChatBlocked,
+    Limits,
+    MonotonicTimer,
+    Outbound,
+    RateLimiter,
+    TelegramSender,
+    Timer,
+)
+from bot.channels.telegram.payments import TelegramPayments, TelegramPaymentsProvider
+from bot.channels.telegram.render import RenderContext, Renderer, e
+from bot.channels.telegram.settings import TelegramSettings
+from bot.runtime import Runtime
+from commerce_core.errors import PaymentRejected
+from dialogs.messages import Attachment, InboundMessage
+from dialogs.texts import DEFAULT_LANGUAGE
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query", "my_chat_member"]
+LANGUAGE_HINTS = {"zh-hant": "zh-Hant", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh": "zh-Hans", "en": "en"}
+
+
+class BadUpdate(ValueError):
+    """The body is not a Telegram Update (not JSON, or no integer update_id)."""
+
+
+def chat_of(data: dict[str, Any]) -> str:
+    """The chat an update belongs to (its ordering key); the sender for chat-less events."""
+    for key, event in data.items():
+        if key == "update_id" or not isinstance(event, dict):
+            continue
+        for holder in (event, event.get("message")):
+            if isinstance(holder, dict) and isinstance(holder.get("chat"), dict):
+                return str(holder["chat"].get("id", ""))
+        for who in ("from", "user", "voter_chat"):
+            if isinstance(event.get(who), dict):
+                return str(event[who].get("id", ""))
+        return key
+    return ""
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        runtime: Runtime,
+        settings: TelegramSettings,
+        *,
+        session: BaseSession | None = None,
+        timer: Timer | None = None,
+    ) -> None:
+        if not settings.bot_token:
+            raise ValueError("the Telegram channel needs SHOPBOT_TELEGRAM_BOT_TOKEN")
+        self.runtime = runtime
+        self.settings = settings
+        self.bot = Bot(settings.bot_token, session=session)
+        self.bot_id = settings.bot_token.split(":", 1)[0]
+        self.dispatcher = Dispatcher(disable_fsm=True, channel=self)
+        self.dispatcher.include_router(build_router())
+        redis = runtime.container.redis
+        self.redis = redis
+        self.inbox = UpdateInbox(redis, self.bot_id)
+        limits = Limits(
+            global_rate=settings.global_rate,
+            per_chat_rate=settings.per_chat_rate,
+            per_chat_burst=settings.per_chat_burst,
+            per_group_per_minute=settings.per_group_per_minute,
+        )
+        self.limiter = RateLimiter(timer or MonotonicTimer(), limits)
+        self.outbound = Outbound(self.bot, redis, self.limiter, max_attempts=settings.max_attempts)
+        self.texts = runtime.pipeline.texts
+        self.renderer = Renderer(
+            self.texts,
+            redis,
+            public_base_url=runtime.container.settings.public_base_url,
+            payment_provider_token=settings.payment_provider_token,
+        )
+        self.sender = TelegramSender(self.outbound, self.renderer, self.language_of)
+        self.payments = TelegramPayments(runtime.commerce, self.texts)
+        #: tests inject a crash here (between storing and processing an update)
+        self.before_process: Callable[[StoredUpdate], Awaitable[None]] | None = None
+        self._attach(runtime)
+
+    def _attach(self, runtime: Runtime) -> None:
+        runtime.notifier.senders[CHANNEL] = self.sender
+        runtime.commerce.add_provider(TelegramPaymentsProvider())
+        if self.settings.telegram_payments:
+            dialog = runtime.pipeline.settings
+            runtime.pipeline.settings = dataclasses.replace(
+                dialog, channel_providers={**dialog.channel_providers, CHANNEL: "telegram"}
+            )
+
+    async def aclose(self) -> None:
+        await self.bot.session.close()
+
+    # -- ingest -----------------------------------------------------------------------------------
+    async def ingest(self, body: bytes) -> bool:
+        """Store one raw update durably (de-duplicated by update_id); False for a redelivery."""
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadUpdate("not JSON") from exc
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            raise BadUpdate("not an Update: no integer update_id")
+        return await self.inbox.store(data["update_id"], chat_of(data), body)
+
+    # -- workers ----------------------------------------------------------------------------------
+    async def run_worker(self, stop: asyncio.Event) -> None:
+        claim_ms = int(self.settings.claim_idle_seconds * 1000)
+        while not stop.is_set():
+            try:
+                entries = await self.inbox.read(
+                    self.settings.consumer, count=self.settings.batch, block_ms=1000, claim_idle_ms=claim_ms
+                )
+                if entries:
+                    await self.process_batch(entries)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis down or similar: the entries stay pending and are read again
+                log.exception("telegram update worker: retrying in 1 s")
+                await asyncio.sleep(1.0)
+
+    async def drain(self) -> int:
+        """Process everything stored now (tests, replay); returns how many updates were processed."""
+        done = 0
+        claim_ms = int(self.settings.claim_idle_seconds * 1000)
+        while entries := await self.inbox.read(
+            self.settings.consumer, count=self.settings.batch, claim_idle_ms=claim_ms
+        ):
+            await self.process_batch(entries)
+            done += len(entries)
+        return done
+
+    async def process_batch(self, entries: list[StoredUpdate]) -> None:
+        """Chats in parallel (bounded), each chat's updates strictly in arrival order."""
+        by_chat: dict[str, list[StoredUpdate]] = {}
+        for entry in entries:
+            by_chat.setdefault(entry.chat or entry.entry_id.decode(), []).append(entry)
+        slots = asyncio.Semaphore(self.settings.workers)
+
+        async def run_chat(items: list[StoredUpdate]) -> None:
+            async with slots:
+                for item in items:
+                    if self.before_process is not None:
+                        await self.before_process(item)
+                    await self.process(item.body)
+                    await self.inbox.ack(item.entry_id)
+
+        await asyncio.gather(*(run_chat(items) for items in by_chat.values()))
+
+    async def process(self, body: bytes) -> None:
+        """Feed one stored update to the dispatcher; never raises (errors are logged)."""
+        try:
+            data = json.loads(body)
+            try:
+                update = Update.model_validate(data, context={"bot": self.bot})
+            except ValidationError as error:
+                log.info(
+                    "telegram update %s not understood by aiogram: %s",
+                    data.get("update_id"),
+                    error.error_count(),
+                )
+                await self._raw_text_fallback(data)
+                return
+            try:
+                update.event_type  # noqa: B018 - raises for update kinds newer than aiogram
+            except UpdateTypeLookupError:
+                return
+            await self.dispatcher.feed_update(self.bot, update)
+        except Exception:
+            log.exception("telegram update failed")
+
+    async def _raw_text_fallback(self, data: dict[str, Any]) -> None:
+        """A private text message aiogram's model refused (odd old fields): still answer the words."""
+        message = data.get("message")
+        if not isinstance(message, dict) or not isinstance(message.get("text"), str):
+            return
+        chat, sender = message.get("chat") or {}, message.get("from") or {}
+        if chat.get("type") != "private" or not isinstance(sender.get("id"), int):
+            return
+        inbound = InboundMessage(
+            CHANNEL,
+            str(sender["id"]),
+            str(chat["id"]),
+            text=message["text"][:4096],
+            dedup_key=str(data["update_id"]),
+            display_name=str(sender.get("first_name", ""))[:64] or None,
+            language_hint=sender.get("language_code"),
+        )
+        await self.turn(inbound, chat_id=int(chat["id"]))
+
+    # -- polling ----------------------------------------------------------------------------------
+    async def run_polling(self, stop: asyncio.Event | None = None) -> None:
+        """Long polling into the same inbox and workers as the webhook (Telegram confirms an update
+        when we ask for the next offset, i.e. after it was stored)."""
+        stop = stop or asyncio.Event()
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        worker = asyncio.create_task(self.run_worker(stop))
+        offset: int | None = None
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    updates = await self.bot.get_updates(
+                        offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES, request_timeout=35
+                    )
+                    failures = 0
+                except TelegramRetryAfter as error:
+                    await asyncio.sleep(error.retry_after)
+                    continue
+                except (TelegramNetworkError, TelegramAPIError) as error:
+                    failures += 1
+                    log.warning("telegram getUpdates failed (%s); backing off", error)
+                    await asyncio.sleep(min(60.0, 2.0**failures))
+                    continue
+                for update in updates:
+                    body = update.model_dump_json(by_alias=True, exclude_none=True, exclude_unset=True)
+                    await self.ingest(body.encode())
+                    offset = update.update_id + 1
+                if not updates:
+                    await asyncio.sleep(0.1)  # a long poll returned empty: never spin
+        finally:
+            stop.set()
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+
+    # -- events (called by the handlers) -----------------------------------------------------------
+    async def language_of(self, chat: str, hint: str | None = None) -> str:
+        state = await self.runtime.pipeline.state_of(f"{CHANNEL}:{chat}")
+        return state.lang or LANGUAGE_HINTS.get((hint or "").lower()) or DEFAULT_LANGUAGE
+
+    def inbound(self, message: Message, update_id: int, **fields: Any) -> InboundMessage:
+        sender = message.from_user
+        return InboundMessage(
+            CHANNEL,
+            str(sender.id if sender else message.chat.id),
+            str(message.chat.id),
+            dedup_key=str(update_id),
+            display_name=(sender.full_name[:64] if sender else None),
+            language_hint=sender.language_code if sender else None,
+            **fields,
+        )
+
+    async def on_user_message(self, message: Message, update_id: int) -> None:
+        text = message.text or message.caption or ""
+        if message.chat.type != "private" and not text.startswith("/"):
+            return  # in groups the bot answers commands only
+        if text.startswith("/"):
+            command, _, rest = text.partition(" ")
+            text = (command.split("@", 1)[0] + (" " + rest if rest else "")).strip()
+        attachments: list[Attachment] = []
+        if message.photo:
+            attachments.append(Attachment("image", url=f"tg-file:{message.photo[-1].file_id}"))
+        if message.voice:
+            attachments.append(Attachment("voice", url=f"tg-file:{message.voice.file_id}"))
+        if message.location:
+            venue = message.venue
+            label = (
+                f"{venue.title} {venue.address}"
+                if venue
+                else f"GPS {message.location.latitude:.5f},{message.location.longitude:.5f}"
+            )
+            attachments.append(
+                Attachment(
+                    "location",
+                    latitude=message.location.latitude,
+                    longitude=message.location.longitude,
+                    label=label[:200],
+                )
+            )
+        if message.document or message.sticker or message.video or message.audio or message.animation:
+            attachments.append(Attachment("file"))
+        inbound = self.inbound(message, update_id, text=text[:4096], attachments=tuple(attachments))
+        await self.turn(inbound, chat_id=message.chat.id)
+
+    async def on_contact(self, message: Message, update_id: int) -> None:
+        contact = message.contact
+        assert contact is not None
+        sender = message.from_user
+        if sender is None or contact.user_id != sender.id:
+            # only the shopper's own number (shared with the keyboard button) is bound to the account
+            lang = await self.language_of(str(message.chat.id), sender.language_code if sender else None)
+            await self._say(message.chat.id, self.texts.get(lang, "telegram.not_your_contact"))
+            return
+        name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
+        attachment = Attachment("contact", phone=contact.phone_number, name=name[:64] or None)
+        await self.turn(self.inbound(message, update_id, attachments=(attachment,)), chat_id=message.chat.id)
+
+    async def on_callback(self, query: CallbackQuery, update_id: int) -> None:
+        try:  # always answered, at once, before any work
+            await self.bot.answer_callback_query(query.id)
+        except TelegramAPIError as error:
+            log.info("answerCallbackQuery failed: %s", error)
+        payload = await callbacks.unpack(query.data, self.redis)
+        if payload is None or query.message is None:
+            return  # not one of our buttons (or an expired long payload)
+        chat_id = query.message.chat.id
+        if payload == "more":
+            kinds = frozenset({"product_list"})
+        elif payload.startswith(("inc:", "dec:")):
+            kinds = frozenset({"cart"})
+        else:
+            kinds = frozenset()
+        inbound = InboundMessage(
+            CHANNEL,
+            str(query.from_user.id),
+            str(chat_id),
+            payload=payload,
+            dedup_key=str(update_id),
+            display_name=query.from_user.full_name[:64],
+            language_hint=query.from_user.language_code,
+        )
+        await self.turn(
+            inbound,
+            chat_id=chat_id,
+            edit_message_id=query.message.message_id if kinds else None,
+            edit_kinds=kinds,
+        )
+
+    async def on_pre_checkout(self, query: PreCheckoutQuery) -> None:
+        lang = await self.language_of(str(query.from_user.id), query.from_user.language_code)
+        try:
+            reason = await asyncio.wait_for(
+                self.payments.check(query.invoice_payload, query.currency, query.total_amount, lang),
+                timeout=self.settings.pre_checkout_deadline,
+            )
+        except TimeoutError:
+            reason = self.texts.get(lang, "telegram.precheckout.busy")
+        except Exception:
+            log.exception("pre-checkout check failed")
+            reason = self.texts.get(lang, "telegram.precheckout.busy")
+        try:
+            await self.bot.answer_pre_checkout_query(query.id, ok=reason is None, error_message=reason)
+        except TelegramAPIError as error:
+            log.warning("answerPreCheckoutQuery failed: %s", error)
+
+    async def on_successful_payment(self, message: Message, update_id: int) -> None:
+        paid = message.successful_payment
+        assert paid is not None
+        try:
+            result = await self.payments.capture(
+                invoice_payload=paid.invoice_payload,
+                telegram_charge_id=paid.telegram_payment_charge_id,
+                provider_charge_id=paid.provider_payment_charge_id,
+                total_amount=paid.total_amount,
+                currency=paid.currency,
+            )
+            log.info("telegram payment %s: %s", paid.telegram_payment_charge_id, result.outcome)
+        except PaymentRejected as error:
+            # money was taken but does not match a payable order: alert and tell the shopper
+            log.error(
+                "ALERT telegram payment %s rejected (%s) for payload %r",
+                paid.telegram_payment_charge_id,
+                error.code,
+                paid.invoice_payload,
+            )
+            lang = await self.language_of(str(message.chat.id))
+            await self._say(message.chat.id, self.texts.get(lang, "telegram.payment_problem"))
+
+    async def on_my_chat_member(self, event: ChatMemberUpdated) -> None:
+        status = event.new_chat_member.status
+        chat = str(event.chat.id)
+        if status in ("kicked", "left"):
+            await self.outbound.mark_blocked(chat)
+        elif status in ("member", "administrator"):
+            await self.outbound.unblock(chat)
+
+    # -- replies ----------------------------------------------------------------------------------
+    async def turn(
+        self,
+        message: InboundMessage,
+        *,
+        chat_id: int,
+        edit_message_id: int | None = None,
+        edit_kinds: frozenset[str] = frozenset(),
+    ) -> None:
+        chat = str(chat_id)
+        await self.outbound.unblock(chat)  # the shopper wrote to us: the bot is not blocked
+        replies = await self.runtime.pipeline.handle(message)
+        if not replies:
+            return
+        state = await self.runtime.pipeline.state_of(message.conversation_key)
+        active = state.active
+        ask = active is not None and active.flow == "checkout" and active.step == "address"
+        keyboard_key = f"shopbot:tg:kb:{chat}"
+        remove = False
+        if ask:
+            await self.redis.set(keyboard_key, b"1", ex=86400)
+        else:
+            remove = bool(await self.redis.delete(keyboard_key))
+        ctx = RenderContext(
+            chat_id,
+            lang=state.lang or DEFAULT_LANGUAGE,
+            edit_message_id=edit_message_id,
+            edit_kinds=edit_kinds,
+            ask_contact=ask,
+            remove_keyboard=remove,
+        )
+        items = await self.renderer.render(replies, ctx)
+        try:
+            await self.outbound.send_all(items, chat)
+        except ChatBlocked:
+            pass
+        except TelegramAPIError:
+            log.exception("telegram replies to chat %s not delivered", chat)
+
+    async def _say(self, chat_id: int, text: str) -> None:
+        ctx = RenderContext(chat_id)
+        items = self.renderer._messages(ctx, [e(text)], None)
+        try:
+            await self.outbound.send_all(items, str(chat_id))
+        except (ChatBlocked, TelegramAPIError):
+            log.info("could not tell chat %s", chat_id)

@@ -1,0 +1,102 @@
+"""The durable update inbox: a Redis stream with a consumer group.
+
+``store`` runs before Telegram gets its 200: one Lua script records the update_id (de-duplication,
+kept two days) and appends the raw update to the stream, atomically, so a redelivered update is never
+stored twice and a stored one is never lost. Workers read through the consumer group and acknowledge
+(and delete) an entry only after it was processed; entries of a worker that died are read again by
+its successor (its own pending entries) or claimed by another after ``claim_idle`` seconds.
+
+Run Redis with persistence (AOF) in production: the stream is the inbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+STORE_SCRIPT = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'c', ARGV[2], 'b', ARGV[3])
+end
+return false
+"""
+DEDUP_TTL = 2 * 86400
+MAX_BACKLOG = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUpdate:
+    entry_id: bytes
+    chat: str
+    body: bytes
+
+
+class UpdateInbox:
+    group = "workers"
+
+    def __init__(self, redis: aioredis.Redis, bot_id: str) -> None:
+        self.redis = redis
+        self.stream = f"shopbot:tg:{bot_id}:updates"
+        self.seen_prefix = f"shopbot:tg:{bot_id}:seen:"
+        self._store = redis.register_script(STORE_SCRIPT)
+        self._group_ready = False
+
+    async def store(self, update_id: int, chat: str, body: bytes) -> bool:
+        """Store a raw update once; False when this update_id was stored before (a redelivery)."""
+        added = await self._store(
+            keys=[f"{self.seen_prefix}{update_id}", self.stream], args=[DEDUP_TTL, chat, body, MAX_BACKLOG]
+        )
+        return added is not None
+
+    async def ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            await self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+        self._group_ready = True
+
+    async def read(
+        self, consumer: str, *, count: int = 64, block_ms: int | None = None, claim_idle_ms: int = 60_000
+    ) -> list[StoredUpdate]:
+        """This consumer's unacknowledged entries first, then ones abandoned by others, then new ones."""
+        await self.ensure_group()
+        own = await self.redis.xreadgroup(self.group, consumer, {self.stream: "0"}, count=count)
+        entries = _entries(own)
+        if entries:
+            return entries
+        claimed = await self.redis.xautoclaim(
+            self.stream, self.group, consumer, min_idle_time=claim_idle_ms, start_id="0-0", count=count
+        )
+        if claimed and claimed[1]:
+            return [_entry(entry_id, fields) for entry_id, fields in claimed[1] if fields]
+        fresh = await self.redis.xreadgroup(
+            self.group, consumer, {self.stream: ">"}, count=count, block=block_ms
+        )
+        return _entries(fresh)
+
+    async def ack(self, entry_id: bytes) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(self.stream, self.group, entry_id)
+            pipe.xdel(self.stream, entry_id)
+            await pipe.execute()
+
+    async def backlog(self) -> int:
+        return int(await self.redis.xlen(self.stream))
+
+
+def _entries(response: object) -> list[StoredUpdate]:
+    result: list[StoredUpdate] = []
+    for _stream, items in response or []:  # type: ignore[attr-defined]
+        for entry_id, fields in items:
+            if fields:
+                result.append(_entry(entry_id, fields))
+    return result
+
+
+def _entry(entry_id: bytes, fields: dict[bytes, bytes]) -> StoredUpdate:
+    return StoredUpdate(entry_id, fields.get(b"c", b"").decode(), fields.get(b"b", b""))

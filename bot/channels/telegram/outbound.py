@@ -1,0 +1,251 @@
+"""Outbound messages: one path for turn replies and pushed notifications.
+
+* :class:`RateLimiter` spaces calls (GCRA): about 1 message/s per private chat (short bursts allowed),
+  20/min per group, 30/s overall; a 429 pauses that chat for ``retry_after``.
+* :class:`Outbound` sends through the limiter, honours 429, retries transient errors (5xx, network)
+  with exponential backoff, and on 403 (the user blocked the bot) marks the chat blocked and stops.
+* :class:`TelegramSender` is the Notifier's sender: each message of a notification is marked sent in
+  Redis only after Telegram accepted it, and a failure raises so the outbox retries later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+
+from bot.channels.telegram.render import Outgoing, RenderContext, Renderer
+from dialogs.messages import Reply
+
+log = logging.getLogger(__name__)
+BLOCKED_TTL = 180 * 86400
+
+
+class Timer(Protocol):
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class MonotonicTimer:
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+class ChatBlocked(Exception):
+    """The user blocked the bot (or left the group): nothing more is sent to that chat."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    global_rate: float = 30.0
+    per_chat_rate: float = 1.0
+    per_chat_burst: int = 3
+    per_group_per_minute: int = 20
+    per_group_burst: int = 1
+
+
+class RateLimiter:
+    """Reservations in virtual time (GCRA), so concurrent senders never exceed the limits together."""
+
+    def __init__(self, timer: Timer, limits: Limits | None = None) -> None:
+        self.timer = timer
+        self.limits = limits or Limits()
+        # a hair over 1/rate, so float rounding never lets one more call into a one-second window
+        self._global_interval = 1.0 / self.limits.global_rate + 1e-9
+        self._global_tat = 0.0
+        self._tat: dict[str, float] = {}
+        self._paused: dict[str, float] = {}
+
+    def _chat_params(self, group: bool) -> tuple[float, int]:
+        if group:
+            return 60.0 / self.limits.per_group_per_minute + 1e-9, self.limits.per_group_burst
+        return 1.0 / self.limits.per_chat_rate + 1e-9, self.limits.per_chat_burst
+
+    def reserve(self, chat: str, *, group: bool = False) -> float:
+        """Claim the next slot for one message to ``chat``; returns how long to wait for it."""
+        now = self.timer.now()
+        interval, burst = self._chat_params(group)
+        chat_tat = self._tat.get(chat, now)
+        start = max(
+            now,
+            self._global_tat,
+            chat_tat - (burst - 1) * interval,
+            self._paused.get(chat, now),
+        )
+        self._global_tat = start + self._global_interval
+        self._tat[chat] = max(chat_tat, start) + interval
+        if len(self._tat) > 50_000:
+            self._prune(now)
+        return start - now
+
+    def pause(self, chat: str, seconds: float) -> None:
+        """Telegram said 429: nothing more to this chat until ``seconds`` from now."""
+        until = self.timer.now() + seconds
+        self._paused[chat] = max(self._paused.get(chat, 0.0), until)
+
+    def paused_until(self, chat: str) -> float | None:
+        return self._paused.get(chat)
+
+    def _prune(self, now: float) -> None:
+        self._tat = {k: v for k, v in self._tat.items() if v > now}
+        self._paused = {k: v for k, v in self._paused.items() if v > now}
+
+
+class Outbound:
+    def __init__(
+        self,
+        bot: Bot,
+        redis: aioredis.Redis,
+        limiter: RateLimiter,
+        *,
+        max_attempts: int = 5,
+        max_retry_after: float = 300.0,
+    ) -> None:
+        self.bot = bot
+        self.redis = redis
+        self.limiter = limiter
+        self.timer = limiter.timer
+        self.max_attempts = max_attempts
+        self.max_retry_after = max_retry_after
+
+    def _blocked_key(self, chat: str) -> str:
+        return f"shopbot:tg:blocked:{chat}"
+
+    async def is_blocked(self, chat: str) -> bool:
+        return bool(await self.redis.exists(self._blocked_key(chat)))
+
+    async def mark_blocked(self, chat: str) -> None:
+        log.info("telegram chat %s blocked the bot; messages to it stop", chat)
+        await self.redis.set(self._blocked_key(chat), b"1", ex=BLOCKED_TTL)
+
+    async def unblock(self, chat: str) -> None:
+        await self.redis.delete(self._blocked_key(chat))
+
+    async def send(self, item: Outgoing, chat: str) -> Any:
+        """Send one call through the limiter; raises ChatBlocked, or the last error after retries."""
+        group = chat.startswith("-")
+        attempts = 0
+        waited_429 = 0.0
+        method = item.method
+        while True:
+            delay = self.limiter.reserve(chat, group=group)
+            if delay > 0:
+                await self.timer.sleep(delay)
+            try:
+                return await self.bot(method)
+            except TelegramRetryAfter as error:
+                waited_429 += error.retry_after
+                if waited_429 > self.max_retry_after:
+                    raise
+                log.warning("telegram 429 for chat %s: pausing %ss", chat, error.retry_after)
+                self.limiter.pause(chat, error.retry_after)
+            except TelegramForbiddenError as error:
+                await self.mark_blocked(chat)
+                raise ChatBlocked(chat) from error
+            except TelegramBadRequest as error:
+                if "message is not modified" in error.message:
+                    return None
+                if item.fallback is not None and method is not item.fallback:
+                    log.info(
+                        "telegram refused %s (%s); sending the fallback", method.__api_method__, error.message
+                    )
+                    method = item.fallback
+                    continue
+                raise
+            except (TelegramServerError, TelegramNetworkError, TimeoutError) as error:
+                attempts += 1
+                if attempts >= self.max_attempts:
+                    raise
+                backoff = min(30.0, 0.5 * 2**attempts) * (0.75 + random.random() / 2)
+                log.warning(
+                    "telegram %s failed (%s); retry %s in %.1fs",
+                    method.__api_method__,
+                    error,
+                    attempts,
+                    backoff,
+                )
+                await self.timer.sleep(backoff)
+
+    async def send_all(
+        self,
+        items: list[Outgoing],
+        chat: str,
+        *,
+        done: Callable[[int], Awaitable[bool]] | None = None,
+        mark: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        """Send in order; ``done``/``mark`` skip and record parts already sent (for retried pushes)."""
+        if await self.is_blocked(chat):
+            raise ChatBlocked(chat)
+        for index, item in enumerate(items):
+            if done is not None and await done(index):
+                continue
+            await self.send(item, chat)
+            if mark is not None:
+                await mark(index)
+
+
+class TelegramSender:
+    """Pushes outbox notifications to Telegram users (the chat of a private conversation is the user)."""
+
+    def __init__(
+        self,
+        outbound: Outbound,
+        renderer: Renderer,
+        language_of: Callable[[str], Awaitable[str]],
+    ) -> None:
+        self.outbound = outbound
+        self.renderer = renderer
+        self.language_of = language_of
+        self.redis = outbound.redis
+
+    async def push(self, user_id: str, replies: list[Reply], dedup_key: str) -> None:
+        chat = str(user_id)
+        ctx = RenderContext(
+            chat_id=int(chat) if chat.lstrip("-").isdigit() else chat, lang=await self.language_of(chat)
+        )
+        items = await self.renderer.render(replies, ctx)
+        prefix = f"shopbot:tg:sent:{dedup_key}:{chat}"
+
+        async def done(index: int) -> bool:
+            return bool(await self.redis.exists(f"{prefix}:{index}"))
+
+        async def mark(index: int) -> None:
+            await self.redis.set(f"{prefix}:{index}", b"1", ex=14 * 86400)
+
+        try:
+            await self.outbound.send_all(items, chat, done=done, mark=mark)
+        except ChatBlocked:
+            log.info("notification %s to blocked chat %s not sent", dedup_key, chat)
+
+
+class VirtualTimer:
+    """Time that passes only when someone waits (replay and benchmarks: no real sleeping)."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.t += max(0.0, seconds)
+        await asyncio.sleep(0)

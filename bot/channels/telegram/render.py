@@ -1,0 +1,356 @@
+"""Replies -> Bot API calls: HTML-escaped texts split at 4,096 characters, inline keyboards with typed
+callback data, product cards as photos, paging and cart edits in place, invoices, reply keyboards.
+
+Every user- or merchant-supplied string goes through :func:`e` before it is placed in HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+from aiogram.methods import (
+    EditMessageText,
+    SendDocument,
+    SendInvoice,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    LabeledPrice,
+    LinkPreviewOptions,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot.channels.telegram import callbacks
+from dialogs.messages import (
+    Button,
+    CartSummary,
+    FileReply,
+    LineItem,
+    OrderSummary,
+    PaymentRequest,
+    ProductCard,
+    ProductList,
+    Reply,
+    TrackingTimeline,
+)
+from dialogs.texts import Texts
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+STARS = "XTR"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+def e(value: object) -> str:
+    """Escape for Telegram's HTML parse mode."""
+    return html.escape(str(value), quote=False)
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split raw text into chunks whose ESCAPED form fits ``limit``; prefers line breaks."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(e(candidate)) <= limit:
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+            current = ""
+        while len(e(line)) > limit:
+            cut = limit
+            while len(e(line[:cut])) > limit:
+                cut -= max(1, (len(e(line[:cut])) - limit) // 5)
+            chunks.append(line[:cut])
+            line = line[cut:]
+        current = line
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+def split_html(parts: list[str], limit: int = MAX_TEXT) -> list[str]:
+    """Join already-escaped lines into messages of at most ``limit`` characters (no tag spans lines)."""
+    chunks: list[str] = []
+    current = ""
+    for part in parts:
+        if len(part) > limit and current:
+            chunks.append(current)
+            current = ""
+        while len(part) > limit:  # a single enormous line: cut it (only happens to plain escaped text)
+            cut = part.rfind("&", limit - 8, limit)
+            cut = limit if cut == -1 else cut
+            chunks.append(part[:cut])
+            part = part[cut:]
+        candidate = f"{current}\n{part}" if current else part
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = part
+        else:
+            current = candidate
+    if current or not chunks:
+        chunks.append(current)
+    return chunks
+
+
+@dataclass
+class RenderContext:
+    chat_id: int | str
+    lang: str = "zh-Hans"
+    #: the bot message a pressed button sits on; paging and cart +/- edit it instead of sending anew
+    edit_message_id: int | None = None
+    edit_kinds: frozenset[str] = frozenset()
+    ask_contact: bool = False  # the dialog waits for an address: offer phone/location sharing
+    remove_keyboard: bool = False
+
+
+@dataclass
+class Outgoing:
+    method: TelegramMethod[Any]
+    #: sent instead when ``method`` is refused with 400 (an edit of an old message, a photo URL)
+    fallback: TelegramMethod[Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Renderer:
+    def __init__(
+        self,
+        texts: Texts,
+        redis: aioredis.Redis,
+        *,
+        public_base_url: str = "",
+        payment_provider_token: str | None = None,
+    ) -> None:
+        self.texts = texts
+        self.redis = redis
+        self.base_url = public_base_url.rstrip("/")
+        self.provider_token = payment_provider_token or None
+
+    def t(self, ctx: RenderContext, key: str, **params: Any) -> str:
+        return self.texts.get(ctx.lang, key, **params)
+
+    async def render(self, replies: list[Reply], ctx: RenderContext) -> list[Outgoing]:
+        out: list[Outgoing] = []
+        edited = False
+        for reply in replies:
+            if not edited and ctx.edit_message_id and reply.kind in ctx.edit_kinds:
+                edited = True
+                out.append(await self._edit(reply, ctx))
+                continue
+            out.extend(await self._render_one(reply, ctx))
+        self._reply_keyboard(out, ctx)
+        return out
+
+    # -- one reply ------------------------------------------------------------------------------
+    async def _render_one(self, reply: Reply, ctx: RenderContext) -> list[Outgoing]:
+        if isinstance(reply, ProductCard):
+            return await self._card(reply, ctx)
+        if isinstance(reply, PaymentRequest):
+            return await self._payment(reply, ctx)
+        if isinstance(reply, FileReply):
+            document = BufferedInputFile(reply.content, filename=reply.filename)
+            caption = split_text(reply.text, MAX_CAPTION)[0]
+            return [
+                Outgoing(
+                    SendDocument(
+                        chat_id=ctx.chat_id, document=document, caption=e(caption), parse_mode="HTML"
+                    )
+                )
+            ]
+        parts = self.html_lines(reply)
+        markup = await self.keyboard(getattr(reply, "buttons", ()))
+        return self._messages(ctx, split_html(parts), markup)
+
+    def _messages(self, ctx: RenderContext, chunks: list[str], markup: Markup | None) -> list[Outgoing]:
+        return [
+            Outgoing(
+                SendMessage(
+                    chat_id=ctx.chat_id,
+                    text=chunk,
+                    parse_mode="HTML",
+                    link_preview_options=NO_PREVIEW,
+                    reply_markup=markup if index == len(chunks) - 1 else None,
+                )
+            )
+            for index, chunk in enumerate(chunks)
+        ]
+
+    def html_lines(self, reply: Reply) -> list[str]:
+        """The reply as escaped HTML lines (titles in bold)."""
+        if isinstance(reply, ProductList):
+            return [f"<b>{e(reply.title)}</b>"] + [
+                f"{i.position}. {e(i.title)} <b>{e(i.price)}</b>" for i in reply.items
+            ]
+        if isinstance(reply, CartSummary):
+            return [f"<b>{e(reply.title)}</b>", *map(_line, reply.lines), f"<b>{e(reply.subtotal)}</b>"] + [
+                e(n) for n in reply.notes
+            ]
+        if isinstance(reply, OrderSummary):
+            return (
+                [f"<b>{e(reply.title)}</b>", e(reply.status), *map(_line, reply.lines)]
+                + [f"<b>{e(reply.total)}</b>", e(reply.address)]
+                + [e(n) for n in reply.notes]
+            )
+        if isinstance(reply, TrackingTimeline):
+            head = [f"<b>{e(reply.title)}</b>", e(reply.status)] + ([e(reply.eta)] if reply.eta else [])
+            return head + [f"<i>{e(ev.at)}</i> {e(ev.text)}" for ev in reply.events]
+        return [e(line) for line in reply.text.split("\n")]
+
+    async def keyboard(self, buttons: tuple[Button, ...] | list[Button]) -> InlineKeyboardMarkup | None:
+        if not buttons:
+            return None
+        rows: list[list[InlineKeyboardButton]] = []
+        row: list[InlineKeyboardButton] = []
+        row_kind = ""
+        for button in buttons:
+            data = await callbacks.pack(button.payload, self.redis)
+            key = InlineKeyboardButton(text=button.label[:64], callback_data=data)
+            if button.payload.startswith(("inc:", "dec:")):
+                kind = "pair"  # the cart's + and - of one line side by side
+            else:
+                kind = "short" if len(button.label) <= 14 else "long"
+            if row and (kind != row_kind or len(row) == 2 or kind == "long"):
+                rows.append(row)
+                row = []
+            row.append(key)
+            row_kind = kind
+        if row:
+            rows.append(row)
+        return InlineKeyboardMarkup(inline_keyboard=rows)
+
+    async def _edit(self, reply: Reply, ctx: RenderContext) -> Outgoing:
+        assert ctx.edit_message_id is not None
+        text = split_html(self.html_lines(reply))[0]
+        markup = await self.keyboard(getattr(reply, "buttons", ()))
+        send = self._messages(ctx, [text], markup)[0].method
+        return Outgoing(
+            EditMessageText(
+                chat_id=ctx.chat_id,
+                message_id=ctx.edit_message_id,
+                text=text,
+                parse_mode="HTML",
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup,
+            ),
+            fallback=send,
+        )
+
+    async def _card(self, card: ProductCard, ctx: RenderContext) -> list[Outgoing]:
+        lines = [f"<b>{e(card.title)}</b>  <b>{e(card.price)}</b>", *(e(o) for o in card.options)]
+        if card.reason:
+            lines.append(f"<i>{e(card.reason)}</i>")
+        markup = await self.keyboard(card.buttons)
+        photo = self.photo_url(card.image)
+        description = e(card.description)
+        if photo is None:
+            return self._messages(ctx, split_html([*lines, description]), markup)
+        caption = "\n".join([*lines, description])
+        if len(caption) > MAX_CAPTION:
+            caption = "\n".join(lines)[:MAX_CAPTION]
+        text_version = self._messages(ctx, split_html([*lines, description]), markup)
+        return [
+            Outgoing(
+                SendPhoto(
+                    chat_id=ctx.chat_id, photo=photo, caption=caption, parse_mode="HTML", reply_markup=markup
+                ),
+                fallback=text_version[0].method if len(text_version) == 1 else None,
+            )
+        ]
+
+    def photo_url(self, image: str | None) -> str | None:
+        """Telegram fetches photos itself: only public http(s) pictures in a format it accepts."""
+        if not image:
+            return None
+        url = f"{self.base_url}{image}" if image.startswith("/") else image
+        if not url.startswith("https://") or url.lower().endswith(".svg"):
+            return None
+        return url
+
+    async def _payment(self, request: PaymentRequest, ctx: RenderContext) -> list[Outgoing]:
+        if request.provider != "telegram":  # sandbox and others: the text and their buttons
+            buttons = list(request.buttons)
+            markup = await self.keyboard(buttons)
+            if request.pay_url and request.pay_url.startswith("https://"):
+                link = InlineKeyboardButton(text=self.t(ctx, "telegram.pay_link"), url=request.pay_url)
+                markup = InlineKeyboardMarkup(
+                    inline_keyboard=[[link], *(markup.inline_keyboard if markup else [])]
+                )
+            return self._messages(ctx, split_html([e(x) for x in request.text.split("\n")]), markup)
+        stars = request.currency == STARS
+        if not stars and self.provider_token is None:
+            return self._messages(ctx, [e(self.t(ctx, "telegram.payments_unavailable"))], None)
+        head = self._messages(ctx, split_html([e(x) for x in request.text.split("\n")]), None)
+        invoice = SendInvoice(
+            chat_id=ctx.chat_id,
+            title=self.t(ctx, "telegram.invoice_title", number=request.order_number)[:32],
+            description=self.t(
+                ctx,
+                "telegram.invoice_description",
+                number=request.order_number,
+                amount=request.amount_display,
+            )[:255],
+            payload=invoice_payload(request.payment_id, request.order_number),
+            provider_token=None if stars else self.provider_token,
+            currency=request.currency,
+            prices=[
+                LabeledPrice(
+                    label=self.t(ctx, "telegram.invoice_label", number=request.order_number)[:32],
+                    amount=request.amount,
+                )
+            ],
+        )
+        return [*head, Outgoing(invoice)]
+
+    def _reply_keyboard(self, out: list[Outgoing], ctx: RenderContext) -> None:
+        markup: ReplyKeyboardMarkup | ReplyKeyboardRemove
+        if ctx.ask_contact:
+            markup = ReplyKeyboardMarkup(
+                keyboard=[
+                    [KeyboardButton(text=self.t(ctx, "telegram.share_phone"), request_contact=True)],
+                    [KeyboardButton(text=self.t(ctx, "telegram.share_location"), request_location=True)],
+                ],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            )
+        elif ctx.remove_keyboard:
+            markup = ReplyKeyboardRemove(remove_keyboard=True)
+        else:
+            return
+        for item in reversed(out):
+            if isinstance(item.method, SendMessage) and item.method.reply_markup is None:
+                item.method.reply_markup = markup
+                return
+        if ctx.ask_contact:
+            hint = self.t(ctx, "telegram.share_hint")
+            out.append(
+                Outgoing(
+                    SendMessage(chat_id=ctx.chat_id, text=e(hint), parse_mode="HTML", reply_markup=markup)
+                )
+            )
+
+
+def invoice_payload(payment_id: str, order_number: str) -> str:
+    """What Telegram echoes back in pre-checkout and successful_payment (1-128 bytes)."""
+    return f"{payment_id}:{order_number}"
+
+
+def parse_invoice_payload(payload: str) -> tuple[str, str]:
+    payment_id, _, order_number = payload.partition(":")
+    return payment_id, order_number
+
+
+def _line(li: LineItem) -> str:
+    options = f" {e(li.options)}" if li.options else ""
+    return f"• {e(li.title)}{options} ×{li.quantity}  {e(li.line_total)}"

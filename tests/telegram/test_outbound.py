@@ -1,0 +1,119 @@
+"""Rate limits with a fake clock, 429 handling, retries, and notifications never dropped."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import TelegramServerError
+
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.outbound import Limits, Outbound, RateLimiter, TelegramSender
+from bot.channels.telegram.render import Renderer
+from bot.channels.telegram.session import TEST_TOKEN, RecordingSession, retry_after, server_error
+from bot.infra.redis import make_redis
+from dialogs.messages import Button, TextReply
+from dialogs.texts import load_texts
+from tests.telegram.conftest import FakeTimer
+
+
+def make_sender(timer: FakeTimer, session: RecordingSession, max_attempts: int = 5) -> TelegramSender:
+    redis = make_redis("memory://")
+    bot = Bot(TEST_TOKEN, session=session)
+    outbound = Outbound(bot, redis, RateLimiter(timer, Limits()), max_attempts=max_attempts)
+
+    async def lang(chat: str) -> str:
+        return "zh-Hans"
+
+    return TelegramSender(outbound, Renderer(load_texts(), redis), lang)
+
+
+def max_in_window(times: list[float], window: float = 1.0) -> int:
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def test_thousand_notifications_to_thousand_chats_at_most_30_per_second() -> None:
+    timer = FakeTimer()
+    session = RecordingSession(clock=timer.now)
+    sender = make_sender(timer, session)
+    started = timer.now()
+    for chat in range(1, 1001):
+        await sender.push(str(chat), [TextReply("已发货")], f"outbox:{chat}")
+    times = [c.at for c in session.calls]
+    assert len(times) == 1000 and len({c.chat_id for c in session.calls}) == 1000
+    assert max_in_window(times) <= 30
+    assert times[-1] - started >= 999 / 30 - 0.01  # and not slower than needed
+    assert times[-1] - started < 999 / 30 + 1
+
+
+async def test_one_chat_gets_about_one_message_per_second_after_a_short_burst() -> None:
+    timer = FakeTimer()
+    session = RecordingSession(clock=timer.now)
+    sender = make_sender(timer, session)
+    await sender.push("5", [TextReply(f"m{i}") for i in range(10)], "outbox:burst")
+    times = [c.at for c in session.calls]
+    assert len(times) == 10 and max_in_window(times) <= 3
+    gaps = [b - a for a, b in itertools.pairwise(times[3:])]
+    assert all(g >= 0.999 for g in gaps)
+
+
+async def test_groups_get_at_most_20_per_minute() -> None:
+    timer = FakeTimer()
+    session = RecordingSession(clock=timer.now)
+    sender = make_sender(timer, session)
+    await sender.push("-100500", [TextReply(f"m{i}") for i in range(40)], "outbox:group")
+    assert max_in_window([c.at for c in session.calls], 60.0) <= 20
+
+
+async def test_429_pauses_that_chat_then_resumes() -> None:
+    timer = FakeTimer()
+    session = RecordingSession(clock=timer.now)
+    sender = make_sender(timer, session)
+    session.fail(retry_after(7), chat_id=42)
+    t0 = timer.now()
+    await sender.push("42", [TextReply("hello"), TextReply("again")], "outbox:9")
+    assert len(session.failed) == 1 and session.failed[0].at == t0
+    assert [c.chat_id for c in session.calls] == ["42", "42"]
+    assert session.calls[0].at >= t0 + 7
+    assert sender.outbound.limiter.paused_until("42") == pytest.approx(t0 + 7)
+    # other chats are not paused by it
+    await sender.push("43", [TextReply("hi")], "outbox:10")
+    assert session.calls[-1].at < session.calls[0].at + 1.1
+
+
+async def test_transient_errors_are_retried_with_backoff() -> None:
+    timer = FakeTimer()
+    session = RecordingSession(clock=timer.now)
+    sender = make_sender(timer, session)
+    session.fail(server_error, chat_id=7, times=2)
+    await sender.push("7", [TextReply("hi")], "outbox:11")
+    assert len(session.failed) == 2 and len(session.calls) == 1
+    assert session.calls[0].at - session.failed[0].at >= 1.0
+
+
+async def test_a_notification_that_cannot_be_sent_raises_and_is_resent_later_without_duplicates() -> None:
+    timer = FakeTimer()
+    session = RecordingSession(clock=timer.now)
+    sender = make_sender(timer, session, max_attempts=2)
+    replies = [TextReply("第一条"), TextReply("第二条", (Button("查看", "order:A1"),))]
+    session.fail(server_error, chat_id=9, method="sendMessage", times=1)
+    await sender.push("9", replies[:1], "outbox:x")  # first part goes after one retry
+    session.fail(server_error, chat_id=9, times=2)
+    with pytest.raises(TelegramServerError):
+        await sender.push("9", replies, "outbox:12")  # outbox keeps the event: relay retries it
+    await sender.push("9", replies, "outbox:12")  # the retry sends both (neither was sent)
+    await sender.push("9", replies, "outbox:12")  # a duplicate relay sends nothing more
+    texts = [c.params["text"] for c in session.calls]
+    assert texts == ["第一条", "第一条", "第二条"]
+
+
+async def test_outbox_notifications_reach_telegram_users(
+    channel: TelegramChannel, session: RecordingSession
+) -> None:
+    assert channel.runtime.notifier.senders["telegram"] is channel.sender
