@@ -13,6 +13,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -128,3 +129,27 @@ async def commerce(db_url: str, clock: FakeClock) -> AsyncIterator[Commerce]:
         yield built
     finally:
         await built.close()
+
+
+@pytest.fixture(scope="session")
+def interpreter() -> Any:
+    """The built-in NLU, trained once per test session (its cache is keyed by the training data)."""
+    from nlu import BuiltinInterpreter
+    from tests.runtime_support import NLU_CACHE
+
+    return BuiltinInterpreter.load(cache_dir=NLU_CACHE)
+
+
+@pytest_asyncio.fixture
+async def runtime(db_url: str, tmp_path: Path, clock: FakeClock, interpreter: Any) -> AsyncIterator[Any]:
+    """The whole bot (pipeline, NLU, dialogs, commerce) on ``db_url`` with the small test shop."""
+    from tests.commerce.factory import build_shop
+    from tests.runtime_support import make_runtime
+
+    rt = await make_runtime(db_url, tmp_path, clock, interpreter)
+    await build_shop(rt.container.commerce)
+    await rt.refresh_catalogue()
+    try:
+        yield rt
+    finally:
+        await rt.aclose()

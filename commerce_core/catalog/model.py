@@ -13,6 +13,29 @@ from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
 from commerce_core.status import StatusMachine
 
 
+#: canonical colour codes of SKU options (the NLU maps 红/紅/red... onto these; texts label them)
+COLOURS = frozenset(
+    {
+        "red",
+        "orange",
+        "yellow",
+        "green",
+        "blue",
+        "navy",
+        "purple",
+        "pink",
+        "white",
+        "black",
+        "grey",
+        "brown",
+        "beige",
+        "gold",
+        "silver",
+        "multicolor",
+    }
+)
+
+
 class ListingStatus(StrEnum):
     DRAFT = "draft"
     PENDING_REVIEW = "pending_review"

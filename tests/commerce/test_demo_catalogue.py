@@ -2,27 +2,9 @@
 
 from __future__ import annotations
 
+from commerce_core.catalog.model import COLOURS
 from commerce_core.demo.loader import demo_catalogue
 from commerce_core.validation import LANGUAGES
-
-COLOURS = {
-    "red",
-    "orange",
-    "yellow",
-    "green",
-    "blue",
-    "navy",
-    "purple",
-    "pink",
-    "white",
-    "black",
-    "grey",
-    "brown",
-    "beige",
-    "gold",
-    "silver",
-    "multicolor",
-}
 
 
 def test_demo_catalogue_is_complete_and_consistent() -> None:

@@ -14,7 +14,8 @@ from dialogs.state import ConversationState, Frame, RedisStateStore
 from nlu import BuiltinInterpreter
 from tests.commerce.factory import build_shop
 from tests.conftest import REDIS_URL, missing_service
-from tests.dialogs.conftest import Chat, make_runtime
+from tests.dialogs.conftest import Chat
+from tests.runtime_support import make_runtime
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)

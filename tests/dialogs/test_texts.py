@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from commerce_core.after_sales.model import CaseKind, CaseStatus
+from commerce_core.catalog.model import COLOURS
 from commerce_core.orders.model import OrderStatus
 from commerce_core.shipments.model import ShipmentStatus
 from dialogs.engine import FLOWS
@@ -13,24 +14,6 @@ from dialogs.flows.after_sales import REASONS
 from dialogs.texts import LANGUAGES, load_texts
 
 ROOT = Path(__file__).resolve().parents[2]
-COLOURS = (
-    "red",
-    "orange",
-    "yellow",
-    "green",
-    "blue",
-    "navy",
-    "purple",
-    "pink",
-    "white",
-    "black",
-    "grey",
-    "brown",
-    "beige",
-    "gold",
-    "silver",
-    "multicolor",
-)
 
 
 def test_the_three_languages_have_the_same_texts() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,35 +12,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.http.app import create_app
 from bot.runtime import Runtime
-from commerce_core.clock import FakeClock
-from nlu import BuiltinInterpreter
-from tests.commerce.factory import build_shop
-from tests.dialogs.conftest import NLU_CACHE, make_runtime
-
-
-@pytest.fixture(scope="session")
-def interpreter() -> BuiltinInterpreter:
-    return BuiltinInterpreter.load(cache_dir=NLU_CACHE)
+from tests.runtime_support import sqlite_copy
 
 
 @pytest.fixture
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    path = tmp_path / "shop.db"
-    shutil.copy(request.getfixturevalue("sqlite_template"), path)
-    return f"sqlite+aiosqlite:///{path}"
-
-
-@pytest_asyncio.fixture
-async def runtime(
-    db_url: str, tmp_path: Path, clock: FakeClock, interpreter: BuiltinInterpreter
-) -> AsyncIterator[Runtime]:
-    rt = await make_runtime(db_url, tmp_path, clock, interpreter)
-    await build_shop(rt.container.commerce)
-    await rt.refresh_catalogue()
-    try:
-        yield rt
-    finally:
-        await rt.aclose()
+    return sqlite_copy(request, tmp_path)
 
 
 @pytest_asyncio.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,7 @@ from bot.channels.telegram.session import TEST_TOKEN, RecordingSession
 from bot.channels.telegram.settings import TelegramSettings
 from bot.http.app import create_app
 from bot.runtime import Runtime
-from commerce_core.clock import FakeClock
-from nlu import BuiltinInterpreter
-from tests.commerce.factory import build_shop
-from tests.dialogs.conftest import NLU_CACHE, make_runtime
+from tests.runtime_support import sqlite_copy
 
 SECRET = "test-webhook-secret_123"
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "telegram"
@@ -46,29 +42,9 @@ class FakeTimer:
         await asyncio.sleep(0)
 
 
-@pytest.fixture(scope="session")
-def interpreter() -> BuiltinInterpreter:
-    return BuiltinInterpreter.load(cache_dir=NLU_CACHE)
-
-
 @pytest.fixture
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    path = tmp_path / "shop.db"
-    shutil.copy(request.getfixturevalue("sqlite_template"), path)
-    return f"sqlite+aiosqlite:///{path}"
-
-
-@pytest_asyncio.fixture
-async def runtime(
-    db_url: str, tmp_path: Path, clock: FakeClock, interpreter: BuiltinInterpreter
-) -> AsyncIterator[Runtime]:
-    rt = await make_runtime(db_url, tmp_path, clock, interpreter)
-    await build_shop(rt.container.commerce)
-    await rt.refresh_catalogue()
-    try:
-        yield rt
-    finally:
-        await rt.aclose()
+    return sqlite_copy(request, tmp_path)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 import xmltodict
 from aiohttp import web
@@ -30,9 +31,7 @@ from bot.runtime import Runtime
 from commerce_core.clock import FakeClock
 from nlu import BuiltinInterpreter
 from tests.commerce.factory import build_shop
-from tests.dialogs.conftest import db_url as db_url
-from tests.dialogs.conftest import interpreter as interpreter
-from tests.dialogs.conftest import make_runtime
+from tests.runtime_support import make_runtime, sqlite_copy
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "wechat"
 VECTORS = json.loads((FIXTURES / "crypto_vectors.json").read_text())
@@ -246,6 +245,12 @@ async def open_world(
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()
     return WeChatWorld(runtime, channel, fake, Official(client, channel), clock), client
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """WeChat tests run on the embedded default."""
+    return sqlite_copy(request, tmp_path)
 
 
 @pytest_asyncio.fixture
