@@ -12,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
 from commerce_core.status import StatusMachine
 
-
 #: canonical colour codes of SKU options (the NLU maps 红/紅/red... onto these; texts label them)
 COLOURS = frozenset(
     {
