@@ -31,14 +31,6 @@ _RESERVE = (
 )
 _AVAILABLE = select(StockLevel.on_hand - StockLevel.reserved).where(StockLevel.sku_id == bindparam("b_sku"))
 _INSERT_RESERVATIONS = insert(table_of(Reservation))
-_ACTIVE_RESERVATIONS = (
-    select(Reservation.sku_id, Reservation.quantity)
-    .where(
-        Reservation.order_id == bindparam("b_order"),
-        Reservation.status == ReservationStatus.ACTIVE.value,
-    )
-    .order_by(Reservation.sku_id)
-)
 _TAKE_FROM_SHELF = (
     update(StockLevel)
     .where(StockLevel.sku_id == bindparam("b_sku"))
@@ -52,6 +44,7 @@ _UNRESERVE = (
     .where(StockLevel.sku_id == bindparam("b_sku"))
     .values(reserved=StockLevel.reserved - bindparam("b_quantity"))
 )
+#: close the order's active reservations and say what they held, in one round trip
 _SETTLE_RESERVATIONS = (
     update(Reservation)
     .where(
@@ -59,6 +52,7 @@ _SETTLE_RESERVATIONS = (
         Reservation.status == ReservationStatus.ACTIVE.value,
     )
     .values(status=bindparam("b_status"))
+    .returning(Reservation.sku_id, Reservation.quantity)
 )
 
 
@@ -99,13 +93,11 @@ async def reserve(
 
 
 async def _settle(uow: Work, order_id: int, target: ReservationStatus, *, leave_shelf: bool) -> int:
-    rows = (await uow.execute(_ACTIVE_RESERVATIONS, {"b_order": order_id})).all()
+    settled = (await uow.execute(_SETTLE_RESERVATIONS, {"b_order": order_id, "b_status": target.value})).all()
     stock_update = _TAKE_FROM_SHELF if leave_shelf else _UNRESERVE
-    for row in rows:  # primary-key order, like reserve()
-        await uow.execute(stock_update, {"b_sku": int(row.sku_id), "b_quantity": int(row.quantity)})
-    if rows:
-        await uow.execute(_SETTLE_RESERVATIONS, {"b_order": order_id, "b_status": target.value})
-    return len(rows)
+    for sku_id, quantity in sorted((int(r.sku_id), int(r.quantity)) for r in settled):  # primary-key order
+        await uow.execute(stock_update, {"b_sku": sku_id, "b_quantity": quantity})
+    return len(settled)
 
 
 async def commit(uow: Work, order_id: int) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from commerce_core.catalog.model import Product
 from commerce_core.db.base import table_of
@@ -91,13 +91,17 @@ _PAYMENT_CAPTURED = (
         provider_ref=bindparam("b_provider_ref"),
     )
 )
-_SOLD_LINES = select(OrderLine.product_id, OrderLine.quantity).where(
-    OrderLine.order_id == bindparam("b_order")
+#: add an order's units to its products' sales counts, in one statement (rows are visited in the same
+#: plan order by every capture, so concurrent captures lock products consistently)
+_SOLD_UNITS = (
+    select(func.coalesce(func.sum(OrderLine.quantity), 0))
+    .where(OrderLine.order_id == bindparam("b_order"), OrderLine.product_id == Product.id)
+    .scalar_subquery()
 )
 _COUNT_SALES = (
     update(Product)
-    .where(Product.id == bindparam("b_product"))
-    .values(sales_count=Product.sales_count + bindparam("b_quantity"))
+    .where(Product.id.in_(select(OrderLine.product_id).where(OrderLine.order_id == bindparam("b_order"))))
+    .values(sales_count=Product.sales_count + _SOLD_UNITS)
 )
 _SANDBOX_PAYMENT = select(Payment.provider_ref, Payment.amount, Payment.currency).where(
     Payment.public_id == bindparam("b_reference"), Payment.provider == "sandbox"
@@ -291,11 +295,7 @@ class PaymentService:
                 actor=f"provider:{provider}",
             )
             await inventory.commit(uow, order.order_id)
-            sold: dict[int, int] = {}
-            for line in (await uow.execute(_SOLD_LINES, {"b_order": order.order_id})).all():
-                sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
-            for product_id in sorted(sold):
-                await uow.execute(_COUNT_SALES, {"b_product": product_id, "b_quantity": sold[product_id]})
+            await uow.execute(_COUNT_SALES, {"b_order": order.order_id})
             return result("captured")
         # money arrived for an order that was already cancelled (e.g. payment timeout): give it back.
         # Refunds go through the ORM: a connection-level unit hands over to a full one here
