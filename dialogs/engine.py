@@ -138,8 +138,9 @@ class Engine:
         if step is not None:
             if self._digression(turn, step):
                 assert state.active is not None
-                state.suspended.append(state.active)
-                state.active = None
+                if FLOWS[state.active.flow].resume is not None:
+                    state.suspended.append(state.active)  # e.g. checkout: picked up again afterwards
+                state.active = None  # a flow that cannot re-ask (choosing a size) is simply left
             else:
                 await step.run(turn)
                 return

@@ -43,11 +43,14 @@ async def add_code(turn: Turn, code: str) -> None:
 
 
 async def _add_product(turn: Turn, product: ProductView, quantity: int) -> None:
-    candidates = [s for s in _matching(product, turn) if s.available > 0] or _matching(product, turn)
-    if len(candidates) == 1 or len(product.skus) == 1:
-        sku = candidates[0] if candidates else product.skus[0]
-        await add_sku(turn, sku.code, quantity)
+    """Add when the shopper's words (or the product) leave one variant; otherwise ask with buttons."""
+    said_options = any(turn.entity(k) is not None for k in ("color", "size"))
+    matches = _matching(product, turn)
+    in_stock = [s for s in matches if s.available > 0]
+    if len(product.skus) == 1 or (said_options and (len(matches) == 1 or len(in_stock) == 1)):
+        await add_sku(turn, (in_stock or matches or list(product.skus))[0].code, quantity)
         return
+    candidates = sorted(matches, key=lambda s: s.available == 0)  # what can be bought first
     if not candidates:
         turn.say("cart.no_such_variant", title=product.title(turn.lang))
         candidates = list(product.skus)
@@ -75,9 +78,13 @@ async def choose_sku(turn: Turn) -> None:
     index = ordinal_index(turn, len(product.skus)) if turn.entity("color") is None else None
     if index is not None and turn.entity("size") is None:
         matches = [product.skus[index]]
-    if len(matches) == 1:
+    in_stock = [s for s in matches if s.available > 0]
+    if len(in_stock) == 1:
         turn.finish()
-        await add_sku(turn, matches[0].code, quantity)
+        await add_sku(turn, in_stock[0].code, quantity)
+        return
+    if matches and not in_stock and len(matches) < len(product.skus):
+        turn.say("cart.variant_sold_out", options=" / ".join(options_text(turn, s.options) for s in matches))
         return
     turn.say("cart.choose_variant_again", title=product.title(turn.lang))
 
@@ -100,7 +107,9 @@ async def add_sku(turn: Turn, sku_code: str, quantity: int) -> None:
         count=cart.item_count,
     )
     problem = next((p for p in cart.problems if p.sku_code == sku_code), None)
-    if problem is not None and problem.kind.value in ("insufficient_stock", "out_of_stock"):
+    if problem is not None and problem.kind.value == "out_of_stock":
+        turn.say("cart.problem.out_of_stock", title=line.title(turn.lang))
+    elif problem is not None and problem.kind.value == "insufficient_stock":
         turn.say("cart.problem.insufficient_stock", title=line.title(turn.lang), available=problem.available)
 
 

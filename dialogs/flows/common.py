@@ -74,7 +74,8 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
     for name in ("color", "size", "storage", "capacity", "style"):
         values = product.option_values(name)
         if values:
-            labels = "、".join(option_label(turn, name, v) for v in values)
+            separator = ", " if turn.lang == "en" else "、"
+            labels = separator.join(option_label(turn, name, v) for v in values)
             options.append(turn.t(f"option.{name}", values=labels))
     buttons = [
         turn.button("button.add_to_cart", f"add:{product.code}"),

@@ -276,3 +276,28 @@ async def test_messages_of_one_user_arriving_together_keep_their_order(
             (await runtime.container.commerce.customers.identify("console", "burst")).id
         )
     ).item_count == 2
+
+
+async def test_moving_on_while_choosing_a_size_leaves_that_question(
+    chat_factory: Callable[..., Chat],
+) -> None:
+    """Regression: a new search mid size-choice kept the size question open, so "the first one"
+    added a dress instead of opening the first headphone."""
+    chat = chat_factory("mover", "en")
+    await chat.tap("add:D1")
+    assert "Which one" in chat.text
+    await chat.say("do you have headphones")
+    assert chat.of_type("product_list")
+    await chat.say("the first one")
+    assert chat.of_type("product_card")[0]["data"]["code"] == "H1"
+    assert "Colours: black" in chat.text
+
+
+async def test_a_sold_out_option_is_said_so(chat_factory: Callable[..., Chat], runtime: Runtime) -> None:
+    await runtime.container.commerce.inventory.set_on_hand("D1-RED-M", 0, actor="test")
+    chat = chat_factory("sold-out", "zh-Hans")
+    await chat.tap("add:D1")
+    await chat.say("M")
+    assert "已售罄" in chat.text
+    await chat.say("L")
+    assert "已把 1 件 红色碎花连衣裙 红色 L" in chat.text
