@@ -106,7 +106,9 @@ class Engine:
             await account.set_language(turn, wanted)
             await self._resume(turn)
             return
-        detected = detected_language(turn.nlu, state.lang)
+        detected = detected_language(
+            turn.nlu, state.lang, first=state.turns == 1 and not turn.message.payload
+        )
         if detected and detected != state.lang:
             state.lang = detected
             await turn.commerce.customers.set_language(turn.customer_id, detected)

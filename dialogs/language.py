@@ -52,11 +52,17 @@ def requested_language(text: str) -> str | None:
     return None
 
 
-def detected_language(nlu: Interpretation, current: str | None) -> str | None:
-    """The language the message is clearly written in, or None when it does not say (IDs, "ok", emoji)."""
+def detected_language(nlu: Interpretation, current: str | None, *, first: bool = False) -> str | None:
+    """The language the message is clearly written in, or None when it does not say (IDs, "ok", emoji).
+
+    A conversation's first message decides on less evidence ("hi" is English) than a later one, which
+    must be clearly in another language to switch.
+    """
     text = nlu.text
     cjk = len(_CJK.findall(text))
     words = len(_LATIN_WORD.findall(text))
+    if first and words and not cjk and not any(ch.isdigit() for ch in text):
+        return "en"
     if nlu.mixed:
         return None
     if nlu.lang in ("zh-Hans", "zh-Hant") and cjk >= 2:

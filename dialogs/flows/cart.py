@@ -187,5 +187,5 @@ ADD = Flow(
     "add_to_cart",
     add,
     {"choose_sku": StepSpec(choose_sku, expects="size")},
-    own_intents=frozenset({"add_to_cart", "product_details", "edit_cart"}),
+    own_intents=frozenset({"add_to_cart", "product_details", "edit_cart", "checkout"}),
 )

@@ -301,3 +301,21 @@ async def test_a_sold_out_option_is_said_so(chat_factory: Callable[..., Chat], r
     assert "已售罄" in chat.text
     await chat.say("L")
     assert "已把 1 件 红色碎花连衣裙 红色 L" in chat.text
+
+
+async def test_a_first_hi_in_english_is_answered_in_english(chat_factory: Callable[..., Chat]) -> None:
+    chat = chat_factory("first-hi")
+    await chat.say("hi")
+    assert "shopping assistant" in chat.text
+
+
+async def test_checkout_while_choosing_a_size_asks_for_the_size_first(
+    chat_factory: Callable[..., Chat],
+) -> None:
+    chat = chat_factory("eager", "en")
+    await chat.tap("add:D1")
+    await chat.say("checkout")
+    assert "pick one of the options" in chat.text
+    await chat.say("L")
+    await chat.say("checkout")
+    assert "delivery address" in chat.text
