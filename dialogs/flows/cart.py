@@ -86,6 +86,12 @@ async def choose_sku(turn: Turn) -> None:
     if matches and not in_stock and len(matches) < len(product.skus):
         turn.say("cart.variant_sold_out", options=" / ".join(options_text(turn, s.options) for s in matches))
         return
+    tries = int(turn.slots.get("tries", 0)) + 1
+    if tries >= 3:  # don't hold the shopper in a loop: let go, they can tap a size button any time
+        turn.finish()
+        turn.say("cart.choice_dropped", title=product.title(turn.lang))
+        return
+    turn.slots["tries"] = tries
     turn.say("cart.choose_variant_again", title=product.title(turn.lang))
 
 

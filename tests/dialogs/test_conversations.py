@@ -319,3 +319,15 @@ async def test_checkout_while_choosing_a_size_asks_for_the_size_first(
     await chat.say("L")
     await chat.say("checkout")
     assert "delivery address" in chat.text
+
+
+async def test_a_size_question_does_not_hold_the_shopper_forever(chat_factory: Callable[..., Chat]) -> None:
+    chat = chat_factory("looper", "zh-Hans")
+    await chat.tap("add:D1")
+    await chat.say("随便")
+    await chat.say("随便吧")
+    assert "选一款" in chat.text
+    await chat.say("随便啦")
+    assert "先不加了" in chat.text
+    await chat.say("我的订单")
+    assert "还没有订单" in chat.text
