@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
-from commerce_core.cart.service import CartView, ProblemKind
+from commerce_core.cart.service import CartLineView, CartView, ProblemKind
 from commerce_core.catalog.views import ProductSummary, ProductView, SearchPage
 from commerce_core.customers.views import AddressInput
 from commerce_core.errors import NotFound
-from commerce_core.orders.views import OrderView
+from commerce_core.orders.views import OrderLineView, OrderView
 from commerce_core.validation import pick_language
 from dialogs.context import Turn
 from dialogs.messages import (
@@ -100,8 +101,9 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
     )
 
 
-def cart_summary(turn: Turn, cart: CartView) -> CartSummary:
-    lines = tuple(
+def line_items(turn: Turn, lines: Sequence[CartLineView] | Sequence[OrderLineView]) -> tuple[LineItem, ...]:
+    """Cart lines and order lines are shown the same way."""
+    return tuple(
         LineItem(
             line.title(turn.lang),
             options_text(turn, line.options),
@@ -110,8 +112,12 @@ def cart_summary(turn: Turn, cart: CartView) -> CartSummary:
             line.line_total.format(),
             line.sku_code,
         )
-        for line in cart.lines
+        for line in lines
     )
+
+
+def cart_summary(turn: Turn, cart: CartView) -> CartSummary:
+    lines = line_items(turn, cart.lines)
     notes = []
     for problem in cart.problems:
         title = next((li.title for li in lines if li.sku == problem.sku_code), problem.sku_code)
@@ -151,17 +157,7 @@ def status_label(turn: Turn, status: str) -> str:
 
 
 def order_summary(turn: Turn, order: OrderView, *, title_key: str = "order.title") -> OrderSummary:
-    lines = tuple(
-        LineItem(
-            line.title(turn.lang),
-            options_text(turn, line.options),
-            line.quantity,
-            line.unit_price.format(),
-            line.line_total.format(),
-            line.sku_code,
-        )
-        for line in order.lines
-    )
+    lines = line_items(turn, order.lines)
     notes = []
     if order.shipping_fee.amount:
         notes.append(turn.t("order.shipping_fee", amount=order.shipping_fee.format()))
