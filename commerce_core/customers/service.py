@@ -84,6 +84,12 @@ class CustomerService:
             raise NotFound("no such customer", code="customer_not_found")
         return customer
 
+    async def link_into(self, source_id: int, target_id: int) -> None:
+        """This channel account belongs to ``target_id`` (proved by a verified phone): move it there."""
+        from commerce_core.customers.linking import merge_customers
+
+        await merge_customers(self._uow, source_id, target_id, actor=f"customer:{source_id}")
+
     async def identities(self, customer_id: int) -> list[tuple[str, str]]:
         """(channel, external id) of every account the customer uses, for pushing messages."""
         async with self._uow() as uow:

@@ -96,4 +96,9 @@ class PhoneVerifier:
                 "that code is not right", code="wrong_code", attempts_left=self._max_attempts - attempts
             )
         await self._store.delete(self._key(customer_id, "pending"), self._key(customer_id, "attempts"))
+        existing = await self._customers.find_by_phone(phone)
+        if existing is not None and existing.id != customer_id and existing.phone_verified:
+            # the same person on another channel: join that account (returned, so callers see the link)
+            await self._customers.link_into(customer_id, existing.id)
+            return await self._customers.get(existing.id)
         return await self._customers.bind_phone(customer_id, phone, verified=True)

@@ -91,6 +91,10 @@ async def on_code(turn: Turn) -> None:
             turn.finish()
         raise
     turn.finish()
+    if customer.id != turn.customer_id:  # the phone belongs to this shopper's account on another channel
+        turn.state.customer_id = turn.customer_id = customer.id
+        turn.say("account.linked", phone=customer.masked_phone or "")
+        return
     turn.say("account.phone_bound", phone=customer.masked_phone or "")
 
 

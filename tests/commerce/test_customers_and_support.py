@@ -96,3 +96,26 @@ async def test_handoff_ticket_lifecycle_and_audit(commerce: Commerce) -> None:
         await commerce.support.assign(first.number, "bob")
     trail = await commerce.support.audit_trail("ticket", first.number)
     assert [(a, b) for a, b, _ in trail] == [("staff:amy", "ticket_assigned"), ("staff:amy", "ticket_closed")]
+
+
+async def test_one_person_on_two_channels_becomes_one_customer(commerce: Commerce) -> None:
+    from commerce_core.orders.views import LineRequest
+    from tests.commerce.factory import build_shop
+
+    await build_shop(commerce)
+    on_wechat = await commerce.customers.identify("wechat", "o-abc")
+    await commerce.customers.bind_phone(on_wechat.id, "13812345678", verified=True)
+    order = await commerce.orders.place(on_wechat.id, ADDRESS, "w1", items=[LineRequest("D2-BLK-S", 1)])
+    on_telegram = await commerce.customers.identify("telegram", "42")
+    await commerce.cart.add(on_telegram.id, "D1-RED-M", 1)
+    await commerce.customers.add_address(on_telegram.id, ADDRESS)
+    await commerce.customers.link_into(on_telegram.id, on_wechat.id)
+    again = await commerce.customers.identify("telegram", "42")
+    assert again.id == on_wechat.id  # the Telegram account now logs in there
+    assert [o.number for o in await commerce.orders.for_customer(again.id)] == [order.number]
+    assert (await commerce.cart.view(again.id)).lines[0].sku_code == "D1-RED-M"
+    assert sorted(await commerce.customers.identities(again.id)) == [("telegram", "42"), ("wechat", "o-abc")]
+    trail = await commerce.support.audit_trail("customer", on_wechat.public_id)
+    assert [action for _, action, _ in trail] == ["customer_merged"]
+    with pytest.raises(InvalidInput):
+        await commerce.customers.link_into(on_wechat.id, on_wechat.id)

@@ -331,3 +331,19 @@ async def test_a_size_question_does_not_hold_the_shopper_forever(chat_factory: C
     assert "先不加了" in chat.text
     await chat.say("我的订单")
     assert "还没有订单" in chat.text
+
+
+async def test_binding_a_phone_already_verified_elsewhere_links_the_accounts(
+    chat_factory: Callable[..., Chat], runtime: Runtime
+) -> None:
+    commerce = runtime.container.commerce
+    on_wechat = await commerce.customers.identify("wechat", "o-linked", language="zh-Hans")
+    await commerce.customers.bind_phone(on_wechat.id, "13600001234", verified=True)
+    order = await commerce.orders.place(on_wechat.id, ADDRESS, "w", items=[LineRequest("D2-BLK-S", 1)])
+    chat = chat_factory("linker", "zh-Hans")
+    await chat.say("绑定手机号 13600001234")
+    code = re.search(r"\d{6}", runtime.sms.sent[-1][1]).group()  # type: ignore[union-attr]
+    await chat.say(code)
+    assert "两个账户已合并" in chat.text
+    await chat.say("我的订单")
+    assert order.number in chat.text

@@ -67,6 +67,7 @@ def test_every_domain_error_code_has_a_friendly_text() -> None:
         codes |= set(re.findall(r'code="([a-z_]+)"', path.read_text(encoding="utf-8")))
     internal = {
         "unknown_payment",
+        "same_customer",
         "bad_signature",
         "stale_notification",
         "malformed_notification",
