@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from commerce_core.events import OrderStatusChanged
 from commerce_core.orders.model import ORDER_STATUS, Order, OrderStatus
-from commerce_core.uow import UnitOfWork
+from commerce_core.uow import UnitOfWork, Work
 
 _STAMP = {
     OrderStatus.PAID: "paid_at",
@@ -21,7 +22,7 @@ _STAMP = {
 
 
 def _announce(
-    uow: UnitOfWork,
+    uow: Work,
     order_id: int,
     number: str,
     customer_id: int,
@@ -49,8 +50,22 @@ def move(
         setattr(order, _STAMP[target], now)
 
 
+_ROW_UPDATES: dict[OrderStatus, Any] = {}
+
+
+def _row_update(target: OrderStatus) -> Any:
+    """The status write for ``target``, built once (hot paths run it as a prepared statement)."""
+    stmt = _ROW_UPDATES.get(target)
+    if stmt is None:
+        values: dict[str, Any] = {"status": target.value, "updated_at": bindparam("b_now")}
+        if target in _STAMP:
+            values[_STAMP[target]] = bindparam("b_now")
+        stmt = _ROW_UPDATES[target] = update(Order).where(Order.id == bindparam("b_order")).values(**values)
+    return stmt
+
+
 async def move_row(
-    uow: UnitOfWork,
+    uow: Work,
     order_id: int,
     number: str,
     customer_id: int,
@@ -60,9 +75,6 @@ async def move_row(
     actor: str,
     reason: str | None = None,
 ) -> None:
-    """The same for a row read with a column query (hot paths that skip the ORM)."""
+    """The same for a row read with a column query, on any unit of work (hot paths skip the ORM)."""
     now = _announce(uow, order_id, number, customer_id, OrderStatus(current), target, actor, reason)
-    values: dict[str, object] = {"status": target.value, "updated_at": now}
-    if target in _STAMP:
-        values[_STAMP[target]] = now
-    await uow.session.execute(update(Order).where(Order.id == order_id).values(**values))
+    await uow.execute(_row_update(target), {"b_order": order_id, "b_now": now})

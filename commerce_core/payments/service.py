@@ -24,7 +24,7 @@ from commerce_core.events import PaymentCaptured, RefundSucceeded
 from commerce_core.ids import PAYMENT_PREFIX, new_public_id
 from commerce_core.inventory import service as inventory
 from commerce_core.money import Money
-from commerce_core.orders import status_rows, transitions
+from commerce_core.orders import transitions
 from commerce_core.orders.model import Order, OrderLine, OrderStatus
 from commerce_core.payments.model import (
     PAYMENT_STATUS,
@@ -285,7 +285,7 @@ class PaymentService:
             )
         )
         if order.order_status == OrderStatus.PENDING_PAYMENT.value:
-            await status_rows.move_row(
+            await transitions.move_row(
                 uow,
                 order.order_id,
                 order.number,
