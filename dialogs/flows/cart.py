@@ -6,7 +6,7 @@ from commerce_core.catalog.views import ProductView, SkuView
 from commerce_core.errors import NotFound
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
-from dialogs.flows.common import cart_summary, options_text, ordinal_index, resolve_product
+from dialogs.flows.common import cart_summary, focus_on, options_text, ordinal_index, resolve_product
 from dialogs.messages import Button
 
 REMOVE_WORDS = ("删", "刪", "去掉", "不要", "remove", "delete", "drop", "移除", "拿掉")
@@ -33,13 +33,8 @@ async def add(turn: Turn) -> None:
 
 
 async def add_code(turn: Turn, code: str) -> None:
-    try:
-        product = await turn.commerce.catalog.get_product(code)
-    except NotFound:
-        turn.say("product.gone")
-        return
-    turn.state.focus_product = product.code
-    await _add_product(turn, product, int(turn.entity("quantity") or 1))
+    if (product := await focus_on(turn, code)) is not None:
+        await _add_product(turn, product, int(turn.entity("quantity") or 1))
 
 
 async def _add_product(turn: Turn, product: ProductView, quantity: int) -> None:

@@ -192,6 +192,17 @@ def order_buttons(turn: Turn, order: OrderView) -> list[Button]:
     return buttons
 
 
+async def focus_on(turn: Turn, code: str) -> ProductView | None:
+    """Open a product a button names and make it the one in focus; tell the shopper if it is gone."""
+    try:
+        product = await turn.commerce.catalog.get_product(code)
+    except NotFound:
+        turn.say("product.gone")
+        return None
+    turn.state.focus_product = product.code
+    return product
+
+
 async def resolve_product(turn: Turn) -> ProductView | None:
     """The product the shopper means: a named product, "the second one", or the one in focus."""
     commerce = turn.commerce

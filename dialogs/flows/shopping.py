@@ -9,7 +9,7 @@ from commerce_core.errors import NotFound
 from commerce_core.money import CURRENCY_EXPONENTS
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
-from dialogs.flows.common import product_card, product_list, resolve_product
+from dialogs.flows.common import focus_on, product_card, product_list, resolve_product
 
 FILTER_ENTITIES = (
     "price",
@@ -130,13 +130,8 @@ async def details(turn: Turn) -> None:
 
 
 async def show(turn: Turn, code: str) -> None:
-    try:
-        product = await turn.commerce.catalog.get_product(code)
-    except NotFound:
-        turn.say("product.gone")
-        return
-    turn.state.focus_product = product.code
-    turn.send(product_card(turn, product))
+    if (product := await focus_on(turn, code)) is not None:
+        turn.send(product_card(turn, product))
 
 
 async def recommend(turn: Turn) -> None:
