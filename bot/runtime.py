@@ -47,17 +47,20 @@ class Runtime:
             "tracking_events": await commerce.shipments.refresh_open(),
             "delays": len(await commerce.shipments.detect_delays()),
             "refunds_retried": await commerce.payments.retry_pending_refunds(),
-            "notified": 0,
+            "notified": await self.relay_notifications(),
         }
-        while True:
-            sent = await relay_once(commerce.sessions, commerce.clock, self.notifier.handle)
-            figures["notified"] += sent
-            if sent == 0:
-                break
         self.jobs_run += 1
         if self.jobs_run % 30 == 0:
             await self.refresh_catalogue()
         return figures
+
+    async def relay_notifications(self) -> int:
+        """Push every due outbox event now (after a web turn, so a payment confirmation shows at once)."""
+        commerce = self.container.commerce
+        delivered = 0
+        while sent := await relay_once(commerce.sessions, commerce.clock, self.notifier.handle):
+            delivered += sent
+        return delivered
 
     async def refresh_catalogue(self) -> None:
         self.interpreter.update_catalogue(await catalogue_terms(self.container.commerce))

@@ -103,7 +103,7 @@ async def chat_turn(request: web.Request) -> web.Response:
         language_hint=str(body.get("lang") or "")[:8] or None,
     )
     replies = await runtime.pipeline.handle(message)
-    await runtime.tick()
+    await runtime.relay_notifications()  # the job loop does the rest
     pushed = await runtime.inboxes["web"].drain(user)
     return web.json_response(
         {"replies": [reply_to_json(r) for r in replies] + [{**p, "pushed": True} for p in pushed]}
@@ -137,7 +137,7 @@ async def sandbox_pay(request: web.Request) -> web.Response:
         result = await runtime.container.commerce.payments.sandbox_pay(request.match_info["payment"][:32])
     except DomainError as error:
         return web.Response(status=404, text=f"{error.code}")
-    await runtime.tick()
+    await runtime.relay_notifications()  # the job loop does the rest
     return web.Response(
         text=f"<!doctype html><meta charset=utf-8><p>Payment {html.escape(result.outcome)}. "
         f"You can go back to the chat.</p>",
