@@ -41,10 +41,6 @@ async def _similar(turn: Turn, code: str) -> None:
     await shopping.similar(turn, code)
 
 
-async def _payment_methods(turn: Turn) -> None:
-    orders.payment_methods(turn)
-
-
 INTENTS: dict[str, Step] = {
     "greet": support.greet,
     "goodbye": support.goodbye,
@@ -58,7 +54,7 @@ INTENTS: dict[str, Step] = {
     "edit_cart": cart.edit,
     "checkout": checkout.start,
     "pay": orders.pay,
-    "payment_methods": _payment_methods,
+    "payment_methods": orders.payment_methods,
     "order_status": orders.status,
     "cancel_order": orders.cancel,
     "change_address": orders.change_address,

@@ -223,7 +223,7 @@ async def sandbox_pay(turn: Turn, payment_id: str) -> None:
         turn.say("pay.failed")
 
 
-def payment_methods(turn: Turn) -> None:
+async def payment_methods(turn: Turn) -> None:
     turn.say("pay.methods")
 
 
