@@ -333,7 +333,7 @@ class CatalogService:
         page = await self.search(
             SearchQuery(
                 category=product.category_code,
-                page_size=MAX_VARIANTS // 2,
+                page_size=search_module.MAX_PAGE_SIZE,
                 in_stock_only=True,
                 exclude_codes=(code,),
                 sort="sales",
