@@ -140,8 +140,15 @@ class Pipeline:
         text = message.effective_text
         nlu = await self.interpreter.parse(text, self.engine.hints(state))
         turn = Turn(
-            self.commerce, self.texts, self.settings, message, nlu, state, state.customer_id,
-            display_name=message.display_name, verifier=self.verifier,
+            self.commerce,
+            self.texts,
+            self.settings,
+            message,
+            nlu,
+            state,
+            state.customer_id,
+            display_name=message.display_name,
+            verifier=self.verifier,
         )
         try:
             await self.engine.handle(turn)

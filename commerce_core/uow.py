@@ -127,6 +127,18 @@ class Work(Protocol):
 
     async def execute(self, statement: Executable, parameters: Any = None) -> Rows: ...
 
+    async def write_later(self, statement: Executable, parameters: Any = None) -> None:
+        """Run a write whose result nobody reads, at the latest with the commit.
+
+        The caller promises that nothing later in the unit reads what the write changes, and that it
+        touches only rows this unit created or already holds locked, or rows it would lock last
+        anyway (so the moment it runs changes neither results nor lock order). Queued writes run in
+        no particular order among themselves: no two may touch the same row. A full unit runs the
+        write at once; the PostgreSQL unit sends all of them, with the history and outbox rows, in
+        one statement at commit.
+        """
+        ...
+
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
@@ -195,6 +207,10 @@ class UnitOfWork(Changes):
         """
         connection = await self.session.connection()
         return await connection.execute(statement, parameters)
+
+    async def write_later(self, statement: Executable, parameters: Any = None) -> None:
+        """See :meth:`Work.write_later`; here it simply runs now."""
+        await self.execute(statement, parameters)
 
     async def flush(self) -> None:
         await self.session.flush()

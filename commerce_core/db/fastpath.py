@@ -143,6 +143,12 @@ def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
     return plan.sql, args
 
 
+def bound(plans: PlanCache, statement: Executable, parameters: Any = None) -> list[tuple[str, list[Any]]]:
+    """The SQL and positional arguments :func:`run` would send, one pair per parameter set."""
+    sets = parameters if isinstance(parameters, list) else [parameters or {}]
+    return [_arguments(plans.plan(statement, tuple(p)), p) for p in sets]
+
+
 def _rows(plan: _Plan, records: list[asyncpg.Record]) -> Rows:
     if plan.row_type is None:
         return Rows([])

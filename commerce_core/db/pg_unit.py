@@ -9,19 +9,26 @@ Same guarantees as :class:`~commerce_core.uow.UnitOfWork`:
 * one transaction per unit (READ COMMITTED, the server default the generic path also uses); leaving
   the block without ``commit()`` rolls back, and a connection whose rollback fails is discarded;
 * history rows and outbox events are written in that transaction, just before COMMIT (here in one
-  statement, both tables, in emission order);
+  statement, both tables, in emission order, together with every ``write_later`` write: one data-
+  modifying CTE, so a capture's payment, order and history rows cost one round trip, not four);
 * ``BEGIN`` is sent lazily before the first statement that writes or locks. A plain SELECT before it
   runs on its own: under READ COMMITTED every statement takes a fresh snapshot anyway, so this
   changes no result and saves two round trips for units that only read (or give up after reading,
   like most buyers in a flash sale);
 * ``single_statement`` units (one INSERT, nothing else) let that statement be its own transaction;
+* admission is fair: at most ``pool_size`` hot units hold a connection at once and the rest wait
+  in arrival order (a FIFO semaphore). The pool's own wait queue lets a task that just returned a
+  connection take it straight back, so under load some callers starve (p99 in seconds);
 * the ORM session is not available: asking for it raises :class:`~commerce_core.uow.NeedsSession`
   and the caller reruns on a full unit.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import re
 import weakref
 from types import TracebackType
 from typing import Any, Self
@@ -44,20 +51,45 @@ _UTC = UTCDateTime()
 
 #: history and outbox rows in one round trip; WITH ORDINALITY keeps ids in emission order
 #: (S608: the table names come from the metadata and every value is bound)
-_WRITE_CHANGES = f"""
-WITH history AS (
+_WRITE_HISTORY = f"""history AS (
     INSERT INTO {table_of(StatusChange).name}
         (entity_type, entity_id, from_status, to_status, actor, reason, at)
     SELECT e, i, f, t, a, r, w
     FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[], $5::varchar[],
                 $6::varchar[], $7::timestamptz[]) WITH ORDINALITY AS h(e, i, f, t, a, r, w, n)
     ORDER BY n
-)
+)"""  # noqa: S608
+_WRITE_OUTBOX = f"""
 INSERT INTO {table_of(OutboxMessage).name} (event_type, payload, created_at, available_at, attempts)
-SELECT e, p::jsonb, $10::timestamptz, $10::timestamptz, 0
-FROM unnest($8::varchar[], $9::text[]) WITH ORDINALITY AS o(e, p, n)
+SELECT e, p::jsonb, $3::timestamptz, $3::timestamptz, 0
+FROM unnest($1::varchar[], $2::text[]) WITH ORDINALITY AS o(e, p, n)
 ORDER BY n
 """  # noqa: S608
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+@functools.lru_cache(maxsize=1024)
+def _shifted(sql: str, offset: int) -> str:
+    """``sql`` with its placeholders $1..$n renumbered from ``offset + 1`` (to join statements)."""
+    return _PLACEHOLDER.sub(lambda m: f"${int(m.group(1)) + offset}", sql) if offset else sql
+
+
+_GATES: weakref.WeakKeyDictionary[Any, tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _admission(engine: AsyncEngine) -> asyncio.Semaphore | None:
+    """The engine's fair gate for hot units (per event loop), sized to the pool; None if unbounded."""
+    pool = engine.sync_engine.pool
+    size = getattr(pool, "size", None)
+    if size is None:
+        return None
+    loop = asyncio.get_running_loop()
+    found = _GATES.get(pool)
+    if found is None or found[0] is not loop:
+        found = _GATES[pool] = (loop, asyncio.Semaphore(max(1, size())))
+    return found[1]
 
 
 def supports(engine: AsyncEngine) -> bool:
@@ -85,6 +117,8 @@ class PgUnitOfWork(Changes):
         self._fairy: PoolProxiedConnection | None = None
         self._driver: asyncpg.Connection | None = None
         self._in_transaction = False
+        self._later: list[tuple[str, list[Any]]] = []
+        self._admitted: asyncio.Semaphore | None = None
 
     @property
     def session(self) -> AsyncSession:
@@ -92,12 +126,21 @@ class PgUnitOfWork(Changes):
 
     async def __aenter__(self) -> Self:
         self._reset()
+        self._later = []
         self._statements = 0
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        try:
+            await self._give_back(exc)
+        finally:
+            admitted, self._admitted = self._admitted, None
+            if admitted is not None:
+                admitted.release()
+
+    async def _give_back(self, exc: BaseException | None) -> None:
         fairy, driver = self._fairy, self._driver
         self._fairy = self._driver = None
         self._in_transaction = False
@@ -118,8 +161,12 @@ class PgUnitOfWork(Changes):
     async def _connection(self, begin: bool) -> asyncpg.Connection:
         driver = self._driver
         if driver is None:
-            if self._fairy is not None:
+            if self._fairy is not None or self._admitted is not None:
                 raise RuntimeError("unit of work used outside 'async with'")
+            gate = _admission(self._engine)
+            if gate is not None:
+                await gate.acquire()
+                self._admitted = gate
             self._fairy = await self._engine.raw_connection()
             driver = self._driver = self._fairy.driver_connection
             assert isinstance(driver, asyncpg.Connection)
@@ -147,13 +194,22 @@ class PgUnitOfWork(Changes):
         driver = await self._connection(begin=not reads_only)
         return await fastpath.run(driver, self._plans, statement, parameters)
 
+    async def write_later(self, statement: Executable, parameters: Any = None) -> None:
+        """Queue a write for the commit's single statement (see :meth:`Work.write_later`)."""
+        if self._single_statement:
+            raise RuntimeError("a single-statement unit of work cannot queue writes")
+        for sql, args in fastpath.bound(self._plans, statement, parameters):
+            if "'" in sql:  # placeholders are renumbered textually: no literal text may hide a "$"
+                raise ValueError("write_later takes statements whose values are all bound")
+            self._later.append((sql, args))
+
     async def flush(self) -> None:
         """Nothing is pending on a connection-level unit: every statement ran when executed."""
 
     async def commit(self) -> None:
         if self._single_statement and (self._history or self.events):
             raise RuntimeError("a single-statement unit of work cannot record history or events")
-        if self._history or self.events:
+        if self._later or self._history or self.events:
             driver = await self._connection(begin=True)
             await self._write_changes(driver)
         if self._in_transaction:
@@ -169,25 +225,43 @@ class PgUnitOfWork(Changes):
             self._in_transaction = False
         self.events = []
         self._history = []
+        self._later = []
 
     async def _write_changes(self, driver: asyncpg.Connection) -> None:
-        dialect = self._engine.dialect
-        serialize = getattr(dialect, "_json_serializer", None) or json.dumps
-        history = self._history
-        now = _UTC.process_bind_param(self.clock.now(), dialect)
-        args = (
-            [h["entity_type"] for h in history],
-            [h["entity_id"] for h in history],
-            [h["from_status"] for h in history],
-            [h["to_status"] for h in history],
-            [h["actor"] for h in history],
-            [h["reason"] for h in history],
-            [_UTC.process_bind_param(h["at"], dialect) for h in history],  # type: ignore[arg-type]
-            [e.name for e in self.events],
-            [serialize(e.payload()) for e in self.events],
-            now,
-        )
+        """Queued writes, history rows and outbox events: one data-modifying statement."""
+        parts: list[str] = []
+        args: list[Any] = []
+        for n, (sql, values) in enumerate(self._later):
+            parts.append(f"w{n} AS ({_shifted(sql, len(args))})")
+            args.extend(values)
+        self._later = []
+        main = "SELECT 1"
+        if self._history or self.events:
+            dialect = self._engine.dialect
+            serialize = getattr(dialect, "_json_serializer", None) or json.dumps
+            history = self._history
+            parts.append(_shifted(_WRITE_HISTORY, len(args)))
+            args.extend(
+                (
+                    [h["entity_type"] for h in history],
+                    [h["entity_id"] for h in history],
+                    [h["from_status"] for h in history],
+                    [h["to_status"] for h in history],
+                    [h["actor"] for h in history],
+                    [h["reason"] for h in history],
+                    [_UTC.process_bind_param(h["at"], dialect) for h in history],  # type: ignore[arg-type]
+                )
+            )
+            main = _shifted(_WRITE_OUTBOX, len(args))
+            args.extend(
+                (
+                    [e.name for e in self.events],
+                    [serialize(e.payload()) for e in self.events],
+                    _UTC.process_bind_param(self.clock.now(), dialect),
+                )
+            )
+        sql = f"WITH {', '.join(parts)} {main}"
         try:
-            await driver.execute(_WRITE_CHANGES, *args)
+            await driver.execute(sql, *args)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-            raise fastpath.translate(error, _WRITE_CHANGES, args) from error
+            raise fastpath.translate(error, sql, args) from error

@@ -76,7 +76,7 @@ async def reserve(
                 requested=quantity,
                 available=max(0, available or 0),
             )
-    await uow.execute(
+    await uow.write_later(  # new rows of this unit's new order: they can go with the commit
         _INSERT_RESERVATIONS,
         [
             {

@@ -75,6 +75,7 @@ async def move_row(
     actor: str,
     reason: str | None = None,
 ) -> None:
-    """The same for a row read with a column query, on any unit of work (hot paths skip the ORM)."""
+    """The same for a row read (and locked) with a column query, on any unit of work (hot paths skip
+    the ORM). The write goes with the commit: nothing after a status change reads the row again."""
     now = _announce(uow, order_id, number, customer_id, OrderStatus(current), target, actor, reason)
-    await uow.execute(_row_update(target), {"b_order": order_id, "b_now": now})
+    await uow.write_later(_row_update(target), {"b_order": order_id, "b_now": now})

@@ -271,7 +271,9 @@ class PaymentService:
         if status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return result("duplicate")  # a second success for an already captured payment
         PAYMENT_STATUS.check(status, PaymentStatus.CAPTURED)
-        await uow.execute(
+        # the payment and order rows are locked above, and the products' counts are the last rows a
+        # capture locks: these writes all go with the commit, in one round trip on PostgreSQL
+        await uow.write_later(
             _PAYMENT_CAPTURED,
             {
                 "b_payment": payment.id,
@@ -295,7 +297,7 @@ class PaymentService:
                 actor=f"provider:{provider}",
             )
             await inventory.commit(uow, order.order_id)
-            await uow.execute(_COUNT_SALES, {"b_order": order.order_id})
+            await uow.write_later(_COUNT_SALES, {"b_order": order.order_id})
             return result("captured")
         # money arrived for an order that was already cancelled (e.g. payment timeout): give it back.
         # Refunds go through the ORM: a connection-level unit hands over to a full one here

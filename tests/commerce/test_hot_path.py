@@ -68,3 +68,79 @@ async def test_hot_unit_gives_no_session_and_single_statement_units_stay_single(
         await uow.execute(select(func.count()).select_from(Order))
         with pytest.raises(RuntimeError):
             await uow.execute(select(func.count()).select_from(Order))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
+async def test_writes_queued_for_the_commit_land_with_it_or_not_at_all(commerce: Commerce) -> None:
+    shop = await build_shop(commerce)
+    order = await commerce.orders.place(shop.customer_id, ADDRESS, "k", items=[LineRequest("H1-BLK", 1)])
+    change_note = update(Order).where(Order.id == order.id).values(note="later")
+
+    async def note() -> str | None:
+        async with commerce.uow() as uow:
+            return await uow.session.scalar(select(Order.note).where(Order.id == order.id))
+
+    async with commerce.uow().hot() as uow:
+        await uow.write_later(change_note)
+        uow.emit(OrderCancelled(order.number, shop.customer_id, "with the write", 0))
+        # leaves without commit: the queued write and the event go nowhere
+    assert await note() is None
+    before = await _counts(commerce)
+
+    async with commerce.uow().hot() as uow:
+        await uow.write_later(change_note)
+        uow.emit(OrderCancelled(order.number, shop.customer_id, "with the write", 0))
+        await uow.commit()
+    assert await note() == "later"
+    assert await _counts(commerce) == (before[0], before[1] + 1)
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_queued_writes_refuse_literal_text_they_could_not_renumber_safely(commerce: Commerce) -> None:
+    from sqlalchemy import literal_column
+
+    async with commerce.uow().hot() as uow:
+        with pytest.raises(ValueError, match="bound"):
+            await uow.write_later(update(Order).values(note=literal_column("'$1'")))
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_hot_units_are_admitted_to_a_small_pool_in_arrival_order(db_url: str) -> None:
+    """Eight shoppers, two units each, on a pool of two: never more than two hold a connection, and
+    nobody gets a second turn before everyone had a first. (The pool's own queue lets a task that
+    just gave a connection back take it straight back, so shoppers 0 and 1 would go twice first.)"""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from commerce_core.clock import SystemClock
+    from commerce_core.db.engine import create_engine, create_session_factory
+    from commerce_core.uow import UnitOfWork
+
+    engine = create_engine(db_url, pool_size=2, max_overflow=0)
+    sessions = create_session_factory(engine)
+    holding = 0
+    most = 0
+    admitted: list[int] = []
+
+    async def shopper(n: int) -> None:
+        nonlocal holding, most
+        for _ in range(2):
+            async with UnitOfWork(sessions, SystemClock()).hot() as uow:
+                await uow.execute(text("SELECT 1"))
+                holding += 1
+                most = max(most, holding)
+                admitted.append(n)
+                await asyncio.sleep(0.02)
+                holding -= 1
+
+    try:
+        tasks = []
+        for n in range(8):
+            tasks.append(asyncio.create_task(shopper(n)))
+            await asyncio.sleep(0.001)  # a known arrival order
+        await asyncio.gather(*tasks)
+    finally:
+        await engine.dispose()
+    assert most == 2
+    assert sorted(admitted[:8]) == list(range(8))  # nobody has a second turn before all had a first
