@@ -22,8 +22,12 @@ _BODY_LENGTH = 10
 
 
 def new_public_id(prefix: str) -> str:
-    """A fresh opaque id: ``prefix`` + 10 random Crockford base32 characters (50 bits)."""
-    return prefix + "".join(secrets.choice(CROCKFORD) for _ in range(_BODY_LENGTH))
+    """A fresh opaque id: ``prefix`` + 10 random Crockford base32 characters (50 bits).
+
+    One 50-bit draw from the OS generator, cut into 5-bit digits (the same distribution as ten
+    ``secrets.choice`` calls, at a tenth of the cost: every checkout makes two of these)."""
+    bits = secrets.randbits(5 * _BODY_LENGTH)
+    return prefix + "".join(CROCKFORD[(bits >> (5 * n)) & 31] for n in range(_BODY_LENGTH))
 
 
 def public_id_pattern(prefix: str) -> re.Pattern[str]:
