@@ -1,9 +1,10 @@
 """Conversation benchmark: whole shopper journeys through the real pipeline.
 
-Each simulated shopper runs: search -> details -> add to cart -> checkout -> address -> confirm ->
-pay (sandbox, signed callback) -> order status, through de-duplication, the per-conversation lock,
-state in Redis, the NLU, the dialog engine and the commerce core. Prints turns per second and p50/p99
-turn latency at 1, 10 and 100 concurrent conversations, then one JSON line.
+Each simulated shopper runs: search -> details (one of the first five results) -> add to cart ->
+checkout -> address -> confirm -> pay (sandbox, signed callback) -> order status, through
+de-duplication, the per-conversation lock, state in Redis, the NLU, the dialog engine and the
+commerce core. Prints turns per second and p50/p99 turn latency at 1, 10 and 100 concurrent
+conversations, then one JSON line.
 
 Target (dialogs issue): at least 500 turns/s and p99 at most 50 ms at 100 concurrent conversations on
 one process. Database and Redis come from the app settings (run against PostgreSQL and Redis):
@@ -32,14 +33,16 @@ from dialogs.messages import InboundMessage
 
 JOURNEY = (
     "有没有红色连衣裙",
-    "第一个",
-    "@sku",
+    "@pick",
+    "@add",
     "结算",
     "张三 13812345678 上海市浦东新区世纪大道100号",
     "确认",
     "@pay",
     "我的订单到哪了",
 )
+
+PICKS = ("第一个", "第二个", "第三个", "第四个", "第五个")
 
 
 async def seed(runtime: object, products: int) -> None:
@@ -73,8 +76,10 @@ async def journey(runtime: object, user: str, latencies: list[float], interval: 
     last_buttons: list[str] = []
     for n, line in enumerate(JOURNEY):
         payload = None
-        if line == "@sku":
-            payload = "sku:B000-M:1"  # the size button the product card leads to
+        if line == "@pick":  # shoppers pick different results, as people do
+            line = PICKS[hash(user) % len(PICKS)]
+        elif line == "@add":  # the add-to-cart button on the product card just shown
+            payload = next(p for p in last_buttons if p.startswith("add:"))
         elif line == "@pay":
             payload = next(p for p in last_buttons if p.startswith("sbxpay:"))
         message = InboundMessage(

@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from commerce_core.db.fair_pool import FairAsyncQueuePool
+
 
 def create_engine(
     url: str, *, echo: bool = False, pool_size: int = 16, max_overflow: int | None = None
@@ -39,6 +41,7 @@ def create_engine(
         # disconnect error, the pool is invalidated and the next unit of work reconnects
         pool_pre_ping=False,
         pool_recycle=1800,
+        poolclass=FairAsyncQueuePool,
     )
 
 

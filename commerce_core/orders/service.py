@@ -197,12 +197,6 @@ class OrderService:
             if order_id is None:
                 await uow.rollback()
                 return await self._after_race(customer_id, key)
-            quantities: dict[int, int] = {}
-            for p in priced:
-                quantities[p.sku_id] = quantities.get(p.sku_id, 0) + p.quantity
-            await inventory.reserve(
-                uow, order_id, quantities, due, now, {p.sku_id: p.sku_code for p in priced}
-            )
             lines = [
                 {
                     "order_id": order_id,
@@ -222,6 +216,14 @@ class OrderService:
             line_ids = (await uow.execute(_INSERT_LINES, lines)).scalars().all()
             if items is None:
                 await uow.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+            # stock last: a popular SKU's row stays locked only from here to COMMIT, not for the
+            # whole transaction (in a flash sale every buyer queues on that one row)
+            quantities: dict[int, int] = {}
+            for p in priced:
+                quantities[p.sku_id] = quantities.get(p.sku_id, 0) + p.quantity
+            await inventory.reserve(
+                uow, order_id, quantities, due, now, {p.sku_id: p.sku_code for p in priced}
+            )
             uow.record_status(
                 "order", order_id, None, OrderStatus.PENDING_PAYMENT.value, f"customer:{customer_id}"
             )
