@@ -63,8 +63,20 @@ class RedisStateStore:
         self._ttl = ttl
         self._prefix = prefix
 
+    def key_of(self, conversation: str) -> str:
+        """The Redis key holding ``conversation``'s state (for callers that batch commands)."""
+        return self._prefix + conversation
+
+    @property
+    def ttl_seconds(self) -> int:
+        return int(self._ttl.total_seconds())
+
     async def load(self, key: str) -> ConversationState:
-        raw = await self._redis.get(self._prefix + key)
+        return self.parse(await self._redis.get(self._prefix + key))
+
+    @staticmethod
+    def parse(raw: bytes | str | None) -> ConversationState:
+        """A stored state; a missing, unreadable or outdated one starts the conversation afresh."""
         if raw is None:
             return ConversationState()
         try:
@@ -76,7 +88,7 @@ class RedisStateStore:
         return state
 
     async def save(self, key: str, state: ConversationState) -> None:
-        await self._redis.set(self._prefix + key, state.model_dump_json(), ex=int(self._ttl.total_seconds()))
+        await self._redis.set(self._prefix + key, state.model_dump_json(), ex=self.ttl_seconds)
 
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)

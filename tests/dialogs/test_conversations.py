@@ -278,6 +278,26 @@ async def test_messages_of_one_user_arriving_together_keep_their_order(
     ).item_count == 2
 
 
+async def test_a_turn_waits_while_another_process_holds_the_conversation(
+    chat_factory: Callable[..., Chat], runtime: Runtime
+) -> None:
+    chat = chat_factory("shared", "en")
+    message = chat.session.to_message("show my cart")
+    lock_key = f"shopbot:lock:{message.conversation_key}"
+    redis = runtime.pipeline.redis
+    await redis.set(lock_key, "another-process", px=10_000)  # another process is mid-turn
+    turn = asyncio.create_task(runtime.pipeline.handle(message))
+    await asyncio.sleep(0.2)
+    assert not turn.done()  # it waits instead of answering from a state that is being changed
+    await redis.delete(lock_key)  # the other process is done
+    replies = await asyncio.wait_for(turn, 5)
+    assert "cart is empty" in replies[0].text  # type: ignore[attr-defined]
+    assert await redis.get(lock_key) is None  # and our own lock is given back
+    assert await runtime.pipeline.handle(message) == []  # a duplicate delivery: nothing, lock returned
+    replies = await asyncio.wait_for(runtime.pipeline.handle(chat.session.to_message("show my cart")), 5)
+    assert "cart is empty" in replies[0].text  # type: ignore[attr-defined]
+
+
 async def test_moving_on_while_choosing_a_size_leaves_that_question(
     chat_factory: Callable[..., Chat],
 ) -> None:
