@@ -16,9 +16,10 @@ Same guarantees as :class:`~commerce_core.uow.UnitOfWork`:
   changes no result and saves two round trips for units that only read (or give up after reading,
   like most buyers in a flash sale);
 * ``single_statement`` units (one INSERT, nothing else) let that statement be its own transaction;
-* admission is fair: at most ``pool_size`` hot units hold a connection at once and the rest wait
-  in arrival order (a FIFO semaphore). The pool's own wait queue lets a task that just returned a
-  connection take it straight back, so under load some callers starve (p99 in seconds);
+* admission is bounded: at most ``pool_size`` hot units hold a connection at once, the rest wait in
+  arrival order (a FIFO semaphore). The pool's overflow stays free for the ORM units beside them,
+  and the database is not handed more concurrent work than its cores can take (a pool of 40 gave
+  ~450 orders/s on 2 cores, 16 ~600);
 * the ORM session is not available: asking for it raises :class:`~commerce_core.uow.NeedsSession`
   and the caller reruns on a full unit.
 """
