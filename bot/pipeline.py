@@ -137,9 +137,9 @@ class Pipeline:
             finally:  # a failed turn saves nothing, but the lock is always given back
                 async with self.redis.pipeline(transaction=False) as batch:
                     if outcome is not None and outcome[1] is not None:
-                        batch.set(state_key, outcome[1].model_dump_json(), ex=self.states.ttl_seconds)
+                        await self.states.save(key, outcome[1], client=batch)
                     elif outcome is not None:  # the shopper's data was erased: forget the conversation
-                        batch.delete(state_key)
+                        await self.states.delete(key, client=batch)
                     await self._release_lock(keys=[lock_key], args=[token], client=batch)
                     await batch.execute()
             return outcome[0]

@@ -67,10 +67,6 @@ class RedisStateStore:
         """The Redis key holding ``conversation``'s state (for callers that batch commands)."""
         return self._prefix + conversation
 
-    @property
-    def ttl_seconds(self) -> int:
-        return int(self._ttl.total_seconds())
-
     async def load(self, key: str) -> ConversationState:
         return self.parse(await self._redis.get(self._prefix + key))
 
@@ -87,8 +83,11 @@ class RedisStateStore:
             return ConversationState(lang=state.lang, customer_id=state.customer_id)
         return state
 
-    async def save(self, key: str, state: ConversationState) -> None:
-        await self._redis.set(self._prefix + key, state.model_dump_json(), ex=self.ttl_seconds)
+    async def save(self, key: str, state: ConversationState, *, client: RedisLike | None = None) -> None:
+        """Store ``state``; ``client`` may be a pipeline, to send this with other commands."""
+        await (client or self._redis).set(
+            self._prefix + key, state.model_dump_json(), ex=int(self._ttl.total_seconds())
+        )
 
-    async def delete(self, key: str) -> None:
-        await self._redis.delete(self._prefix + key)
+    async def delete(self, key: str, *, client: RedisLike | None = None) -> None:
+        await (client or self._redis).delete(self._prefix + key)
