@@ -39,7 +39,7 @@ class Reservation(Base):
     __tablename__ = "stock_reservations"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=ReservationStatus.ACTIVE.value)
@@ -49,4 +49,7 @@ class Reservation(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_stock_reservations_due", "status", "expires_at"),
+        # an order's active reservations in one index probe: with only (order_id) the planner may
+        # AND it with the status index above, and read every active reservation in the shop
+        Index("ix_stock_reservations_order_status", "order_id", "status"),
     )

@@ -46,7 +46,8 @@ class Order(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # looked up through the unique (customer_id, idempotency_key) index, which leads with it
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     idempotency_key: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING_PAYMENT.value)
     currency: Mapped[str] = mapped_column(String(3))
@@ -77,7 +78,8 @@ class OrderLine(Base):
     __tablename__ = "order_lines"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    # looked up through the unique (order_id, line_no) index, which leads with it
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     line_no: Mapped[int] = mapped_column(Integer)
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))

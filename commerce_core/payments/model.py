@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
@@ -56,7 +56,7 @@ class Payment(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     provider: Mapped[str] = mapped_column(String(32))
     provider_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
     amount: Mapped[int] = mapped_column(Integer)
@@ -69,6 +69,9 @@ class Payment(Base):
 
     __table_args__ = (
         UniqueConstraint("provider", "provider_ref"),
+        # an order's pending payment in one index probe: with only (order_id) the planner may AND it
+        # with the (provider, provider_ref) index and read every payment of that provider
+        Index("ix_payments_order_provider_status", "order_id", "provider", "status"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"),
     )
