@@ -172,18 +172,22 @@ class CustomerService:
                     .order_by(Address.is_default.desc(), Address.id.desc())
                 )
             ).all()
-            return [
-                AddressView(
-                    r.id, AddressInput.from_dict(self._cipher.decrypt_json(r.payload_enc)), r.is_default
-                )
-                for r in rows
-            ]
+            return [self._address_view(r) for r in rows]
 
     async def address(self, customer_id: int, address_id: int) -> AddressView:
-        for view in await self.addresses(customer_id):
-            if view.id == address_id:
-                return view
-        raise NotFound("no such address", code="address_not_found")
+        """One saved address of this customer (reads and decrypts that one only)."""
+        async with self._uow() as uow:
+            row = await uow.session.scalar(
+                select(Address).where(Address.id == address_id, Address.customer_id == customer_id)
+            )
+        if row is None:
+            raise NotFound("no such address", code="address_not_found")
+        return self._address_view(row)
+
+    def _address_view(self, row: Address) -> AddressView:
+        return AddressView(
+            row.id, AddressInput.from_dict(self._cipher.decrypt_json(row.payload_enc)), row.is_default
+        )
 
     async def delete_address(self, customer_id: int, address_id: int) -> None:
         async with self._uow() as uow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from commerce_core.customers.views import AddressInput
+from commerce_core.customers.views import AddressInput, AddressView
 from commerce_core.errors import DomainError, InvalidInput
 from commerce_core.money import Money
 from dialogs.context import Turn
@@ -56,7 +56,7 @@ async def on_address(turn: Turn) -> None:
             else "checkout.address_unclear"
         )
         return
-    await use_address(turn, view.id)
+    await use_address(turn, view.id, view)
 
 
 def _from_attachments(turn: Turn) -> AddressInput | None:
@@ -77,13 +77,14 @@ def _from_attachments(turn: Turn) -> AddressInput | None:
     return None
 
 
-async def use_address(turn: Turn, address_id: int) -> None:
+async def use_address(turn: Turn, address_id: int, known: AddressView | None = None) -> None:
+    """Summarise the order to this address (``known``: the address just saved, not read again)."""
     cart = await turn.commerce.cart.view(turn.customer_id)
     if cart.is_empty or cart.subtotal is None:
         turn.finish()
         turn.say("cart.empty")
         return
-    address = await turn.commerce.customers.address(turn.customer_id, address_id)
+    address = known or await turn.commerce.customers.address(turn.customer_id, address_id)
     fee = turn.commerce.orders.policy.fee_for(cart.subtotal)
     total = cart.subtotal.amount + fee
     if turn.state.active is None or turn.state.active.flow != "checkout":

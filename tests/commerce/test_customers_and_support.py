@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from commerce_core.app import Commerce
-from commerce_core.errors import IllegalTransition, InvalidInput
+from commerce_core.errors import IllegalTransition, InvalidInput, NotFound
 from commerce_core.security import FieldCipher, mask_name, mask_phone, normalise_phone
 from tests.commerce.factory import ADDRESS
 
@@ -49,6 +49,17 @@ async def test_personal_data_is_encrypted_at_rest_and_masked_when_shown(commerce
     assert (await commerce.customers.find_by_phone("13812345678")) == view
     [address] = await commerce.customers.addresses(customer.id)
     assert address.is_default and address.address.masked_line().startswith("张** 138******78 上海市 上海")
+
+
+async def test_a_saved_address_is_read_by_its_owner_only(commerce: Commerce) -> None:
+    owner = await commerce.customers.identify("telegram", "addr-owner")
+    stranger = await commerce.customers.identify("telegram", "addr-stranger")
+    saved = await commerce.customers.add_address(owner.id, ADDRESS)
+    assert (await commerce.customers.address(owner.id, saved.id)).address == ADDRESS.validated()
+    with pytest.raises(NotFound):
+        await commerce.customers.address(stranger.id, saved.id)
+    with pytest.raises(NotFound):
+        await commerce.customers.address(owner.id, saved.id + 1000)
 
 
 async def test_key_rotation_keeps_data_readable(commerce: Commerce) -> None:
