@@ -150,19 +150,18 @@ class CartService:
         async with self._uow() as uow:
             await self._check_customer(uow, customer_id)
             sku = await self._live_sku(uow, sku_code)
-            line = await uow.session.scalar(
-                select(CartLine)
-                .where(CartLine.customer_id == customer_id, CartLine.sku_id == sku.id)
-                .with_for_update()
-            )
-            others = await uow.session.scalars(
-                select(CartLine.currency).where(CartLine.customer_id == customer_id)
-            )
-            currencies = set(others.all())
+            # the whole cart in one read (it is small): this SKU's line, the currency, the line count
+            lines = (
+                await uow.session.scalars(
+                    select(CartLine).where(CartLine.customer_id == customer_id).with_for_update()
+                )
+            ).all()
+            line = next((existing for existing in lines if existing.sku_id == sku.id), None)
+            currencies = {existing.currency for existing in lines}
             if currencies and sku.currency not in currencies:
                 raise InvalidInput("one cart holds one currency", code="currency_mismatch")
             if line is None:
-                if len(currencies) and await self._count(uow, customer_id) >= MAX_CART_LINES:
+                if len(lines) >= MAX_CART_LINES:
                     raise InvalidInput("the cart is full", code="cart_full", maximum=MAX_CART_LINES)
                 uow.session.add(
                     CartLine(
@@ -229,12 +228,6 @@ class CartService:
             view = await load_cart(uow, customer_id)
             await uow.commit()
             return view
-
-    @staticmethod
-    async def _count(uow: UnitOfWork, customer_id: int) -> int:
-        return len(
-            (await uow.session.scalars(select(CartLine.id).where(CartLine.customer_id == customer_id))).all()
-        )
 
     @staticmethod
     async def _check_customer(uow: UnitOfWork, customer_id: int) -> None:

@@ -186,3 +186,42 @@ async def test_full_lifecycle_to_completed(commerce: Commerce, clock: FakeClock)
     assert (await commerce.orders.get(order.number)).status == OrderStatus.DELIVERED
     done = await commerce.orders.complete(order.number, actor="customer", customer_id=shop.customer_id)
     assert done.status == "completed"
+
+
+async def test_a_cart_holds_one_currency_and_a_bounded_number_of_lines(commerce: Commerce) -> None:
+    from commerce_core.cart.service import MAX_CART_LINES
+    from commerce_core.catalog.service import ProductDraft, VariantDraft
+    from commerce_core.errors import InvalidInput
+    from tests.commerce.factory import names
+
+    shop = await build_shop(commerce)
+    many = [VariantDraft(f"M-{n:02d}", {"size": str(n)}, 1000, 5) for n in range(MAX_CART_LINES + 1)]
+    for draft in (
+        ProductDraft("M", "acme", "dresses", names("多款", "Many"), names("多", "many"), many),
+        ProductDraft(
+            "U",
+            "acme",
+            "dresses",
+            names("美元款", "Dollar"),
+            names("美", "usd"),
+            [VariantDraft("U-1", {}, 1000, 5)],
+            currency="USD",
+        ),
+    ):
+        await commerce.catalog.create_product(draft)
+        await commerce.catalog.publish(draft.code)
+
+    await commerce.cart.add(shop.customer_id, "M-00")
+    with pytest.raises(InvalidInput) as mixed:
+        await commerce.cart.add(shop.customer_id, "U-1")
+    assert mixed.value.code == "currency_mismatch"
+    again = await commerce.cart.add(shop.customer_id, "M-00", 2)  # the same SKU adds up on its line
+    assert [(line.sku_code, line.quantity) for line in again.lines] == [("M-00", 3)]
+
+    for n in range(1, MAX_CART_LINES):
+        await commerce.cart.add(shop.customer_id, f"M-{n:02d}")
+    with pytest.raises(InvalidInput) as full:
+        await commerce.cart.add(shop.customer_id, f"M-{MAX_CART_LINES:02d}")
+    assert full.value.code == "cart_full"
+    view = await commerce.cart.view(shop.customer_id)
+    assert len(view.lines) == MAX_CART_LINES and view.item_count == MAX_CART_LINES + 2
