@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from commerce_core.cart.model import CartLine
 from commerce_core.catalog.model import ListingStatus, Product, Sku
@@ -17,7 +17,7 @@ from commerce_core.customers.model import Customer
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.inventory.model import StockLevel
 from commerce_core.money import Money
-from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.uow import UnitOfWork, UnitOfWorkFactory, Work
 from commerce_core.validation import MAX_QUANTITY_PER_LINE, check_quantity, pick_language
 
 MAX_CART_LINES = 50
@@ -90,47 +90,65 @@ class CartView:
         return bool(self.lines) and not any(p.kind in BLOCKING for p in self.problems)
 
 
-async def load_cart(uow: UnitOfWork, customer_id: int) -> CartView:
-    rows = (
-        await uow.session.execute(
-            select(CartLine, Sku, Product, StockLevel.on_hand, StockLevel.reserved)
-            .join(Sku, Sku.id == CartLine.sku_id)
-            .join(Product, Product.id == Sku.product_id)
-            .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-            .where(CartLine.customer_id == customer_id)
-            .order_by(CartLine.id)
-        )
-    ).all()
+#: a customer's cart with what decides its problems; columns, not entities, so it runs on any unit
+#: of work (checkout reads the cart on the connection-level PostgreSQL unit), and is built once
+_CART = (
+    select(
+        CartLine.quantity,
+        CartLine.price_seen,
+        CartLine.currency.label("seen_currency"),
+        Sku.id,
+        Sku.code,
+        Sku.options,
+        Sku.price,
+        Sku.currency,
+        Product.code.label("product_code"),
+        Product.name,
+        Product.images,
+        Product.status,
+        StockLevel.on_hand,
+        StockLevel.reserved,
+    )
+    .join(Sku, Sku.id == CartLine.sku_id)
+    .join(Product, Product.id == Sku.product_id)
+    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+    .where(CartLine.customer_id == bindparam("b_customer"))
+    .order_by(CartLine.id)
+)
+
+
+async def load_cart(uow: Work, customer_id: int) -> CartView:
+    rows = (await uow.execute(_CART, {"b_customer": customer_id})).all()
     lines, problems = [], []
-    for line, sku, product, on_hand, reserved in rows:
-        available = max(0, (on_hand or 0) - (reserved or 0))
+    for row in rows:
+        available = max(0, (row.on_hand or 0) - (row.reserved or 0))
         lines.append(
             CartLineView(
-                sku.id,
-                sku.code,
-                product.code,
-                dict(product.name),
-                dict(sku.options),
-                line.quantity,
-                Money(sku.price, sku.currency),
+                row.id,
+                row.code,
+                row.product_code,
+                dict(row.name),
+                dict(row.options),
+                row.quantity,
+                Money(row.price, row.currency),
                 available,
-                product.images[0] if product.images else None,
+                row.images[0] if row.images else None,
             )
         )
-        if product.status != ListingStatus.LIVE.value:
-            problems.append(CartProblem(ProblemKind.DELISTED, sku.code))
+        if row.status != ListingStatus.LIVE.value:
+            problems.append(CartProblem(ProblemKind.DELISTED, row.code))
         elif available == 0:
-            problems.append(CartProblem(ProblemKind.OUT_OF_STOCK, sku.code))
-        elif available < line.quantity:
-            problems.append(CartProblem(ProblemKind.INSUFFICIENT_STOCK, sku.code, available=available))
-        if line.price_seen != sku.price:
+            problems.append(CartProblem(ProblemKind.OUT_OF_STOCK, row.code))
+        elif available < row.quantity:
+            problems.append(CartProblem(ProblemKind.INSUFFICIENT_STOCK, row.code, available=available))
+        if row.price_seen != row.price:
             problems.append(
                 CartProblem(
                     ProblemKind.PRICE_CHANGED,
-                    sku.code,
+                    row.code,
                     available=available,
-                    old_price=Money(line.price_seen, line.currency),
-                    new_price=Money(sku.price, sku.currency),
+                    old_price=Money(row.price_seen, row.seen_currency),
+                    new_price=Money(row.price, row.currency),
                 )
             )
     return CartView(tuple(lines), tuple(problems))

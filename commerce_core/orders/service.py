@@ -59,6 +59,7 @@ _PRICES = (
 _ORDER_ID_BY_KEY = select(Order.id).where(
     Order.customer_id == bindparam("b_customer"), Order.idempotency_key == bindparam("b_key")
 )
+_EMPTY_CART = delete(CartLine).where(CartLine.customer_id == bindparam("b_customer"))
 _INSERT_LINES = insert(table_of(OrderLine)).returning(table_of(OrderLine).c.id, sort_by_parameter_order=True)
 
 
@@ -117,15 +118,14 @@ class OrderService:
         key = clean_text(idempotency_key, "idempotency key", max_length=128)
         clean_address = address.validated()
         clean_note = clean_text(note, "note", max_length=500, required=False) or None
-        # the cart is read through the ORM, so only orders of explicit items take the hot unit; a
-        # rare branch that needs the ORM there (NeedsSession) reruns everything on a full unit
-        if items is not None:
-            try:
-                return await self._place(
-                    self._uow().hot(), customer_id, clean_address, key, items, expected_total, clean_note
-                )
-            except NeedsSession:
-                pass
+        # a rare branch that needs the ORM (NeedsSession: answering a retry with its existing order)
+        # reruns everything on a full unit
+        try:
+            return await self._place(
+                self._uow().hot(), customer_id, clean_address, key, items, expected_total, clean_note
+            )
+        except NeedsSession:
+            pass
         return await self._place(
             self._uow(), customer_id, clean_address, key, items, expected_total, clean_note
         )
@@ -215,7 +215,7 @@ class OrderService:
             ]
             line_ids = (await uow.execute(_INSERT_LINES, lines)).scalars().all()
             if items is None:
-                await uow.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+                await uow.write_later(_EMPTY_CART, {"b_customer": customer_id})  # this customer's rows
             # stock last: a popular SKU's row stays locked only from here to COMMIT, not for the
             # whole transaction (in a flash sale every buyer queues on that one row)
             quantities: dict[int, int] = {}
@@ -278,8 +278,6 @@ class OrderService:
     @staticmethod
     async def _price(uow: Work, customer_id: int, items: Sequence[LineRequest] | None) -> list[_Priced]:
         if items is None:
-            if not isinstance(uow, UnitOfWork):
-                raise NeedsSession("the cart is read through the ORM")
             cart = await load_cart(uow, customer_id)
             if cart.is_empty:
                 raise InvalidInput("the cart is empty", code="cart_empty")
