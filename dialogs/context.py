@@ -9,6 +9,7 @@ from commerce_core.app import Commerce
 from commerce_core.customers.verification import PhoneVerifier
 from commerce_core.customers.views import CustomerView
 from commerce_core.money import Money
+from commerce_core.orders.views import OrderView
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
 from dialogs.state import ConversationState, Frame
 from dialogs.texts import Texts
@@ -41,6 +42,9 @@ class Turn:
     verifier: PhoneVerifier | None = None
     replies: list[Reply] = field(default_factory=list)
     forget_conversation: bool = False  # set by erasure: the pipeline drops the stored state
+    #: orders already read in this turn, by number: listing them, showing one and its tracking read
+    #: each once (a flow that changes an order shows what the change returns, not this)
+    orders_read: dict[str, OrderView] = field(default_factory=dict)
 
     @property
     def lang(self) -> str:

@@ -331,11 +331,21 @@ class OrderService:
 
     # -- reads ------------------------------------------------------------------------------------
     async def _view(self, uow: Work, order: Order) -> OrderView:
-        lines = (
-            await uow.session.scalars(
-                select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
-            )
-        ).all()
+        return (await self._views(uow, [order]))[0]
+
+    async def _views(self, uow: Work, orders: Sequence[Order]) -> list[OrderView]:
+        """Views of ``orders`` with their lines, read in one query for all of them."""
+        by_order: dict[int, list[OrderLine]] = {order.id: [] for order in orders}
+        if orders:
+            for line in await uow.session.scalars(
+                select(OrderLine)
+                .where(OrderLine.order_id.in_(list(by_order)))
+                .order_by(OrderLine.order_id, OrderLine.line_no)
+            ):
+                by_order[line.order_id].append(line)
+        return [self._as_view(order, by_order[order.id]) for order in orders]
+
+    def _as_view(self, order: Order, lines: Sequence[OrderLine]) -> OrderView:
         currency = order.currency
         return OrderView(
             id=order.id,
@@ -393,14 +403,14 @@ class OrderService:
                     .limit(limit)
                 )
             ).all()
-            return [await self._view(uow, o) for o in orders]
+            return await self._views(uow, orders)
 
     async def list_recent(self, *, status: str | None = None, limit: int = 50) -> list[OrderView]:
         async with self._uow() as uow:
             stmt = select(Order).order_by(Order.id.desc()).limit(limit)
             if status:
                 stmt = stmt.where(Order.status == status)
-            return [await self._view(uow, o) for o in (await uow.session.scalars(stmt)).all()]
+            return await self._views(uow, (await uow.session.scalars(stmt)).all())
 
     async def history(self, number: str) -> list[StatusChangeView]:
         async with self._uow() as uow:

@@ -14,11 +14,14 @@ from dialogs.messages import Button, TimelineEvent, TrackingTimeline
 async def find_order(turn: Turn, *, number: str | None = None) -> OrderView | None:
     number = number or turn.entity("order_number") or turn.slots.get("order")
     if number:
-        try:
-            order = await turn.commerce.orders.get(str(number), customer_id=turn.customer_id)
-        except NotFound:
-            turn.say("order.not_found", number=number)
-            return None
+        order = turn.orders_read.get(str(number))
+        if order is None:
+            try:
+                order = await turn.commerce.orders.get(str(number), customer_id=turn.customer_id)
+            except NotFound:
+                turn.say("order.not_found", number=number)
+                return None
+            turn.orders_read[order.number] = order
         turn.state.last_order = order.number
         return order
     return None
@@ -28,6 +31,7 @@ async def pick_order(
     turn: Turn, flow: str, payload_prefix: str, *, statuses: tuple[str, ...] | None = None
 ) -> None:
     orders = await turn.commerce.orders.for_customer(turn.customer_id, limit=5)
+    turn.orders_read.update((o.number, o) for o in orders)
     if statuses is not None:
         orders = [o for o in orders if o.status in statuses]
     if not orders:

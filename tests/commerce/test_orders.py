@@ -225,3 +225,18 @@ async def test_a_cart_holds_one_currency_and_a_bounded_number_of_lines(commerce:
     assert full.value.code == "cart_full"
     view = await commerce.cart.view(shop.customer_id)
     assert len(view.lines) == MAX_CART_LINES and view.item_count == MAX_CART_LINES + 2
+
+
+async def test_listing_orders_gives_each_its_own_lines(commerce: Commerce) -> None:
+    shop = await build_shop(commerce)
+    first = await commerce.orders.place(
+        shop.customer_id, ADDRESS, "a", items=[LineRequest("D1-RED-M", 1), LineRequest("H1-BLK", 2)]
+    )
+    second = await commerce.orders.place(shop.customer_id, ADDRESS, "b", items=[LineRequest("D2-BLK-S", 1)])
+    listed = await commerce.orders.for_customer(shop.customer_id)
+    assert [o.number for o in listed] == [second.number, first.number]  # newest first
+    assert [[(line.sku_code, line.quantity) for line in o.lines] for o in listed] == [
+        [("D2-BLK-S", 1)],
+        [("D1-RED-M", 1), ("H1-BLK", 2)],
+    ]
+    assert [o.number for o in await commerce.orders.list_recent()] == [second.number, first.number]
