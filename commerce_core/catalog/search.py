@@ -11,7 +11,7 @@ from typing import Literal
 
 from sqlalchemy import Float, Integer, and_, exists, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import Select, Subquery
 
 from commerce_core.catalog import text as textproc
 from commerce_core.catalog.model import Category, ListingStatus, Product, ProductFacet, Sku
@@ -45,21 +45,12 @@ def _match_subquery(dialect: str, tokens: list[str], mode: Mode) -> Subquery:
     return stmt.columns(product_id=Integer, score=Float).subquery("matches")
 
 
-async def category_subtree(session: AsyncSession, code: str) -> list[int]:
-    """Ids of the category ``code`` and all its descendants (the tree is small; walk it in Python)."""
-    rows = (await session.execute(select(Category.id, Category.code, Category.parent_id))).all()
-    root = next((r.id for r in rows if r.code == code), None)
-    if root is None:
-        return []
-    children: dict[int | None, list[int]] = {}
-    for row in rows:
-        children.setdefault(row.parent_id, []).append(row.id)
-    result, stack = [], [root]
-    while stack:
-        current = stack.pop()
-        result.append(current)
-        stack.extend(children.get(current, []))
-    return result
+def category_subtree(code: str) -> Select[tuple[int]]:
+    """Ids of the category ``code`` and all its descendants, as a recursive subquery (both databases
+    speak WITH RECURSIVE), so filtering by category costs no round trip of its own."""
+    tree = select(Category.id).where(Category.code == code).cte("subtree", recursive=True)
+    tree = tree.union_all(select(Category.id).where(Category.parent_id == tree.c.id))
+    return select(tree.c.id)
 
 
 def _validate(query: SearchQuery) -> None:
@@ -123,7 +114,7 @@ async def _run(session: AsyncSession, query: SearchQuery, matches: Subquery | No
     if matches is not None:
         stmt = stmt.join(matches, matches.c.product_id == Product.id)
     if query.category:
-        stmt = stmt.where(Product.category_id.in_(await category_subtree(session, query.category)))
+        stmt = stmt.where(Product.category_id.in_(category_subtree(query.category)))
     if query.price_min is not None:
         stmt = stmt.where(Product.max_price >= query.price_min)
     if query.price_max is not None:
@@ -145,7 +136,6 @@ async def _run(session: AsyncSession, query: SearchQuery, matches: Subquery | No
     if query.exclude_codes:
         stmt = stmt.where(Product.code.not_in(query.exclude_codes))
 
-    total = int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     order = {
         "relevance": [score.desc(), Product.sales_count.desc()],
         "sales": [Product.sales_count.desc()],
@@ -153,8 +143,20 @@ async def _run(session: AsyncSession, query: SearchQuery, matches: Subquery | No
         "price_desc": [Product.max_price.desc()],
         "newest": [Product.created_at.desc()],
     }[query.sort]
-    stmt = stmt.order_by(*order, Product.id).offset((query.page - 1) * query.page_size).limit(query.page_size)
-    rows = (await session.execute(stmt)).all()
+    # the total rides along on every row (a window over the whole match), so one query serves both
+    paged = (
+        stmt.add_columns(func.count().over().label("total"))
+        .order_by(*order, Product.id)
+        .offset((query.page - 1) * query.page_size)
+        .limit(query.page_size)
+    )
+    rows = (await session.execute(paged)).all()
+    if rows:
+        total = int(rows[0].total)
+    elif query.page == 1:
+        total = 0
+    else:  # past the last page: count on its own
+        total = int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     items = tuple(
         ProductSummary(
             id=r.id,

@@ -57,6 +57,11 @@ async def test_filters_sorting_and_paging(commerce: Commerce) -> None:
     second = await commerce.catalog.search(SearchQuery(page_size=3, page=2, sort="price_asc"))
     assert first.total == 4 and first.has_more and not second.has_more
     assert [i.code for i in first.items + second.items] == ["D3", "D1", "D2", "H1"]
+    assert second.total == 4
+    beyond = await commerce.catalog.search(SearchQuery(page_size=3, page=3, sort="price_asc"))
+    assert beyond.items == () and beyond.total == 4  # past the end: no items, the total still right
+    assert await codes(commerce, category="electronics") == ["H1"]  # a parent finds its children's
+    assert await codes(commerce, category="no-such-category") == []
     with pytest.raises(InvalidInput):
         await commerce.catalog.search(SearchQuery(page_size=500))
 
