@@ -136,7 +136,10 @@ async def main() -> None:
         ("flash_sale", lambda c: flash_sale(c, args.buyers, args.units)),
     ):
         async with scratch_database(settings) as url:
-            commerce = Commerce.build(create_engine(url), commerce_config(settings))
+            engine = create_engine(
+                url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow
+            )
+            commerce = Commerce.build(engine, commerce_config(settings))
             try:
                 figures[name] = await run(commerce)
             finally:

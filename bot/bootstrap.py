@@ -46,6 +46,8 @@ def bootstrap(
     settings: Settings | None = None, *, clock: Clock | None = None, redis: aioredis.Redis | None = None
 ) -> Container:
     settings = settings or load_settings()
-    engine = create_engine(settings.db_url)
+    engine = create_engine(
+        settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow
+    )
     commerce = Commerce.build(engine, commerce_config(settings), clock=clock or SystemClock())
     return Container(settings, commerce, redis or make_redis(settings.redis_url))

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".shopbot")
     database_url: str | None = None
     redis_url: str = "memory://"
+    #: PostgreSQL connections per process: a few per database core (see commerce_core.db.engine)
+    db_pool_size: int = Field(default=8, ge=1, le=200)
+    db_pool_overflow: int = Field(default=4, ge=0, le=200)
     encryption_keys: str | None = Field(default=None, description="comma-separated Fernet keys, newest first")
     blind_index_key: str | None = None
     sandbox_payment_secret: str | None = None

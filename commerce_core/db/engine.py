@@ -17,15 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from commerce_core.db.fair_pool import FairAsyncQueuePool
 
 
-def create_engine(
-    url: str, *, echo: bool = False, pool_size: int = 16, max_overflow: int | None = None
-) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 8, max_overflow: int = 4) -> AsyncEngine:
     """Create the async engine for ``url`` (``sqlite+aiosqlite:///...`` or ``postgresql+asyncpg://...``).
 
-    Why 16: more connections than a few per database core only adds context switches on the server
-    (measured with ``bench/checkout.py`` on 2 cores: a pool of 40 gave ~450 orders/s, 16 ~600).
-    Hot units queue fairly for these (see ``commerce_core.db.pg_unit``); the overflow is headroom
-    for the ORM units that run beside them.
+    Why so few: more connections than a few per database core only add context switches and lock
+    traffic on the server. Measured on 2 cores (``bench/checkout.py``, ``bench/turns.py``): a pool of
+    40 gave ~450 orders/s, 16 + 16 overflow ~600 orders/s and ~340 turns/s at 100 conversations,
+    8 + 4 ~700 orders/s and ~450 turns/s. Waiting callers are served in arrival order (see
+    ``fair_pool``); hot units queue for ``pool_size`` connections (see ``pg_unit``), the overflow
+    is headroom for the ORM units beside them and for a unit opened while another is held.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -36,7 +36,7 @@ def create_engine(
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size if max_overflow is None else max_overflow,
+        max_overflow=max_overflow,
         # no pre-ping: it costs a round trip per unit of work; a dropped connection raises a
         # disconnect error, the pool is invalidated and the next unit of work reconnects
         pool_pre_ping=False,

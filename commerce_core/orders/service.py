@@ -71,6 +71,10 @@ def _insert_order(dialect_name: str) -> Any:
     ).returning(table_of(Order).c.id)
 
 
+class _LostRace(Exception):
+    """Another request with the same idempotency key placed the order first."""
+
+
 @dataclass(frozen=True, slots=True)
 class CancelResult:
     order: OrderView
@@ -140,97 +144,99 @@ class OrderService:
         expected_total: int | None,
         clean_note: str | None,
     ) -> OrderView:
-        async with unit as uow:
-            try:
-                priced = await self._price(uow, customer_id, items)
-            except DomainError:
-                # a retry of a request that already succeeded finds the cart emptied by it: answer
-                # with that order instead of an error (a Core probe first: most refusals, like a flash
-                # sale's out-of-stock buyers, have no such order and never need the ORM)
-                probe = {"b_customer": customer_id, "b_key": key}
-                if (await uow.execute(_ORDER_ID_BY_KEY, probe)).first() is not None:
-                    existing = await self._by_key(uow, customer_id, key)
-                    if existing is not None:
-                        return await self._view(uow, existing)
-                raise
-            currency = priced[0].currency
-            if any(p.currency != currency for p in priced):
-                raise InvalidInput("one order holds one currency", code="currency_mismatch")
-            subtotal = Money(sum(p.price * p.quantity for p in priced), currency)
-            fee = self.policy.fee_for(subtotal)
-            total = subtotal.amount + fee
-            Money(total, currency)  # validates the bound
-            if expected_total is not None and expected_total != total:
-                raise NotAllowed(
-                    "prices changed since you confirmed",
-                    code="price_changed",
-                    expected=expected_total,
-                    actual=total,
+        try:
+            async with unit as uow:
+                try:
+                    priced = await self._price(uow, customer_id, items)
+                except DomainError:
+                    # a retry of a request that already succeeded finds the cart emptied by it: answer
+                    # with that order instead of an error (a Core probe first: most refusals, like a flash
+                    # sale's out-of-stock buyers, have no such order and never need the ORM)
+                    probe = {"b_customer": customer_id, "b_key": key}
+                    if (await uow.execute(_ORDER_ID_BY_KEY, probe)).first() is not None:
+                        existing = await self._by_key(uow, customer_id, key)
+                        if existing is not None:
+                            return await self._view(uow, existing)
+                    raise
+                currency = priced[0].currency
+                if any(p.currency != currency for p in priced):
+                    raise InvalidInput("one order holds one currency", code="currency_mismatch")
+                subtotal = Money(sum(p.price * p.quantity for p in priced), currency)
+                fee = self.policy.fee_for(subtotal)
+                total = subtotal.amount + fee
+                Money(total, currency)  # validates the bound
+                if expected_total is not None and expected_total != total:
+                    raise NotAllowed(
+                        "prices changed since you confirmed",
+                        code="price_changed",
+                        expected=expected_total,
+                        actual=total,
+                    )
+                now = uow.now()
+                due = now + self.policy.payment_window
+                number = new_public_id(ORDER_PREFIX)
+                # the unique (customer, key) decides a race between two identical requests
+                try:
+                    inserted = await uow.execute(
+                        _insert_order(uow.dialect_name),
+                        dict(
+                            number=number,
+                            customer_id=customer_id,
+                            idempotency_key=key,
+                            status=OrderStatus.PENDING_PAYMENT.value,
+                            currency=currency,
+                            subtotal=subtotal.amount,
+                            shipping_fee=fee,
+                            total=total,
+                            refunded_total=0,
+                            address_enc=self._cipher.encrypt_json(clean_address.to_dict()),
+                            note=clean_note,
+                            payment_due_at=due,
+                            created_at=now,
+                            updated_at=now,
+                        ),
+                    )
+                    order_id = inserted.scalar()
+                except IntegrityError as exc:  # the customer does not exist (foreign key)
+                    raise NotFound("no such customer", code="customer_not_found") from exc
+                if order_id is None:
+                    raise _LostRace  # leaves (and rolls back) this unit before reading the winner's order
+                lines = [
+                    {
+                        "order_id": order_id,
+                        "line_no": n,
+                        "sku_id": p.sku_id,
+                        "product_id": p.product_id,
+                        "merchant_id": p.merchant_id,
+                        "sku_code": p.sku_code,
+                        "product_name": p.name,
+                        "options": p.options,
+                        "unit_price": p.price,
+                        "quantity": p.quantity,
+                        "line_total": p.price * p.quantity,
+                    }
+                    for n, p in enumerate(priced, start=1)
+                ]
+                line_ids = (await uow.execute(_INSERT_LINES, lines)).scalars().all()
+                if items is None:
+                    await uow.write_later(_EMPTY_CART, {"b_customer": customer_id})  # this customer's rows
+                # stock last: a popular SKU's row stays locked only from here to COMMIT, not for the
+                # whole transaction (in a flash sale every buyer queues on that one row)
+                quantities: dict[int, int] = {}
+                for p in priced:
+                    quantities[p.sku_id] = quantities.get(p.sku_id, 0) + p.quantity
+                await inventory.reserve(
+                    uow, order_id, quantities, due, now, {p.sku_id: p.sku_code for p in priced}
                 )
-            now = uow.now()
-            due = now + self.policy.payment_window
-            number = new_public_id(ORDER_PREFIX)
-            # the unique (customer, key) decides a race between two identical requests
-            try:
-                inserted = await uow.execute(
-                    _insert_order(uow.dialect_name),
-                    dict(
-                        number=number,
-                        customer_id=customer_id,
-                        idempotency_key=key,
-                        status=OrderStatus.PENDING_PAYMENT.value,
-                        currency=currency,
-                        subtotal=subtotal.amount,
-                        shipping_fee=fee,
-                        total=total,
-                        refunded_total=0,
-                        address_enc=self._cipher.encrypt_json(clean_address.to_dict()),
-                        note=clean_note,
-                        payment_due_at=due,
-                        created_at=now,
-                        updated_at=now,
-                    ),
+                uow.record_status(
+                    "order", order_id, None, OrderStatus.PENDING_PAYMENT.value, f"customer:{customer_id}"
                 )
-                order_id = inserted.scalar()
-            except IntegrityError as exc:  # the customer does not exist (foreign key)
-                raise NotFound("no such customer", code="customer_not_found") from exc
-            if order_id is None:
-                await uow.rollback()
-                return await self._after_race(customer_id, key)
-            lines = [
-                {
-                    "order_id": order_id,
-                    "line_no": n,
-                    "sku_id": p.sku_id,
-                    "product_id": p.product_id,
-                    "merchant_id": p.merchant_id,
-                    "sku_code": p.sku_code,
-                    "product_name": p.name,
-                    "options": p.options,
-                    "unit_price": p.price,
-                    "quantity": p.quantity,
-                    "line_total": p.price * p.quantity,
-                }
-                for n, p in enumerate(priced, start=1)
-            ]
-            line_ids = (await uow.execute(_INSERT_LINES, lines)).scalars().all()
-            if items is None:
-                await uow.write_later(_EMPTY_CART, {"b_customer": customer_id})  # this customer's rows
-            # stock last: a popular SKU's row stays locked only from here to COMMIT, not for the
-            # whole transaction (in a flash sale every buyer queues on that one row)
-            quantities: dict[int, int] = {}
-            for p in priced:
-                quantities[p.sku_id] = quantities.get(p.sku_id, 0) + p.quantity
-            await inventory.reserve(
-                uow, order_id, quantities, due, now, {p.sku_id: p.sku_code for p in priced}
-            )
-            uow.record_status(
-                "order", order_id, None, OrderStatus.PENDING_PAYMENT.value, f"customer:{customer_id}"
-            )
-            uow.emit(
-                OrderPlaced(number, customer_id, total, currency, sorted({p.merchant_id for p in priced}))
-            )
-            await uow.commit()
+                uow.emit(
+                    OrderPlaced(number, customer_id, total, currency, sorted({p.merchant_id for p in priced}))
+                )
+                await uow.commit()
+        except _LostRace:
+            return await self._after_race(customer_id, key)
         return OrderView(
             id=order_id,
             number=number,

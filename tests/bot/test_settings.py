@@ -39,3 +39,23 @@ def test_production_refuses_embedded_stores_and_bad_keys(monkeypatch: pytest.Mon
     monkeypatch.setenv("SHOPBOT_REDIS_URL", "redis://cache:6379/0")
     with pytest.raises(ConfigurationError, match="not a Fernet key"):
         load_settings()
+
+
+async def test_the_postgresql_pool_is_sized_by_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    from bot.bootstrap import bootstrap
+
+    monkeypatch.setenv("SHOPBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SHOPBOT_DB_POOL_SIZE", "3")
+    monkeypatch.setenv("SHOPBOT_DB_POOL_OVERFLOW", "1")
+    container = bootstrap(load_settings(database_url=postgres_url))
+    try:
+        pool = container.commerce.engine.sync_engine.pool
+        assert pool.size() == 3  # type: ignore[attr-defined]
+        assert pool._max_overflow == 1  # type: ignore[attr-defined]
+    finally:
+        await container.commerce.close()
+    monkeypatch.setenv("SHOPBOT_DB_POOL_SIZE", "0")
+    with pytest.raises(ValueError):
+        load_settings()
