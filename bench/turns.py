@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import emit_json, scratch_database, summary
-from bot.runtime import build_runtime
+from bot.runtime import build_runtime, settle_heap
 from bot.settings import load_settings
 from commerce_core.catalog.service import ProductDraft, VariantDraft
 from commerce_core.merchants.model import MerchantStatus
@@ -146,6 +146,7 @@ async def main() -> None:
         runtime = await build_runtime(load_settings(database_url=url))
         try:
             await seed(runtime, 20)
+            settle_heap(runtime)  # as `shopbot serve` does once it has started
             await level(runtime, 1, 2)  # warm-up: prepared statements, jieba, the NLU model
             for concurrency in (int(x) for x in args.levels.split(",")):
                 journeys = max(concurrency * 2, min(args.journeys, concurrency * 10))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,22 @@ def make_interpreter(settings: Settings) -> Interpreter:
     if settings.nlu_backend == "rasa" and settings.rasa_url:
         return RasaHttpInterpreter(settings.rasa_url)
     return BuiltinInterpreter.load(cache_dir=settings.data_dir / "nlu")
+
+
+def settle_heap(runtime: Runtime) -> None:
+    """Load what the first message would, then take all that start-up loaded out of the cycle
+    collector's reach (long-running processes only).
+
+    Why: the NLU model, jieba's dictionary and the catalogue terms are millions of objects that live
+    as long as the process, and every full collection walked all of them: pauses of up to 140 ms, in
+    which no turn is answered (measured in ``bench/turns.py``, five of them in a minute). Frozen
+    objects are still freed by reference counting; only cycles among them would outlive the freeze.
+    """
+    warm_up = getattr(runtime.interpreter, "warm_up", None)  # the built-in NLU; Rasa is remote
+    if warm_up is not None:
+        warm_up()
+    gc.collect()
+    gc.freeze()
 
 
 async def build_runtime(

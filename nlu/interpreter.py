@@ -95,6 +95,10 @@ class BuiltinInterpreter:
     async def parse(self, text: str, hints: Hints | None = None) -> Interpretation:
         return self.parse_sync(text, hints)
 
+    def warm_up(self) -> None:
+        """Load what the first message would (jieba's dictionary, about a second) ahead of it."""
+        self.parse_sync("你好，有没有红色连衣裙 hello")
+
     def classify(self, normalised: str) -> tuple[IntentScore, ...]:
         """All intents with calibrated probabilities, best first."""
         probs = self.model.probabilities(features(normalised[:CLASSIFY_CHARS], self.tokenizer))

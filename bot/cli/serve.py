@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.channels.telegram import http as telegram_http
 from bot.http.app import create_app
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_runtime, settle_heap
 from bot.settings import Settings, load_settings
 from commerce_core.db.migrate import upgrade
 
@@ -20,6 +20,7 @@ async def run_server(
     runtime: Runtime, host: str, port: int, *, jobs: bool = True, stop: asyncio.Event | None = None
 ) -> None:
     app = create_app(runtime)
+    settle_heap(runtime)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

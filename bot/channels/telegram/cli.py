@@ -13,7 +13,7 @@ from bot.channels.telegram.channel import ALLOWED_UPDATES, TelegramChannel
 from bot.channels.telegram.outbound import VirtualTimer
 from bot.channels.telegram.session import TEST_TOKEN, RecordedCall, RecordingSession
 from bot.channels.telegram.settings import TelegramSettings
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_runtime, settle_heap
 from bot.settings import load_settings
 from commerce_core.db.migrate import upgrade
 
@@ -73,6 +73,7 @@ def poll() -> None:
         await upgrade(settings.db_url)
         runtime = await build_runtime(settings)
         channel = TelegramChannel(runtime, telegram)
+        settle_heap(runtime)
         jobs = asyncio.create_task(runtime.run_jobs())
         try:
             await channel.run_polling()
