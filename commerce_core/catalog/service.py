@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce_core.catalog import search as search_module
 from commerce_core.catalog import text as textproc
@@ -26,7 +25,7 @@ from commerce_core.events import ProductStatusChanged
 from commerce_core.inventory.model import StockLevel
 from commerce_core.merchants.model import Merchant
 from commerce_core.money import Money, check_amount, check_currency
-from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.uow import UnitOfWorkFactory, Work
 from commerce_core.validation import clean_text, localized
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -84,31 +83,59 @@ def _search_texts(draft: ProductDraft, category: Category) -> list[str]:
     return texts
 
 
-async def load_product_view(session: AsyncSession, product: Product) -> ProductView:
-    rows = (
-        await session.execute(
-            select(Sku, StockLevel.on_hand, StockLevel.reserved)
-            .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-            .where(Sku.product_id == product.id)
-            .order_by(Sku.id)
-        )
-    ).all()
-    category_code = await session.scalar(select(Category.code).where(Category.id == product.category_id))
+#: a product's view in two prebuilt column queries, runnable on any unit of work (product pages are
+#: read on every "show me the second one", so they take the prepared-statement path on PostgreSQL)
+_PRODUCT_VIEW = (
+    select(
+        Product.id,
+        Product.code,
+        Product.merchant_id,
+        Product.brand,
+        Product.name,
+        Product.description,
+        Product.attributes,
+        Product.images,
+        Product.status,
+        Product.status_reason,
+        Product.min_price,
+        Product.max_price,
+        Product.currency,
+        Product.sales_count,
+        Category.code.label("category_code"),
+    )
+    .join(Category, Category.id == Product.category_id)
+    .where(Product.code == bindparam("b_code"))
+)
+_SKU_VIEWS = (
+    select(Sku.id, Sku.code, Sku.options, Sku.price, Sku.currency, StockLevel.on_hand, StockLevel.reserved)
+    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+    .where(Sku.product_id == bindparam("b_product"))
+    .order_by(Sku.id)
+)
+_CODE_BY_ID = select(Product.code).where(Product.id == bindparam("b_product"))
+
+
+async def load_product_view(uow: Work, code: str) -> ProductView | None:
+    """The product ``code`` with its SKUs and stock, in whatever status; None if there is none."""
+    product = (await uow.execute(_PRODUCT_VIEW, {"b_code": code})).first()
+    if product is None:
+        return None
+    rows = (await uow.execute(_SKU_VIEWS, {"b_product": product.id})).all()
     skus = tuple(
         SkuView(
-            sku.id,
-            sku.code,
-            dict(sku.options),
-            Money(sku.price, sku.currency),
-            max(0, (on_hand or 0) - (reserved or 0)),
+            row.id,
+            row.code,
+            dict(row.options),
+            Money(row.price, row.currency),
+            max(0, (row.on_hand or 0) - (row.reserved or 0)),
         )
-        for sku, on_hand, reserved in rows
+        for row in rows
     )
     return ProductView(
         id=product.id,
         code=product.code,
         merchant_id=product.merchant_id,
-        category_code=category_code or "",
+        category_code=product.category_code,
         brand=product.brand,
         name=dict(product.name),
         description=dict(product.description),
@@ -243,8 +270,9 @@ class CatalogService:
             except IntegrityError as exc:
                 raise InvalidInput("product or SKU code already exists", code="duplicate_code") from exc
             uow.record_status("product", product.id, None, ListingStatus.DRAFT.value, actor)
-            view = await load_product_view(session, product)
+            view = await load_product_view(uow, product.code)
             await uow.commit()
+        assert view is not None
         return view
 
     async def change_status(
@@ -267,8 +295,9 @@ class CatalogService:
                 ProductStatusChanged(product.code, product.merchant_id, current.value, target.value, reason)
             )
             await uow.flush()
-            view = await load_product_view(uow.session, product)
+            view = await load_product_view(uow, product.code)
             await uow.commit()
+            assert view is not None
             return view
 
     async def publish(self, code: str, *, actor: str = "system") -> ProductView:
@@ -298,21 +327,18 @@ class CatalogService:
             await uow.commit()
 
     async def get_product(self, code: str, *, live_only: bool = True) -> ProductView:
-        async with self._uow() as uow:
-            return await self._get(uow, code, live_only=live_only)
+        async with self._uow().hot() as uow:
+            view = await load_product_view(uow, code)
+        if view is None or (live_only and view.status != ListingStatus.LIVE.value):
+            raise NotFound(f"no product {code!r}", code="product_not_found", product=code)
+        return view
 
     async def get_product_by_id(self, product_id: int, *, live_only: bool = True) -> ProductView:
-        async with self._uow() as uow:
-            code = await uow.session.scalar(select(Product.code).where(Product.id == product_id))
-            if code is None:
-                raise NotFound("no such product", code="product_not_found")
-            return await self._get(uow, code, live_only=live_only)
-
-    async def _get(self, uow: UnitOfWork, code: str, *, live_only: bool) -> ProductView:
-        product = await uow.session.scalar(select(Product).where(Product.code == code))
-        if product is None or (live_only and product.status != ListingStatus.LIVE.value):
-            raise NotFound(f"no product {code!r}", code="product_not_found", product=code)
-        return await load_product_view(uow.session, product)
+        async with self._uow().hot() as uow:
+            code = (await uow.execute(_CODE_BY_ID, {"b_product": product_id})).scalar()
+        if code is None:
+            raise NotFound("no such product", code="product_not_found")
+        return await self.get_product(code, live_only=live_only)
 
     async def search(self, query: SearchQuery) -> SearchPage:
         async with self._uow() as uow:
