@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 
 from commerce_core.cart.model import CartLine
 from commerce_core.catalog.model import ListingStatus, Product, Sku
@@ -17,7 +17,7 @@ from commerce_core.customers.model import Customer
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.inventory.model import StockLevel
 from commerce_core.money import Money
-from commerce_core.uow import UnitOfWork, UnitOfWorkFactory, Work
+from commerce_core.uow import UnitOfWorkFactory, Work
 from commerce_core.validation import MAX_QUANTITY_PER_LINE, check_quantity, pick_language
 
 MAX_CART_LINES = 50
@@ -117,6 +117,31 @@ _CART = (
 )
 
 
+#: the SKU to add, whether it is on sale, and whether the customer exists: one read
+_SKU_FOR_CART = (
+    select(
+        Sku.id,
+        Sku.price,
+        Sku.currency,
+        Product.status,
+        exists().where(Customer.id == bindparam("b_customer")).label("customer_exists"),
+    )
+    .join(Product, Product.id == Sku.product_id)
+    .where(Sku.code == bindparam("b_code"))
+)
+_CART_LINES_LOCKED = (
+    select(CartLine.id, CartLine.sku_id, CartLine.quantity, CartLine.currency)
+    .where(CartLine.customer_id == bindparam("b_customer"))
+    .with_for_update()
+)
+_INSERT_LINE = insert(CartLine)
+_UPDATE_LINE = (
+    update(CartLine)
+    .where(CartLine.id == bindparam("b_line"))
+    .values(quantity=bindparam("b_quantity"), price_seen=bindparam("b_price"))
+)
+
+
 async def load_cart(uow: Work, customer_id: int) -> CartView:
     rows = (await uow.execute(_CART, {"b_customer": customer_id})).all()
     lines, problems = [], []
@@ -163,17 +188,19 @@ class CartService:
             return await load_cart(uow, customer_id)
 
     async def add(self, customer_id: int, sku_code: str, quantity: int = 1) -> CartView:
-        """Add units of a live SKU (adding again adds up); shortages come back as problems."""
+        """Add units of a live SKU (adding again adds up); shortages come back as problems.
+
+        Prebuilt column statements on the hot unit: adding is the most frequent write of a shopping
+        conversation."""
         check_quantity(quantity)
-        async with self._uow() as uow:
-            await self._check_customer(uow, customer_id)
-            sku = await self._live_sku(uow, sku_code)
+        async with self._uow().hot() as uow:
+            sku = (await uow.execute(_SKU_FOR_CART, {"b_code": sku_code, "b_customer": customer_id})).first()
+            if sku is None or sku.status != ListingStatus.LIVE.value:
+                raise NotFound(f"no SKU {sku_code!r} on sale", code="sku_not_found", sku=sku_code)
+            if not sku.customer_exists:
+                raise NotFound("no such customer", code="customer_not_found")
             # the whole cart in one read (it is small): this SKU's line, the currency, the line count
-            lines = (
-                await uow.session.scalars(
-                    select(CartLine).where(CartLine.customer_id == customer_id).with_for_update()
-                )
-            ).all()
+            lines = (await uow.execute(_CART_LINES_LOCKED, {"b_customer": customer_id})).all()
             line = next((existing for existing in lines if existing.sku_id == sku.id), None)
             currencies = {existing.currency for existing in lines}
             if currencies and sku.currency not in currencies:
@@ -181,20 +208,22 @@ class CartService:
             if line is None:
                 if len(lines) >= MAX_CART_LINES:
                     raise InvalidInput("the cart is full", code="cart_full", maximum=MAX_CART_LINES)
-                uow.session.add(
-                    CartLine(
-                        customer_id=customer_id,
-                        sku_id=sku.id,
-                        quantity=quantity,
-                        price_seen=sku.price,
-                        currency=sku.currency,
-                        added_at=uow.now(),
-                    )
+                await uow.execute(
+                    _INSERT_LINE,
+                    {
+                        "customer_id": customer_id,
+                        "sku_id": sku.id,
+                        "quantity": quantity,
+                        "price_seen": sku.price,
+                        "currency": sku.currency,
+                        "added_at": uow.now(),
+                    },
                 )
             else:
-                line.quantity = check_quantity(min(line.quantity + quantity, MAX_QUANTITY_PER_LINE + 1))
-                line.price_seen = sku.price
-            await uow.flush()
+                total = check_quantity(min(line.quantity + quantity, MAX_QUANTITY_PER_LINE + 1))
+                await uow.execute(
+                    _UPDATE_LINE, {"b_line": line.id, "b_quantity": total, "b_price": sku.price}
+                )
             view = await load_cart(uow, customer_id)
             await uow.commit()
             return view
@@ -246,21 +275,3 @@ class CartService:
             view = await load_cart(uow, customer_id)
             await uow.commit()
             return view
-
-    @staticmethod
-    async def _check_customer(uow: UnitOfWork, customer_id: int) -> None:
-        if await uow.session.scalar(select(Customer.id).where(Customer.id == customer_id)) is None:
-            raise NotFound("no such customer", code="customer_not_found")
-
-    @staticmethod
-    async def _live_sku(uow: UnitOfWork, sku_code: str) -> Sku:
-        row = (
-            await uow.session.execute(
-                select(Sku, Product.status)
-                .join(Product, Product.id == Sku.product_id)
-                .where(Sku.code == sku_code)
-            )
-        ).first()
-        if row is None or row[1] != ListingStatus.LIVE.value:
-            raise NotFound(f"no SKU {sku_code!r} on sale", code="sku_not_found", sku=sku_code)
-        return row[0]

@@ -38,6 +38,7 @@ def draft(**changes: object) -> ProductDraft:
     ("action", "code"),
     [
         ("unknown_sku", "sku_not_found"),
+        ("unknown_customer", "customer_not_found"),
         ("quantity_zero", "invalid_quantity"),
         ("quantity_huge", "invalid_quantity"),
         ("order_huge", "invalid_quantity"),
@@ -60,6 +61,7 @@ async def test_bad_input_is_refused_with_a_code_and_changes_nothing(
     before = await snapshot(commerce, shop.customer_id)
     attempts = {
         "unknown_sku": lambda: commerce.cart.add(shop.customer_id, "NOPE-1", 1),
+        "unknown_customer": lambda: commerce.cart.add(shop.customer_id + 1000, "D2-BLK-S", 1),
         "quantity_zero": lambda: commerce.cart.add(shop.customer_id, "D2-BLK-S", 0),
         "quantity_huge": lambda: commerce.cart.add(shop.customer_id, "D2-BLK-S", 10**9),
         "order_huge": lambda: commerce.orders.place(
