@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.customers.model import Address, ChannelIdentity, Customer
@@ -17,13 +19,51 @@ from commerce_core.validation import check_language, clean_text
 MAX_ADDRESSES = 20
 CHANNELS = frozenset({"telegram", "wechat", "console", "web", "rasa", "test"})
 
+# First contact and a first address happen in every new conversation: prebuilt column statements
+# that run on the hot unit (prepared statements on PostgreSQL), not ORM flushes.
+_CUSTOMER_COLUMNS = (
+    Customer.id,
+    Customer.public_id,
+    Customer.language,
+    Customer.display_name_enc,
+    Customer.phone_enc,
+    Customer.phone_verified_at,
+    Customer.erased_at,
+)
+_BY_IDENTITY = (
+    select(*_CUSTOMER_COLUMNS)
+    .join(ChannelIdentity, ChannelIdentity.customer_id == Customer.id)
+    .where(
+        ChannelIdentity.channel == bindparam("b_channel"), ChannelIdentity.external_id == bindparam("b_id")
+    )
+)
+_INSERT_CUSTOMER = insert(Customer).returning(*_CUSTOMER_COLUMNS)
+_INSERT_IDENTITY = insert(ChannelIdentity)
+#: lock the (not erased) customer, so two new addresses cannot both pass the limit; count theirs
+_LOCK_FOR_ADDRESS = (
+    select(
+        Customer.id,
+        select(func.count(Address.id))
+        .where(Address.customer_id == Customer.id)
+        .scalar_subquery()
+        .label("addresses"),
+    )
+    .where(Customer.id == bindparam("b_customer"), Customer.erased_at.is_(None))
+    .with_for_update(of=Customer)
+)
+_CLEAR_DEFAULT = (
+    update(Address).where(Address.customer_id == bindparam("b_customer")).values(is_default=False)
+)
+_INSERT_ADDRESS = insert(Address).returning(Address.id)
+
 
 class CustomerService:
     def __init__(self, uow: UnitOfWorkFactory, cipher: FieldCipher) -> None:
         self._uow = uow
         self._cipher = cipher
 
-    def _view(self, c: Customer) -> CustomerView:
+    def _view(self, c: Any) -> CustomerView:
+        """From a Customer, or a row of ``_CUSTOMER_COLUMNS``."""
         return CustomerView(
             id=c.id,
             public_id=c.public_id,
@@ -42,35 +82,39 @@ class CustomerService:
             raise InvalidInput(f"unknown channel {channel!r}", code="invalid_channel")
         external_id = clean_text(external_id, "external id", max_length=128)
         check_language(language)
+        name = clean_text(display_name, "name", max_length=100, required=False)
+        lookup = {"b_channel": channel, "b_id": external_id}
         for _attempt in range(3):
-            async with self._uow() as uow:
-                found = await uow.session.scalar(
-                    select(Customer)
-                    .join(ChannelIdentity, ChannelIdentity.customer_id == Customer.id)
-                    .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
-                )
+            async with self._uow().hot() as uow:
+                found = (await uow.execute(_BY_IDENTITY, lookup)).first()
                 if found is not None:
                     return self._view(found)
                 now = uow.now()
-                name = clean_text(display_name, "name", max_length=100, required=False)
-                customer = Customer(
-                    public_id=new_public_id(CUSTOMER_PREFIX),
-                    language=language,
-                    created_at=now,
-                    display_name_enc=self._cipher.encrypt(name) if name else None,
-                )
-                uow.session.add(customer)
-                await uow.flush()
-                uow.session.add(
-                    ChannelIdentity(
-                        customer_id=customer.id, channel=channel, external_id=external_id, created_at=now
+                created = (
+                    await uow.execute(
+                        _INSERT_CUSTOMER,
+                        {
+                            "public_id": new_public_id(CUSTOMER_PREFIX),
+                            "language": language,
+                            "created_at": now,
+                            "display_name_enc": self._cipher.encrypt(name) if name else None,
+                        },
                     )
-                )
+                ).first()
                 try:
-                    await uow.commit()
+                    await uow.execute(
+                        _INSERT_IDENTITY,
+                        {
+                            "customer_id": created.id,
+                            "channel": channel,
+                            "external_id": external_id,
+                            "created_at": now,
+                        },
+                    )
                 except IntegrityError:
                     continue  # another message of the same new user created it first: read theirs
-                return self._view(customer)
+                await uow.commit()
+                return self._view(created)
         raise RuntimeError("could not create or find the customer")
 
     async def get(self, customer_id: int) -> CustomerView:
@@ -137,31 +181,31 @@ class CustomerService:
         self, customer_id: int, address: AddressInput, *, make_default: bool = True
     ) -> AddressView:
         clean = address.validated()
-        async with self._uow() as uow:
-            await self._load(uow, customer_id, lock=True)
-            count = len(
-                (
-                    await uow.session.scalars(select(Address.id).where(Address.customer_id == customer_id))
-                ).all()
-            )
+        async with self._uow().hot() as uow:
+            customer = (await uow.execute(_LOCK_FOR_ADDRESS, {"b_customer": customer_id})).first()
+            if customer is None:
+                raise NotFound("no such customer", code="customer_not_found")
+            count = int(customer.addresses)
             if count >= MAX_ADDRESSES:
                 raise InvalidInput(
                     "too many saved addresses", code="too_many_addresses", maximum=MAX_ADDRESSES
                 )
-            if make_default or count == 0:
-                await uow.session.execute(
-                    update(Address).where(Address.customer_id == customer_id).values(is_default=False)
+            default = make_default or count == 0
+            if default:
+                await uow.execute(_CLEAR_DEFAULT, {"b_customer": customer_id})
+            address_id = (
+                await uow.execute(
+                    _INSERT_ADDRESS,
+                    {
+                        "customer_id": customer_id,
+                        "payload_enc": self._cipher.encrypt_json(clean.to_dict()),
+                        "is_default": default,
+                        "created_at": uow.now(),
+                    },
                 )
-            row = Address(
-                customer_id=customer_id,
-                payload_enc=self._cipher.encrypt_json(clean.to_dict()),
-                is_default=make_default or count == 0,
-                created_at=uow.now(),
-            )
-            uow.session.add(row)
-            await uow.flush()
+            ).scalar()
             await uow.commit()
-            return AddressView(row.id, clean, row.is_default)
+            return AddressView(address_id, clean, default)
 
     async def addresses(self, customer_id: int) -> list[AddressView]:
         async with self._uow() as uow:

@@ -62,6 +62,27 @@ async def test_a_saved_address_is_read_by_its_owner_only(commerce: Commerce) -> 
         await commerce.customers.address(owner.id, saved.id + 1000)
 
 
+async def test_saved_addresses_have_one_default_and_a_limit(commerce: Commerce) -> None:
+    from commerce_core.customers.service import MAX_ADDRESSES
+
+    customer = await commerce.customers.identify("telegram", "many-homes")
+    first = await commerce.customers.add_address(customer.id, ADDRESS, make_default=False)
+    assert first.is_default  # the first one is the default whatever was asked
+    kept = await commerce.customers.add_address(customer.id, ADDRESS, make_default=False)
+    assert not kept.is_default
+    newest = await commerce.customers.add_address(customer.id, ADDRESS)
+    saved = await commerce.customers.addresses(customer.id)
+    assert [a.id for a in saved if a.is_default] == [newest.id]
+    for _ in range(MAX_ADDRESSES - len(saved)):
+        await commerce.customers.add_address(customer.id, ADDRESS, make_default=False)
+    with pytest.raises(InvalidInput) as full:
+        await commerce.customers.add_address(customer.id, ADDRESS)
+    assert full.value.code == "too_many_addresses"
+    assert len(await commerce.customers.addresses(customer.id)) == MAX_ADDRESSES
+    with pytest.raises(NotFound):
+        await commerce.customers.add_address(customer.id + 1000, ADDRESS)
+
+
 async def test_key_rotation_keeps_data_readable(commerce: Commerce) -> None:
     customer = await commerce.customers.identify("test", "rot", display_name="Alice Smith")
     await commerce.customers.add_address(customer.id, ADDRESS)
