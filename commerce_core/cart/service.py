@@ -184,7 +184,7 @@ class CartService:
         self._uow = uow
 
     async def view(self, customer_id: int) -> CartView:
-        async with self._uow() as uow:
+        async with self._uow().hot() as uow:
             return await load_cart(uow, customer_id)
 
     async def add(self, customer_id: int, sku_code: str, quantity: int = 1) -> CartView:

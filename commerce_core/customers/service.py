@@ -55,6 +55,15 @@ _CLEAR_DEFAULT = (
     update(Address).where(Address.customer_id == bindparam("b_customer")).values(is_default=False)
 )
 _INSERT_ADDRESS = insert(Address).returning(Address.id)
+_ADDRESS_COLUMNS = (Address.id, Address.payload_enc, Address.is_default)
+_ADDRESSES_OF = (
+    select(*_ADDRESS_COLUMNS)
+    .where(Address.customer_id == bindparam("b_customer"))
+    .order_by(Address.is_default.desc(), Address.id.desc())
+)
+_ADDRESS_OF = select(*_ADDRESS_COLUMNS).where(
+    Address.id == bindparam("b_address"), Address.customer_id == bindparam("b_customer")
+)
 
 
 class CustomerService:
@@ -208,27 +217,23 @@ class CustomerService:
             return AddressView(address_id, clean, default)
 
     async def addresses(self, customer_id: int) -> list[AddressView]:
-        async with self._uow() as uow:
-            rows = (
-                await uow.session.scalars(
-                    select(Address)
-                    .where(Address.customer_id == customer_id)
-                    .order_by(Address.is_default.desc(), Address.id.desc())
-                )
-            ).all()
-            return [self._address_view(r) for r in rows]
+        """The saved addresses, default first, then newest first."""
+        async with self._uow().hot() as uow:
+            rows = (await uow.execute(_ADDRESSES_OF, {"b_customer": customer_id})).all()
+        return [self._address_view(r) for r in rows]
 
     async def address(self, customer_id: int, address_id: int) -> AddressView:
         """One saved address of this customer (reads and decrypts that one only)."""
-        async with self._uow() as uow:
-            row = await uow.session.scalar(
-                select(Address).where(Address.id == address_id, Address.customer_id == customer_id)
-            )
+        async with self._uow().hot() as uow:
+            row = (
+                await uow.execute(_ADDRESS_OF, {"b_customer": customer_id, "b_address": address_id})
+            ).first()
         if row is None:
             raise NotFound("no such address", code="address_not_found")
         return self._address_view(row)
 
-    def _address_view(self, row: Address) -> AddressView:
+    def _address_view(self, row: Any) -> AddressView:
+        """From an Address, or a row of its columns."""
         return AddressView(
             row.id, AddressInput.from_dict(self._cipher.decrypt_json(row.payload_enc)), row.is_default
         )

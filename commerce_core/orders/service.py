@@ -59,6 +59,19 @@ _PRICES = (
 _ORDER_ID_BY_KEY = select(Order.id).where(
     Order.customer_id == bindparam("b_customer"), Order.idempotency_key == bindparam("b_key")
 )
+#: order reads for shoppers (status, tracking, "my orders"): prebuilt, on the hot unit
+_ORDER_BY_NUMBER = select(table_of(Order)).where(table_of(Order).c.number == bindparam("b_number"))
+_ORDERS_OF_CUSTOMER = (
+    select(table_of(Order))
+    .where(table_of(Order).c.customer_id == bindparam("b_customer"))
+    .order_by(table_of(Order).c.id.desc())
+    .limit(bindparam("b_limit"))
+)
+_LINES_OF = (
+    select(table_of(OrderLine))
+    .where(table_of(OrderLine).c.order_id.in_(bindparam("b_orders", expanding=True)))
+    .order_by(table_of(OrderLine).c.order_id, table_of(OrderLine).c.line_no)
+)
 _EMPTY_CART = delete(CartLine).where(CartLine.customer_id == bindparam("b_customer"))
 _INSERT_LINES = insert(table_of(OrderLine)).returning(table_of(OrderLine).c.id, sort_by_parameter_order=True)
 
@@ -339,19 +352,16 @@ class OrderService:
     async def _view(self, uow: Work, order: Order) -> OrderView:
         return (await self._views(uow, [order]))[0]
 
-    async def _views(self, uow: Work, orders: Sequence[Order]) -> list[OrderView]:
-        """Views of ``orders`` with their lines, read in one query for all of them."""
-        by_order: dict[int, list[OrderLine]] = {order.id: [] for order in orders}
+    async def _views(self, uow: Work, orders: Sequence[Any]) -> list[OrderView]:
+        """Views of ``orders`` (Order objects or order-table rows) with their lines, read in one query
+        for all of them, on any unit of work."""
+        by_order: dict[int, list[Any]] = {order.id: [] for order in orders}
         if orders:
-            for line in await uow.session.scalars(
-                select(OrderLine)
-                .where(OrderLine.order_id.in_(list(by_order)))
-                .order_by(OrderLine.order_id, OrderLine.line_no)
-            ):
+            for line in (await uow.execute(_LINES_OF, {"b_orders": list(by_order)})).all():
                 by_order[line.order_id].append(line)
         return [self._as_view(order, by_order[order.id]) for order in orders]
 
-    def _as_view(self, order: Order, lines: Sequence[OrderLine]) -> OrderView:
+    def _as_view(self, order: Any, lines: Sequence[Any]) -> OrderView:
         currency = order.currency
         return OrderView(
             id=order.id,
@@ -386,8 +396,10 @@ class OrderService:
 
     async def get(self, number: str, *, customer_id: int | None = None) -> OrderView:
         """An order by number; with ``customer_id``, only that customer's (others see 'not found')."""
-        async with self._uow() as uow:
-            order = await self._load(uow, number, customer_id)
+        async with self._uow().hot() as uow:
+            order = (await uow.execute(_ORDER_BY_NUMBER, {"b_number": normalise_public_id(number)})).first()
+            if order is None or (customer_id is not None and order.customer_id != customer_id):
+                raise NotFound("no such order", code="order_not_found", order=number)
             return await self._view(uow, order)
 
     async def _load(
@@ -400,14 +412,9 @@ class OrderService:
         return order
 
     async def for_customer(self, customer_id: int, *, limit: int = 10) -> list[OrderView]:
-        async with self._uow() as uow:
+        async with self._uow().hot() as uow:
             orders = (
-                await uow.session.scalars(
-                    select(Order)
-                    .where(Order.customer_id == customer_id)
-                    .order_by(Order.id.desc())
-                    .limit(limit)
-                )
+                await uow.execute(_ORDERS_OF_CUSTOMER, {"b_customer": customer_id, "b_limit": limit})
             ).all()
             return await self._views(uow, orders)
 
