@@ -69,12 +69,17 @@ async def seed(runtime: object, products: int) -> None:
     await runtime.refresh_catalogue()  # type: ignore[attr-defined]
 
 
-async def journey(runtime: object, user: str, latencies: list[float], interval: float = 0.0) -> None:
+async def journey(
+    runtime: object, user: str, latencies: list[float], interval: float = 0.0, until: float | None = None
+) -> None:
     """One shopper's journey; with ``interval`` > 0 the shopper starts a turn every ``interval`` seconds
-    (people read and type between messages), otherwise as soon as the last answer arrives."""
+    (people read and type between messages), otherwise as soon as the last answer arrives. No turn
+    starts after ``until`` (a ``perf_counter`` time)."""
     pipeline = runtime.pipeline  # type: ignore[attr-defined]
     last_buttons: list[str] = []
     for n, line in enumerate(JOURNEY):
+        if until is not None and time.perf_counter() >= until:
+            return
         payload = None
         if line == "@pick":  # shoppers pick different results, as people do
             line = PICKS[hash(user) % len(PICKS)]
@@ -112,17 +117,21 @@ async def level(runtime: object, concurrency: int, journeys: int) -> dict[str, f
     }
 
 
-async def paced(runtime: object, conversations: int, rate: float) -> dict[str, float]:
-    """``conversations`` shoppers together offering ``rate`` turns/s (open conversations, not a flood)."""
+async def paced(runtime: object, conversations: int, rate: float, seconds: float) -> dict[str, float]:
+    """``conversations`` open conversations together offering ``rate`` turns/s for ``seconds``: each
+    sends a turn every ``conversations / rate`` seconds, and a finished journey's place is taken by a
+    new shopper (so the load is steady, not a single wave)."""
     latencies: list[float] = []
     interval = conversations / rate
     started = time.perf_counter()
+    until = started + seconds
 
-    async def shopper(index: int) -> None:
+    async def conversation(index: int) -> None:
         await asyncio.sleep(index * interval / conversations)  # spread the starts
-        await journey(runtime, f"p-{uuid.uuid4().hex[:10]}", latencies, interval)
+        while time.perf_counter() < until:
+            await journey(runtime, f"p-{uuid.uuid4().hex[:10]}", latencies, interval, until)
 
-    await asyncio.gather(*[shopper(i) for i in range(conversations)])
+    await asyncio.gather(*[conversation(i) for i in range(conversations)])
     wall = time.perf_counter() - started
     return {
         "conversations": conversations,
@@ -138,6 +147,7 @@ async def main() -> None:
     parser.add_argument("--journeys", type=int, default=200, help="journeys at the highest level")
     parser.add_argument("--levels", default="1,10,100")
     parser.add_argument("--rates", default="100,250,500", help="offered turns/s for 100 paced conversations")
+    parser.add_argument("--seconds", type=float, default=10.0, help="how long each paced level runs")
     args = parser.parse_args()
     settings = load_settings()
     results = []
@@ -152,7 +162,7 @@ async def main() -> None:
                 journeys = max(concurrency * 2, min(args.journeys, concurrency * 10))
                 results.append(await level(runtime, concurrency, journeys))
             for rate in (float(x) for x in args.rates.split(",")):
-                paced_results.append(await paced(runtime, 100, rate))
+                paced_results.append(await paced(runtime, 100, rate, args.seconds))
         finally:
             await runtime.aclose()
     print(
@@ -164,7 +174,7 @@ async def main() -> None:
             f"  {r['concurrency']:>4} concurrent: {r['turns']:>5} turns, {r['turns_per_s']:>7} turns/s, "
             f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms"
         )
-    print("100 open conversations, each shopper pausing between turns (offered load):")
+    print(f"100 open conversations for {args.seconds:g} s, each sending a turn every 100/rate s:")
     for r in paced_results:
         print(
             f"  offered {r['offered_turns_per_s']:>5} turns/s: achieved {r['turns_per_s']:>6}, "
