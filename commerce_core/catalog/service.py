@@ -341,8 +341,8 @@ class CatalogService:
         return await self.get_product(code, live_only=live_only)
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        async with self._uow() as uow:
-            return await search_module.search(uow.session, query)
+        async with self._uow().hot() as uow:
+            return await search_module.search(uow, query)
 
     async def popular(
         self, *, category: str | None = None, limit: int = 5, exclude: tuple[str, ...] = ()

@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Dialect, Executable, exc
+from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -106,7 +107,7 @@ class PlanCache:
         if columns:
             # rows answer by attribute, index and unpacking, like SQLAlchemy's Row
             row_type = _ROW_FACTORY("Row", [c.keyname for c in columns], rename=True)
-            result_processors = tuple(c.type._cached_result_processor(self.dialect, None) for c in columns)
+            result_processors = tuple(_result_processor(c.type, self.dialect) for c in columns)
         return _Plan(
             statement,
             compiled,
@@ -117,6 +118,15 @@ class PlanCache:
             row_type,
             result_processors,
         )
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's result processor. Numeric types ask for the driver's type code, which a
+    prepared plan does not have; asyncpg already returns their values as Python numbers."""
+    if isinstance(type_, sqltypes.NumericCommon):
+        return None
+    processor: Callable[[Any], Any] | None = type_._cached_result_processor(dialect, None)
+    return processor
 
 
 def _single(processor: Any) -> Callable[[Any], Any] | None:
