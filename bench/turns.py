@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import sys
 import time
 import uuid
@@ -70,13 +71,19 @@ async def seed(runtime: object, products: int) -> None:
 
 
 async def journey(
-    runtime: object, user: str, latencies: list[float], interval: float = 0.0, until: float | None = None
+    runtime: object,
+    user: str,
+    latencies: list[float],
+    interval: float = 0.0,
+    until: float | None = None,
+    starts: list[float] | None = None,
 ) -> None:
     """One shopper's journey; with ``interval`` > 0 the shopper starts a turn every ``interval`` seconds
     (people read and type between messages), otherwise as soon as the last answer arrives. No turn
     starts after ``until`` (a ``perf_counter`` time)."""
     pipeline = runtime.pipeline  # type: ignore[attr-defined]
     last_buttons: list[str] = []
+    due = time.perf_counter()  # turns go out on a fixed schedule, so lateness does not add up
     for n, line in enumerate(JOURNEY):
         if until is not None and time.perf_counter() >= until:
             return
@@ -93,9 +100,12 @@ async def journey(
         started = time.perf_counter()
         replies = await pipeline.handle(message)
         latencies.append(time.perf_counter() - started)
+        if starts is not None:
+            starts.append(started)
         last_buttons = [b.payload for r in replies for b in getattr(r, "buttons", ())]
         if interval:
-            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
+            due += interval
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
 
 
 async def level(runtime: object, concurrency: int, journeys: int) -> dict[str, float]:
@@ -118,27 +128,35 @@ async def level(runtime: object, concurrency: int, journeys: int) -> dict[str, f
 
 
 async def paced(runtime: object, conversations: int, rate: float, seconds: float) -> dict[str, float]:
-    """``conversations`` open conversations together offering ``rate`` turns/s for ``seconds``: each
-    sends a turn every ``conversations / rate`` seconds, and a finished journey's place is taken by a
-    new shopper (so the load is steady, not a single wave)."""
+    """``conversations`` open conversations together offering ``rate`` turns/s: each sends a turn
+    every ``conversations / rate`` seconds, and a finished journey's place is taken by a new shopper.
+
+    Conversations start at random points of one journey's length (seeded), as people do, instead of
+    all searching at once and all confirming at once. Figures cover the ``seconds`` after that
+    ramp, when every conversation is running."""
     latencies: list[float] = []
+    starts: list[float] = []
     interval = conversations / rate
+    ramp = interval * len(JOURNEY)
     started = time.perf_counter()
-    until = started + seconds
+    measure_from, until = started + ramp, started + ramp + seconds
+    phases = random.Random(7)
+    offsets = [phases.uniform(0, ramp) for _ in range(conversations)]
 
-    async def conversation(index: int) -> None:
-        await asyncio.sleep(index * interval / conversations)  # spread the starts
+    async def conversation(offset: float) -> None:
+        await asyncio.sleep(offset)
         while time.perf_counter() < until:
-            await journey(runtime, f"p-{uuid.uuid4().hex[:10]}", latencies, interval, until)
+            user = f"p-{uuid.uuid4().hex[:10]}"
+            await journey(runtime, user, latencies, interval, until, starts)
 
-    await asyncio.gather(*[conversation(i) for i in range(conversations)])
-    wall = time.perf_counter() - started
+    await asyncio.gather(*[conversation(offset) for offset in offsets])
+    measured = [lat for lat, at in zip(latencies, starts, strict=True) if at >= measure_from]
     return {
         "conversations": conversations,
         "offered_turns_per_s": rate,
-        "turns": len(latencies),
-        "turns_per_s": round(len(latencies) / wall, 1),
-        **summary(latencies),
+        "turns": len(measured),
+        "turns_per_s": round(len(measured) / seconds, 1),
+        **summary(measured),
     }
 
 
@@ -146,7 +164,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--journeys", type=int, default=200, help="journeys at the highest level")
     parser.add_argument("--levels", default="1,10,100")
-    parser.add_argument("--rates", default="100,250,500", help="offered turns/s for 100 paced conversations")
+    parser.add_argument(
+        "--rates", default="100,250,500,750", help="offered turns/s for 100 paced conversations"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each paced level runs")
     args = parser.parse_args()
     settings = load_settings()
@@ -174,7 +194,7 @@ async def main() -> None:
             f"  {r['concurrency']:>4} concurrent: {r['turns']:>5} turns, {r['turns_per_s']:>7} turns/s, "
             f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms"
         )
-    print(f"100 open conversations for {args.seconds:g} s, each sending a turn every 100/rate s:")
+    print(f"100 open conversations, each sending a turn every 100/rate s ({args.seconds:g} s measured):")
     for r in paced_results:
         print(
             f"  offered {r['offered_turns_per_s']:>5} turns/s: achieved {r['turns_per_s']:>6}, "
