@@ -109,7 +109,6 @@ class Pipeline:
         self.engine = Engine()
         self.states = RedisStateStore(redis, ttl=self.config.state_ttl)
         self._locks = ConversationLocks()
-        self._release_lock = redis.register_script(_RELEASE_LOCK)
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
         key = message.conversation_key
@@ -125,7 +124,7 @@ class Pipeline:
                 *first, locked, raw = await batch.execute()
             if first and not first[0]:
                 if locked:
-                    await self._release_lock(keys=[lock_key], args=[token])
+                    await self.redis.eval(_RELEASE_LOCK, 1, lock_key, token)
                 log.info("duplicate delivery %s:%s ignored", message.channel, message.dedup_key)
                 return []
             if not locked:  # another process is on this conversation: wait for it, then re-read
@@ -140,7 +139,9 @@ class Pipeline:
                         await self.states.save(key, outcome[1], client=batch)
                     elif outcome is not None:  # the shopper's data was erased: forget the conversation
                         await self.states.delete(key, client=batch)
-                    await self._release_lock(keys=[lock_key], args=[token], client=batch)
+                    # EVAL, not a registered script: in a pipeline, redis-py checks registered
+                    # scripts with SCRIPT EXISTS first, one more round trip on every turn
+                    batch.eval(_RELEASE_LOCK, 1, lock_key, token)
                     await batch.execute()
             return outcome[0]
 

@@ -40,6 +40,8 @@ async def test_checkout_survives_a_restart_on_postgres_and_real_redis(
         await chat.say("确认")
         await chat.press("sbxpay:")
         assert any("已收到订单" in r["text"] for r in chat.last if r.get("pushed"))
+        # every turn gave its Redis lock back (a kept lock would hold the next message for 30 s)
+        assert [k async for k in second.pipeline.redis.scan_iter(match=f"shopbot:lock:*{user}*")] == []
     finally:
         await second.aclose()
 
