@@ -65,6 +65,8 @@ class CatalogueMatcher:
                 for variant in _deletes(key) | {key}:
                     self._fuzzy[variant].add(key)
         self._fuzzy_lengths = sorted({len(k) for k in self._exact if len(k) >= _MIN_FUZZY}, reverse=True)
+        #: a fuzzy match keeps the term's first letter (see below), so other starts need no look
+        self._fuzzy_initials = {k[0] for k in self._exact if len(k) >= _MIN_FUZZY}
 
     def words(self) -> list[str]:
         """Chinese surface forms, for the tokenizer's dictionary."""
@@ -111,6 +113,8 @@ class CatalogueMatcher:
         n = len(text)
         for start in range(n):
             if text[start] == " " or (start and is_word_char(text[start - 1]) and is_word_char(text[start])):
+                continue
+            if text[start] not in self._fuzzy_initials:
                 continue
             for length in self._fuzzy_lengths:
                 for end in (start + length - 1, start + length, start + length + 1):
