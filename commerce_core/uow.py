@@ -9,8 +9,10 @@ Usage::
 
 Leaving the block without ``commit()`` rolls everything back, events included.
 
-Hot paths (placing and paying orders) are written against :class:`Work`, the ORM-free part of a
-unit, and open ``uow_factory().hot()``: on PostgreSQL that is a :class:`PgUnitOfWork` (a pooled
+Hot paths (placing and paying orders, and what every shopping conversation reads and writes:
+search, product pages, the cart, addresses, first contact, order status) are written against
+:class:`Work`, the ORM-free part of a unit, with statements built once, and open
+``uow_factory().hot()``: on PostgreSQL that is a :class:`PgUnitOfWork` (a pooled
 asyncpg connection and a plain transaction, see ``commerce_core.db.pg_unit``), elsewhere the unit
 itself. The same service code, statements, lock order and events run on both.
 """
@@ -202,7 +204,7 @@ class UnitOfWork(Changes):
     async def execute(self, statement: Executable, parameters: Any = None) -> Result[Any]:
         """Run a Core statement on this unit's connection and transaction, skipping the ORM layer.
 
-        Hot paths (placing and paying orders) use this: the ORM's per-statement bookkeeping costs
+        Hot paths use this: the ORM's per-statement bookkeeping costs
         more than the database round trip.
         """
         connection = await self.session.connection()
