@@ -13,10 +13,7 @@ import redis.asyncio as aioredis
 
 from bot.infra.redis import make_redis
 from bot.settings import Settings, load_settings
-from commerce_core.app import Commerce, CommerceConfig
-from commerce_core.clock import Clock, SystemClock
-from commerce_core.db.engine import create_engine
-from commerce_core.orders.views import OrderPolicy
+from commerce_core.api import Clock, Commerce, CommerceConfig, OrderPolicy, SystemClock, create_engine
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commerce_core.app import Commerce
+from commerce_core.api import Commerce
 from nlu import AttributeValue, BrandTerm, CatalogueTerms, CategoryTerm, ProductTerm
 
 

@@ -13,10 +13,7 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 
 from bot.render import reply_to_json
-from commerce_core.app import Commerce
-from commerce_core.errors import NotFound
-from commerce_core.money import Money
-from commerce_core.outbox.relay import OutboxEnvelope
+from commerce_core.api import Commerce, Money, NotFound, OutboxEnvelope
 from dialogs.messages import Button, Reply, TextReply
 from dialogs.texts import Texts
 

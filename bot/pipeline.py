@@ -23,9 +23,7 @@ from datetime import timedelta
 
 import redis.asyncio as aioredis
 
-from commerce_core.app import Commerce
-from commerce_core.customers.verification import PhoneVerifier
-from commerce_core.errors import DomainError
+from commerce_core.api import Commerce, DomainError, PhoneVerifier
 from dialogs.context import DialogSettings, Turn
 from dialogs.engine import Engine
 from dialogs.errors import describe

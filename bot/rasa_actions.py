@@ -16,11 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
-from commerce_core.after_sales.model import CaseKind
-from commerce_core.after_sales.service import CaseItemRequest
-from commerce_core.app import Commerce
-from commerce_core.catalog.views import SearchQuery
-from commerce_core.errors import DomainError, NotFound
+from commerce_core.api import CaseItemRequest, CaseKind, Commerce, DomainError, NotFound, SearchQuery
 from dialogs.errors import describe
 from dialogs.texts import LANGUAGES, Texts, load_texts
 

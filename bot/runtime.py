@@ -14,9 +14,7 @@ from bot.nlu_terms import catalogue_terms
 from bot.notifications import InboxSender, Notifier, Sender
 from bot.pipeline import Pipeline
 from bot.settings import Settings, load_settings
-from commerce_core.clock import Clock
-from commerce_core.customers.verification import PhoneVerifier, SandboxSms
-from commerce_core.outbox.relay import relay_once
+from commerce_core.api import Clock, PhoneVerifier, SandboxSms, relay_once
 from dialogs.context import DialogSettings
 from dialogs.texts import load_texts
 from nlu import BuiltinInterpreter, Interpreter, RasaHttpInterpreter

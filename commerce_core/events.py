@@ -24,6 +24,13 @@ class DomainEvent:
             for f in fields(self)
         }
 
+    @property
+    def ordering_key(self) -> str | None:
+        """Whose notifications must arrive in the order the events happened (a shopper's "paid"
+        before "shipped"); relays deliver different keys concurrently. None: no order needed."""
+        customer_id = getattr(self, "customer_id", None)
+        return f"customer:{customer_id}" if customer_id is not None else None
+
 
 @dataclass(frozen=True, slots=True)
 class OrderPlaced(DomainEvent):

@@ -232,6 +232,7 @@ class UnitOfWork(Changes):
                         "created_at": now,
                         "available_at": now,
                         "attempts": 0,
+                        "ordering_key": e.ordering_key,
                     }
                     for e in self.events
                 ],

@@ -5,11 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from commerce_core.app import Commerce
-from commerce_core.customers.verification import PhoneVerifier
-from commerce_core.customers.views import CustomerView
-from commerce_core.money import Money
-from commerce_core.orders.views import OrderView
+from commerce_core.api import Commerce, CustomerView, Money, OrderView, PhoneVerifier
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
 from dialogs.state import ConversationState, Frame
 from dialogs.texts import Texts

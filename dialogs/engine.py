@@ -12,7 +12,7 @@ import dataclasses
 import re
 from collections.abc import Awaitable, Callable
 
-from commerce_core.after_sales.model import CaseKind
+from commerce_core.api import CaseKind
 from dialogs.context import Turn
 from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
 from dialogs.flows.base import Flow, StepSpec

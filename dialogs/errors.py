@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commerce_core.errors import DomainError
+from commerce_core.api import DomainError
 from dialogs.texts import Texts
 
 

@@ -12,7 +12,7 @@ import typer
 from bot.channels.console import ConsoleSession, format_for_terminal
 from bot.runtime import build_runtime
 from bot.settings import load_settings
-from commerce_core.db.migrate import upgrade
+from commerce_core.api import migrate_database as upgrade
 
 
 def chat(

@@ -13,12 +13,8 @@ import typer
 
 from bot.bootstrap import Container, bootstrap
 from bot.settings import ConfigurationError, load_settings
-from commerce_core.app import Commerce
-from commerce_core.catalog.views import SearchQuery
-from commerce_core.customers.views import AddressInput
-from commerce_core.db.migrate import upgrade
-from commerce_core.demo.loader import seed_demo
-from commerce_core.errors import DomainError
+from commerce_core.api import AddressInput, Commerce, DomainError, SearchQuery, seed_demo
+from commerce_core.api import migrate_database as upgrade
 
 db_app = typer.Typer(no_args_is_help=True)
 seed_app = typer.Typer(no_args_is_help=True)

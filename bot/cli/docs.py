@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from commerce_core.diagrams import STATUS_MACHINES, status_document
+from commerce_core.api import STATUS_MACHINES, status_document
 
 
 def docs(out: Path = typer.Option(Path("docs/status"), help="where to write the diagrams")) -> None:

@@ -13,7 +13,7 @@ from bot.channels.telegram import http as telegram_http
 from bot.http.app import create_app
 from bot.runtime import Runtime, build_runtime, settle_heap
 from bot.settings import Settings, load_settings
-from commerce_core.db.migrate import upgrade
+from commerce_core.api import migrate_database as upgrade
 
 
 async def run_server(

@@ -27,7 +27,7 @@ from bot.channels.telegram import http as telegram_http
 from bot.channels.wechat import http as wechat_http
 from bot.render import reply_to_json
 from bot.runtime import Runtime
-from commerce_core.errors import DomainError, PaymentRejected
+from commerce_core.api import DomainError, PaymentRejected
 from dialogs.messages import InboundMessage
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)

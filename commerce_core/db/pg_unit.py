@@ -61,9 +61,10 @@ _WRITE_HISTORY = f"""history AS (
     ORDER BY n
 )"""  # noqa: S608
 _WRITE_OUTBOX = f"""
-INSERT INTO {table_of(OutboxMessage).name} (event_type, payload, created_at, available_at, attempts)
-SELECT e, p::jsonb, $3::timestamptz, $3::timestamptz, 0
-FROM unnest($1::varchar[], $2::text[]) WITH ORDINALITY AS o(e, p, n)
+INSERT INTO {table_of(OutboxMessage).name}
+    (event_type, payload, created_at, available_at, attempts, ordering_key)
+SELECT e, p::jsonb, $4::timestamptz, $4::timestamptz, 0, k
+FROM unnest($1::varchar[], $2::text[], $3::varchar[]) WITH ORDINALITY AS o(e, p, k, n)
 ORDER BY n
 """  # noqa: S608
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -258,6 +259,7 @@ class PgUnitOfWork(Changes):
                 (
                     [e.name for e in self.events],
                     [serialize(e.payload()) for e in self.events],
+                    [e.ordering_key for e in self.events],
                     _UTC.process_bind_param(self.clock.now(), dialect),
                 )
             )

@@ -1,4 +1,11 @@
-"""Outbox rows: one per domain event, written in the transaction that raised it."""
+"""Outbox rows: one per domain event, written in the transaction that raised it.
+
+On PostgreSQL an insert into the outbox fires ``NOTIFY shopbot_outbox`` (migration 0003), delivered
+at commit, so relays wake at once instead of polling.
+"""
+
+#: the PostgreSQL notification channel a committed outbox insert signals on
+OUTBOX_CHANNEL = "shopbot_outbox"
 
 from __future__ import annotations
 
@@ -22,5 +29,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: whose messages must be delivered in order (e.g. ``customer:42``); None: no ordering needed
+    ordering_key: Mapped[str | None] = mapped_column(String(96), nullable=True)
 
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "available_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "sent_at", "available_at"),
+        Index("ix_outbox_ordering", "ordering_key", "id"),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from commerce_core.errors import DomainError
+from commerce_core.api import DomainError
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.messages import Button, FileReply

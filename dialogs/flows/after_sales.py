@@ -3,9 +3,7 @@ optional photo, confirm; the case number and the 24-hour first-response promise 
 
 from __future__ import annotations
 
-from commerce_core.after_sales.model import CaseKind
-from commerce_core.after_sales.service import CaseItemRequest
-from commerce_core.errors import NotFound
+from commerce_core.api import CaseItemRequest, CaseKind, NotFound
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import local_time, options_text, ordinal_index, status_label

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from commerce_core.catalog.views import ProductView, SkuView
-from commerce_core.errors import NotFound
+from commerce_core.api import NotFound, ProductView, SkuView
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import cart_summary, focus_on, options_text, ordinal_index, resolve_product

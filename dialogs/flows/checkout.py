@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from commerce_core.customers.views import AddressInput, AddressView
-from commerce_core.errors import DomainError, InvalidInput
-from commerce_core.money import Money
+from commerce_core.api import AddressInput, AddressView, DomainError, InvalidInput, Money
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import cart_summary, order_summary, parse_address

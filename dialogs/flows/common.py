@@ -6,12 +6,19 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
-from commerce_core.cart.service import CartLineView, CartView, ProblemKind
-from commerce_core.catalog.views import ProductSummary, ProductView, SearchPage
-from commerce_core.customers.views import AddressInput
-from commerce_core.errors import NotFound
-from commerce_core.orders.views import OrderLineView, OrderView
-from commerce_core.validation import pick_language
+from commerce_core.api import (
+    AddressInput,
+    CartLineView,
+    CartView,
+    NotFound,
+    OrderLineView,
+    OrderView,
+    ProblemKind,
+    ProductSummary,
+    ProductView,
+    SearchPage,
+    pick_language,
+)
 from dialogs.context import Turn
 from dialogs.messages import (
     Button,

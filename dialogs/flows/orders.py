@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from commerce_core.errors import NotFound
-from commerce_core.orders.views import OrderView
+from commerce_core.api import NotFound, OrderView
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.checkout import payment_request

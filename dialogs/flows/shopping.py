@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commerce_core.catalog.views import SearchQuery
-from commerce_core.errors import NotFound
-from commerce_core.money import CURRENCY_EXPONENTS
+from commerce_core.api import CURRENCY_EXPONENTS, NotFound, SearchQuery
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import focus_on, product_card, product_list, resolve_product

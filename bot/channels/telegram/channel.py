@@ -37,7 +37,7 @@ from bot.channels.telegram.payments import TelegramPayments, TelegramPaymentsPro
 from bot.channels.telegram.render import RenderContext, Renderer, e
 from bot.channels.telegram.settings import TelegramSettings
 from bot.runtime import Runtime
-from commerce_core.errors import PaymentRejected
+from commerce_core.api import PaymentRejected
 from dialogs.messages import Attachment, InboundMessage
 from dialogs.texts import DEFAULT_LANGUAGE
 

@@ -15,7 +15,7 @@ from bot.channels.telegram.session import TEST_TOKEN, RecordedCall, RecordingSes
 from bot.channels.telegram.settings import TelegramSettings
 from bot.runtime import Runtime, build_runtime, settle_heap
 from bot.settings import load_settings
-from commerce_core.db.migrate import upgrade
+from commerce_core.api import migrate_database as upgrade
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Telegram: webhook set-up and polling.")
 

@@ -11,18 +11,19 @@ import logging
 from collections.abc import Mapping
 
 from bot.channels.telegram.render import parse_invoice_payload
-from commerce_core.app import Commerce
-from commerce_core.catalog.model import ListingStatus
-from commerce_core.errors import NotFound, PaymentRejected
-from commerce_core.orders.model import OrderStatus
-from commerce_core.payments.provider import (
+from commerce_core.api import (
+    Commerce,
+    ListingStatus,
+    NotFound,
     Notification,
     NotificationKind,
+    NotificationResult,
+    OrderStatus,
     PaymentIntentRequest,
+    PaymentRejected,
     ProviderPayment,
     ProviderRefund,
 )
-from commerce_core.payments.service import NotificationResult
 from dialogs.texts import Texts
 
 log = logging.getLogger(__name__)

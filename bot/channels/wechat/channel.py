@@ -26,7 +26,7 @@ from bot.channels.wechat.pay import WeChatPayProvider
 from bot.channels.wechat.render import Choices, passive_reply, render
 from bot.channels.wechat.security import Cryptor, Rejected, check_fresh, check_signature, parse_xml
 from bot.channels.wechat.settings import WeChatSettings
-from commerce_core.errors import DomainError
+from commerce_core.api import DomainError
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
 from dialogs.texts import DEFAULT_LANGUAGE
 

@@ -74,7 +74,7 @@ async def replay_files(files: list[Path], settings: Any = None) -> list[dict[str
     """Every file through the whole pipeline with a recording WeChat (no network): what came out."""
     from bot.channels.wechat.channel import WeChatChannel
     from bot.runtime import build_runtime
-    from commerce_core.db.migrate import upgrade
+    from commerce_core.api import migrate_database as upgrade
 
     settings = settings or load_settings()
     await upgrade(settings.db_url)

@@ -23,7 +23,7 @@ from bot.channels.wechat.channel import WeChatChannel
 from bot.channels.wechat.pay import SUCCESS_XML, fail_xml
 from bot.channels.wechat.settings import WeChatSettings
 from bot.runtime import Runtime
-from commerce_core.errors import DomainError
+from commerce_core.api import DomainError
 
 log = logging.getLogger(__name__)
 CHANNEL: web.AppKey[WeChatChannel] = web.AppKey("wechat_channel", WeChatChannel)

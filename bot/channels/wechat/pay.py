@@ -26,11 +26,12 @@ from wechatpy.pay.utils import calculate_signature, calculate_signature_hmac, di
 
 from bot.channels.wechat.security import Rejected, parse_xml
 from bot.channels.wechat.settings import WeChatSettings
-from commerce_core.errors import NotAllowed, PaymentRejected
-from commerce_core.payments.provider import (
+from commerce_core.api import (
+    NotAllowed,
     Notification,
     NotificationKind,
     PaymentIntentRequest,
+    PaymentRejected,
     ProviderPayment,
     ProviderRefund,
 )
