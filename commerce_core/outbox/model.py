@@ -4,9 +4,6 @@ On PostgreSQL an insert into the outbox fires ``NOTIFY shopbot_outbox`` (migrati
 at commit, so relays wake at once instead of polling.
 """
 
-#: the PostgreSQL notification channel a committed outbox insert signals on
-OUTBOX_CHANNEL = "shopbot_outbox"
-
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,6 +13,9 @@ from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
+
+#: the PostgreSQL notification channel a committed outbox insert signals on
+OUTBOX_CHANNEL = "shopbot_outbox"
 
 
 class OutboxMessage(Base):
