@@ -116,13 +116,14 @@ async def level(runtime: object, concurrency: int, journeys: int) -> dict[str, f
         while queue:
             await journey(runtime, queue.pop(), latencies)
 
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), time.process_time()
     await asyncio.gather(*[worker() for _ in range(concurrency)])
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_before
     return {
         "concurrency": concurrency,
         "turns": len(latencies),
         "turns_per_s": round(len(latencies) / wall, 1),
+        "process_cpu_ms_per_turn": round(cpu / len(latencies) * 1000, 3),
         **summary(latencies),
     }
 
@@ -165,7 +166,9 @@ async def main() -> None:
     parser.add_argument("--journeys", type=int, default=200, help="journeys at the highest level")
     parser.add_argument("--levels", default="1,10,100")
     parser.add_argument(
-        "--rates", default="100,250,500,750", help="offered turns/s for 100 paced conversations"
+        "--rates",
+        default="100,250,500,750",
+        help="offered turns/s for 100 paced conversations ('' for none)",
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each paced level runs")
     args = parser.parse_args()
@@ -181,7 +184,7 @@ async def main() -> None:
             for concurrency in (int(x) for x in args.levels.split(",")):
                 journeys = max(concurrency * 2, min(args.journeys, concurrency * 10))
                 results.append(await level(runtime, concurrency, journeys))
-            for rate in (float(x) for x in args.rates.split(",")):
+            for rate in (float(x) for x in args.rates.split(",") if x.strip()):
                 paced_results.append(await paced(runtime, 100, rate, args.seconds))
         finally:
             await runtime.aclose()
@@ -192,7 +195,7 @@ async def main() -> None:
     for r in results:
         print(
             f"  {r['concurrency']:>4} concurrent: {r['turns']:>5} turns, {r['turns_per_s']:>7} turns/s, "
-            f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms"
+            f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, {r['process_cpu_ms_per_turn']} ms CPU/turn"
         )
     print(f"100 open conversations, each sending a turn every 100/rate s ({args.seconds:g} s measured):")
     for r in paced_results:
