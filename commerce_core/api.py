@@ -24,7 +24,26 @@ from commerce_core.db.migrate import upgrade as migrate_database
 from commerce_core.demo.loader import SeedReport, seed_demo
 from commerce_core.diagrams import STATUS_MACHINES, status_document
 from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, PaymentRejected
+from commerce_core.files.types import ALLOWED_CONTENT_TYPES, FileRef, FileStore
 from commerce_core.money import CURRENCY_EXPONENTS, Money
+from commerce_core.operators.types import (
+    MERCHANT_ROLES,
+    STAFF_ROLES,
+    SYSTEM_ACTOR,
+    AccountLocked,
+    Action,
+    Actor,
+    AuditEntryView,
+    AuditFilter,
+    LoginRefused,
+    MerchantOrderLineView,
+    MerchantOrderView,
+    MerchantProductView,
+    OperatorRole,
+    OperatorView,
+    SecondFactorRequired,
+    WeakPassword,
+)
 from commerce_core.orders.model import OrderStatus
 from commerce_core.orders.views import OrderLineView, OrderPolicy, OrderView
 from commerce_core.outbox.relay import OutboxEnvelope, relay_once
@@ -40,10 +59,19 @@ from commerce_core.payments.service import NotificationResult
 from commerce_core.validation import pick_language
 
 __all__ = [
+    "ALLOWED_CONTENT_TYPES",
     "CURRENCY_EXPONENTS",
+    "MERCHANT_ROLES",
+    "STAFF_ROLES",
     "STATUS_MACHINES",
+    "SYSTEM_ACTOR",
+    "AccountLocked",
+    "Action",
+    "Actor",
     "AddressInput",
     "AddressView",
+    "AuditEntryView",
+    "AuditFilter",
     "CartLineView",
     "CartView",
     "CaseItemRequest",
@@ -54,14 +82,22 @@ __all__ = [
     "CustomerView",
     "DomainError",
     "FakeClock",
+    "FileRef",
+    "FileStore",
     "InvalidInput",
     "ListingStatus",
+    "LoginRefused",
+    "MerchantOrderLineView",
+    "MerchantOrderView",
+    "MerchantProductView",
     "Money",
     "NotAllowed",
     "NotFound",
     "Notification",
     "NotificationKind",
     "NotificationResult",
+    "OperatorRole",
+    "OperatorView",
     "OrderLineView",
     "OrderPolicy",
     "OrderStatus",
@@ -79,9 +115,11 @@ __all__ = [
     "SandboxSms",
     "SearchPage",
     "SearchQuery",
+    "SecondFactorRequired",
     "SeedReport",
     "SkuView",
     "SystemClock",
+    "WeakPassword",
     "create_engine",
     "migrate_database",
     "pick_language",
