@@ -165,9 +165,20 @@ class AccountLocked(NotAllowed):
 
 
 class SecondFactorRequired(NotAllowed):
-    """The password was right and the account has TOTP: ask for the code and try again."""
+    """The password was right and the account has TOTP: ask for the code.
+
+    ``challenge`` is an opaque, encrypted and authenticated token naming the operator, valid for a few
+    minutes; the edge keeps it (not the password) between its two login forms and hands it back to
+    ``OperatorService.authenticate_second_factor``. The core, not the edge, vouches that the password
+    step happened.
+    """
 
     code = "second_factor_required"
+
+    def __init__(self, public_id: str, challenge: str) -> None:
+        super().__init__("a second factor is required", public_id=public_id)
+        self.public_id = public_id
+        self.challenge = challenge
 
 
 class WeakPassword(InvalidInput):
