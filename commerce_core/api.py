@@ -26,6 +26,9 @@ from commerce_core.diagrams import STATUS_MACHINES, status_document
 from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, PaymentRejected
 from commerce_core.files.types import ALLOWED_CONTENT_TYPES, FileRef, FileStore
 from commerce_core.money import CURRENCY_EXPONENTS, Money
+from commerce_core.operators.credentials import OperatorPolicy
+from commerce_core.operators.permissions import PERMISSIONS, allowed
+from commerce_core.operators.service import OperatorService
 from commerce_core.operators.types import (
     MERCHANT_ROLES,
     STAFF_ROLES,
@@ -62,6 +65,7 @@ __all__ = [
     "ALLOWED_CONTENT_TYPES",
     "CURRENCY_EXPONENTS",
     "MERCHANT_ROLES",
+    "PERMISSIONS",
     "STAFF_ROLES",
     "STATUS_MACHINES",
     "SYSTEM_ACTOR",
@@ -96,7 +100,9 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "NotificationResult",
+    "OperatorPolicy",
     "OperatorRole",
+    "OperatorService",
     "OperatorView",
     "OrderLineView",
     "OrderPolicy",
@@ -120,6 +126,7 @@ __all__ = [
     "SkuView",
     "SystemClock",
     "WeakPassword",
+    "allowed",
     "create_engine",
     "migrate_database",
     "pick_language",

@@ -19,6 +19,8 @@ from commerce_core.customers.service import CustomerService
 from commerce_core.db.engine import create_session_factory
 from commerce_core.inventory.service import InventoryService
 from commerce_core.merchants.service import MerchantService
+from commerce_core.operators.credentials import OperatorPolicy
+from commerce_core.operators.service import OperatorService
 from commerce_core.orders.service import OrderService
 from commerce_core.orders.views import OrderPolicy
 from commerce_core.payments.provider import PaymentProvider
@@ -56,6 +58,7 @@ class Commerce:
         order_policy: OrderPolicy | None = None,
         after_sales_policy: AfterSalesPolicy | None = None,
         shipment_delay_after: timedelta = timedelta(hours=48),
+        operator_policy: OperatorPolicy | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -77,6 +80,7 @@ class Commerce:
         self.after_sales = AfterSalesService(uow, after_sales_policy)
         self.support = SupportService(uow)
         self.privacy = PrivacyService(uow, cipher)
+        self.operators = OperatorService(uow, cipher, clock, operator_policy)
         self.orders.refund_runner = self.payments.process_refund
         self.after_sales.refund_runner = self.payments.process_refund
 
