@@ -44,6 +44,7 @@ class CommerceConfig:
     shipment_delay_after: timedelta = timedelta(hours=48)
     order_policy: OrderPolicy = field(default_factory=OrderPolicy)
     after_sales_policy: AfterSalesPolicy = field(default_factory=AfterSalesPolicy)
+    operator_policy: OperatorPolicy = field(default_factory=OperatorPolicy)
 
 
 class Commerce:
@@ -100,6 +101,7 @@ class Commerce:
             order_policy=config.order_policy,
             after_sales_policy=config.after_sales_policy,
             shipment_delay_after=config.shipment_delay_after,
+            operator_policy=config.operator_policy,
         )
 
     def add_provider(self, provider: PaymentProvider) -> None:

@@ -36,6 +36,11 @@ class OperatorPolicy:
     binding_code_ttl: timedelta = timedelta(minutes=10)
     second_factor_ttl: timedelta = timedelta(minutes=5)
     totp_issuer: str = "shopbot"
+    #: argon2id cost (RFC 9106's second recommendation, argon2-cffi's default); a stored hash made with
+    #: other values is replaced at the next successful sign-in
+    hash_time_cost: int = 3
+    hash_memory_kib: int = 65536
+    hash_parallelism: int = 4
 
 
 #: refused whatever their length: the top of every leaked-password list, and the product's own name
@@ -70,7 +75,15 @@ COMMON_PASSWORDS = frozenset(
 )
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-_HASHER = PasswordHasher()
+
+
+@cache
+def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+
+def hasher_for(policy: OperatorPolicy) -> PasswordHasher:
+    return _hasher(policy.hash_time_cost, policy.hash_memory_kib, policy.hash_parallelism)
 
 
 def normalise_email(raw: str) -> str:
@@ -95,31 +108,33 @@ def check_password(password: str, email: str, policy: OperatorPolicy) -> None:
         raise WeakPassword("password too weak", minimum=policy.min_password_length)
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_HASHER.hash, password)
+async def hash_password(password: str, policy: OperatorPolicy) -> str:
+    return await asyncio.to_thread(hasher_for(policy).hash, password)
 
 
-async def verify_password(stored_hash: str, password: str) -> tuple[bool, str | None]:
-    """(matches, new hash when the stored one used older parameters and should be replaced)."""
+async def verify_password(stored_hash: str, password: str, policy: OperatorPolicy) -> tuple[bool, str | None]:
+    """(matches, new hash when the stored one used other parameters and should be replaced)."""
+    hasher = hasher_for(policy)
 
     def check() -> tuple[bool, str | None]:
         try:
-            _HASHER.verify(stored_hash, password)
+            hasher.verify(stored_hash, password)
         except (VerificationError, InvalidHashError):
             return False, None
-        return True, _HASHER.hash(password) if _HASHER.check_needs_rehash(stored_hash) else None
+        return True, hasher.hash(password) if hasher.check_needs_rehash(stored_hash) else None
 
     return await asyncio.to_thread(check)
 
 
 @cache
-def _dummy_hash() -> str:
-    return _HASHER.hash(secrets.token_urlsafe(16))
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
-async def spend_verification_time(password: str) -> None:
+async def spend_verification_time(password: str, policy: OperatorPolicy) -> None:
     """Verify against a throw-away hash, so an unknown e-mail takes as long as a wrong password."""
-    await verify_password(await asyncio.to_thread(_dummy_hash), password[:256])
+    dummy = await asyncio.to_thread(_dummy_hash, hasher_for(policy))
+    await verify_password(dummy, password[: policy.max_password_length], policy)
 
 
 def new_totp_secret() -> str:

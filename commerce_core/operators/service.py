@@ -61,7 +61,7 @@ class OperatorService(SignIn):
         language = check_language(language)
         if (role in MERCHANT_ROLES) != bool(merchant_code):
             raise InvalidInput("merchant users need a merchant, others none", code="merchant_role_mismatch")
-        password_hash = await credentials.hash_password(password)
+        password_hash = await credentials.hash_password(password, self.policy)
         async with self._uow() as uow:
             caller = await self._caller(uow, actor)
             merchant = None
@@ -146,7 +146,7 @@ class OperatorService(SignIn):
         async with self._uow() as uow:
             caller, user = await self._target(uow, actor, public_id, Action.MANAGE_USERS, self_ok=False)
             credentials.check_password(new_password, user.email, self.policy)
-            user.password_hash = await credentials.hash_password(new_password)
+            user.password_hash = await credentials.hash_password(new_password, self.policy)
             user.failed_attempts = 0
             user.locked_until = None
             user.session_epoch += 1
@@ -156,11 +156,11 @@ class OperatorService(SignIn):
         """The owner changes their password (the old one required); other sessions end (epoch + 1)."""
         async with self._uow() as uow:
             caller, user = await self._target(uow, actor, public_id, None, self_ok=True)
-            matches, _ = await credentials.verify_password(user.password_hash, old or "")
+            matches, _ = await credentials.verify_password(user.password_hash, old or "", self.policy)
             if not matches:
                 raise InvalidInput("the current password is wrong", code="wrong_password")
             credentials.check_password(new, user.email, self.policy)
-            user.password_hash = await credentials.hash_password(new)
+            user.password_hash = await credentials.hash_password(new, self.policy)
             user.session_epoch += 1
             await self._done(uow, caller, "user.password_changed", user)
 

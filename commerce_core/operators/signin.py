@@ -53,7 +53,7 @@ class SignIn(OperatorBase):
                     select(OperatorUser).where(OperatorUser.email == address).with_for_update()
                 )
             if user is None:
-                await credentials.spend_verification_time(password or "")
+                await credentials.spend_verification_time(password or "", self.policy)
                 add_audit(
                     uow,
                     actor_id=None,
@@ -66,7 +66,9 @@ class SignIn(OperatorBase):
                 await uow.commit()
                 raise LoginRefused("login refused")
             await self._refuse_if_locked(uow, user, ip)
-            matches, new_hash = await credentials.verify_password(user.password_hash, password or "")
+            matches, new_hash = await credentials.verify_password(
+                user.password_hash, password or "", self.policy
+            )
             if not matches:
                 await self._failed(uow, user, ip, "wrong password")
             if user.disabled:

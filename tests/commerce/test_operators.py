@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from sqlalchemy import select
 
 from commerce_core.api import (
     AccountLocked,
@@ -19,6 +20,7 @@ from commerce_core.api import (
     LoginRefused,
     NotAllowed,
     NotFound,
+    OperatorPolicy,
     OperatorRole,
     OperatorView,
     SecondFactorRequired,
@@ -26,18 +28,28 @@ from commerce_core.api import (
     allowed,
 )
 from commerce_core.merchants.model import MerchantStatus
+from commerce_core.operators.model import OperatorUser
 from tests.commerce.factory import names
 
 SERVER = Actor(operator_id=None, ip="127.0.0.1")
 PASSWORD = "correct horse battery"
 ADMIN_IP = "203.0.113.7"
+#: argon2id at its cheapest, so the many sign-ins below take milliseconds; the real cost is tested once
+CHEAP_HASHING = OperatorPolicy(hash_time_cost=1, hash_memory_kib=256, hash_parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(commerce: Commerce) -> None:
+    commerce.operators.policy = CHEAP_HASHING
 
 
 async def staff(commerce: Commerce, email: str, role: OperatorRole = OperatorRole.ADMIN) -> OperatorView:
     return await commerce.operators.create(email, PASSWORD, role, display_name=email, actor=SERVER)
 
 
-async def login(commerce: Commerce, email: str, password: str = PASSWORD, code: str | None = None) -> OperatorView:
+async def login(
+    commerce: Commerce, email: str, password: str = PASSWORD, code: str | None = None
+) -> OperatorView:
     return await commerce.operators.authenticate(email, password, totp_code=code, ip="198.51.100.1")
 
 
@@ -48,7 +60,12 @@ async def actions_on(commerce: Commerce, public_id: str) -> list[str]:
 
 async def test_an_account_signs_in_with_its_password_and_the_login_is_audited(commerce: Commerce) -> None:
     created = await commerce.operators.create(
-        "  Alice@Example.COM ", PASSWORD, OperatorRole.AGENT, display_name="Alice", language="zh-Hans", actor=SERVER
+        "  Alice@Example.COM ",
+        PASSWORD,
+        OperatorRole.AGENT,
+        display_name="Alice",
+        language="zh-Hans",
+        actor=SERVER,
     )
     assert created.email == "alice@example.com" and created.public_id.startswith("OP")
     assert created.role is OperatorRole.AGENT and created.merchant_id is None and not created.totp_enabled
@@ -68,7 +85,11 @@ async def test_unknown_email_wrong_password_and_disabled_account_look_the_same(c
     admin = await staff(commerce, "root@example.com")
     agent = await staff(commerce, "agent@example.com", OperatorRole.AGENT)
     refusals = []
-    for email, password in [("nobody@example.com", PASSWORD), ("agent@example.com", "wrong password!"), ("x", "")]:
+    for email, password in [
+        ("nobody@example.com", PASSWORD),
+        ("agent@example.com", "wrong password!"),
+        ("x", ""),
+    ]:
         with pytest.raises(LoginRefused) as caught:
             await login(commerce, email, password)
         refusals.append((type(caught.value), caught.value.code, str(caught.value)))
@@ -81,7 +102,9 @@ async def test_unknown_email_wrong_password_and_disabled_account_look_the_same(c
     assert {e.actor_email for e in failed} == {"nobody@example.com", "agent@example.com", None}
 
 
-async def test_five_failures_lock_the_account_until_the_window_passes(commerce: Commerce, clock: FakeClock) -> None:
+async def test_five_failures_lock_the_account_until_the_window_passes(
+    commerce: Commerce, clock: FakeClock
+) -> None:
     user = await staff(commerce, "lock@example.com", OperatorRole.REVIEWER)
     for _ in range(4):
         with pytest.raises(LoginRefused):
@@ -115,7 +138,11 @@ async def test_account_rules_refuse_bad_input_with_codes(commerce: Commerce) -> 
         (("not-an-email", PASSWORD, OperatorRole.AGENT), {}, "invalid_email"),
         (("a@example.com", PASSWORD, "superuser"), {}, "invalid_role"),
         (("a@example.com", PASSWORD, OperatorRole.MERCHANT_OWNER), {}, "merchant_role_mismatch"),
-        (("a@example.com", PASSWORD, OperatorRole.AGENT), {"merchant_code": "acme"}, "merchant_role_mismatch"),
+        (
+            ("a@example.com", PASSWORD, OperatorRole.AGENT),
+            {"merchant_code": "acme"},
+            "merchant_role_mismatch",
+        ),
         (("a@example.com", PASSWORD, OperatorRole.AGENT), {"language": "fr"}, "invalid_language"),
     ]
     for args, extra, code in cases:
@@ -128,14 +155,18 @@ async def test_account_rules_refuse_bad_input_with_codes(commerce: Commerce) -> 
         )
     for weak in ["short", "1234567890", "Password123", "aaaaaaaaaaaa", "weakling1234"]:
         with pytest.raises(WeakPassword):
-            await commerce.operators.create("weakling1234@example.com", weak, OperatorRole.AGENT, actor=SERVER)
+            await commerce.operators.create(
+                "weakling1234@example.com", weak, OperatorRole.AGENT, actor=SERVER
+            )
     with pytest.raises(NotFound):
         await commerce.operators.get("OP0000000000")
     with pytest.raises(NotFound):
         await commerce.operators.get("'; drop table operator_users; --")
 
 
-async def test_totp_is_required_once_confirmed_and_codes_work_once(commerce: Commerce, clock: FakeClock) -> None:
+async def test_totp_is_required_once_confirmed_and_codes_work_once(
+    commerce: Commerce, clock: FakeClock
+) -> None:
     user = await staff(commerce, "otp@example.com", OperatorRole.AGENT)
     me = Actor(user.public_id, "198.51.100.9")
     secret, uri = await commerce.operators.begin_totp(user.public_id)
@@ -152,7 +183,9 @@ async def test_totp_is_required_once_confirmed_and_codes_work_once(commerce: Com
     assert needed.value.public_id == user.public_id
     clock.advance(seconds=30)
     with pytest.raises(LoginRefused):
-        await login(commerce, "otp@example.com", code="123456" if totp.at(clock.now()) != "123456" else "654321")
+        await login(
+            commerce, "otp@example.com", code="123456" if totp.at(clock.now()) != "123456" else "654321"
+        )
     fresh = totp.at(clock.now())
     assert (await login(commerce, "otp@example.com", code=fresh)).public_id == user.public_id
     with pytest.raises(LoginRefused):  # the same code cannot sign in twice
@@ -170,7 +203,9 @@ async def test_totp_is_required_once_confirmed_and_codes_work_once(commerce: Com
         await commerce.operators.authenticate_second_factor(challenge, totp.at(clock.now()), ip=None)
 
 
-async def test_wrong_second_factor_codes_count_towards_the_lockout(commerce: Commerce, clock: FakeClock) -> None:
+async def test_wrong_second_factor_codes_count_towards_the_lockout(
+    commerce: Commerce, clock: FakeClock
+) -> None:
     user = await staff(commerce, "guess@example.com", OperatorRole.AGENT)
     secret, _ = await commerce.operators.begin_totp(user.public_id)
     await commerce.operators.confirm_totp(user.public_id, pyotp.TOTP(secret).at(clock.now()), SERVER)
@@ -266,18 +301,28 @@ async def test_a_merchant_owner_adds_staff_to_their_own_merchant_only(commerce: 
             await commerce.operators.create(
                 f"{role}@x.test", PASSWORD, role, merchant_code=merchant, actor=by_owner
             )
-    applicant = await commerce.operators.sign_up_applicant("new@shop.test", PASSWORD, "New Shop", "en", "192.0.2.1")
+    applicant = await commerce.operators.sign_up_applicant(
+        "new@shop.test", PASSWORD, "New Shop", "en", "192.0.2.1"
+    )
     assert applicant.role is OperatorRole.APPLICANT and applicant.merchant_id is None
-    assert (await commerce.operators.audit_log(AuditFilter(object_id=applicant.public_id)))[0].ip == "192.0.2.1"
+    assert (await commerce.operators.audit_log(AuditFilter(object_id=applicant.public_id)))[
+        0
+    ].ip == "192.0.2.1"
 
 
-async def test_audit_log_filters_by_actor_action_object_and_time(commerce: Commerce, clock: FakeClock) -> None:
+async def test_audit_log_filters_by_actor_action_object_and_time(
+    commerce: Commerce, clock: FakeClock
+) -> None:
     admin = await staff(commerce, "admin@example.com")
     start = clock.now()
     clock.advance(hours=1)
     agent = await staff(commerce, "agent@example.com", OperatorRole.AGENT)
-    await commerce.operators.record(Actor(agent.public_id, "192.0.2.44"), "logout", "operator", agent.public_id)
-    await commerce.operators.record(Actor(admin.public_id, ADMIN_IP), "merchant.approved", "merchant", "acme", "ok")
+    await commerce.operators.record(
+        Actor(agent.public_id, "192.0.2.44"), "logout", "operator", agent.public_id
+    )
+    await commerce.operators.record(
+        Actor(admin.public_id, ADMIN_IP), "merchant.approved", "merchant", "acme", "ok"
+    )
     ops = commerce.operators
     assert [e.action for e in await ops.audit_log(AuditFilter(actor_email="AGENT@example.com"))] == ["logout"]
     approved = await ops.audit_log(AuditFilter(object_type="merchant", object_id="acme"))
@@ -313,3 +358,22 @@ def test_the_permission_table_keeps_roles_apart() -> None:
         Action.APPLY_AS_MERCHANT,
         Action.MANAGE_OWN_ACCOUNT,
     }
+
+
+async def stored_hash(commerce: Commerce, public_id: str) -> str:
+    async with commerce.sessions() as session:
+        found = await session.scalar(
+            select(OperatorUser.password_hash).where(OperatorUser.public_id == public_id)
+        )
+    assert found is not None
+    return found
+
+
+async def test_passwords_are_argon2id_and_rehashed_when_the_cost_changes(commerce: Commerce) -> None:
+    user = await staff(commerce, "hash@example.com", OperatorRole.AGENT)
+    cheap = await stored_hash(commerce, user.public_id)
+    assert cheap.startswith("$argon2id$v=19$m=256,t=1,p=1$") and PASSWORD not in cheap
+    commerce.operators.policy = OperatorPolicy()  # the production cost
+    await login(commerce, "hash@example.com")
+    assert (await stored_hash(commerce, user.public_id)).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    await login(commerce, "hash@example.com")  # the upgraded hash still accepts the password
