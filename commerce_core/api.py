@@ -24,6 +24,7 @@ from commerce_core.db.migrate import upgrade as migrate_database
 from commerce_core.demo.loader import SeedReport, seed_demo
 from commerce_core.diagrams import STATUS_MACHINES, status_document
 from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, PaymentRejected
+from commerce_core.files.local import LocalFileStore
 from commerce_core.files.types import ALLOWED_CONTENT_TYPES, FileRef, FileStore
 from commerce_core.money import CURRENCY_EXPONENTS, Money
 from commerce_core.operators.credentials import OperatorPolicy
@@ -90,6 +91,7 @@ __all__ = [
     "FileStore",
     "InvalidInput",
     "ListingStatus",
+    "LocalFileStore",
     "LoginRefused",
     "MerchantOrderLineView",
     "MerchantOrderView",
