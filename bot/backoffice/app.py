@@ -137,6 +137,9 @@ async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
     )
     request[VISIT] = Visit(operator, language, cookie.csrf_token(session), session, request.remote)
 
+    unmatched = request.match_info.http_exception
+    if unmatched is not None:  # no such page (404) or not with this method (405)
+        return _error(request, unmatched.status, "not_found" if unmatched.status == 404 else "bad_request")
     access = app[ACCESS].get(request.match_info.route.name or "")
     if access is None:
         return _error(request, 403, "forbidden")

@@ -6,7 +6,7 @@ the CSRF token and the permission before a handler runs, and left a :class:`Visi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp_session import Session
 from multidict import MultiDictProxy
 
+from bot.backoffice import session as cookie
 from bot.backoffice.config import BackofficeConfig
 from bot.backoffice.i18n import LANGUAGE_NAMES, LANGUAGES, Catalogues
 from bot.backoffice.ports import OperatorAccounts
@@ -106,6 +107,14 @@ def can(request: web.Request, name: str) -> bool:
     if operator is None:
         return False
     return access is Gate.SIGNED_IN or bool(request.app[ALLOWED](operator.role, access))
+
+
+async def start_session(request: web.Request, operator: OperatorView) -> None:
+    """Sign ``operator`` in with a brand-new session (see :func:`bot.backoffice.session.sign_in`); the
+    rest of this request (a notice to show next, say) writes to the new session, not the old one."""
+    fresh = await cookie.sign_in(request, operator, now(request))
+    current = visit(request)
+    request[VISIT] = replace(current, operator=operator, session=fresh, csrf=cookie.csrf_token(fresh))
 
 
 def flash(request: web.Request, key: str) -> None:

@@ -46,7 +46,8 @@ class People:
 @pytest_asyncio.fixture
 async def people(commerce: Commerce) -> People:
     shop = await build_shop(commerce)
-    await commerce.merchants.register("bolt", names("闪电五金", "Bolt Hardware"), status=MerchantStatus.ACTIVE)
+    bolt = names("闪电五金", "Bolt Hardware")
+    await commerce.merchants.register("bolt", bolt, status=MerchantStatus.ACTIVE)
     await commerce.catalog.create_category("tools", names("工具", "Tools"))
     await commerce.catalog.create_product(
         ProductDraft(
@@ -59,8 +60,9 @@ async def people(commerce: Commerce) -> People:
     order_b = await commerce.orders.place(shop.customer_id, ADDRESS, "b", items=[LineRequest("B1-STD", 2)])
 
     async def make(email: str, role: OperatorRole, merchant: str | None = None) -> OperatorView:
+        name = email.split("@")[0]
         return await commerce.operators.create(
-            email, PASSWORD, role, merchant_code=merchant, display_name=email.split("@")[0], actor=SYSTEM_ACTOR
+            email, PASSWORD, role, merchant_code=merchant, display_name=name, actor=SYSTEM_ACTOR
         )
 
     return People(
@@ -87,7 +89,9 @@ class Browser:
             self.token = found.group(1)
         return response.status, body
 
-    async def post(self, path: str, data: dict[str, str] | None = None, *, csrf: bool = True) -> tuple[int, str]:
+    async def post(
+        self, path: str, data: dict[str, str] | None = None, *, csrf: bool = True
+    ) -> tuple[int, str]:
         """POST a form as the page would (with its CSRF token unless ``csrf=False``), following redirects."""
         fields = dict(data or {})
         if csrf:
@@ -111,9 +115,8 @@ class Browser:
 
 def backoffice_app(commerce: Commerce, tmp_path: Path) -> web.Application:
     app = web.Application()
-    setup_backoffice(
-        app, commerce, Settings(data_dir=tmp_path), config=BackofficeConfig(secret=SECRET, secure_cookies=False)
-    )
+    config = BackofficeConfig(secret=SECRET, secure_cookies=False)
+    setup_backoffice(app, commerce, Settings(data_dir=tmp_path), config=config)
     return app
 
 

@@ -14,7 +14,9 @@ async def actions(commerce: Commerce, **where: str) -> list[str]:
     return [row.action for row in reversed(rows)]
 
 
-async def test_the_login_page_is_strictly_sandboxed_and_speaks_the_browsers_language(browser: Browser) -> None:
+async def test_the_login_page_is_strictly_sandboxed_and_speaks_the_browsers_language(
+    browser: Browser,
+) -> None:
     response = await browser.client.get("/admin/login", headers={"Accept-Language": "zh-TW,zh;q=0.8"})
     body = await response.text()
     assert response.status == 200
@@ -43,7 +45,9 @@ async def test_a_good_password_signs_in_and_the_home_page_fits_the_role(
     assert rows[0].ip == "127.0.0.1" and rows[0].actor_email == "admin@example.com"
 
 
-async def test_wrong_password_and_unknown_email_get_the_same_refusal(browser: Browser, commerce: Commerce) -> None:
+async def test_wrong_password_and_unknown_email_get_the_same_refusal(
+    browser: Browser, commerce: Commerce
+) -> None:
     status, wrong = await browser.login("admin@example.com", "not the password")
     status_unknown, unknown = await browser.login("nobody@example.com", "not the password")
     assert status == status_unknown == 401
@@ -70,14 +74,15 @@ async def test_five_failures_lock_the_account_even_against_the_right_password(
 
 async def test_a_post_without_the_forms_csrf_token_is_refused(browser: Browser, people: People) -> None:
     await browser.get("/admin/login")
-    status, _ = await browser.post("/admin/login", {"email": "admin@example.com", "password": PASSWORD}, csrf=False)
+    credentials = {"email": "admin@example.com", "password": PASSWORD}
+    status, _ = await browser.post("/admin/login", credentials, csrf=False)
     assert status == 403
     status, _ = await browser.post(
         "/admin/login", {"email": "admin@example.com", "password": PASSWORD, "csrf": "forged"}, csrf=False
     )
     assert status == 403
     await browser.login("admin@example.com")
-    status, body = await browser.post(f"/admin/users/{people.agent.public_id}/disable", csrf=False)
+    status, _ = await browser.post(f"/admin/users/{people.agent.public_id}/disable", csrf=False)
     assert status == 403
     _, page = await browser.get(f"/admin/users/{people.agent.public_id}")
     assert ">Disable<" in page  # the agent is still active: the button still offers to disable
@@ -147,7 +152,8 @@ async def test_the_second_factor_is_its_own_form_and_a_wrong_code_is_refused(
     assert status == 200
     secret = page.split('<code class="secret">', 1)[1].split("</code>", 1)[0]
     assert "otpauth://totp/" in page
-    status, _ = await browser.post("/admin/account/totp/confirm", {"code": pyotp.TOTP(secret).at(clock.now())})
+    code = pyotp.TOTP(secret).at(clock.now())
+    status, _ = await browser.post("/admin/account/totp/confirm", {"code": code})
     assert status == 200
     assert (await commerce.operators.get(people.admin.public_id)).totp_enabled
     await browser.post("/admin/logout")

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.backoffice.pages import flash, form, operators, redirect, render, secret_field, text, visit
-from commerce_core.api import DomainError, NotAllowed
+from bot.backoffice.pages import (
+    flash,
+    form,
+    operators,
+    redirect,
+    render,
+    secret_field,
+    start_session,
+    text,
+    visit,
+)
+from commerce_core.api import DomainError, InvalidInput, NotAllowed
 from commerce_core.operators.types import WeakPassword
 
 BIND_COMMAND = "/bind"
@@ -39,10 +49,18 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         )
     except WeakPassword:
         return await _account_page(request, status=400, error=text(request, "password.weak"))
-    except NotAllowed:
-        return await _account_page(request, status=400, error=text(request, "password.old_wrong"))
+    except (InvalidInput, NotAllowed) as refused:
+        key = "password.old_wrong" if refused.code == "wrong_password" else "form.invalid"
+        return await _account_page(request, status=400, error=text(request, key))
+    await _stay_signed_in(request)
     flash(request, "password.changed")
     raise redirect(request, "account")
+
+
+async def _stay_signed_in(request: web.Request) -> None:
+    """A password or second-factor change ends every OTHER session (the core moves the session epoch);
+    this browser gets a new session under the new epoch instead of being thrown out too."""
+    await start_session(request, await operators(request).get(visit(request).me().public_id))
 
 
 async def totp_begin(request: web.Request) -> web.StreamResponse:
@@ -59,6 +77,7 @@ async def totp_confirm(request: web.Request) -> web.StreamResponse:
     except DomainError:
         flash(request, "totp.code_wrong")
     else:
+        await _stay_signed_in(request)
         flash(request, "totp.enabled")
     raise redirect(request, "account")
 

@@ -11,7 +11,17 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.backoffice import session as cookie
-from bot.backoffice.pages import field, form, now, operators, redirect, render, secret_field, text, visit
+from bot.backoffice.pages import (
+    field,
+    form,
+    operators,
+    redirect,
+    render,
+    secret_field,
+    start_session,
+    text,
+    visit,
+)
 from commerce_core.operators.types import AccountLocked, LoginRefused, SecondFactorRequired
 
 EMAIL_LIMIT = 254
@@ -37,7 +47,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return render(request, "login.html", status=429, email=email, error=message)
     except LoginRefused:
         return render(request, "login.html", status=401, email=email, error=text(request, "login.refused"))
-    await cookie.sign_in(request, operator, now(request))
+    await start_session(request, operator)
     raise redirect(request, "home")
 
 
@@ -63,7 +73,7 @@ async def code_submit(request: web.Request) -> web.StreamResponse:
         # A wrong code keeps the step open (the core counts it towards the lockout); an expired or
         # forged challenge is refused the same way and the next try goes back to the password.
         return render(request, "login_code.html", status=401, error=text(request, "login.code_refused"))
-    await cookie.sign_in(request, operator, now(request))
+    await start_session(request, operator)
     raise redirect(request, "home")
 
 

@@ -6,7 +6,18 @@ from aiohttp import web
 
 from bot.backoffice import session as cookie
 from bot.backoffice.i18n import supported
-from bot.backoffice.pages import field, form, now, operators, redirect, render, secret_field, text, url, visit
+from bot.backoffice.pages import (
+    field,
+    form,
+    operators,
+    redirect,
+    render,
+    secret_field,
+    start_session,
+    text,
+    url,
+    visit,
+)
 from commerce_core.api import InvalidInput
 from commerce_core.operators.types import WeakPassword
 
@@ -39,7 +50,7 @@ async def signup_submit(request: web.Request) -> web.StreamResponse:
         key = "signup.email_taken" if problem.code == "email_taken" else "form.invalid"
         error = text(request, key)
         return render(request, "signup.html", status=400, email=email, display_name=display_name, error=error)
-    await cookie.sign_in(request, operator, now(request))
+    await start_session(request, operator)
     raise redirect(request, "home")
 
 
