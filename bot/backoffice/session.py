@@ -17,7 +17,6 @@ from aiohttp import web
 from aiohttp_session import Session, get_session, new_session
 
 from bot.backoffice.ports import OperatorAccounts
-from commerce_core.api import NotFound
 from commerce_core.operators.types import OperatorView
 
 OPERATOR = "operator"
@@ -74,13 +73,9 @@ async def signed_in_operator(
     if not isinstance(public_id, str):
         return None
     epoch, issued = session.get(EPOCH), session.get(SIGNED_IN_AT)
-    operator: OperatorView | None
-    try:
-        operator = await operators.get(public_id)
-    except NotFound:
-        operator = None
     fresh = isinstance(issued, int | float) and now.timestamp() - issued <= lifetime.total_seconds()
-    if operator is None or operator.disabled or operator.session_epoch != epoch or not fresh:
+    operator = await operators.active_session(public_id, epoch) if isinstance(epoch, int) and fresh else None
+    if operator is None:
         for key in (OPERATOR, EPOCH, SIGNED_IN_AT):
             session.pop(key, None)
         return None

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.backoffice import BackofficeConfig, setup_backoffice
 from bot.settings import Settings
-from commerce_core.api import SYSTEM_ACTOR, Commerce, OperatorRole, OperatorView
+from commerce_core.api import SYSTEM_ACTOR, Commerce, OperatorPolicy, OperatorRole, OperatorView
 from commerce_core.catalog.service import ProductDraft, VariantDraft
 from commerce_core.merchants.model import MerchantStatus
 from commerce_core.orders.views import LineRequest
@@ -45,6 +45,7 @@ class People:
 
 @pytest_asyncio.fixture
 async def people(commerce: Commerce) -> People:
+    commerce.operators.policy = OperatorPolicy(hash_time_cost=1, hash_memory_kib=256, hash_parallelism=1)
     shop = await build_shop(commerce)
     bolt = names("闪电五金", "Bolt Hardware")
     await commerce.merchants.register("bolt", bolt, status=MerchantStatus.ACTIVE)

@@ -65,7 +65,8 @@ async def _stay_signed_in(request: web.Request) -> None:
 
 async def totp_begin(request: web.Request) -> web.StreamResponse:
     """A new TOTP secret for the authenticator app; it counts only after a correct code confirms it."""
-    secret, uri = await operators(request).begin_totp(visit(request).me().public_id)
+    current = visit(request)
+    secret, uri = await operators(request).begin_totp(current.me().public_id, actor=current.actor)
     return render(request, "totp.html", secret=secret, uri=uri)
 
 
