@@ -111,13 +111,18 @@ class OperatorService(SignIn):
             actor=Actor(operator_id=None, ip=ip),
         )
 
-    async def list_users(self, *, role: OperatorRole | None = None) -> list[OperatorView]:
+    async def list_users(
+        self, *, role: OperatorRole | None = None, merchant_id: int | None = None
+    ) -> list[OperatorView]:
+        """Accounts by e-mail; ``merchant_id`` narrows to one merchant's users (a merchant owner's view)."""
         async with self._uow() as uow:
             query = select(OperatorUser, Merchant.code).outerjoin(
                 Merchant, Merchant.id == OperatorUser.merchant_id
             )
             if role is not None:
                 query = query.where(OperatorUser.role == parse_role(role).value)
+            if merchant_id is not None:
+                query = query.where(OperatorUser.merchant_id == merchant_id)
             rows = (await uow.session.execute(query.order_by(OperatorUser.email))).all()
             return [operator_view(user, code) for user, code in rows]
 
@@ -217,19 +222,26 @@ class OperatorService(SignIn):
         object_id: str | None = None,
         detail: str | None = None,
     ) -> None:
-        """An audit row for an action performed elsewhere (e.g. a logout at the web edge)."""
+        """An audit row for an action performed elsewhere (e.g. a logout at the web edge).
+
+        Recording never refuses an actor (a disabled operator's logout is still written down); the
+        e-mail is looked up when the actor exists."""
         action = clean_text(action, "action", max_length=64)
         object_type = clean_text(object_type, "object_type", max_length=32)
         async with self._uow() as uow:
-            caller = await self._caller(uow, actor)
+            email = None
+            if actor.operator_id is not None:
+                email = await uow.session.scalar(
+                    select(OperatorUser.email).where(OperatorUser.public_id == actor.operator_id)
+                )
             add_audit(
                 uow,
-                actor_id=caller.id,
-                actor_email=caller.email,
+                actor_id=actor.operator_id[:16] if actor.operator_id else None,
+                actor_email=email,
                 action=action,
                 object_type=object_type,
                 object_id=object_id,
-                ip=caller.ip,
+                ip=actor.ip,
                 detail=detail,
             )
             await uow.commit()
@@ -239,6 +251,21 @@ class OperatorService(SignIn):
     ) -> list[AuditEntryView]:
         async with self._uow() as uow:
             return await read_audit(uow.session, filter, limit=limit, offset=offset)
+
+    async def rotate_encryption(self) -> int:
+        """Re-encrypt every stored TOTP secret under the current first key (run with the customers'
+        ``rotate_encryption`` before dropping an old key); returns how many were rewritten."""
+        async with self._uow() as uow:
+            users = await uow.session.scalars(
+                select(OperatorUser).where(OperatorUser.totp_secret_enc.is_not(None)).with_for_update()
+            )
+            count = 0
+            for user in users:
+                assert user.totp_secret_enc is not None
+                user.totp_secret_enc = self._cipher.rotate(user.totp_secret_enc)
+                count += 1
+            await uow.commit()
+            return count
 
     # ----------------------------------------------------------------- chat identities
 

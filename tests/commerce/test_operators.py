@@ -29,7 +29,10 @@ from commerce_core.api import (
 )
 from commerce_core.merchants.model import MerchantStatus
 from commerce_core.operators.model import OperatorUser
+from commerce_core.operators.service import OperatorService
+from commerce_core.security import FieldCipher
 from tests.commerce.factory import names
+from tests.conftest import TEST_KEYS
 
 SERVER = Actor(operator_id=None, ip="127.0.0.1")
 PASSWORD = "correct horse battery"
@@ -377,3 +380,36 @@ async def test_passwords_are_argon2id_and_rehashed_when_the_cost_changes(commerc
     await login(commerce, "hash@example.com")
     assert (await stored_hash(commerce, user.public_id)).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     await login(commerce, "hash@example.com")  # the upgraded hash still accepts the password
+
+
+async def test_totp_secrets_survive_a_key_rotation(commerce: Commerce, clock: FakeClock) -> None:
+    user = await staff(commerce, "rotate@example.com", OperatorRole.AGENT)
+    secret, _ = await commerce.operators.begin_totp(user.public_id)
+    await commerce.operators.confirm_totp(user.public_id, pyotp.TOTP(secret).at(clock.now()), SERVER)
+    new_key = FieldCipher.generate_key()
+    both = OperatorService(commerce.uow, FieldCipher([new_key, *TEST_KEYS], "k"), clock, CHEAP_HASHING)
+    assert await both.rotate_encryption() == 1
+    only_new = OperatorService(commerce.uow, FieldCipher([new_key], "k"), clock, CHEAP_HASHING)
+    clock.advance(seconds=30)
+    code = pyotp.TOTP(secret).at(clock.now())
+    signed_in = await only_new.authenticate("rotate@example.com", PASSWORD, totp_code=code, ip=None)
+    assert signed_in.public_id == user.public_id
+
+
+async def test_recording_never_refuses_and_owners_list_their_own_users(commerce: Commerce) -> None:
+    admin = await staff(commerce, "admin@example.com")
+    agent = await staff(commerce, "agent@example.com", OperatorRole.AGENT)
+    await commerce.operators.disable(agent.public_id, Actor(admin.public_id, None))
+    await commerce.operators.record(
+        Actor(agent.public_id, "192.0.2.5"), "logout", "operator", agent.public_id
+    )
+    [logout] = await commerce.operators.audit_log(AuditFilter(action="logout"))
+    assert logout.actor_email == "agent@example.com" and logout.ip == "192.0.2.5"
+
+    await commerce.merchants.register("acme", names("极客", "Acme"), status=MerchantStatus.ACTIVE)
+    owner = await commerce.operators.create(
+        "owner@acme.test", PASSWORD, OperatorRole.MERCHANT_OWNER, merchant_code="acme", actor=SERVER
+    )
+    assert owner.merchant_id is not None
+    listed = await commerce.operators.list_users(merchant_id=owner.merchant_id)
+    assert [u.email for u in listed] == ["owner@acme.test"]
