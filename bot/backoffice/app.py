@@ -13,11 +13,11 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from aiohttp_session import get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
@@ -54,6 +54,8 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+#: only when the public URL is https: browsers then refuse plain http to this host for a year
+HTTPS_ONLY = {"Strict-Transport-Security": "max-age=31536000"}
 Allowed = Callable[[OperatorRole, Action], bool]
 
 
@@ -90,7 +92,8 @@ def create_backoffice(
         httponly=True,
         samesite="Strict",
     )
-    backoffice = web.Application(middlewares=[security_headers, session_middleware(storage), guard])
+    headers = security_headers(HEADERS | (HTTPS_ONLY if config.secure_cookies else {}))
+    backoffice = web.Application(middlewares=[headers, session_middleware(storage), guard])
     backoffice[OPERATORS] = operators
     backoffice[CLOCK] = clock
     backoffice[CONFIG] = config
@@ -112,19 +115,24 @@ def create_backoffice(
     return backoffice
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        response: web.StreamResponse = await handler(request)
-    except web.HTTPException as answer:
-        answer.headers.update(HEADERS)
-        raise
-    response.headers.update(HEADERS)
-    return response
+def security_headers(headers: dict[str, str]) -> Middleware:
+    """The middleware that puts ``headers`` on every answer, redirects and error pages included."""
+
+    @web.middleware
+    async def add_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+        except web.HTTPException as answer:
+            answer.headers.update(headers)
+            raise
+        response.headers.update(headers)
+        return response
+
+    return add_headers
 
 
 @web.middleware
-async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Who, CSRF, permission, then the handler; the core's refusals become error pages."""
     app = request.app
     session = await get_session(request)

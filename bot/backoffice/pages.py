@@ -145,7 +145,8 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
         "me": current.operator,
         "csrf": current.csrf,
         "lang": current.language,
-        "here": request.path_qs,
+        # where the language switch returns to: this page, unless it answered a POST (not re-playable)
+        "here": request.path_qs if request.method == "GET" else url(request, "home"),
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
         **context,
     }
