@@ -45,6 +45,7 @@ from commerce_core.operators.types import Action, OperatorRole
 PREFIX = "/admin"
 COOKIE_NAME = "shopbot_backoffice"
 STATIC = Path(__file__).parent / "static"
+STATIC_ROUTE = "static"
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -110,8 +111,8 @@ def create_backoffice(
         filters=FILTERS,
     )
     access = add_routes(backoffice)
-    backoffice.router.add_static("/static", STATIC, name="static")
-    backoffice[ACCESS] = {**access, "static": Gate.PUBLIC}
+    backoffice.router.add_static("/static", STATIC, name=STATIC_ROUTE)
+    backoffice[ACCESS] = {**access, STATIC_ROUTE: Gate.PUBLIC}
     return backoffice
 
 
@@ -134,6 +135,8 @@ def security_headers(headers: dict[str, str]) -> Middleware:
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Who, CSRF, permission, then the handler; the core's refusals become error pages."""
+    if request.match_info.route.name == STATIC_ROUTE:  # public files: no session, no database read
+        return await handler(request)
     app = request.app
     session = await get_session(request)
     now = app[CLOCK].now()

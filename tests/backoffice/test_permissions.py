@@ -98,3 +98,12 @@ async def test_the_cores_permission_table_is_what_decides(commerce: Commerce, pe
         assert (await admin.get("/admin/users"))[0] == 403
     assert (OperatorRole.ADMIN, Action.MANAGE_USERS) in asked
     assert allowed(OperatorRole.ADMIN, Action.MANAGE_USERS)  # ... which the real table grants
+
+
+async def test_the_vendored_script_and_stylesheet_are_served_without_a_session(browser: Browser) -> None:
+    for name, kind in (("htmx.min.js", "javascript"), ("backoffice.css", "text/css")):
+        response = await browser.client.get(f"/admin/static/{name}")
+        assert response.status == 200 and kind in response.headers["Content-Type"]
+        assert "Set-Cookie" not in response.headers
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert (await browser.client.get("/admin/static/../app.py")).status == 404
