@@ -107,3 +107,13 @@ async def test_the_vendored_script_and_stylesheet_are_served_without_a_session(b
         assert "Set-Cookie" not in response.headers
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert (await browser.client.get("/admin/static/../app.py")).status == 404
+
+
+async def test_the_merchant_lists_page_and_ignore_a_nonsense_page_number(browser: Browser) -> None:
+    await browser.login("owner@acme.example")
+    status, first = await browser.get("/admin/merchant/products?page=abc")
+    assert status == 200 and "Little Black Dress" in first and "?page=1" not in first  # 4 products: one page
+    status, beyond = await browser.get("/admin/merchant/products?page=3")
+    assert status == 200 and "No products yet." in beyond and "?page=2" in beyond  # a way back
+    status, orders = await browser.get("/admin/merchant/orders?page=-1")
+    assert status == 200 and "/admin/merchant/orders/" in orders  # read as page 0: the order is listed

@@ -12,6 +12,13 @@ from aiohttp import web
 from bot.backoffice.pages import operators, render, visit
 
 CODE_LIMIT = 64
+PAGE = 50
+
+
+def _page(request: web.Request) -> int:
+    """The ``?page=`` number, 0 for anything that is not a small non-negative integer."""
+    value = request.query.get("page", "0")
+    return min(int(value), 10_000) if value.isdigit() else 0
 
 
 def _merchant_id(request: web.Request) -> int:
@@ -22,8 +29,11 @@ def _merchant_id(request: web.Request) -> int:
 
 
 async def products(request: web.Request) -> web.StreamResponse:
-    listed = await operators(request).merchant_products(_merchant_id(request))
-    return render(request, "products.html", products=listed)
+    page = _page(request)
+    listed = await operators(request).merchant_products(
+        _merchant_id(request), limit=PAGE + 1, offset=page * PAGE
+    )
+    return render(request, "products.html", products=listed[:PAGE], page=page, more=len(listed) > PAGE)
 
 
 async def product(request: web.Request) -> web.StreamResponse:
@@ -33,8 +43,11 @@ async def product(request: web.Request) -> web.StreamResponse:
 
 
 async def orders(request: web.Request) -> web.StreamResponse:
-    listed = await operators(request).merchant_orders(_merchant_id(request))
-    return render(request, "orders.html", orders=listed)
+    page = _page(request)
+    listed = await operators(request).merchant_orders(
+        _merchant_id(request), limit=PAGE + 1, offset=page * PAGE
+    )
+    return render(request, "orders.html", orders=listed[:PAGE], page=page, more=len(listed) > PAGE)
 
 
 async def order(request: web.Request) -> web.StreamResponse:
