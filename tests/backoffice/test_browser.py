@@ -74,6 +74,8 @@ async def test_an_admin_signs_in_filters_the_audit_log_and_signs_out(base_url: s
             await expect(results).to_contain_text("admin@example.com")
             await expect(page).to_have_url(re.compile(r"action=login\.succeeded"))  # htmx pushed the filter
             await page.screenshot(path=str(tmp_path / "backoffice-audit.png"), full_page=True)
+            # htmx keeps no copy of back-office pages in the browser's storage (its history cache is off)
+            assert await page.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
 
             await page.get_by_role("button", name="Log out", exact=True).click()
             await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
