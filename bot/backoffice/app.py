@@ -32,6 +32,7 @@ from bot.backoffice.pages import (
     CONFIG,
     OPERATORS,
     VISIT,
+    Allowed,
     Gate,
     Visit,
     render,
@@ -40,7 +41,6 @@ from bot.backoffice.ports import OperatorAccounts
 from bot.backoffice.routes import add_routes
 from bot.settings import Settings
 from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound, allowed, pick_language
-from commerce_core.operators.types import Action, OperatorRole
 
 PREFIX = "/admin"
 COOKIE_NAME = "shopbot_backoffice"
@@ -57,7 +57,6 @@ HEADERS = {
 }
 #: only when the public URL is https: browsers then refuse plain http to this host for a year
 HTTPS_ONLY = {"Strict-Transport-Security": "max-age=31536000"}
-Allowed = Callable[[OperatorRole, Action], bool]
 
 
 def setup_backoffice(
@@ -84,6 +83,9 @@ def create_backoffice(
     cookie_path: str = PREFIX,
     permits: Allowed = allowed,
 ) -> web.Application:
+    """The back office as its own aiohttp application, from exactly what it needs (the operator
+    service, a clock, its config), so tests build it without a runtime and ``permits`` can be swapped
+    to prove the permission table is the core's."""
     storage = EncryptedCookieStorage(
         hashlib.sha256(config.secret.encode()).digest(),
         cookie_name=COOKIE_NAME,

@@ -6,6 +6,7 @@ the CSRF token and the permission before a handler runs, and left a :class:`Visi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -21,7 +22,7 @@ from bot.backoffice.config import BackofficeConfig
 from bot.backoffice.i18n import LANGUAGE_NAMES, LANGUAGES, Catalogues
 from bot.backoffice.ports import OperatorAccounts
 from commerce_core.api import Clock
-from commerce_core.operators.types import Action, Actor, OperatorView
+from commerce_core.operators.types import Action, Actor, OperatorRole, OperatorView
 
 
 class Gate(StrEnum):
@@ -62,7 +63,8 @@ CLOCK: web.AppKey[Clock] = web.AppKey("backoffice.clock", Clock)
 #: route name -> who may use it; filled from bot.backoffice.routes.ROUTES, read by the guard only
 ACCESS: web.AppKey[dict[str, Access]] = web.AppKey("backoffice.access", dict)
 #: the predicate the guard asks, ``allowed(role, action)`` from the core's permission table
-ALLOWED: web.AppKey[Any] = web.AppKey("backoffice.allowed", object)
+Allowed = Callable[[OperatorRole, Action], bool]
+ALLOWED: web.AppKey[Allowed] = web.AppKey("backoffice.allowed")
 VISIT: web.RequestKey[Visit] = web.RequestKey("backoffice.visit", Visit)
 
 MAX_FIELD = 200
@@ -106,7 +108,7 @@ def can(request: web.Request, name: str) -> bool:
         return True
     if operator is None:
         return False
-    return access is Gate.SIGNED_IN or bool(request.app[ALLOWED](operator.role, access))
+    return access is Gate.SIGNED_IN or request.app[ALLOWED](operator.role, access)
 
 
 async def start_session(request: web.Request, operator: OperatorView) -> None:
