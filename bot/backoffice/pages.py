@@ -21,7 +21,7 @@ from bot.backoffice import session as cookie
 from bot.backoffice.config import BackofficeConfig
 from bot.backoffice.i18n import LANGUAGE_NAMES, LANGUAGES, Catalogues
 from bot.backoffice.ports import OperatorAccounts
-from commerce_core.api import Clock
+from commerce_core.api import Clock, DomainError
 from commerce_core.operators.types import Action, Actor, OperatorRole, OperatorView
 
 
@@ -117,6 +117,23 @@ async def start_session(request: web.Request, operator: OperatorView) -> None:
     fresh = await cookie.sign_in(request, operator, now(request))
     current = visit(request)
     request[VISIT] = replace(current, operator=operator, session=fresh, csrf=cookie.csrf_token(fresh))
+
+
+#: the core's error codes a form can meet -> the text that explains them (anything else: "check the form")
+PROBLEMS = {
+    "weak_password": "password.weak",
+    "wrong_password": "password.old_wrong",
+    "email_taken": "users.email_taken",
+    "invalid_email": "form.invalid_email",
+    "merchant_not_found": "users.merchant_unknown",
+    "merchant_role_mismatch": "users.merchant_unknown",
+    "cannot_disable_self": "users.cannot_disable_self",
+}
+
+
+def problem(request: web.Request, error: DomainError) -> str:
+    """The visitor's-language explanation of a refusal from the core, by its stable code."""
+    return text(request, PROBLEMS.get(error.code, "form.invalid"))
 
 
 def flash(request: web.Request, key: str) -> None:

@@ -77,6 +77,14 @@ async def test_each_admin_action_on_a_user_is_done_and_audited(
         assert after.session_epoch > people.agent.session_epoch or action == "reset-totp"
 
 
+async def test_an_admin_cannot_disable_themselves_and_is_told_why(browser: Browser, people: People) -> None:
+    await browser.login("admin@example.com")
+    await browser.get(f"/admin/users/{people.admin.public_id}")
+    status, page = await browser.post(f"/admin/users/{people.admin.public_id}/disable")
+    assert status == 400 and "You cannot disable your own account." in page
+    assert (await browser.get("/admin/"))[0] == 200  # still signed in
+
+
 async def test_an_unknown_user_or_action_is_a_404(browser: Browser) -> None:
     await browser.login("admin@example.com")
     assert (await browser.get("/admin/users/no-such-user"))[0] == 404

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from bot.backoffice.i18n import LANGUAGES, load_catalogues
+from bot.backoffice.pages import PROBLEMS
 from commerce_core.api import ListingStatus, OperatorRole, OrderStatus
 
 PACKAGE = Path(__file__).resolve().parents[2] / "bot" / "backoffice"
@@ -40,6 +41,7 @@ def test_every_key_the_templates_and_handlers_use_exists() -> None:
     for reason in ("forbidden", "csrf", "not_found", "bad_request"):
         built |= {f"error.{reason}.title", f"error.{reason}.text"}
     built |= {f"home.intro.{r}" for r in OperatorRole}
+    built |= set(PROBLEMS.values())
     assert built <= keys, sorted(built - keys)
 
 

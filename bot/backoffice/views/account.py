@@ -13,6 +13,7 @@ from bot.backoffice.pages import (
     flash,
     form,
     operators,
+    problem,
     redirect,
     render,
     secret_field,
@@ -21,7 +22,6 @@ from bot.backoffice.pages import (
     visit,
 )
 from commerce_core.api import DomainError, InvalidInput, NotAllowed
-from commerce_core.operators.types import WeakPassword
 
 BIND_COMMAND = "/bind"
 
@@ -47,11 +47,8 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         await operators(request).change_password(
             current.me().public_id, secret_field(values, "old_password"), new, current.actor
         )
-    except WeakPassword:
-        return await _account_page(request, status=400, error=text(request, "password.weak"))
     except (InvalidInput, NotAllowed) as refused:
-        key = "password.old_wrong" if refused.code == "wrong_password" else "form.invalid"
-        return await _account_page(request, status=400, error=text(request, key))
+        return await _account_page(request, status=400, error=problem(request, refused))
     await _stay_signed_in(request)
     flash(request, "password.changed")
     raise redirect(request, "account")

@@ -16,14 +16,15 @@ from bot.backoffice.pages import (
     flash,
     form,
     operators,
+    problem,
     redirect,
     render,
     secret_field,
     text,
     visit,
 )
-from commerce_core.api import InvalidInput, NotFound
-from commerce_core.operators.types import AuditFilter, OperatorRole, WeakPassword
+from commerce_core.api import InvalidInput, NotAllowed, NotFound
+from commerce_core.operators.types import AuditFilter, OperatorRole
 
 AUDIT_PAGE = 50
 ROLES = tuple(OperatorRole)
@@ -67,21 +68,14 @@ async def new_user_submit(request: web.Request) -> web.StreamResponse:
                 language=language,
                 actor=visit(request).actor,
             )
-        except WeakPassword:
-            error = text(request, "password.weak")
-        except (InvalidInput, NotFound) as problem:
-            error = text(request, _problem_key(problem.code))
+        except (InvalidInput, NotFound, NotAllowed) as refused:
+            error = problem(request, refused)
         else:
             flash(request, "users.created")
             raise redirect(request, "user", public_id=created.public_id)
     return render(
         request, "user_new.html", status=400, roles=ROLES, draft=draft, language_codes=LANGUAGES, error=error
     )
-
-
-def _problem_key(code: str) -> str:
-    known = {"email_taken": "users.email_taken", "merchant_not_found": "users.merchant_unknown"}
-    return known.get(code, "users.merchant_unknown" if "merchant" in code else "form.invalid")
 
 
 async def user(request: web.Request) -> web.StreamResponse:
@@ -96,24 +90,21 @@ async def user_action(request: web.Request) -> web.StreamResponse:
     public_id, action = request.match_info["public_id"], request.match_info["action"]
     service, actor = operators(request), visit(request).actor
     await service.get(public_id)  # an unknown id is a 404 whatever the action
-    if action == "disable":
-        await service.disable(public_id, actor)
-    elif action == "enable":
-        await service.enable(public_id, actor)
-    elif action == "end-sessions":
-        await service.end_sessions(public_id, actor)
-    elif action == "reset-totp":
-        await service.reset_totp(public_id, actor)
-    elif action == "reset-password":
-        try:
+    try:
+        if action == "disable":
+            await service.disable(public_id, actor)
+        elif action == "enable":
+            await service.enable(public_id, actor)
+        elif action == "end-sessions":
+            await service.end_sessions(public_id, actor)
+        elif action == "reset-totp":
+            await service.reset_totp(public_id, actor)
+        else:
             await service.reset_password(public_id, secret_field(await form(request), "password"), actor)
-        except WeakPassword:
-            shown = await service.get(public_id)
-            identities = await service.identities_of(public_id)
-            error = text(request, "password.weak")
-            return render(request, "user.html", status=400, user=shown, identities=identities, error=error)
-    else:
-        raise web.HTTPNotFound()
+    except (InvalidInput, NotAllowed) as refused:  # a weak password, disabling oneself ...
+        shown, identities = await service.get(public_id), await service.identities_of(public_id)
+        error = problem(request, refused)
+        return render(request, "user.html", status=400, user=shown, identities=identities, error=error)
     flash(request, f"users.done.{action}")
     raise redirect(request, "user", public_id=public_id)
 

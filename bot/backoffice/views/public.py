@@ -10,6 +10,7 @@ from bot.backoffice.pages import (
     field,
     form,
     operators,
+    problem,
     redirect,
     render,
     secret_field,
@@ -19,7 +20,6 @@ from bot.backoffice.pages import (
     visit,
 )
 from commerce_core.api import InvalidInput
-from commerce_core.operators.types import WeakPassword
 
 NAME_LIMIT = 80
 
@@ -43,12 +43,10 @@ async def signup_submit(request: web.Request) -> web.StreamResponse:
         operator = await operators(request).sign_up_applicant(
             email, password, display_name, current.language, current.ip
         )
-    except WeakPassword:
-        error = text(request, "password.weak")
-        return render(request, "signup.html", status=400, email=email, display_name=display_name, error=error)
-    except InvalidInput as problem:
-        key = "signup.email_taken" if problem.code == "email_taken" else "form.invalid"
-        error = text(request, key)
+    except InvalidInput as refused:
+        # "email taken" is said gently here: the visitor may simply have an account already
+        taken = refused.code == "email_taken"
+        error = text(request, "signup.email_taken") if taken else problem(request, refused)
         return render(request, "signup.html", status=400, email=email, display_name=display_name, error=error)
     await start_session(request, operator)
     raise redirect(request, "home")
