@@ -24,7 +24,30 @@ from commerce_core.db.migrate import upgrade as migrate_database
 from commerce_core.demo.loader import SeedReport, seed_demo
 from commerce_core.diagrams import STATUS_MACHINES, status_document
 from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, PaymentRejected
+from commerce_core.files.local import LocalFileStore
+from commerce_core.files.types import ALLOWED_CONTENT_TYPES, FileRef, FileStore
 from commerce_core.money import CURRENCY_EXPONENTS, Money
+from commerce_core.operators.credentials import OperatorPolicy
+from commerce_core.operators.permissions import PERMISSIONS, allowed
+from commerce_core.operators.service import OperatorService
+from commerce_core.operators.types import (
+    MERCHANT_ROLES,
+    STAFF_ROLES,
+    SYSTEM_ACTOR,
+    AccountLocked,
+    Action,
+    Actor,
+    AuditEntryView,
+    AuditFilter,
+    LoginRefused,
+    MerchantOrderLineView,
+    MerchantOrderView,
+    MerchantProductView,
+    OperatorRole,
+    OperatorView,
+    SecondFactorRequired,
+    WeakPassword,
+)
 from commerce_core.orders.model import OrderStatus
 from commerce_core.orders.views import OrderLineView, OrderPolicy, OrderView
 from commerce_core.outbox.relay import OutboxEnvelope, relay_once
@@ -40,10 +63,20 @@ from commerce_core.payments.service import NotificationResult
 from commerce_core.validation import pick_language
 
 __all__ = [
+    "ALLOWED_CONTENT_TYPES",
     "CURRENCY_EXPONENTS",
+    "MERCHANT_ROLES",
+    "PERMISSIONS",
+    "STAFF_ROLES",
     "STATUS_MACHINES",
+    "SYSTEM_ACTOR",
+    "AccountLocked",
+    "Action",
+    "Actor",
     "AddressInput",
     "AddressView",
+    "AuditEntryView",
+    "AuditFilter",
     "CartLineView",
     "CartView",
     "CaseItemRequest",
@@ -54,14 +87,25 @@ __all__ = [
     "CustomerView",
     "DomainError",
     "FakeClock",
+    "FileRef",
+    "FileStore",
     "InvalidInput",
     "ListingStatus",
+    "LocalFileStore",
+    "LoginRefused",
+    "MerchantOrderLineView",
+    "MerchantOrderView",
+    "MerchantProductView",
     "Money",
     "NotAllowed",
     "NotFound",
     "Notification",
     "NotificationKind",
     "NotificationResult",
+    "OperatorPolicy",
+    "OperatorRole",
+    "OperatorService",
+    "OperatorView",
     "OrderLineView",
     "OrderPolicy",
     "OrderStatus",
@@ -79,9 +123,12 @@ __all__ = [
     "SandboxSms",
     "SearchPage",
     "SearchQuery",
+    "SecondFactorRequired",
     "SeedReport",
     "SkuView",
     "SystemClock",
+    "WeakPassword",
+    "allowed",
     "create_engine",
     "migrate_database",
     "pick_language",

@@ -19,6 +19,8 @@ from commerce_core.customers.service import CustomerService
 from commerce_core.db.engine import create_session_factory
 from commerce_core.inventory.service import InventoryService
 from commerce_core.merchants.service import MerchantService
+from commerce_core.operators.credentials import OperatorPolicy
+from commerce_core.operators.service import OperatorService
 from commerce_core.orders.service import OrderService
 from commerce_core.orders.views import OrderPolicy
 from commerce_core.payments.provider import PaymentProvider
@@ -42,6 +44,7 @@ class CommerceConfig:
     shipment_delay_after: timedelta = timedelta(hours=48)
     order_policy: OrderPolicy = field(default_factory=OrderPolicy)
     after_sales_policy: AfterSalesPolicy = field(default_factory=AfterSalesPolicy)
+    operator_policy: OperatorPolicy = field(default_factory=OperatorPolicy)
 
 
 class Commerce:
@@ -56,6 +59,7 @@ class Commerce:
         order_policy: OrderPolicy | None = None,
         after_sales_policy: AfterSalesPolicy | None = None,
         shipment_delay_after: timedelta = timedelta(hours=48),
+        operator_policy: OperatorPolicy | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -77,6 +81,7 @@ class Commerce:
         self.after_sales = AfterSalesService(uow, after_sales_policy)
         self.support = SupportService(uow)
         self.privacy = PrivacyService(uow, cipher)
+        self.operators = OperatorService(uow, cipher, clock, operator_policy)
         self.orders.refund_runner = self.payments.process_refund
         self.after_sales.refund_runner = self.payments.process_refund
 
@@ -96,6 +101,7 @@ class Commerce:
             order_policy=config.order_policy,
             after_sales_policy=config.after_sales_policy,
             shipment_delay_after=config.shipment_delay_after,
+            operator_policy=config.operator_policy,
         )
 
     def add_provider(self, provider: PaymentProvider) -> None:

@@ -14,6 +14,7 @@ from bot.cli import chat as chat_cli
 from bot.cli import commerce as commerce_cli
 from bot.cli import docs as docs_cli
 from bot.cli import nlu as nlu_cli
+from bot.cli import operators as operators_cli
 from bot.cli import rasa as rasa_cli
 from bot.cli import serve as serve_cli
 
@@ -31,6 +32,7 @@ app.command("serve")(serve_cli.serve)
 app.command("worker")(serve_cli.worker)
 app.command("rasa-actions")(rasa_cli.rasa_actions)
 app.add_typer(telegram_cli.app, name="telegram", help="Telegram: webhook set-up and polling.")
+operators_cli.register(app)  # `shopbot staff add`, `shopbot merchant-user add`
 wechat_cli.replay_app.command("telegram")(telegram_cli.replay_telegram)  # `shopbot replay telegram FILE...`
 
 

@@ -12,6 +12,7 @@ from typing import TypeVar
 import typer
 
 from bot.bootstrap import Container, bootstrap
+from bot.cli.operators import ensure_demo_logins, print_demo_logins
 from bot.settings import ConfigurationError, load_settings
 from commerce_core.api import AddressInput, Commerce, DomainError, SearchQuery, seed_demo
 from commerce_core.api import migrate_database as upgrade
@@ -110,6 +111,7 @@ def demo(
         runtime = await build_runtime(settings)
         try:
             await ensure_demo_catalogue(runtime.container.commerce)
+            logins = await ensure_demo_logins(runtime.container.commerce, settings.data_dir)
             await runtime.refresh_catalogue()
             url = f"http://{settings.http_host}:{settings.http_port}/"
             telegram = (
@@ -125,6 +127,7 @@ shopbot demo is running on the embedded default ({settings.data_dir}/shopbot.db,
 Try: "有没有红色连衣裙", "第一个", "加入购物车", "结算", then pay with the sandbox button;
      "where is my order", "我要退货", "English please", "繁體中文", "人工客服".
 Parcels move an hour per second. Ctrl-C stops.""")
+            print_demo_logins(logins, url)
             await run_server(runtime, settings.http_host, settings.http_port)
         finally:
             await runtime.aclose()
@@ -157,4 +160,7 @@ async def sample_purchase(c: Container) -> None:
         f"\nSample order {paid.number}: {paid.lines[0].title('zh-Hans')} x1, "
         f"total {paid.total.format()}, status {paid.status}, ship to {paid.masked_address}"
     )
+    typer.echo("")
+    back_office = f"http://{c.settings.http_host}:{c.settings.http_port}/"
+    print_demo_logins(await ensure_demo_logins(commerce, c.settings.data_dir), back_office)
     typer.echo("\nNext: `shopbot orders list --json` shows every order.")

@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.backoffice import setup_backoffice
 from bot.channels.telegram import http as telegram_http
 from bot.channels.wechat import http as wechat_http
 from bot.render import reply_to_json
@@ -210,4 +211,5 @@ def create_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/media/demo/{name}.svg", demo_image)
     telegram_http.setup_routes(app, runtime)
     wechat_http.setup_routes(app, runtime)
+    setup_backoffice(app, runtime.container.commerce, runtime.container.settings)  # the back office at /admin
     return app

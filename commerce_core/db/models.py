@@ -7,6 +7,7 @@ from commerce_core.customers import model as customers_model
 from commerce_core.db.base import Base
 from commerce_core.inventory import model as inventory_model
 from commerce_core.merchants import model as merchants_model
+from commerce_core.operators import model as operators_model
 from commerce_core.orders import model as orders_model
 from commerce_core.outbox import model as outbox_model
 from commerce_core.payments import model as payments_model
@@ -24,6 +25,7 @@ __all__ = [
     "inventory_model",
     "merchants_model",
     "metadata",
+    "operators_model",
     "orders_model",
     "outbox_model",
     "payments_model",

@@ -1,0 +1,190 @@
+"""The back office: server-rendered pages for staff and merchants, mounted under ``/admin``.
+
+How a request goes (outermost first): the headers middleware puts the strict CSP on every answer
+(scripts, styles and images only from this origin; no inline code; the one script is the vendored
+htmx); aiohttp-session decrypts the session cookie; the guard resolves who is signed in, checks the
+CSRF token on every POST, looks the route up in ``bot.backoffice.routes`` (the one permission table),
+and turns the core's NotFound/NotAllowed/bad input into 404/403/400 pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from aiohttp_session import get_session, session_middleware
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from bot.backoffice import session as cookie
+from bot.backoffice.config import BackofficeConfig, backoffice_config
+from bot.backoffice.i18n import from_accept_language, load_catalogues, supported
+from bot.backoffice.pages import (
+    ACCESS,
+    ALLOWED,
+    CATALOGUES,
+    CLOCK,
+    CONFIG,
+    OPERATORS,
+    VISIT,
+    Allowed,
+    Gate,
+    Visit,
+    render,
+)
+from bot.backoffice.ports import OperatorAccounts
+from bot.backoffice.routes import add_routes
+from bot.settings import Settings
+from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound, allowed, pick_language
+
+PREFIX = "/admin"
+COOKIE_NAME = "shopbot_backoffice"
+STATIC = Path(__file__).parent / "static"
+STATIC_ROUTE = "static"
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+#: only when the public URL is https: browsers then refuse plain http to this host for a year
+HTTPS_ONLY = {"Strict-Transport-Security": "max-age=31536000"}
+
+
+def setup_backoffice(
+    app: web.Application,
+    commerce: Commerce,
+    settings: Settings,
+    *,
+    config: BackofficeConfig | None = None,
+    prefix: str = PREFIX,
+) -> web.Application:
+    """Mount the back office on ``app`` under ``prefix``; the one call the HTTP app makes."""
+    backoffice = create_backoffice(
+        commerce.operators, commerce.clock, config or backoffice_config(settings), cookie_path=prefix
+    )
+    app.add_subapp(prefix, backoffice)
+    return backoffice
+
+
+def create_backoffice(
+    operators: OperatorAccounts,
+    clock: Clock,
+    config: BackofficeConfig,
+    *,
+    cookie_path: str = PREFIX,
+    permits: Allowed = allowed,
+) -> web.Application:
+    """The back office as its own aiohttp application, from exactly what it needs (the operator
+    service, a clock, its config), so tests build it without a runtime and ``permits`` can be swapped
+    to prove the permission table is the core's."""
+    storage = EncryptedCookieStorage(
+        hashlib.sha256(config.secret.encode()).digest(),
+        cookie_name=COOKIE_NAME,
+        path=cookie_path,
+        max_age=int(config.session_lifetime.total_seconds()),
+        secure=config.secure_cookies,
+        httponly=True,
+        samesite="Strict",
+    )
+    headers = security_headers(HEADERS | (HTTPS_ONLY if config.secure_cookies else {}))
+    backoffice = web.Application(middlewares=[headers, session_middleware(storage), guard])
+    backoffice[OPERATORS] = operators
+    backoffice[CLOCK] = clock
+    backoffice[CONFIG] = config
+    backoffice[CATALOGUES] = load_catalogues()
+    backoffice[ALLOWED] = permits
+    aiohttp_jinja2.setup(
+        backoffice,
+        loader=jinja2.PackageLoader("bot.backoffice", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        default_helpers=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        filters=FILTERS,
+    )
+    access = add_routes(backoffice)
+    backoffice.router.add_static("/static", STATIC, name=STATIC_ROUTE)
+    backoffice[ACCESS] = {**access, STATIC_ROUTE: Gate.PUBLIC}
+    return backoffice
+
+
+def security_headers(headers: dict[str, str]) -> Middleware:
+    """The middleware that puts ``headers`` on every answer, redirects and error pages included."""
+
+    @web.middleware
+    async def add_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+        except web.HTTPException as answer:
+            answer.headers.update(headers)
+            raise
+        response.headers.update(headers)
+        return response
+
+    return add_headers
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Who, CSRF, permission, then the handler; the core's refusals become error pages."""
+    if request.match_info.route.name == STATIC_ROUTE:  # public files: no session, no database read
+        return await handler(request)
+    app = request.app
+    session = await get_session(request)
+    now = app[CLOCK].now()
+    operator = await cookie.signed_in_operator(session, app[OPERATORS], now, app[CONFIG].session_lifetime)
+    language = (
+        supported(session.get(cookie.LANGUAGE))
+        or (supported(operator.language) if operator else None)
+        or from_accept_language(request.headers.get("Accept-Language"))
+    )
+    request[VISIT] = Visit(operator, language, cookie.csrf_token(session), session, request.remote)
+
+    unmatched = request.match_info.http_exception
+    if unmatched is not None:  # no such page (404) or not with this method (405)
+        return _error(request, unmatched.status, "not_found" if unmatched.status == 404 else "bad_request")
+    access = app[ACCESS].get(request.match_info.route.name or "")
+    if access is None:
+        return _error(request, 403, "forbidden")
+    if request.method == "POST":
+        values = await request.post()
+        if not cookie.csrf_matches(session, values.get(cookie.CSRF_FIELD)):
+            return _error(request, 403, "csrf")
+    if access is not Gate.PUBLIC:
+        if operator is None:
+            raise web.HTTPSeeOther(location=str(app.router["login"].url_for()))
+        if access is not Gate.SIGNED_IN and not app[ALLOWED](operator.role, access):
+            return _error(request, 403, "forbidden")
+    try:
+        response: web.StreamResponse = await handler(request)
+    except NotFound:
+        return _error(request, 404, "not_found")
+    except NotAllowed:
+        return _error(request, 403, "forbidden")
+    except DomainError:
+        return _error(request, 400, "bad_request")
+    except web.HTTPNotFound:
+        return _error(request, 404, "not_found")
+    return response
+
+
+def _when(moment: datetime | None) -> str:
+    """Times on the pages: UTC, to the minute, and a dash for "never"."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+FILTERS: dict[str, Callable[..., str]] = {"when": _when, "local": pick_language}
+
+
+def _error(request: web.Request, status: int, reason: str) -> web.Response:
+    return render(request, "error.html", status=status, reason=reason)

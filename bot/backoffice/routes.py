@@ -1,0 +1,75 @@
+"""Every back-office route and who may use it: the ONE place permissions are decided for the web.
+
+Each route names an :class:`Action` (the core's ``allowed(role, action)`` decides for the operator's
+role) or a :class:`Gate` (anyone / any signed-in operator). The guard middleware looks the matched
+route up here before the handler runs; a route missing from this table is refused, never let through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.backoffice.pages import Access, Gate
+from bot.backoffice.views import account, admin, auth, merchant, public
+from commerce_core.operators.types import Action
+
+OWN = Action.MANAGE_OWN_ACCOUNT
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    name: str
+    handler: Handler
+    access: Access
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/", "home", auth.home, Gate.SIGNED_IN),
+    Route("GET", "/login", "login", auth.login_page, Gate.PUBLIC),
+    Route("POST", "/login", "login.submit", auth.login_submit, Gate.PUBLIC),
+    Route("GET", "/login/code", "login.code", auth.code_page, Gate.PUBLIC),
+    Route("POST", "/login/code", "login.code.submit", auth.code_submit, Gate.PUBLIC),
+    Route("POST", "/logout", "logout", auth.logout, Gate.SIGNED_IN),
+    Route("POST", "/logout/everywhere", "logout.everywhere", auth.logout_everywhere, Gate.SIGNED_IN),
+    Route("POST", "/language", "language", public.choose_language, Gate.PUBLIC),
+    Route("GET", "/signup", "signup", public.signup_page, Gate.PUBLIC),
+    Route("POST", "/signup", "signup.submit", public.signup_submit, Gate.PUBLIC),
+    # my account
+    Route("GET", "/account", "account", account.account, OWN),
+    Route("POST", "/account/password", "account.password", account.change_password, OWN),
+    Route("POST", "/account/totp", "account.totp", account.totp_begin, OWN),
+    Route("POST", "/account/totp/confirm", "account.totp.confirm", account.totp_confirm, OWN),
+    Route("POST", "/account/binding", "account.binding", account.binding_code, Action.BIND_CHAT_IDENTITY),
+    # admin
+    Route("GET", "/users", "users", admin.users, Action.MANAGE_USERS),
+    Route("GET", "/users/new", "user.new", admin.new_user_page, Action.MANAGE_USERS),
+    Route("POST", "/users/new", "user.new.submit", admin.new_user_submit, Action.MANAGE_USERS),
+    Route("GET", "/users/{public_id}", "user", admin.user, Action.MANAGE_USERS),
+    Route(
+        "POST",
+        r"/users/{public_id}/{action:disable|enable|end-sessions|reset-totp|reset-password}",
+        "user.action",
+        admin.user_action,
+        Action.MANAGE_USERS,
+    ),
+    Route("GET", "/audit", "audit", admin.audit, Action.VIEW_AUDIT),
+    # merchant console
+    Route("GET", "/merchant/products", "merchant.products", merchant.products, Action.VIEW_OWN_MERCHANT),
+    Route("GET", "/merchant/products/{code}", "merchant.product", merchant.product, Action.VIEW_OWN_MERCHANT),
+    Route("GET", "/merchant/orders", "merchant.orders", merchant.orders, Action.VIEW_OWN_MERCHANT),
+    Route("GET", "/merchant/orders/{number}", "merchant.order", merchant.order, Action.VIEW_OWN_MERCHANT),
+)
+
+
+def add_routes(app: web.Application) -> dict[str, Access]:
+    """Register every route on ``app`` and return the name -> access table the guard consults."""
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler, name=route.name)
+    return {route.name: route.access for route in ROUTES}

@@ -1,0 +1,1 @@
+"""Back-office request handlers, one module per area; ``bot.backoffice.routes`` lists them all."""

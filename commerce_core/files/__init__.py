@@ -1,0 +1,1 @@
+"""Uploaded files (licences, product images) kept behind one small interface."""

@@ -1,0 +1,1 @@
+"""Operator accounts: staff, merchant users and applicants who sign in to the back office."""

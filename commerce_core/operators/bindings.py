@@ -1,0 +1,97 @@
+"""One-time binding codes: how a Telegram or WeChat identity becomes an operator's.
+
+The back office shows a signed-in operator an eight-character code once; the operator sends it to the
+bot from the chat account to bind. Only a keyed hash of the code is stored (a database leak yields no
+usable code), a code lives ten minutes and works once, and issuing a new one drops the operator's
+older codes. A wrong, used or expired code all give the same answer, so the bot is no oracle.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from commerce_core.errors import InvalidInput
+from commerce_core.operators.credentials import BINDING_CODE_LENGTH, new_binding_code, normalise_binding_code
+from commerce_core.operators.model import BindingCode, OperatorIdentity, OperatorUser
+from commerce_core.security import FieldCipher
+from commerce_core.uow import UnitOfWork
+
+#: chat channels whose identities can belong to an operator (the console for local trials)
+BINDABLE_CHANNELS = frozenset({"telegram", "wechat", "console"})
+
+
+def _hash(cipher: FieldCipher, code: str) -> str:
+    return cipher.blind_index("operator-binding:" + code)
+
+
+def _check_identity(channel: str, channel_user_id: str) -> str:
+    if channel not in BINDABLE_CHANNELS:
+        raise InvalidInput("unknown channel", code="invalid_channel", channel=str(channel)[:16])
+    user_id = str(channel_user_id or "").strip()
+    if not user_id or len(user_id) > 128:
+        raise InvalidInput("unknown chat user", code="invalid_channel_user")
+    return user_id
+
+
+async def issue(uow: UnitOfWork, cipher: FieldCipher, user: OperatorUser, ttl: timedelta) -> str:
+    """A fresh code for ``user`` (older codes of the user stop working)."""
+    await uow.session.execute(delete(BindingCode).where(BindingCode.operator_id == user.id))
+    code = new_binding_code()
+    now = uow.now()
+    uow.session.add(
+        BindingCode(
+            operator_id=user.id,
+            code_hash=_hash(cipher, code),
+            expires_at=now + ttl,
+            used_at=None,
+            created_at=now,
+        )
+    )
+    return code
+
+
+async def redeem(
+    uow: UnitOfWork, cipher: FieldCipher, channel: str, channel_user_id: str, code: str
+) -> OperatorUser | None:
+    """Bind (channel, user) to the code's operator and use the code up; None when the code is no good."""
+    user_id = _check_identity(channel, channel_user_id)
+    cleaned = normalise_binding_code(code)
+    if len(cleaned) != BINDING_CODE_LENGTH:
+        return None
+    row = await uow.session.scalar(
+        select(BindingCode).where(BindingCode.code_hash == _hash(cipher, cleaned)).with_for_update()
+    )
+    now = uow.now()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    row.used_at = now
+    await uow.session.execute(
+        delete(OperatorIdentity).where(
+            OperatorIdentity.channel == channel, OperatorIdentity.channel_user_id == user_id
+        )
+    )
+    uow.session.add(
+        OperatorIdentity(
+            operator_id=row.operator_id, channel=channel, channel_user_id=user_id, created_at=now
+        )
+    )
+    return await uow.session.get(OperatorUser, row.operator_id)
+
+
+async def operator_for(uow: UnitOfWork, channel: str, channel_user_id: str) -> OperatorUser | None:
+    return await uow.session.scalar(
+        select(OperatorUser)
+        .join(OperatorIdentity, OperatorIdentity.operator_id == OperatorUser.id)
+        .where(OperatorIdentity.channel == channel, OperatorIdentity.channel_user_id == str(channel_user_id))
+    )
+
+
+async def identities(uow: UnitOfWork, operator_id: int) -> list[tuple[str, str]]:
+    rows = await uow.session.execute(
+        select(OperatorIdentity.channel, OperatorIdentity.channel_user_id)
+        .where(OperatorIdentity.operator_id == operator_id)
+        .order_by(OperatorIdentity.id)
+    )
+    return [(channel, user_id) for channel, user_id in rows.all()]
