@@ -141,6 +141,19 @@ async def claim(
                     if row.available_at > now:
                         break
                     chosen.append(row)
+        # a payload that is not a JSON object cannot reach any handler: parked here, with the reason
+        unreadable = [row.id for row in chosen if not isinstance(row.payload, dict)]
+        if unreadable:
+            await session.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id.in_(unreadable))
+                .values(
+                    parked_at=now,
+                    attempts=_OUTBOX.c.attempts + 1,
+                    last_error="MalformedEvent: the payload is not a JSON object",
+                )
+            )
+            chosen = [row for row in chosen if row.id not in unreadable]
         if not chosen:
             return []
         chosen.sort(key=lambda row: row.id)
@@ -150,8 +163,7 @@ async def claim(
             .values(available_at=now + lease)
         )
     return [
-        OutboxEnvelope(row.id, row.event_type, dict(row.payload), row.attempts, row.ordering_key)
-        for row in chosen
+        OutboxEnvelope(row.id, row.event_type, row.payload, row.attempts, row.ordering_key) for row in chosen
     ]
 
 

@@ -68,15 +68,15 @@ class PostgresListener:
         self._max_retry_delay = max_retry_delay
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
+        self._attempted = asyncio.Event()
         #: how many times a connection was opened (the first, and each reconnection)
         self.connections = 0
 
     async def start(self) -> None:
-        """Begin listening; returns once the first LISTEN is in place (or its first attempt failed)."""
+        """Begin listening; returns once the first LISTEN is in place, or its first attempt failed
+        (the relay polls meanwhile, and the listener keeps trying)."""
         self._task = asyncio.create_task(self._supervise(), name="outbox-listener")
-        waiter = asyncio.create_task(self._listening.wait())
-        await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
+        await self._attempted.wait()
 
     async def close(self) -> None:
         task, self._task = self._task, None
@@ -98,6 +98,7 @@ class PostgresListener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the server is away: poll, and try again later
+                self._attempted.set()
                 log.warning("outbox listener: %s: %s; retrying in %.0f s", type(exc).__name__, exc, delay)
             else:
                 delay = self._retry_delay  # it ran until the connection dropped: retry at once
@@ -110,8 +111,8 @@ class PostgresListener:
 
     async def _listen_until(self, lost: asyncio.Event) -> None:
         fairy = await self._engine.raw_connection()
-        fairy.detach()  # ours for as long as we listen; the pool opens another in its place
         driver = fairy.driver_connection
+        fairy.detach()  # ours for as long as we listen; the pool opens another in its place
         assert isinstance(driver, asyncpg.Connection)
         self.connections += 1
 
@@ -125,16 +126,15 @@ class PostgresListener:
             driver.add_termination_listener(on_lost)
             await driver.add_listener(self._channel, on_notify)
             self._listening.set()
+            self._attempted.set()
             # rows committed before LISTEN took effect sent their NOTIFY to nobody: look once
             self._signal()
             await lost.wait()
             log.warning("outbox listener: connection lost; reconnecting")
         finally:
-            if driver.is_closed():
-                await greenlet_spawn(fairy.invalidate)
-            else:
-                driver.terminate()  # never reused; a polite UNLISTEN could hang on a dead server
-                await greenlet_spawn(fairy.invalidate)
+            driver.terminate()  # never reused; a polite UNLISTEN could hang on a dead server
+            with contextlib.suppress(Exception):
+                await greenlet_spawn(fairy.close)
 
 
 class CommitSignal:
