@@ -134,7 +134,7 @@ def test_decode_is_tolerant_of_older_and_newer_rows() -> None:
         ("PaymentCaptured", {"order_number": "N1"}, "lacks 'payment_id'"),
         ("ShipmentDelayed", {**delayed(1, 1).payload(), "customer_id": "42"}, "customer_id has a str"),
         ("ShipmentDelayed", {**delayed(1, 1).payload(), "hours_without_event": True}, "has a bool"),
-        ("OrderPlaced", {**OrderPlaced("N", 1, 1, "CNY").payload(), "merchant_ids": [1, "x"]}, "merchant_ids"),
+        ("OrderPlaced", {**OrderPlaced("N", 1, 1, "CNY").payload(), "merchant_ids": [1, "x"]}, "merchant"),
         ("ShipmentDelayed", ["not", "an", "object"], "not an object"),
         ("NoSuchEvent", {}, "unknown event type"),
     ],
