@@ -59,9 +59,11 @@ class RelaySettings:
 
     #: heads claimed per round (each may bring the due run of its key behind it)
     batch: int = 100
+    #: messages of one key per claim, delivered one after another and recorded together
+    run: int = 10
     #: keys delivered at the same time; below the engine's pool, which handlers share with turns
     concurrency: int = 8
-    #: how long a claim keeps other relays off; longer than any handler takes
+    #: how long a claim keeps other relays off: longer than a whole run takes to deliver
     lease: timedelta = timedelta(seconds=60)
     #: failures after which a message is parked: with the back-off, about 8 hours of retrying, which
     #: outlasts a platform outage or a WeChat conversation window that closed
@@ -145,20 +147,22 @@ class OutboxRelay:
 
     async def deliver_once(self) -> RoundReport:
         """One round: claim, deliver by key (concurrently), settle; returns what happened."""
+        settings = self.settings
         claimed = await store.claim(
-            self.sessions, self.clock.now(), batch=self.settings.batch, lease=self.settings.lease
+            self.sessions, self.clock.now(), batch=settings.batch, run=settings.run, lease=settings.lease
         )
-        if not claimed:
-            return RoundReport()
+        if not claimed.messages:
+            return RoundReport(claimed=claimed.parked, parked=claimed.parked)
         runs: dict[str | int, list[OutboxEnvelope]] = {}
-        for envelope in claimed:  # in id order, so each run is too
+        for envelope in claimed.messages:  # in id order, so each run is too
             runs.setdefault(envelope.ordering_key or envelope.id, []).append(envelope)
         gate = asyncio.Semaphore(self.settings.concurrency)
         outcomes = await asyncio.gather(*(self._deliver_run(run, gate) for run in runs.values()))
         total = Settlement()
         for outcome in outcomes:
             total.merge(outcome)
-        return RoundReport(len(claimed), len(total.sent), len(total.retries), len(total.parked))
+        parked = len(total.parked) + claimed.parked
+        return RoundReport(len(claimed), len(total.sent), len(total.retries), parked)
 
     async def _deliver_run(self, run: list[OutboxEnvelope], gate: asyncio.Semaphore) -> Settlement:
         """One key's messages in order; a failure stops the run (the rest wait for the retry)."""

@@ -111,25 +111,43 @@ def _columns() -> Select[Any]:
     return select(t.id, t.event_type, t.payload, t.attempts, t.ordering_key, t.available_at)
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What a claim took: messages to deliver (in id order), and how many it parked as unreadable."""
+
+    messages: list[OutboxEnvelope]
+    parked: int = 0
+
+    def __len__(self) -> int:
+        return len(self.messages) + self.parked
+
+
+def _runs(keys: list[str], run: int) -> Select[Any]:
+    """The first ``run`` queued rows of each key (window per key: a long backlog of one shopper
+    cannot crowd the others out of the claim)."""
+    t = _OUTBOX.c
+    position = func.row_number().over(partition_by=t.ordering_key, order_by=t.id).label("position")
+    ranked = (
+        select(t.id, t.event_type, t.payload, t.attempts, t.ordering_key, t.available_at, position)
+        .where(_queued(_OUTBOX), t.ordering_key.in_(keys))
+        .subquery()
+    )
+    return select(ranked).where(ranked.c.position <= run).order_by(ranked.c.id)
+
+
 async def claim(
-    sessions: async_sessionmaker[AsyncSession], now: datetime, *, batch: int, lease: timedelta
-) -> list[OutboxEnvelope]:
-    """Lease up to ``batch`` heads and the due runs behind them; messages in id order."""
+    sessions: async_sessionmaker[AsyncSession], now: datetime, *, batch: int, run: int, lease: timedelta
+) -> Claim:
+    """Lease up to ``batch`` heads and the due runs behind them (at most ``run`` messages a key)."""
     async with sessions() as session, session.begin():
-        heads = {row.id: row for row in (await session.execute(_heads(now, batch))).all()}
+        heads = (await session.execute(_heads(now, batch))).all()
         if not heads:
-            return []
-        keys = {row.ordering_key: row.id for row in heads.values() if row.ordering_key is not None}
-        chosen = [row for row in heads.values() if row.ordering_key is None]
+            return Claim([])
+        keys = {row.ordering_key: row.id for row in heads if row.ordering_key is not None}
+        chosen = [row for row in heads if row.ordering_key is None]
         if keys:
-            queued_of_keys = await session.execute(
-                _columns()
-                .where(_queued(_OUTBOX), _OUTBOX.c.ordering_key.in_(list(keys)))
-                .order_by(_OUTBOX.c.id)
-                .limit(2 * batch)
-            )
             by_key: dict[str, list[Any]] = {}
-            for row in queued_of_keys.all():
+            for row in (await session.execute(_runs(list(keys), run))).all():
                 by_key.setdefault(row.ordering_key, []).append(row)
             for key, rows in by_key.items():
                 # an earlier row that committed after our look for heads now leads the key: leave
@@ -154,17 +172,17 @@ async def claim(
                 )
             )
             chosen = [row for row in chosen if row.id not in unreadable]
-        if not chosen:
-            return []
         chosen.sort(key=lambda row: row.id)
-        await session.execute(
-            update(_OUTBOX)
-            .where(_OUTBOX.c.id.in_([row.id for row in chosen]))
-            .values(available_at=now + lease)
-        )
-    return [
+        if chosen:
+            await session.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id.in_([row.id for row in chosen]))
+                .values(available_at=now + lease)
+            )
+    messages = [
         OutboxEnvelope(row.id, row.event_type, row.payload, row.attempts, row.ordering_key) for row in chosen
     ]
+    return Claim(messages, len(unreadable))
 
 
 async def settle(sessions: async_sessionmaker[AsyncSession], now: datetime, outcome: Settlement) -> None:

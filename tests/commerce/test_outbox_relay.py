@@ -383,3 +383,29 @@ async def test_the_listener_reconnects_after_losing_its_connection(
     finally:
         stop.set()
         await running
+
+
+async def test_one_shoppers_backlog_does_not_crowd_the_others_out(
+    commerce: Commerce, clock: FakeClock
+) -> None:
+    await add_events(commerce, *[delayed(1, seq) for seq in range(1, 31)], delayed(2, 1))
+    recorder = Recorder(failing=set(), seen=[])
+    relay = OutboxRelay(
+        commerce.engine, clock, recorder, sessions=commerce.sessions, settings=RelaySettings(batch=2, run=5)
+    )
+    first = await relay.deliver_once()
+    assert first.delivered == 6 and (2, 1) in recorder.seen  # five of the backlog, and shopper 2
+    assert await relay.drain() == 25
+    assert [seq for customer, seq in recorder.seen if customer == 1] == list(range(1, 31))
+
+
+async def test_an_unreadable_head_is_parked_and_the_rest_of_its_key_still_goes(
+    commerce: Commerce, clock: FakeClock
+) -> None:
+    good = delayed(1, 2)
+    await add(
+        commerce, ("ShipmentDelayed", "garbage", "customer:1"), (good.name, good.payload(), "customer:1")
+    )
+    recorder = Recorder(failing=set(), seen=[])
+    assert await OutboxRelay(commerce.engine, clock, recorder, sessions=commerce.sessions).drain() == 1
+    assert recorder.seen == [(1, 2)] and len(await parked_messages(commerce.sessions)) == 1
