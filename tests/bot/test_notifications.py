@@ -3,6 +3,8 @@ that keeps going past a failing address, and the relay keeping shoppers apart.""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,7 @@ from bot.notifications import (
     Writing,
 )
 from bot.notifications.compose import Phrase
+from bot.runtime import Runtime
 from commerce_core.api import (
     AfterSalesStatusChanged,
     Commerce,
@@ -42,9 +45,11 @@ from commerce_core.api import (
     ShipmentUpdated,
     pending_count,
 )
+from commerce_core.orders.views import LineRequest
 from commerce_core.outbox.model import OutboxMessage
 from dialogs.messages import Button, Reply, TextReply
 from dialogs.texts import LANGUAGES, Texts, load_texts
+from tests.commerce.factory import ADDRESS
 
 TEXTS = load_texts()
 
@@ -267,3 +272,30 @@ async def test_a_shopper_whose_channel_is_down_does_not_hold_up_the_others(
     a_texts = [replies[0].text for user, replies, _ in web.pushed if user == "a"]  # type: ignore[attr-defined]
     assert a_texts == [TEXTS.get("en", "notify.delayed", number=f"N{a.id}", hours=h) for h in (1, 2)]
     assert await pending_count(commerce.sessions) == 0
+
+
+async def test_the_worker_pushes_a_payment_confirmation_at_commit_not_at_the_next_poll(
+    runtime: Runtime,
+) -> None:
+    """The job loop's relay sleeps until a commit wakes it (NOTIFY / the SQLite commit event): the
+    shopper's "payment received" is in the inbox long before the 60 s job interval comes round."""
+    commerce = runtime.container.commerce
+    customer = await commerce.customers.identify("web", "quick-pay", language="en")
+    jobs = asyncio.create_task(runtime.run_jobs(interval=60))
+    try:
+        await asyncio.sleep(0.5)  # the first round of jobs is done; the relay is asleep
+        order = await commerce.orders.place(customer.id, ADDRESS, "k", items=[LineRequest("H1-BLK", 1)])
+        payment = await commerce.payments.start(order.number)
+        paid = time.monotonic()
+        await commerce.payments.sandbox_pay(payment.payment_id)
+        pushed: list[dict[str, Any]] = []
+        while not pushed and time.monotonic() - paid < 5:
+            await asyncio.sleep(0.02)
+            pushed = await runtime.inboxes["web"].drain("quick-pay")
+        assert time.monotonic() - paid < 1.0
+        assert [p["text"] for p in pushed] == [
+            TEXTS.get("en", "pay.confirmed", amount=Money(59900, "CNY").format(), number=order.number)
+        ]
+    finally:
+        runtime.stop()
+        await jobs
