@@ -65,9 +65,10 @@ class RelaySettings:
     concurrency: int = 8
     #: how long a claim keeps other relays off: longer than a whole run takes to deliver
     lease: timedelta = timedelta(seconds=60)
-    #: failures after which a message is parked: with the back-off, about 8 hours of retrying, which
-    #: outlasts a platform outage or a WeChat conversation window that closed
-    max_attempts: int = 25
+    #: failures after which a message is parked: with the back-off, about three days of retrying,
+    #: so a notification waiting for a WeChat conversation window (48 h) or a long platform outage
+    #: still arrives; what fails longer is kept, parked, with its error
+    max_attempts: int = 160
     max_backoff: timedelta = MAX_BACKOFF
     #: safety-net poll while a notification wakes the relay (a lost NOTIFY, a late retry elsewhere)
     poll_interval: float = 15.0
