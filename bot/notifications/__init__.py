@@ -2,13 +2,14 @@
 channels that recipient uses, in their language.
 
 * :mod:`.recipients`: who a notification is for, and the directory that finds their addresses.
-* :mod:`.notifier`: :class:`Notifier`, the registry of notification subscribers per event type and
-  their delivery through the channels' :class:`Sender`\\ s.
+* :mod:`.compose`: what a subscriber returns (:class:`Notification`) and composes with.
+* :mod:`.notifier`: :class:`Notifier`, the notification subscribers per event type and their
+  delivery through the channels' senders.
 * :mod:`.shoppers`: what shoppers are told (payment, shipping, delivery, refunds, cases).
 * :mod:`.senders`: the :class:`Sender` protocol and the Redis inbox of the console and web chat.
 
 The merchant and staff issues add subscribers (``notifier.subscribe(OrderPlaced, ...)``) and an
-operator directory; nothing here changes for them.
+operator directory; nothing here changes for them (see ``docs/notifications.md``).
 """
 
 from __future__ import annotations
