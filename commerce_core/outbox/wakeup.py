@@ -60,17 +60,21 @@ class PostgresListener:
         channel: str = OUTBOX_CHANNEL,
         retry_delay: float = 1.0,
         max_retry_delay: float = 30.0,
+        keepalive: float = 60.0,
     ) -> None:
         self._engine = engine
         self._signal = signal
         self._channel = channel
         self._retry_delay = retry_delay
         self._max_retry_delay = max_retry_delay
+        self._keepalive = keepalive
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._attempted = asyncio.Event()
         #: how many times a connection was opened (the first, and each reconnection)
         self.connections = 0
+        #: the server process listening for us (what pg_stat_activity shows), once listening
+        self.backend_pid: int | None = None
 
     async def start(self) -> None:
         """Begin listening; returns once the first LISTEN is in place, or its first attempt failed
@@ -125,11 +129,18 @@ class PostgresListener:
         try:
             driver.add_termination_listener(on_lost)
             await driver.add_listener(self._channel, on_notify)
+            self.backend_pid = driver.get_server_pid()
+            log.info("outbox listener: listening on %s (backend %s)", self._channel, self.backend_pid)
             self._listening.set()
             self._attempted.set()
             # rows committed before LISTEN took effect sent their NOTIFY to nobody: look once
             self._signal()
-            await lost.wait()
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), timeout=self._keepalive)
+                if not lost.is_set():
+                    # a silently dropped network path closes nothing: ask, so we notice and reconnect
+                    await asyncio.wait_for(driver.fetchval("SELECT 1"), timeout=self._keepalive / 4)
             log.warning("outbox listener: connection lost; reconnecting")
         finally:
             driver.terminate()  # never reused; a polite UNLISTEN could hang on a dead server

@@ -349,7 +349,7 @@ async def test_the_listener_reconnects_after_losing_its_connection(
     listeners: list[PostgresListener] = []
 
     def listen(engine: Any, signal: Any) -> PostgresListener:
-        listeners.append(PostgresListener(engine, signal, retry_delay=0.05))
+        listeners.append(PostgresListener(engine, signal, retry_delay=0.05, keepalive=0.1))
         return listeners[-1]
 
     handled = asyncio.Event()
@@ -362,15 +362,13 @@ async def test_the_listener_reconnects_after_losing_its_connection(
     stop = asyncio.Event()
     running = asyncio.create_task(relay.run(stop))
     try:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.5)  # a few keep-alive queries on a healthy connection
+        assert listeners[0].connections == 1 and listeners[0].listening
         async with pg_commerce.engine.connect() as conn:
             killed = await conn.scalar(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
-                )
+                text("SELECT pg_terminate_backend(:pid)"), {"pid": listeners[0].backend_pid}
             )
-        assert killed == 1
+        assert killed is True
         for _ in range(100):
             if listeners[0].connections == 2 and listeners[0].listening:
                 break
