@@ -14,7 +14,7 @@ from bot.nlu_terms import catalogue_terms
 from bot.notifications import InboxSender, Notifier, Sender
 from bot.pipeline import Pipeline
 from bot.settings import Settings, load_settings
-from commerce_core.api import Clock, PhoneVerifier, SandboxSms, relay_once
+from commerce_core.api import Clock, OutboxRelay, PhoneVerifier, SandboxSms
 from dialogs.context import DialogSettings
 from dialogs.texts import load_texts
 from nlu import BuiltinInterpreter, Interpreter, RasaHttpInterpreter
@@ -33,6 +33,7 @@ class Runtime:
     interpreter: Interpreter
     jobs_run: int = 0
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _relay_loop: asyncio.Task[None] | None = None
 
     @property
     def commerce(self) -> Any:
@@ -46,7 +47,8 @@ class Runtime:
             "tracking_events": await commerce.shipments.refresh_open(),
             "delays": len(await commerce.shipments.detect_delays()),
             "refunds_retried": await commerce.payments.retry_pending_refunds(),
-            "notified": await self.relay_notifications(),
+            # the relay loop of run_jobs delivers on commit; without it, deliver what is due now
+            "notified": 0 if self._relay_loop else await self.relay_notifications(),
         }
         self.jobs_run += 1
         if self.jobs_run % 30 == 0:
@@ -55,16 +57,17 @@ class Runtime:
 
     async def relay_notifications(self) -> int:
         """Push every due outbox event now (after a web turn, so a payment confirmation shows at once)."""
+        return await self.outbox_relay().drain()
+
+    def outbox_relay(self) -> OutboxRelay:
         commerce = self.container.commerce
-        delivered = 0
-        while sent := await relay_once(commerce.sessions, commerce.clock, self.notifier.handle):
-            delivered += sent
-        return delivered
+        return OutboxRelay(commerce.engine, commerce.clock, self.notifier.handle, sessions=commerce.sessions)
 
     async def refresh_catalogue(self) -> None:
         self.interpreter.update_catalogue(await catalogue_terms(self.container.commerce))
 
     async def run_jobs(self, interval: float = 2.0) -> None:
+        self._relay_loop = self._relay_loop or asyncio.create_task(self.outbox_relay().run(self._stop))
         while not self._stop.is_set():
             try:
                 await self.tick()
@@ -72,6 +75,7 @@ class Runtime:
                 log.exception("background jobs failed; retrying")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=interval)
+        await self._relay_loop  # it stops with the same event
 
     def stop(self) -> None:
         self._stop.set()

@@ -24,6 +24,26 @@ from commerce_core.db.migrate import upgrade as migrate_database
 from commerce_core.demo.loader import SeedReport, seed_demo
 from commerce_core.diagrams import STATUS_MACHINES, status_document
 from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, PaymentRejected
+from commerce_core.events import (
+    EVENT_TYPES,
+    AfterSalesOpened,
+    AfterSalesStatusChanged,
+    CustomerErased,
+    DomainEvent,
+    HandoffRequested,
+    MalformedEvent,
+    OrderCancelled,
+    OrderPlaced,
+    OrderShipped,
+    OrderStatusChanged,
+    PaymentCaptured,
+    ProductStatusChanged,
+    RefundRequested,
+    RefundSucceeded,
+    ShipmentDelayed,
+    ShipmentUpdated,
+)
+from commerce_core.events import decode as decode_event
 from commerce_core.files.local import LocalFileStore
 from commerce_core.files.types import ALLOWED_CONTENT_TYPES, FileRef, FileStore
 from commerce_core.money import CURRENCY_EXPONENTS, Money
@@ -50,7 +70,9 @@ from commerce_core.operators.types import (
 )
 from commerce_core.orders.model import OrderStatus
 from commerce_core.orders.views import OrderLineView, OrderPolicy, OrderView
-from commerce_core.outbox.relay import OutboxEnvelope, relay_once
+from commerce_core.outbox.relay import OutboxEnvelope, OutboxRelay, RelaySettings, RoundReport, relay_once
+from commerce_core.outbox.store import ParkedMessage, parked_messages, pending_count, requeue
+from commerce_core.outbox.subscribers import OutboxSubscribers
 from commerce_core.payments.provider import (
     Notification,
     NotificationKind,
@@ -135,4 +157,34 @@ __all__ = [
     "relay_once",
     "seed_demo",
     "status_document",
+]
+
+# -- outbox (owner: notifications) --
+__all__ += [
+    "EVENT_TYPES",
+    "AfterSalesOpened",
+    "AfterSalesStatusChanged",
+    "CustomerErased",
+    "DomainEvent",
+    "HandoffRequested",
+    "MalformedEvent",
+    "OrderCancelled",
+    "OrderPlaced",
+    "OrderShipped",
+    "OrderStatusChanged",
+    "OutboxRelay",
+    "OutboxSubscribers",
+    "ParkedMessage",
+    "PaymentCaptured",
+    "ProductStatusChanged",
+    "RefundRequested",
+    "RefundSucceeded",
+    "RelaySettings",
+    "RoundReport",
+    "ShipmentDelayed",
+    "ShipmentUpdated",
+    "decode_event",
+    "parked_messages",
+    "pending_count",
+    "requeue",
 ]

@@ -1,0 +1,118 @@
+"""Who a notification is for, and where to find them.
+
+A recipient names a person or a group by the domain's own ids, never by a chat address: a shopper
+(customer id), a merchant (merchant id: its users), a staff member (operator user id) or a staff
+queue (a role such as ``agent``: whoever serves it). A :class:`RecipientDirectory` turns a recipient
+into the language to write in and the ``(channel, user_id)`` addresses to push to.
+
+Shoppers are found through their channel identities in the core. Merchants and staff are found
+through the operator accounts and their Telegram/WeChat bindings, which the back office adds: until
+then :class:`NoOperators` knows none of them, and a notification for them goes nowhere (and is
+still marked delivered: there was nobody to tell). The back office plugs in its own directory::
+
+    Notifier(commerce, texts, senders, directory=Directory(ShopperDirectory(commerce), operators))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+from commerce_core.api import Commerce, NotFound
+
+
+@dataclass(frozen=True, slots=True)
+class Shopper:
+    customer_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Merchant:
+    """Everyone who works for the merchant and has bound a chat identity."""
+
+    merchant_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """One operator account (back-office user id)."""
+
+    user_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StaffQueue:
+    """Whoever serves a role or queue (``agent``, ``reviewer``, ``admin``) at the moment."""
+
+    role: str
+
+
+Recipient = Shopper | Merchant | StaffMember | StaffQueue
+
+
+class Address(NamedTuple):
+    """Where a push goes: a channel name and that channel's user id."""
+
+    channel: str
+    user_id: str
+
+
+class RecipientDirectory(Protocol):
+    """Finds recipients. Both methods answer "nobody" (None, []) for a recipient they do not know."""
+
+    async def language_of(self, recipient: Recipient) -> str | None:
+        """The language to write to them in; None: unknown or erased, send nothing."""
+        ...
+
+    async def addresses_of(self, recipient: Recipient) -> list[Address]:
+        """Their chat addresses (for a queue or merchant: everyone's)."""
+        ...
+
+
+class ShopperDirectory:
+    """Shoppers from the core's customer records; no one else."""
+
+    def __init__(self, commerce: Commerce) -> None:
+        self._commerce = commerce
+
+    async def language_of(self, recipient: Recipient) -> str | None:
+        if not isinstance(recipient, Shopper):
+            return None
+        try:
+            customer = await self._commerce.customers.get(recipient.customer_id)
+        except NotFound:
+            return None  # erased customers get no messages
+        return customer.language
+
+    async def addresses_of(self, recipient: Recipient) -> list[Address]:
+        if not isinstance(recipient, Shopper):
+            return []
+        identities = await self._commerce.customers.identities(recipient.customer_id)
+        return [Address(channel, user_id) for channel, user_id in identities]
+
+
+class NoOperators:
+    """Merchants and staff before operator identities exist: nobody to reach."""
+
+    async def language_of(self, recipient: Recipient) -> None:
+        return None
+
+    async def addresses_of(self, recipient: Recipient) -> list[Address]:
+        return []
+
+
+class Directory:
+    """Shoppers from one directory, merchants and staff from another (the back office's)."""
+
+    def __init__(self, shoppers: RecipientDirectory, operators: RecipientDirectory | None = None) -> None:
+        self._shoppers = shoppers
+        self._operators: RecipientDirectory = operators or NoOperators()
+
+    def _for(self, recipient: Recipient) -> RecipientDirectory:
+        return self._shoppers if isinstance(recipient, Shopper) else self._operators
+
+    async def language_of(self, recipient: Recipient) -> str | None:
+        return await self._for(recipient).language_of(recipient)
+
+    async def addresses_of(self, recipient: Recipient) -> list[Address]:
+        return await self._for(recipient).addresses_of(recipient)

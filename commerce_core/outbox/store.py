@@ -1,0 +1,250 @@
+"""The outbox queue's statements: claim the messages that may go now, settle what became of them.
+
+Ordering: messages sharing an ``ordering_key`` (one shopper, say) are delivered in id order, so a
+claim starts from the *head* of each key, the oldest queued message of it, and takes the due
+messages right behind it (its run). While a head is claimed (leased) or backing off after a failure,
+nothing else of its key can be claimed, by this relay or any other; other keys go on.
+
+Several relays: heads are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two relays never
+take the same head, and the run behind a head can only be taken by whoever holds the head (for any
+other relay those messages have an earlier queued one). A claim moves ``available_at`` a lease ahead;
+delivery then happens with no transaction open, and a crashed relay's claim is taken again once the
+lease ran out (at least once: handlers de-duplicate by message id). On SQLite, the embedded
+single-process database, ``BEGIN IMMEDIATE`` serialises claims instead.
+
+"Id order" is the order rows were inserted; two transactions for one key committing in the other
+order than their inserts could be delivered in commit order instead. The units of work write one
+shopper's events from one request at a time, so this does not arise in practice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from commerce_core.db.base import table_of
+from commerce_core.events import DomainEvent, decode
+from commerce_core.outbox.model import OutboxMessage
+
+_OUTBOX: Table = table_of(OutboxMessage)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEnvelope:
+    """One claimed outbox message, as handlers receive it."""
+
+    id: int
+    event_type: str
+    payload: dict[str, Any]
+    attempts: int
+    ordering_key: str | None = None
+
+    def event(self) -> DomainEvent:
+        """The typed event (raises ``MalformedEvent``, which parks the message, if it cannot be read)."""
+        return decode(self.event_type, self.payload)
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    id: int
+    attempts: int
+    error: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    id: int
+    attempts: int
+    error: str
+
+
+@dataclass(slots=True)
+class Settlement:
+    """What became of claimed messages: sent, to retry later, parked, or handed back untried."""
+
+    sent: list[int] = field(default_factory=list)
+    retries: list[Retry] = field(default_factory=list)
+    parked: list[Parked] = field(default_factory=list)
+    #: behind a message that failed: back in the queue with no attempt spent (its head blocks it)
+    released: list[int] = field(default_factory=list)
+
+    def merge(self, other: Settlement) -> None:
+        self.sent += other.sent
+        self.retries += other.retries
+        self.parked += other.parked
+        self.released += other.released
+
+    def __bool__(self) -> bool:
+        return bool(self.sent or self.retries or self.parked or self.released)
+
+
+def _queued(table: Any) -> ColumnElement[bool]:
+    return and_(table.c.sent_at.is_(None), table.c.parked_at.is_(None))
+
+
+def _heads(now: datetime, limit: int) -> Select[Any]:
+    earlier = _OUTBOX.alias("earlier")
+    first_of_its_key = or_(
+        _OUTBOX.c.ordering_key.is_(None),
+        ~exists().where(
+            earlier.c.ordering_key == _OUTBOX.c.ordering_key,
+            earlier.c.id < _OUTBOX.c.id,
+            _queued(earlier),
+        ),
+    )
+    return (
+        _columns()
+        .where(_queued(_OUTBOX), _OUTBOX.c.available_at <= now, first_of_its_key)
+        .order_by(_OUTBOX.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=_OUTBOX)
+    )
+
+
+def _columns() -> Select[Any]:
+    t = _OUTBOX.c
+    return select(t.id, t.event_type, t.payload, t.attempts, t.ordering_key, t.available_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What a claim took: messages to deliver (in id order), and how many it parked as unreadable."""
+
+    messages: list[OutboxEnvelope]
+    parked: int = 0
+
+    def __len__(self) -> int:
+        return len(self.messages) + self.parked
+
+
+def _runs(keys: list[str], run: int) -> Select[Any]:
+    """The first ``run`` queued rows of each key (window per key: a long backlog of one shopper
+    cannot crowd the others out of the claim)."""
+    t = _OUTBOX.c
+    position = func.row_number().over(partition_by=t.ordering_key, order_by=t.id).label("position")
+    ranked = (
+        select(t.id, t.event_type, t.payload, t.attempts, t.ordering_key, t.available_at, position)
+        .where(_queued(_OUTBOX), t.ordering_key.in_(keys))
+        .subquery()
+    )
+    return select(ranked).where(ranked.c.position <= run).order_by(ranked.c.id)
+
+
+async def claim(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, *, batch: int, run: int, lease: timedelta
+) -> Claim:
+    """Lease up to ``batch`` heads and the due runs behind them (at most ``run`` messages a key)."""
+    async with sessions() as session, session.begin():
+        heads = (await session.execute(_heads(now, batch))).all()
+        if not heads:
+            return Claim([])
+        keys = {row.ordering_key: row.id for row in heads if row.ordering_key is not None}
+        chosen = [row for row in heads if row.ordering_key is None]
+        if keys:
+            by_key: dict[str, list[Any]] = {}
+            for row in (await session.execute(_runs(list(keys), run))).all():
+                by_key.setdefault(row.ordering_key, []).append(row)
+            for key, rows in by_key.items():
+                # an earlier row that committed after our look for heads now leads the key: leave
+                # the key alone this round (its new head is someone else's, or ours next round)
+                if rows[0].id != keys[key]:
+                    continue
+                chosen.append(rows[0])
+                for row in rows[1:]:
+                    if row.available_at > now:
+                        break
+                    chosen.append(row)
+        # a payload that is not a JSON object cannot reach any handler: parked here, with the reason
+        unreadable = [row.id for row in chosen if not isinstance(row.payload, dict)]
+        if unreadable:
+            await session.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id.in_(unreadable))
+                .values(
+                    parked_at=now,
+                    attempts=_OUTBOX.c.attempts + 1,
+                    last_error="MalformedEvent: the payload is not a JSON object",
+                )
+            )
+            chosen = [row for row in chosen if row.id not in unreadable]
+        chosen.sort(key=lambda row: row.id)
+        if chosen:
+            await session.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id.in_([row.id for row in chosen]))
+                .values(available_at=now + lease)
+            )
+    messages = [
+        OutboxEnvelope(row.id, row.event_type, row.payload, row.attempts, row.ordering_key) for row in chosen
+    ]
+    return Claim(messages, len(unreadable))
+
+
+async def settle(sessions: async_sessionmaker[AsyncSession], now: datetime, outcome: Settlement) -> None:
+    """Record ``outcome`` in one transaction."""
+    t = _OUTBOX
+    async with sessions() as session, session.begin():
+        if outcome.sent:
+            await session.execute(update(t).where(t.c.id.in_(outcome.sent)).values(sent_at=now))
+        if outcome.released:
+            await session.execute(update(t).where(t.c.id.in_(outcome.released)).values(available_at=now))
+        for retry in outcome.retries:
+            await session.execute(
+                update(t)
+                .where(t.c.id == retry.id)
+                .values(attempts=retry.attempts, last_error=retry.error, available_at=retry.at)
+            )
+        for parked in outcome.parked:
+            await session.execute(
+                update(t)
+                .where(t.c.id == parked.id)
+                .values(attempts=parked.attempts, last_error=parked.error, parked_at=now)
+            )
+
+
+async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Messages still queued (neither sent nor parked)."""
+    async with sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(_OUTBOX).where(_queued(_OUTBOX)))
+        return int(count or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedMessage:
+    id: int
+    event_type: str
+    attempts: int
+    last_error: str | None
+    parked_at: datetime
+
+
+async def parked_messages(
+    sessions: async_sessionmaker[AsyncSession], *, limit: int = 100
+) -> list[ParkedMessage]:
+    """The messages the relay gave up on, newest first, with the error that parked them."""
+    t = _OUTBOX.c
+    async with sessions() as session:
+        rows = await session.execute(
+            select(t.id, t.event_type, t.attempts, t.last_error, t.parked_at)
+            .where(t.parked_at.is_not(None))
+            .order_by(t.id.desc())
+            .limit(limit)
+        )
+        return [ParkedMessage(r.id, r.event_type, r.attempts, r.last_error, r.parked_at) for r in rows]
+
+
+async def requeue(sessions: async_sessionmaker[AsyncSession], now: datetime, ids: list[int]) -> int:
+    """Put parked messages back in the queue with fresh attempts (after the cause was fixed)."""
+    t = _OUTBOX
+    async with sessions() as session, session.begin():
+        result = await session.execute(
+            update(t)
+            .where(t.c.id.in_(ids), t.c.parked_at.is_not(None), t.c.sent_at.is_(None))
+            .values(parked_at=None, attempts=0, available_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
