@@ -8,7 +8,10 @@ Every reply carries plain ``text`` too, so a channel that cannot draw cards stil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from dialogs.payloads import Action
 
 AttachmentKind = Literal["image", "voice", "location", "contact", "file"]
 
@@ -56,8 +59,14 @@ class InboundMessage:
 
 @dataclass(frozen=True, slots=True)
 class Button:
+    """A button as channels draw it: ``payload`` is the wire form of a typed action (dialogs.payloads)."""
+
     label: str
     payload: str
+
+    @classmethod
+    def of(cls, label: str, action: Action) -> Button:
+        return cls(label, action.encode())
 
 
 @dataclass(frozen=True, slots=True)
