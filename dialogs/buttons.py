@@ -235,6 +235,8 @@ async def _change_address(turn: Turn, action: ChangeAddress) -> None:
 @on(AfterSales)
 async def _after_sales(turn: Turn, action: AfterSales) -> None:
     await after_sales.begin(turn, CaseKind.RETURN, action.order_number)
+    if _after_sales_slot(turn, "kind") and not _after_sales_slot(turn, "order"):
+        turn.finish()  # not the shopper's order (or no longer there): no return is waiting on it
 
 
 @on(AfterSalesOrder)

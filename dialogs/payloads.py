@@ -51,13 +51,14 @@ class Token:
 
 @dataclass(frozen=True, slots=True)
 class Whole:
-    """An integer field written in ASCII digits ("²" and "٣" are digits to Python, not to us)."""
+    """An integer field in canonical ASCII digits ("²" and "٣" are digits to Python, not to us; "012" is
+    not how :func:`encode` writes 12)."""
 
     low: int
     high: int
 
     def parse(self, raw: str) -> int | None:
-        if not 0 < len(raw) <= 19 or not raw.isascii() or not raw.isdigit():
+        if not 0 < len(raw) <= 19 or not raw.isascii() or not raw.isdigit() or raw[0] == "0" != raw:
             return None
         value = int(raw)
         return value if self.low <= value <= self.high else None
@@ -341,7 +342,9 @@ ACTIONS: tuple[type[Action], ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class _Field:
+class FieldSpec:
+    """One field of an action as it goes on the wire: its name, its kind, whether it may be left off."""
+
     name: str
     kind: FieldKind
     required: bool
@@ -350,21 +353,21 @@ class _Field:
 @dataclass(frozen=True, slots=True)
 class _Layout:
     action: type[Action]
-    fields: tuple[_Field, ...]
+    fields: tuple[FieldSpec, ...]
     required: int
 
 
 def _layout(action: type[Action]) -> _Layout:
     """The fields of ``action`` in wire order, with the kind its ``Annotated`` type declares."""
     hints = get_type_hints(action, include_extras=True)
-    declared: list[_Field] = []
+    declared: list[FieldSpec] = []
     for field in fields(action):  # type: ignore[arg-type]  # every action is a dataclass
         hint = hints[field.name]
         kinds = [k for k in get_args(hint)[1:] if isinstance(k, Token | Whole | OneOf)]
         if get_origin(hint) is not Annotated or len(kinds) != 1:
             raise TypeError(f"{action.__name__}.{field.name} needs exactly one field kind")
         required = field.default is MISSING and field.default_factory is MISSING
-        declared.append(_Field(field.name, kinds[0], required))
+        declared.append(FieldSpec(field.name, kinds[0], required))
     needed = sum(f.required for f in declared)
     if any(f.required for f in declared[needed:]):
         raise TypeError(f"{action.__name__}: optional fields come last")
@@ -390,6 +393,11 @@ def _tables() -> tuple[dict[str, Action], dict[str, _Layout], dict[type[Action],
 
 
 _SINGLETONS, _BY_PREFIX, _BY_TYPE = _tables()
+
+
+def fields_of(action: type[Action]) -> tuple[FieldSpec, ...]:
+    """The wire fields of an action type, in order (tests build valid and invalid payloads from them)."""
+    return _BY_TYPE[action].fields
 
 
 def encode(action: Action) -> str:
