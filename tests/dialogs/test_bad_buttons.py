@@ -128,6 +128,27 @@ async def test_buttons_naming_another_customers_order_neither_show_nor_change_it
     await other.tap(f"order:{number.lower()}")  # the core reads numbers case-insensitively
     assert "¥399.00" not in other.text
 
+    owner_id = (await runtime.pipeline.state_of("console:order-owner")).customer_id
+    assert owner_id is not None
+    [saved] = await runtime.container.commerce.customers.addresses(owner_id)
+    await other.tap("sku:D1-RED-M:1")
+    await other.tap(f"addr:{saved.id}")  # the owner's saved address, by id
+    assert other.text == TEXTS.get("en", "error.address_not_found")
+    await other.tap("yes")
+    assert other.text == TEXTS.get("en", "flow.nothing_pending")  # no order to that address is waiting
+
     unchanged = await runtime.container.commerce.orders.get(number)
     assert unchanged.status == "pending_payment"
     assert order["data"]["address"].endswith(unchanged.masked_address)  # the address was not changed
+
+
+async def test_no_variant_buttons_for_a_quantity_the_cart_would_refuse(
+    chat_factory: Callable[..., Chat],
+) -> None:
+    chat = chat_factory("big-quantity-user", "en")
+    await chat.tap("p:D1")  # two variants: adding asks which one, with a button per variant
+    await chat.say("add 1000 to cart")
+    assert chat.text == TEXTS.get("en", "error.invalid_quantity", maximum=999)
+    assert not [b for r in chat.last for b in r.get("buttons", [])]
+    await chat.say("add 2 to cart")
+    assert "sku:D1-RED-M:2" in [b["payload"] for r in chat.last for b in r.get("buttons", [])]
