@@ -108,7 +108,12 @@ def stale(turn: Turn) -> None:
 
 
 async def _answer(turn: Turn, action: Yes | No | Skip, waiting: WaitingStep) -> None:
-    """A yes/no/skip button is the answer the waiting step asked for, as if typed."""
+    """A yes/no/skip button is the answer the waiting step asked for, as if typed, if it is that
+    flow's button (or an old bare "yes" / "no")."""
+    frame = turn.state.active
+    if action.flow is not None and (frame is None or frame.flow != action.flow):
+        stale(turn)  # the question this button answered is over; another may be waiting
+        return
     intent = "affirm" if isinstance(action, Yes) else "deny"
     turn.nlu = dataclasses.replace(turn.nlu, intent=intent, confidence=1.0)
     step = waiting(turn)

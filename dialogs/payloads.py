@@ -88,6 +88,8 @@ LineNumber = Annotated[int, Whole(1, 999)]
 RowId = Annotated[int, Whole(1, 2**63 - 1)]
 LanguageTag = Annotated[str, OneOf(frozenset(LANGUAGES))]
 Reason = Annotated[str, OneOf(frozenset(REASONS))]
+#: a dialog flow's name; None leaves the field off the wire
+FlowName = Annotated[str | None, Token(re.compile(r"[a-z][a-z_]{0,23}", re.ASCII))]
 
 
 class Action:
@@ -101,19 +103,24 @@ class Action:
 
 
 # -- answers to the step that is waiting --------------------------------------------------------------
+# They name the flow that asked ("yes:checkout"), so an old "yes" from another question (delete my data,
+# cancel that order) cannot answer the one waiting now. A bare "yes" (older buttons) answers any.
 @dataclass(frozen=True, slots=True)
 class Yes(Action):
     prefix: ClassVar[str] = "yes"
+    flow: FlowName = None
 
 
 @dataclass(frozen=True, slots=True)
 class No(Action):
     prefix: ClassVar[str] = "no"
+    flow: FlowName = None
 
 
 @dataclass(frozen=True, slots=True)
 class Skip(Action):
     prefix: ClassVar[str] = "skip"
+    flow: FlowName = None
 
 
 # -- menus --------------------------------------------------------------------------------------------
@@ -406,10 +413,13 @@ def encode(action: Action) -> str:
     layout = _BY_TYPE[type(action)]
     if not layout.fields:
         return action.prefix
+    values = [getattr(action, field.name) for field in layout.fields]
+    while values and values[-1] is None and not layout.fields[len(values) - 1].required:
+        values.pop()  # an optional field left unset stays off the wire
     parts = [action.prefix]
-    for field in layout.fields:
-        raw = str(getattr(action, field.name))
-        if field.kind.parse(raw) != getattr(action, field.name):
+    for field, value in zip(layout.fields, values, strict=False):
+        raw = str(value)
+        if field.kind.parse(raw) != value:
             raise ValueError(f"{type(action).__name__}.{field.name}={raw!r} cannot go on a button")
         parts.append(raw)
     wire = SEPARATOR.join(parts)
@@ -425,11 +435,11 @@ def decode(wire: str) -> Action:
     singleton = _SINGLETONS.get(wire)
     if singleton is not None:
         return singleton
-    prefix, _, rest = wire.partition(SEPARATOR)
+    prefix, separator, rest = wire.partition(SEPARATOR)
     layout = _BY_PREFIX.get(prefix)
-    if layout is None or not rest:
+    if layout is None:
         raise InvalidPayload(f"unknown payload {prefix[:16]!r}")
-    parts = rest.split(SEPARATOR)
+    parts = rest.split(SEPARATOR) if separator else []
     if not layout.required <= len(parts) <= len(layout.fields):
         raise InvalidPayload(f"{prefix}: wrong number of fields")
     values: dict[str, object] = {}

@@ -113,8 +113,8 @@ async def privacy(turn: Turn) -> None:
         turn.begin("privacy", "confirm_delete")
         turn.say(
             "privacy.confirm_delete",
-            turn.button("button.confirm_delete", Yes()),
-            turn.button("button.cancel", No()),
+            turn.button("button.confirm_delete", Yes(PRIVACY.name)),
+            turn.button("button.cancel", No(PRIVACY.name)),
         )
     elif any(w in text for w in EXPORT_WORDS):
         await export(turn)
@@ -136,8 +136,8 @@ async def erase_request(turn: Turn) -> None:
     turn.begin("privacy", "confirm_delete")
     turn.say(
         "privacy.confirm_delete",
-        turn.button("button.confirm_delete", Yes()),
-        turn.button("button.cancel", No()),
+        turn.button("button.confirm_delete", Yes(PRIVACY.name)),
+        turn.button("button.cancel", No(PRIVACY.name)),
     )
 
 

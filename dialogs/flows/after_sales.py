@@ -126,7 +126,7 @@ async def on_reason(turn: Turn) -> None:
 
 async def choose_reason(turn: Turn, code: str, text: str | None = None) -> None:
     turn.goto("photo", reason=code, reason_text=text)
-    turn.say("after_sales.ask_photo", turn.button("button.skip", Skip()))
+    turn.say("after_sales.ask_photo", turn.button("button.skip", Skip(AFTER_SALES.name)))
 
 
 async def on_photo(turn: Turn) -> None:
@@ -136,7 +136,7 @@ async def on_photo(turn: Turn) -> None:
         and turn.nlu.intent not in ("deny", "affirm")
         and not any(w in turn.nlu.text.lower() for w in ("skip", "跳过", "跳過", "没有", "沒有", "no"))
     ):
-        turn.say("after_sales.ask_photo_again", turn.button("button.skip", Skip()))
+        turn.say("after_sales.ask_photo_again", turn.button("button.skip", Skip(AFTER_SALES.name)))
         return
     await open_case(turn, photos)
 

@@ -98,8 +98,8 @@ async def use_address(turn: Turn, address_id: int, known: AddressView | None = N
     )
     turn.say(
         "checkout.confirm",
-        turn.button("button.confirm_order", Yes()),
-        turn.button("button.cancel", No()),
+        turn.button("button.confirm_order", Yes(CHECKOUT.name)),
+        turn.button("button.cancel", No(CHECKOUT.name)),
         address=address.address.masked_line(),
         fee=fee_text,
         total=Money(total, currency).format(),
@@ -114,8 +114,8 @@ async def on_confirm(turn: Turn) -> None:
     if turn.nlu.intent not in AFFIRM:
         turn.say(
             "checkout.confirm_again",
-            turn.button("button.confirm_order", Yes()),
-            turn.button("button.cancel", No()),
+            turn.button("button.confirm_order", Yes(CHECKOUT.name)),
+            turn.button("button.cancel", No(CHECKOUT.name)),
         )
         return
     address = await turn.commerce.customers.address(turn.customer_id, int(turn.slots["address_id"]))
@@ -167,8 +167,8 @@ async def resume(turn: Turn) -> None:
     elif step == "confirm":
         turn.say(
             "checkout.confirm_again",
-            turn.button("button.confirm_order", Yes()),
-            turn.button("button.cancel", No()),
+            turn.button("button.confirm_order", Yes(CHECKOUT.name)),
+            turn.button("button.cancel", No(CHECKOUT.name)),
         )
 
 

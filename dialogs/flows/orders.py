@@ -145,8 +145,8 @@ async def cancel_number(turn: Turn, number: str) -> None:
     key = "cancel.confirm_refund" if order.status == "paid" else "cancel.confirm"
     turn.say(
         key,
-        turn.button("button.confirm_cancel", Yes()),
-        turn.button("button.keep_order", No()),
+        turn.button("button.confirm_cancel", Yes(CANCEL.name)),
+        turn.button("button.keep_order", No(CANCEL.name)),
         number=order.number,
         amount=order.total.format(),
     )
@@ -237,8 +237,8 @@ async def payment_methods(turn: Turn) -> None:
 async def resume_cancel(turn: Turn) -> None:
     turn.say(
         "cancel.confirm_again",
-        turn.button("button.confirm_cancel", Yes()),
-        turn.button("button.keep_order", No()),
+        turn.button("button.confirm_cancel", Yes(CANCEL.name)),
+        turn.button("button.keep_order", No(CANCEL.name)),
         number=turn.slots.get("order", ""),
     )
 

@@ -152,3 +152,30 @@ async def test_no_variant_buttons_for_a_quantity_the_cart_would_refuse(
     assert not [b for r in chat.last for b in r.get("buttons", [])]
     await chat.say("add 2 to cart")
     assert "sku:D1-RED-M:2" in [b["payload"] for r in chat.last for b in r.get("buttons", [])]
+
+
+async def test_an_old_yes_from_another_question_does_not_answer_the_one_waiting(
+    runtime: Runtime, chat_factory: Callable[..., Chat]
+) -> None:
+    chat = chat_factory("two-questions", "en")
+    await chat.tap("sku:D2-BLK-S:1")
+    await chat.say("checkout")
+    await chat.say("Li Lei 13912345678 Shanghai Pudong Century Avenue 100")
+    assert "yes:checkout" in [b["payload"] for r in chat.last for b in r["buttons"]]
+    await chat.press("yes")
+    [order] = chat.of_type("order")
+    number = str(order["data"]["number"])
+    await chat.say("delete my data")
+    assert "yes:privacy" in [b["payload"] for r in chat.last for b in r["buttons"]]
+    await chat.say("no")
+    await chat.tap(f"cancel:{number}")
+    assert "yes:cancel_order" in [b["payload"] for r in chat.last for b in r["buttons"]]
+    for old in ("yes:privacy", "yes:checkout", "no:privacy"):  # still pressable in the chat history
+        await chat.tap(old)
+        assert chat.text == TEXTS.get("en", "payload.stale"), old
+    commerce = runtime.container.commerce
+    assert (await commerce.orders.get(number)).status == "pending_payment"
+    await chat.tap("yes:cancel_order")  # the question that is waiting
+    assert (await commerce.orders.get(number)).status == "cancelled"
+    await chat.tap("yes")  # a bare yes (buttons sent before flows named themselves) answers as ever
+    assert chat.text == TEXTS.get("en", "flow.nothing_pending")

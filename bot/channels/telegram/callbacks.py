@@ -1,7 +1,8 @@
 """Typed callback data for inline buttons (Telegram allows at most 64 bytes).
 
-A button's dialog payload ("p:D1", "sku:D1-RED-M:1", "yes") travels as ``Tap`` ("t|p:D1"). A payload
-that does not fit, or contains the separator, is kept in Redis and the button carries a ``Ref`` to it.
+A button's dialog payload ("p:D1", "sku:D1-RED-M:1", "yes:checkout") travels as ``Tap`` ("t|p:D1").
+A payload that does not fit, or contains the separator, is kept in Redis and the button carries a
+``Ref`` to it.
 
 Every pressed button gets an answer: callback data we cannot read back (a ``Ref`` whose key expired,
 data from an older bot or a forged client) unpacks to the ``Expired`` action's payload, and the dialogs
