@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from commerce_core.api import CaseKind, NotFound
 from dialogs.context import Turn
 from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
-from dialogs.flows.base import StepSpec
+from dialogs.flows.registry import waiting_step
 from dialogs.payloads import (
     ACTIONS,
     Action,
@@ -64,8 +64,6 @@ A = TypeVar("A", bound=Action)
 Handler = Callable[[Turn, Any], Awaitable[None]]
 TypedHandler = Callable[[Turn, A], Awaitable[None]]
 _HANDLERS: dict[type[Action], Handler] = {}
-#: the step the active flow waits on, for yes/no/skip (the engine's lookup, handed in to avoid a cycle)
-WaitingStep = Callable[[Turn], StepSpec | None]
 
 
 def on(action: type[A]) -> Callable[[TypedHandler[A]], TypedHandler[A]]:
@@ -85,16 +83,13 @@ def _simple(action: type[Action], step: Callable[[Turn], Awaitable[None]]) -> No
     _HANDLERS[action] = run
 
 
-async def press(turn: Turn, payload: str, waiting: WaitingStep) -> None:
+async def press(turn: Turn, payload: str) -> None:
     """Do what the pressed button asks, or say why it cannot be done; never raises for a bad payload."""
     try:
         action = decode(payload)
     except InvalidPayload as error:
         log.info("button payload rejected: %s", error)
         invalid(turn)
-        return
-    if isinstance(action, Yes | No | Skip):
-        await _answer(turn, action, waiting)
         return
     await _HANDLERS[type(action)](turn, action)
 
@@ -107,7 +102,7 @@ def stale(turn: Turn) -> None:
     turn.say("payload.stale", turn.button("button.help", Help()))
 
 
-async def _answer(turn: Turn, action: Yes | No | Skip, waiting: WaitingStep) -> None:
+async def _answer(turn: Turn, action: Yes | No | Skip) -> None:
     """A yes/no/skip button is the answer the waiting step asked for, as if typed, if it is that
     flow's button (or an old bare "yes" / "no")."""
     frame = turn.state.active
@@ -116,11 +111,14 @@ async def _answer(turn: Turn, action: Yes | No | Skip, waiting: WaitingStep) -> 
         return
     intent = "affirm" if isinstance(action, Yes) else "deny"
     turn.nlu = dataclasses.replace(turn.nlu, intent=intent, confidence=1.0)
-    step = waiting(turn)
+    step = waiting_step(turn.state)
     if step is not None:
         await step.run(turn)
     else:
         turn.say("flow.nothing_pending")
+
+
+_HANDLERS.update({Yes: _answer, No: _answer, Skip: _answer})
 
 
 for _action, _step in (
@@ -281,6 +279,6 @@ async def _after_sales_reason(turn: Turn, action: AfterSalesReason) -> None:
     await after_sales.choose_reason(turn, action.code)
 
 
-_missing = [a.__name__ for a in set(ACTIONS) - _HANDLERS.keys() if a not in (Yes, No, Skip)]
+_missing = [a.__name__ for a in set(ACTIONS) - _HANDLERS.keys()]
 if _missing:
     raise TypeError(f"actions without a handler: {_missing}")

@@ -14,26 +14,14 @@ from collections.abc import Awaitable, Callable
 from dialogs import buttons
 from dialogs.context import Turn
 from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
-from dialogs.flows.base import Flow, StepSpec
+from dialogs.flows.base import StepSpec
+from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
 from dialogs.state import ConversationState
 from nlu import Hints
 
 Step = Callable[[Turn], Awaitable[None]]
-FLOWS: dict[str, Flow] = {
-    f.name: f
-    for f in (
-        shopping.SEARCH,
-        cart.ADD,
-        checkout.CHECKOUT,
-        orders.CANCEL,
-        orders.CHANGE_ADDRESS,
-        after_sales.AFTER_SALES,
-        account.ACCOUNT,
-        account.PRIVACY,
-        support.COMPLAINT,
-    )
-}
+__all__ = ["CONFIDENT", "FLOWS", "INTENTS", "TASKS", "Engine", "waiting_step"]
 
 
 INTENTS: dict[str, Step] = {
@@ -70,14 +58,6 @@ _CANCEL = re.compile(
 _BACK = re.compile(r"^\s*(back|go back|返回|上一步|回去)\s*$", re.IGNORECASE)
 
 
-def waiting_step(state: ConversationState) -> StepSpec | None:
-    """The step the active flow waits on, if any."""
-    frame = state.active
-    if frame is None or frame.flow not in FLOWS:
-        return None
-    return FLOWS[frame.flow].steps.get(frame.step)
-
-
 class Engine:
     def hints(self, state: ConversationState) -> Hints:
         """What the NLU should expect: the slot the waiting step asks for, and the user's language."""
@@ -104,7 +84,7 @@ class Engine:
             state.lang = detected
             await turn.commerce.customers.set_language(turn.customer_id, detected)
         if turn.message.payload:
-            await buttons.press(turn, turn.message.payload, self.active_step)
+            await buttons.press(turn, turn.message.payload)
         else:
             await self._text(turn, text)
         if state.misunderstood == misunderstood:
