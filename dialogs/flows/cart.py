@@ -52,11 +52,12 @@ async def _add_product(turn: Turn, product: ProductView, quantity: int) -> None:
         turn.say("cart.no_such_variant", title=product.title(turn.lang))
         candidates = list(product.skus)
     buttons = [
-        Button.of(
+        button
+        for s in candidates[:MAX_SKU_BUTTONS]
+        for button in Button.offer(
             f"{options_text(turn, s.options)} {s.price.format()}" + ("" if s.available else " ✕"),
             AddSku(s.code, quantity),
         )
-        for s in candidates[:MAX_SKU_BUTTONS]
     ]
     turn.begin("add_to_cart", "choose_sku", product=product.code, quantity=quantity)
     turn.say("cart.choose_variant", *buttons, title=product.title(turn.lang))

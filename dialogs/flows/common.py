@@ -77,7 +77,7 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
         ProductListItem(first + n, p.code, p.title(turn.lang), price_range(p), p.image, p.available)
         for n, p in enumerate(page.items, start=1)
     )
-    buttons = [Button.of(f"{i.position}. {i.title[:18]}", ShowProduct(i.code)) for i in items]
+    buttons = [b for i in items for b in Button.offer(f"{i.position}. {i.title[:18]}", ShowProduct(i.code))]
     if page.has_more:
         buttons.append(turn.button("button.more", MoreResults()))
     turn.state.shown_products = [p.code for p in page.items]
@@ -101,8 +101,8 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
             labels = separator.join(option_label(turn, name, v) for v in values)
             options.append(turn.t(f"option.{name}", values=labels))
     buttons = [
-        turn.button("button.add_to_cart", AddProduct(product.code)),
-        turn.button("button.similar", Similar(product.code)),
+        *Button.offer(turn.t("button.add_to_cart"), AddProduct(product.code)),
+        *Button.offer(turn.t("button.similar"), Similar(product.code)),
         turn.button("button.view_cart", ViewCart()),
     ]
     stock_note = (
@@ -159,8 +159,8 @@ def cart_summary(turn: Turn, cart: CartView) -> CartSummary:
     buttons: list[Button] = []
     for li in lines:
         buttons += [
-            Button.of(f"＋ {li.title[:12]}", Increase(li.sku)),
-            Button.of(f"－ {li.title[:12]}", Decrease(li.sku)),
+            *Button.offer(f"＋ {li.title[:12]}", Increase(li.sku)),
+            *Button.offer(f"－ {li.title[:12]}", Decrease(li.sku)),
         ]
     if cart.can_checkout:
         buttons.append(turn.button("button.checkout", Checkout()))

@@ -179,3 +179,34 @@ async def test_an_old_yes_from_another_question_does_not_answer_the_one_waiting(
     assert (await commerce.orders.get(number)).status == "cancelled"
     await chat.tap("yes")  # a bare yes (buttons sent before flows named themselves) answers as ever
     assert chat.text == TEXTS.get("en", "flow.nothing_pending")
+
+
+async def test_a_product_code_too_long_for_a_button_still_gets_its_replies(
+    runtime: Runtime, chat_factory: Callable[..., Chat]
+) -> None:
+    from commerce_core.catalog.service import ProductDraft, VariantDraft
+
+    code = "LAMP-" + "X" * 57  # the core accepts 64 characters; "similar:" + 62 would not fit 64 bytes
+    commerce = runtime.container.commerce
+    await commerce.catalog.create_product(
+        ProductDraft(
+            code,
+            "acme",
+            "headphones",
+            {"zh-Hans": "斑马台灯", "en": "Zebra Lamp"},
+            {"zh-Hans": "台灯", "en": "A lamp"},
+            [VariantDraft(code[:60] + "-W", {"color": "white"}, 5900, 5)],
+        )
+    )
+    await commerce.catalog.publish(code)
+    await runtime.refresh_catalogue()
+    chat = chat_factory("long-code-user", "en")
+    await chat.say("zebra lamp")
+    [listing] = chat.of_type("product_list")
+    assert listing["data"]["items"][0]["code"] == code
+    assert not [b for b in listing["buttons"] if b["payload"].startswith("p:")]  # left out, not a crash
+    await chat.say("the first one")
+    [card] = chat.of_type("product_card")
+    assert [b["payload"] for b in card["buttons"]] == ["cart"]
+    await chat.say("add it to my cart")
+    assert "Added 1 × Zebra Lamp" in chat.text
