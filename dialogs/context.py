@@ -7,6 +7,7 @@ from typing import Any
 
 from commerce_core.api import Commerce, CustomerView, Money, OrderView, PhoneVerifier
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
+from dialogs.payloads import Action
 from dialogs.state import ConversationState, Frame
 from dialogs.texts import Texts
 from nlu import Interpretation
@@ -59,8 +60,9 @@ class Turn:
     def send(self, reply: Reply) -> None:
         self.replies.append(reply)
 
-    def button(self, key: str, payload: str, **params: Any) -> Button:
-        return Button(self.t(key, **params), payload)
+    def button(self, key: str, action: Action, **params: Any) -> Button:
+        """A button labelled with the text ``key`` that asks for ``action`` when pressed."""
+        return Button.of(self.t(key, **params), action)
 
     def money(self, value: Money) -> str:
         return value.format()

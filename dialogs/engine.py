@@ -8,37 +8,20 @@ offers a person after repeated misunderstandings.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Awaitable, Callable
 
-from commerce_core.api import CaseKind
+from dialogs import buttons
 from dialogs.context import Turn
 from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
-from dialogs.flows.base import Flow, StepSpec
+from dialogs.flows.base import StepSpec
+from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
 from dialogs.state import ConversationState
 from nlu import Hints
 
 Step = Callable[[Turn], Awaitable[None]]
-FLOWS: dict[str, Flow] = {
-    f.name: f
-    for f in (
-        shopping.SEARCH,
-        cart.ADD,
-        checkout.CHECKOUT,
-        orders.CANCEL,
-        orders.CHANGE_ADDRESS,
-        after_sales.AFTER_SALES,
-        account.ACCOUNT,
-        account.PRIVACY,
-        support.COMPLAINT,
-    )
-}
-
-
-async def _similar(turn: Turn, code: str) -> None:
-    await shopping.similar(turn, code)
+__all__ = ["CONFIDENT", "FLOWS", "INTENTS", "TASKS", "Engine", "waiting_step"]
 
 
 INTENTS: dict[str, Step] = {
@@ -75,14 +58,6 @@ _CANCEL = re.compile(
 _BACK = re.compile(r"^\s*(back|go back|返回|上一步|回去)\s*$", re.IGNORECASE)
 
 
-def waiting_step(state: ConversationState) -> StepSpec | None:
-    """The step the active flow waits on, if any."""
-    frame = state.active
-    if frame is None or frame.flow not in FLOWS:
-        return None
-    return FLOWS[frame.flow].steps.get(frame.step)
-
-
 class Engine:
     def hints(self, state: ConversationState) -> Hints:
         """What the NLU should expect: the slot the waiting step asks for, and the user's language."""
@@ -109,7 +84,7 @@ class Engine:
             state.lang = detected
             await turn.commerce.customers.set_language(turn.customer_id, detected)
         if turn.message.payload:
-            await self._payload(turn, turn.message.payload)
+            await buttons.press(turn, turn.message.payload)
         else:
             await self._text(turn, text)
         if state.misunderstood == misunderstood:
@@ -201,79 +176,3 @@ class Engine:
         if flow is not None and flow.resume is not None:
             turn.say("flow.resuming")
             await flow.resume(turn)
-
-    async def _payload(self, turn: Turn, payload: str) -> None:
-        verb, _, arg = payload.partition(":")
-        state = turn.state
-        if verb in ("yes", "no", "skip"):
-            intent = {"yes": "affirm", "no": "deny", "skip": "deny"}[verb]
-            turn.nlu = dataclasses.replace(turn.nlu, intent=intent, confidence=1.0)
-            step = self.active_step(turn)
-            if step is not None:
-                await step.run(turn)
-            else:
-                turn.say("flow.nothing_pending")
-            return
-        simple: dict[str, Step] = {
-            "more": shopping.more,
-            "cart": cart.view,
-            "checkout": checkout.start,
-            "orders": orders.status,
-            "human": support.human,
-            "help": support.help_,
-            "phone": account.bind_phone,
-            "export": account.export,
-            "erase": account.erase_request,
-        }
-        if verb in simple and not arg:
-            await simple[verb](turn)
-            return
-        if verb == "popular":
-            state.focus_product = None
-            await shopping.recommend(turn)
-            return
-        handlers: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
-            "p": shopping.show,
-            "similar": _similar,
-            "add": cart.add_code,
-            "pay": orders.pay_number,
-            "sbxpay": orders.sandbox_pay,
-            "order": orders.show_status,
-            "track": orders.track,
-            "cancel": orders.cancel_number,
-            "chaddr": orders.change_address_number,
-            "asorder": after_sales.choose_order,
-            "lang": account.set_language,
-        }
-        if verb in handlers and arg:
-            await handlers[verb](turn, arg)
-            return
-        if verb == "sku" and arg:
-            code, _, quantity = arg.partition(":")
-            await cart.add_sku(turn, code, int(quantity) if quantity.isdigit() else 1)
-        elif verb in ("inc", "dec", "rm") and arg:
-            await cart.change(turn, arg, {"inc": 1, "dec": -1}.get(verb), 0 if verb == "rm" else None)
-        elif verb == "addr" and arg:
-            if arg == "new":
-                if state.active is None or state.active.flow != "checkout":
-                    turn.begin("checkout", "address")
-                turn.goto("address")
-                turn.say("checkout.ask_address")
-            elif arg.isdigit():
-                await checkout.use_address(turn, int(arg))
-        elif verb == "as" and arg:
-            await after_sales.begin(turn, CaseKind.RETURN, arg)
-        elif verb == "asline" and arg.isdigit() and state.active and state.active.flow == "after_sales":
-            order = await turn.commerce.orders.get(str(turn.slots["order"]), customer_id=turn.customer_id)
-            line = next((li for li in order.lines if li.line_no == int(arg)), None)
-            if line is not None:
-                await after_sales.choose_item(turn, line.line_no, line.quantity)
-        elif (
-            verb == "reason"
-            and arg in after_sales.REASONS
-            and state.active
-            and state.active.flow == "after_sales"
-        ):
-            await after_sales.choose_reason(turn, arg)
-        else:
-            await support.fallback(turn)

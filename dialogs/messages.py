@@ -7,9 +7,14 @@ Every reply carries plain ``text`` too, so a channel that cannot draw cards stil
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+if TYPE_CHECKING:
+    from dialogs.payloads import Action
+
+log = logging.getLogger(__name__)
 AttachmentKind = Literal["image", "voice", "location", "contact", "file"]
 
 
@@ -56,8 +61,24 @@ class InboundMessage:
 
 @dataclass(frozen=True, slots=True)
 class Button:
+    """A button as channels draw it: ``payload`` is the wire form of a typed action (dialogs.payloads)."""
+
     label: str
     payload: str
+
+    @classmethod
+    def of(cls, label: str, action: Action) -> Button:
+        return cls(label, action.encode())
+
+    @classmethod
+    def offer(cls, label: str, action: Action) -> tuple[Button, ...]:
+        """The button, or none when catalogue data cannot go on one (the core allows codes longer than
+        a 64-byte payload holds): the reply still goes out and the shopper can name the item instead."""
+        try:
+            return (cls(label, action.encode()),)
+        except ValueError as error:
+            log.warning("button left out: %s", error)
+            return ()
 
 
 @dataclass(frozen=True, slots=True)

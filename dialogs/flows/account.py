@@ -8,6 +8,7 @@ from commerce_core.api import DomainError
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.messages import Button, FileReply
+from dialogs.payloads import BindPhone, EraseData, ExportData, Language, MyOrders, No, Yes
 from dialogs.texts import LANGUAGES
 
 EXPORT_WORDS = (
@@ -36,9 +37,9 @@ async def account(turn: Turn) -> None:
     addresses = await turn.commerce.customers.addresses(turn.customer_id)
     turn.say(
         "account.profile",
-        turn.button("button.bind_phone", "phone"),
-        *[Button(LANGUAGE_NAMES[lang], f"lang:{lang}") for lang in LANGUAGES if lang != turn.lang],
-        turn.button("button.my_orders", "orders"),
+        turn.button("button.bind_phone", BindPhone()),
+        *[Button.of(LANGUAGE_NAMES[lang], Language(lang)) for lang in LANGUAGES if lang != turn.lang],
+        turn.button("button.my_orders", MyOrders()),
         phone=customer.masked_phone or turn.t("account.no_phone"),
         verified=turn.t("account.verified") if customer.phone_verified else "",
         language=LANGUAGE_NAMES[turn.lang],
@@ -112,16 +113,16 @@ async def privacy(turn: Turn) -> None:
         turn.begin("privacy", "confirm_delete")
         turn.say(
             "privacy.confirm_delete",
-            turn.button("button.confirm_delete", "yes"),
-            turn.button("button.cancel", "no"),
+            turn.button("button.confirm_delete", Yes(PRIVACY.name)),
+            turn.button("button.cancel", No(PRIVACY.name)),
         )
     elif any(w in text for w in EXPORT_WORDS):
         await export(turn)
     else:
         turn.say(
             "privacy.explain",
-            turn.button("button.export", "export"),
-            turn.button("button.delete_data", "erase"),
+            turn.button("button.export", ExportData()),
+            turn.button("button.delete_data", EraseData()),
         )
 
 
@@ -135,14 +136,14 @@ async def erase_request(turn: Turn) -> None:
     turn.begin("privacy", "confirm_delete")
     turn.say(
         "privacy.confirm_delete",
-        turn.button("button.confirm_delete", "yes"),
-        turn.button("button.cancel", "no"),
+        turn.button("button.confirm_delete", Yes(PRIVACY.name)),
+        turn.button("button.cancel", No(PRIVACY.name)),
     )
 
 
 async def on_confirm_delete(turn: Turn) -> None:
     turn.finish()
-    if turn.nlu.intent != "affirm" and turn.message.payload != "yes":
+    if turn.nlu.intent != "affirm":  # the yes button arrives as "affirm"
         turn.say("privacy.delete_cancelled")
         return
     await turn.commerce.privacy.erase(turn.customer_id, actor=f"customer:{turn.customer_id}")

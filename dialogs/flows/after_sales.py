@@ -9,16 +9,9 @@ from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import local_time, options_text, ordinal_index, status_label
 from dialogs.messages import Button
 
-REASONS = (
-    "quality_issue",
-    "damaged_in_transit",
-    "wrong_item",
-    "not_as_described",
-    "size_fit",
-    "changed_mind",
-    "broken",
-    "other",
-)
+# the reason codes are declared with the payloads: a reason button carries one of them
+from dialogs.payloads import REASONS, AfterSalesLine, AfterSalesOrder, AfterSalesReason, Skip
+
 KIND_BY_INTENT = {"return_refund": CaseKind.RETURN, "exchange": CaseKind.EXCHANGE, "repair": CaseKind.REPAIR}
 ELIGIBLE = ("delivered", "completed")
 REFUND_WORDS = ("refund", "退款", "退钱", "退錢")
@@ -55,7 +48,8 @@ async def begin(turn: Turn, kind: CaseKind, number: str | None) -> None:
         await choose_order(turn, orders[0].number)
         return
     buttons = [
-        Button(f"{o.number} {o.lines[0].title(turn.lang)[:14]}", f"asorder:{o.number}") for o in orders[:6]
+        Button.of(f"{o.number} {o.lines[0].title(turn.lang)[:14]}", AfterSalesOrder(o.number))
+        for o in orders[:6]
     ]
     turn.say("after_sales.pick_order", *buttons, kind=turn.t(f"case_kind.{kind.value}"))
 
@@ -77,7 +71,9 @@ async def choose_order(turn: Turn, number: str) -> None:
         await choose_item(turn, 1, order.lines[0].quantity)
         return
     buttons = [
-        Button(f"{line.title(turn.lang)[:16]} {options_text(turn, line.options)}", f"asline:{line.line_no}")
+        Button.of(
+            f"{line.title(turn.lang)[:16]} {options_text(turn, line.options)}", AfterSalesLine(line.line_no)
+        )
         for line in order.lines
     ]
     turn.say("after_sales.pick_item", *buttons)
@@ -104,7 +100,7 @@ async def choose_item(turn: Turn, line_no: int, quantity: int) -> None:
     if turn.slots.get("kind") in (CaseKind.EXCHANGE.value, CaseKind.REPAIR.value):
         quantity = 1  # one unit is exchanged or repaired; returns and refunds take the whole line
     turn.goto("reason", line=line_no, quantity=quantity)
-    buttons = [Button(turn.t(f"reason.{code}"), f"reason:{code}") for code in REASONS]
+    buttons = [Button.of(turn.t(f"reason.{code}"), AfterSalesReason(code)) for code in REASONS]
     turn.say("after_sales.ask_reason", *buttons)
 
 
@@ -130,18 +126,17 @@ async def on_reason(turn: Turn) -> None:
 
 async def choose_reason(turn: Turn, code: str, text: str | None = None) -> None:
     turn.goto("photo", reason=code, reason_text=text)
-    turn.say("after_sales.ask_photo", turn.button("button.skip", "skip"))
+    turn.say("after_sales.ask_photo", turn.button("button.skip", Skip(AFTER_SALES.name)))
 
 
 async def on_photo(turn: Turn) -> None:
     photos = [a.url or "photo" for a in turn.message.attachments if a.kind == "image"]
     if (
-        not photos
-        and turn.message.payload != "skip"
+        not photos  # the skip button arrives as "deny"
         and turn.nlu.intent not in ("deny", "affirm")
         and not any(w in turn.nlu.text.lower() for w in ("skip", "跳过", "跳過", "没有", "沒有", "no"))
     ):
-        turn.say("after_sales.ask_photo_again", turn.button("button.skip", "skip"))
+        turn.say("after_sales.ask_photo_again", turn.button("button.skip", Skip(AFTER_SALES.name)))
         return
     await open_case(turn, photos)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from commerce_core.api import NotFound, ProductView, SkuView
+from commerce_core.api import InvalidInput, NotFound, ProductView, SkuView
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import cart_summary, focus_on, options_text, ordinal_index, resolve_product
 from dialogs.messages import Button
+from dialogs.payloads import QUANTITY, AddSku, Checkout, Popular, ViewCart
 
 REMOVE_WORDS = ("删", "刪", "去掉", "不要", "remove", "delete", "drop", "移除", "拿掉")
 MAX_SKU_BUTTONS = 10
@@ -38,6 +39,8 @@ async def add_code(turn: Turn, code: str) -> None:
 
 async def _add_product(turn: Turn, product: ProductView, quantity: int) -> None:
     """Add when the shopper's words (or the product) leave one variant; otherwise ask with buttons."""
+    if not QUANTITY.low <= quantity <= QUANTITY.high:  # the core's limit, before it goes on a button
+        raise InvalidInput("quantity out of range", code="invalid_quantity", maximum=QUANTITY.high)
     said_options = any(turn.entity(k) is not None for k in ("color", "size"))
     matches = _matching(product, turn)
     in_stock = [s for s in matches if s.available > 0]
@@ -49,11 +52,12 @@ async def _add_product(turn: Turn, product: ProductView, quantity: int) -> None:
         turn.say("cart.no_such_variant", title=product.title(turn.lang))
         candidates = list(product.skus)
     buttons = [
-        Button(
-            f"{options_text(turn, s.options)} {s.price.format()}" + ("" if s.available else " ✕"),
-            f"sku:{s.code}:{quantity}",
-        )
+        button
         for s in candidates[:MAX_SKU_BUTTONS]
+        for button in Button.offer(
+            f"{options_text(turn, s.options)} {s.price.format()}" + ("" if s.available else " ✕"),
+            AddSku(s.code, quantity),
+        )
     ]
     turn.begin("add_to_cart", "choose_sku", product=product.code, quantity=quantity)
     turn.say("cart.choose_variant", *buttons, title=product.title(turn.lang))
@@ -98,9 +102,9 @@ async def add_sku(turn: Turn, sku_code: str, quantity: int) -> None:
         return
     turn.say(
         "cart.added",
-        turn.button("button.view_cart", "cart"),
-        turn.button("button.checkout", "checkout"),
-        turn.button("button.keep_shopping", "popular"),
+        turn.button("button.view_cart", ViewCart()),
+        turn.button("button.checkout", Checkout()),
+        turn.button("button.keep_shopping", Popular()),
         title=line.title(turn.lang),
         options=options_text(turn, line.options),
         quantity=quantity,
@@ -116,7 +120,7 @@ async def add_sku(turn: Turn, sku_code: str, quantity: int) -> None:
 async def view(turn: Turn) -> None:
     cart = await turn.commerce.cart.view(turn.customer_id)
     if cart.is_empty:
-        turn.say("cart.empty", turn.button("button.popular", "popular"))
+        turn.say("cart.empty", turn.button("button.popular", Popular()))
         return
     turn.send(cart_summary(turn, cart))
 
@@ -132,7 +136,7 @@ async def change(turn: Turn, sku_code: str, delta: int | None, absolute: int | N
     if quantity == 0:
         turn.say("cart.removed", title=line.title(turn.lang))
     if cart.is_empty:
-        turn.say("cart.empty", turn.button("button.popular", "popular"))
+        turn.say("cart.empty", turn.button("button.popular", Popular()))
     else:
         turn.send(cart_summary(turn, cart))
 
@@ -141,7 +145,7 @@ async def edit(turn: Turn) -> None:
     """ "把第二个改成3件", "remove the red one", "删掉耳机"."""
     cart = await turn.commerce.cart.view(turn.customer_id)
     if cart.is_empty:
-        turn.say("cart.empty", turn.button("button.popular", "popular"))
+        turn.say("cart.empty", turn.button("button.popular", Popular()))
         return
     target = None
     product = turn.entity("product")

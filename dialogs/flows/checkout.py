@@ -10,6 +10,7 @@ from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import cart_summary, order_summary, parse_address
 from dialogs.messages import Button, PaymentRequest
+from dialogs.payloads import NewAddress, No, Popular, SandboxPay, UseAddress, ViewCart, Yes
 
 AFFIRM = ("affirm",)
 DENY = ("deny",)
@@ -18,7 +19,7 @@ DENY = ("deny",)
 async def start(turn: Turn) -> None:
     cart = await turn.commerce.cart.view(turn.customer_id)
     if cart.is_empty:
-        turn.say("cart.empty", turn.button("button.popular", "popular"))
+        turn.say("cart.empty", turn.button("button.popular", Popular()))
         return
     if not cart.can_checkout:
         turn.send(cart_summary(turn, cart))
@@ -31,8 +32,8 @@ async def start(turn: Turn) -> None:
 async def ask_address(turn: Turn) -> None:
     saved = await turn.commerce.customers.addresses(turn.customer_id)
     if saved:
-        buttons = [Button(view.address.masked_line()[:40], f"addr:{view.id}") for view in saved[:3]]
-        buttons.append(turn.button("button.new_address", "addr:new"))
+        buttons = [Button.of(view.address.masked_line()[:40], UseAddress(view.id)) for view in saved[:3]]
+        buttons.append(turn.button("button.new_address", NewAddress()))
         turn.say("checkout.pick_address", *buttons)
     else:
         turn.say("checkout.ask_address")
@@ -97,8 +98,8 @@ async def use_address(turn: Turn, address_id: int, known: AddressView | None = N
     )
     turn.say(
         "checkout.confirm",
-        turn.button("button.confirm_order", "yes"),
-        turn.button("button.cancel", "no"),
+        turn.button("button.confirm_order", Yes(CHECKOUT.name)),
+        turn.button("button.cancel", No(CHECKOUT.name)),
         address=address.address.masked_line(),
         fee=fee_text,
         total=Money(total, currency).format(),
@@ -106,15 +107,15 @@ async def use_address(turn: Turn, address_id: int, known: AddressView | None = N
 
 
 async def on_confirm(turn: Turn) -> None:
-    if turn.nlu.intent in DENY or turn.message.payload == "no":
+    if turn.nlu.intent in DENY:  # the yes and no buttons arrive as "affirm" and "deny"
         turn.finish()
-        turn.say("checkout.cancelled", turn.button("button.view_cart", "cart"))
+        turn.say("checkout.cancelled", turn.button("button.view_cart", ViewCart()))
         return
-    if turn.nlu.intent not in AFFIRM and turn.message.payload != "yes":
+    if turn.nlu.intent not in AFFIRM:
         turn.say(
             "checkout.confirm_again",
-            turn.button("button.confirm_order", "yes"),
-            turn.button("button.cancel", "no"),
+            turn.button("button.confirm_order", Yes(CHECKOUT.name)),
+            turn.button("button.cancel", No(CHECKOUT.name)),
         )
         return
     address = await turn.commerce.customers.address(turn.customer_id, int(turn.slots["address_id"]))
@@ -138,7 +139,7 @@ async def payment_request(turn: Turn, order_number: str) -> None:
     )
     buttons: list[Button] = []
     if turn.settings.sandbox_payments and request.provider == "sandbox":
-        buttons.append(turn.button("button.sandbox_pay", f"sbxpay:{request.payment_id}"))
+        buttons.append(turn.button("button.sandbox_pay", SandboxPay(request.payment_id)))
     turn.send(
         PaymentRequest(
             order_number,
@@ -166,8 +167,8 @@ async def resume(turn: Turn) -> None:
     elif step == "confirm":
         turn.say(
             "checkout.confirm_again",
-            turn.button("button.confirm_order", "yes"),
-            turn.button("button.cancel", "no"),
+            turn.button("button.confirm_order", Yes(CHECKOUT.name)),
+            turn.button("button.cancel", No(CHECKOUT.name)),
         )
 
 

@@ -29,6 +29,21 @@ from dialogs.messages import (
     ProductList,
     ProductListItem,
 )
+from dialogs.payloads import (
+    AddProduct,
+    AfterSales,
+    CancelOrder,
+    ChangeAddress,
+    Checkout,
+    Decrease,
+    Increase,
+    MoreResults,
+    Pay,
+    ShowProduct,
+    Similar,
+    Track,
+    ViewCart,
+)
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -62,9 +77,9 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
         ProductListItem(first + n, p.code, p.title(turn.lang), price_range(p), p.image, p.available)
         for n, p in enumerate(page.items, start=1)
     )
-    buttons = [Button(f"{i.position}. {i.title[:18]}", f"p:{i.code}") for i in items]
+    buttons = [b for i in items for b in Button.offer(f"{i.position}. {i.title[:18]}", ShowProduct(i.code))]
     if page.has_more:
-        buttons.append(turn.button("button.more", "more"))
+        buttons.append(turn.button("button.more", MoreResults()))
     turn.state.shown_products = [p.code for p in page.items]
     params.setdefault("page", page.page)
     return ProductList(
@@ -86,9 +101,9 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
             labels = separator.join(option_label(turn, name, v) for v in values)
             options.append(turn.t(f"option.{name}", values=labels))
     buttons = [
-        turn.button("button.add_to_cart", f"add:{product.code}"),
-        turn.button("button.similar", f"similar:{product.code}"),
-        turn.button("button.view_cart", "cart"),
+        *Button.offer(turn.t("button.add_to_cart"), AddProduct(product.code)),
+        *Button.offer(turn.t("button.similar"), Similar(product.code)),
+        turn.button("button.view_cart", ViewCart()),
     ]
     stock_note = (
         turn.t("product.in_stock", count=product.available)
@@ -144,11 +159,11 @@ def cart_summary(turn: Turn, cart: CartView) -> CartSummary:
     buttons: list[Button] = []
     for li in lines:
         buttons += [
-            Button(f"＋ {li.title[:12]}", f"inc:{li.sku}"),
-            Button(f"－ {li.title[:12]}", f"dec:{li.sku}"),
+            *Button.offer(f"＋ {li.title[:12]}", Increase(li.sku)),
+            *Button.offer(f"－ {li.title[:12]}", Decrease(li.sku)),
         ]
     if cart.can_checkout:
-        buttons.append(turn.button("button.checkout", "checkout"))
+        buttons.append(turn.button("button.checkout", Checkout()))
     subtotal = cart.subtotal.format() if cart.subtotal else "-"
     return CartSummary(
         turn.t("cart.title", count=cart.item_count),
@@ -186,16 +201,16 @@ def order_summary(turn: Turn, order: OrderView, *, title_key: str = "order.title
 def order_buttons(turn: Turn, order: OrderView) -> list[Button]:
     buttons = []
     if order.status == "pending_payment":
-        buttons.append(turn.button("button.pay", f"pay:{order.number}"))
+        buttons.append(turn.button("button.pay", Pay(order.number)))
     if order.status in ("pending_payment", "paid"):
         buttons += [
-            turn.button("button.cancel_order", f"cancel:{order.number}"),
-            turn.button("button.change_address", f"chaddr:{order.number}"),
+            turn.button("button.cancel_order", CancelOrder(order.number)),
+            turn.button("button.change_address", ChangeAddress(order.number)),
         ]
     if order.status in ("shipped", "delivered", "completed"):
-        buttons.append(turn.button("button.track", f"track:{order.number}"))
+        buttons.append(turn.button("button.track", Track(order.number)))
     if order.status in ("delivered", "completed"):
-        buttons.append(turn.button("button.after_sales", f"as:{order.number}"))
+        buttons.append(turn.button("button.after_sales", AfterSales(order.number)))
     return buttons
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from commerce_core.api import NotFound, OrderView
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.checkout import payment_request
 from dialogs.flows.common import local_time, order_summary, parse_address, status_label
 from dialogs.messages import Button, TimelineEvent, TrackingTimeline
+from dialogs.payloads import Action, AfterSales, CancelOrder, ChangeAddress, No, Pay, ShowOrder, Yes
 
 
 async def find_order(turn: Turn, *, number: str | None = None) -> OrderView | None:
@@ -27,8 +30,9 @@ async def find_order(turn: Turn, *, number: str | None = None) -> OrderView | No
 
 
 async def pick_order(
-    turn: Turn, flow: str, payload_prefix: str, *, statuses: tuple[str, ...] | None = None
+    turn: Turn, flow: str, action: Callable[[str], Action], *, statuses: tuple[str, ...] | None = None
 ) -> None:
+    """Several orders could be meant: one button each, pressing it does ``action`` on that order."""
     orders = await turn.commerce.orders.for_customer(turn.customer_id, limit=5)
     turn.orders_read.update((o.number, o) for o in orders)
     if statuses is not None:
@@ -40,8 +44,8 @@ async def pick_order(
         await _dispatch(turn, flow, orders[0].number)
         return
     buttons = [
-        Button(
-            f"{o.number} {status_label(turn, o.status)} {o.total.format()}", f"{payload_prefix}:{o.number}"
+        Button.of(
+            f"{o.number} {status_label(turn, o.status)} {o.total.format()}", action(o.number)
         )
         for o in orders
     ]
@@ -66,7 +70,7 @@ async def status(turn: Turn) -> None:
     elif turn.entity("tracking_number"):
         turn.say("order.tracking_number_unknown")
     else:
-        await pick_order(turn, "status", "order")
+        await pick_order(turn, "status", ShowOrder)
 
 
 async def show_status(turn: Turn, number: str) -> None:
@@ -98,7 +102,7 @@ async def track(turn: Turn, number: str, *, summary: bool = True) -> None:
         if shipment.eta and shipment.status != "delivered"
         else None
     )
-    buttons = [turn.button("button.report_problem", f"as:{order.number}")] if shipment.delayed else []
+    buttons = [turn.button("button.report_problem", AfterSales(order.number))] if shipment.delayed else []
     turn.send(
         TrackingTimeline(
             order.number,
@@ -125,7 +129,7 @@ async def cancel(turn: Turn) -> None:
     if order is not None:
         await cancel_number(turn, order.number)
     else:
-        await pick_order(turn, "cancel", "cancel", statuses=("pending_payment", "paid"))
+        await pick_order(turn, "cancel", CancelOrder, statuses=("pending_payment", "paid"))
 
 
 async def cancel_number(turn: Turn, number: str) -> None:
@@ -135,14 +139,14 @@ async def cancel_number(turn: Turn, number: str) -> None:
     if order.status not in ("pending_payment", "paid"):
         turn.say("cancel.too_late", status=status_label(turn, order.status))
         if order.status in ("shipped", "delivered", "completed"):
-            turn.say("cancel.try_return", turn.button("button.after_sales", f"as:{order.number}"))
+            turn.say("cancel.try_return", turn.button("button.after_sales", AfterSales(order.number)))
         return
     turn.begin("cancel_order", "confirm", order=order.number)
     key = "cancel.confirm_refund" if order.status == "paid" else "cancel.confirm"
     turn.say(
         key,
-        turn.button("button.confirm_cancel", "yes"),
-        turn.button("button.keep_order", "no"),
+        turn.button("button.confirm_cancel", Yes(CANCEL.name)),
+        turn.button("button.keep_order", No(CANCEL.name)),
         number=order.number,
         amount=order.total.format(),
     )
@@ -151,7 +155,7 @@ async def cancel_number(turn: Turn, number: str) -> None:
 async def on_cancel_confirm(turn: Turn) -> None:
     number = str(turn.slots["order"])
     turn.finish()
-    if turn.nlu.intent != "affirm" and turn.message.payload != "yes":
+    if turn.nlu.intent != "affirm":  # the yes button arrives as "affirm"
         turn.say("cancel.kept", number=number)
         return
     result = await turn.commerce.orders.cancel(
@@ -168,7 +172,7 @@ async def change_address(turn: Turn) -> None:
     if order is not None:
         await change_address_number(turn, order.number)
     else:
-        await pick_order(turn, "chaddr", "chaddr", statuses=("pending_payment", "paid"))
+        await pick_order(turn, "chaddr", ChangeAddress, statuses=("pending_payment", "paid"))
 
 
 async def change_address_number(turn: Turn, number: str) -> None:
@@ -202,7 +206,7 @@ async def pay(turn: Turn) -> None:
     elif order is not None:
         turn.say("pay.not_needed", number=order.number, status=status_label(turn, order.status))
     else:
-        await pick_order(turn, "pay", "pay", statuses=("pending_payment",))
+        await pick_order(turn, "pay", Pay, statuses=("pending_payment",))
 
 
 async def pay_number(turn: Turn, number: str) -> None:
@@ -233,8 +237,8 @@ async def payment_methods(turn: Turn) -> None:
 async def resume_cancel(turn: Turn) -> None:
     turn.say(
         "cancel.confirm_again",
-        turn.button("button.confirm_cancel", "yes"),
-        turn.button("button.keep_order", "no"),
+        turn.button("button.confirm_cancel", Yes(CANCEL.name)),
+        turn.button("button.keep_order", No(CANCEL.name)),
         number=turn.slots.get("order", ""),
     )
 

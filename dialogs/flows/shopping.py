@@ -8,6 +8,7 @@ from commerce_core.api import CURRENCY_EXPONENTS, NotFound, SearchQuery
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import focus_on, product_card, product_list, resolve_product
+from dialogs.payloads import Human, Popular
 
 FILTER_ENTITIES = (
     "price",
@@ -73,10 +74,10 @@ async def run_search(turn: Turn, query: dict[str, Any]) -> None:
     turn.state.last_search = query
     if page.total == 0:
         if query.get("facets") or query.get("price_min") is not None or query.get("price_max") is not None:
-            turn.say("search.none_with_filters", turn.button("button.popular", "popular"))
+            turn.say("search.none_with_filters", turn.button("button.popular", Popular()))
         else:
             turn.say(
-                "search.none", turn.button("button.popular", "popular"), turn.button("button.human", "human")
+                "search.none", turn.button("button.popular", Popular()), turn.button("button.human", Human())
             )
         return
     key = "search.results_relaxed" if page.relaxed else "search.results"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.messages import HandoffNotice
+from dialogs.payloads import Help, Human, MyOrders, Popular, ViewCart
 
 
 async def human(turn: Turn, reason: str = "shopper asked for a person") -> None:
@@ -51,10 +52,10 @@ async def record(turn: Turn, text: str) -> None:
 async def greet(turn: Turn) -> None:
     turn.say(
         "greet.hello",
-        turn.button("button.popular", "popular"),
-        turn.button("button.view_cart", "cart"),
-        turn.button("button.my_orders", "orders"),
-        turn.button("button.help", "help"),
+        turn.button("button.popular", Popular()),
+        turn.button("button.view_cart", ViewCart()),
+        turn.button("button.my_orders", MyOrders()),
+        turn.button("button.help", Help()),
     )
 
 
@@ -69,10 +70,10 @@ async def thanks(turn: Turn) -> None:
 async def help_(turn: Turn) -> None:
     turn.say(
         "help.text",
-        turn.button("button.popular", "popular"),
-        turn.button("button.view_cart", "cart"),
-        turn.button("button.my_orders", "orders"),
-        turn.button("button.human", "human"),
+        turn.button("button.popular", Popular()),
+        turn.button("button.view_cart", ViewCart()),
+        turn.button("button.my_orders", MyOrders()),
+        turn.button("button.human", Human()),
     )
 
 
@@ -80,11 +81,11 @@ async def fallback(turn: Turn) -> None:
     turn.state.misunderstood += 1
     if turn.state.misunderstood >= turn.settings.max_misunderstandings:
         turn.say(
-            "fallback.offer_human", turn.button("button.human", "human"), turn.button("button.help", "help")
+            "fallback.offer_human", turn.button("button.human", Human()), turn.button("button.help", Help())
         )
     else:
         turn.say(
-            "fallback.unclear", turn.button("button.help", "help"), turn.button("button.popular", "popular")
+            "fallback.unclear", turn.button("button.help", Help()), turn.button("button.popular", Popular())
         )
 
 

@@ -31,8 +31,8 @@ async def place_order(client: Client, user: str) -> tuple[str, str]:
     assert "sku:D1-RED-L:1" in payloads(await chat(client, user, payload="add:D1"))
     assert "checkout" in payloads(await chat(client, user, payload="sku:D1-RED-L:1"))
     await chat(client, user, payload="checkout")
-    assert "yes" in payloads(await chat(client, user, text=ADDRESS))
-    replies = await chat(client, user, payload="yes")
+    assert "yes:checkout" in payloads(await chat(client, user, text=ADDRESS))  # the flow it answers
+    replies = await chat(client, user, payload="yes:checkout")
     [order] = [r for r in replies if r["type"] == "order"]
     [payment] = [r for r in replies if r["type"] == "payment"]
     return order["data"]["number"], payment["data"]["payment_id"]

@@ -49,8 +49,11 @@ async def test_callback_data_fits_64_bytes_and_long_payloads_round_trip() -> Non
         data = await callbacks.pack(payload, redis)
         assert len(data.encode()) <= 64
         assert await callbacks.unpack(data, redis) == payload
-    assert await callbacks.unpack("*", redis) is None
-    assert await callbacks.unpack("IntValue;fontSize;Font Size;-1", redis) is None
+    # data we cannot read back asks the dialogs to say the button is out of date (it used to be dropped)
+    assert await callbacks.unpack("*", redis) == callbacks.UNREADABLE == "expired"
+    assert await callbacks.unpack("IntValue;fontSize;Font Size;-1", redis) == callbacks.UNREADABLE
+    assert await callbacks.unpack("r|" + "0" * 24, redis) == callbacks.UNREADABLE  # its Redis key expired
+    assert await callbacks.unpack(None, redis) is None
 
 
 async def test_product_card_is_a_photo_with_an_escaped_caption() -> None:

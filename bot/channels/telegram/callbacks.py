@@ -1,7 +1,13 @@
 """Typed callback data for inline buttons (Telegram allows at most 64 bytes).
 
-A button's dialog payload ("p:D1", "sku:D1-RED-M:1", "yes") travels as ``Tap`` ("t|p:D1"). A payload
-that does not fit, or contains the separator, is kept in Redis and the button carries a ``Ref`` to it.
+A button's dialog payload ("p:D1", "sku:D1-RED-M:1", "yes:checkout") travels as ``Tap`` ("t|p:D1").
+A payload that does not fit, or contains the separator, is kept in Redis and the button carries a
+``Ref`` to it.
+
+Every pressed button gets an answer: callback data we cannot read back (a ``Ref`` whose key expired,
+data from an older bot or a forged client) unpacks to the ``Expired`` action's payload, and the dialogs
+tell the shopper the button is out of date rather than leaving the tap unanswered. Payloads themselves
+are validated by the dialogs (``dialogs.payloads.decode``), not here.
 """
 
 from __future__ import annotations
@@ -11,8 +17,12 @@ import hashlib
 import redis.asyncio as aioredis
 from aiogram.filters.callback_data import CallbackData
 
+from dialogs.payloads import Expired
+
 MAX_CALLBACK_BYTES = 64
 REF_TTL_SECONDS = 30 * 86400
+#: what a button we cannot read back asks for: "this button has expired"
+UNREADABLE = Expired().encode()
 
 
 class Tap(CallbackData, prefix="t", sep="|"):
@@ -45,7 +55,8 @@ async def pack(payload: str, redis: aioredis.Redis) -> str:
 
 
 async def unpack(data: str | None, redis: aioredis.Redis) -> str | None:
-    """The dialog payload of a pressed button, or None for buttons that are not ours (or expired)."""
+    """The dialog payload of a pressed button; :data:`UNREADABLE` for data we cannot read back (so the
+    shopper hears the button is out of date); None only when the callback carries no data at all."""
     if not data:
         return None
     try:
@@ -53,7 +64,7 @@ async def unpack(data: str | None, redis: aioredis.Redis) -> str | None:
             return Tap.unpack(data).p
         if data.startswith("r|"):
             stored = await redis.get(_ref_key(Ref.unpack(data).k))
-            return stored.decode() if stored else None
+            return stored.decode("utf-8", "replace") if stored else UNREADABLE
     except (ValueError, TypeError):
-        return None
-    return None
+        return UNREADABLE
+    return UNREADABLE
