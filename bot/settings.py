@@ -1,5 +1,8 @@
 """Configuration from the environment (``SHOPBOT_*``), read once at start-up by :func:`load_settings`.
 
+One tree: the general settings, and a section per channel (``settings.telegram``, ``settings.wechat``)
+that :func:`bot.bootstrap.bootstrap` hands to that channel; no channel reads the environment itself.
+
 The embedded default needs no configuration at all: a SQLite file and an in-process Redis-compatible
 store under ``SHOPBOT_DATA_DIR``, and development secrets generated on first run into
 ``<data dir>/secrets.json``. In production (``SHOPBOT_ENV=production``) every secret must be given
@@ -17,6 +20,9 @@ from typing import Literal
 from cryptography.fernet import Fernet
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.channels.telegram.settings import TelegramSettings
+from bot.channels.wechat.settings import WeChatSettings
 
 
 class ConfigurationError(RuntimeError):
@@ -43,6 +49,10 @@ class Settings(BaseSettings):
     payment_window_minutes: int = 30
     nlu_backend: Literal["builtin", "rasa"] = "builtin"
     rasa_url: str | None = None
+    # -- one section per channel that needs configuration; each keeps its own variable names
+    #    (SHOPBOT_TELEGRAM_*, SHOPBOT_WECHAT_*) and is read here, once, with the rest
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    wechat: WeChatSettings = Field(default_factory=WeChatSettings)
 
     @property
     def db_url(self) -> str:
