@@ -117,7 +117,7 @@ class SharedRateLimiter:
         """Claim the next slot for one message to ``chat``; returns how long to wait for it."""
         interval, burst = self._chat_params(group)
         keys = [self._prefix + "global", self._prefix + "chat:" + chat, self._prefix + "pause:" + chat]
-        args = [repr(self.timer.now()), repr(self._global_interval), repr(interval), burst]
+        args: list[str | int] = [repr(self.timer.now()), repr(self._global_interval), repr(interval), burst]
         wait = await self._reserve(keys=keys, args=args)
         return float(wait)
 
