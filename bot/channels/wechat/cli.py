@@ -18,7 +18,6 @@ from bot.settings import Settings, load_settings
 from dialogs.texts import Texts, load_texts
 
 wechat_app = typer.Typer(no_args_is_help=True, add_completion=False)
-replay_app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 
 def menu_definition(texts: Texts, lang: str = "zh-Hans") -> dict[str, Any]:
@@ -110,8 +109,8 @@ async def replay_files(files: list[Path], settings: Settings | None = None) -> l
     return lines
 
 
-@replay_app.command("wechat")
 def replay_wechat(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False)) -> None:
-    """Run WeChat message XML files through the pipeline; print the passive reply and API calls as JSON."""
+    """Run WeChat message XML files through the pipeline; print the passive reply and API calls as JSON.
+    Mounted as ``shopbot replay wechat``."""
     for line in asyncio.run(replay_files(files)):
         typer.echo(json.dumps(line, ensure_ascii=False))
