@@ -44,6 +44,8 @@ from dialogs.context import DialogSettings
 from dialogs.texts import load_texts
 from nlu import BuiltinInterpreter, Interpreter, RasaHttpInterpreter
 
+__all__ = ["CHANNEL_FACTORIES", "Container", "Runtime", "bootstrap", "build_runtime", "start"]
+
 #: every channel the product ships; a factory returns None when its channel is not configured
 CHANNEL_FACTORIES: Mapping[str, ChannelFactory] = {
     "console": console.create,
