@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.channels.base import ChannelContext
 from bot.channels.console import InboxChannel
+from bot.http.origin import check_same_origin
 from bot.render import reply_to_json
 from dialogs.messages import InboundMessage
 
@@ -25,13 +26,6 @@ CHANNEL = "web"
 
 def _static(name: str) -> bytes:
     return resources.files("bot.http").joinpath(f"static/{name}").read_bytes()
-
-
-def check_same_origin(request: web.Request) -> None:
-    """CSRF: browsers send Origin on cross-site POSTs; refuse any that is not ours."""
-    origin = request.headers.get("Origin")
-    if origin and origin.split("://", 1)[-1] != request.host:
-        raise web.HTTPForbidden(text="cross-site request refused")
 
 
 async def index(request: web.Request) -> web.Response:

@@ -22,7 +22,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.channels.base import RouteInstaller
-from bot.channels.web import check_same_origin
+from bot.http.origin import check_same_origin
 from bot.runtime import Runtime
 from commerce_core.api import DomainError, PaymentRejected
 
