@@ -4,7 +4,9 @@ Platforms limit a bot, not a process: Telegram allows about 30 messages a second
 second per private chat (short bursts pass) and 20 a minute per group. With several web or relay
 processes sending for one bot, a per-process limiter lets each spend the whole budget. Here the
 schedule lives in Redis and every reservation is one atomic script (GCRA: each key holds its
-"theoretical arrival time"), so all processes together stay within the limits.
+"theoretical arrival time"), so all processes together stay within the limits. A chat that must wait
+(over its own rate, or paused after a 429) reserves nothing until it is ready, so it never holds up
+messages to other chats.
 
 Keys are hash-tagged (``{tg:<bot>}:rate:...``) so a script's keys sit in one Redis Cluster slot. The
 caller passes the time: production uses the wall clock (shared across hosts, unlike a monotonic
@@ -62,7 +64,10 @@ class Limits:
 
 
 #: KEYS: global schedule, chat schedule, chat pause. ARGV: now, global interval, chat interval,
-#: chat burst. Returns the wait (seconds, as a string: Lua numbers would be truncated to integers).
+#: chat burst. Returns {1, wait} with a slot reserved, or {0, wait} when the chat itself is not ready
+#: before the next global slot (over its own rate, or paused by a 429): then nothing is reserved, so a
+#: chat that must wait never holds up the others, and the caller asks again after ``wait``. Waits are
+#: strings: Lua numbers would be truncated to integers.
 _RESERVE = """
 local now = tonumber(ARGV[1])
 local global_interval = tonumber(ARGV[2])
@@ -71,14 +76,18 @@ local burst = tonumber(ARGV[4])
 local global_tat = tonumber(redis.call('get', KEYS[1]) or '0') or 0
 local chat_tat = tonumber(redis.call('get', KEYS[2]) or '') or now
 local paused = tonumber(redis.call('get', KEYS[3]) or '') or now
-local start = math.max(now, global_tat, chat_tat - (burst - 1) * interval, paused)
+local start = math.max(now, global_tat)
+local chat_ready = math.max(now, chat_tat - (burst - 1) * interval, paused)
+if chat_ready > start then
+    return {0, string.format('%.17g', chat_ready - now)}
+end
 local new_global = start + global_interval
 local new_chat = math.max(chat_tat, start) + interval
 local keep_global = math.ceil((new_global - now) * 1000) + 1000
 local keep_chat = math.ceil((new_chat - now) * 1000) + 1000
 redis.call('set', KEYS[1], string.format('%.17g', new_global), 'px', keep_global)
 redis.call('set', KEYS[2], string.format('%.17g', new_chat), 'px', keep_chat)
-return string.format('%.17g', start - now)
+return {1, string.format('%.17g', start - now)}
 """
 
 #: KEYS: chat pause. ARGV: until, milliseconds to keep it. Never shortens a longer pause.
@@ -114,12 +123,16 @@ class SharedRateLimiter:
         return 1.0 / self.limits.per_chat_rate + 1e-9, self.limits.per_chat_burst
 
     async def reserve(self, chat: str, *, group: bool = False) -> float:
-        """Claim the next slot for one message to ``chat``; returns how long to wait for it."""
+        """Claim the next slot for one message to ``chat``; returns how long to wait for it (when the
+        chat itself must wait first, this waits on the timer and asks again)."""
         interval, burst = self._chat_params(group)
         keys = [self._prefix + "global", self._prefix + "chat:" + chat, self._prefix + "pause:" + chat]
-        args: list[str | int] = [repr(self.timer.now()), repr(self._global_interval), repr(interval), burst]
-        wait = await self._reserve(keys=keys, args=args)
-        return float(wait)
+        limits: list[str | int] = [repr(self._global_interval), repr(interval), burst]
+        while True:
+            reserved, wait = await self._reserve(keys=keys, args=[repr(self.timer.now()), *limits])
+            if reserved:
+                return float(wait)
+            await self.timer.sleep(float(wait))
 
     async def pause(self, chat: str, seconds: float) -> None:
         """The platform said 429: nothing more to this chat (from any process) for ``seconds``."""
