@@ -32,14 +32,15 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import ClientSession, TCPConnector, web
 
 from bench._common import emit_json, scratch_database
+from bot.bootstrap import build_runtime
+from bot.channels.base import ChannelContext
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.http import SECRET_HEADER, install
-from bot.channels.telegram.outbound import VirtualTimer
+from bot.channels.telegram.http import SECRET_HEADER
 from bot.channels.telegram.session import TEST_TOKEN, RecordingSession
 from bot.channels.telegram.settings import TelegramSettings
 from bot.cli.commerce import ensure_demo_catalogue
 from bot.http.app import create_app
-from bot.runtime import build_runtime
+from bot.infra.ratelimit import VirtualTimer
 from bot.settings import load_settings
 
 SECRET = "bench-secret-token"
@@ -92,14 +93,18 @@ async def run(updates: int, concurrency: int, turns: int) -> dict[str, object]:
     base = load_settings()
     async with scratch_database(base) as db_url:
         settings = base.model_copy(update={"database_url": db_url})
-        runtime = await build_runtime(settings)
-        await ensure_demo_catalogue(runtime.container.commerce, quiet=True)
-        await runtime.refresh_catalogue()
         telegram = TelegramSettings(bot_token=TEST_TOKEN, webhook_secret=SECRET, claim_idle_seconds=0.0)
         session = RecordingSession()
-        channel = TelegramChannel(runtime, telegram, session=session, timer=VirtualTimer())
-        ours = create_app(runtime)
-        install(ours, channel, run_workers=False)
+
+        def recording(context: ChannelContext) -> TelegramChannel:
+            return TelegramChannel(context, telegram, session=session, timer=VirtualTimer())
+
+        runtime = await build_runtime(settings, channels={"telegram": recording})
+        await ensure_demo_catalogue(runtime.container.commerce, quiet=True)
+        await runtime.refresh_catalogue()
+        channel = runtime.channels["telegram"]
+        assert isinstance(channel, TelegramChannel)
+        ours = create_app(runtime)  # the channel's update worker is not started: ingest only
 
         bare_bot = Bot(TEST_TOKEN, session=RecordingSession())
         dispatcher = Dispatcher()
@@ -139,7 +144,6 @@ async def run(updates: int, concurrency: int, turns: int) -> dict[str, object]:
             await bare_bot.session.close()
 
         # full turns: fresh chats searching, through the inbox workers and Telegram rendering
-        channel = TelegramChannel(runtime, telegram, session=session, timer=VirtualTimer())
         for i in range(turns):
             await channel.ingest(update_body(50_000 + i, "有没有红色连衣裙"))
         before = len(session.calls)
@@ -147,7 +151,6 @@ async def run(updates: int, concurrency: int, turns: int) -> dict[str, object]:
         processed = await channel.drain()
         turn_rate = processed / (time.perf_counter() - started)
         sent = len(session.calls) - before
-        await channel.aclose()
         await runtime.aclose()
     ours_rate, bare_rate = max(results["ours"]), max(results["bare"])
     return {

@@ -24,17 +24,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from wechatpy.crypto import WeChatCrypto
 
 from bench._common import emit_json, scratch_database, summary
+from bot.bootstrap import build_runtime
+from bot.channels.base import ChannelContext
 from bot.channels.wechat.api import Recorder
 from bot.channels.wechat.channel import WeChatChannel
-from bot.channels.wechat.http import install
 from bot.channels.wechat.security import parse_xml, sha1_signature
 from bot.channels.wechat.settings import WeChatSettings
-from bot.runtime import build_runtime
+from bot.http.app import create_app
 from bot.settings import load_settings
 from commerce_core.app import Commerce
 from commerce_core.catalog.service import ProductDraft, VariantDraft
@@ -71,12 +71,9 @@ async def setup(commerce: Commerce) -> None:
 async def run(users: int, messages: int) -> dict[str, Any]:
     settings = load_settings()
     async with scratch_database(settings) as url:
-        runtime = await build_runtime(settings.model_copy(update={"database_url": url}))
-        await setup(runtime.container.commerce)
-        await runtime.refresh_catalogue()
         wechat = WeChatSettings.model_construct(
             **{
-                **WeChatSettings().model_dump(),
+                **settings.wechat.model_dump(),
                 "app_id": APP_ID,
                 "app_secret": "x",
                 "token": TOKEN,
@@ -85,10 +82,18 @@ async def run(users: int, messages: int) -> dict[str, Any]:
             }
         )
         recorder = Recorder()
-        channel = WeChatChannel(runtime, wechat, http=httpx.AsyncClient(transport=recorder.transport()))
-        app = web.Application()
-        install(app, runtime, channel)
-        client: TestClient[Any, Any] = TestClient(TestServer(app))
+
+        def recording(context: ChannelContext) -> WeChatChannel:
+            return WeChatChannel(context, wechat, http=httpx.AsyncClient(transport=recorder.transport()))
+
+        runtime = await build_runtime(
+            settings.model_copy(update={"database_url": url}), channels={"wechat": recording}
+        )
+        await setup(runtime.container.commerce)
+        await runtime.refresh_catalogue()
+        channel = runtime.channels["wechat"]
+        assert isinstance(channel, WeChatChannel)
+        client: TestClient[Any, Any] = TestClient(TestServer(create_app(runtime)))
         await client.start_server()
         crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
         latencies: list[float] = []

@@ -1,30 +1,61 @@
-"""The composition root: one function wires the whole system from settings.
+"""The composition root: the one place the system is wired, from one settings tree read once.
 
-Tests pass fakes (a clock, another Redis) through the same function, so production and tests share
-the wiring. Nothing is created at import time.
+:func:`bootstrap` builds the shared pieces and the registries: the channels (one line each in
+:data:`CHANNEL_FACTORIES`), the payment providers (the sandbox plus what the channels bring, handed to
+``Commerce`` here and nowhere else) and the HTTP app's route installers. :func:`start` adds the
+conversation side (NLU, pipeline) and the outbox subscribers (the notifier, with every channel's
+sender), then binds the runtime to the channels. The HTTP app, the workers and the command line all
+come through here, and tests pass their fakes (a clock, a Redis client, extra channels, extra routes)
+through the same functions.
+
+Adding a channel: a package with ``create(context) -> Channel | None`` and one line below (plus its
+settings section in :class:`bot.settings.Settings`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import functools
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 import redis.asyncio as aioredis
+from aiohttp.web import Application
 
-from bot.infra.redis import make_redis
+from bot.backoffice import setup_backoffice
+from bot.channels import console, web
+from bot.channels.base import Channel, ChannelContext, ChannelFactory, RouteInstaller
+from bot.channels.telegram import channel as telegram
+from bot.channels.wechat import channel as wechat
+from bot.infra.redis import as_async_store, make_redis
+from bot.nlu_terms import catalogue_terms
+from bot.notifications import Notifier, Sender
+from bot.pipeline import Pipeline
+from bot.runtime import Container, Runtime
 from bot.settings import Settings, load_settings
-from commerce_core.api import Clock, Commerce, CommerceConfig, OrderPolicy, SystemClock, create_engine
+from commerce_core.api import (
+    Clock,
+    Commerce,
+    CommerceConfig,
+    OrderPolicy,
+    PhoneVerifier,
+    SandboxSms,
+    SystemClock,
+    create_engine,
+)
+from dialogs.context import DialogSettings
+from dialogs.texts import load_texts
+from nlu import BuiltinInterpreter, Interpreter, RasaHttpInterpreter
 
+__all__ = ["CHANNEL_FACTORIES", "Container", "Runtime", "bootstrap", "build_runtime", "start"]
 
-@dataclass
-class Container:
-    settings: Settings
-    commerce: Commerce
-    redis: aioredis.Redis
-
-    async def aclose(self) -> None:
-        await self.commerce.close()
-        await self.redis.aclose()
+#: every channel the product ships; a factory returns None when its channel is not configured
+CHANNEL_FACTORIES: Mapping[str, ChannelFactory] = {
+    "console": console.create,
+    "web": web.create,
+    "telegram": telegram.create,
+    "wechat": wechat.create,
+}
 
 
 def commerce_config(settings: Settings) -> CommerceConfig:
@@ -39,12 +70,88 @@ def commerce_config(settings: Settings) -> CommerceConfig:
     )
 
 
+def make_interpreter(settings: Settings) -> Interpreter:
+    if settings.nlu_backend == "rasa" and settings.rasa_url:
+        return RasaHttpInterpreter(settings.rasa_url)
+    return BuiltinInterpreter.load(cache_dir=settings.data_dir / "nlu")
+
+
+def _install_backoffice(app: Application, *, commerce: Commerce, settings: Settings) -> None:
+    """The operator edge (staff and merchants) under ``/admin``."""
+    setup_backoffice(app, commerce, settings)
+
+
 def bootstrap(
-    settings: Settings | None = None, *, clock: Clock | None = None, redis: aioredis.Redis | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    redis: aioredis.Redis | None = None,
+    channels: Mapping[str, ChannelFactory] | None = None,
+    routes: Sequence[RouteInstaller] = (),
 ) -> Container:
+    """Read the settings (unless given), build the registries and the commerce core.
+
+    ``channels`` adds factories to :data:`CHANNEL_FACTORIES` (one of the same name replaces the
+    table's); ``routes`` are extra HTTP route installers, mounted after the channels'.
+    """
     settings = settings or load_settings()
+    clock = clock or SystemClock()
+    redis = redis or make_redis(settings.redis_url)
+    context = ChannelContext(settings, redis, clock, load_texts())
+    built: dict[str, Channel] = {}
+    for name, factory in {**CHANNEL_FACTORIES, **(channels or {})}.items():
+        channel = factory(context)
+        if channel is not None:
+            if channel.name != name:
+                raise ValueError(f"the factory registered as {name!r} built channel {channel.name!r}")
+            built[name] = channel
+    providers = [provider for channel in built.values() for provider in channel.payment_providers]
     engine = create_engine(
         settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow
     )
-    commerce = Commerce.build(engine, commerce_config(settings), clock=clock or SystemClock())
-    return Container(settings, commerce, redis or make_redis(settings.redis_url))
+    commerce = Commerce.build(engine, commerce_config(settings), clock=clock, providers=providers)
+    installers: list[RouteInstaller] = [channel.install_routes for channel in built.values()]
+    installers.append(functools.partial(_install_backoffice, commerce=commerce, settings=settings))
+    installers.extend(routes)
+    return Container(settings, commerce, redis, context, built, installers)
+
+
+async def start(
+    container: Container, *, interpreter: Interpreter | None = None, dialog: DialogSettings | None = None
+) -> Runtime:
+    """The conversation side and the outbox subscribers on top of ``container``; then the channels
+    may take traffic."""
+    settings, commerce, redis = container.settings, container.commerce, container.redis
+    interpreter = interpreter or make_interpreter(settings)
+    await commerce.catalog.load_search_terms()
+    interpreter.update_catalogue(await catalogue_terms(commerce))
+    texts = container.context.texts
+    dialog = dialog or DialogSettings()
+    chosen = {c.name: c.payment_provider for c in container.channels.values() if c.payment_provider}
+    dialog = dataclasses.replace(dialog, channel_providers={**chosen, **dialog.channel_providers})
+    sms = SandboxSms()
+    assert settings.blind_index_key
+    verifier = PhoneVerifier(as_async_store(redis), sms, commerce.customers, secret=settings.blind_index_key)
+    pipeline = Pipeline(commerce, interpreter, redis, texts=texts, settings=dialog, verifier=verifier)
+    senders: dict[str, Sender] = {
+        name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
+    }
+    notifier = Notifier(commerce, texts, senders)
+    runtime = Runtime(container, pipeline, notifier, sms, interpreter)
+    container.context.bind(runtime)
+    return runtime
+
+
+async def build_runtime(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    redis: aioredis.Redis | None = None,
+    interpreter: Interpreter | None = None,
+    dialog: DialogSettings | None = None,
+    channels: Mapping[str, ChannelFactory] | None = None,
+    routes: Sequence[RouteInstaller] = (),
+) -> Runtime:
+    """:func:`bootstrap` then :func:`start`: the whole running bot."""
+    container = bootstrap(settings, clock=clock, redis=redis, channels=channels, routes=routes)
+    return await start(container, interpreter=interpreter, dialog=dialog)

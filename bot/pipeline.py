@@ -23,6 +23,7 @@ from datetime import timedelta
 
 import redis.asyncio as aioredis
 
+from bot.infra.redis import as_async_store
 from commerce_core.api import Commerce, DomainError, PhoneVerifier
 from dialogs.context import DialogSettings, Turn
 from dialogs.engine import Engine
@@ -105,7 +106,7 @@ class Pipeline:
         self.verifier = verifier
         self.config = config or PipelineConfig()
         self.engine = Engine()
-        self.states = RedisStateStore(redis, ttl=self.config.state_ttl)
+        self.states = RedisStateStore(as_async_store(redis), ttl=self.config.state_ttl)
         self._locks = ConversationLocks()
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
@@ -122,7 +123,8 @@ class Pipeline:
                 *first, locked, raw = await batch.execute()
             if first and not first[0]:
                 if locked:
-                    await self.redis.eval(_RELEASE_LOCK, 1, lock_key, token)
+                    # redis-py's one stub for sync and async clients says "awaitable or value"
+                    await self.redis.eval(_RELEASE_LOCK, 1, lock_key, token)  # type: ignore[misc]
                 log.info("duplicate delivery %s:%s ignored", message.channel, message.dedup_key)
                 return []
             if not locked:  # another process is on this conversation: wait for it, then re-read
@@ -134,9 +136,9 @@ class Pipeline:
             finally:  # a failed turn saves nothing, but the lock is always given back
                 async with self.redis.pipeline(transaction=False) as batch:
                     if outcome is not None and outcome[1] is not None:
-                        await self.states.save(key, outcome[1], client=batch)
+                        await self.states.save(key, outcome[1], client=as_async_store(batch))
                     elif outcome is not None:  # the shopper's data was erased: forget the conversation
-                        await self.states.delete(key, client=batch)
+                        await self.states.delete(key, client=as_async_store(batch))
                     # EVAL, not a registered script: in a pipeline, redis-py checks registered
                     # scripts with SCRIPT EXISTS first, one more round trip on every turn
                     batch.eval(_RELEASE_LOCK, 1, lock_key, token)

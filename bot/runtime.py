@@ -1,4 +1,5 @@
-"""The running bot: pipeline, notifier, senders and the background jobs, built from a Container."""
+"""The running bot: what :mod:`bot.bootstrap` builds (the container of shared pieces and registries,
+then the pipeline and the notifier) and the background jobs it runs."""
 
 from __future__ import annotations
 
@@ -6,21 +7,47 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bot.bootstrap import Container, bootstrap
+import redis.asyncio as aioredis
+
+from bot.channels.base import Channel, ChannelContext, ChannelFactory, Job, RouteInstaller
+from bot.channels.console import InboxChannel
 from bot.nlu_terms import catalogue_terms
-from bot.notifications import InboxSender, Notifier, Sender
+from bot.notifications import InboxSender, Notifier
 from bot.pipeline import Pipeline
-from bot.settings import Settings, load_settings
-from commerce_core.api import Clock, OutboxRelay, PhoneVerifier, SandboxSms
-from dialogs.context import DialogSettings
-from dialogs.texts import load_texts
-from nlu import BuiltinInterpreter, Interpreter, RasaHttpInterpreter
+from bot.settings import Settings
+from commerce_core.api import Clock, Commerce, OutboxRelay, SandboxSms
+from nlu import Interpreter
+
+if TYPE_CHECKING:
+    from dialogs.context import DialogSettings
 
 log = logging.getLogger(__name__)
-LOCAL_CHANNELS = ("console", "web", "test")
+
+
+@dataclass
+class Container:
+    """The shared pieces and the registries, built once by :func:`bot.bootstrap.bootstrap`."""
+
+    settings: Settings
+    commerce: Commerce
+    redis: aioredis.Redis
+    context: ChannelContext
+    channels: dict[str, Channel]
+    #: the HTTP app's route installers: every channel's, then extensions (the back office, ...)
+    routes: list[RouteInstaller]
+
+    async def aclose(self) -> None:
+        for channel in self.channels.values():
+            try:
+                await channel.aclose()
+            except Exception:  # one channel failing to close must not keep the others open
+                log.exception("closing channel %s failed", channel.name)
+        await self.commerce.close()
+        await self.redis.aclose()
 
 
 @dataclass
@@ -28,7 +55,6 @@ class Runtime:
     container: Container
     pipeline: Pipeline
     notifier: Notifier
-    inboxes: dict[str, InboxSender]
     sms: SandboxSms
     interpreter: Interpreter
     jobs_run: int = 0
@@ -36,8 +62,39 @@ class Runtime:
     _relay_loop: asyncio.Task[None] | None = None
 
     @property
-    def commerce(self) -> Any:
+    def commerce(self) -> Commerce:
         return self.container.commerce
+
+    @property
+    def channels(self) -> dict[str, Channel]:
+        return self.container.channels
+
+    @property
+    def routes(self) -> list[RouteInstaller]:
+        return self.container.routes
+
+    @property
+    def inboxes(self) -> dict[str, InboxSender]:
+        """The inboxes of the channels that have one (console, web chat), by channel name."""
+        return {
+            name: channel.inbox
+            for name, channel in self.container.channels.items()
+            if isinstance(channel, InboxChannel)
+        }
+
+    def inbox(self, channel: str) -> InboxSender:
+        """Where replies pushed to a console or web chat user wait until the client asks."""
+        found = self.container.channels.get(channel)
+        if not isinstance(found, InboxChannel):
+            raise LookupError(f"channel {channel!r} has no inbox")
+        return found.inbox
+
+    def channel_jobs(self) -> list[Job]:
+        return [job for channel in self.container.channels.values() for job in channel.jobs()]
+
+    async def run_channel_jobs(self, stop: asyncio.Event) -> None:
+        """Every channel's background jobs until ``stop`` (the serving process runs them)."""
+        await asyncio.gather(*(job(stop) for job in self.channel_jobs()))
 
     async def tick(self) -> dict[str, int]:
         """One round of every background job; each is idempotent and safe to run anywhere."""
@@ -85,12 +142,6 @@ class Runtime:
         await self.container.aclose()
 
 
-def make_interpreter(settings: Settings) -> Interpreter:
-    if settings.nlu_backend == "rasa" and settings.rasa_url:
-        return RasaHttpInterpreter(settings.rasa_url)
-    return BuiltinInterpreter.load(cache_dir=settings.data_dir / "nlu")
-
-
 def settle_heap(runtime: Runtime) -> None:
     """Load what the first message would, then take all that start-up loaded out of the cycle
     collector's reach (long-running processes only).
@@ -111,25 +162,15 @@ async def build_runtime(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
-    redis: Any = None,
+    redis: aioredis.Redis | None = None,
     interpreter: Interpreter | None = None,
     dialog: DialogSettings | None = None,
-    extra_senders: dict[str, Sender] | None = None,
+    channels: Mapping[str, ChannelFactory] | None = None,
 ) -> Runtime:
-    settings = settings or load_settings()
-    container = bootstrap(settings, clock=clock, redis=redis)
-    commerce = container.commerce
-    interpreter = interpreter or make_interpreter(settings)
-    await commerce.catalog.load_search_terms()
-    interpreter.update_catalogue(await catalogue_terms(commerce))
-    texts = load_texts()
-    sms = SandboxSms()
-    assert settings.blind_index_key
-    verifier = PhoneVerifier(container.redis, sms, commerce.customers, secret=settings.blind_index_key)
-    pipeline = Pipeline(
-        commerce, interpreter, container.redis, texts=texts, settings=dialog, verifier=verifier
+    """:func:`bot.bootstrap.build_runtime`, where callers written before bootstrap did all the wiring
+    (benchmarks, other branches' tests) still look for it."""
+    from bot.bootstrap import build_runtime as build  # bootstrap imports this module
+
+    return await build(
+        settings, clock=clock, redis=redis, interpreter=interpreter, dialog=dialog, channels=channels
     )
-    inboxes = {channel: InboxSender(container.redis, channel) for channel in LOCAL_CHANNELS}
-    senders: dict[str, Sender] = {**inboxes, **(extra_senders or {})}
-    notifier = Notifier(commerce, texts, senders)
-    return Runtime(container, pipeline, notifier, inboxes, sms, interpreter)

@@ -1,5 +1,8 @@
 """Configuration from the environment (``SHOPBOT_*``), read once at start-up by :func:`load_settings`.
 
+One tree: the general settings, and a section per channel (``settings.telegram``, ``settings.wechat``)
+that :func:`bot.bootstrap.bootstrap` hands to that channel; no channel reads the environment itself.
+
 The embedded default needs no configuration at all: a SQLite file and an in-process Redis-compatible
 store under ``SHOPBOT_DATA_DIR``, and development secrets generated on first run into
 ``<data dir>/secrets.json``. In production (``SHOPBOT_ENV=production``) every secret must be given
@@ -18,9 +21,23 @@ from cryptography.fernet import Fernet
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.channels.telegram.settings import TelegramSettings
+from bot.channels.wechat.settings import WeChatSettings
+
 
 class ConfigurationError(RuntimeError):
     """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+class BackofficeSettings(BaseSettings):
+    """The back office's section (``SHOPBOT_BACKOFFICE_*``): its session secret and lifetime."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPBOT_BACKOFFICE_", extra="ignore")
+
+    #: encrypts the session cookie: 32+ random characters; generated per data dir in development
+    secret: str | None = None
+    #: how long a session lasts without a new login (the cookie and the server-side check agree)
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
 
 
 class Settings(BaseSettings):
@@ -43,6 +60,11 @@ class Settings(BaseSettings):
     payment_window_minutes: int = 30
     nlu_backend: Literal["builtin", "rasa"] = "builtin"
     rasa_url: str | None = None
+    # -- one section per channel that needs configuration; each keeps its own variable names
+    #    (SHOPBOT_TELEGRAM_*, SHOPBOT_WECHAT_*) and is read here, once, with the rest
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    wechat: WeChatSettings = Field(default_factory=WeChatSettings)
+    backoffice: BackofficeSettings = Field(default_factory=BackofficeSettings)
 
     @property
     def db_url(self) -> str:
@@ -64,6 +86,7 @@ def load_settings(**overrides: object) -> Settings:
                 ("SHOPBOT_ENCRYPTION_KEYS", settings.encryption_keys),
                 ("SHOPBOT_BLIND_INDEX_KEY", settings.blind_index_key),
                 ("SHOPBOT_SANDBOX_PAYMENT_SECRET", settings.sandbox_payment_secret),
+                ("SHOPBOT_BACKOFFICE_SECRET", settings.backoffice.secret),
             )
             if not value
         ]

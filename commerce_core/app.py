@@ -5,7 +5,7 @@ Built by ``bot.bootstrap`` from settings (and by tests with fakes, through the s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -86,8 +86,16 @@ class Commerce:
         self.after_sales.refund_runner = self.payments.process_refund
 
     @classmethod
-    def build(cls, engine: AsyncEngine, config: CommerceConfig, *, clock: Clock | None = None) -> Commerce:
-        """The standard wiring: sandbox payments and the simulated carrier alongside any real ones."""
+    def build(
+        cls,
+        engine: AsyncEngine,
+        config: CommerceConfig,
+        *,
+        clock: Clock | None = None,
+        providers: Sequence[PaymentProvider] = (),
+    ) -> Commerce:
+        """The standard wiring: sandbox payments and the simulated carrier alongside the real providers
+        the edge brings (WeChat Pay, Telegram Payments: ``bot.bootstrap`` collects them from channels)."""
         clock = clock or SystemClock()
         cipher = FieldCipher(config.encryption_keys, config.blind_index_key)
         sandbox = SandboxProvider(config.sandbox_payment_secret, clock, pay_base_url=config.pay_base_url)
@@ -96,17 +104,13 @@ class Commerce:
             engine,
             clock=clock,
             cipher=cipher,
-            providers={sandbox.name: sandbox},
+            providers={sandbox.name: sandbox, **{provider.name: provider for provider in providers}},
             carriers={carrier.name: carrier},
             order_policy=config.order_policy,
             after_sales_policy=config.after_sales_policy,
             shipment_delay_after=config.shipment_delay_after,
             operator_policy=config.operator_policy,
         )
-
-    def add_provider(self, provider: PaymentProvider) -> None:
-        """Register a real payment provider (WeChat Pay, Telegram Payments) next to the sandbox."""
-        self.payments.register(provider)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import build_runtime
+from bot.channels.base import ChannelFactory
 from bot.infra.redis import make_redis
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from bot.settings import load_settings
 from commerce_core.clock import FakeClock
 from nlu import BuiltinInterpreter
@@ -31,8 +33,10 @@ async def make_runtime(
     clock: FakeClock,
     interpreter: BuiltinInterpreter,
     redis_url: str = "memory://",
+    channels: dict[str, ChannelFactory] | None = None,
 ) -> Runtime:
-    """A runtime on ``db_url``; on a real Redis, tests keep apart by using their own user ids."""
+    """A runtime on ``db_url``; on a real Redis, tests keep apart by using their own user ids.
+    ``channels`` adds (or replaces) channels, as ``bootstrap(channels=...)`` does."""
     settings = load_settings(
         database_url=db_url,
         data_dir=tmp_path,
@@ -47,4 +51,4 @@ async def make_runtime(
             await redis.ping()
         except Exception as exc:  # noqa: BLE001
             missing_service("Redis", exc)
-    return await build_runtime(settings, clock=clock, redis=redis, interpreter=interpreter)
+    return await build_runtime(settings, clock=clock, redis=redis, interpreter=interpreter, channels=channels)

@@ -1,8 +1,7 @@
 """The back office's settings: the session secret and cookie policy, read once when the app is built.
 
-Why its own accessor: ``bot/settings.py`` belongs to the edge and is being reshaped; the back office
-needs one secret (``SHOPBOT_BACKOFFICE_SECRET``) and reads it here from the same environment, with the
-same rules as the other secrets: required in production, generated once per data directory in
+The section ``settings.backoffice`` (``SHOPBOT_BACKOFFICE_*``) is read with the rest of the tree;
+here it is resolved: the secret is required in production, and generated once per data directory in
 development (``<data dir>/backoffice-secret``, mode 0600) so sessions survive a restart.
 """
 
@@ -13,20 +12,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from bot.settings import ConfigurationError, Settings
 
 MIN_SECRET_LENGTH = 32
-
-
-class _BackofficeEnvironment(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHOPBOT_BACKOFFICE_", extra="ignore")
-
-    secret: str | None = None
-    #: how long a session lasts without a new login (the cookie and the server-side check agree)
-    session_hours: int = Field(default=12, ge=1, le=24 * 30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +36,7 @@ class BackofficeConfig:
 
 def backoffice_config(settings: Settings) -> BackofficeConfig:
     """Resolve the back office's settings for this deployment (see the module docstring)."""
-    environment = _BackofficeEnvironment()
+    environment = settings.backoffice
     secret = environment.secret
     if not secret:
         if settings.env == "production":

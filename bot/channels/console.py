@@ -9,11 +9,47 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
+from bot.channels.base import ChannelContext, Job
+from bot.notifications import InboxSender
 from bot.render import buttons_of, reply_to_json
-from bot.runtime import Runtime
+from commerce_core.api import PaymentProvider
 from dialogs.messages import Button, InboundMessage
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+class InboxChannel:
+    """A channel whose client asks for pushed replies (the console, the web chat): they wait in a Redis
+    list per user (:class:`~bot.notifications.InboxSender`) until the client drains it."""
+
+    settings = None
+    payment_providers: Sequence[PaymentProvider] = ()
+    payment_provider: str | None = None
+
+    def __init__(self, name: str, context: ChannelContext) -> None:
+        self.name = name
+        self.context = context
+        self.inbox = InboxSender(context.redis, name)
+        self.sender = self.inbox
+
+    def install_routes(self, app: web.Application) -> None:
+        """The console has no HTTP routes."""
+
+    def jobs(self) -> Sequence[Job]:
+        return ()
+
+    async def aclose(self) -> None:
+        """Nothing to release: the inbox lives in the shared Redis."""
+
+
+def create(context: ChannelContext) -> InboxChannel:
+    return InboxChannel("console", context)
 
 
 class ConsoleSession:
@@ -75,7 +111,7 @@ class ConsoleSession:
     async def deliver(self, message: InboundMessage) -> list[dict[str, Any]]:
         replies = await self.runtime.pipeline.handle(message)
         await self.runtime.tick()
-        pushed = await self.runtime.inboxes[self.channel].drain(self.user_id)
+        pushed = await self.runtime.inbox(self.channel).drain(self.user_id)
         self.buttons = buttons_of(replies)
         self.seen_payloads.update(b.payload for b in self.buttons)
         result = [reply_to_json(r) for r in replies] + [{**p, "pushed": True} for p in pushed]

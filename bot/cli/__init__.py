@@ -6,6 +6,9 @@ HTTP app and the tests wire the system the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import typer
 
 from bot.channels.telegram import cli as telegram_cli
@@ -18,22 +21,44 @@ from bot.cli import operators as operators_cli
 from bot.cli import rasa as rasa_cli
 from bot.cli import serve as serve_cli
 
+
+@dataclass(frozen=True, slots=True)
+class ChannelCommands:
+    """A channel's part of the command line: ``shopbot <channel> ...`` and ``shopbot replay <channel>``."""
+
+    commands: typer.Typer
+    help: str
+    replay: Callable[..., None] | None = None
+
+
+#: one line per channel that has commands (the same names as ``bot.bootstrap.CHANNEL_FACTORIES``)
+CHANNEL_COMMANDS = {
+    "telegram": ChannelCommands(
+        telegram_cli.app, "Telegram: webhook set-up and polling.", telegram_cli.replay_telegram
+    ),
+    "wechat": ChannelCommands(
+        wechat_cli.wechat_app, "WeChat official account set-up.", wechat_cli.replay_wechat
+    ),
+}
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="shopbot: a conversational shopping bot")
+replay_app = typer.Typer(no_args_is_help=True, add_completion=False)
 app.add_typer(nlu_cli.app, name="nlu", help="Train, run and evaluate the language understanding.")
 app.add_typer(commerce_cli.db_app, name="db", help="Database migrations.")
 app.add_typer(commerce_cli.seed_app, name="seed", help="Load data.")
 app.add_typer(commerce_cli.orders_app, name="orders", help="Operator views of orders.")
-app.add_typer(wechat_cli.wechat_app, name="wechat", help="WeChat official account set-up.")
-app.add_typer(wechat_cli.replay_app, name="replay", help="Replay platform payloads through the pipeline.")
+app.add_typer(replay_app, name="replay", help="Replay platform payloads through the pipeline.")
 app.command("demo")(commerce_cli.demo)
 app.command("docs")(docs_cli.docs)
 app.command("chat")(chat_cli.chat)
 app.command("serve")(serve_cli.serve)
 app.command("worker")(serve_cli.worker)
 app.command("rasa-actions")(rasa_cli.rasa_actions)
-app.add_typer(telegram_cli.app, name="telegram", help="Telegram: webhook set-up and polling.")
+for channel_name, channel_commands in CHANNEL_COMMANDS.items():
+    app.add_typer(channel_commands.commands, name=channel_name, help=channel_commands.help)
+    if channel_commands.replay is not None:  # `shopbot replay <channel> FILE...`
+        replay_app.command(channel_name)(channel_commands.replay)
 operators_cli.register(app)  # `shopbot staff add`, `shopbot merchant-user add`
-wechat_cli.replay_app.command("telegram")(telegram_cli.replay_telegram)  # `shopbot replay telegram FILE...`
 
 
 def main() -> None:

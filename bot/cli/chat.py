@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
+from bot.bootstrap import build_runtime
 from bot.channels.console import ConsoleSession, format_for_terminal
-from bot.runtime import build_runtime
 from bot.settings import load_settings
 from commerce_core.api import migrate_database as upgrade
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
 
-from bot.bootstrap import Container, bootstrap
+from bot.bootstrap import bootstrap
 from bot.cli.operators import ensure_demo_logins, print_demo_logins
+from bot.runtime import Container
 from bot.settings import ConfigurationError, load_settings
 from commerce_core.api import AddressInput, Commerce, DomainError, SearchQuery, seed_demo
 from commerce_core.api import migrate_database as upgrade
@@ -98,8 +98,8 @@ def demo(
     once: bool = typer.Option(False, "--once", help="show a sample purchase and exit (no server)"),
 ) -> None:
     """Set up the embedded default, seed the demo catalogue and run the web chat (and Telegram if set)."""
+    from bot.bootstrap import build_runtime
     from bot.cli.serve import demo_settings, run_server
-    from bot.runtime import build_runtime
 
     settings = demo_settings()
     asyncio.run(upgrade(settings.db_url))
@@ -116,7 +116,7 @@ def demo(
             url = f"http://{settings.http_host}:{settings.http_port}/"
             telegram = (
                 "polling as your bot"
-                if os.environ.get("TELEGRAM_BOT_TOKEN")
+                if "telegram" in runtime.channels
                 else "set TELEGRAM_BOT_TOKEN to chat on Telegram too"
             )
             typer.echo(f"""

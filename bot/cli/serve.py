@@ -9,9 +9,9 @@ import signal
 import typer
 from aiohttp import web
 
-from bot.channels.telegram import http as telegram_http
+from bot.bootstrap import build_runtime
 from bot.http.app import create_app
-from bot.runtime import Runtime, build_runtime, settle_heap
+from bot.runtime import Runtime, settle_heap
 from bot.settings import Settings, load_settings
 from commerce_core.api import migrate_database as upgrade
 
@@ -31,13 +31,17 @@ async def run_server(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     job_task = asyncio.create_task(runtime.run_jobs()) if jobs else None
-    polling = await telegram_http.start_polling(runtime)
+    # the channels' own work (Telegram's update worker or long polling, WeChat Pay reconciliation)
+    # runs where the HTTP app runs, whatever ``jobs`` says
+    channels_stop = asyncio.Event()
+    channel_jobs = asyncio.create_task(runtime.run_channel_jobs(channels_stop))
     try:
         await stop.wait()
     finally:
         runtime.stop()
-        if isinstance(polling, asyncio.Task):
-            polling.cancel()
+        channels_stop.set()
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(channel_jobs, timeout=5)
         if job_task:
             await job_task
         await runner.cleanup()

@@ -1,35 +1,30 @@
-"""The HTTP app (aiohttp, the server stack aiogram's webhooks use): web chat, webhooks, health.
+"""The HTTP app (aiohttp, the server stack aiogram's webhooks use): health, sandbox payments, and the
+routes every registered channel and extension adds.
 
-Routes:
-  GET  /                       the web chat page (static, no external CDN)
-  POST /api/chat               one web-chat turn: {"user", "text" | "payload"} -> replies
-  GET  /api/inbox?user=...     replies pushed since (payment confirmations, shipping updates)
+Routes of its own:
   GET  /sandbox/pay/{payment}  the sandbox provider's pay page; POST pays (it then calls us back)
   POST /payments/sandbox/notify  where the sandbox (or a test) delivers signed notifications
   GET  /healthz                liveness and database/Redis readiness
   GET  /media/demo/{name}.svg  placeholder product pictures for the demo catalogue
-plus the Telegram and WeChat routes registered by their channel modules.
+plus whatever the runtime's route installers add: each channel's (the web chat's page and API, the
+Telegram webhook, WeChat's endpoints) and any extension handed to ``bootstrap(routes=...)`` or to
+:func:`create_app` (e.g. the back office).
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
-import json
-import secrets
-from importlib import resources
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.backoffice import setup_backoffice
-from bot.channels.telegram import http as telegram_http
-from bot.channels.wechat import http as wechat_http
-from bot.render import reply_to_json
+from bot.channels.base import RouteInstaller
+from bot.http.origin import check_same_origin
 from bot.runtime import Runtime
 from commerce_core.api import DomainError, PaymentRejected
-from dialogs.messages import InboundMessage
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 MAX_BODY = 64 * 1024
@@ -52,75 +47,6 @@ async def security_headers(request: web.Request, handler: Any) -> web.StreamResp
     return response
 
 
-def _static(name: str) -> bytes:
-    return resources.files("bot.http").joinpath(f"static/{name}").read_bytes()
-
-
-async def index(request: web.Request) -> web.Response:
-    return web.Response(body=_static("index.html"), content_type="text/html", charset="utf-8")
-
-
-async def static_file(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
-    types = {".js": "application/javascript", ".css": "text/css"}
-    suffix = name[name.rfind(".") :]
-    if suffix not in types or "/" in name or ".." in name:
-        raise web.HTTPNotFound()
-    try:
-        body = _static(name)
-    except FileNotFoundError as exc:
-        raise web.HTTPNotFound() from exc
-    return web.Response(body=body, content_type=types[suffix], charset="utf-8")
-
-
-def _check_same_origin(request: web.Request) -> None:
-    """CSRF: browsers send Origin on cross-site POSTs; refuse any that is not ours."""
-    origin = request.headers.get("Origin")
-    if origin and origin.split("://", 1)[-1] != request.host:
-        raise web.HTTPForbidden(text="cross-site request refused")
-
-
-async def chat_turn(request: web.Request) -> web.Response:
-    _check_same_origin(request)
-    runtime = request.app[RUNTIME]
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise web.HTTPBadRequest(text="expected JSON") from exc
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="expected a JSON object")
-    user = str(body.get("user") or "")[:64]
-    if not user or not all(c.isalnum() or c in "-_" for c in user):
-        raise web.HTTPBadRequest(text="user must be 1-64 letters, digits, - or _")
-    text_value = str(body.get("text") or "")[:4000]
-    payload = body.get("payload")
-    message = InboundMessage(
-        channel="web",
-        user_id=user,
-        chat_id=user,
-        text=text_value if not payload else "",
-        payload=str(payload)[:200] if payload else None,
-        dedup_key=str(body.get("id") or secrets.token_hex(8))[:64],
-        language_hint=str(body.get("lang") or "")[:8] or None,
-    )
-    replies = await runtime.pipeline.handle(message)
-    await runtime.relay_notifications()  # the job loop does the rest
-    pushed = await runtime.inboxes["web"].drain(user)
-    return web.json_response(
-        {"replies": [reply_to_json(r) for r in replies] + [{**p, "pushed": True} for p in pushed]}
-    )
-
-
-async def inbox(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    user = request.query.get("user", "")[:64]
-    if not user:
-        raise web.HTTPBadRequest(text="user is required")
-    return web.json_response(
-        {"replies": [{**p, "pushed": True} for p in await runtime.inboxes["web"].drain(user)]}
-    )
-
-
 async def sandbox_pay_page(request: web.Request) -> web.Response:
     payment = html.escape(request.match_info["payment"][:32])
     page = (
@@ -132,7 +58,7 @@ async def sandbox_pay_page(request: web.Request) -> web.Response:
 
 
 async def sandbox_pay(request: web.Request) -> web.Response:
-    _check_same_origin(request)
+    check_same_origin(request)
     runtime = request.app[RUNTIME]
     try:
         result = await runtime.container.commerce.payments.sandbox_pay(request.match_info["payment"][:32])
@@ -168,7 +94,8 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        await runtime.container.redis.ping()
+        # redis-py's one stub for sync and async clients says "awaitable or value"
+        await runtime.container.redis.ping()  # type: ignore[misc]
         checks["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
@@ -197,19 +124,16 @@ async def demo_image(request: web.Request) -> web.Response:
     )
 
 
-def create_app(runtime: Runtime) -> web.Application:
+def create_app(runtime: Runtime, extra_routes: Sequence[RouteInstaller] = ()) -> web.Application:
+    """The app with its own routes, then the runtime's installers (channels first, then extensions
+    given to bootstrap), then ``extra_routes``."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[security_headers])
     app[RUNTIME] = runtime
-    app.router.add_get("/", index)
-    app.router.add_get("/static/{name}", static_file)
-    app.router.add_post("/api/chat", chat_turn)
-    app.router.add_get("/api/inbox", inbox)
     app.router.add_get("/sandbox/pay/{payment}", sandbox_pay_page)
     app.router.add_post("/sandbox/pay/{payment}", sandbox_pay)
     app.router.add_post("/payments/sandbox/notify", sandbox_notify)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/media/demo/{name}.svg", demo_image)
-    telegram_http.setup_routes(app, runtime)
-    wechat_http.setup_routes(app, runtime)
-    setup_backoffice(app, runtime.container.commerce, runtime.container.settings)  # the back office at /admin
+    for install in (*runtime.routes, *extra_routes):
+        install(app)
     return app

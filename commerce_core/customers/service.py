@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -17,7 +18,9 @@ from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
 from commerce_core.validation import check_language, clean_text
 
 MAX_ADDRESSES = 20
-CHANNELS = frozenset({"telegram", "wechat", "console", "web", "rasa", "test"})
+#: a channel's name as the edge registers it (``telegram``, ``web``, ...): which channels exist is the
+#: edge's business (its channel registry), the core only keeps the column's shape
+CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,15}")
 
 # First contact and a first address happen in every new conversation: prebuilt column statements
 # that run on the hot unit (prepared statements on PostgreSQL), not ORM flushes.
@@ -87,7 +90,7 @@ class CustomerService:
         self, channel: str, external_id: str, *, language: str = "zh-Hans", display_name: str | None = None
     ) -> CustomerView:
         """The customer behind a channel account, created on first contact (the channel is the login)."""
-        if channel not in CHANNELS:
+        if not isinstance(channel, str) or not CHANNEL_NAME.fullmatch(channel):
             raise InvalidInput(f"unknown channel {channel!r}", code="invalid_channel")
         external_id = clean_text(external_id, "external id", max_length=128)
         check_language(language)

@@ -59,3 +59,45 @@ async def test_the_postgresql_pool_is_sized_by_settings(
     monkeypatch.setenv("SHOPBOT_DB_POOL_SIZE", "0")
     with pytest.raises(ValueError):
         load_settings()
+
+
+async def test_channel_sections_are_read_once_with_their_old_names_and_wire_the_channels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiohttp import web
+
+    from bot.bootstrap import bootstrap
+
+    monkeypatch.setenv("SHOPBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:test-token")
+    monkeypatch.setenv("SHOPBOT_TELEGRAM_WEBHOOK_SECRET", "hook-secret")
+    monkeypatch.setenv("SHOPBOT_WECHAT_APP_ID", "wx0123")
+    monkeypatch.setenv("SHOPBOT_WECHAT_TOKEN", "wechat-token")
+    monkeypatch.setenv("SHOPBOT_WECHAT_PAY_MCH_ID", "1900000109")
+    monkeypatch.setenv("SHOPBOT_WECHAT_PAY_API_KEY", "k" * 32)
+    settings = load_settings()
+    assert settings.telegram.bot_token == "123456:test-token" and settings.telegram.webhook_mode
+    assert settings.wechat.enabled and settings.wechat.pay_enabled
+    for name in ("TELEGRAM_BOT_TOKEN", "SHOPBOT_TELEGRAM_WEBHOOK_SECRET", "SHOPBOT_WECHAT_APP_ID"):
+        monkeypatch.delenv(name)  # from here on only the settings tree counts
+    container = bootstrap(settings)
+    try:
+        assert set(container.channels) == {"console", "web", "telegram", "wechat"}
+        payments = container.commerce.payments
+        assert {payments.provider(name).name for name in ("sandbox", "telegram", "wechatpay")} == {
+            "sandbox",
+            "telegram",
+            "wechatpay",
+        }
+        app = web.Application()
+        for install in container.routes:
+            install(app)
+        paths = {route.resource.canonical for route in app.router.routes() if route.resource is not None}
+        assert {"/api/chat", "/telegram/webhook", "/wechat", "/wechat/pay/notify"} <= paths
+    finally:
+        await container.aclose()
+    quiet = bootstrap(load_settings())  # nothing configured: only the console and the web chat
+    try:
+        assert set(quiet.channels) == {"console", "web"}
+    finally:
+        await quiet.aclose()

@@ -21,8 +21,11 @@ async def test_first_contact_creates_one_customer_even_when_messages_race(commer
     assert len({c.id for c in results}) == 1
     other = await commerce.customers.identify("wechat", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
     assert other.id != results[0].id and other.language == "zh-Hans"
-    with pytest.raises(InvalidInput):
-        await commerce.customers.identify("myspace", "1")
+    # which channels exist is the edge's registry; the core refuses names that cannot be one
+    for bad in ("", "My Space", "telegram:1", "x" * 17, "9gag"):
+        with pytest.raises(InvalidInput) as refused:
+            await commerce.customers.identify(bad, "1")
+        assert refused.value.code == "invalid_channel"
 
 
 async def test_personal_data_is_encrypted_at_rest_and_masked_when_shown(commerce: Commerce) -> None:

@@ -14,13 +14,16 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.channels.base import ChannelContext
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.http import install
 from bot.channels.telegram.session import TEST_TOKEN, RecordingSession
 from bot.channels.telegram.settings import TelegramSettings
 from bot.http.app import create_app
 from bot.runtime import Runtime
-from tests.runtime_support import sqlite_copy
+from commerce_core.clock import FakeClock
+from nlu import BuiltinInterpreter
+from tests.commerce.factory import build_shop
+from tests.runtime_support import make_runtime, sqlite_copy
 
 SECRET = "test-webhook-secret_123"
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "telegram"
@@ -68,18 +71,40 @@ def telegram_settings(**overrides: Any) -> TelegramSettings:
     return TelegramSettings(**values)
 
 
+@pytest_asyncio.fixture
+async def runtime(
+    db_url: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    interpreter: BuiltinInterpreter,
+    session: RecordingSession,
+    timer: FakeTimer,
+) -> AsyncIterator[Runtime]:
+    """The whole bot with the test shop, its Telegram channel wired by bootstrap (a recording bot)."""
+
+    def telegram(context: ChannelContext) -> TelegramChannel:
+        return TelegramChannel(context, telegram_settings(), session=session, timer=timer)
+
+    rt = await make_runtime(db_url, tmp_path, clock, interpreter, channels={"telegram": telegram})
+    await build_shop(rt.container.commerce)
+    await rt.refresh_catalogue()
+    try:
+        yield rt
+    finally:
+        await rt.aclose()
+
+
 @pytest.fixture
-def channel(runtime: Runtime, session: RecordingSession, timer: FakeTimer) -> TelegramChannel:
-    return TelegramChannel(runtime, telegram_settings(), session=session, timer=timer)
+def channel(runtime: Runtime) -> TelegramChannel:
+    found = runtime.channels["telegram"]
+    assert isinstance(found, TelegramChannel)
+    return found
 
 
 @pytest_asyncio.fixture
-async def client(
-    runtime: Runtime, channel: TelegramChannel
-) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    app = create_app(runtime)
-    install(app, channel, run_workers=False)  # tests drain the inbox themselves, deterministically
-    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
+async def client(runtime: Runtime) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    # the channel's update worker is not started: tests drain the inbox themselves, deterministically
+    async with TestClient(TestServer(create_app(runtime), host="127.0.0.1")) as test_client:
         yield test_client
 
 

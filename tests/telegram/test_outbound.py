@@ -9,9 +9,10 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramServerError
 
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.outbound import Limits, Outbound, RateLimiter, TelegramSender
+from bot.channels.telegram.outbound import Outbound, TelegramSender
 from bot.channels.telegram.render import Renderer
 from bot.channels.telegram.session import TEST_TOKEN, RecordingSession, retry_after, server_error
+from bot.infra.ratelimit import Limits, SharedRateLimiter
 from bot.infra.redis import make_redis
 from dialogs.messages import Button, TextReply
 from dialogs.texts import load_texts
@@ -21,7 +22,7 @@ from tests.telegram.conftest import FakeTimer
 def make_sender(timer: FakeTimer, session: RecordingSession, max_attempts: int = 5) -> TelegramSender:
     redis = make_redis("memory://")
     bot = Bot(TEST_TOKEN, session=session)
-    outbound = Outbound(bot, redis, RateLimiter(timer, Limits()), max_attempts=max_attempts)
+    outbound = Outbound(bot, redis, SharedRateLimiter(redis, timer, Limits()), max_attempts=max_attempts)
 
     async def lang(chat: str) -> str:
         return "zh-Hans"
@@ -81,7 +82,7 @@ async def test_429_pauses_that_chat_then_resumes() -> None:
     assert len(session.failed) == 1 and session.failed[0].at == t0
     assert [c.chat_id for c in session.calls] == ["42", "42"]
     assert session.calls[0].at >= t0 + 7
-    assert sender.outbound.limiter.paused_until("42") == pytest.approx(t0 + 7)
+    assert await sender.outbound.limiter.paused_until("42") == pytest.approx(t0 + 7)
     # other chats are not paused by it
     await sender.push("43", [TextReply("hi")], "outbox:10")
     assert session.calls[-1].at < session.calls[0].at + 1.1

@@ -33,7 +33,7 @@ def test_replay_cli_prints_one_json_line_per_call(
 ) -> None:
     monkeypatch.setenv("SHOPBOT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SHOPBOT_ENCRYPTION_KEYS", TEST_KEYS[0])
-    monkeypatch.setattr("bot.runtime.make_interpreter", lambda settings: interpreter)
+    monkeypatch.setattr("bot.bootstrap.make_interpreter", lambda settings: interpreter)
     update = tmp_path / "hello.json"
     update.write_text(
         json.dumps(

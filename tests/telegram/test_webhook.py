@@ -7,7 +7,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.http import install
 from bot.channels.telegram.inbox import StoredUpdate
 from bot.channels.telegram.session import RecordingSession, blocked
 from bot.http.app import create_app
@@ -59,9 +58,15 @@ async def test_same_update_twice_has_one_effect(
 async def test_webhook_mode_refuses_to_start_without_a_secret(
     runtime: Runtime, session: RecordingSession, timer: FakeTimer
 ) -> None:
-    channel = TelegramChannel(runtime, telegram_settings(webhook_secret=None), session=session, timer=timer)
+    context = runtime.container.context
     with pytest.raises(ConfigurationError):
-        install(create_app(runtime), channel)
+        TelegramChannel(context, telegram_settings(webhook_secret=None, mode="webhook"), session=session)
+    # without a secret, "auto" means long polling: no webhook route is mounted at all
+    polling = TelegramChannel(context, telegram_settings(webhook_secret=None), session=session, timer=timer)
+    app = web.Application()
+    polling.install_routes(app)
+    assert not list(app.router.routes()) and polling.jobs() == (polling.run_polling,)
+    await polling.aclose()
 
 
 @pytest.mark.parametrize(
@@ -87,28 +92,28 @@ async def test_every_fixture_gets_200_and_no_error(
 
 
 async def test_crash_between_storing_and_processing_loses_nothing(
-    runtime: Runtime, session: RecordingSession, timer: FakeTimer
+    runtime: Runtime, channel: TelegramChannel, session: RecordingSession, timer: FakeTimer
 ) -> None:
-    first = TelegramChannel(runtime, telegram_settings(), session=session, timer=timer)
+    first = channel  # the one whose webhook create_app mounts
 
     async def crash(entry: StoredUpdate) -> None:
         raise Crash("killed after the 200, before processing")
 
     first.before_process = crash
-    app = create_app(runtime)
-    install(app, first, run_workers=False)
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+    async with TestClient(TestServer(create_app(runtime), host="127.0.0.1")) as client:
         response = await client.post("/telegram/webhook", data=body(Shopper().text("你好")), headers=HEADERS)
         assert response.status == 200
     with pytest.raises(Crash):
         await first.drain()
     assert session.calls == []
     # the process restarts: a new channel on the same Redis finds the update and handles it once
-    restarted = TelegramChannel(runtime, telegram_settings(), session=session, timer=timer)
+    context = runtime.container.context
+    restarted = TelegramChannel(context, telegram_settings(), session=session, timer=timer)
     assert await restarted.drain() == 1
     assert await restarted.drain() == 0
     assert len(session.of("sendMessage")) == 1
     assert await restarted.inbox.backlog() == 0
+    await restarted.aclose()
 
 
 async def test_updates_of_one_chat_are_handled_in_order(

@@ -17,16 +17,16 @@ import httpx
 import pytest
 import pytest_asyncio
 import xmltodict
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.pay.utils import dict_to_xml
 
+from bot.channels.base import ChannelContext
 from bot.channels.wechat.channel import WeChatChannel
-from bot.channels.wechat.http import install
 from bot.channels.wechat.pay import sign
 from bot.channels.wechat.security import sha1_signature
 from bot.channels.wechat.settings import WeChatSettings
+from bot.http.app import create_app
 from bot.runtime import Runtime
 from commerce_core.clock import FakeClock
 from nlu import BuiltinInterpreter
@@ -235,14 +235,21 @@ class WeChatWorld:
         self.clock = clock
 
 
+def fake_wechat_channel(fake: FakeWeChat, settings: WeChatSettings) -> Any:
+    """A channel factory for bootstrap: the real WeChat channel, talking to ``fake``."""
+
+    def create(context: ChannelContext) -> WeChatChannel:
+        return WeChatChannel(context, settings, http=httpx.AsyncClient(transport=httpx.MockTransport(fake)))
+
+    return create
+
+
 async def open_world(
-    runtime: Runtime, clock: FakeClock, settings: WeChatSettings
+    runtime: Runtime, clock: FakeClock, fake: FakeWeChat
 ) -> tuple[WeChatWorld, TestClient[Any, Any]]:
-    fake = FakeWeChat()
-    channel = WeChatChannel(runtime, settings, http=httpx.AsyncClient(transport=httpx.MockTransport(fake)))
-    app = web.Application()
-    install(app, runtime, channel)
-    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    channel = runtime.channels["wechat"]
+    assert isinstance(channel, WeChatChannel)
+    client: TestClient[Any, Any] = TestClient(TestServer(create_app(runtime)))
     await client.start_server()
     return WeChatWorld(runtime, channel, fake, Official(client, channel), clock), client
 
@@ -260,10 +267,12 @@ async def world(
     clock: FakeClock,
     interpreter: BuiltinInterpreter,
 ) -> AsyncIterator[WeChatWorld]:
-    runtime = await make_runtime(db_url, tmp_path, clock, interpreter)
+    fake = FakeWeChat()
+    channels = {"wechat": fake_wechat_channel(fake, wechat_settings())}
+    runtime = await make_runtime(db_url, tmp_path, clock, interpreter, channels=channels)
     await build_shop(runtime.container.commerce)
     await runtime.refresh_catalogue()
-    world, client = await open_world(runtime, clock, wechat_settings())
+    world, client = await open_world(runtime, clock, fake)
     try:
         yield world
     finally:

@@ -1,45 +1,46 @@
 """The Telegram channel: ingest (webhook or polling) -> durable inbox -> workers -> aiogram dispatcher ->
 pipeline -> rendered replies through the rate-limited outbound path.
 
-Built once from :class:`TelegramSettings` and a :class:`~bot.runtime.Runtime`; it registers its sender
-with the runtime's Notifier and the Telegram Payments provider with commerce.
+Built by bootstrap (:func:`create`) from the ``telegram`` settings section; it brings the Telegram
+Payments provider, a sender for pushed notifications, the webhook route (webhook mode) and its
+background job (the update worker, or long polling), and handles traffic with the runtime bootstrap
+binds to its context.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PreCheckoutQuery, Update
 from aiogram.types.update import UpdateTypeLookupError
+from aiohttp import web
 from pydantic import ValidationError
 
+from bot.channels.base import ChannelContext, Job
 from bot.channels.telegram import callbacks
 from bot.channels.telegram.handlers import build_router
-from bot.channels.telegram.inbox import StoredUpdate, UpdateInbox
-from bot.channels.telegram.outbound import (
-    ChatBlocked,
-    Limits,
-    MonotonicTimer,
-    Outbound,
-    RateLimiter,
-    TelegramSender,
-    Timer,
-)
-from bot.channels.telegram.payments import TelegramPayments, TelegramPaymentsProvider
+from bot.channels.telegram.http import SECRET_HEADER, install_webhook
+from bot.channels.telegram.inbox import BadUpdate, StoredUpdate, UpdateInbox, chat_of
+from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender
+from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
 from bot.channels.telegram.render import RenderContext, Renderer, e
 from bot.channels.telegram.settings import TelegramSettings
-from bot.runtime import Runtime
-from commerce_core.api import PaymentRejected
+from bot.infra.ratelimit import Limits, SharedRateLimiter, Timer, WallTimer
+from bot.settings import ConfigurationError
+from commerce_core.api import PaymentProvider, PaymentRejected
 from dialogs.messages import Attachment, InboundMessage
+from dialogs.public import awaits_delivery_address
 from dialogs.texts import DEFAULT_LANGUAGE
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -47,29 +48,18 @@ ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query", "my_chat_m
 LANGUAGE_HINTS = {"zh-hant": "zh-Hant", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh": "zh-Hans", "en": "en"}
 
 
-class BadUpdate(ValueError):
-    """The body is not a Telegram Update (not JSON, or no integer update_id)."""
-
-
-def chat_of(data: dict[str, Any]) -> str:
-    """The chat an update belongs to (its ordering key); the sender for chat-less events."""
-    for key, event in data.items():
-        if key == "update_id" or not isinstance(event, dict):
-            continue
-        for holder in (event, event.get("message")):
-            if isinstance(holder, dict) and isinstance(holder.get("chat"), dict):
-                return str(holder["chat"].get("id", ""))
-        for who in ("from", "user", "voter_chat"):
-            if isinstance(event.get(who), dict):
-                return str(event[who].get("id", ""))
-        return key
-    return ""
+def create(context: ChannelContext) -> TelegramChannel | None:
+    """The channel when a bot token is configured (and the mode is not ``off``)."""
+    settings = context.settings.telegram
+    return TelegramChannel(context, settings) if settings.enabled else None
 
 
 class TelegramChannel:
+    name = CHANNEL
+
     def __init__(
         self,
-        runtime: Runtime,
+        context: ChannelContext,
         settings: TelegramSettings,
         *,
         session: BaseSession | None = None,
@@ -77,13 +67,18 @@ class TelegramChannel:
     ) -> None:
         if not settings.bot_token:
             raise ValueError("the Telegram channel needs SHOPBOT_TELEGRAM_BOT_TOKEN")
-        self.runtime = runtime
+        if settings.mode == "webhook" and not settings.webhook_secret:
+            raise ConfigurationError(
+                "Telegram webhook mode needs SHOPBOT_TELEGRAM_WEBHOOK_SECRET (Telegram sends it back in "
+                f"{SECRET_HEADER}); refusing to accept unauthenticated updates"
+            )
+        self.context = context
         self.settings = settings
         self.bot = Bot(settings.bot_token, session=session)
         self.bot_id = settings.bot_token.split(":", 1)[0]
         self.dispatcher = Dispatcher(disable_fsm=True, channel=self)
         self.dispatcher.include_router(build_router())
-        redis = runtime.container.redis
+        redis = context.redis
         self.redis = redis
         self.inbox = UpdateInbox(redis, self.bot_id)
         limits = Limits(
@@ -92,32 +87,52 @@ class TelegramChannel:
             per_chat_burst=settings.per_chat_burst,
             per_group_per_minute=settings.per_group_per_minute,
         )
-        self.limiter = RateLimiter(timer or MonotonicTimer(), limits)
+        # one budget for the bot, shared by every process that sends for it (wall clock by default)
+        self.limiter = SharedRateLimiter(redis, timer or WallTimer(), limits, scope=f"tg:{self.bot_id}")
         self.outbound = Outbound(self.bot, redis, self.limiter, max_attempts=settings.max_attempts)
-        self.texts = runtime.pipeline.texts
+        self.texts = context.texts
         self.renderer = Renderer(
             self.texts,
             redis,
-            public_base_url=runtime.container.settings.public_base_url,
+            public_base_url=context.settings.public_base_url,
             payment_provider_token=settings.payment_provider_token,
         )
         self.sender = TelegramSender(self.outbound, self.renderer, self.language_of)
-        self.payments = TelegramPayments(runtime.commerce, self.texts)
+        self.payment_providers: Sequence[PaymentProvider] = (TelegramPaymentsProvider(),)
+        #: Telegram shoppers pay inside Telegram when a provider token is set (or it is forced)
+        self.payment_provider = PROVIDER if settings.telegram_payments else None
+        self._payments: TelegramPayments | None = None
         #: tests inject a crash here (between storing and processing an update)
         self.before_process: Callable[[StoredUpdate], Awaitable[None]] | None = None
-        self._attach(runtime)
+        self._closed = False
 
-    def _attach(self, runtime: Runtime) -> None:
-        runtime.notifier.senders[CHANNEL] = self.sender
-        runtime.commerce.add_provider(TelegramPaymentsProvider())
-        if self.settings.telegram_payments:
-            dialog = runtime.pipeline.settings
-            runtime.pipeline.settings = dataclasses.replace(
-                dialog, channel_providers={**dialog.channel_providers, CHANNEL: "telegram"}
-            )
+    @property
+    def runtime(self) -> Runtime:
+        return self.context.runtime
+
+    @property
+    def payments(self) -> TelegramPayments:
+        """Pre-checkout checks and capture (needs the runtime's commerce, so made on first use)."""
+        if self._payments is None:
+            self._payments = TelegramPayments(self.runtime.commerce, self.texts)
+        return self._payments
+
+    def install_routes(self, app: web.Application) -> None:
+        """``POST <webhook_path>`` in webhook mode; polling needs no route."""
+        if self.settings.webhook_mode:
+            install_webhook(app, self)
+
+    def jobs(self) -> Sequence[Job]:
+        if self.settings.webhook_mode:
+            return (self.run_worker,)
+        if self.settings.polling_mode:
+            return (self.run_polling,)
+        return ()
 
     async def aclose(self) -> None:
-        await self.bot.session.close()
+        if not self._closed:
+            self._closed = True
+            await self.bot.session.close()
 
     # -- ingest -----------------------------------------------------------------------------------
     async def ingest(self, body: bytes) -> bool:
@@ -406,8 +421,7 @@ class TelegramChannel:
         if not replies:
             return
         state = await self.runtime.pipeline.state_of(message.conversation_key)
-        active = state.active
-        ask = active is not None and active.flow == "checkout" and active.step == "address"
+        ask = awaits_delivery_address(state)  # offer the "share my phone number" keyboard button
         keyboard_key = f"shopbot:tg:kb:{chat}"
         remove = False
         if ask:

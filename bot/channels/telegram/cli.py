@@ -9,11 +9,13 @@ from typing import Any
 
 import typer
 
-from bot.channels.telegram.channel import ALLOWED_UPDATES, TelegramChannel
-from bot.channels.telegram.outbound import VirtualTimer
+from bot.bootstrap import build_runtime
+from bot.channels.base import ChannelContext, ChannelFactory
+from bot.channels.telegram.channel import ALLOWED_UPDATES, CHANNEL, TelegramChannel
 from bot.channels.telegram.session import TEST_TOKEN, RecordedCall, RecordingSession
 from bot.channels.telegram.settings import TelegramSettings
-from bot.runtime import Runtime, build_runtime, settle_heap
+from bot.infra.ratelimit import VirtualTimer
+from bot.runtime import Runtime, settle_heap
 from bot.settings import load_settings
 from commerce_core.api import migrate_database as upgrade
 
@@ -21,7 +23,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Telegram: we
 
 
 def _settings() -> TelegramSettings:
-    settings = TelegramSettings()
+    settings = load_settings().telegram
     if not settings.bot_token:
         raise typer.BadParameter("set SHOPBOT_TELEGRAM_BOT_TOKEN first")
     return settings
@@ -67,12 +69,14 @@ def delete_webhook(
 def poll() -> None:
     """Long polling plus the background jobs, without the HTTP app."""
     settings = load_settings()
-    telegram = _settings()
+    if not settings.telegram.bot_token:
+        raise typer.BadParameter("set SHOPBOT_TELEGRAM_BOT_TOKEN first")
 
     async def go() -> None:
         await upgrade(settings.db_url)
         runtime = await build_runtime(settings)
-        channel = TelegramChannel(runtime, telegram)
+        channel = runtime.channels[CHANNEL]
+        assert isinstance(channel, TelegramChannel)
         settle_heap(runtime)
         jobs = asyncio.create_task(runtime.run_jobs())
         try:
@@ -80,7 +84,6 @@ def poll() -> None:
         finally:
             runtime.stop()
             await jobs
-            await channel.aclose()
             await runtime.aclose()
 
     asyncio.run(go())
@@ -96,20 +99,30 @@ def load_update(path: Path, number: int) -> dict[str, Any]:
     return data
 
 
+def replay_channel(session: RecordingSession) -> ChannelFactory:
+    """A Telegram channel whose bot records the Bot API calls instead of making them (for bootstrap)."""
+    settings = TelegramSettings(bot_token=TEST_TOKEN, claim_idle_seconds=0.0, payment_provider_token="REPLAY")  # noqa: S106
+
+    def create(context: ChannelContext) -> TelegramChannel:
+        return TelegramChannel(context, settings, session=session, timer=VirtualTimer())
+
+    return create
+
+
 async def replay_updates(runtime: Runtime, updates: list[dict[str, Any]]) -> list[RecordedCall]:
     """Each update through ingest, the inbox, the dispatcher, the pipeline and rendering, then the
-    background jobs (notifications); the Bot API calls that would have been made, in order."""
-    session = RecordingSession()
-    settings = TelegramSettings(bot_token=TEST_TOKEN, claim_idle_seconds=0.0, payment_provider_token="REPLAY")  # noqa: S106
-    channel = TelegramChannel(runtime, settings, session=session, timer=VirtualTimer())
-    try:
-        for update in updates:
-            await channel.ingest(json.dumps(update).encode())
-            await channel.drain()
-        await runtime.tick()
-    finally:
-        await channel.aclose()
-    return session.calls
+    background jobs (notifications); the Bot API calls that would have been made, in order.
+    ``runtime``'s Telegram channel must record its calls (built with :func:`replay_channel`)."""
+    channel = runtime.channels.get(CHANNEL)
+    if not isinstance(channel, TelegramChannel) or not isinstance(channel.bot.session, RecordingSession):
+        raise ValueError("replay needs a runtime whose Telegram channel records calls (replay_channel)")
+    session = channel.bot.session
+    already = len(session.calls)
+    for update in updates:
+        await channel.ingest(json.dumps(update).encode())
+        await channel.drain()
+    await runtime.tick()
+    return session.calls[already:]
 
 
 def replay_telegram(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False)) -> None:
@@ -120,7 +133,7 @@ def replay_telegram(files: list[Path] = typer.Argument(..., exists=True, dir_oka
 
     async def go() -> list[RecordedCall]:
         await upgrade(settings.db_url)
-        runtime = await build_runtime(settings)
+        runtime = await build_runtime(settings, channels={CHANNEL: replay_channel(RecordingSession())})
         try:
             return await replay_updates(runtime, updates)
         finally:

@@ -12,6 +12,7 @@ Run Redis with persistence (AOF) in production: the stream is the inbox.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
@@ -100,3 +101,22 @@ def _entries(response: object) -> list[StoredUpdate]:
 
 def _entry(entry_id: bytes, fields: dict[bytes, bytes]) -> StoredUpdate:
     return StoredUpdate(entry_id, fields.get(b"c", b"").decode(), fields.get(b"b", b""))
+
+
+class BadUpdate(ValueError):
+    """The body is not a Telegram Update (not JSON, or no integer update_id)."""
+
+
+def chat_of(data: dict[str, Any]) -> str:
+    """The chat an update belongs to (its ordering key); the sender for chat-less events."""
+    for key, event in data.items():
+        if key == "update_id" or not isinstance(event, dict):
+            continue
+        for holder in (event, event.get("message")):
+            if isinstance(holder, dict) and isinstance(holder.get("chat"), dict):
+                return str(holder["chat"].get("id", ""))
+        for who in ("from", "user", "voter_chat"):
+            if isinstance(event.get(who), dict):
+                return str(event[who].get("id", ""))
+        return key
+    return ""

@@ -1,7 +1,8 @@
 """Outbound messages: one path for turn replies and pushed notifications.
 
-* :class:`RateLimiter` spaces calls (GCRA): about 1 message/s per private chat (short bursts allowed),
-  20/min per group, 30/s overall; a 429 pauses that chat for ``retry_after``.
+* :class:`~bot.infra.ratelimit.SharedRateLimiter` spaces calls (GCRA, in Redis, one budget for all
+  processes): about 1 message/s per private chat (short bursts allowed), 20/min per group, 30/s
+  overall; a 429 pauses that chat for ``retry_after``.
 * :class:`Outbound` sends through the limiter, honours 429, retries transient errors (5xx, network)
   with exponential backoff, and on 403 (the user blocked the bot) marks the chat blocked and stops.
 * :class:`TelegramSender` is the Notifier's sender: each message of a notification is marked sent in
@@ -10,13 +11,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import redis.asyncio as aioredis
 from aiogram import Bot
@@ -29,84 +27,15 @@ from aiogram.exceptions import (
 )
 
 from bot.channels.telegram.render import Outgoing, RenderContext, Renderer
+from bot.infra.ratelimit import SharedRateLimiter
 from dialogs.messages import Reply
 
 log = logging.getLogger(__name__)
 BLOCKED_TTL = 180 * 86400
 
 
-class Timer(Protocol):
-    def now(self) -> float: ...
-
-    async def sleep(self, seconds: float) -> None: ...
-
-
-class MonotonicTimer:
-    def now(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
 class ChatBlocked(Exception):
     """The user blocked the bot (or left the group): nothing more is sent to that chat."""
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    global_rate: float = 30.0
-    per_chat_rate: float = 1.0
-    per_chat_burst: int = 3
-    per_group_per_minute: int = 20
-    per_group_burst: int = 1
-
-
-class RateLimiter:
-    """Reservations in virtual time (GCRA), so concurrent senders never exceed the limits together."""
-
-    def __init__(self, timer: Timer, limits: Limits | None = None) -> None:
-        self.timer = timer
-        self.limits = limits or Limits()
-        # a hair over 1/rate, so float rounding never lets one more call into a one-second window
-        self._global_interval = 1.0 / self.limits.global_rate + 1e-9
-        self._global_tat = 0.0
-        self._tat: dict[str, float] = {}
-        self._paused: dict[str, float] = {}
-
-    def _chat_params(self, group: bool) -> tuple[float, int]:
-        if group:
-            return 60.0 / self.limits.per_group_per_minute + 1e-9, self.limits.per_group_burst
-        return 1.0 / self.limits.per_chat_rate + 1e-9, self.limits.per_chat_burst
-
-    def reserve(self, chat: str, *, group: bool = False) -> float:
-        """Claim the next slot for one message to ``chat``; returns how long to wait for it."""
-        now = self.timer.now()
-        interval, burst = self._chat_params(group)
-        chat_tat = self._tat.get(chat, now)
-        start = max(
-            now,
-            self._global_tat,
-            chat_tat - (burst - 1) * interval,
-            self._paused.get(chat, now),
-        )
-        self._global_tat = start + self._global_interval
-        self._tat[chat] = max(chat_tat, start) + interval
-        if len(self._tat) > 50_000:
-            self._prune(now)
-        return start - now
-
-    def pause(self, chat: str, seconds: float) -> None:
-        """Telegram said 429: nothing more to this chat until ``seconds`` from now."""
-        until = self.timer.now() + seconds
-        self._paused[chat] = max(self._paused.get(chat, 0.0), until)
-
-    def paused_until(self, chat: str) -> float | None:
-        return self._paused.get(chat)
-
-    def _prune(self, now: float) -> None:
-        self._tat = {k: v for k, v in self._tat.items() if v > now}
-        self._paused = {k: v for k, v in self._paused.items() if v > now}
 
 
 class Outbound:
@@ -114,7 +43,7 @@ class Outbound:
         self,
         bot: Bot,
         redis: aioredis.Redis,
-        limiter: RateLimiter,
+        limiter: SharedRateLimiter,
         *,
         max_attempts: int = 5,
         max_retry_after: float = 300.0,
@@ -146,7 +75,7 @@ class Outbound:
         waited_429 = 0.0
         method = item.method
         while True:
-            delay = self.limiter.reserve(chat, group=group)
+            delay = await self.limiter.reserve(chat, group=group)
             if delay > 0:
                 await self.timer.sleep(delay)
             try:
@@ -156,7 +85,7 @@ class Outbound:
                 if waited_429 > self.max_retry_after:
                     raise
                 log.warning("telegram 429 for chat %s: pausing %ss", chat, error.retry_after)
-                self.limiter.pause(chat, error.retry_after)
+                await self.limiter.pause(chat, error.retry_after)
             except TelegramForbiddenError as error:
                 await self.mark_blocked(chat)
                 raise ChatBlocked(chat) from error
@@ -235,17 +164,3 @@ class TelegramSender:
             await self.outbound.send_all(items, chat, done=done, mark=mark)
         except ChatBlocked:
             log.info("notification %s to blocked chat %s not sent", dedup_key, chat)
-
-
-class VirtualTimer:
-    """Time that passes only when someone waits (replay and benchmarks: no real sleeping)."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        self.t += max(0.0, seconds)
-        await asyncio.sleep(0)

@@ -1,4 +1,5 @@
-"""Telegram settings (``SHOPBOT_TELEGRAM_*``), read once when the channel is built."""
+"""Telegram settings (``SHOPBOT_TELEGRAM_*``), the ``telegram`` section of :class:`bot.settings.Settings`
+(read once by ``load_settings()``)."""
 
 from __future__ import annotations
 

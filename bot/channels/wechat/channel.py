@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
+from aiohttp import web
 
+from bot.channels.base import ChannelContext, Job
 from bot.channels.wechat.api import AccessTokens, WeChatApi
 from bot.channels.wechat.inbound import Inbound, classify
 from bot.channels.wechat.outbound import WeChatSender, Window
@@ -26,7 +28,7 @@ from bot.channels.wechat.pay import WeChatPayProvider
 from bot.channels.wechat.render import Choices, passive_reply, render
 from bot.channels.wechat.security import Cryptor, Rejected, check_fresh, check_signature, parse_xml
 from bot.channels.wechat.settings import WeChatSettings
-from commerce_core.api import DomainError
+from commerce_core.api import DomainError, PaymentProvider
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
 from dialogs.texts import DEFAULT_LANGUAGE
 
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SEEN_TTL = 2 * 86400
 SUCCESS = "success"
+CHANNEL = "wechat"
+RECONCILE_EVERY = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,23 +50,29 @@ class Answer:
     passive: bool = False  # a real reply (not ``success``) went back within the budget
 
 
+def create(context: ChannelContext) -> WeChatChannel | None:
+    """The channel when an official account is configured (``SHOPBOT_WECHAT_APP_ID`` and ``_TOKEN``)."""
+    settings = context.settings.wechat
+    return WeChatChannel(context, settings) if settings.enabled else None
+
+
 class WeChatChannel:
+    name = CHANNEL
+
     def __init__(
         self,
-        runtime: Runtime,
+        context: ChannelContext,
         settings: WeChatSettings,
         *,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         if not settings.public_base_url:
-            settings = settings.model_copy(
-                update={"public_base_url": runtime.container.settings.public_base_url}
-            )
-        self.runtime = runtime
+            settings = settings.model_copy(update={"public_base_url": context.settings.public_base_url})
+        self.context = context
         self.settings = settings
-        self.redis = runtime.container.redis
-        self.texts = runtime.pipeline.texts
-        self._clock = runtime.container.commerce.clock
+        self.redis = context.redis
+        self.texts = context.texts
+        self._clock = context.clock
         self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(5.0))
         self.cryptor = Cryptor(settings.token, settings.app_id, settings.aes_keys)
         self.tokens = AccessTokens(
@@ -82,7 +92,37 @@ class WeChatChannel:
             self.pay = WeChatPayProvider(
                 settings, self.http, self.redis, payer=self.payer_of, secure_http=secure, now=self.now
             )
+        self.payment_providers: Sequence[PaymentProvider] = (self.pay,) if self.pay is not None else ()
+        #: with WeChat Pay configured, WeChat shoppers pay with it
+        self.payment_provider = self.pay.name if self.pay is not None else None
         self._background: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.context.runtime
+
+    def install_routes(self, app: web.Application) -> None:
+        from bot.channels.wechat.http import install_routes  # (http.py imports this module)
+
+        install_routes(app, self)
+
+    def jobs(self) -> Sequence[Job]:
+        return (self.reconcile_loop,) if self.pay is not None else ()
+
+    async def reconcile_loop(self, stop: asyncio.Event) -> None:
+        """Every minute, ask WeChat Pay about payments whose notification is late."""
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), RECONCILE_EVERY)
+            except TimeoutError:
+                pass
+            else:
+                return
+            try:
+                await self.reconcile_payments()
+            except Exception:
+                log.exception("wechat: payment reconciliation failed")
 
     def now(self) -> float:
         return self._clock.now().timestamp()
@@ -269,5 +309,7 @@ class WeChatChannel:
         return applied
 
     async def aclose(self) -> None:
-        await self.drain()
-        await self.http.aclose()
+        if not self._closed:
+            self._closed = True
+            await self.drain()
+            await self.http.aclose()

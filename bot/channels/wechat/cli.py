@@ -13,13 +13,11 @@ import typer
 
 from bot.channels.wechat.api import AccessTokens, Recorder, WeChatApi
 from bot.channels.wechat.security import sha1_signature
-from bot.channels.wechat.settings import WeChatSettings
 from bot.infra.redis import make_redis
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from dialogs.texts import Texts, load_texts
 
 wechat_app = typer.Typer(no_args_is_help=True, add_completion=False)
-replay_app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 
 def menu_definition(texts: Texts, lang: str = "zh-Hans") -> dict[str, Any]:
@@ -50,7 +48,8 @@ def menu(
     if dry_run:
         typer.echo(json.dumps(definition, ensure_ascii=False))
         return
-    settings, wechat = load_settings(), WeChatSettings()
+    settings = load_settings()
+    wechat = settings.wechat
     if not (wechat.app_id and wechat.app_secret):
         raise typer.BadParameter("set SHOPBOT_WECHAT_APP_ID and SHOPBOT_WECHAT_APP_SECRET")
 
@@ -70,21 +69,32 @@ def signed_query(token: str, now: float) -> dict[str, str]:
     return {"timestamp": timestamp, "nonce": nonce, "signature": sha1_signature(token, timestamp, nonce)}
 
 
-async def replay_files(files: list[Path], settings: Any = None) -> list[dict[str, Any]]:
+async def replay_files(files: list[Path], settings: Settings | None = None) -> list[dict[str, Any]]:
     """Every file through the whole pipeline with a recording WeChat (no network): what came out."""
-    from bot.channels.wechat.channel import WeChatChannel
-    from bot.runtime import build_runtime
+    from bot.bootstrap import build_runtime
+    from bot.channels.base import ChannelContext
+    from bot.channels.wechat.channel import CHANNEL, WeChatChannel
     from commerce_core.api import migrate_database as upgrade
 
     settings = settings or load_settings()
     await upgrade(settings.db_url)
-    runtime = await build_runtime(settings)
     recorder = Recorder()
-    wechat = WeChatSettings(mode="plain").model_copy(
-        update={"app_id": "wxreplay", "app_secret": "replay", "token": "replay", "encoding_aes_key": ""}
+    wechat = settings.wechat.model_copy(
+        update={
+            "mode": "plain",
+            "app_id": "wxreplay",
+            "app_secret": "replay",
+            "token": "replay",
+            "encoding_aes_key": "",
+        }
     )
-    channel = WeChatChannel(runtime, wechat, http=httpx.AsyncClient(transport=recorder.transport()))
-    runtime.notifier.senders["wechat"] = channel.sender
+
+    def recording(context: ChannelContext) -> WeChatChannel:
+        return WeChatChannel(context, wechat, http=httpx.AsyncClient(transport=recorder.transport()))
+
+    runtime = await build_runtime(settings, channels={CHANNEL: recording})
+    channel = runtime.channels[CHANNEL]
+    assert isinstance(channel, WeChatChannel)
     lines: list[dict[str, Any]] = []
     try:
         for path in files:
@@ -95,13 +105,12 @@ async def replay_files(files: list[Path], settings: Any = None) -> list[dict[str
             lines.extend({"file": str(path), **call} for call in recorder.calls)
             recorder.calls.clear()
     finally:
-        await channel.aclose()
         await runtime.aclose()
     return lines
 
 
-@replay_app.command("wechat")
 def replay_wechat(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False)) -> None:
-    """Run WeChat message XML files through the pipeline; print the passive reply and API calls as JSON."""
+    """Run WeChat message XML files through the pipeline; print the passive reply and API calls as JSON.
+    Mounted as ``shopbot replay wechat``."""
     for line in asyncio.run(replay_files(files)):
         typer.echo(json.dumps(line, ensure_ascii=False))

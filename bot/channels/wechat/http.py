@@ -8,70 +8,28 @@ GET  /wechat/pay/{payment}    the JSAPI pay page opened inside WeChat
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import dataclasses
 import html
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from bot.channels.wechat.channel import WeChatChannel
 from bot.channels.wechat.pay import SUCCESS_XML, fail_xml
-from bot.channels.wechat.settings import WeChatSettings
-from bot.runtime import Runtime
 from commerce_core.api import DomainError
 
 log = logging.getLogger(__name__)
 CHANNEL: web.AppKey[WeChatChannel] = web.AppKey("wechat_channel", WeChatChannel)
-RECONCILE_EVERY = 60.0
 
 
-def setup_routes(app: web.Application, runtime: Runtime) -> None:
-    """Register ``/wechat`` on ``app`` when WeChat is configured (``SHOPBOT_WECHAT_APP_ID``/``_TOKEN``)."""
-    settings = WeChatSettings()
-    if not settings.enabled:
-        return
-    install(app, runtime, WeChatChannel(runtime, settings))
-
-
-def install(app: web.Application, runtime: Runtime, channel: WeChatChannel) -> None:
-    """Wire ``channel`` into the runtime (sender, payment provider) and the app (routes, jobs)."""
+def install_routes(app: web.Application, channel: WeChatChannel) -> None:
+    """Mount ``channel``'s endpoints (its sender, provider and jobs are collected by bootstrap)."""
     app[CHANNEL] = channel
-    runtime.notifier.senders["wechat"] = channel.sender
-    if channel.pay is not None:
-        runtime.container.commerce.add_provider(channel.pay)
-        dialog = runtime.pipeline.settings
-        if "wechat" not in dialog.channel_providers:
-            providers = {**dialog.channel_providers, "wechat": channel.pay.name}
-            runtime.pipeline.settings = dataclasses.replace(dialog, channel_providers=providers)
     app.router.add_get("/wechat", verify)
     app.router.add_post("/wechat", receive)
     app.router.add_post(channel.settings.pay_notify_path, pay_notify)
     app.router.add_get("/wechat/pay/{payment}", pay_page)
-    app.cleanup_ctx.append(_jobs)
-
-
-async def _jobs(app: web.Application) -> AsyncIterator[None]:
-    channel = app[CHANNEL]
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(RECONCILE_EVERY)
-            try:
-                await channel.reconcile_payments()
-            except Exception:
-                log.exception("wechat: payment reconciliation failed")
-
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    await channel.aclose()
 
 
 def _web(answer_status: int, body: str, content_type: str) -> web.Response:

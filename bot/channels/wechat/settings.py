@@ -1,4 +1,5 @@
-"""WeChat settings (``SHOPBOT_WECHAT_*``), read once when the channel is built."""
+"""WeChat settings (``SHOPBOT_WECHAT_*``), the ``wechat`` section of :class:`bot.settings.Settings`
+(read once by ``load_settings()``)."""
 
 from __future__ import annotations
 

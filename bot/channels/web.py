@@ -1,0 +1,96 @@
+"""The web chat: a static page (no external CDN) and a small JSON API.
+
+Routes:
+  GET  /                       the web chat page
+  GET  /static/{name}          its script and style sheet
+  POST /api/chat               one turn: {"user", "text" | "payload"} -> replies (and anything pushed)
+  GET  /api/inbox?user=...     replies pushed since (payment confirmations, shipping updates)
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from importlib import resources
+
+from aiohttp import web
+
+from bot.channels.base import ChannelContext
+from bot.channels.console import InboxChannel
+from bot.http.origin import check_same_origin
+from bot.render import reply_to_json
+from dialogs.messages import InboundMessage
+
+CHANNEL = "web"
+
+
+def _static(name: str) -> bytes:
+    return resources.files("bot.http").joinpath(f"static/{name}").read_bytes()
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.Response(body=_static("index.html"), content_type="text/html", charset="utf-8")
+
+
+async def static_file(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    types = {".js": "application/javascript", ".css": "text/css"}
+    suffix = name[name.rfind(".") :]
+    if suffix not in types or "/" in name or ".." in name:
+        raise web.HTTPNotFound()
+    try:
+        body = _static(name)
+    except FileNotFoundError as exc:
+        raise web.HTTPNotFound() from exc
+    return web.Response(body=body, content_type=types[suffix], charset="utf-8")
+
+
+class WebChannel(InboxChannel):
+    def __init__(self, context: ChannelContext) -> None:
+        super().__init__(CHANNEL, context)
+
+    def install_routes(self, app: web.Application) -> None:
+        app.router.add_get("/", index)
+        app.router.add_get("/static/{name}", static_file)
+        app.router.add_post("/api/chat", self.chat_turn)
+        app.router.add_get("/api/inbox", self.pushed)
+
+    async def chat_turn(self, request: web.Request) -> web.Response:
+        check_same_origin(request)
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise web.HTTPBadRequest(text="expected JSON") from exc
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="expected a JSON object")
+        user = str(body.get("user") or "")[:64]
+        if not user or not all(c.isalnum() or c in "-_" for c in user):
+            raise web.HTTPBadRequest(text="user must be 1-64 letters, digits, - or _")
+        text_value = str(body.get("text") or "")[:4000]
+        payload = body.get("payload")
+        message = InboundMessage(
+            channel=CHANNEL,
+            user_id=user,
+            chat_id=user,
+            text=text_value if not payload else "",
+            payload=str(payload)[:200] if payload else None,
+            dedup_key=str(body.get("id") or secrets.token_hex(8))[:64],
+            language_hint=str(body.get("lang") or "")[:8] or None,
+        )
+        runtime = self.context.runtime
+        replies = await runtime.pipeline.handle(message)
+        await runtime.relay_notifications()  # the job loop does the rest
+        pushed = await self.inbox.drain(user)
+        return web.json_response(
+            {"replies": [reply_to_json(r) for r in replies] + [{**p, "pushed": True} for p in pushed]}
+        )
+
+    async def pushed(self, request: web.Request) -> web.Response:
+        user = request.query.get("user", "")[:64]
+        if not user:
+            raise web.HTTPBadRequest(text="user is required")
+        return web.json_response({"replies": [{**p, "pushed": True} for p in await self.inbox.drain(user)]})
+
+
+def create(context: ChannelContext) -> WebChannel:
+    return WebChannel(context)
