@@ -24,7 +24,12 @@ def test_production_names_every_missing_setting(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("SHOPBOT_ENV", "production")
     with pytest.raises(ConfigurationError) as err:
         load_settings()
-    for name in ("SHOPBOT_DATABASE_URL", "SHOPBOT_ENCRYPTION_KEYS", "SHOPBOT_BLIND_INDEX_KEY"):
+    for name in (
+        "SHOPBOT_DATABASE_URL",
+        "SHOPBOT_ENCRYPTION_KEYS",
+        "SHOPBOT_BLIND_INDEX_KEY",
+        "SHOPBOT_BACKOFFICE_SECRET",
+    ):
         assert name in str(err.value)
 
 
@@ -34,6 +39,7 @@ def test_production_refuses_embedded_stores_and_bad_keys(monkeypatch: pytest.Mon
     monkeypatch.setenv("SHOPBOT_ENCRYPTION_KEYS", "not-a-key")
     monkeypatch.setenv("SHOPBOT_BLIND_INDEX_KEY", "x" * 32)
     monkeypatch.setenv("SHOPBOT_SANDBOX_PAYMENT_SECRET", "y" * 32)
+    monkeypatch.setenv("SHOPBOT_BACKOFFICE_SECRET", "z" * 48)
     with pytest.raises(ConfigurationError, match="SHOPBOT_REDIS_URL"):
         load_settings()
     monkeypatch.setenv("SHOPBOT_REDIS_URL", "redis://cache:6379/0")
