@@ -10,23 +10,27 @@ An import-linter contract in ``pyproject.toml`` keeps it that way.
 
 from __future__ import annotations
 
-from commerce_core.after_sales.model import CaseKind
-from commerce_core.after_sales.service import CaseItemRequest
+from commerce_core.after_sales.types import CaseItemRequest, CaseKind
 from commerce_core.app import Commerce, CommerceConfig
-from commerce_core.cart.service import CartLineView, CartView, ProblemKind
-from commerce_core.catalog.model import ListingStatus
-from commerce_core.catalog.views import ProductSummary, ProductView, SearchPage, SearchQuery, SkuView
+from commerce_core.cart.types import CartLineView, CartView, ProblemKind
+from commerce_core.catalog.types import (
+    ListingStatus,
+    ProductSummary,
+    ProductView,
+    SearchPage,
+    SearchQuery,
+    SkuView,
+)
 from commerce_core.clock import Clock, FakeClock, SystemClock
+from commerce_core.customers.types import AddressInput, AddressView, CustomerView
 from commerce_core.customers.verification import PhoneVerifier, SandboxSms
-from commerce_core.customers.views import AddressInput, AddressView, CustomerView
 from commerce_core.db.engine import create_engine
 from commerce_core.db.migrate import upgrade as migrate_database
 from commerce_core.demo.loader import SeedReport, seed_demo
 from commerce_core.diagrams import STATUS_MACHINES, status_document
 from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, PaymentRejected
 from commerce_core.money import CURRENCY_EXPONENTS, Money
-from commerce_core.orders.model import OrderStatus
-from commerce_core.orders.views import OrderLineView, OrderPolicy, OrderView
+from commerce_core.orders.types import OrderLineView, OrderPolicy, OrderStatus, OrderView
 from commerce_core.outbox.relay import OutboxEnvelope, relay_once
 from commerce_core.payments.provider import (
     Notification,
@@ -36,7 +40,7 @@ from commerce_core.payments.provider import (
     ProviderPayment,
     ProviderRefund,
 )
-from commerce_core.payments.service import NotificationResult
+from commerce_core.payments.types import NotificationResult
 from commerce_core.validation import pick_language
 
 __all__ = [

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from commerce_core.after_sales.service import AfterSalesPolicy, AfterSalesService
+from commerce_core.after_sales.service import AfterSalesService
+from commerce_core.after_sales.types import AfterSalesPolicy
 from commerce_core.cart.service import CartService
 from commerce_core.catalog.service import CatalogService
 from commerce_core.clock import Clock, SystemClock
@@ -20,7 +21,7 @@ from commerce_core.db.engine import create_session_factory
 from commerce_core.inventory.service import InventoryService
 from commerce_core.merchants.service import MerchantService
 from commerce_core.orders.service import OrderService
-from commerce_core.orders.views import OrderPolicy
+from commerce_core.orders.types import OrderPolicy
 from commerce_core.payments.provider import PaymentProvider
 from commerce_core.payments.sandbox import SandboxProvider
 from commerce_core.payments.service import PaymentService

@@ -8,23 +8,17 @@ refund case is resolved.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
-from commerce_core.after_sales.model import (
-    CASE_STATUS,
-    OPEN_CASE_STATUSES,
-    AfterSalesCase,
-    AfterSalesItem,
-    CaseKind,
-    CaseStatus,
-)
+from commerce_core.after_sales.model import CASE_STATUS, OPEN_CASE_STATUSES, AfterSalesCase, AfterSalesItem
+from commerce_core.after_sales.types import AfterSalesPolicy, CaseItemRequest, CaseKind, CaseStatus, CaseView
 from commerce_core.errors import InvalidInput, NotFound, PolicyViolation
 from commerce_core.events import AfterSalesOpened, AfterSalesStatusChanged
 from commerce_core.ids import CASE_PREFIX, new_public_id, normalise_public_id
-from commerce_core.orders.model import Order, OrderLine, OrderStatus
+from commerce_core.orders.model import Order, OrderLine
+from commerce_core.orders.types import OrderStatus
 from commerce_core.payments.refunds import request_refund
 from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
 from commerce_core.validation import check_quantity, clean_text
@@ -47,35 +41,6 @@ QUALITY_REASONS = frozenset(
     {"quality_issue", "wrong_item", "not_as_described", "damaged_in_transit", "missing_parts", "broken"}
 )
 RECEIVED = (OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value)
-
-
-@dataclass(frozen=True, slots=True)
-class AfterSalesPolicy:
-    return_window: timedelta = timedelta(days=7)
-    warranty: timedelta = timedelta(days=365)
-    first_response_sla: timedelta = timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class CaseItemRequest:
-    line_no: int
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class CaseView:
-    number: str
-    order_number: str
-    kind: str
-    status: str
-    reason_code: str
-    quality_issue: bool
-    items: tuple[tuple[int, int], ...]  # (line_no, quantity)
-    refund_amount: int
-    first_response_due_at: datetime
-    first_responded_at: datetime | None
-    progress: tuple[dict[str, str], ...]
-    created_at: datetime
 
 
 class AfterSalesService:

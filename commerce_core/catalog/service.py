@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.catalog import search as search_module
 from commerce_core.catalog import text as textproc
-from commerce_core.catalog.model import LISTING_STATUS, Category, ListingStatus, Product, ProductFacet, Sku
-from commerce_core.catalog.views import (
+from commerce_core.catalog.model import LISTING_STATUS, Category, Product, ProductFacet, Sku
+from commerce_core.catalog.types import (
     CatalogueEntry,
     CategoryEntry,
+    ListingStatus,
+    ProductDraft,
     ProductView,
     SearchPage,
     SearchQuery,
@@ -30,29 +30,6 @@ from commerce_core.validation import clean_text, localized
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_VARIANTS = 100
-
-
-@dataclass(frozen=True, slots=True)
-class VariantDraft:
-    sku: str
-    options: dict[str, str]
-    price: int
-    stock: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ProductDraft:
-    code: str
-    merchant_code: str
-    category_code: str
-    name: dict[str, str]
-    description: dict[str, str]
-    variants: list[VariantDraft]
-    currency: str = "CNY"
-    brand: str | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
-    synonyms: list[str] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)
 
 
 def check_code(code: str, what: str) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.customers.model import Address, ChannelIdentity, Customer
-from commerce_core.customers.views import AddressInput, AddressView, CustomerView
+from commerce_core.customers.types import AddressInput, AddressView, CustomerView
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.ids import CUSTOMER_PREFIX, new_public_id
 from commerce_core.orders.model import Order

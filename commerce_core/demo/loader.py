@@ -8,9 +8,9 @@ from importlib import resources
 from typing import Any
 
 from commerce_core.app import Commerce
-from commerce_core.catalog.service import ProductDraft, VariantDraft
+from commerce_core.catalog.types import ProductDraft, VariantDraft
 from commerce_core.errors import InvalidInput
-from commerce_core.merchants.model import MerchantStatus
+from commerce_core.merchants.types import MerchantStatus
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ from sqlalchemy import bindparam, insert, select, update
 from commerce_core.catalog.model import Sku
 from commerce_core.db.base import table_of
 from commerce_core.errors import InvalidInput, NotFound, OutOfStock
-from commerce_core.inventory.model import Reservation, ReservationStatus, StockLevel
+from commerce_core.inventory.model import Reservation, StockLevel
+from commerce_core.inventory.types import ReservationStatus
 from commerce_core.uow import UnitOfWorkFactory, Work
 
 # Built once: hot paths run them with parameters, so they are compiled (and prepared) only once.

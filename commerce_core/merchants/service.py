@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 
 from commerce_core.errors import NotFound
 from commerce_core.ids import MERCHANT_PREFIX, new_public_id
-from commerce_core.merchants.model import MERCHANT_STATUS, Merchant, MerchantStatus
+from commerce_core.merchants.model import MERCHANT_STATUS, Merchant
+from commerce_core.merchants.types import MerchantStatus, MerchantView
 from commerce_core.security import FieldCipher, normalise_phone
 from commerce_core.uow import UnitOfWorkFactory
 from commerce_core.validation import clean_text, localized
-
-
-@dataclass(frozen=True, slots=True)
-class MerchantView:
-    id: int
-    public_id: str
-    code: str
-    name: dict[str, str]
-    status: str
-    contact_email: str | None
 
 
 class MerchantService:

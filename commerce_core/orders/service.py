@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from commerce_core.cart.model import CartLine
 from commerce_core.cart.service import load_cart
-from commerce_core.catalog.model import ListingStatus, Product, Sku
-from commerce_core.customers.views import AddressInput
+from commerce_core.catalog.model import Product, Sku
+from commerce_core.catalog.types import ListingStatus
+from commerce_core.customers.types import AddressInput
 from commerce_core.db.base import table_of
 from commerce_core.db.dialect import insert_ignoring_conflicts
 from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, OutOfStock
@@ -28,8 +29,16 @@ from commerce_core.inventory import service as inventory
 from commerce_core.inventory.model import StockLevel
 from commerce_core.money import Money
 from commerce_core.orders import transitions
-from commerce_core.orders.model import CANCELLABLE, Order, OrderLine, OrderStatus
-from commerce_core.orders.views import LineRequest, OrderLineView, OrderPolicy, OrderView, StatusChangeView
+from commerce_core.orders.model import CANCELLABLE, Order, OrderLine
+from commerce_core.orders.types import (
+    CancelResult,
+    LineRequest,
+    OrderLineView,
+    OrderPolicy,
+    OrderStatus,
+    OrderView,
+    StatusChangeView,
+)
 from commerce_core.payments.refunds import request_refund
 from commerce_core.security import FieldCipher
 from commerce_core.status import StatusChange
@@ -86,12 +95,6 @@ def _insert_order(dialect_name: str) -> Any:
 
 class _LostRace(Exception):
     """Another request with the same idempotency key placed the order first."""
-
-
-@dataclass(frozen=True, slots=True)
-class CancelResult:
-    order: OrderView
-    refund_id: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ from commerce_core.errors import InvalidInput
 from commerce_core.events import RefundRequested
 from commerce_core.ids import REFUND_PREFIX, new_public_id
 from commerce_core.orders.model import Order
-from commerce_core.payments.model import Payment, PaymentStatus, Refund, RefundStatus
+from commerce_core.payments.model import Payment, Refund
+from commerce_core.payments.types import PaymentStatus, RefundStatus
 from commerce_core.uow import UnitOfWork
 
 REFUNDABLE = (PaymentStatus.CAPTURED.value, PaymentStatus.PARTIALLY_REFUNDED.value)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
@@ -25,21 +24,21 @@ from commerce_core.ids import PAYMENT_PREFIX, new_public_id
 from commerce_core.inventory import service as inventory
 from commerce_core.money import Money
 from commerce_core.orders import transitions
-from commerce_core.orders.model import Order, OrderLine, OrderStatus
-from commerce_core.payments.model import (
-    PAYMENT_STATUS,
-    Payment,
-    PaymentEvent,
-    PaymentStatus,
-    Refund,
-    RefundStatus,
-)
+from commerce_core.orders.model import Order, OrderLine
+from commerce_core.orders.types import OrderStatus
+from commerce_core.payments.model import PAYMENT_STATUS, Payment, PaymentEvent, Refund
 from commerce_core.payments.provider import Notification, PaymentIntentRequest, PaymentProvider
 from commerce_core.payments.refunds import request_refund
+from commerce_core.payments.types import (
+    NotificationResult,
+    Outcome,
+    PaymentRequestView,
+    PaymentStatus,
+    RefundStatus,
+)
 from commerce_core.uow import NeedsSession, UnitOfWork, UnitOfWorkFactory, Work
 
 log = logging.getLogger(__name__)
-Outcome = Literal["captured", "duplicate", "failed", "refunding_late_payment", "ignored"]
 
 # Hot-path statements, built once (compiled and prepared once per database, not once per payment).
 _PENDING = (
@@ -113,26 +112,6 @@ def _record_event(dialect_name: str) -> Any:
     """Insert a notification's (provider, event id) unless seen before; returns its id, or no row."""
     events = table_of(PaymentEvent)
     return insert_ignoring_conflicts(dialect_name, events, "provider", "event_id").returning(events.c.id)
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentRequestView:
-    payment_id: str
-    order_number: str
-    provider: str
-    amount: Money
-    pay_url: str | None
-    client_token: str | None
-    provider_ref: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationResult:
-    outcome: Outcome
-    order_number: str | None
-    customer_id: int | None
-    payment_id: str | None
-    refund_ids: tuple[str, ...] = ()
 
 
 class PaymentService:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,34 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from commerce_core.errors import NotAllowed, NotFound
 from commerce_core.events import OrderShipped, ShipmentDelayed, ShipmentUpdated
 from commerce_core.orders import transitions
-from commerce_core.orders.model import Order, OrderStatus
+from commerce_core.orders.model import Order
+from commerce_core.orders.types import OrderStatus
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, CarrierEvent
-from commerce_core.shipments.model import SHIPMENT_STATUS, Shipment, ShipmentStatus, TrackingEvent
+from commerce_core.shipments.model import SHIPMENT_STATUS, Shipment, TrackingEvent
+from commerce_core.shipments.types import ShipmentStatus, ShipmentView, TrackingEventView
 from commerce_core.uow import UnitOfWorkFactory
 
 OPEN_STATUSES = [s.value for s in ShipmentStatus if s is not ShipmentStatus.DELIVERED]
-
-
-@dataclass(frozen=True, slots=True)
-class TrackingEventView:
-    status: str
-    location: str | None
-    description: dict[str, str]
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ShipmentView:
-    order_number: str
-    carrier: str
-    tracking_number: str
-    status: str
-    origin: str
-    destination: str
-    eta: datetime | None
-    delayed: bool
-    events: tuple[TrackingEventView, ...]
 
 
 class ShipmentService:

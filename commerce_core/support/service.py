@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,24 +10,12 @@ from sqlalchemy import select
 from commerce_core.errors import NotFound
 from commerce_core.events import HandoffRequested
 from commerce_core.ids import TICKET_PREFIX, new_public_id, normalise_public_id
-from commerce_core.support.model import TICKET_STATUS, AuditEntry, Ticket, TicketStatus
+from commerce_core.support.model import TICKET_STATUS, AuditEntry, Ticket
+from commerce_core.support.types import TicketStatus, TicketView
 from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
 from commerce_core.validation import clean_text
 
 OPEN = [TicketStatus.QUEUED.value, TicketStatus.ASSIGNED.value]
-
-
-@dataclass(frozen=True, slots=True)
-class TicketView:
-    number: str
-    conversation_key: str
-    channel: str
-    customer_id: int | None
-    status: str
-    assignee: str | None
-    reason: str
-    created_at: datetime
-    queue_position: int
 
 
 class SupportService:

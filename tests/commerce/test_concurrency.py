@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from commerce_core.app import Commerce
 from commerce_core.errors import OutOfStock
 from commerce_core.orders.model import Order
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from tests.commerce.factory import ADDRESS, build_shop
 
 

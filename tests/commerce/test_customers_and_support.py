@@ -131,7 +131,7 @@ async def test_handoff_ticket_lifecycle_and_audit(commerce: Commerce) -> None:
 
 
 async def test_one_person_on_two_channels_becomes_one_customer(commerce: Commerce) -> None:
-    from commerce_core.orders.views import LineRequest
+    from commerce_core.orders.types import LineRequest
     from tests.commerce.factory import build_shop
 
     await build_shop(commerce)

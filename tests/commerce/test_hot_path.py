@@ -9,7 +9,7 @@ from commerce_core.app import Commerce
 from commerce_core.db.pg_unit import PgUnitOfWork
 from commerce_core.events import OrderCancelled
 from commerce_core.orders.model import Order
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from commerce_core.outbox.model import OutboxMessage
 from commerce_core.status import StatusChange
 from tests.commerce.factory import ADDRESS, build_shop

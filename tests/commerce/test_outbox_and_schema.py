@@ -10,7 +10,7 @@ from commerce_core.clock import FakeClock
 from commerce_core.db.migrate import heads
 from commerce_core.db.models import metadata
 from commerce_core.errors import OutOfStock
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from commerce_core.outbox.model import OutboxMessage
 from commerce_core.outbox.relay import OutboxEnvelope, pending_count, relay_once
 from tests.commerce.factory import ADDRESS, build_shop
