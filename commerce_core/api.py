@@ -10,16 +10,22 @@ An import-linter contract in ``pyproject.toml`` keeps it that way.
 
 from __future__ import annotations
 
-from commerce_core.after_sales.types import CaseItemRequest, CaseKind
+from commerce_core.after_sales.types import AfterSalesPolicy, CaseItemRequest, CaseKind, CaseStatus, CaseView
 from commerce_core.app import Commerce, CommerceConfig
-from commerce_core.cart.types import CartLineView, CartView, ProblemKind
+from commerce_core.cart.types import CartLineView, CartProblem, CartView, ProblemKind
 from commerce_core.catalog.types import (
+    COLOURS,
+    CatalogueEntry,
+    CategoryEntry,
     ListingStatus,
+    ProductDraft,
     ProductSummary,
     ProductView,
     SearchPage,
     SearchQuery,
+    SkuListing,
     SkuView,
+    VariantDraft,
 )
 from commerce_core.clock import Clock, FakeClock, SystemClock
 from commerce_core.customers.types import AddressInput, AddressView, CustomerView
@@ -28,9 +34,28 @@ from commerce_core.db.engine import create_engine
 from commerce_core.db.migrate import upgrade as migrate_database
 from commerce_core.demo.loader import SeedReport, seed_demo
 from commerce_core.diagrams import STATUS_MACHINES, status_document
-from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, PaymentRejected
+from commerce_core.errors import (
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    OutOfStock,
+    PaymentRejected,
+    PolicyViolation,
+)
+from commerce_core.inventory.types import ReservationStatus
+from commerce_core.merchants.types import MerchantStatus, MerchantView
 from commerce_core.money import CURRENCY_EXPONENTS, Money
-from commerce_core.orders.types import OrderLineView, OrderPolicy, OrderStatus, OrderView
+from commerce_core.orders.types import (
+    CancelResult,
+    LineRequest,
+    OrderLineView,
+    OrderPolicy,
+    OrderStatus,
+    OrderView,
+    StatusChangeView,
+)
 from commerce_core.outbox.relay import OutboxEnvelope, relay_once
 from commerce_core.payments.provider import (
     Notification,
@@ -40,26 +65,47 @@ from commerce_core.payments.provider import (
     ProviderPayment,
     ProviderRefund,
 )
-from commerce_core.payments.types import NotificationResult
+from commerce_core.payments.types import (
+    NotificationResult,
+    PayableProblem,
+    PayableProblemKind,
+    PaymentRequestView,
+    PaymentStatus,
+    RefundStatus,
+)
+from commerce_core.shipments.types import ShipmentStatus, ShipmentView, TrackingEventView
+from commerce_core.support.types import TicketStatus, TicketView
 from commerce_core.validation import pick_language
 
 __all__ = [
+    "COLOURS",
     "CURRENCY_EXPONENTS",
     "STATUS_MACHINES",
     "AddressInput",
     "AddressView",
+    "AfterSalesPolicy",
+    "CancelResult",
     "CartLineView",
+    "CartProblem",
     "CartView",
     "CaseItemRequest",
     "CaseKind",
+    "CaseStatus",
+    "CaseView",
+    "CatalogueEntry",
+    "CategoryEntry",
     "Clock",
     "Commerce",
     "CommerceConfig",
     "CustomerView",
     "DomainError",
     "FakeClock",
+    "IllegalTransition",
     "InvalidInput",
+    "LineRequest",
     "ListingStatus",
+    "MerchantStatus",
+    "MerchantView",
     "Money",
     "NotAllowed",
     "NotFound",
@@ -70,22 +116,39 @@ __all__ = [
     "OrderPolicy",
     "OrderStatus",
     "OrderView",
+    "OutOfStock",
     "OutboxEnvelope",
+    "PayableProblem",
+    "PayableProblemKind",
     "PaymentIntentRequest",
     "PaymentProvider",
     "PaymentRejected",
+    "PaymentRequestView",
+    "PaymentStatus",
     "PhoneVerifier",
+    "PolicyViolation",
     "ProblemKind",
+    "ProductDraft",
     "ProductSummary",
     "ProductView",
     "ProviderPayment",
     "ProviderRefund",
+    "RefundStatus",
+    "ReservationStatus",
     "SandboxSms",
     "SearchPage",
     "SearchQuery",
     "SeedReport",
+    "ShipmentStatus",
+    "ShipmentView",
+    "SkuListing",
     "SkuView",
+    "StatusChangeView",
     "SystemClock",
+    "TicketStatus",
+    "TicketView",
+    "TrackingEventView",
+    "VariantDraft",
     "create_engine",
     "migrate_database",
     "pick_language",

@@ -18,6 +18,7 @@ from commerce_core.catalog.types import (
     ProductView,
     SearchPage,
     SearchQuery,
+    SkuListing,
     SkuView,
 )
 from commerce_core.errors import InvalidInput, NotFound
@@ -88,6 +89,23 @@ _SKU_VIEWS = (
     .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
     .where(Sku.product_id == bindparam("b_product"))
     .order_by(Sku.id)
+)
+_SKU_BY_CODE = (
+    select(
+        Sku.id,
+        Sku.code,
+        Sku.options,
+        Sku.price,
+        Sku.currency,
+        StockLevel.on_hand,
+        StockLevel.reserved,
+        Product.code.label("product_code"),
+        Product.name.label("product_name"),
+        Product.status.label("product_status"),
+    )
+    .join(Product, Product.id == Sku.product_id)
+    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+    .where(Sku.code == bindparam("b_code"))
 )
 _CODE_BY_ID = select(Product.code).where(Product.id == bindparam("b_product"))
 
@@ -309,6 +327,23 @@ class CatalogService:
         if view is None or (live_only and view.status != ListingStatus.LIVE.value):
             raise NotFound(f"no product {code!r}", code="product_not_found", product=code)
         return view
+
+    async def sku(self, code: str) -> SkuListing:
+        """The SKU ``code`` with its product, in whatever listing status (check ``on_sale``).
+
+        Raises NotFound (``sku_not_found``) for a code no SKU has.
+        """
+        async with self._uow().hot() as uow:
+            row = (await uow.execute(_SKU_BY_CODE, {"b_code": code})).first()
+        if row is None:
+            raise NotFound(f"no SKU {code!r}", code="sku_not_found", sku=code)
+        available = max(0, (row.on_hand or 0) - (row.reserved or 0))
+        return SkuListing(
+            SkuView(row.id, row.code, dict(row.options), Money(row.price, row.currency), available),
+            row.product_code,
+            dict(row.product_name),
+            row.product_status,
+        )
 
     async def get_product_by_id(self, product_id: int, *, live_only: bool = True) -> ProductView:
         async with self._uow().hot() as uow:

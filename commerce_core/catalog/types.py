@@ -59,6 +59,27 @@ class SkuView:
 
 
 @dataclass(frozen=True, slots=True)
+class SkuListing:
+    """One SKU found by its code, with the product it belongs to (its listing status and name).
+
+    Why: a SKU code says nothing reliable about its product; callers that hold only a code (an order
+    line, a button) ask the catalogue instead of guessing from the code's shape.
+    """
+
+    sku: SkuView
+    product_code: str
+    product_name: dict[str, str]
+    product_status: str
+
+    @property
+    def on_sale(self) -> bool:
+        return self.product_status == ListingStatus.LIVE.value
+
+    def title(self, lang: str) -> str:
+        return pick_language(self.product_name, lang)
+
+
+@dataclass(frozen=True, slots=True)
 class ProductView:
     id: int
     code: str

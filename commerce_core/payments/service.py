@@ -27,11 +27,13 @@ from commerce_core.orders import transitions
 from commerce_core.orders.model import Order, OrderLine
 from commerce_core.orders.types import OrderStatus
 from commerce_core.payments.model import PAYMENT_STATUS, Payment, PaymentEvent, Refund
+from commerce_core.payments.payable import check_payable
 from commerce_core.payments.provider import Notification, PaymentIntentRequest, PaymentProvider
 from commerce_core.payments.refunds import request_refund
 from commerce_core.payments.types import (
     NotificationResult,
     Outcome,
+    PayableProblem,
     PaymentRequestView,
     PaymentStatus,
     RefundStatus,
@@ -182,6 +184,12 @@ class PaymentService:
             created.client_token,
             created.provider_ref,
         )
+
+    async def check_payable(self, order_number: str, amount: int, currency: str) -> PayableProblem | None:
+        """Whether ``amount`` in ``currency`` may be taken for the order now (None) or why not; see
+        :mod:`commerce_core.payments.payable`. Reads only, on the hot unit."""
+        async with self._uow().hot() as uow:
+            return await check_payable(uow, order_number, amount, currency)
 
     async def handle_notification(
         self, provider: str, body: bytes, headers: Mapping[str, str]
