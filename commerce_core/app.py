@@ -23,6 +23,7 @@ from commerce_core.merchants.service import MerchantService
 from commerce_core.orders.service import OrderService
 from commerce_core.orders.types import OrderPolicy
 from commerce_core.payments.provider import PaymentProvider
+from commerce_core.payments.refunds import request_refund
 from commerce_core.payments.sandbox import SandboxProvider
 from commerce_core.payments.service import PaymentService
 from commerce_core.privacy import PrivacyService
@@ -30,7 +31,7 @@ from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, SimulatedCarrier
 from commerce_core.shipments.service import ShipmentService
 from commerce_core.support.service import SupportService
-from commerce_core.uow import UnitOfWork
+from commerce_core.uow import Units
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,21 +64,19 @@ class Commerce:
         self.cipher = cipher
         self.sessions = create_session_factory(engine)
 
-        def uow() -> UnitOfWork:
-            return UnitOfWork(self.sessions, clock)
-
-        self.uow = uow
-        self.customers = CustomerService(uow, cipher)
-        self.merchants = MerchantService(uow, cipher)
-        self.catalog = CatalogService(uow)
-        self.inventory = InventoryService(uow)
-        self.cart = CartService(uow)
-        self.orders = OrderService(uow, cipher, order_policy)
-        self.payments = PaymentService(uow, providers)
-        self.shipments = ShipmentService(uow, dict(carriers), cipher, delay_after=shipment_delay_after)
-        self.after_sales = AfterSalesService(uow, after_sales_policy)
-        self.support = SupportService(uow)
-        self.privacy = PrivacyService(uow, cipher)
+        self.units = Units(self.sessions, clock)
+        units = self.units
+        self.customers = CustomerService(units, cipher)
+        self.merchants = MerchantService(units, cipher)
+        self.catalog = CatalogService(units)
+        self.inventory = InventoryService(units)
+        self.cart = CartService(units)
+        self.orders = OrderService(units, cipher, order_policy, request_refund=request_refund)
+        self.payments = PaymentService(units, providers)
+        self.shipments = ShipmentService(units, dict(carriers), cipher, delay_after=shipment_delay_after)
+        self.after_sales = AfterSalesService(units, after_sales_policy)
+        self.support = SupportService(units)
+        self.privacy = PrivacyService(units, cipher)
         self.orders.refund_runner = self.payments.process_refund
         self.after_sales.refund_runner = self.payments.process_refund
 

@@ -16,7 +16,7 @@ from commerce_core.customers.model import Customer
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.inventory.model import StockLevel
 from commerce_core.money import Money
-from commerce_core.uow import UnitOfWorkFactory, Work
+from commerce_core.uow import Units, Work
 from commerce_core.validation import MAX_QUANTITY_PER_LINE, check_quantity
 
 MAX_CART_LINES = 50
@@ -112,11 +112,11 @@ async def load_cart(uow: Work, customer_id: int) -> CartView:
 
 
 class CartService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, units: Units) -> None:
+        self._units = units
 
     async def view(self, customer_id: int) -> CartView:
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             return await load_cart(uow, customer_id)
 
     async def add(self, customer_id: int, sku_code: str, quantity: int = 1) -> CartView:
@@ -125,7 +125,7 @@ class CartService:
         Prebuilt column statements on the hot unit: adding is the most frequent write of a shopping
         conversation."""
         check_quantity(quantity)
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             sku = (await uow.execute(_SKU_FOR_CART, {"b_code": sku_code, "b_customer": customer_id})).first()
             if sku is None or sku.status != ListingStatus.LIVE.value:
                 raise NotFound(f"no SKU {sku_code!r} on sale", code="sku_not_found", sku=sku_code)
@@ -163,7 +163,7 @@ class CartService:
     async def set_quantity(self, customer_id: int, sku_code: str, quantity: int) -> CartView:
         """Change a line's quantity; 0 removes it."""
         check_quantity(quantity, allow_zero=True)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             sku_id = await uow.session.scalar(select(Sku.id).where(Sku.code == sku_code))
             line = (
                 None
@@ -187,13 +187,13 @@ class CartService:
         return await self.set_quantity(customer_id, sku_code, 0)
 
     async def clear(self, customer_id: int) -> None:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             await uow.session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
             await uow.commit()
 
     async def accept_prices(self, customer_id: int) -> CartView:
         """The shopper saw the new prices: stop reporting them as changed."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.execute(
                     select(CartLine, Sku.price)

@@ -26,7 +26,7 @@ from commerce_core.events import ProductStatusChanged
 from commerce_core.inventory.model import StockLevel
 from commerce_core.merchants.model import Merchant
 from commerce_core.money import Money, check_amount, check_currency
-from commerce_core.uow import UnitOfWorkFactory, Work
+from commerce_core.uow import Units, Work
 from commerce_core.validation import clean_text, localized
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -146,8 +146,8 @@ async def load_product_view(uow: Work, code: str) -> ProductView | None:
 
 
 class CatalogService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, units: Units) -> None:
+        self._units = units
 
     # -- categories -------------------------------------------------------------------------------
     async def create_category(
@@ -160,7 +160,7 @@ class CatalogService:
         position: int = 0,
     ) -> int:
         check_code(code, "category")
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             parent_id = None
             if parent is not None:
                 parent_id = await uow.session.scalar(select(Category.id).where(Category.code == parent))
@@ -180,7 +180,7 @@ class CatalogService:
             return category.id
 
     async def categories(self) -> list[CategoryEntry]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.scalars(select(Category).order_by(Category.position, Category.id))
             ).all()
@@ -214,7 +214,7 @@ class CatalogService:
         prices = [v.price for v in draft.variants]
         # teach the segmenter the product's own words first, so its document holds them whole
         textproc.add_terms([*name.values(), *synonyms, *([brand] if brand else [])])
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             session = uow.session
             merchant_id = await session.scalar(
                 select(Merchant.id).where(Merchant.code == draft.merchant_code)
@@ -276,7 +276,7 @@ class CatalogService:
         """Move a listing through review: submit, approve, reject (with a reason), delist."""
         if target is ListingStatus.REJECTED and not (reason and reason.strip()):
             raise InvalidInput("a rejection needs a reason", code="reason_required")
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             product = await uow.session.scalar(select(Product).where(Product.code == code).with_for_update())
             if product is None:
                 raise NotFound(f"no product {code!r}", code="product_not_found", product=code)
@@ -302,7 +302,7 @@ class CatalogService:
 
     async def set_price(self, sku_code: str, price: int, *, actor: str) -> None:
         check_amount(price, allow_zero=False)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             sku = await uow.session.scalar(select(Sku).where(Sku.code == sku_code).with_for_update())
             if sku is None:
                 raise NotFound(f"no SKU {sku_code!r}", code="sku_not_found", sku=sku_code)
@@ -322,7 +322,7 @@ class CatalogService:
             await uow.commit()
 
     async def get_product(self, code: str, *, live_only: bool = True) -> ProductView:
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             view = await load_product_view(uow, code)
         if view is None or (live_only and view.status != ListingStatus.LIVE.value):
             raise NotFound(f"no product {code!r}", code="product_not_found", product=code)
@@ -333,7 +333,7 @@ class CatalogService:
 
         Raises NotFound (``sku_not_found``) for a code no SKU has.
         """
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             row = (await uow.execute(_SKU_BY_CODE, {"b_code": code})).first()
         if row is None:
             raise NotFound(f"no SKU {code!r}", code="sku_not_found", sku=code)
@@ -346,14 +346,14 @@ class CatalogService:
         )
 
     async def get_product_by_id(self, product_id: int, *, live_only: bool = True) -> ProductView:
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             code = (await uow.execute(_CODE_BY_ID, {"b_product": product_id})).scalar()
         if code is None:
             raise NotFound("no such product", code="product_not_found")
         return await self.get_product(code, live_only=live_only)
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             return await search_module.search(uow, query)
 
     async def popular(
@@ -387,7 +387,7 @@ class CatalogService:
         Documents were segmented with these words known; a query must be segmented the same way, or
         "手机壳" would be split into words the index does not hold.
         """
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             terms: list[str] = []
             for name, synonyms, brand in (
                 await uow.session.execute(select(Product.name, Product.synonyms, Product.brand))
@@ -400,7 +400,7 @@ class CatalogService:
 
     async def catalogue_terms(self) -> list[CatalogueEntry]:
         """What the NLU needs to recognise live products, as plain data."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.execute(
                     select(Product.code, Product.name, Product.synonyms, Product.brand, Category.code)
@@ -412,7 +412,7 @@ class CatalogService:
             return [CatalogueEntry(r[0], dict(r[1]), list(r[2]), r[3], r[4]) for r in rows]
 
     async def delete_draft(self, code: str) -> None:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             result = await uow.session.execute(
                 delete(Product).where(Product.code == code, Product.status == ListingStatus.DRAFT.value)
             )

@@ -90,6 +90,6 @@ async def _set_sales(commerce: Commerce, code: str, sales: int) -> None:
 
     from commerce_core.catalog.model import Product
 
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         await uow.session.execute(update(Product).where(Product.code == code).values(sales_count=sales))
         await uow.commit()

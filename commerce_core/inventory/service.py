@@ -18,7 +18,7 @@ from commerce_core.db.base import table_of
 from commerce_core.errors import InvalidInput, NotFound, OutOfStock
 from commerce_core.inventory.model import Reservation, StockLevel
 from commerce_core.inventory.types import ReservationStatus
-from commerce_core.uow import UnitOfWorkFactory, Work
+from commerce_core.uow import Units, Work
 
 # Built once: hot paths run them with parameters, so they are compiled (and prepared) only once.
 _RESERVE = (
@@ -122,14 +122,14 @@ async def restock(uow: Work, quantities: Mapping[int, int]) -> None:
 
 
 class InventoryService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, units: Units) -> None:
+        self._units = units
 
     async def set_on_hand(self, sku_code: str, on_hand: int, *, actor: str) -> int:
         """Set counted stock; refuses a count below what is reserved for unpaid orders."""
         if isinstance(on_hand, bool) or not isinstance(on_hand, int) or not 0 <= on_hand <= 10**7:
             raise InvalidInput("stock must be between 0 and 10,000,000", code="invalid_quantity")
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             sku_id = await uow.session.scalar(select(Sku.id).where(Sku.code == sku_code))
             if sku_id is None:
                 raise NotFound(f"no SKU {sku_code!r}", code="sku_not_found", sku=sku_code)
@@ -151,7 +151,7 @@ class InventoryService:
 
     async def levels(self, sku_codes: list[str]) -> dict[str, tuple[int, int]]:
         """sku code -> (on_hand, reserved)."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.execute(
                     select(Sku.code, StockLevel.on_hand, StockLevel.reserved)

@@ -9,13 +9,13 @@ from commerce_core.ids import MERCHANT_PREFIX, new_public_id
 from commerce_core.merchants.model import MERCHANT_STATUS, Merchant
 from commerce_core.merchants.types import MerchantStatus, MerchantView
 from commerce_core.security import FieldCipher, normalise_phone
-from commerce_core.uow import UnitOfWorkFactory
+from commerce_core.uow import Units
 from commerce_core.validation import clean_text, localized
 
 
 class MerchantService:
-    def __init__(self, uow: UnitOfWorkFactory, cipher: FieldCipher) -> None:
-        self._uow = uow
+    def __init__(self, units: Units, cipher: FieldCipher) -> None:
+        self._units = units
         self._cipher = cipher
 
     async def register(
@@ -31,7 +31,7 @@ class MerchantService:
         from commerce_core.catalog.service import check_code
 
         check_code(code, "merchant")
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             merchant = Merchant(
                 public_id=new_public_id(MERCHANT_PREFIX),
                 code=code,
@@ -54,7 +54,7 @@ class MerchantService:
     async def change_status(
         self, code: str, target: MerchantStatus, *, actor: str, reason: str | None = None
     ) -> MerchantView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             merchant = await uow.session.scalar(
                 select(Merchant).where(Merchant.code == code).with_for_update()
             )
@@ -76,7 +76,7 @@ class MerchantService:
             )
 
     async def get(self, code: str) -> MerchantView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             m = await uow.session.scalar(select(Merchant).where(Merchant.code == code))
             if m is None:
                 raise NotFound("no such merchant", code="merchant_not_found")

@@ -16,7 +16,7 @@ from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, CarrierEvent
 from commerce_core.shipments.model import SHIPMENT_STATUS, Shipment, TrackingEvent
 from commerce_core.shipments.types import ShipmentStatus, ShipmentView, TrackingEventView
-from commerce_core.uow import UnitOfWorkFactory
+from commerce_core.uow import Units
 
 OPEN_STATUSES = [s.value for s in ShipmentStatus if s is not ShipmentStatus.DELIVERED]
 
@@ -24,14 +24,14 @@ OPEN_STATUSES = [s.value for s in ShipmentStatus if s is not ShipmentStatus.DELI
 class ShipmentService:
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        units: Units,
         carriers: dict[str, Carrier],
         cipher: FieldCipher,
         *,
         warehouse_city: str = "杭州",
         delay_after: timedelta = timedelta(hours=48),
     ) -> None:
-        self._uow = uow
+        self._units = units
         self._carriers = carriers
         self._cipher = cipher
         self._warehouse = warehouse_city
@@ -47,7 +47,7 @@ class ShipmentService:
     ) -> ShipmentView:
         """Hand a paid order to the carrier: the order becomes shipped and gets a tracking number."""
         gateway = self._carrier(carrier)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             order = await uow.session.scalar(select(Order).where(Order.number == order_number))
             if order is None:
                 raise NotFound("no such order", code="order_not_found")
@@ -57,7 +57,7 @@ class ShipmentService:
                 )
             city = str(self._cipher.decrypt_json(order.address_enc).get("city") or "")
         parcel = await gateway.create_shipment(order_number, self._warehouse, city)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             order = await uow.session.scalar(
                 select(Order).where(Order.number == order_number).with_for_update()
             )
@@ -83,7 +83,7 @@ class ShipmentService:
 
     async def refresh(self, tracking_number: str) -> int:
         """Pull the carrier's events for one parcel and apply the new ones; returns how many were new."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             carrier = await uow.session.scalar(
                 select(Shipment.carrier).where(Shipment.tracking_number == tracking_number)
             )
@@ -94,7 +94,7 @@ class ShipmentService:
     async def apply_events(self, tracking_number: str, events: list[CarrierEvent]) -> int:
         """Apply carrier events (pushed by webhook or pulled); duplicates are ignored."""
         applied = 0
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             shipment = await uow.session.scalar(
                 select(Shipment).where(Shipment.tracking_number == tracking_number).with_for_update()
             )
@@ -146,7 +146,7 @@ class ShipmentService:
         return applied
 
     async def refresh_open(self, limit: int = 500) -> int:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             numbers = (
                 await uow.session.scalars(
                     select(Shipment.tracking_number)
@@ -160,7 +160,7 @@ class ShipmentService:
     async def detect_delays(self, now: datetime | None = None) -> list[str]:
         """Flag open shipments with no event for ``delay_after``; each delay is announced once."""
         flagged = []
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             now = now or uow.now()
             rows = (
                 await uow.session.execute(
@@ -183,7 +183,7 @@ class ShipmentService:
         return flagged
 
     async def track(self, order_number: str, *, customer_id: int | None = None) -> ShipmentView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             row = (
                 await uow.session.execute(
                     select(Shipment, Order)

@@ -36,7 +36,7 @@ async def test_200_buyers_for_50_units_gives_exactly_50_paid_orders(commerce: Co
     sold = [r for r in results if r]
     assert len(sold) == 50
     assert (await commerce.inventory.levels(["H1-BLK"]))["H1-BLK"] == (0, 0)
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         statuses = dict(
             (await uow.session.execute(select(Order.status, func.count()).group_by(Order.status))).all()
         )

@@ -29,7 +29,7 @@ async def test_personal_data_is_encrypted_at_rest_and_masked_when_shown(commerce
     customer = await commerce.customers.identify("test", "p1", display_name="张三丰")
     await commerce.customers.bind_phone(customer.id, "+86 138-1234-5678", verified=True)
     await commerce.customers.add_address(customer.id, ADDRESS)
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         raw = " ".join(
             str(v)
             for row in (

@@ -17,7 +17,7 @@ from tests.commerce.factory import ADDRESS, build_shop
 
 
 async def event_types(commerce: Commerce) -> list[str]:
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         return list(
             (await uow.session.scalars(select(OutboxMessage.event_type).order_by(OutboxMessage.id))).all()
         )

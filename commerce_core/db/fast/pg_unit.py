@@ -1,5 +1,5 @@
 """A connection-level unit of work for PostgreSQL hot paths: a pooled asyncpg connection, a plain
-transaction, and prepared statements (see :mod:`commerce_core.db.fastpath`).
+transaction, and prepared statements (see :mod:`commerce_core.db.fast.statements`).
 
 Why: an AsyncSession-based unit costs ~300-400 µs of CPU before it runs a statement, and each Core
 statement through it ~100 µs; placing and paying one order takes four units and ~20 statements.
@@ -20,8 +20,8 @@ Same guarantees as :class:`~commerce_core.uow.UnitOfWork`:
   arrival order (a FIFO semaphore). The pool's overflow stays free for the ORM units beside them,
   and the database is not handed more concurrent work than its cores can take (a pool of 40 gave
   ~450 orders/s on 2 cores, 16 ~600);
-* the ORM session is not available: asking for it raises :class:`~commerce_core.uow.NeedsSession`
-  and the caller reruns on a full unit.
+* there is no ORM session: the unit's type has no ``session`` attribute, and the code that runs on
+  it is typed against :class:`~commerce_core.uow.Work`, so mypy rejects any use of the ORM here.
 """
 
 from __future__ import annotations
@@ -36,37 +36,37 @@ from typing import Any, Self
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Dialect, Executable, Select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from commerce_core.clock import Clock
-from commerce_core.db import fastpath
-from commerce_core.db.base import UTCDateTime, table_of
-from commerce_core.outbox.model import OutboxMessage
-from commerce_core.status import StatusChange
-from commerce_core.uow import Changes, NeedsSession
+from commerce_core.db.base import UTCDateTime
+from commerce_core.db.fast import statements as fastpath
+from commerce_core.db.journal import HISTORY, HISTORY_COLUMNS, OUTBOX, OUTBOX_COLUMNS, Changes, outbox_rows
 
 _PLANS: weakref.WeakKeyDictionary[Dialect, fastpath.PlanCache] = weakref.WeakKeyDictionary()
 _UTC = UTCDateTime()
 
-#: history and outbox rows in one round trip; WITH ORDINALITY keeps ids in emission order
-#: (S608: the table names come from the metadata and every value is bound)
-_WRITE_HISTORY = f"""history AS (
-    INSERT INTO {table_of(StatusChange).name}
-        (entity_type, entity_id, from_status, to_status, actor, reason, at)
-    SELECT e, i, f, t, a, r, w
-    FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[], $5::varchar[],
-                $6::varchar[], $7::timestamptz[]) WITH ORDINALITY AS h(e, i, f, t, a, r, w, n)
-    ORDER BY n
-)"""  # noqa: S608
-_WRITE_OUTBOX = f"""
-INSERT INTO {table_of(OutboxMessage).name}
-    (event_type, payload, created_at, available_at, attempts, ordering_key)
-SELECT e, p::jsonb, $4::timestamptz, $4::timestamptz, 0, k
-FROM unnest($1::varchar[], $2::text[], $3::varchar[]) WITH ORDINALITY AS o(e, p, k, n)
-ORDER BY n
-"""  # noqa: S608
+
+def _unnest_insert(table: str, columns: tuple[tuple[str, str], ...], first: int) -> str:
+    """``INSERT INTO table (columns) SELECT ... FROM unnest($first::type[], ...)``: every row in one
+    statement, one array per column; WITH ORDINALITY keeps ids in the order the rows were given."""
+    names = [name for name, _ in columns]
+    arrays = ", ".join(
+        f"${n}::{'text' if kind == 'jsonb' else kind}[]" for n, (_, kind) in enumerate(columns, start=first)
+    )
+    picked = ", ".join(f"{name}::jsonb" if kind == "jsonb" else name for name, kind in columns)
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {picked} "  # noqa: S608 (names from metadata)
+        f"FROM unnest({arrays}) WITH ORDINALITY AS r({', '.join(names)}, n) ORDER BY n"
+    )
+
+
+#: history and outbox rows (built by :mod:`commerce_core.db.journal`) in one round trip
+_WRITE_HISTORY = f"history AS ({_unnest_insert(HISTORY.name, HISTORY_COLUMNS, 1)})"
+_WRITE_OUTBOX = _unnest_insert(OUTBOX.name, OUTBOX_COLUMNS, 1)
+_TIMESTAMPS = frozenset(name for name, kind in (*HISTORY_COLUMNS, *OUTBOX_COLUMNS) if kind == "timestamptz")
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
@@ -121,10 +121,6 @@ class PgUnitOfWork(Changes):
         self._in_transaction = False
         self._later: list[tuple[str, list[Any]]] = []
         self._admitted: asyncio.Semaphore | None = None
-
-    @property
-    def session(self) -> AsyncSession:
-        raise NeedsSession("this unit of work has no ORM session")
 
     async def __aenter__(self) -> Self:
         self._reset()
@@ -229,6 +225,20 @@ class PgUnitOfWork(Changes):
         self._history = []
         self._later = []
 
+    def _columns(self, rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> list[list[Any]]:
+        """``rows`` as one array per column, values encoded as the ORM unit's INSERT would bind them."""
+        dialect = self._engine.dialect
+        serialize = getattr(dialect, "_json_serializer", None) or json.dumps
+        arrays: list[list[Any]] = []
+        for name, kind in columns:
+            values = [row[name] for row in rows]
+            if kind == "jsonb":
+                values = [serialize(v) for v in values]
+            elif name in _TIMESTAMPS:
+                values = [_UTC.process_bind_param(v, dialect) for v in values]
+            arrays.append(values)
+        return arrays
+
     async def _write_changes(self, driver: asyncpg.Connection) -> None:
         """Queued writes, history rows and outbox events: one data-modifying statement."""
         parts: list[str] = []
@@ -239,30 +249,10 @@ class PgUnitOfWork(Changes):
         self._later = []
         main = "SELECT 1"
         if self._history or self.events:
-            dialect = self._engine.dialect
-            serialize = getattr(dialect, "_json_serializer", None) or json.dumps
-            history = self._history
             parts.append(_shifted(_WRITE_HISTORY, len(args)))
-            args.extend(
-                (
-                    [h["entity_type"] for h in history],
-                    [h["entity_id"] for h in history],
-                    [h["from_status"] for h in history],
-                    [h["to_status"] for h in history],
-                    [h["actor"] for h in history],
-                    [h["reason"] for h in history],
-                    [_UTC.process_bind_param(h["at"], dialect) for h in history],  # type: ignore[arg-type]
-                )
-            )
+            args.extend(self._columns(self._history, HISTORY_COLUMNS))
             main = _shifted(_WRITE_OUTBOX, len(args))
-            args.extend(
-                (
-                    [e.name for e in self.events],
-                    [serialize(e.payload()) for e in self.events],
-                    [e.ordering_key for e in self.events],
-                    _UTC.process_bind_param(self.clock.now(), dialect),
-                )
-            )
+            args.extend(self._columns(outbox_rows(self.events, self.clock.now()), OUTBOX_COLUMNS))
         sql = f"WITH {', '.join(parts)} {main}"
         try:
             await driver.execute(sql, *args)
