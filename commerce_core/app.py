@@ -14,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from commerce_core.after_sales.service import AfterSalesService
 from commerce_core.after_sales.types import AfterSalesPolicy
 from commerce_core.cart.service import CartService
-from commerce_core.catalog.service import CatalogService
+from commerce_core.catalog.service import CatalogService, sku_ids
 from commerce_core.clock import Clock, SystemClock
 from commerce_core.customers.service import CustomerService
 from commerce_core.db.engine import create_session_factory
 from commerce_core.inventory.service import InventoryService
+from commerce_core.linking import merge_customers
 from commerce_core.merchants.service import MerchantService
+from commerce_core.orders.model import Order
 from commerce_core.orders.service import OrderService
 from commerce_core.orders.types import OrderPolicy
 from commerce_core.payments.provider import PaymentProvider
@@ -66,10 +68,15 @@ class Commerce:
 
         self.units = Units(self.sessions, clock)
         units = self.units
-        self.customers = CustomerService(units, cipher)
+        async def merge(source_id: int, target_id: int, *, actor: str) -> None:
+            await merge_customers(units, source_id, target_id, actor=actor)
+
+        self.customers = CustomerService(
+            units, cipher, merge=merge, encrypted_elsewhere=[(Order, ("address_enc",))]
+        )
         self.merchants = MerchantService(units, cipher)
         self.catalog = CatalogService(units)
-        self.inventory = InventoryService(units)
+        self.inventory = InventoryService(units, sku_ids)
         self.cart = CartService(units)
         self.orders = OrderService(units, cipher, order_policy, request_refund=request_refund)
         self.payments = PaymentService(units, providers)

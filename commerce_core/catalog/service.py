@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,16 +27,9 @@ from commerce_core.inventory.model import StockLevel
 from commerce_core.merchants.model import Merchant
 from commerce_core.money import Money, check_amount, check_currency
 from commerce_core.uow import Units, Work
-from commerce_core.validation import clean_text, localized
+from commerce_core.validation import check_code, clean_text, localized
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_VARIANTS = 100
-
-
-def check_code(code: str, what: str) -> str:
-    if not isinstance(code, str) or not _CODE.match(code):
-        raise InvalidInput(f"invalid {what} code {code!r}", code="invalid_code", field=what)
-    return code
 
 
 def _facets(draft: ProductDraft) -> set[tuple[str, str]]:
@@ -107,7 +100,15 @@ _SKU_BY_CODE = (
     .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
     .where(Sku.code == bindparam("b_code"))
 )
+_SKU_IDS = select(Sku.code, Sku.id).where(Sku.code.in_(bindparam("b_codes", expanding=True)))
 _CODE_BY_ID = select(Product.code).where(Product.id == bindparam("b_product"))
+
+
+async def sku_ids(uow: Work, codes: Sequence[str]) -> dict[str, int]:
+    """SKU code -> id for the codes that exist (inventory's port onto the catalogue's SKU codes)."""
+    if not codes:
+        return {}
+    return {code: sku_id for code, sku_id in (await uow.execute(_SKU_IDS, {"b_codes": list(codes)})).all()}
 
 
 async def load_product_view(uow: Work, code: str) -> ProductView | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +12,6 @@ from commerce_core.customers.model import Address, ChannelIdentity, Customer
 from commerce_core.customers.types import AddressInput, AddressView, CustomerView
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.ids import CUSTOMER_PREFIX, new_public_id
-from commerce_core.orders.model import Order
 from commerce_core.security import FieldCipher, normalise_phone
 from commerce_core.uow import UnitOfWork, Units
 from commerce_core.validation import check_language, clean_text
@@ -66,10 +66,37 @@ _ADDRESS_OF = select(*_ADDRESS_COLUMNS).where(
 )
 
 
+class CustomerMerger(Protocol):
+    """Move everything of ``source_id`` to ``target_id`` and close ``source_id``.
+
+    A port: the merge touches carts, orders, cases and tickets, aggregates that depend on customers,
+    so it lives outside them (:func:`commerce_core.linking.merge_customers`) and is wired in by
+    :class:`~commerce_core.app.Commerce`.
+    """
+
+    async def __call__(self, source_id: int, target_id: int, *, actor: str) -> None: ...
+
+
+#: other aggregates' tables with personal fields encrypted under the same keys: (model, field names)
+EncryptedFields = Sequence[tuple[type[Any], tuple[str, ...]]]
+
+
 class CustomerService:
-    def __init__(self, units: Units, cipher: FieldCipher) -> None:
+    def __init__(
+        self,
+        units: Units,
+        cipher: FieldCipher,
+        *,
+        merge: CustomerMerger | None = None,
+        encrypted_elsewhere: EncryptedFields = (),
+    ) -> None:
+        """``merge`` links channel accounts (:meth:`link_into`); ``encrypted_elsewhere`` lists the
+        other aggregates' encrypted fields that :meth:`rotate_encryption` re-encrypts too (orders'
+        delivery addresses). Both come from the composition root, so customers import neither."""
         self._units = units
         self._cipher = cipher
+        self._merge = merge
+        self._encrypted_elsewhere = tuple(encrypted_elsewhere)
 
     def _view(self, c: Any) -> CustomerView:
         """From a Customer, or a row of ``_CUSTOMER_COLUMNS``."""
@@ -139,9 +166,9 @@ class CustomerService:
 
     async def link_into(self, source_id: int, target_id: int) -> None:
         """This channel account belongs to ``target_id`` (proved by a verified phone): move it there."""
-        from commerce_core.customers.linking import merge_customers
-
-        await merge_customers(self._units, source_id, target_id, actor=f"customer:{source_id}")
+        if self._merge is None:
+            raise RuntimeError("customers were built without a merger (see Commerce)")
+        await self._merge(source_id, target_id, actor=f"customer:{source_id}")
 
     async def identities(self, customer_id: int) -> list[tuple[str, str]]:
         """(channel, external id) of every account the customer uses, for pushing messages."""
@@ -251,10 +278,10 @@ class CustomerService:
     async def rotate_encryption(self, batch: int = 500) -> int:
         """Re-encrypt every personal field under the current first key, in batches; returns rows touched."""
         touched = 0
-        tables: tuple[tuple[type[Customer] | type[Address] | type[Order], tuple[str, ...]], ...] = (
+        tables: tuple[tuple[type[Any], tuple[str, ...]], ...] = (
             (Customer, ("phone_enc", "display_name_enc")),
             (Address, ("payload_enc",)),
-            (Order, ("address_enc",)),
+            *self._encrypted_elsewhere,
         )
         for model, fields in tables:
             last_id = 0

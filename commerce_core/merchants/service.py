@@ -10,7 +10,7 @@ from commerce_core.merchants.model import MERCHANT_STATUS, Merchant
 from commerce_core.merchants.types import MerchantStatus, MerchantView
 from commerce_core.security import FieldCipher, normalise_phone
 from commerce_core.uow import Units
-from commerce_core.validation import clean_text, localized
+from commerce_core.validation import check_code, clean_text, localized
 
 
 class MerchantService:
@@ -28,8 +28,6 @@ class MerchantService:
         status: MerchantStatus = MerchantStatus.APPLIED,
         actor: str = "system",
     ) -> MerchantView:
-        from commerce_core.catalog.service import check_code
-
         check_code(code, "merchant")
         async with self._units.orm() as uow:
             merchant = Merchant(
