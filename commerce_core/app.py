@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from commerce_core.after_sales.service import AfterSalesService
 from commerce_core.after_sales.types import AfterSalesPolicy
 from commerce_core.cart.service import CartService
-from commerce_core.catalog.service import CatalogService, sku_ids
+from commerce_core.catalog.queries import sku_ids
+from commerce_core.catalog.service import CatalogService
 from commerce_core.clock import Clock, SystemClock
 from commerce_core.customers.service import CustomerService
 from commerce_core.db.engine import create_session_factory

@@ -1,12 +1,15 @@
-"""Catalogue use cases: categories, product listings and their review status, reads and search."""
+"""Catalogue use cases: categories, product listings and their review status, reads and search.
+
+Listing management runs on ORM units; shopper reads (product pages, SKUs, search) run on hot units
+with the column statements of :mod:`commerce_core.catalog.queries` and :mod:`.search`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from commerce_core.catalog import queries
 from commerce_core.catalog import search as search_module
 from commerce_core.catalog import text as textproc
 from commerce_core.catalog.model import LISTING_STATUS, Category, Product, ProductFacet, Sku
@@ -19,14 +22,13 @@ from commerce_core.catalog.types import (
     SearchPage,
     SearchQuery,
     SkuListing,
-    SkuView,
 )
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.events import ProductStatusChanged
 from commerce_core.inventory.model import StockLevel
 from commerce_core.merchants.model import Merchant
-from commerce_core.money import Money, check_amount, check_currency
-from commerce_core.uow import Units, Work
+from commerce_core.money import check_amount, check_currency
+from commerce_core.uow import Units
 from commerce_core.validation import check_code, clean_text, localized
 
 MAX_VARIANTS = 100
@@ -52,98 +54,6 @@ def _search_texts(draft: ProductDraft, category: Category) -> list[str]:
     for variant in draft.variants:
         texts.extend(variant.options.values())
     return texts
-
-
-#: a product's view in two prebuilt column queries, runnable on any unit of work (product pages are
-#: read on every "show me the second one", so they take the prepared-statement path on PostgreSQL)
-_PRODUCT_VIEW = (
-    select(
-        Product.id,
-        Product.code,
-        Product.merchant_id,
-        Product.brand,
-        Product.name,
-        Product.description,
-        Product.attributes,
-        Product.images,
-        Product.status,
-        Product.status_reason,
-        Product.min_price,
-        Product.max_price,
-        Product.currency,
-        Product.sales_count,
-        Category.code.label("category_code"),
-    )
-    .join(Category, Category.id == Product.category_id)
-    .where(Product.code == bindparam("b_code"))
-)
-_SKU_VIEWS = (
-    select(Sku.id, Sku.code, Sku.options, Sku.price, Sku.currency, StockLevel.on_hand, StockLevel.reserved)
-    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-    .where(Sku.product_id == bindparam("b_product"))
-    .order_by(Sku.id)
-)
-_SKU_BY_CODE = (
-    select(
-        Sku.id,
-        Sku.code,
-        Sku.options,
-        Sku.price,
-        Sku.currency,
-        StockLevel.on_hand,
-        StockLevel.reserved,
-        Product.code.label("product_code"),
-        Product.name.label("product_name"),
-        Product.status.label("product_status"),
-    )
-    .join(Product, Product.id == Sku.product_id)
-    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-    .where(Sku.code == bindparam("b_code"))
-)
-_SKU_IDS = select(Sku.code, Sku.id).where(Sku.code.in_(bindparam("b_codes", expanding=True)))
-_CODE_BY_ID = select(Product.code).where(Product.id == bindparam("b_product"))
-
-
-async def sku_ids(uow: Work, codes: Sequence[str]) -> dict[str, int]:
-    """SKU code -> id for the codes that exist (inventory's port onto the catalogue's SKU codes)."""
-    if not codes:
-        return {}
-    return {code: sku_id for code, sku_id in (await uow.execute(_SKU_IDS, {"b_codes": list(codes)})).all()}
-
-
-async def load_product_view(uow: Work, code: str) -> ProductView | None:
-    """The product ``code`` with its SKUs and stock, in whatever status; None if there is none."""
-    product = (await uow.execute(_PRODUCT_VIEW, {"b_code": code})).first()
-    if product is None:
-        return None
-    rows = (await uow.execute(_SKU_VIEWS, {"b_product": product.id})).all()
-    skus = tuple(
-        SkuView(
-            row.id,
-            row.code,
-            dict(row.options),
-            Money(row.price, row.currency),
-            max(0, (row.on_hand or 0) - (row.reserved or 0)),
-        )
-        for row in rows
-    )
-    return ProductView(
-        id=product.id,
-        code=product.code,
-        merchant_id=product.merchant_id,
-        category_code=product.category_code,
-        brand=product.brand,
-        name=dict(product.name),
-        description=dict(product.description),
-        attributes=dict(product.attributes),
-        images=list(product.images),
-        status=product.status,
-        status_reason=product.status_reason,
-        min_price=Money(product.min_price, product.currency),
-        max_price=Money(product.max_price, product.currency),
-        sales=product.sales_count,
-        skus=skus,
-    )
 
 
 class CatalogService:
@@ -266,7 +176,7 @@ class CatalogService:
             except IntegrityError as exc:
                 raise InvalidInput("product or SKU code already exists", code="duplicate_code") from exc
             uow.record_status("product", product.id, None, ListingStatus.DRAFT.value, actor)
-            view = await load_product_view(uow, product.code)
+            view = await queries.load_product_view(uow, product.code)
             await uow.commit()
         assert view is not None
         return view
@@ -291,7 +201,7 @@ class CatalogService:
                 ProductStatusChanged(product.code, product.merchant_id, current.value, target.value, reason)
             )
             await uow.flush()
-            view = await load_product_view(uow, product.code)
+            view = await queries.load_product_view(uow, product.code)
             await uow.commit()
             assert view is not None
             return view
@@ -324,7 +234,7 @@ class CatalogService:
 
     async def get_product(self, code: str, *, live_only: bool = True) -> ProductView:
         async with self._units.hot() as uow:
-            view = await load_product_view(uow, code)
+            view = await queries.load_product_view(uow, code)
         if view is None or (live_only and view.status != ListingStatus.LIVE.value):
             raise NotFound(f"no product {code!r}", code="product_not_found", product=code)
         return view
@@ -335,20 +245,14 @@ class CatalogService:
         Raises NotFound (``sku_not_found``) for a code no SKU has.
         """
         async with self._units.hot() as uow:
-            row = (await uow.execute(_SKU_BY_CODE, {"b_code": code})).first()
-        if row is None:
+            found = await queries.load_sku_listing(uow, code)
+        if found is None:
             raise NotFound(f"no SKU {code!r}", code="sku_not_found", sku=code)
-        available = max(0, (row.on_hand or 0) - (row.reserved or 0))
-        return SkuListing(
-            SkuView(row.id, row.code, dict(row.options), Money(row.price, row.currency), available),
-            row.product_code,
-            dict(row.product_name),
-            row.product_status,
-        )
+        return found
 
     async def get_product_by_id(self, product_id: int, *, live_only: bool = True) -> ProductView:
         async with self._units.hot() as uow:
-            code = (await uow.execute(_CODE_BY_ID, {"b_product": product_id})).scalar()
+            code = await queries.product_code(uow, product_id)
         if code is None:
             raise NotFound("no such product", code="product_not_found")
         return await self.get_product(code, live_only=live_only)

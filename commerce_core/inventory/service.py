@@ -122,7 +122,7 @@ async def restock(uow: Work, quantities: Mapping[int, int]) -> None:
 
 #: SKU code -> SKU id, for the codes that exist. SKU codes are the catalogue's (which depends on
 #: inventory for availability), so inventory asks through this port instead of importing it; the
-#: composition root passes :func:`commerce_core.catalog.service.sku_ids`.
+#: composition root passes :func:`commerce_core.catalog.queries.sku_ids`.
 SkuIds = Callable[[Work, Sequence[str]], Awaitable[dict[str, int]]]
 
 
