@@ -33,14 +33,18 @@ HISTORY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("reason", "varchar"),
     ("at", "timestamptz"),
 )
-#: the columns of an outbox row, with their PostgreSQL types; ``payload`` is sent as JSON text
-OUTBOX_COLUMNS: tuple[tuple[str, str], ...] = (
+#: the columns of an outbox row that differ per event, with their PostgreSQL types (``payload`` is
+#: sent as JSON text) ...
+OUTBOX_EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("event_type", "varchar"),
     ("payload", "jsonb"),
+    ("ordering_key", "varchar"),
+)
+#: ... and those every row of one commit shares (the hot unit sends each once, not once per row)
+OUTBOX_COMMIT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("created_at", "timestamptz"),
     ("available_at", "timestamptz"),
     ("attempts", "int"),
-    ("ordering_key", "varchar"),
 )
 
 
@@ -65,20 +69,22 @@ def history_row(
     }
 
 
+def outbox_event_values(event: DomainEvent) -> dict[str, Any]:
+    """An event's own outbox columns: its type, its payload, and ``ordering_key`` (the relay keeps
+    order per key)."""
+    return {"event_type": event.name, "payload": event.payload(), "ordering_key": event.ordering_key}
+
+
+def outbox_commit_values(now: datetime) -> dict[str, Any]:
+    """The outbox columns shared by every event of one commit: deliverable at once, never tried."""
+    return {"created_at": now, "available_at": now, "attempts": 0}
+
+
 def outbox_rows(events: Sequence[DomainEvent], now: datetime) -> list[dict[str, Any]]:
-    """The outbox rows for ``events``, in emission order: deliverable at once, never tried, keyed by
-    the event's ``ordering_key`` (the relay keeps order per key)."""
-    return [
-        {
-            "event_type": event.name,
-            "payload": event.payload(),
-            "created_at": now,
-            "available_at": now,
-            "attempts": 0,
-            "ordering_key": event.ordering_key,
-        }
-        for event in events
-    ]
+    """The outbox rows for ``events``, in emission order (what the ORM unit inserts; the hot unit
+    sends the same two parts column by column)."""
+    shared = outbox_commit_values(now)
+    return [{**outbox_event_values(event), **shared} for event in events]
 
 
 class Changes:

@@ -43,30 +43,46 @@ from sqlalchemy.util import greenlet_spawn
 from commerce_core.clock import Clock
 from commerce_core.db.base import UTCDateTime
 from commerce_core.db.fast import statements as fastpath
-from commerce_core.db.journal import HISTORY, HISTORY_COLUMNS, OUTBOX, OUTBOX_COLUMNS, Changes, outbox_rows
+from commerce_core.db.journal import (
+    HISTORY,
+    HISTORY_COLUMNS,
+    OUTBOX,
+    OUTBOX_COMMIT_COLUMNS,
+    OUTBOX_EVENT_COLUMNS,
+    Changes,
+    outbox_commit_values,
+    outbox_event_values,
+)
 
 _PLANS: weakref.WeakKeyDictionary[Dialect, fastpath.PlanCache] = weakref.WeakKeyDictionary()
 _UTC = UTCDateTime()
 
 
-def _unnest_insert(table: str, columns: tuple[tuple[str, str], ...], first: int) -> str:
-    """``INSERT INTO table (columns) SELECT ... FROM unnest($first::type[], ...)``: every row in one
-    statement, one array per column; WITH ORDINALITY keeps ids in the order the rows were given."""
-    names = [name for name, _ in columns]
+def _unnest_insert(
+    table: str, per_row: tuple[tuple[str, str], ...], shared: tuple[tuple[str, str], ...] = ()
+) -> str:
+    """``INSERT INTO table (...) SELECT ... FROM unnest($1::type[], ...)``: every row in one
+    statement, one array per ``per_row`` column, then one value per ``shared`` column (the same in
+    every row); WITH ORDINALITY keeps ids in the order the rows were given."""
+    names = [name for name, _ in per_row]
     arrays = ", ".join(
-        f"${n}::{'text' if kind == 'jsonb' else kind}[]" for n, (_, kind) in enumerate(columns, start=first)
+        f"${n}::{'text' if kind == 'jsonb' else kind}[]" for n, (_, kind) in enumerate(per_row, start=1)
     )
-    picked = ", ".join(f"{name}::jsonb" if kind == "jsonb" else name for name, kind in columns)
+    picked = [f"{name}::jsonb" if kind == "jsonb" else name for name, kind in per_row]
+    picked += [f"${n}::{kind}" for n, (_, kind) in enumerate(shared, start=len(per_row) + 1)]
+    columns = ", ".join(names + [name for name, _ in shared])
     return (
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT {picked} "  # noqa: S608 (names from metadata)
+        f"INSERT INTO {table} ({columns}) SELECT {', '.join(picked)} "  # noqa: S608 (names from metadata)
         f"FROM unnest({arrays}) WITH ORDINALITY AS r({', '.join(names)}, n) ORDER BY n"
     )
 
 
 #: history and outbox rows (built by :mod:`commerce_core.db.journal`) in one round trip
-_WRITE_HISTORY = f"history AS ({_unnest_insert(HISTORY.name, HISTORY_COLUMNS, 1)})"
-_WRITE_OUTBOX = _unnest_insert(OUTBOX.name, OUTBOX_COLUMNS, 1)
-_TIMESTAMPS = frozenset(name for name, kind in (*HISTORY_COLUMNS, *OUTBOX_COLUMNS) if kind == "timestamptz")
+_WRITE_HISTORY = f"history AS ({_unnest_insert(HISTORY.name, HISTORY_COLUMNS)})"
+_WRITE_OUTBOX = _unnest_insert(OUTBOX.name, OUTBOX_EVENT_COLUMNS, OUTBOX_COMMIT_COLUMNS)
+_TIMESTAMPS = frozenset(
+    name for name, kind in (*HISTORY_COLUMNS, *OUTBOX_COMMIT_COLUMNS) if kind == "timestamptz"
+)
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
@@ -226,18 +242,19 @@ class PgUnitOfWork(Changes):
         self._later = []
 
     def _columns(self, rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> list[list[Any]]:
-        """``rows`` as one array per column, values encoded as the ORM unit's INSERT would bind them."""
+        """``rows`` as one array per column, values encoded as the ORM unit's INSERT would bind them
+        (JSON text for ``jsonb``, UTC for timestamps)."""
         dialect = self._engine.dialect
         serialize = getattr(dialect, "_json_serializer", None) or json.dumps
-        arrays: list[list[Any]] = []
-        for name, kind in columns:
-            values = [row[name] for row in rows]
-            if kind == "jsonb":
-                values = [serialize(v) for v in values]
-            elif name in _TIMESTAMPS:
-                values = [_UTC.process_bind_param(v, dialect) for v in values]
-            arrays.append(values)
-        return arrays
+        bind_utc = _UTC.process_bind_param
+        return [
+            [serialize(row[name]) for row in rows]
+            if kind == "jsonb"
+            else [bind_utc(row[name], dialect) for row in rows]
+            if name in _TIMESTAMPS
+            else [row[name] for row in rows]
+            for name, kind in columns
+        ]
 
     async def _write_changes(self, driver: asyncpg.Connection) -> None:
         """Queued writes, history rows and outbox events: one data-modifying statement."""
@@ -252,7 +269,9 @@ class PgUnitOfWork(Changes):
             parts.append(_shifted(_WRITE_HISTORY, len(args)))
             args.extend(self._columns(self._history, HISTORY_COLUMNS))
             main = _shifted(_WRITE_OUTBOX, len(args))
-            args.extend(self._columns(outbox_rows(self.events, self.clock.now()), OUTBOX_COLUMNS))
+            args.extend(self._columns([outbox_event_values(e) for e in self.events], OUTBOX_EVENT_COLUMNS))
+            shared = self._columns([outbox_commit_values(self.clock.now())], OUTBOX_COMMIT_COLUMNS)
+            args.extend([column[0] for column in shared])
         sql = f"WITH {', '.join(parts)} {main}"
         try:
             await driver.execute(sql, *args)
