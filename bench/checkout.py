@@ -25,12 +25,12 @@ from bench._common import emit_json, scratch_database, summary
 from bot.bootstrap import commerce_config
 from bot.settings import load_settings
 from commerce_core.app import Commerce
-from commerce_core.catalog.service import ProductDraft, VariantDraft
-from commerce_core.customers.views import AddressInput
+from commerce_core.catalog.types import ProductDraft, VariantDraft
+from commerce_core.customers.types import AddressInput
 from commerce_core.db.engine import create_engine
 from commerce_core.errors import OutOfStock
-from commerce_core.merchants.model import MerchantStatus
-from commerce_core.orders.views import LineRequest
+from commerce_core.merchants.types import MerchantStatus
+from commerce_core.orders.types import LineRequest
 
 ADDRESS = AddressInput("王五", "13900001111", "杭州", "西湖区文三路1号", region="浙江省")
 

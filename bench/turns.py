@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import emit_json, scratch_database, summary
 from bot.runtime import build_runtime, settle_heap
 from bot.settings import load_settings
-from commerce_core.catalog.service import ProductDraft, VariantDraft
-from commerce_core.merchants.model import MerchantStatus
+from commerce_core.catalog.types import ProductDraft, VariantDraft
+from commerce_core.merchants.types import MerchantStatus
 from dialogs.messages import InboundMessage
 
 JOURNEY = (

@@ -37,8 +37,8 @@ from bot.channels.wechat.settings import WeChatSettings
 from bot.http.app import create_app
 from bot.settings import load_settings
 from commerce_core.app import Commerce
-from commerce_core.catalog.service import ProductDraft, VariantDraft
-from commerce_core.merchants.model import MerchantStatus
+from commerce_core.catalog.types import ProductDraft, VariantDraft
+from commerce_core.merchants.types import MerchantStatus
 
 TOKEN, APP_ID = "benchtoken", "wxbench000000000"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

@@ -10,20 +10,40 @@ An import-linter contract in ``pyproject.toml`` keeps it that way.
 
 from __future__ import annotations
 
-from commerce_core.after_sales.model import CaseKind
-from commerce_core.after_sales.service import CaseItemRequest
+from commerce_core.after_sales.types import AfterSalesPolicy, CaseItemRequest, CaseKind, CaseStatus, CaseView
 from commerce_core.app import Commerce, CommerceConfig
-from commerce_core.cart.service import CartLineView, CartView, ProblemKind
-from commerce_core.catalog.model import ListingStatus
-from commerce_core.catalog.views import ProductSummary, ProductView, SearchPage, SearchQuery, SkuView
+from commerce_core.cart.types import CartLineView, CartProblem, CartView, ProblemKind
+from commerce_core.catalog.types import (
+    COLOURS,
+    CatalogueEntry,
+    CategoryEntry,
+    ListingStatus,
+    ProductDraft,
+    ProductSummary,
+    ProductView,
+    SearchPage,
+    SearchQuery,
+    SkuListing,
+    SkuView,
+    VariantDraft,
+)
 from commerce_core.clock import Clock, FakeClock, SystemClock
+from commerce_core.customers.types import AddressInput, AddressView, CustomerView
 from commerce_core.customers.verification import PhoneVerifier, SandboxSms
-from commerce_core.customers.views import AddressInput, AddressView, CustomerView
 from commerce_core.db.engine import create_engine
 from commerce_core.db.migrate import upgrade as migrate_database
 from commerce_core.demo.loader import SeedReport, seed_demo
 from commerce_core.diagrams import STATUS_MACHINES, status_document
-from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, PaymentRejected
+from commerce_core.errors import (
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    OutOfStock,
+    PaymentRejected,
+    PolicyViolation,
+)
 from commerce_core.events import (
     EVENT_TYPES,
     AfterSalesOpened,
@@ -46,6 +66,8 @@ from commerce_core.events import (
 from commerce_core.events import decode as decode_event
 from commerce_core.files.local import LocalFileStore
 from commerce_core.files.types import ALLOWED_CONTENT_TYPES, FileRef, FileStore
+from commerce_core.inventory.types import ReservationStatus
+from commerce_core.merchants.types import MerchantStatus, MerchantView
 from commerce_core.money import CURRENCY_EXPONENTS, Money
 from commerce_core.operators.credentials import OperatorPolicy
 from commerce_core.operators.permissions import PERMISSIONS, allowed
@@ -68,8 +90,15 @@ from commerce_core.operators.types import (
     SecondFactorRequired,
     WeakPassword,
 )
-from commerce_core.orders.model import OrderStatus
-from commerce_core.orders.views import OrderLineView, OrderPolicy, OrderView
+from commerce_core.orders.types import (
+    CancelResult,
+    LineRequest,
+    OrderLineView,
+    OrderPolicy,
+    OrderStatus,
+    OrderView,
+    StatusChangeView,
+)
 from commerce_core.outbox.relay import OutboxEnvelope, OutboxRelay, RelaySettings, RoundReport, relay_once
 from commerce_core.outbox.store import ParkedMessage, parked_messages, pending_count, requeue
 from commerce_core.outbox.subscribers import OutboxSubscribers
@@ -81,11 +110,21 @@ from commerce_core.payments.provider import (
     ProviderPayment,
     ProviderRefund,
 )
-from commerce_core.payments.service import NotificationResult
+from commerce_core.payments.types import (
+    NotificationResult,
+    PayableProblem,
+    PayableProblemKind,
+    PaymentRequestView,
+    PaymentStatus,
+    RefundStatus,
+)
+from commerce_core.shipments.types import ShipmentStatus, ShipmentView, TrackingEventView
+from commerce_core.support.types import TicketStatus, TicketView
 from commerce_core.validation import pick_language
 
 __all__ = [
     "ALLOWED_CONTENT_TYPES",
+    "COLOURS",
     "CURRENCY_EXPONENTS",
     "MERCHANT_ROLES",
     "PERMISSIONS",
@@ -97,12 +136,19 @@ __all__ = [
     "Actor",
     "AddressInput",
     "AddressView",
+    "AfterSalesPolicy",
     "AuditEntryView",
     "AuditFilter",
+    "CancelResult",
     "CartLineView",
+    "CartProblem",
     "CartView",
     "CaseItemRequest",
     "CaseKind",
+    "CaseStatus",
+    "CaseView",
+    "CatalogueEntry",
+    "CategoryEntry",
     "Clock",
     "Commerce",
     "CommerceConfig",
@@ -111,13 +157,17 @@ __all__ = [
     "FakeClock",
     "FileRef",
     "FileStore",
+    "IllegalTransition",
     "InvalidInput",
+    "LineRequest",
     "ListingStatus",
     "LocalFileStore",
     "LoginRefused",
     "MerchantOrderLineView",
     "MerchantOrderView",
     "MerchantProductView",
+    "MerchantStatus",
+    "MerchantView",
     "Money",
     "NotAllowed",
     "NotFound",
@@ -132,23 +182,40 @@ __all__ = [
     "OrderPolicy",
     "OrderStatus",
     "OrderView",
+    "OutOfStock",
     "OutboxEnvelope",
+    "PayableProblem",
+    "PayableProblemKind",
     "PaymentIntentRequest",
     "PaymentProvider",
     "PaymentRejected",
+    "PaymentRequestView",
+    "PaymentStatus",
     "PhoneVerifier",
+    "PolicyViolation",
     "ProblemKind",
+    "ProductDraft",
     "ProductSummary",
     "ProductView",
     "ProviderPayment",
     "ProviderRefund",
+    "RefundStatus",
+    "ReservationStatus",
     "SandboxSms",
     "SearchPage",
     "SearchQuery",
     "SecondFactorRequired",
     "SeedReport",
+    "ShipmentStatus",
+    "ShipmentView",
+    "SkuListing",
     "SkuView",
+    "StatusChangeView",
     "SystemClock",
+    "TicketStatus",
+    "TicketView",
+    "TrackingEventView",
+    "VariantDraft",
     "WeakPassword",
     "allowed",
     "create_engine",

@@ -11,19 +11,24 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from commerce_core.after_sales.service import AfterSalesPolicy, AfterSalesService
+from commerce_core.after_sales.service import AfterSalesService
+from commerce_core.after_sales.types import AfterSalesPolicy
 from commerce_core.cart.service import CartService
+from commerce_core.catalog.queries import sku_ids
 from commerce_core.catalog.service import CatalogService
 from commerce_core.clock import Clock, SystemClock
 from commerce_core.customers.service import CustomerService
 from commerce_core.db.engine import create_session_factory
 from commerce_core.inventory.service import InventoryService
+from commerce_core.linking import merge_customers
 from commerce_core.merchants.service import MerchantService
 from commerce_core.operators.credentials import OperatorPolicy
 from commerce_core.operators.service import OperatorService
+from commerce_core.orders.model import Order
 from commerce_core.orders.service import OrderService
-from commerce_core.orders.views import OrderPolicy
+from commerce_core.orders.types import OrderPolicy
 from commerce_core.payments.provider import PaymentProvider
+from commerce_core.payments.refunds import request_refund
 from commerce_core.payments.sandbox import SandboxProvider
 from commerce_core.payments.service import PaymentService
 from commerce_core.privacy import PrivacyService
@@ -31,7 +36,7 @@ from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, SimulatedCarrier
 from commerce_core.shipments.service import ShipmentService
 from commerce_core.support.service import SupportService
-from commerce_core.uow import UnitOfWork
+from commerce_core.uow import Units
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,22 +71,28 @@ class Commerce:
         self.cipher = cipher
         self.sessions = create_session_factory(engine)
 
-        def uow() -> UnitOfWork:
-            return UnitOfWork(self.sessions, clock)
+        #: where every service gets its units of work, by name: ``units.hot()`` or ``units.orm()``
+        self.units = units = Units(self.sessions, clock)
+        #: the old spelling (``commerce.uow()`` gives an ORM unit), kept for code written before
+        self.uow = units
 
-        self.uow = uow
-        self.customers = CustomerService(uow, cipher)
-        self.merchants = MerchantService(uow, cipher)
-        self.catalog = CatalogService(uow)
-        self.inventory = InventoryService(uow)
-        self.cart = CartService(uow)
-        self.orders = OrderService(uow, cipher, order_policy)
-        self.payments = PaymentService(uow, providers)
-        self.shipments = ShipmentService(uow, dict(carriers), cipher, delay_after=shipment_delay_after)
-        self.after_sales = AfterSalesService(uow, after_sales_policy)
-        self.support = SupportService(uow)
-        self.privacy = PrivacyService(uow, cipher)
-        self.operators = OperatorService(uow, cipher, clock, operator_policy)
+        async def merge(source_id: int, target_id: int, *, actor: str) -> None:
+            await merge_customers(units, source_id, target_id, actor=actor)
+
+        self.customers = CustomerService(
+            units, cipher, merge=merge, encrypted_elsewhere=[(Order, ("address_enc",))]
+        )
+        self.merchants = MerchantService(units, cipher)
+        self.catalog = CatalogService(units)
+        self.inventory = InventoryService(units, sku_ids)
+        self.cart = CartService(units)
+        self.orders = OrderService(units, cipher, order_policy, request_refund=request_refund)
+        self.payments = PaymentService(units, providers)
+        self.shipments = ShipmentService(units, dict(carriers), cipher, delay_after=shipment_delay_after)
+        self.after_sales = AfterSalesService(units, after_sales_policy)
+        self.support = SupportService(units)
+        self.privacy = PrivacyService(units, cipher)
+        self.operators = OperatorService(units, cipher, clock, operator_policy)
         self.orders.refund_runner = self.payments.process_refund
         self.after_sales.refund_runner = self.payments.process_refund
 

@@ -19,17 +19,17 @@ from commerce_core.events import CustomerErased
 from commerce_core.orders.model import Order, OrderLine
 from commerce_core.security import FieldCipher
 from commerce_core.support.model import AuditEntry, Ticket
-from commerce_core.uow import UnitOfWorkFactory
+from commerce_core.uow import Units
 
 
 class PrivacyService:
-    def __init__(self, uow: UnitOfWorkFactory, cipher: FieldCipher) -> None:
-        self._uow = uow
+    def __init__(self, units: Units, cipher: FieldCipher) -> None:
+        self._units = units
         self._cipher = cipher
 
     async def export(self, customer_id: int) -> dict[str, Any]:
         """Everything we hold about the customer, decrypted, as JSON-ready data."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             s = uow.session
             customer = await s.scalar(select(Customer).where(Customer.id == customer_id))
             if customer is None or customer.erased_at is not None:
@@ -91,7 +91,7 @@ class PrivacyService:
             }
 
     async def erase(self, customer_id: int, *, actor: str) -> None:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             s = uow.session
             customer = await s.scalar(select(Customer).where(Customer.id == customer_id).with_for_update())
             if customer is None or customer.erased_at is not None:

@@ -1,25 +1,29 @@
-"""The unit of work: one database transaction, the events it raised, and the outbox rows for them.
+"""Units of work: one database transaction, the events it raised, and the outbox rows for them.
 
 Usage::
 
-    async with uow_factory() as uow:
+    async with units.orm() as uow:          # or units.hot(): the call site says which kind
         ... change aggregates through uow.session ...
         uow.emit(OrderPlaced(...))
-        await uow.commit()          # changes + outbox rows, atomically
+        await uow.commit()          # changes + history + outbox rows, atomically
 
 Leaving the block without ``commit()`` rolls everything back, events included.
 
-Hot paths (placing and paying orders, and what every shopping conversation reads and writes:
-search, product pages, the cart, addresses, first contact, order status) are written against
-:class:`Work`, the ORM-free part of a unit, with statements built once, and open
-``uow_factory().hot()``: on PostgreSQL that is a :class:`PgUnitOfWork` (a pooled
-asyncpg connection and a plain transaction, see ``commerce_core.db.pg_unit``), elsewhere the unit
-itself. The same service code, statements, lock order and events run on both.
+Two kinds of unit, chosen by name at each call site through :class:`Units` (see
+:mod:`commerce_core.db.fast` for when to use which):
+
+* ``units.hot()``: a :class:`Work`, the ORM-free interface (Core statements built once, no
+  ``session``; mypy refuses ``uow.session`` on it). On PostgreSQL with asyncpg it is a
+  :class:`~commerce_core.db.fast.pg_unit.PgUnitOfWork` (a pooled driver connection, prepared
+  statements), elsewhere an ORM unit seen through the same narrow interface.
+* ``units.orm()``: a :class:`UnitOfWork` with an ``AsyncSession``, for everything that is not hot.
+
+Both write history and outbox rows through :mod:`commerce_core.db.journal`, the one writer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -28,18 +32,9 @@ from sqlalchemy import Executable, Result, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from commerce_core.clock import Clock
-from commerce_core.db.base import table_of
+from commerce_core.db import journal
+from commerce_core.db.fast import pg_unit
 from commerce_core.events import DomainEvent
-from commerce_core.outbox.model import OutboxMessage
-from commerce_core.status import StatusChange
-
-
-class NeedsSession(RuntimeError):
-    """A connection-level unit was asked for the ORM session (a rare branch of a hot path).
-
-    Raised before anything is committed; the unit rolls back and the caller reruns the whole
-    operation on a full :class:`UnitOfWork`, which re-reads and re-decides everything.
-    """
 
 
 class ScalarRows(Protocol):
@@ -58,60 +53,18 @@ class Rows(Protocol):
     def scalars(self) -> ScalarRows: ...
 
 
-class Changes:
-    """History rows and events collected during a unit, written with its commit."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self.events: list[DomainEvent] = []
-        self._history: list[dict[str, object]] = []
-        self.committed = False
-
-    def _reset(self) -> None:
-        self.events = []
-        self._history = []
-        self.committed = False
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def emit(self, event: DomainEvent) -> None:
-        self.events.append(event)
-
-    def record_status(
-        self,
-        entity_type: str,
-        entity_id: int,
-        from_status: str | None,
-        to_status: str,
-        actor: str,
-        reason: str | None = None,
-    ) -> None:
-        """Queue a history row; written with the commit (who, when, from, to)."""
-        self._history.append(
-            {
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "from_status": from_status,
-                "to_status": to_status,
-                "actor": actor[:96],
-                "reason": reason[:500] if reason else None,
-                "at": self.clock.now(),
-            }
-        )
-
-
 class Work(Protocol):
-    """The ORM-free interface of a unit of work that hot paths are written against."""
+    """The ORM-free interface of a unit of work that hot paths are written against.
+
+    It has no ``session``: code typed against it runs on either kind of unit, and mypy stops any
+    use of the ORM on a hot path.
+    """
 
     clock: Clock
     events: list[DomainEvent]
 
     @property
     def dialect_name(self) -> str: ...
-
-    @property
-    def session(self) -> AsyncSession: ...
 
     def now(self) -> datetime: ...
 
@@ -152,7 +105,9 @@ class Work(Protocol):
     ) -> None: ...
 
 
-class UnitOfWork(Changes):
+class UnitOfWork(journal.Changes):
+    """The ORM unit: an ``AsyncSession`` and its transaction (also usable as a :class:`Work`)."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         super().__init__(clock)
         self._sessions = sessions
@@ -167,19 +122,6 @@ class UnitOfWork(Changes):
     @property
     def dialect_name(self) -> str:
         return self.engine.dialect.name
-
-    def hot(self, *, single_statement: bool = False) -> Work:
-        """The cheapest unit for a hot path: a :class:`PgUnitOfWork` on PostgreSQL, else this unit.
-
-        ``single_statement``: the unit runs exactly one statement and records no history or events,
-        so on PostgreSQL that statement is its own transaction (no BEGIN/COMMIT round trips).
-        """
-        from commerce_core.db.pg_unit import PgUnitOfWork, supports
-
-        engine = self.engine
-        if not supports(engine):
-            return self
-        return PgUnitOfWork(engine, self.clock, single_statement=single_statement)
 
     @property
     def session(self) -> AsyncSession:
@@ -219,24 +161,10 @@ class UnitOfWork(Changes):
 
     async def commit(self) -> None:
         session = self.session
-        now = self.clock.now()
         if self._history:
-            await self.execute(insert(table_of(StatusChange)), self._history)
+            await self.execute(insert(journal.HISTORY), self._history)
         if self.events:
-            await self.execute(
-                insert(table_of(OutboxMessage)),
-                [
-                    {
-                        "event_type": e.name,
-                        "payload": e.payload(),
-                        "created_at": now,
-                        "available_at": now,
-                        "attempts": 0,
-                        "ordering_key": e.ordering_key,
-                    }
-                    for e in self.events
-                ],
-            )
+            await self.execute(insert(journal.OUTBOX), journal.outbox_rows(self.events, self.clock.now()))
         await session.commit()
         self.committed = True
 
@@ -246,4 +174,39 @@ class UnitOfWork(Changes):
         self._history = []
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class Units:
+    """Where services get their units of work, by name, so each call site says which kind it runs:
+    :meth:`hot` (ORM-free, prepared statements on PostgreSQL) or :meth:`orm` (an ``AsyncSession``).
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        bind = sessions.kw["bind"]
+        assert isinstance(bind, AsyncEngine)
+        self.engine = bind
+        self._fast = pg_unit.supports(bind)
+
+    def orm(self) -> UnitOfWork:
+        """A unit with the ORM session: the default for everything that is not a hot path."""
+        return UnitOfWork(self.sessions, self.clock)
+
+    def hot(self, *, single_statement: bool = False) -> Work:
+        """The cheapest unit for a hot path: a :class:`~commerce_core.db.fast.pg_unit.PgUnitOfWork`
+        on PostgreSQL (asyncpg), else an ORM unit behind the same session-less interface.
+
+        ``single_statement``: the unit runs exactly one statement and records no history or events,
+        so on PostgreSQL that statement is its own transaction (no BEGIN/COMMIT round trips).
+        """
+        if not self._fast:
+            return UnitOfWork(self.sessions, self.clock)
+        return pg_unit.PgUnitOfWork(self.engine, self.clock, single_statement=single_statement)
+
+    def __call__(self) -> UnitOfWork:
+        """The same as :meth:`orm`; kept for code written when units were made by calling a factory
+        (new code names the kind it wants)."""
+        return self.orm()
+
+
+#: the name services used for their source of units before :class:`Units` named the two kinds
+UnitOfWorkFactory = Units

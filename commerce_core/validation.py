@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from typing import Any
@@ -10,6 +11,14 @@ from commerce_core.errors import InvalidInput
 
 MAX_QUANTITY_PER_LINE = 999
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def check_code(code: str, what: str) -> str:
+    """A merchant's, category's, product's or SKU's code: 1-64 letters, digits, ``_.-``."""
+    if not isinstance(code, str) or not _CODE.match(code):
+        raise InvalidInput(f"invalid {what} code {code!r}", code="invalid_code", field=what)
+    return code
 
 
 def check_quantity(quantity: int, *, allow_zero: bool = False) -> int:

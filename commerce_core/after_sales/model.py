@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from commerce_core.after_sales.types import CaseStatus
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
 from commerce_core.status import StatusMachine
-
-
-class CaseKind(StrEnum):
-    RETURN = "return"
-    REFUND = "refund"
-    EXCHANGE = "exchange"
-    REPAIR = "repair"
-
-
-class CaseStatus(StrEnum):
-    OPEN = "open"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    WITHDRAWN = "withdrawn"
-
 
 CASE_STATUS = StatusMachine[CaseStatus](
     "after_sales_case",

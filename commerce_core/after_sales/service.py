@@ -8,25 +8,19 @@ refund case is resolved.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
-from commerce_core.after_sales.model import (
-    CASE_STATUS,
-    OPEN_CASE_STATUSES,
-    AfterSalesCase,
-    AfterSalesItem,
-    CaseKind,
-    CaseStatus,
-)
+from commerce_core.after_sales.model import CASE_STATUS, OPEN_CASE_STATUSES, AfterSalesCase, AfterSalesItem
+from commerce_core.after_sales.types import AfterSalesPolicy, CaseItemRequest, CaseKind, CaseStatus, CaseView
 from commerce_core.errors import InvalidInput, NotFound, PolicyViolation
 from commerce_core.events import AfterSalesOpened, AfterSalesStatusChanged
 from commerce_core.ids import CASE_PREFIX, new_public_id, normalise_public_id
-from commerce_core.orders.model import Order, OrderLine, OrderStatus
+from commerce_core.orders.model import Order, OrderLine
+from commerce_core.orders.types import OrderStatus
 from commerce_core.payments.refunds import request_refund
-from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.uow import UnitOfWork, Units
 from commerce_core.validation import check_quantity, clean_text
 
 REASONS = frozenset(
@@ -49,38 +43,9 @@ QUALITY_REASONS = frozenset(
 RECEIVED = (OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value)
 
 
-@dataclass(frozen=True, slots=True)
-class AfterSalesPolicy:
-    return_window: timedelta = timedelta(days=7)
-    warranty: timedelta = timedelta(days=365)
-    first_response_sla: timedelta = timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class CaseItemRequest:
-    line_no: int
-    quantity: int
-
-
-@dataclass(frozen=True, slots=True)
-class CaseView:
-    number: str
-    order_number: str
-    kind: str
-    status: str
-    reason_code: str
-    quality_issue: bool
-    items: tuple[tuple[int, int], ...]  # (line_no, quantity)
-    refund_amount: int
-    first_response_due_at: datetime
-    first_responded_at: datetime | None
-    progress: tuple[dict[str, str], ...]
-    created_at: datetime
-
-
 class AfterSalesService:
-    def __init__(self, uow: UnitOfWorkFactory, policy: AfterSalesPolicy | None = None) -> None:
-        self._uow = uow
+    def __init__(self, units: Units, policy: AfterSalesPolicy | None = None) -> None:
+        self._units = units
         self.policy = policy or AfterSalesPolicy()
         self.refund_runner: object = None
 
@@ -101,7 +66,7 @@ class AfterSalesService:
         photo_refs = [clean_text(p, "photo", max_length=500) for p in photos][:9]
         if not items:
             raise InvalidInput("pick at least one item", code="no_items")
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             order = await uow.session.scalar(
                 select(Order).where(Order.number == normalise_public_id(order_number)).with_for_update()
             )
@@ -232,7 +197,7 @@ class AfterSalesService:
         )
 
     async def get(self, number: str, *, customer_id: int | None = None) -> CaseView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             case = await uow.session.scalar(
                 select(AfterSalesCase).where(AfterSalesCase.number == normalise_public_id(number))
             )
@@ -241,7 +206,7 @@ class AfterSalesService:
             return await self._view(uow, case)
 
     async def for_customer(self, customer_id: int) -> list[CaseView]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             cases = (
                 await uow.session.scalars(
                     select(AfterSalesCase)
@@ -256,7 +221,7 @@ class AfterSalesService:
     ) -> CaseView:
         """Staff move a case on; the first staff action meets the first-response deadline."""
         refund_id = None
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             case = await uow.session.scalar(
                 select(AfterSalesCase)
                 .where(AfterSalesCase.number == normalise_public_id(number))
@@ -284,10 +249,14 @@ class AfterSalesService:
                     select(Order).where(Order.id == case.order_id).with_for_update()
                 )
                 assert order is not None
-                refund = await request_refund(
-                    uow, order, case.refund_amount, f"after_sales:{case.kind}", case_id=case.id
+                refund_id = await request_refund(
+                    uow,
+                    order.id,
+                    order.number,
+                    case.refund_amount,
+                    f"after_sales:{case.kind}",
+                    case_id=case.id,
                 )
-                refund_id = refund.public_id if refund else None
             uow.record_status("after_sales_case", case.id, current.value, target.value, actor, note)
             uow.emit(AfterSalesStatusChanged(case.number, case.customer_id, current.value, target.value))
             await uow.flush()
@@ -299,7 +268,7 @@ class AfterSalesService:
         return view
 
     async def overdue_first_response(self, now: datetime | None = None) -> list[str]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             now = now or uow.now()
             return list(
                 (

@@ -6,88 +6,20 @@ returned with the view, so the dialog can explain them and the shopper can fix t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
-
 from sqlalchemy import bindparam, delete, exists, insert, select, update
 
 from commerce_core.cart.model import CartLine
-from commerce_core.catalog.model import ListingStatus, Product, Sku
+from commerce_core.cart.types import CartLineView, CartProblem, CartView, ProblemKind
+from commerce_core.catalog.model import Product, Sku
+from commerce_core.catalog.types import ListingStatus
 from commerce_core.customers.model import Customer
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.inventory.model import StockLevel
 from commerce_core.money import Money
-from commerce_core.uow import UnitOfWorkFactory, Work
-from commerce_core.validation import MAX_QUANTITY_PER_LINE, check_quantity, pick_language
+from commerce_core.uow import Units, Work
+from commerce_core.validation import MAX_QUANTITY_PER_LINE, check_quantity
 
 MAX_CART_LINES = 50
-
-
-class ProblemKind(StrEnum):
-    OUT_OF_STOCK = "out_of_stock"
-    INSUFFICIENT_STOCK = "insufficient_stock"
-    PRICE_CHANGED = "price_changed"
-    DELISTED = "delisted"
-
-
-BLOCKING = frozenset({ProblemKind.OUT_OF_STOCK, ProblemKind.INSUFFICIENT_STOCK, ProblemKind.DELISTED})
-
-
-@dataclass(frozen=True, slots=True)
-class CartProblem:
-    kind: ProblemKind
-    sku_code: str
-    available: int = 0
-    old_price: Money | None = None
-    new_price: Money | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CartLineView:
-    sku_id: int
-    sku_code: str
-    product_code: str
-    name: dict[str, str]
-    options: dict[str, str]
-    quantity: int
-    unit_price: Money
-    available: int
-    image: str | None
-
-    @property
-    def line_total(self) -> Money:
-        return self.unit_price.times(self.quantity)
-
-    def title(self, lang: str) -> str:
-        return pick_language(self.name, lang)
-
-
-@dataclass(frozen=True, slots=True)
-class CartView:
-    lines: tuple[CartLineView, ...]
-    problems: tuple[CartProblem, ...] = field(default=())
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.lines
-
-    @property
-    def currency(self) -> str | None:
-        return self.lines[0].unit_price.currency if self.lines else None
-
-    @property
-    def subtotal(self) -> Money | None:
-        if not self.lines:
-            return None
-        return Money(sum(line.line_total.amount for line in self.lines), self.lines[0].unit_price.currency)
-
-    @property
-    def item_count(self) -> int:
-        return sum(line.quantity for line in self.lines)
-
-    @property
-    def can_checkout(self) -> bool:
-        return bool(self.lines) and not any(p.kind in BLOCKING for p in self.problems)
 
 
 #: a customer's cart with what decides its problems; columns, not entities, so it runs on any unit
@@ -180,11 +112,11 @@ async def load_cart(uow: Work, customer_id: int) -> CartView:
 
 
 class CartService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, units: Units) -> None:
+        self._units = units
 
     async def view(self, customer_id: int) -> CartView:
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             return await load_cart(uow, customer_id)
 
     async def add(self, customer_id: int, sku_code: str, quantity: int = 1) -> CartView:
@@ -193,7 +125,7 @@ class CartService:
         Prebuilt column statements on the hot unit: adding is the most frequent write of a shopping
         conversation."""
         check_quantity(quantity)
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             sku = (await uow.execute(_SKU_FOR_CART, {"b_code": sku_code, "b_customer": customer_id})).first()
             if sku is None or sku.status != ListingStatus.LIVE.value:
                 raise NotFound(f"no SKU {sku_code!r} on sale", code="sku_not_found", sku=sku_code)
@@ -231,7 +163,7 @@ class CartService:
     async def set_quantity(self, customer_id: int, sku_code: str, quantity: int) -> CartView:
         """Change a line's quantity; 0 removes it."""
         check_quantity(quantity, allow_zero=True)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             sku_id = await uow.session.scalar(select(Sku.id).where(Sku.code == sku_code))
             line = (
                 None
@@ -255,13 +187,13 @@ class CartService:
         return await self.set_quantity(customer_id, sku_code, 0)
 
     async def clear(self, customer_id: int) -> None:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             await uow.session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
             await uow.commit()
 
     async def accept_prices(self, customer_id: int) -> CartView:
         """The shopper saw the new prices: stop reporting them as changed."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.execute(
                     select(CartLine, Sku.price)

@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from commerce_core.catalog.types import ListingStatus
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
 from commerce_core.status import StatusMachine
-
-#: canonical colour codes of SKU options (the NLU maps 红/紅/red... onto these; texts label them)
-COLOURS = frozenset(
-    {
-        "red",
-        "orange",
-        "yellow",
-        "green",
-        "blue",
-        "navy",
-        "purple",
-        "pink",
-        "white",
-        "black",
-        "grey",
-        "brown",
-        "beige",
-        "gold",
-        "silver",
-        "multicolor",
-    }
-)
-
-
-class ListingStatus(StrEnum):
-    DRAFT = "draft"
-    PENDING_REVIEW = "pending_review"
-    LIVE = "live"
-    DELISTED = "delisted"
-    REJECTED = "rejected"
-
 
 LISTING_STATUS = StatusMachine[ListingStatus](
     "product",

@@ -15,8 +15,8 @@ from sqlalchemy import Float, Integer, and_, bindparam, exists, func, literal, s
 from sqlalchemy.sql import Select, Subquery
 
 from commerce_core.catalog import text as textproc
-from commerce_core.catalog.model import Category, ListingStatus, Product, ProductFacet, Sku
-from commerce_core.catalog.views import ProductSummary, SearchPage, SearchQuery
+from commerce_core.catalog.model import Category, Product, ProductFacet, Sku
+from commerce_core.catalog.types import ListingStatus, ProductSummary, SearchPage, SearchQuery
 from commerce_core.errors import InvalidInput
 from commerce_core.inventory.model import StockLevel
 from commerce_core.money import Money

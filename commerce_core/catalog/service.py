@@ -1,64 +1,37 @@
-"""Catalogue use cases: categories, product listings and their review status, reads and search."""
+"""Catalogue use cases: categories, product listings and their review status, reads and search.
+
+Listing management runs on ORM units; shopper reads (product pages, SKUs, search) run on hot units
+with the column statements of :mod:`commerce_core.catalog.queries` and :mod:`.search`.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from commerce_core.catalog import queries
 from commerce_core.catalog import search as search_module
 from commerce_core.catalog import text as textproc
-from commerce_core.catalog.model import LISTING_STATUS, Category, ListingStatus, Product, ProductFacet, Sku
-from commerce_core.catalog.views import (
+from commerce_core.catalog.model import LISTING_STATUS, Category, Product, ProductFacet, Sku
+from commerce_core.catalog.types import (
     CatalogueEntry,
     CategoryEntry,
+    ListingStatus,
+    ProductDraft,
     ProductView,
     SearchPage,
     SearchQuery,
-    SkuView,
+    SkuListing,
 )
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.events import ProductStatusChanged
 from commerce_core.inventory.model import StockLevel
 from commerce_core.merchants.model import Merchant
-from commerce_core.money import Money, check_amount, check_currency
-from commerce_core.uow import UnitOfWorkFactory, Work
-from commerce_core.validation import clean_text, localized
+from commerce_core.money import check_amount, check_currency
+from commerce_core.uow import Units
+from commerce_core.validation import check_code, clean_text, localized
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_VARIANTS = 100
-
-
-@dataclass(frozen=True, slots=True)
-class VariantDraft:
-    sku: str
-    options: dict[str, str]
-    price: int
-    stock: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ProductDraft:
-    code: str
-    merchant_code: str
-    category_code: str
-    name: dict[str, str]
-    description: dict[str, str]
-    variants: list[VariantDraft]
-    currency: str = "CNY"
-    brand: str | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
-    synonyms: list[str] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)
-
-
-def check_code(code: str, what: str) -> str:
-    if not isinstance(code, str) or not _CODE.match(code):
-        raise InvalidInput(f"invalid {what} code {code!r}", code="invalid_code", field=what)
-    return code
 
 
 def _facets(draft: ProductDraft) -> set[tuple[str, str]]:
@@ -83,76 +56,9 @@ def _search_texts(draft: ProductDraft, category: Category) -> list[str]:
     return texts
 
 
-#: a product's view in two prebuilt column queries, runnable on any unit of work (product pages are
-#: read on every "show me the second one", so they take the prepared-statement path on PostgreSQL)
-_PRODUCT_VIEW = (
-    select(
-        Product.id,
-        Product.code,
-        Product.merchant_id,
-        Product.brand,
-        Product.name,
-        Product.description,
-        Product.attributes,
-        Product.images,
-        Product.status,
-        Product.status_reason,
-        Product.min_price,
-        Product.max_price,
-        Product.currency,
-        Product.sales_count,
-        Category.code.label("category_code"),
-    )
-    .join(Category, Category.id == Product.category_id)
-    .where(Product.code == bindparam("b_code"))
-)
-_SKU_VIEWS = (
-    select(Sku.id, Sku.code, Sku.options, Sku.price, Sku.currency, StockLevel.on_hand, StockLevel.reserved)
-    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
-    .where(Sku.product_id == bindparam("b_product"))
-    .order_by(Sku.id)
-)
-_CODE_BY_ID = select(Product.code).where(Product.id == bindparam("b_product"))
-
-
-async def load_product_view(uow: Work, code: str) -> ProductView | None:
-    """The product ``code`` with its SKUs and stock, in whatever status; None if there is none."""
-    product = (await uow.execute(_PRODUCT_VIEW, {"b_code": code})).first()
-    if product is None:
-        return None
-    rows = (await uow.execute(_SKU_VIEWS, {"b_product": product.id})).all()
-    skus = tuple(
-        SkuView(
-            row.id,
-            row.code,
-            dict(row.options),
-            Money(row.price, row.currency),
-            max(0, (row.on_hand or 0) - (row.reserved or 0)),
-        )
-        for row in rows
-    )
-    return ProductView(
-        id=product.id,
-        code=product.code,
-        merchant_id=product.merchant_id,
-        category_code=product.category_code,
-        brand=product.brand,
-        name=dict(product.name),
-        description=dict(product.description),
-        attributes=dict(product.attributes),
-        images=list(product.images),
-        status=product.status,
-        status_reason=product.status_reason,
-        min_price=Money(product.min_price, product.currency),
-        max_price=Money(product.max_price, product.currency),
-        sales=product.sales_count,
-        skus=skus,
-    )
-
-
 class CatalogService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, units: Units) -> None:
+        self._units = units
 
     # -- categories -------------------------------------------------------------------------------
     async def create_category(
@@ -165,7 +71,7 @@ class CatalogService:
         position: int = 0,
     ) -> int:
         check_code(code, "category")
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             parent_id = None
             if parent is not None:
                 parent_id = await uow.session.scalar(select(Category.id).where(Category.code == parent))
@@ -185,7 +91,7 @@ class CatalogService:
             return category.id
 
     async def categories(self) -> list[CategoryEntry]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.scalars(select(Category).order_by(Category.position, Category.id))
             ).all()
@@ -219,7 +125,7 @@ class CatalogService:
         prices = [v.price for v in draft.variants]
         # teach the segmenter the product's own words first, so its document holds them whole
         textproc.add_terms([*name.values(), *synonyms, *([brand] if brand else [])])
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             session = uow.session
             merchant_id = await session.scalar(
                 select(Merchant.id).where(Merchant.code == draft.merchant_code)
@@ -270,7 +176,7 @@ class CatalogService:
             except IntegrityError as exc:
                 raise InvalidInput("product or SKU code already exists", code="duplicate_code") from exc
             uow.record_status("product", product.id, None, ListingStatus.DRAFT.value, actor)
-            view = await load_product_view(uow, product.code)
+            view = await queries.load_product_view(uow, product.code)
             await uow.commit()
         assert view is not None
         return view
@@ -281,7 +187,7 @@ class CatalogService:
         """Move a listing through review: submit, approve, reject (with a reason), delist."""
         if target is ListingStatus.REJECTED and not (reason and reason.strip()):
             raise InvalidInput("a rejection needs a reason", code="reason_required")
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             product = await uow.session.scalar(select(Product).where(Product.code == code).with_for_update())
             if product is None:
                 raise NotFound(f"no product {code!r}", code="product_not_found", product=code)
@@ -295,7 +201,7 @@ class CatalogService:
                 ProductStatusChanged(product.code, product.merchant_id, current.value, target.value, reason)
             )
             await uow.flush()
-            view = await load_product_view(uow, product.code)
+            view = await queries.load_product_view(uow, product.code)
             await uow.commit()
             assert view is not None
             return view
@@ -307,7 +213,7 @@ class CatalogService:
 
     async def set_price(self, sku_code: str, price: int, *, actor: str) -> None:
         check_amount(price, allow_zero=False)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             sku = await uow.session.scalar(select(Sku).where(Sku.code == sku_code).with_for_update())
             if sku is None:
                 raise NotFound(f"no SKU {sku_code!r}", code="sku_not_found", sku=sku_code)
@@ -327,21 +233,32 @@ class CatalogService:
             await uow.commit()
 
     async def get_product(self, code: str, *, live_only: bool = True) -> ProductView:
-        async with self._uow().hot() as uow:
-            view = await load_product_view(uow, code)
+        async with self._units.hot() as uow:
+            view = await queries.load_product_view(uow, code)
         if view is None or (live_only and view.status != ListingStatus.LIVE.value):
             raise NotFound(f"no product {code!r}", code="product_not_found", product=code)
         return view
 
+    async def sku(self, code: str) -> SkuListing:
+        """The SKU ``code`` with its product, in whatever listing status (check ``on_sale``).
+
+        Raises NotFound (``sku_not_found``) for a code no SKU has.
+        """
+        async with self._units.hot() as uow:
+            found = await queries.load_sku_listing(uow, code)
+        if found is None:
+            raise NotFound(f"no SKU {code!r}", code="sku_not_found", sku=code)
+        return found
+
     async def get_product_by_id(self, product_id: int, *, live_only: bool = True) -> ProductView:
-        async with self._uow().hot() as uow:
-            code = (await uow.execute(_CODE_BY_ID, {"b_product": product_id})).scalar()
+        async with self._units.hot() as uow:
+            code = await queries.product_code(uow, product_id)
         if code is None:
             raise NotFound("no such product", code="product_not_found")
         return await self.get_product(code, live_only=live_only)
 
     async def search(self, query: SearchQuery) -> SearchPage:
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             return await search_module.search(uow, query)
 
     async def popular(
@@ -375,7 +292,7 @@ class CatalogService:
         Documents were segmented with these words known; a query must be segmented the same way, or
         "手机壳" would be split into words the index does not hold.
         """
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             terms: list[str] = []
             for name, synonyms, brand in (
                 await uow.session.execute(select(Product.name, Product.synonyms, Product.brand))
@@ -388,7 +305,7 @@ class CatalogService:
 
     async def catalogue_terms(self) -> list[CatalogueEntry]:
         """What the NLU needs to recognise live products, as plain data."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.execute(
                     select(Product.code, Product.name, Product.synonyms, Product.brand, Category.code)
@@ -400,7 +317,7 @@ class CatalogService:
             return [CatalogueEntry(r[0], dict(r[1]), list(r[2]), r[3], r[4]) for r in rows]
 
     async def delete_draft(self, code: str) -> None:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             result = await uow.session.execute(
                 delete(Product).where(Product.code == code, Product.status == ListingStatus.DRAFT.value)
             )

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.customers.model import Address, ChannelIdentity, Customer
-from commerce_core.customers.views import AddressInput, AddressView, CustomerView
+from commerce_core.customers.types import AddressInput, AddressView, CustomerView
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.ids import CUSTOMER_PREFIX, new_public_id
-from commerce_core.orders.model import Order
 from commerce_core.security import FieldCipher, normalise_phone
-from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.uow import UnitOfWork, Units
 from commerce_core.validation import check_language, clean_text
 
 MAX_ADDRESSES = 20
@@ -69,10 +69,37 @@ _ADDRESS_OF = select(*_ADDRESS_COLUMNS).where(
 )
 
 
+class CustomerMerger(Protocol):
+    """Move everything of ``source_id`` to ``target_id`` and close ``source_id``.
+
+    A port: the merge touches carts, orders, cases and tickets, aggregates that depend on customers,
+    so it lives outside them (:func:`commerce_core.linking.merge_customers`) and is wired in by
+    :class:`~commerce_core.app.Commerce`.
+    """
+
+    async def __call__(self, source_id: int, target_id: int, *, actor: str) -> None: ...
+
+
+#: other aggregates' tables with personal fields encrypted under the same keys: (model, field names)
+EncryptedFields = Sequence[tuple[type[Any], tuple[str, ...]]]
+
+
 class CustomerService:
-    def __init__(self, uow: UnitOfWorkFactory, cipher: FieldCipher) -> None:
-        self._uow = uow
+    def __init__(
+        self,
+        units: Units,
+        cipher: FieldCipher,
+        *,
+        merge: CustomerMerger | None = None,
+        encrypted_elsewhere: EncryptedFields = (),
+    ) -> None:
+        """``merge`` links channel accounts (:meth:`link_into`); ``encrypted_elsewhere`` lists the
+        other aggregates' encrypted fields that :meth:`rotate_encryption` re-encrypts too (orders'
+        delivery addresses). Both come from the composition root, so customers import neither."""
+        self._units = units
         self._cipher = cipher
+        self._merge = merge
+        self._encrypted_elsewhere = tuple(encrypted_elsewhere)
 
     def _view(self, c: Any) -> CustomerView:
         """From a Customer, or a row of ``_CUSTOMER_COLUMNS``."""
@@ -97,7 +124,7 @@ class CustomerService:
         name = clean_text(display_name, "name", max_length=100, required=False)
         lookup = {"b_channel": channel, "b_id": external_id}
         for _attempt in range(3):
-            async with self._uow().hot() as uow:
+            async with self._units.hot() as uow:
                 found = (await uow.execute(_BY_IDENTITY, lookup)).first()
                 if found is not None:
                     return self._view(found)
@@ -130,7 +157,7 @@ class CustomerService:
         raise RuntimeError("could not create or find the customer")
 
     async def get(self, customer_id: int) -> CustomerView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             return self._view(await self._load(uow, customer_id))
 
     async def _load(self, uow: UnitOfWork, customer_id: int, *, lock: bool = False) -> Customer:
@@ -142,13 +169,13 @@ class CustomerService:
 
     async def link_into(self, source_id: int, target_id: int) -> None:
         """This channel account belongs to ``target_id`` (proved by a verified phone): move it there."""
-        from commerce_core.customers.linking import merge_customers
-
-        await merge_customers(self._uow, source_id, target_id, actor=f"customer:{source_id}")
+        if self._merge is None:
+            raise RuntimeError("customers were built without a merger (see Commerce)")
+        await self._merge(source_id, target_id, actor=f"customer:{source_id}")
 
     async def identities(self, customer_id: int) -> list[tuple[str, str]]:
         """(channel, external id) of every account the customer uses, for pushing messages."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.execute(
                     select(ChannelIdentity.channel, ChannelIdentity.external_id)
@@ -160,20 +187,20 @@ class CustomerService:
 
     async def set_language(self, customer_id: int, language: str) -> None:
         check_language(language)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             (await self._load(uow, customer_id)).language = language
             await uow.commit()
 
     async def set_display_name(self, customer_id: int, name: str) -> None:
         name = clean_text(name, "name", max_length=100)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             (await self._load(uow, customer_id)).display_name_enc = self._cipher.encrypt(name)
             await uow.commit()
 
     async def bind_phone(self, customer_id: int, phone: str, *, verified: bool) -> CustomerView:
         """Store the phone (encrypted) with a blind index; ``verified`` once a code was confirmed."""
         phone = normalise_phone(phone)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             customer = await self._load(uow, customer_id, lock=True)
             customer.phone_enc = self._cipher.encrypt(phone)
             customer.phone_index = self._cipher.blind_index(phone)
@@ -183,7 +210,7 @@ class CustomerService:
 
     async def find_by_phone(self, phone: str) -> CustomerView | None:
         index = self._cipher.blind_index(normalise_phone(phone))
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             found = await uow.session.scalar(
                 select(Customer).where(Customer.phone_index == index, Customer.erased_at.is_(None))
             )
@@ -193,7 +220,7 @@ class CustomerService:
         self, customer_id: int, address: AddressInput, *, make_default: bool = True
     ) -> AddressView:
         clean = address.validated()
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             customer = (await uow.execute(_LOCK_FOR_ADDRESS, {"b_customer": customer_id})).first()
             if customer is None:
                 raise NotFound("no such customer", code="customer_not_found")
@@ -221,13 +248,13 @@ class CustomerService:
 
     async def addresses(self, customer_id: int) -> list[AddressView]:
         """The saved addresses, default first, then newest first."""
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             rows = (await uow.execute(_ADDRESSES_OF, {"b_customer": customer_id})).all()
         return [self._address_view(r) for r in rows]
 
     async def address(self, customer_id: int, address_id: int) -> AddressView:
         """One saved address of this customer (reads and decrypts that one only)."""
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             row = (
                 await uow.execute(_ADDRESS_OF, {"b_customer": customer_id, "b_address": address_id})
             ).first()
@@ -242,7 +269,7 @@ class CustomerService:
         )
 
     async def delete_address(self, customer_id: int, address_id: int) -> None:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             row = await uow.session.scalar(
                 select(Address).where(Address.id == address_id, Address.customer_id == customer_id)
             )
@@ -254,15 +281,15 @@ class CustomerService:
     async def rotate_encryption(self, batch: int = 500) -> int:
         """Re-encrypt every personal field under the current first key, in batches; returns rows touched."""
         touched = 0
-        tables: tuple[tuple[type[Customer] | type[Address] | type[Order], tuple[str, ...]], ...] = (
+        tables: tuple[tuple[type[Any], tuple[str, ...]], ...] = (
             (Customer, ("phone_enc", "display_name_enc")),
             (Address, ("payload_enc",)),
-            (Order, ("address_enc",)),
+            *self._encrypted_elsewhere,
         )
         for model, fields in tables:
             last_id = 0
             while True:
-                async with self._uow() as uow:
+                async with self._units.orm() as uow:
                     rows = (
                         await uow.session.scalars(
                             select(model)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from commerce_core.customers.service import CustomerService
-from commerce_core.customers.views import CustomerView
+from commerce_core.customers.types import CustomerView
 from commerce_core.errors import InvalidInput, NotAllowed, NotFound
 from commerce_core.security import mask_phone, normalise_phone
 

@@ -24,7 +24,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 8, max_overf
     traffic on the server. Measured on 2 cores (``bench/checkout.py``, ``bench/turns.py``): a pool of
     40 gave ~450 orders/s, 16 + 16 overflow ~600 orders/s and ~340 turns/s at 100 conversations,
     8 + 4 ~700 orders/s and ~450 turns/s. Waiting callers are served in arrival order (see
-    ``fair_pool``); hot units queue for ``pool_size`` connections (see ``pg_unit``), the overflow
+    ``fair_pool``); hot units queue for ``pool_size`` connections (see ``fast.pg_unit``), the overflow
     is headroom for the ORM units beside them and for a unit opened while another is held.
     """
     parsed = make_url(url)

@@ -8,9 +8,9 @@ from importlib import resources
 from typing import Any
 
 from commerce_core.app import Commerce
-from commerce_core.catalog.service import ProductDraft, VariantDraft
+from commerce_core.catalog.types import ProductDraft, VariantDraft
 from commerce_core.errors import InvalidInput
-from commerce_core.merchants.model import MerchantStatus
+from commerce_core.merchants.types import MerchantStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,6 @@ async def _set_sales(commerce: Commerce, code: str, sales: int) -> None:
 
     from commerce_core.catalog.model import Product
 
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         await uow.session.execute(update(Product).where(Product.code == code).values(sales_count=sales))
         await uow.commit()

@@ -7,18 +7,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce_core.db.base import Base, BigId, UTCDateTime
-
-
-class ReservationStatus(StrEnum):
-    ACTIVE = "active"
-    COMMITTED = "committed"
-    RELEASED = "released"
+from commerce_core.inventory.types import ReservationStatus
 
 
 class StockLevel(Base):

@@ -8,16 +8,16 @@ rolls back every reservation it made. The CHECK constraints on ``stock_levels`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
 
-from commerce_core.catalog.model import Sku
 from commerce_core.db.base import table_of
 from commerce_core.errors import InvalidInput, NotFound, OutOfStock
-from commerce_core.inventory.model import Reservation, ReservationStatus, StockLevel
-from commerce_core.uow import UnitOfWorkFactory, Work
+from commerce_core.inventory.model import Reservation, StockLevel
+from commerce_core.inventory.types import ReservationStatus
+from commerce_core.uow import Units, Work
 
 # Built once: hot paths run them with parameters, so they are compiled (and prepared) only once.
 _RESERVE = (
@@ -120,16 +120,23 @@ async def restock(uow: Work, quantities: Mapping[int, int]) -> None:
         )
 
 
+#: SKU code -> SKU id, for the codes that exist. SKU codes are the catalogue's (which depends on
+#: inventory for availability), so inventory asks through this port instead of importing it; the
+#: composition root passes :func:`commerce_core.catalog.queries.sku_ids`.
+SkuIds = Callable[[Work, Sequence[str]], Awaitable[dict[str, int]]]
+
+
 class InventoryService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, units: Units, sku_ids: SkuIds) -> None:
+        self._units = units
+        self._sku_ids = sku_ids
 
     async def set_on_hand(self, sku_code: str, on_hand: int, *, actor: str) -> int:
         """Set counted stock; refuses a count below what is reserved for unpaid orders."""
         if isinstance(on_hand, bool) or not isinstance(on_hand, int) or not 0 <= on_hand <= 10**7:
             raise InvalidInput("stock must be between 0 and 10,000,000", code="invalid_quantity")
-        async with self._uow() as uow:
-            sku_id = await uow.session.scalar(select(Sku.id).where(Sku.code == sku_code))
+        async with self._units.orm() as uow:
+            sku_id = (await self._sku_ids(uow, [sku_code])).get(sku_code)
             if sku_id is None:
                 raise NotFound(f"no SKU {sku_code!r}", code="sku_not_found", sku=sku_code)
             level = await uow.session.scalar(
@@ -150,12 +157,14 @@ class InventoryService:
 
     async def levels(self, sku_codes: list[str]) -> dict[str, tuple[int, int]]:
         """sku code -> (on_hand, reserved)."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
+            ids = await self._sku_ids(uow, sku_codes)
+            codes = {sku_id: code for code, sku_id in ids.items()}
             rows = (
                 await uow.session.execute(
-                    select(Sku.code, StockLevel.on_hand, StockLevel.reserved)
-                    .join(StockLevel, StockLevel.sku_id == Sku.id)
-                    .where(Sku.code.in_(sku_codes))
+                    select(StockLevel.sku_id, StockLevel.on_hand, StockLevel.reserved).where(
+                        StockLevel.sku_id.in_(list(codes))
+                    )
                 )
             ).all()
-            return {code: (on_hand, reserved) for code, on_hand, reserved in rows}
+            return {codes[sku_id]: (on_hand, reserved) for sku_id, on_hand, reserved in rows}

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
+from commerce_core.merchants.types import MerchantStatus
 from commerce_core.status import StatusMachine
-
-
-class MerchantStatus(StrEnum):
-    APPLIED = "applied"
-    UNDER_REVIEW = "under_review"
-    ACTIVE = "active"
-    REJECTED = "rejected"
-    FROZEN = "frozen"
-
 
 MERCHANT_STATUS = StatusMachine[MerchantStatus](
     "merchant",

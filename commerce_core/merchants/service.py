@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 
 from commerce_core.errors import NotFound
 from commerce_core.ids import MERCHANT_PREFIX, new_public_id
-from commerce_core.merchants.model import MERCHANT_STATUS, Merchant, MerchantStatus
+from commerce_core.merchants.model import MERCHANT_STATUS, Merchant
+from commerce_core.merchants.types import MerchantStatus, MerchantView
 from commerce_core.security import FieldCipher, normalise_phone
-from commerce_core.uow import UnitOfWorkFactory
-from commerce_core.validation import clean_text, localized
-
-
-@dataclass(frozen=True, slots=True)
-class MerchantView:
-    id: int
-    public_id: str
-    code: str
-    name: dict[str, str]
-    status: str
-    contact_email: str | None
+from commerce_core.uow import Units
+from commerce_core.validation import check_code, clean_text, localized
 
 
 class MerchantService:
-    def __init__(self, uow: UnitOfWorkFactory, cipher: FieldCipher) -> None:
-        self._uow = uow
+    def __init__(self, units: Units, cipher: FieldCipher) -> None:
+        self._units = units
         self._cipher = cipher
 
     async def register(
@@ -39,10 +28,8 @@ class MerchantService:
         status: MerchantStatus = MerchantStatus.APPLIED,
         actor: str = "system",
     ) -> MerchantView:
-        from commerce_core.catalog.service import check_code
-
         check_code(code, "merchant")
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             merchant = Merchant(
                 public_id=new_public_id(MERCHANT_PREFIX),
                 code=code,
@@ -65,7 +52,7 @@ class MerchantService:
     async def change_status(
         self, code: str, target: MerchantStatus, *, actor: str, reason: str | None = None
     ) -> MerchantView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             merchant = await uow.session.scalar(
                 select(Merchant).where(Merchant.code == code).with_for_update()
             )
@@ -87,7 +74,7 @@ class MerchantService:
             )
 
     async def get(self, code: str) -> MerchantView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             m = await uow.session.scalar(select(Merchant).where(Merchant.code == code))
             if m is None:
                 raise NotFound("no such merchant", code="merchant_not_found")

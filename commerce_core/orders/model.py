@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
+from commerce_core.orders.types import OrderStatus
 from commerce_core.status import StatusMachine
-
-
-class OrderStatus(StrEnum):
-    PENDING_PAYMENT = "pending_payment"
-    PAID = "paid"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    REFUNDED = "refunded"
-
 
 ORDER_STATUS = StatusMachine[OrderStatus](
     "order",

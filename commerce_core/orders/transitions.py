@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import bindparam, update
 
 from commerce_core.events import OrderStatusChanged
-from commerce_core.orders.model import ORDER_STATUS, Order, OrderStatus
+from commerce_core.orders.model import ORDER_STATUS, Order
+from commerce_core.orders.types import OrderStatus
 from commerce_core.uow import UnitOfWork, Work
 
 _STAMP = {

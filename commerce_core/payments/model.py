@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
+from commerce_core.payments.types import PaymentStatus, RefundStatus
 from commerce_core.status import StatusMachine
-
-
-class PaymentStatus(StrEnum):
-    PENDING = "pending"
-    CAPTURED = "captured"
-    FAILED = "failed"
-    PARTIALLY_REFUNDED = "partially_refunded"
-    REFUNDED = "refunded"
-
 
 PAYMENT_STATUS = StatusMachine[PaymentStatus](
     "payment",
@@ -33,12 +24,6 @@ PAYMENT_STATUS = StatusMachine[PaymentStatus](
         PaymentStatus.REFUNDED: frozenset(),
     },
 )
-
-
-class RefundStatus(StrEnum):
-    PENDING = "pending"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
 
 
 REFUND_STATUS = StatusMachine[RefundStatus](

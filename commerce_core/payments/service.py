@@ -11,8 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
@@ -25,21 +24,23 @@ from commerce_core.ids import PAYMENT_PREFIX, new_public_id
 from commerce_core.inventory import service as inventory
 from commerce_core.money import Money
 from commerce_core.orders import transitions
-from commerce_core.orders.model import Order, OrderLine, OrderStatus
-from commerce_core.payments.model import (
-    PAYMENT_STATUS,
-    Payment,
-    PaymentEvent,
-    PaymentStatus,
-    Refund,
-    RefundStatus,
-)
+from commerce_core.orders.model import Order, OrderLine
+from commerce_core.orders.types import OrderStatus
+from commerce_core.payments.model import PAYMENT_STATUS, Payment, PaymentEvent, Refund
+from commerce_core.payments.payable import check_payable
 from commerce_core.payments.provider import Notification, PaymentIntentRequest, PaymentProvider
 from commerce_core.payments.refunds import request_refund
-from commerce_core.uow import NeedsSession, UnitOfWork, UnitOfWorkFactory, Work
+from commerce_core.payments.types import (
+    NotificationResult,
+    Outcome,
+    PayableProblem,
+    PaymentRequestView,
+    PaymentStatus,
+    RefundStatus,
+)
+from commerce_core.uow import Units, Work
 
 log = logging.getLogger(__name__)
-Outcome = Literal["captured", "duplicate", "failed", "refunding_late_payment", "ignored"]
 
 # Hot-path statements, built once (compiled and prepared once per database, not once per payment).
 _PENDING = (
@@ -115,29 +116,9 @@ def _record_event(dialect_name: str) -> Any:
     return insert_ignoring_conflicts(dialect_name, events, "provider", "event_id").returning(events.c.id)
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentRequestView:
-    payment_id: str
-    order_number: str
-    provider: str
-    amount: Money
-    pay_url: str | None
-    client_token: str | None
-    provider_ref: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationResult:
-    outcome: Outcome
-    order_number: str | None
-    customer_id: int | None
-    payment_id: str | None
-    refund_ids: tuple[str, ...] = ()
-
-
 class PaymentService:
-    def __init__(self, uow: UnitOfWorkFactory, providers: Mapping[str, PaymentProvider]) -> None:
-        self._uow = uow
+    def __init__(self, units: Units, providers: Mapping[str, PaymentProvider]) -> None:
+        self._units = units
         self._providers = dict(providers)
 
     def register(self, provider: PaymentProvider) -> None:
@@ -154,7 +135,7 @@ class PaymentService:
     ) -> PaymentRequestView:
         """A payment request for an unpaid order; asking again returns the same pending payment."""
         gateway = self.provider(provider)
-        async with self._uow().hot() as uow:
+        async with self._units.hot() as uow:
             order = (
                 await uow.execute(_PAYABLE_ORDER, {"b_provider": provider, "b_number": order_number})
             ).first()
@@ -177,7 +158,7 @@ class PaymentService:
                 reference, amount.amount, amount.currency, f"Order {order_number}", order_number
             )
         )
-        async with self._uow().hot(single_statement=True) as uow:
+        async with self._units.hot(single_statement=True) as uow:
             await uow.execute(
                 _INSERT_PAYMENT,
                 dict(
@@ -204,6 +185,12 @@ class PaymentService:
             created.provider_ref,
         )
 
+    async def check_payable(self, order_number: str, amount: int, currency: str) -> PayableProblem | None:
+        """Whether ``amount`` in ``currency`` may be taken for the order now (None) or why not; see
+        :mod:`commerce_core.payments.payable`. Reads only, on the hot unit."""
+        async with self._units.hot() as uow:
+            return await check_payable(uow, order_number, amount, currency)
+
     async def handle_notification(
         self, provider: str, body: bytes, headers: Mapping[str, str]
     ) -> NotificationResult:
@@ -217,16 +204,13 @@ class PaymentService:
         Locks the payment and its order together, records the event id (a replay inserts nothing
         and stops there), then captures.
         """
-        try:
-            result = await self._apply(self._uow().hot(), provider, note)
-        except NeedsSession:  # a rare branch (money for a cancelled order) needs the ORM: rerun
-            result = await self._apply(self._uow(), provider, note)
+        result = await self._apply(provider, note)
         for refund_id in result.refund_ids:
             await self.process_refund(refund_id)
         return result
 
-    async def _apply(self, unit: Work, provider: str, note: Notification) -> NotificationResult:
-        async with unit as uow:
+    async def _apply(self, provider: str, note: Notification) -> NotificationResult:
+        async with self._units.hot() as uow:
             locked = (
                 await uow.execute(_LOCK_PAYMENT, {"b_reference": note.reference, "b_provider": provider})
             ).first()
@@ -271,46 +255,43 @@ class PaymentService:
         if status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return result("duplicate")  # a second success for an already captured payment
         PAYMENT_STATUS.check(status, PaymentStatus.CAPTURED)
+        captured = {
+            "b_payment": payment.id,
+            "b_now": uow.now(),
+            "b_provider_ref": payment.provider_ref or note.provider_ref,
+        }
+        captured_event = PaymentCaptured(
+            note.reference, order.number, order.customer_id, payment.amount, payment.currency, provider
+        )
+        if order.order_status != OrderStatus.PENDING_PAYMENT.value:
+            # money arrived for an order that was already cancelled (e.g. payment timeout): capture it
+            # now (the refund below reads the captured payment) and queue its refund, in this unit
+            await uow.execute(_PAYMENT_CAPTURED, captured)
+            uow.emit(captured_event)
+            refund_id = await request_refund(
+                uow, order.order_id, order.number, payment.amount, "late_payment"
+            )
+            return result("refunding_late_payment", (refund_id,) if refund_id else ())
         # the payment and order rows are locked above, and the products' counts are the last rows a
         # capture locks: these writes all go with the commit, in one round trip on PostgreSQL
-        await uow.write_later(
-            _PAYMENT_CAPTURED,
-            {
-                "b_payment": payment.id,
-                "b_now": uow.now(),
-                "b_provider_ref": payment.provider_ref or note.provider_ref,
-            },
+        await uow.write_later(_PAYMENT_CAPTURED, captured)
+        uow.emit(captured_event)
+        await transitions.move_row(
+            uow,
+            order.order_id,
+            order.number,
+            order.customer_id,
+            order.order_status,
+            OrderStatus.PAID,
+            actor=f"provider:{provider}",
         )
-        uow.emit(
-            PaymentCaptured(
-                note.reference, order.number, order.customer_id, payment.amount, payment.currency, provider
-            )
-        )
-        if order.order_status == OrderStatus.PENDING_PAYMENT.value:
-            await transitions.move_row(
-                uow,
-                order.order_id,
-                order.number,
-                order.customer_id,
-                order.order_status,
-                OrderStatus.PAID,
-                actor=f"provider:{provider}",
-            )
-            await inventory.commit(uow, order.order_id)
-            await uow.write_later(_COUNT_SALES, {"b_order": order.order_id})
-            return result("captured")
-        # money arrived for an order that was already cancelled (e.g. payment timeout): give it back.
-        # Refunds go through the ORM: a connection-level unit hands over to a full one here
-        if not isinstance(uow, UnitOfWork):
-            raise NeedsSession("refunding a late payment needs the ORM")
-        locked = await uow.session.scalar(select(Order).where(Order.id == order.order_id))
-        assert locked is not None
-        refund = await request_refund(uow, locked, payment.amount, "late_payment")
-        return result("refunding_late_payment", (refund.public_id,) if refund else ())
+        await inventory.commit(uow, order.order_id)
+        await uow.write_later(_COUNT_SALES, {"b_order": order.order_id})
+        return result("captured")
 
     async def process_refund(self, refund_id: str) -> str:
         """Ask the provider to pay a pending refund back; returns the refund's status."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             row = (
                 await uow.session.execute(
                     select(Refund, Payment)
@@ -326,7 +307,7 @@ class PaymentService:
             provider_name, provider_ref = payment.provider, payment.provider_ref or ""
             amount, currency = refund.amount, payment.currency
         outcome = await self.provider(provider_name).refund(provider_ref, amount, currency, refund_id)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             locked = await uow.session.scalar(
                 select(Refund).where(Refund.public_id == refund_id).with_for_update()
             )
@@ -374,7 +355,7 @@ class PaymentService:
             return refund.status
 
     async def retry_pending_refunds(self) -> int:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             ids = (
                 await uow.session.scalars(
                     select(Refund.public_id).where(Refund.status == RefundStatus.PENDING.value).limit(100)
@@ -392,7 +373,7 @@ class PaymentService:
         assert isinstance(sandbox, SandboxProvider)
         known = sandbox.intents.get(payment_id)
         if known is None:  # created by another process: read what the sandbox would know
-            async with self._uow().hot() as uow:
+            async with self._units.hot() as uow:
                 row = (await uow.execute(_SANDBOX_PAYMENT, {"b_reference": payment_id})).first()
             if row is None:
                 raise NotFound("no such sandbox payment", code="payment_not_found")
@@ -408,7 +389,7 @@ class PaymentService:
         return await self.handle_notification("sandbox", body, headers)
 
     async def refunds_for_order(self, order_number: str) -> list[tuple[str, int, str]]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.execute(
                     select(Refund.public_id, Refund.amount, Refund.status)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,47 +10,28 @@ from sqlalchemy.exc import IntegrityError
 from commerce_core.errors import NotAllowed, NotFound
 from commerce_core.events import OrderShipped, ShipmentDelayed, ShipmentUpdated
 from commerce_core.orders import transitions
-from commerce_core.orders.model import Order, OrderStatus
+from commerce_core.orders.model import Order
+from commerce_core.orders.types import OrderStatus
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, CarrierEvent
-from commerce_core.shipments.model import SHIPMENT_STATUS, Shipment, ShipmentStatus, TrackingEvent
-from commerce_core.uow import UnitOfWorkFactory
+from commerce_core.shipments.model import SHIPMENT_STATUS, Shipment, TrackingEvent
+from commerce_core.shipments.types import ShipmentStatus, ShipmentView, TrackingEventView
+from commerce_core.uow import Units
 
 OPEN_STATUSES = [s.value for s in ShipmentStatus if s is not ShipmentStatus.DELIVERED]
-
-
-@dataclass(frozen=True, slots=True)
-class TrackingEventView:
-    status: str
-    location: str | None
-    description: dict[str, str]
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class ShipmentView:
-    order_number: str
-    carrier: str
-    tracking_number: str
-    status: str
-    origin: str
-    destination: str
-    eta: datetime | None
-    delayed: bool
-    events: tuple[TrackingEventView, ...]
 
 
 class ShipmentService:
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        units: Units,
         carriers: dict[str, Carrier],
         cipher: FieldCipher,
         *,
         warehouse_city: str = "杭州",
         delay_after: timedelta = timedelta(hours=48),
     ) -> None:
-        self._uow = uow
+        self._units = units
         self._carriers = carriers
         self._cipher = cipher
         self._warehouse = warehouse_city
@@ -67,7 +47,7 @@ class ShipmentService:
     ) -> ShipmentView:
         """Hand a paid order to the carrier: the order becomes shipped and gets a tracking number."""
         gateway = self._carrier(carrier)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             order = await uow.session.scalar(select(Order).where(Order.number == order_number))
             if order is None:
                 raise NotFound("no such order", code="order_not_found")
@@ -77,7 +57,7 @@ class ShipmentService:
                 )
             city = str(self._cipher.decrypt_json(order.address_enc).get("city") or "")
         parcel = await gateway.create_shipment(order_number, self._warehouse, city)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             order = await uow.session.scalar(
                 select(Order).where(Order.number == order_number).with_for_update()
             )
@@ -103,7 +83,7 @@ class ShipmentService:
 
     async def refresh(self, tracking_number: str) -> int:
         """Pull the carrier's events for one parcel and apply the new ones; returns how many were new."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             carrier = await uow.session.scalar(
                 select(Shipment.carrier).where(Shipment.tracking_number == tracking_number)
             )
@@ -114,7 +94,7 @@ class ShipmentService:
     async def apply_events(self, tracking_number: str, events: list[CarrierEvent]) -> int:
         """Apply carrier events (pushed by webhook or pulled); duplicates are ignored."""
         applied = 0
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             shipment = await uow.session.scalar(
                 select(Shipment).where(Shipment.tracking_number == tracking_number).with_for_update()
             )
@@ -166,7 +146,7 @@ class ShipmentService:
         return applied
 
     async def refresh_open(self, limit: int = 500) -> int:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             numbers = (
                 await uow.session.scalars(
                     select(Shipment.tracking_number)
@@ -180,7 +160,7 @@ class ShipmentService:
     async def detect_delays(self, now: datetime | None = None) -> list[str]:
         """Flag open shipments with no event for ``delay_after``; each delay is announced once."""
         flagged = []
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             now = now or uow.now()
             rows = (
                 await uow.session.execute(
@@ -203,7 +183,7 @@ class ShipmentService:
         return flagged
 
     async def track(self, order_number: str, *, customer_id: int | None = None) -> ShipmentView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             row = (
                 await uow.session.execute(
                     select(Shipment, Order)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
@@ -11,13 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
 from commerce_core.status import StatusMachine
-
-
-class TicketStatus(StrEnum):
-    QUEUED = "queued"
-    ASSIGNED = "assigned"
-    CLOSED = "closed"
-
+from commerce_core.support.types import TicketStatus
 
 TICKET_STATUS = StatusMachine[TicketStatus](
     "ticket",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,29 +10,17 @@ from sqlalchemy import select
 from commerce_core.errors import NotFound
 from commerce_core.events import HandoffRequested
 from commerce_core.ids import TICKET_PREFIX, new_public_id, normalise_public_id
-from commerce_core.support.model import TICKET_STATUS, AuditEntry, Ticket, TicketStatus
-from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.support.model import TICKET_STATUS, AuditEntry, Ticket
+from commerce_core.support.types import TicketStatus, TicketView
+from commerce_core.uow import UnitOfWork, Units
 from commerce_core.validation import clean_text
 
 OPEN = [TicketStatus.QUEUED.value, TicketStatus.ASSIGNED.value]
 
 
-@dataclass(frozen=True, slots=True)
-class TicketView:
-    number: str
-    conversation_key: str
-    channel: str
-    customer_id: int | None
-    status: str
-    assignee: str | None
-    reason: str
-    created_at: datetime
-    queue_position: int
-
-
 class SupportService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    def __init__(self, units: Units) -> None:
+        self._units = units
 
     async def _view(self, uow: UnitOfWork, t: Ticket) -> TicketView:
         position = 0
@@ -61,7 +48,7 @@ class SupportService:
     ) -> TicketView:
         """Queue a handoff; a conversation that already has an open ticket gets that one back."""
         reason = clean_text(reason, "reason", max_length=500)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             existing = await uow.session.scalar(
                 select(Ticket)
                 .where(Ticket.conversation_key == conversation_key, Ticket.status.in_(OPEN))
@@ -87,14 +74,14 @@ class SupportService:
             return view
 
     async def active_for(self, conversation_key: str) -> TicketView | None:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             ticket = await uow.session.scalar(
                 select(Ticket).where(Ticket.conversation_key == conversation_key, Ticket.status.in_(OPEN))
             )
             return await self._view(uow, ticket) if ticket else None
 
     async def queue(self) -> list[TicketView]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN)).order_by(Ticket.id))
             ).all()
@@ -103,7 +90,7 @@ class SupportService:
     async def _move(
         self, number: str, target: TicketStatus, actor: str, assignee: str | None = None
     ) -> TicketView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             ticket = await uow.session.scalar(
                 select(Ticket).where(Ticket.number == normalise_public_id(number)).with_for_update()
             )
@@ -140,7 +127,7 @@ class SupportService:
     async def audit(
         self, actor: str, action: str, target_type: str, target_id: str, details: dict[str, Any] | None = None
     ) -> None:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             uow.session.add(
                 AuditEntry(
                     actor=actor[:96],
@@ -154,7 +141,7 @@ class SupportService:
             await uow.commit()
 
     async def audit_trail(self, target_type: str, target_id: str) -> list[tuple[str, str, datetime]]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             rows = (
                 await uow.session.scalars(
                     select(AuditEntry)

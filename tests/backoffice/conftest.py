@@ -17,9 +17,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.backoffice import BackofficeConfig, setup_backoffice
 from bot.settings import Settings
 from commerce_core.api import SYSTEM_ACTOR, Commerce, OperatorPolicy, OperatorRole, OperatorView
-from commerce_core.catalog.service import ProductDraft, VariantDraft
-from commerce_core.merchants.model import MerchantStatus
-from commerce_core.orders.views import LineRequest
+from commerce_core.catalog.types import ProductDraft, VariantDraft
+from commerce_core.merchants.types import MerchantStatus
+from commerce_core.orders.types import LineRequest
 from tests.commerce.factory import ADDRESS, build_shop, names
 from tests.runtime_support import sqlite_copy
 

@@ -45,7 +45,7 @@ from commerce_core.api import (
     ShipmentUpdated,
     pending_count,
 )
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from commerce_core.outbox.model import OutboxMessage
 from dialogs.messages import Button, Reply, TextReply
 from dialogs.texts import LANGUAGES, Texts, load_texts

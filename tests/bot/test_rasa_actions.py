@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.rasa_actions import action_executor
 from commerce_core.app import Commerce
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from tests.commerce.factory import ADDRESS, build_shop
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from commerce_core.app import Commerce
-from commerce_core.catalog.service import ProductDraft, VariantDraft
-from commerce_core.customers.views import AddressInput
-from commerce_core.merchants.model import MerchantStatus
+from commerce_core.catalog.types import ProductDraft, VariantDraft
+from commerce_core.customers.types import AddressInput
+from commerce_core.merchants.types import MerchantStatus
 
 ADDRESS = AddressInput("张三丰", "13812345678", "上海", "浦东新区世纪大道100号8楼", region="上海市")
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from commerce_core.app import Commerce
-from commerce_core.catalog.service import ProductDraft, VariantDraft
-from commerce_core.catalog.views import SearchQuery
+from commerce_core.catalog.types import ProductDraft, SearchQuery, VariantDraft
 from commerce_core.errors import DomainError, InvalidInput, NotFound
 from commerce_core.money import Money
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from tests.commerce.factory import ADDRESS, build_shop, names
 
 

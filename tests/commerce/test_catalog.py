@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from commerce_core.app import Commerce
-from commerce_core.cart.service import ProblemKind
-from commerce_core.catalog.model import ListingStatus
-from commerce_core.catalog.service import ProductDraft, VariantDraft
-from commerce_core.catalog.views import SearchQuery
+from commerce_core.cart.types import ProblemKind
+from commerce_core.catalog.types import ListingStatus, ProductDraft, SearchQuery, VariantDraft
 from commerce_core.errors import IllegalTransition, InvalidInput, NotAllowed, NotFound
 from tests.commerce.factory import ADDRESS, build_shop, names
 
@@ -68,7 +66,7 @@ async def test_filters_sorting_and_paging(commerce: Commerce) -> None:
 
 async def test_sort_by_sales_follows_payments(commerce: Commerce) -> None:
     shop = await build_shop(commerce)
-    from commerce_core.orders.views import LineRequest
+    from commerce_core.orders.types import LineRequest
 
     order = await commerce.orders.place(shop.customer_id, ADDRESS, "k", items=[LineRequest("D3-BLU-M", 2)])
     await commerce.payments.sandbox_pay((await commerce.payments.start(order.number)).payment_id)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from commerce_core.app import Commerce
 from commerce_core.errors import OutOfStock
 from commerce_core.orders.model import Order
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from tests.commerce.factory import ADDRESS, build_shop
 
 
@@ -36,7 +36,7 @@ async def test_200_buyers_for_50_units_gives_exactly_50_paid_orders(commerce: Co
     sold = [r for r in results if r]
     assert len(sold) == 50
     assert (await commerce.inventory.levels(["H1-BLK"]))["H1-BLK"] == (0, 0)
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         statuses = dict(
             (await uow.session.execute(select(Order.status, func.count()).group_by(Order.status))).all()
         )

@@ -32,7 +32,7 @@ async def test_personal_data_is_encrypted_at_rest_and_masked_when_shown(commerce
     customer = await commerce.customers.identify("test", "p1", display_name="张三丰")
     await commerce.customers.bind_phone(customer.id, "+86 138-1234-5678", verified=True)
     await commerce.customers.add_address(customer.id, ADDRESS)
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         raw = " ".join(
             str(v)
             for row in (
@@ -134,7 +134,7 @@ async def test_handoff_ticket_lifecycle_and_audit(commerce: Commerce) -> None:
 
 
 async def test_one_person_on_two_channels_becomes_one_customer(commerce: Commerce) -> None:
-    from commerce_core.orders.views import LineRequest
+    from commerce_core.orders.types import LineRequest
     from tests.commerce.factory import build_shop
 
     await build_shop(commerce)

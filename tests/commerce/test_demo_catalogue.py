@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commerce_core.catalog.model import COLOURS
+from commerce_core.catalog.types import COLOURS
 from commerce_core.demo.loader import demo_catalogue
 from commerce_core.validation import LANGUAGES
 

@@ -6,12 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from commerce_core.after_sales.model import CaseKind, CaseStatus
-from commerce_core.after_sales.service import CaseItemRequest
+from commerce_core.after_sales.types import CaseItemRequest, CaseKind, CaseStatus
 from commerce_core.app import Commerce
 from commerce_core.clock import FakeClock
 from commerce_core.errors import InvalidInput, PolicyViolation
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from commerce_core.shipments.carrier import CarrierEvent
 from tests.commerce.factory import ADDRESS, build_shop
 

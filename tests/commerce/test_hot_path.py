@@ -1,4 +1,4 @@
-"""The connection-level PostgreSQL unit of work used by checkout (commerce_core.db.pg_unit)."""
+"""The connection-level PostgreSQL unit of work used by checkout (commerce_core.db.fast.pg_unit)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ import pytest
 from sqlalchemy import func, select, update
 
 from commerce_core.app import Commerce
-from commerce_core.db.pg_unit import PgUnitOfWork
+from commerce_core.db.fast.pg_unit import PgUnitOfWork
 from commerce_core.events import OrderCancelled
 from commerce_core.orders.model import Order
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from commerce_core.outbox.model import OutboxMessage
 from commerce_core.status import StatusChange
 from tests.commerce.factory import ADDRESS, build_shop
 
 
 async def _counts(commerce: Commerce) -> tuple[int, int]:
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         history = await uow.session.scalar(select(func.count()).select_from(StatusChange))
         events = await uow.session.scalar(select(func.count()).select_from(OutboxMessage))
     return int(history or 0), int(events or 0)
@@ -29,24 +29,24 @@ async def test_hot_unit_commits_history_and_events_with_its_changes_or_nothing(c
     before = await _counts(commerce)
 
     with pytest.raises(ZeroDivisionError):
-        async with commerce.uow().hot() as uow:
+        async with commerce.units.hot() as uow:
             assert isinstance(uow, PgUnitOfWork)
             await uow.execute(update(Order).where(Order.id == order.id).values(note="changed"))
             uow.record_status("order", order.id, "pending_payment", "pending_payment", "test")
             uow.emit(OrderCancelled(order.number, shop.customer_id, "test", 0))
             _ = 1 / 0
     assert await _counts(commerce) == before
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         assert await uow.session.scalar(select(Order.note).where(Order.id == order.id)) is None
 
-    async with commerce.uow().hot() as uow:
+    async with commerce.units.hot() as uow:
         await uow.execute(update(Order).where(Order.id == order.id).values(note="changed"))
         uow.record_status("order", order.id, "pending_payment", "pending_payment", "test", "why")
         uow.emit(OrderCancelled(order.number, shop.customer_id, "first", 0))
         uow.emit(OrderCancelled(order.number, shop.customer_id, "second", 0))
         await uow.commit()
     assert await _counts(commerce) == (before[0] + 1, before[1] + 2)
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         payloads = (
             await uow.session.scalars(
                 select(OutboxMessage.payload).order_by(OutboxMessage.id.desc()).limit(2)
@@ -59,12 +59,10 @@ async def test_hot_unit_commits_history_and_events_with_its_changes_or_nothing(c
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def test_hot_unit_gives_no_session_and_single_statement_units_stay_single(commerce: Commerce) -> None:
-    from commerce_core.uow import NeedsSession
-
-    async with commerce.uow().hot() as uow:
-        with pytest.raises(NeedsSession):
-            _ = uow.session
-    async with commerce.uow().hot(single_statement=True) as uow:
+    async with commerce.units.hot() as uow:
+        assert isinstance(uow, PgUnitOfWork)
+        assert not hasattr(uow, "session")  # and mypy rejects uow.session on a Work
+    async with commerce.units.hot(single_statement=True) as uow:
         await uow.execute(select(func.count()).select_from(Order))
         with pytest.raises(RuntimeError):
             await uow.execute(select(func.count()).select_from(Order))
@@ -77,17 +75,17 @@ async def test_writes_queued_for_the_commit_land_with_it_or_not_at_all(commerce:
     change_note = update(Order).where(Order.id == order.id).values(note="later")
 
     async def note() -> str | None:
-        async with commerce.uow() as uow:
+        async with commerce.units.orm() as uow:
             return await uow.session.scalar(select(Order.note).where(Order.id == order.id))
 
-    async with commerce.uow().hot() as uow:
+    async with commerce.units.hot() as uow:
         await uow.write_later(change_note)
         uow.emit(OrderCancelled(order.number, shop.customer_id, "with the write", 0))
         # leaves without commit: the queued write and the event go nowhere
     assert await note() is None
     before = await _counts(commerce)
 
-    async with commerce.uow().hot() as uow:
+    async with commerce.units.hot() as uow:
         await uow.write_later(change_note)
         uow.emit(OrderCancelled(order.number, shop.customer_id, "with the write", 0))
         await uow.commit()
@@ -99,7 +97,7 @@ async def test_writes_queued_for_the_commit_land_with_it_or_not_at_all(commerce:
 async def test_queued_writes_refuse_literal_text_they_could_not_renumber_safely(commerce: Commerce) -> None:
     from sqlalchemy import literal_column
 
-    async with commerce.uow().hot() as uow:
+    async with commerce.units.hot() as uow:
         with pytest.raises(ValueError, match="bound"):
             await uow.write_later(update(Order).values(note=literal_column("'$1'")))
 
@@ -115,7 +113,7 @@ async def test_hot_units_are_admitted_up_to_the_pool_size_in_arrival_order(db_ur
 
     from commerce_core.clock import SystemClock
     from commerce_core.db.engine import create_engine, create_session_factory
-    from commerce_core.uow import UnitOfWork
+    from commerce_core.uow import Units
 
     engine = create_engine(db_url, pool_size=2, max_overflow=2)
     sessions = create_session_factory(engine)
@@ -126,7 +124,7 @@ async def test_hot_units_are_admitted_up_to_the_pool_size_in_arrival_order(db_ur
     async def shopper(n: int) -> None:
         nonlocal holding, most
         for _ in range(2):
-            async with UnitOfWork(sessions, SystemClock()).hot() as uow:
+            async with Units(sessions, SystemClock()).hot() as uow:
                 await uow.execute(text("SELECT 1"))
                 holding += 1
                 most = max(most, holding)

@@ -17,8 +17,8 @@ from commerce_core.api import (
     OperatorRole,
     OperatorView,
 )
-from commerce_core.catalog.service import ProductDraft, VariantDraft
-from commerce_core.merchants.model import MerchantStatus
+from commerce_core.catalog.types import ProductDraft, VariantDraft
+from commerce_core.merchants.types import MerchantStatus
 from tests.commerce.factory import ADDRESS, build_shop, names
 
 SERVER = Actor(operator_id=None, ip=None)

@@ -27,7 +27,7 @@ from commerce_core.api import (
     WeakPassword,
     allowed,
 )
-from commerce_core.merchants.model import MerchantStatus
+from commerce_core.merchants.types import MerchantStatus
 from commerce_core.operators.model import OperatorUser
 from commerce_core.operators.service import OperatorService
 from commerce_core.security import FieldCipher

@@ -10,8 +10,7 @@ import pytest
 from commerce_core.app import Commerce
 from commerce_core.clock import FakeClock
 from commerce_core.errors import IllegalTransition, NotAllowed, OutOfStock, PaymentRejected
-from commerce_core.orders.model import OrderStatus
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest, OrderStatus
 from commerce_core.payments.sandbox import SIGNATURE_HEADER, SandboxProvider
 from tests.commerce.factory import ADDRESS, build_shop
 
@@ -190,7 +189,7 @@ async def test_full_lifecycle_to_completed(commerce: Commerce, clock: FakeClock)
 
 async def test_a_cart_holds_one_currency_and_a_bounded_number_of_lines(commerce: Commerce) -> None:
     from commerce_core.cart.service import MAX_CART_LINES
-    from commerce_core.catalog.service import ProductDraft, VariantDraft
+    from commerce_core.catalog.types import ProductDraft, VariantDraft
     from commerce_core.errors import InvalidInput
     from tests.commerce.factory import names
 

@@ -10,14 +10,14 @@ from commerce_core.clock import FakeClock
 from commerce_core.db.migrate import heads
 from commerce_core.db.models import metadata
 from commerce_core.errors import OutOfStock
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from commerce_core.outbox.model import OutboxMessage
 from commerce_core.outbox.relay import OutboxEnvelope, pending_count, relay_once
 from tests.commerce.factory import ADDRESS, build_shop
 
 
 async def event_types(commerce: Commerce) -> list[str]:
-    async with commerce.uow() as uow:
+    async with commerce.units.orm() as uow:
         return list(
             (await uow.session.scalars(select(OutboxMessage.event_type).order_by(OutboxMessage.id))).all()
         )

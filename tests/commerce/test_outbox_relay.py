@@ -28,7 +28,7 @@ from commerce_core.events import (
     ShipmentUpdated,
     decode,
 )
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from commerce_core.outbox.model import OutboxMessage
 from commerce_core.outbox.relay import OutboxEnvelope, OutboxRelay, RelaySettings, relay_once
 from commerce_core.outbox.store import parked_messages, pending_count, requeue

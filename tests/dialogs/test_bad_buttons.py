@@ -184,7 +184,7 @@ async def test_an_old_yes_from_another_question_does_not_answer_the_one_waiting(
 async def test_a_product_code_too_long_for_a_button_still_gets_its_replies(
     runtime: Runtime, chat_factory: Callable[..., Chat]
 ) -> None:
-    from commerce_core.catalog.service import ProductDraft, VariantDraft
+    from commerce_core.catalog.types import ProductDraft, VariantDraft
 
     code = "LAMP-" + "X" * 57  # the core accepts 64 characters; "similar:" + 62 would not fit 64 bytes
     commerce = runtime.container.commerce

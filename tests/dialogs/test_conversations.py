@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from bot.runtime import Runtime
 from commerce_core.clock import FakeClock
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from tests.commerce.factory import ADDRESS
 from tests.dialogs.conftest import Chat
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.runtime import Runtime
 from commerce_core.clock import FakeClock
-from commerce_core.orders.views import LineRequest
+from commerce_core.orders.types import LineRequest
 from dialogs.texts import load_texts
 from tests.commerce.factory import ADDRESS
 from tests.dialogs.conftest import Chat

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from commerce_core.after_sales.model import CaseKind, CaseStatus
-from commerce_core.catalog.model import COLOURS
-from commerce_core.orders.model import OrderStatus
-from commerce_core.shipments.model import ShipmentStatus
+from commerce_core.after_sales.types import CaseKind, CaseStatus
+from commerce_core.catalog.types import COLOURS
+from commerce_core.orders.types import OrderStatus
+from commerce_core.shipments.types import ShipmentStatus
 from dialogs.engine import FLOWS
 from dialogs.flows.after_sales import REASONS
 from dialogs.texts import LANGUAGES, load_texts

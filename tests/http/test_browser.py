@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.http.app import create_app
 from bot.runtime import Runtime
-from commerce_core.catalog.service import ProductDraft, VariantDraft
+from commerce_core.catalog.types import ProductDraft, VariantDraft
 from tests.commerce.factory import names
 from tests.conftest import missing_service
 

@@ -13,12 +13,10 @@ from collections.abc import Mapping
 from bot.channels.telegram.render import parse_invoice_payload
 from commerce_core.api import (
     Commerce,
-    ListingStatus,
-    NotFound,
     Notification,
     NotificationKind,
     NotificationResult,
-    OrderStatus,
+    PayableProblemKind,
     PaymentIntentRequest,
     PaymentRejected,
     ProviderPayment,
@@ -66,41 +64,17 @@ class TelegramPayments:
             return self.texts.get(lang, f"telegram.precheckout.{key}", **params)
 
         _payment_id, number = parse_invoice_payload(invoice_payload)
-        try:
-            order = await self.commerce.orders.get(number)
-        except NotFound:
+        problem = await self.commerce.payments.check_payable(number, total_amount, currency)
+        if problem is None:
+            return None
+        if problem.kind is PayableProblemKind.UNKNOWN_ORDER:
             return t("unknown")
-        if order.status != OrderStatus.PENDING_PAYMENT.value:
-            status = self.texts.get(lang, f"status.{order.status}")
+        if problem.kind is PayableProblemKind.NOT_PAYABLE:
+            status = self.texts.get(lang, f"status.{problem.order_status}")
             return t("not_payable", number=number, status=status)
-        if order.payment_due_at <= self.commerce.clock.now():
-            return t("expired", number=number)
-        if order.total.amount != total_amount or order.total.currency != currency:
-            return t("amount_changed", number=number)
-        for line in order.lines:
-            problem = await self._line_problem(line.sku_code, line.unit_price.amount)
-            if problem == "unavailable":
-                return t("unavailable", title=line.title(lang))
-            if problem is not None:
-                return t("price_changed", title=line.title(lang))
-        return None
-
-    async def _line_problem(self, sku_code: str, unit_price: int) -> str | None:
-        """'unavailable' (delisted), 'price_changed', or None. The product is found by the SKU code's
-        prefix ("D1-RED-M" belongs to "D1"); a SKU outside that convention is not re-checked here (its
-        stock is held by the order's reservation until payment_due_at)."""
-        try:
-            product = await self.commerce.catalog.get_product(sku_code.split("-", 1)[0], live_only=False)
-        except NotFound:
-            return None
-        sku = next((s for s in product.skus if s.code == sku_code), None)
-        if sku is None:
-            return None
-        if product.status != ListingStatus.LIVE.value:
-            return "unavailable"
-        if sku.price.amount != unit_price:
-            return "price_changed"
-        return None
+        if problem.kind in (PayableProblemKind.UNAVAILABLE, PayableProblemKind.PRICE_CHANGED):
+            return t(problem.kind.value, title=problem.title(lang))
+        return t(problem.kind.value, number=number)  # expired, amount_changed
 
     async def capture(
         self,

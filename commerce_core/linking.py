@@ -16,16 +16,16 @@ from commerce_core.customers.model import Address, ChannelIdentity, Customer
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.orders.model import Order
 from commerce_core.support.model import AuditEntry, Ticket
-from commerce_core.uow import UnitOfWorkFactory
+from commerce_core.uow import Units
 
 
 async def merge_customers(
-    uow_factory: UnitOfWorkFactory, source_id: int, target_id: int, *, actor: str
+    units: Units, source_id: int, target_id: int, *, actor: str
 ) -> None:
     """Move everything of ``source_id`` to ``target_id`` and close ``source_id``."""
     if source_id == target_id:
         raise InvalidInput("a customer cannot be merged into itself", code="same_customer")
-    async with uow_factory() as uow:
+    async with units.orm() as uow:
         s = uow.session
         # lock both in primary-key order, like every other multi-row lock in the core
         customers = {

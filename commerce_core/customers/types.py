@@ -1,4 +1,9 @@
-"""Customer read models and address input; masked forms for anything shown to a person."""
+"""Customers' vocabulary: address input (validated) and the masked views shown to people.
+
+Why a module of its own: enums, views and commands are what the rest of the core and the edges
+share; keeping them apart from the ORM models and services lets anyone import them without
+pulling in persistence (``commerce_core.api`` re-exports them).
+"""
 
 from __future__ import annotations
 

@@ -1,13 +1,29 @@
-"""Order read models and the policy that prices an order (shipping fee, payment window)."""
+"""Orders' vocabulary: statuses, the pricing policy, line requests, order views and results.
+
+Why a module of its own: enums, views and commands are what the rest of the core and the edges
+share; keeping them apart from the ORM models and services lets anyone import them without
+pulling in persistence (``commerce_core.api`` re-exports them).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from commerce_core.customers.views import AddressInput
+from commerce_core.customers.types import AddressInput
 from commerce_core.money import Money
 from commerce_core.validation import pick_language
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +118,9 @@ class StatusChangeView:
     actor: str
     reason: str | None
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    order: OrderView
+    refund_id: str | None

@@ -1,12 +1,50 @@
-"""Read models of the catalogue handed to callers (never live ORM objects)."""
+"""The catalogue's vocabulary for callers: listing statuses, colour codes, product and SKU views, search
+queries and pages, and the drafts a merchant submits.
+
+Why a module of its own: enums, views and commands are what the rest of the core and the edges
+share; keeping them apart from the ORM models and services lets anyone import them without
+pulling in persistence (``commerce_core.api`` re-exports them).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 from commerce_core.money import Money
 from commerce_core.validation import pick_language
+
+#: canonical colour codes of SKU options (the NLU maps 红/紅/red... onto these; texts label them)
+COLOURS = frozenset(
+    {
+        "red",
+        "orange",
+        "yellow",
+        "green",
+        "blue",
+        "navy",
+        "purple",
+        "pink",
+        "white",
+        "black",
+        "grey",
+        "brown",
+        "beige",
+        "gold",
+        "silver",
+        "multicolor",
+    }
+)
+
+
+class ListingStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING_REVIEW = "pending_review"
+    LIVE = "live"
+    DELISTED = "delisted"
+    REJECTED = "rejected"
+
 
 SortOrder = Literal["relevance", "sales", "price_asc", "price_desc", "newest"]
 
@@ -18,6 +56,27 @@ class SkuView:
     options: dict[str, str]
     price: Money
     available: int
+
+
+@dataclass(frozen=True, slots=True)
+class SkuListing:
+    """One SKU found by its code, with the product it belongs to (its listing status and name).
+
+    Why: a SKU code says nothing reliable about its product; callers that hold only a code (an order
+    line, a button) ask the catalogue instead of guessing from the code's shape.
+    """
+
+    sku: SkuView
+    product_code: str
+    product_name: dict[str, str]
+    product_status: str
+
+    @property
+    def on_sale(self) -> bool:
+        return self.product_status == ListingStatus.LIVE.value
+
+    def title(self, lang: str) -> str:
+        return pick_language(self.product_name, lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +185,26 @@ class CategoryEntry:
     parent_code: str | None
     names: dict[str, str]
     synonyms: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class VariantDraft:
+    sku: str
+    options: dict[str, str]
+    price: int
+    stock: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProductDraft:
+    code: str
+    merchant_code: str
+    category_code: str
+    name: dict[str, str]
+    description: dict[str, str]
+    variants: list[VariantDraft]
+    currency: str = "CNY"
+    brand: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    synonyms: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)

@@ -1,5 +1,5 @@
 """A connection-level unit of work for PostgreSQL hot paths: a pooled asyncpg connection, a plain
-transaction, and prepared statements (see :mod:`commerce_core.db.fastpath`).
+transaction, and prepared statements (see :mod:`commerce_core.db.fast.statements`).
 
 Why: an AsyncSession-based unit costs ~300-400 µs of CPU before it runs a statement, and each Core
 statement through it ~100 µs; placing and paying one order takes four units and ~20 statements.
@@ -20,8 +20,8 @@ Same guarantees as :class:`~commerce_core.uow.UnitOfWork`:
   arrival order (a FIFO semaphore). The pool's overflow stays free for the ORM units beside them,
   and the database is not handed more concurrent work than its cores can take (a pool of 40 gave
   ~450 orders/s on 2 cores, 16 ~600);
-* the ORM session is not available: asking for it raises :class:`~commerce_core.uow.NeedsSession`
-  and the caller reruns on a full unit.
+* there is no ORM session: the unit's type has no ``session`` attribute, and the code that runs on
+  it is typed against :class:`~commerce_core.uow.Work`, so mypy rejects any use of the ORM here.
 """
 
 from __future__ import annotations
@@ -36,37 +36,53 @@ from typing import Any, Self
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Dialect, Executable, Select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from commerce_core.clock import Clock
-from commerce_core.db import fastpath
-from commerce_core.db.base import UTCDateTime, table_of
-from commerce_core.outbox.model import OutboxMessage
-from commerce_core.status import StatusChange
-from commerce_core.uow import Changes, NeedsSession
+from commerce_core.db.base import UTCDateTime
+from commerce_core.db.fast import statements as fastpath
+from commerce_core.db.journal import (
+    HISTORY,
+    HISTORY_COLUMNS,
+    OUTBOX,
+    OUTBOX_COMMIT_COLUMNS,
+    OUTBOX_EVENT_COLUMNS,
+    Changes,
+    outbox_commit_values,
+    outbox_event_values,
+)
 
 _PLANS: weakref.WeakKeyDictionary[Dialect, fastpath.PlanCache] = weakref.WeakKeyDictionary()
 _UTC = UTCDateTime()
 
-#: history and outbox rows in one round trip; WITH ORDINALITY keeps ids in emission order
-#: (S608: the table names come from the metadata and every value is bound)
-_WRITE_HISTORY = f"""history AS (
-    INSERT INTO {table_of(StatusChange).name}
-        (entity_type, entity_id, from_status, to_status, actor, reason, at)
-    SELECT e, i, f, t, a, r, w
-    FROM unnest($1::varchar[], $2::bigint[], $3::varchar[], $4::varchar[], $5::varchar[],
-                $6::varchar[], $7::timestamptz[]) WITH ORDINALITY AS h(e, i, f, t, a, r, w, n)
-    ORDER BY n
-)"""  # noqa: S608
-_WRITE_OUTBOX = f"""
-INSERT INTO {table_of(OutboxMessage).name}
-    (event_type, payload, created_at, available_at, attempts, ordering_key)
-SELECT e, p::jsonb, $4::timestamptz, $4::timestamptz, 0, k
-FROM unnest($1::varchar[], $2::text[], $3::varchar[]) WITH ORDINALITY AS o(e, p, k, n)
-ORDER BY n
-"""  # noqa: S608
+
+def _unnest_insert(
+    table: str, per_row: tuple[tuple[str, str], ...], shared: tuple[tuple[str, str], ...] = ()
+) -> str:
+    """``INSERT INTO table (...) SELECT ... FROM unnest($1::type[], ...)``: every row in one
+    statement, one array per ``per_row`` column, then one value per ``shared`` column (the same in
+    every row); WITH ORDINALITY keeps ids in the order the rows were given."""
+    names = [name for name, _ in per_row]
+    arrays = ", ".join(
+        f"${n}::{'text' if kind == 'jsonb' else kind}[]" for n, (_, kind) in enumerate(per_row, start=1)
+    )
+    picked = [f"{name}::jsonb" if kind == "jsonb" else name for name, kind in per_row]
+    picked += [f"${n}::{kind}" for n, (_, kind) in enumerate(shared, start=len(per_row) + 1)]
+    columns = ", ".join(names + [name for name, _ in shared])
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {', '.join(picked)} "  # noqa: S608 (names from metadata)
+        f"FROM unnest({arrays}) WITH ORDINALITY AS r({', '.join(names)}, n) ORDER BY n"
+    )
+
+
+#: history and outbox rows (built by :mod:`commerce_core.db.journal`) in one round trip
+_WRITE_HISTORY = f"history AS ({_unnest_insert(HISTORY.name, HISTORY_COLUMNS)})"
+_WRITE_OUTBOX = _unnest_insert(OUTBOX.name, OUTBOX_EVENT_COLUMNS, OUTBOX_COMMIT_COLUMNS)
+_TIMESTAMPS = frozenset(
+    name for name, kind in (*HISTORY_COLUMNS, *OUTBOX_COMMIT_COLUMNS) if kind == "timestamptz"
+)
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
 
@@ -121,10 +137,6 @@ class PgUnitOfWork(Changes):
         self._in_transaction = False
         self._later: list[tuple[str, list[Any]]] = []
         self._admitted: asyncio.Semaphore | None = None
-
-    @property
-    def session(self) -> AsyncSession:
-        raise NeedsSession("this unit of work has no ORM session")
 
     async def __aenter__(self) -> Self:
         self._reset()
@@ -229,6 +241,21 @@ class PgUnitOfWork(Changes):
         self._history = []
         self._later = []
 
+    def _columns(self, rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> list[list[Any]]:
+        """``rows`` as one array per column, values encoded as the ORM unit's INSERT would bind them
+        (JSON text for ``jsonb``, UTC for timestamps)."""
+        dialect = self._engine.dialect
+        serialize = getattr(dialect, "_json_serializer", None) or json.dumps
+        bind_utc = _UTC.process_bind_param
+        return [
+            [serialize(row[name]) for row in rows]
+            if kind == "jsonb"
+            else [bind_utc(row[name], dialect) for row in rows]
+            if name in _TIMESTAMPS
+            else [row[name] for row in rows]
+            for name, kind in columns
+        ]
+
     async def _write_changes(self, driver: asyncpg.Connection) -> None:
         """Queued writes, history rows and outbox events: one data-modifying statement."""
         parts: list[str] = []
@@ -239,30 +266,12 @@ class PgUnitOfWork(Changes):
         self._later = []
         main = "SELECT 1"
         if self._history or self.events:
-            dialect = self._engine.dialect
-            serialize = getattr(dialect, "_json_serializer", None) or json.dumps
-            history = self._history
             parts.append(_shifted(_WRITE_HISTORY, len(args)))
-            args.extend(
-                (
-                    [h["entity_type"] for h in history],
-                    [h["entity_id"] for h in history],
-                    [h["from_status"] for h in history],
-                    [h["to_status"] for h in history],
-                    [h["actor"] for h in history],
-                    [h["reason"] for h in history],
-                    [_UTC.process_bind_param(h["at"], dialect) for h in history],  # type: ignore[arg-type]
-                )
-            )
+            args.extend(self._columns(self._history, HISTORY_COLUMNS))
             main = _shifted(_WRITE_OUTBOX, len(args))
-            args.extend(
-                (
-                    [e.name for e in self.events],
-                    [serialize(e.payload()) for e in self.events],
-                    [e.ordering_key for e in self.events],
-                    _UTC.process_bind_param(self.clock.now(), dialect),
-                )
-            )
+            args.extend(self._columns([outbox_event_values(e) for e in self.events], OUTBOX_EVENT_COLUMNS))
+            shared = self._columns([outbox_commit_values(self.clock.now())], OUTBOX_COMMIT_COLUMNS)
+            args.extend([column[0] for column in shared])
         sql = f"WITH {', '.join(parts)} {main}"
         try:
             await driver.execute(sql, *args)

@@ -1,0 +1,376 @@
+"""Placing an order from the cart (or given lines): idempotent, priced, stock reserved, one transaction.
+
+The same idempotency key from the same customer always yields the same order, even when two
+requests race (the unique key decides). Everything runs on the hot unit, rare branches included: a
+retry that finds its cart already emptied is answered from the existing order's rows.
+
+Steps of :meth:`OrderPlacing._place`, in the order they touch the database: price the lines (cart,
+SKUs, stock on hand; most refusals end here without writing), total them, insert the order (the
+unique key decides a race), insert its lines, empty the cart (with the commit), reserve stock last
+(a popular SKU's row stays locked only from there to COMMIT), record, announce, commit.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from commerce_core.cart.model import CartLine
+from commerce_core.cart.service import load_cart
+from commerce_core.catalog.model import Product, Sku
+from commerce_core.catalog.types import ListingStatus
+from commerce_core.customers.types import AddressInput
+from commerce_core.db.base import table_of
+from commerce_core.db.dialect import insert_ignoring_conflicts
+from commerce_core.errors import DomainError, InvalidInput, NotAllowed, NotFound, OutOfStock
+from commerce_core.events import OrderPlaced
+from commerce_core.ids import ORDER_PREFIX, new_public_id
+from commerce_core.inventory import service as inventory
+from commerce_core.inventory.model import StockLevel
+from commerce_core.money import Money
+from commerce_core.orders.model import Order, OrderLine
+from commerce_core.orders.queries import OrderQueries
+from commerce_core.orders.types import LineRequest, OrderLineView, OrderPolicy, OrderStatus, OrderView
+from commerce_core.uow import Work
+from commerce_core.validation import check_quantity, clean_text
+
+# Hot-path statements, built once (compiled and prepared once per database, not once per order).
+_PRICES = (
+    select(
+        Sku.id,
+        Sku.code,
+        Sku.price,
+        Sku.currency,
+        Sku.options,
+        Product.id.label("product_id"),
+        Product.merchant_id,
+        Product.name,
+        Product.status,
+        (StockLevel.on_hand - StockLevel.reserved).label("available"),
+    )
+    .join(Product, Product.id == Sku.product_id)
+    .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)
+    .where(Sku.code.in_(bindparam("b_codes", expanding=True)))
+)
+_ORDER_BY_KEY = select(table_of(Order)).where(
+    table_of(Order).c.customer_id == bindparam("b_customer"),
+    table_of(Order).c.idempotency_key == bindparam("b_key"),
+)
+_EMPTY_CART = delete(CartLine).where(CartLine.customer_id == bindparam("b_customer"))
+_INSERT_LINES = insert(table_of(OrderLine)).returning(table_of(OrderLine).c.id, sort_by_parameter_order=True)
+
+
+@functools.cache
+def _insert_order(dialect_name: str) -> Any:
+    """Insert an order unless (customer, idempotency key) exists; returns its id, or no row."""
+    return insert_ignoring_conflicts(
+        dialect_name, table_of(Order), "customer_id", "idempotency_key"
+    ).returning(table_of(Order).c.id)
+
+
+class _LostRace(Exception):
+    """Another request with the same idempotency key placed the order first."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Priced:
+    sku_id: int
+    sku_code: str
+    price: int
+    currency: str
+    options: dict[str, str]
+    product_id: int
+    merchant_id: int
+    name: dict[str, str]
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A placement as the shopper asked for it, already validated."""
+
+    customer_id: int
+    address: AddressInput
+    key: str
+    items: Sequence[LineRequest] | None
+    expected_total: int | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Totals:
+    currency: str
+    subtotal: int
+    fee: int
+    total: int
+
+
+class OrderPlacing(OrderQueries):
+    """The placement side of :class:`~commerce_core.orders.service.OrderService`."""
+
+    policy: OrderPolicy
+
+    async def place(
+        self,
+        customer_id: int,
+        address: AddressInput,
+        idempotency_key: str,
+        *,
+        items: Sequence[LineRequest] | None = None,
+        expected_total: int | None = None,
+        note: str | None = None,
+    ) -> OrderView:
+        """Place an order from the cart (or from ``items``), reserving stock until payment is due.
+
+        ``expected_total`` is the total the shopper confirmed; if prices moved since, the order is
+        refused with ``price_changed`` rather than charging a different amount.
+        """
+        request = _Request(
+            customer_id,
+            address.validated(),
+            clean_text(idempotency_key, "idempotency key", max_length=128),
+            items,
+            expected_total,
+            clean_text(note, "note", max_length=500, required=False) or None,
+        )
+        try:
+            return await self._place(request)
+        except _LostRace:
+            return await self._after_race(request)
+
+    async def _place(self, request: _Request) -> OrderView:
+        async with self._units.hot() as uow:
+            try:
+                priced = await self._price(uow, request.customer_id, request.items)
+            except DomainError:
+                existing = await self._existing(uow, request)
+                if existing is not None:
+                    return existing
+                raise
+            totals = self._totals(priced, request.expected_total)
+            now = uow.now()
+            due = now + self.policy.payment_window
+            number = new_public_id(ORDER_PREFIX)
+            order_id = await self._insert_order(uow, request, number, totals, now, due)
+            line_ids = await self._insert_lines(uow, order_id, priced)
+            if request.items is None:
+                # only this customer's rows, which nothing later in the unit reads
+                await uow.write_later(_EMPTY_CART, {"b_customer": request.customer_id})
+            await self._reserve(uow, order_id, priced, due, now)
+            uow.record_status(
+                "order", order_id, None, OrderStatus.PENDING_PAYMENT.value, f"customer:{request.customer_id}"
+            )
+            uow.emit(
+                OrderPlaced(
+                    number,
+                    request.customer_id,
+                    totals.total,
+                    totals.currency,
+                    sorted({p.merchant_id for p in priced}),
+                )
+            )
+            await uow.commit()
+        return self._placed_view(request, order_id, number, totals, priced, line_ids, now, due)
+
+    async def _existing(self, uow: Work, request: _Request) -> OrderView | None:
+        """A retry of a request that already succeeded finds the cart emptied by it: answer with that
+        order instead of an error (one column read; most refusals, like a flash sale's out-of-stock
+        buyers, have no such order)."""
+        probe = {"b_customer": request.customer_id, "b_key": request.key}
+        row = (await uow.execute(_ORDER_BY_KEY, probe)).first()
+        return None if row is None else await self._view(uow, row)
+
+    async def _after_race(self, request: _Request) -> OrderView:
+        async with self._units.hot() as uow:
+            existing = await self._existing(uow, request)
+        if existing is None:
+            raise RuntimeError("order vanished after an idempotency conflict")
+        return existing
+
+    def _totals(self, priced: list[_Priced], expected_total: int | None) -> _Totals:
+        """One currency, the policy's fee, and the total the shopper confirmed (if they did)."""
+        currency = priced[0].currency
+        if any(p.currency != currency for p in priced):
+            raise InvalidInput("one order holds one currency", code="currency_mismatch")
+        subtotal = Money(sum(p.price * p.quantity for p in priced), currency)
+        fee = self.policy.fee_for(subtotal)
+        total = subtotal.amount + fee
+        Money(total, currency)  # validates the bound
+        if expected_total is not None and expected_total != total:
+            raise NotAllowed(
+                "prices changed since you confirmed",
+                code="price_changed",
+                expected=expected_total,
+                actual=total,
+            )
+        return _Totals(currency, subtotal.amount, fee, total)
+
+    async def _insert_order(
+        self, uow: Work, request: _Request, number: str, totals: _Totals, now: datetime, due: datetime
+    ) -> int:
+        """The order row; the unique (customer, key) decides a race between two identical requests."""
+        try:
+            inserted = await uow.execute(
+                _insert_order(uow.dialect_name),
+                dict(
+                    number=number,
+                    customer_id=request.customer_id,
+                    idempotency_key=request.key,
+                    status=OrderStatus.PENDING_PAYMENT.value,
+                    currency=totals.currency,
+                    subtotal=totals.subtotal,
+                    shipping_fee=totals.fee,
+                    total=totals.total,
+                    refunded_total=0,
+                    address_enc=self._cipher.encrypt_json(request.address.to_dict()),
+                    note=request.note,
+                    payment_due_at=due,
+                    created_at=now,
+                    updated_at=now,
+                ),
+            )
+            order_id: int | None = inserted.scalar()
+        except IntegrityError as exc:  # the customer does not exist (foreign key)
+            raise NotFound("no such customer", code="customer_not_found") from exc
+        if order_id is None:
+            raise _LostRace  # leaves (and rolls back) this unit before reading the winner's order
+        return order_id
+
+    @staticmethod
+    async def _insert_lines(uow: Work, order_id: int, priced: list[_Priced]) -> list[int]:
+        lines = [
+            {
+                "order_id": order_id,
+                "line_no": n,
+                "sku_id": p.sku_id,
+                "product_id": p.product_id,
+                "merchant_id": p.merchant_id,
+                "sku_code": p.sku_code,
+                "product_name": p.name,
+                "options": p.options,
+                "unit_price": p.price,
+                "quantity": p.quantity,
+                "line_total": p.price * p.quantity,
+            }
+            for n, p in enumerate(priced, start=1)
+        ]
+        return list((await uow.execute(_INSERT_LINES, lines)).scalars().all())
+
+    @staticmethod
+    async def _reserve(uow: Work, order_id: int, priced: list[_Priced], due: datetime, now: datetime) -> None:
+        """Stock last: in a flash sale every buyer queues on one SKU's row, so it is locked only from
+        here to COMMIT, not for the whole transaction."""
+        quantities: dict[int, int] = {}
+        for p in priced:
+            quantities[p.sku_id] = quantities.get(p.sku_id, 0) + p.quantity
+        await inventory.reserve(uow, order_id, quantities, due, now, {p.sku_id: p.sku_code for p in priced})
+
+    @staticmethod
+    def _placed_view(
+        request: _Request,
+        order_id: int,
+        number: str,
+        totals: _Totals,
+        priced: list[_Priced],
+        line_ids: list[int],
+        now: datetime,
+        due: datetime,
+    ) -> OrderView:
+        """The new order's view from what placing it already knows (no read back)."""
+        currency = totals.currency
+        return OrderView(
+            id=order_id,
+            number=number,
+            customer_id=request.customer_id,
+            status=OrderStatus.PENDING_PAYMENT.value,
+            subtotal=Money(totals.subtotal, currency),
+            shipping_fee=Money(totals.fee, currency),
+            total=Money(totals.total, currency),
+            refunded=Money(0, currency),
+            lines=tuple(
+                OrderLineView(
+                    line_id,
+                    n,
+                    p.sku_code,
+                    p.name,
+                    p.options,
+                    Money(p.price, currency),
+                    p.quantity,
+                    p.merchant_id,
+                )
+                for n, (line_id, p) in enumerate(zip(line_ids, priced, strict=True), start=1)
+            ),
+            address=request.address,
+            created_at=now,
+            payment_due_at=due,
+            paid_at=None,
+            shipped_at=None,
+            delivered_at=None,
+            cancel_reason=None,
+        )
+
+    @staticmethod
+    async def _price(uow: Work, customer_id: int, items: Sequence[LineRequest] | None) -> list[_Priced]:
+        """The lines to order (the cart's unless ``items`` are given) with today's prices; refuses
+        unknown SKUs and, without writing, lines with too little stock (the reservation stays the
+        authority: this read takes no lock)."""
+        if items is None:
+            items = await _cart_items(uow, customer_id)
+        if not items:
+            raise InvalidInput("an order needs at least one item", code="cart_empty")
+        for item in items:
+            check_quantity(item.quantity)
+        codes = [item.sku_code for item in items]
+        rows = {row.code: row for row in (await uow.execute(_PRICES, {"b_codes": codes})).all()}
+        wanted: dict[str, int] = {}
+        for item in items:
+            wanted[item.sku_code] = wanted.get(item.sku_code, 0) + item.quantity
+        priced = []
+        for item in items:
+            found = rows.get(item.sku_code)
+            if found is None or found.status != ListingStatus.LIVE.value:
+                raise NotFound(f"no SKU {item.sku_code!r} on sale", code="sku_not_found", sku=item.sku_code)
+            available = max(0, found.available or 0)
+            if available < wanted[item.sku_code]:
+                raise OutOfStock(
+                    "not enough stock",
+                    sku=item.sku_code,
+                    requested=wanted[item.sku_code],
+                    available=available,
+                )
+            priced.append(
+                _Priced(
+                    found.id,
+                    found.code,
+                    found.price,
+                    found.currency,
+                    dict(found.options),
+                    found.product_id,
+                    found.merchant_id,
+                    dict(found.name),
+                    item.quantity,
+                )
+            )
+        return priced
+
+
+async def _cart_items(uow: Work, customer_id: int) -> list[LineRequest]:
+    """The cart's lines, if it can be checked out (problems other than a changed price block it)."""
+    cart = await load_cart(uow, customer_id)
+    if cart.is_empty:
+        raise InvalidInput("the cart is empty", code="cart_empty")
+    if not cart.can_checkout:
+        problem = next(p for p in cart.problems if p.kind != "price_changed")
+        raise NotAllowed(
+            "the cart has problems to fix first",
+            code=f"cart_{problem.kind}",
+            sku=problem.sku_code,
+            available=problem.available,
+        )
+    return [LineRequest(line.sku_code, line.quantity) for line in cart.lines]
