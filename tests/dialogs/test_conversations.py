@@ -179,7 +179,7 @@ async def test_tracking_timeline_and_shipping_notifications(
     assert timeline["data"]["tracking_number"].startswith("SX")
     assert "Delivered" in timeline["text"] and "Beijing" in timeline["text"]
     assert (
-        "138" not in timeline["text"] and "Li Lei" not in timeline["text"]
+        "13912345678" not in timeline["text"] and "Li Lei" not in timeline["text"]
     )  # nothing personal on the parcel
 
 
