@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -48,3 +49,17 @@ def test_status_machine_diagrams_match_the_code() -> None:
         assert path.read_text(encoding="utf-8") == status_document(name), (
             f"{path} is stale: run `shopbot docs`"
         )
+
+
+def test_no_module_is_over_500_lines_and_mypy_is_strict_on_all_four_packages() -> None:
+    """Issue 10 (R7.4-1: maintainable code): small modules, and strict types on every package."""
+    too_long = {
+        str(path.relative_to(ROOT)): count
+        for package in ("bot", "dialogs", "nlu", "commerce_core")
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts and (count := len(path.read_text().splitlines())) > 500
+    }
+    assert too_long == {}
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert mypy["strict"] is True
+    assert set(mypy["packages"]) == {"bot", "dialogs", "nlu", "commerce_core"}
