@@ -38,9 +38,11 @@ ODD = [
 
 @pytest.mark.parametrize("text", ODD, ids=range(len(ODD)))
 def test_odd_input_is_rejected_or_low_confidence_and_fast(interpreter: BuiltinInterpreter, text: str) -> None:
-    started = time.perf_counter()
+    # this process's CPU time, not the wall clock: other processes on a busy 2-core machine must not
+    # fail the test, while a pathological (super-linear) parse of odd input still would
+    started = time.process_time()
     result = interpreter.parse_sync(text)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert elapsed < 0.5
     assert result.intent == "out_of_scope" or result.confidence < 0.9
     for e in result.entities:
