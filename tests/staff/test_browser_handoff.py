@@ -25,8 +25,8 @@ from bot.http.app import create_app
 from bot.runtime import Runtime
 from commerce_core.api import SYSTEM_ACTOR, OperatorPolicy, OperatorRole
 from tests.backoffice.conftest import PASSWORD
-from tests.runtime_support import sqlite_copy
 from tests.http.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _playwright
+from tests.runtime_support import sqlite_copy
 
 pytestmark = pytest.mark.slow
 
