@@ -110,6 +110,7 @@ def bootstrap(
         settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow
     )
     commerce = Commerce.build(engine, commerce_config(settings), clock=clock, providers=providers)
+    commerce.support.settings = settings.support.core()  # the handoff's wait limit and working hours
     installers: list[RouteInstaller] = [channel.install_routes for channel in built.values()]
     installers.append(functools.partial(_install_backoffice, commerce=commerce, settings=settings))
     installers.extend(routes)

@@ -13,8 +13,8 @@ command costs this process ~0.1 ms of CPU; a turn's whole budget is a few millis
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import re
 import secrets
 import time
 from collections import OrderedDict
@@ -24,16 +24,23 @@ from datetime import timedelta
 import redis.asyncio as aioredis
 
 from bot.infra.redis import as_async_store
-from commerce_core.api import Commerce, DomainError, PhoneVerifier
+from commerce_core.api import Commerce, DomainError, PhoneVerifier, TicketStatus
 from dialogs.context import DialogSettings, Turn
 from dialogs.engine import Engine
 from dialogs.errors import describe
-from dialogs.messages import InboundMessage, Reply, TextReply
+from dialogs.messages import Button, InboundMessage, Reply, TextReply
+from dialogs.payloads import LeaveMessage
 from dialogs.state import ConversationState, RedisStateStore
 from dialogs.texts import DEFAULT_LANGUAGE, Texts, load_texts
 from nlu import Interpreter
 
 log = logging.getLogger(__name__)
+#: while waiting for a person, these leave the queue; /start and help are answered by the bot throughout
+_LEAVE_QUEUE = re.compile(
+    r"^(取消|cancel|回到机器人|回到機器人|back to the bot|返回机器人|返回機器人)[.!。！]?$", re.IGNORECASE
+)
+_ALWAYS_ANSWERED = re.compile(r"^(/start|/help|help|帮助|幫助)\b", re.IGNORECASE)
+_RATINGS = frozenset("12345")
 CHANNEL_LANGUAGE_HINTS = {
     "zh": "zh-Hans",
     "zh-hans": "zh-Hans",
@@ -163,7 +170,6 @@ class Pipeline:
         self, message: InboundMessage, state: ConversationState
     ) -> tuple[list[Reply], ConversationState | None]:
         """The turn itself; returns the replies and the state to keep (None: forget the conversation)."""
-        key = message.conversation_key
         if state.lang is None:
             state.lang = CHANNEL_LANGUAGE_HINTS.get((message.language_hint or "").lower())
         if state.customer_id is None:  # first contact (or after erasure): the channel account is the login
@@ -176,14 +182,10 @@ class Pipeline:
             state.lang = state.lang or customer.language
             state.customer_id = customer.id
         if state.handoff_ticket:
-            ticket = await self.commerce.support.active_for(key)
-            if ticket is not None:
-                await self._relay_to_staff(key, message)
-                return [], state
-            state.handoff_ticket = None
-            ended: list[Reply] = [TextReply(self.texts.get(state.lang or DEFAULT_LANGUAGE, "handoff.ended"))]
-        else:
-            ended = []
+            relayed = await self._relay_to_staff(message, state)
+            if relayed is not None:
+                return relayed, state
+        ended: list[Reply] = []
         text = message.effective_text
         nlu = await self.interpreter.parse(text, self.engine.hints(state))
         turn = Turn(
@@ -203,13 +205,42 @@ class Pipeline:
             turn.replies.append(TextReply(describe(error, self.texts, turn.lang)))
         return ended + turn.replies, None if turn.forget_conversation else state
 
-    async def _relay_to_staff(self, key: str, message: InboundMessage) -> None:
-        """While a person handles the conversation, the shopper's messages go to the staff inbox."""
-        entry = json.dumps(
-            {"conversation": key, "text": message.effective_text, "payload": message.payload},
-            ensure_ascii=False,
-        )
-        await self.redis.rpush(f"shopbot:staff:inbox:{key}", entry.encode())  # type: ignore[misc]
+    async def _relay_to_staff(self, message: InboundMessage, state: ConversationState) -> list[Reply] | None:
+        """A person has (or is about to have) the conversation: the shopper's message goes to the agent
+        console and the bot keeps quiet. Returns the replies, or None when the bot should answer: the
+        handoff is over (a "1".."5" right after a resolution is the shopper's rating), the shopper left
+        the queue, nobody came in time, or it is /start or help (they always answer)."""
+        support, text = self.commerce.support, message.effective_text.strip()
+        lang = state.lang or DEFAULT_LANGUAGE
+        number = state.handoff_ticket
+        assert number is not None
+        ticket = await support.active_for(message.conversation_key)
+        if ticket is None or ticket.number != number:
+            state.handoff_ticket = None
+            if text in _RATINGS:
+                try:
+                    await support.rate(number, int(text))
+                except DomainError:
+                    return None  # not a resolved handoff (left, timed out): an ordinary message
+                return [TextReply(self.texts.get(lang, "handoff.rated", rating=text))]
+            return None
+        if _ALWAYS_ANSWERED.match(text):
+            return None
+        if ticket.status == TicketStatus.QUEUED:
+            if _LEAVE_QUEUE.match(text):
+                await support.cancel(number)
+                state.handoff_ticket = None
+                return [TextReply(self.texts.get(lang, "handoff.left"))]
+            if await support.expire_if_overdue(number) is not None:
+                state.handoff_ticket = None
+                offer = Button.of(self.texts.get(lang, "button.leave_message"), LeaveMessage())
+                return [TextReply(self.texts.get(lang, "handoff.timed_out"), (offer,))]
+        await support.shopper_said(number, message.effective_text or f"[{message.payload or '-'}]")
+        if ticket.status != TicketStatus.QUEUED:
+            return []  # the agent answers from the console
+        minutes = support.expected_wait_minutes(ticket.queue_position)
+        waiting = self.texts.get(lang, "handoff.waiting", position=ticket.queue_position, minutes=minutes)
+        return [TextReply(waiting)]
 
     async def state_of(self, conversation_key: str) -> ConversationState:
         return await self.states.load(conversation_key)

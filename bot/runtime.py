@@ -104,12 +104,15 @@ class Runtime:
             "tracking_events": await commerce.shipments.refresh_open(),
             "delays": len(await commerce.shipments.detect_delays()),
             "refunds_retried": await commerce.payments.retry_pending_refunds(),
+            # nobody claimed them in time: the shopper is told (outbox) and the bot takes over again
+            "handoffs_timed_out": len(await commerce.support.expire_overdue()),
             # the relay loop of run_jobs delivers on commit; without it, deliver what is due now
             "notified": 0 if self._relay_loop else await self.relay_notifications(),
         }
         self.jobs_run += 1
         if self.jobs_run % 30 == 0:
             await self.refresh_catalogue()
+            await commerce.support.forget_history()  # handoff history past its retention (R7.1-3)
         return figures
 
     async def relay_notifications(self) -> int:

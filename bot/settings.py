@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.wechat.settings import WeChatSettings
+from commerce_core.api import SupportSettings
 
 
 class ConfigurationError(RuntimeError):
@@ -38,6 +39,29 @@ class BackofficeSettings(BaseSettings):
     secret: str | None = None
     #: how long a session lasts without a new login (the cookie and the server-side check agree)
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
+
+
+class SupportDeskSettings(BaseSettings):
+    """The live handoff (``SHOPBOT_SUPPORT_*``): how long a shopper waits for an agent before the bot
+    takes over again, the staff's working hours (UTC; equal start and end: round the clock), and how
+    long the handed-off conversation's history is kept."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPBOT_SUPPORT_", extra="ignore")
+
+    wait_limit_seconds: int = Field(default=300, ge=10, le=24 * 3600)
+    working_hours_start: int = Field(default=0, ge=0, le=23)
+    working_hours_end: int = Field(default=0, ge=0, le=23)
+    history_retention_days: int = Field(default=30, ge=1, le=3650)
+    minutes_per_shopper: int = Field(default=2, ge=1, le=120)
+
+    def core(self) -> SupportSettings:
+        return SupportSettings(
+            wait_limit_seconds=self.wait_limit_seconds,
+            working_hours_start=self.working_hours_start,
+            working_hours_end=self.working_hours_end,
+            history_retention_days=self.history_retention_days,
+            expected_minutes_per_shopper=self.minutes_per_shopper,
+        )
 
 
 class Settings(BaseSettings):
@@ -65,6 +89,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     backoffice: BackofficeSettings = Field(default_factory=BackofficeSettings)
+    support: SupportDeskSettings = Field(default_factory=SupportDeskSettings)
 
     @property
     def db_url(self) -> str:

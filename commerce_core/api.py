@@ -48,8 +48,10 @@ from commerce_core.events import (
     EVENT_TYPES,
     AfterSalesOpened,
     AfterSalesStatusChanged,
+    AgentReplied,
     CustomerErased,
     DomainEvent,
+    HandoffEnded,
     HandoffRequested,
     MalformedEvent,
     OrderCancelled,
@@ -119,7 +121,14 @@ from commerce_core.payments.types import (
     RefundStatus,
 )
 from commerce_core.shipments.types import ShipmentStatus, ShipmentView, TrackingEventView
-from commerce_core.support.types import TicketStatus, TicketView
+from commerce_core.support.types import (
+    HandoffMessage,
+    MessageAuthor,
+    SupportSettings,
+    TicketKind,
+    TicketStatus,
+    TicketView,
+)
 from commerce_core.validation import pick_language
 
 __all__ = [
@@ -231,10 +240,14 @@ __all__ += [
     "EVENT_TYPES",
     "AfterSalesOpened",
     "AfterSalesStatusChanged",
+    "AgentReplied",
     "CustomerErased",
     "DomainEvent",
+    "HandoffEnded",
+    "HandoffMessage",
     "HandoffRequested",
     "MalformedEvent",
+    "MessageAuthor",
     "OrderCancelled",
     "OrderPlaced",
     "OrderShipped",
@@ -250,6 +263,8 @@ __all__ += [
     "RoundReport",
     "ShipmentDelayed",
     "ShipmentUpdated",
+    "SupportSettings",
+    "TicketKind",
     "decode_event",
     "parked_messages",
     "pending_count",

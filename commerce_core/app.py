@@ -35,7 +35,7 @@ from commerce_core.privacy import PrivacyService
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, SimulatedCarrier
 from commerce_core.shipments.service import ShipmentService
-from commerce_core.support.service import SupportService
+from commerce_core.support.handoff import HandoffService
 from commerce_core.uow import Units
 
 
@@ -90,7 +90,7 @@ class Commerce:
         self.payments = PaymentService(units, providers)
         self.shipments = ShipmentService(units, dict(carriers), cipher, delay_after=shipment_delay_after)
         self.after_sales = AfterSalesService(units, after_sales_policy)
-        self.support = SupportService(units)
+        self.support = HandoffService(units)
         self.privacy = PrivacyService(units, cipher)
         self.operators = OperatorService(units, cipher, clock, operator_policy)
         self.orders.refund_runner = self.payments.process_refund

@@ -165,6 +165,27 @@ class HandoffRequested(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class AgentReplied(DomainEvent):
+    """A support agent wrote to the shopper from the console; the shopper's channel gets ``text``."""
+
+    name: ClassVar[str] = "AgentReplied"
+    ticket_number: str
+    customer_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffEnded(DomainEvent):
+    """The person let go of the conversation (``resolved``) or nobody came (``timed_out``): the
+    shopper is told the bot is back, and after a resolution asked for a rating."""
+
+    name: ClassVar[str] = "HandoffEnded"
+    ticket_number: str
+    customer_id: int
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerErased(DomainEvent):
     name: ClassVar[str] = "CustomerErased"
     customer_id: int
@@ -175,6 +196,8 @@ class CustomerErased(DomainEvent):
 EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
     cls.name: cls
     for cls in (
+        AgentReplied,
+        HandoffEnded,
         OrderPlaced,
         OrderStatusChanged,
         OrderCancelled,

@@ -160,6 +160,13 @@ class Help(Action):
 
 
 @dataclass(frozen=True, slots=True)
+class LeaveMessage(Action):
+    """No person can take over now: the shopper leaves a message that becomes a ticket."""
+
+    prefix: ClassVar[str] = "leavemsg"
+
+
+@dataclass(frozen=True, slots=True)
 class BindPhone(Action):
     prefix: ClassVar[str] = "phone"
 
@@ -321,6 +328,7 @@ ACTIONS: tuple[type[Action], ...] = (
     MyOrders,
     Human,
     Help,
+    LeaveMessage,
     BindPhone,
     ExportData,
     EraseData,

@@ -39,6 +39,7 @@ from bot.backoffice.pages import (
 )
 from bot.backoffice.ports import OperatorAccounts
 from bot.backoffice.routes import add_routes
+from bot.backoffice.views.agent_desk import DESK, AgentDesk, CommerceShopperRecords
 from bot.settings import Settings
 from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound, allowed, pick_language
 
@@ -71,6 +72,7 @@ def setup_backoffice(
     backoffice = create_backoffice(
         commerce.operators, commerce.clock, config or backoffice_config(settings), cookie_path=prefix
     )
+    backoffice[DESK] = AgentDesk(commerce.support, CommerceShopperRecords(commerce))  # the agent console
     app.add_subapp(prefix, backoffice)
     return backoffice
 

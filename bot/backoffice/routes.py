@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.backoffice.pages import Access, Gate
-from bot.backoffice.views import account, admin, auth, merchant, public
+from bot.backoffice.views import account, admin, agent, agent_stream, auth, merchant, public
 from commerce_core.operators.types import Action
 
 OWN = Action.MANAGE_OWN_ACCOUNT
+CHAT = Action.HANDLE_CONVERSATIONS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -65,6 +66,19 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/merchant/products/{code}", "merchant.product", merchant.product, Action.VIEW_OWN_MERCHANT),
     Route("GET", "/merchant/orders", "merchant.orders", merchant.orders, Action.VIEW_OWN_MERCHANT),
     Route("GET", "/merchant/orders/{number}", "merchant.order", merchant.order, Action.VIEW_OWN_MERCHANT),
+    # agent console (live handoff)
+    Route("GET", "/agent", "agent.queue", agent.queue, CHAT),
+    Route("GET", "/agent/queue", "agent.queue.rows", agent.queue_rows, CHAT),
+    Route("GET", "/agent/stream", "agent.stream", agent_stream.stream, CHAT),
+    Route("GET", "/agent/c/{number}", "agent.conversation", agent.conversation, CHAT),
+    Route("GET", "/agent/c/{number}/history", "agent.history", agent.history, CHAT),
+    Route(
+        "POST",
+        r"/agent/c/{number}/{action:claim|assign|release|reply|note|resolve}",
+        "agent.act",
+        agent.act,
+        CHAT,
+    ),
 )
 
 

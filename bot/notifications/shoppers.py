@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.notifications.compose import Notification, NotificationSubscribers, Phrase, Writing
 from bot.notifications.recipients import Shopper
+from bot.notifications.staff_handoff import subscribe_handoff
 from commerce_core.api import (
     AfterSalesStatusChanged,
     Money,
@@ -98,4 +99,5 @@ def shopper_subscribers() -> NotificationSubscribers:
     subscribers.subscribe(RefundSucceeded, refund_succeeded)
     subscribers.subscribe(OrderCancelled, order_cancelled)
     subscribers.subscribe(AfterSalesStatusChanged, case_status_changed)
+    subscribe_handoff(subscribers)  # the agent's replies and the hand-back (bot.notifications.staff_handoff)
     return subscribers

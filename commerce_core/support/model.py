@@ -5,19 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
 from commerce_core.status import StatusMachine
-from commerce_core.support.types import TicketStatus
+from commerce_core.support.types import TicketKind, TicketStatus
 
+_DONE: frozenset[TicketStatus] = frozenset()
+#: handoffs: queued (waiting) -> assigned (with agent) -> resolved; complaints and feedback: -> closed
 TICKET_STATUS = StatusMachine[TicketStatus](
     "ticket",
     {
-        TicketStatus.QUEUED: frozenset({TicketStatus.ASSIGNED, TicketStatus.CLOSED}),
-        TicketStatus.ASSIGNED: frozenset({TicketStatus.CLOSED, TicketStatus.QUEUED}),
-        TicketStatus.CLOSED: frozenset(),
+        TicketStatus.QUEUED: frozenset(
+            {TicketStatus.ASSIGNED, TicketStatus.CANCELLED, TicketStatus.TIMED_OUT, TicketStatus.CLOSED}
+        ),
+        TicketStatus.ASSIGNED: frozenset({TicketStatus.QUEUED, TicketStatus.RESOLVED, TicketStatus.CLOSED}),
+        TicketStatus.RESOLVED: _DONE,
+        TicketStatus.CANCELLED: _DONE,
+        TicketStatus.TIMED_OUT: _DONE,
+        TicketStatus.CLOSED: _DONE,
     },
 )
 
@@ -36,8 +43,29 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default=TicketKind.HANDOFF.value, server_default="handoff")
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
-    __table_args__ = (Index("ix_support_tickets_conversation", "conversation_key", "status"),)
+    __table_args__ = (
+        Index("ix_support_tickets_conversation", "conversation_key", "status"),
+        Index("ix_support_tickets_queue", "kind", "status", "id"),
+    )
+
+
+class TicketMessage(Base):
+    """What the shopper, the agent and the bot said while a person handled the conversation, and the
+    agents' private notes; erased with the shopper (``customer_id``) and after the retention."""
+
+    __tablename__ = "support_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("support_tickets.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), nullable=True, index=True)
+    author: Mapped[str] = mapped_column(String(16))
+    author_name: Mapped[str | None] = mapped_column(String(96), nullable=True)
+    text: Mapped[str] = mapped_column(String(2000))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class AuditEntry(Base):

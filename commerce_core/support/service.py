@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from commerce_core.errors import NotFound
 from commerce_core.events import HandoffRequested
 from commerce_core.ids import TICKET_PREFIX, new_public_id, normalise_public_id
 from commerce_core.support.model import TICKET_STATUS, AuditEntry, Ticket
-from commerce_core.support.types import TicketStatus, TicketView
+from commerce_core.support.types import TicketKind, TicketStatus, TicketView
 from commerce_core.uow import UnitOfWork, Units
 from commerce_core.validation import clean_text
 
@@ -25,12 +25,12 @@ class SupportService:
     async def _view(self, uow: UnitOfWork, t: Ticket) -> TicketView:
         position = 0
         if t.status == TicketStatus.QUEUED.value:
-            ahead = (
-                await uow.session.scalars(
-                    select(Ticket.id).where(Ticket.status == TicketStatus.QUEUED.value, Ticket.id < t.id)
+            ahead = await uow.session.scalar(
+                select(func.count(Ticket.id)).where(
+                    Ticket.kind == t.kind, Ticket.status == TicketStatus.QUEUED.value, Ticket.id < t.id
                 )
-            ).all()
-            position = len(ahead) + 1
+            )
+            position = (ahead or 0) + 1
         return TicketView(
             t.number,
             t.conversation_key,
@@ -41,12 +41,23 @@ class SupportService:
             t.reason,
             t.created_at,
             position,
+            t.kind,
+            t.language,
+            t.rating,
         )
 
     async def open(
-        self, conversation_key: str, channel: str, reason: str, *, customer_id: int | None
+        self,
+        conversation_key: str,
+        channel: str,
+        reason: str,
+        *,
+        customer_id: int | None,
+        kind: TicketKind = TicketKind.HANDOFF,
+        language: str | None = None,
     ) -> TicketView:
-        """Queue a handoff; a conversation that already has an open ticket gets that one back."""
+        """Queue a ticket (a handoff, or a complaint/feedback in their own queue); a conversation that
+        already has an open ticket gets that one back."""
         reason = clean_text(reason, "reason", max_length=500)
         async with self._units.orm() as uow:
             existing = await uow.session.scalar(
@@ -64,6 +75,8 @@ class SupportService:
                 customer_id=customer_id,
                 status=TicketStatus.QUEUED.value,
                 created_at=uow.now(),
+                kind=kind.value,
+                language=(language or None) and language[:8],
             )
             uow.session.add(ticket)
             await uow.flush()
@@ -80,11 +93,13 @@ class SupportService:
             )
             return await self._view(uow, ticket) if ticket else None
 
-    async def queue(self) -> list[TicketView]:
+    async def queue(self, kind: TicketKind | None = None) -> list[TicketView]:
+        """Open tickets, oldest first; ``kind`` picks one queue (handoffs, complaints, feedback)."""
         async with self._units.orm() as uow:
-            rows = (
-                await uow.session.scalars(select(Ticket).where(Ticket.status.in_(OPEN)).order_by(Ticket.id))
-            ).all()
+            query = select(Ticket).where(Ticket.status.in_(OPEN))
+            if kind is not None:
+                query = query.where(Ticket.kind == kind.value)
+            rows = (await uow.session.scalars(query.order_by(Ticket.id))).all()
             return [await self._view(uow, t) for t in rows]
 
     async def _move(

@@ -1,4 +1,4 @@
-"""Support's vocabulary: ticket statuses and the ticket view.
+"""Support's vocabulary: ticket kinds and statuses, the ticket view and the handoff's messages.
 
 Why a module of its own: enums, views and commands are what the rest of the core and the edges
 share; keeping them apart from the ORM models and services lets anyone import them without
@@ -13,9 +13,32 @@ from enum import StrEnum
 
 
 class TicketStatus(StrEnum):
+    """A handoff goes bot -> ``queued`` (waiting) -> ``assigned`` (with an agent) -> ``resolved`` (bot
+    again); the shopper may leave the queue (``cancelled``) or nobody comes in time (``timed_out``).
+    Complaint and feedback tickets go ``queued`` -> ``assigned`` -> ``closed``."""
+
     QUEUED = "queued"
     ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
     CLOSED = "closed"
+
+
+class TicketKind(StrEnum):
+    """A live handoff has its own queue; complaints and feedback are worked later, in another."""
+
+    HANDOFF = "handoff"
+    COMPLAINT = "complaint"
+    FEEDBACK = "feedback"
+    MESSAGE = "message"  # left for staff when nobody could take over (after hours, no agent in time)
+
+
+class MessageAuthor(StrEnum):
+    SHOPPER = "shopper"
+    AGENT = "agent"
+    BOT = "bot"
+    NOTE = "note"  # a private note: staff only, never sent to the shopper
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +52,35 @@ class TicketView:
     reason: str
     created_at: datetime
     queue_position: int
+    kind: str = TicketKind.HANDOFF.value
+    language: str | None = None
+    rating: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffMessage:
+    """One line of a handed-off conversation as the console shows it (``seq`` orders them)."""
+
+    seq: int
+    author: str
+    author_name: str | None
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SupportSettings:
+    """How long a shopper waits for an agent before the bot takes over again, and when staff work
+    (UTC hours, ``start <= hour < end``; start == end means round the clock)."""
+
+    wait_limit_seconds: int = 300
+    working_hours_start: int = 0
+    working_hours_end: int = 0
+    history_retention_days: int = 30
+    expected_minutes_per_shopper: int = 2
+
+    def open_at(self, hour: int) -> bool:
+        start, end = self.working_hours_start, self.working_hours_end
+        if start == end:
+            return True
+        return start <= hour < end if start < end else hour >= start or hour < end

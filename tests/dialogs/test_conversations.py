@@ -129,16 +129,21 @@ async def test_help_cancel_and_two_misunderstandings_offer_a_person(
 async def test_bot_stays_silent_while_a_person_handles_the_conversation(
     chat_factory: Callable[..., Chat], runtime: Runtime
 ) -> None:
+    """Waiting: the shopper hears their place in the queue; with an agent: the bot is silent and the
+    messages reach the agent's history; resolved: the bot answers again."""
+    support = runtime.container.commerce.support
     chat = chat_factory("handoff", "zh-Hans")
     await chat.say("转人工")
     number = chat.of_type("handoff")[0]["data"]["ticket_number"]
     await chat.say("你好，在吗？")
+    assert "排在第 1 位" in chat.text
+    await support.claim(number, "amy")
+    await chat.say("我的订单还没到")
     assert chat.last == []
-    inbox = await runtime.container.redis.lrange("shopbot:staff:inbox:console:handoff", 0, -1)
-    assert json.loads(inbox[0])["text"] == "你好，在吗？"
-    await runtime.container.commerce.support.close(number, actor="staff:amy")
+    assert [m.text for m in await support.history(number)] == ["你好，在吗？", "我的订单还没到"]
+    await support.resolve(number, actor="amy")
     await chat.say("你好")
-    assert "我回来了" in chat.text
+    assert chat.last != [] and "排在" not in chat.text
 
 
 async def test_pay_track_cancel_and_change_address(

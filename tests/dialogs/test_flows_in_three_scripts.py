@@ -98,10 +98,6 @@ async def test_every_flow_in_each_script(
             assert chat.of_type(expected), (flow, lang, chat.text)
         await chat.say("/lang " + lang)  # leave no flow half-open for the next row
         await chat.say(texts.get(lang, "button.cancel"))
-        if flow == "human":
-            ticket = chat_factory(user, lang)
-            number = await commerce.support.active_for(f"console:{user}")
-            assert number is not None
-            await commerce.support.close(number.number, actor="staff:test")
-            await ticket.say(UTTERANCES["greet"][lang])
-            assert texts.get(lang, "handoff.ended")[:8] in ticket.text
+        if flow == "human":  # "cancel" while waiting for a person leaves the queue: the bot is back
+            assert texts.get(lang, "handoff.left")[:8] in chat.text, (lang, chat.text)
+            assert await commerce.support.active_for(f"console:{user}") is None

@@ -1,0 +1,106 @@
+"""What the agent console needs from the core, written down as Protocols, and the shopper's file the
+conversation view shows (masked profile, orders, cart, after-sales cases).
+
+Why Protocols again (as ``bot.backoffice.ports``): the console depends on a dozen calls, not on the
+whole :class:`Commerce`; mypy checks the real support service against exactly these, and tests can
+build the console with the real core and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from aiohttp import web
+
+from commerce_core.after_sales.types import CaseView
+from commerce_core.api import (
+    Commerce,
+    HandoffMessage,
+    NotFound,
+    SupportSettings,
+    TicketKind,
+    TicketView,
+)
+from commerce_core.cart.types import CartView
+from commerce_core.orders.types import OrderView
+
+
+class SupportDesk(Protocol):
+    settings: SupportSettings
+
+    async def queue(self, kind: TicketKind | None = None) -> list[TicketView]: ...
+    async def ticket(self, number: str) -> TicketView: ...
+    async def history(self, number: str, *, include_notes: bool = True) -> list[HandoffMessage]: ...
+    async def version(self) -> tuple[int, int, int]: ...
+    async def expire_overdue(self) -> list[str]: ...
+    async def claim(self, number: str, agent: str) -> TicketView: ...
+    async def assign_to(self, number: str, agent: str, *, actor: str) -> TicketView: ...
+    async def release(self, number: str, *, actor: str) -> TicketView: ...
+    async def reply(self, number: str, agent: str, text: str) -> HandoffMessage: ...
+    async def note(self, number: str, agent: str, text: str) -> HandoffMessage: ...
+    async def resolve(self, number: str, *, actor: str) -> TicketView: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ShopperFile:
+    """The shopper as an agent may see them: masked name and phone, never the full values."""
+
+    public_id: str
+    language: str
+    masked_name: str | None
+    masked_phone: str | None
+    orders: list[OrderView]
+    cart: CartView
+    cases: list[CaseView]
+
+
+class ShopperRecords(Protocol):
+    async def file_of(self, customer_id: int) -> ShopperFile | None: ...
+
+
+class CommerceShopperRecords:
+    """The shopper's file from the core's own services (read-only)."""
+
+    def __init__(self, commerce: Commerce) -> None:
+        self._commerce = commerce
+
+    async def file_of(self, customer_id: int) -> ShopperFile | None:
+        commerce = self._commerce
+        try:
+            customer = await commerce.customers.get(customer_id)
+        except NotFound:
+            return None
+        return ShopperFile(
+            customer.public_id,
+            customer.language,
+            customer.masked_name,
+            customer.masked_phone,
+            await commerce.orders.for_customer(customer_id, limit=10),
+            await commerce.cart.view(customer_id),
+            await commerce.after_sales.for_customer(customer_id),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDesk:
+    support: SupportDesk
+    shoppers: ShopperRecords
+    #: how often the live stream looks for changes, and how long one stream lives before the browser
+    #: reconnects (keeps a forgotten tab from holding a connection for ever)
+    poll_seconds: float = 0.25
+    stream_seconds: float = 300.0
+
+
+DESK: web.AppKey[AgentDesk] = web.AppKey("backoffice.agent_desk", AgentDesk)
+
+
+def desk(request: web.Request) -> AgentDesk:
+    if DESK not in request.app:  # a back office built without the console (tests of other pages)
+        raise web.HTTPNotFound()
+    return request.app[DESK]
+
+
+def waited_minutes(ticket: TicketView, now: datetime) -> int:
+    return max(0, int((now - ticket.created_at).total_seconds() // 60))

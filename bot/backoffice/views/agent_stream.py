@@ -1,0 +1,57 @@
+"""The console's live updates: a Server-Sent Events stream that says "changed" within a poll interval
+of a shopper's message, a claim, a reply or a resolution, so the queue and the open conversation
+refresh themselves without a reload (``static/agent.js`` fetches the fragment again).
+
+Why poll the database's fingerprint rather than a message bus: the shopper's message is written by
+whichever process ran the turn, and the database is the one thing every process shares; one small
+indexed query per open console every quarter second is far cheaper than the pages it saves, and it
+cannot miss an event the way a dropped pub/sub message would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiohttp import web
+
+from bot.backoffice.views.agent_desk import desk
+
+KEEPALIVE_SECONDS = 15.0
+#: how often the stream also times out handoffs nobody claimed (each stream does, cheaply: one UPDATE)
+SWEEP_SECONDS = 10.0
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    agent_desk = desk(request)
+    support = agent_desk.support
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",  # a buffering proxy would hold the events back
+        }
+    )
+    await response.prepare(request)
+    await response.write(b"retry: 1000\n\n")
+    seen = await support.version()
+    started = last_write = last_sweep = time.monotonic()
+    try:
+        while time.monotonic() - started < agent_desk.stream_seconds:
+            await asyncio.sleep(agent_desk.poll_seconds)
+            moment = time.monotonic()
+            if moment - last_sweep > SWEEP_SECONDS:
+                await support.expire_overdue()
+                last_sweep = moment
+            current = await support.version()
+            if current != seen:
+                seen = current
+                fingerprint = ".".join(str(part) for part in current)
+                await response.write(f"event: changed\ndata: {fingerprint}\n\n".encode())
+                last_write = moment
+            elif moment - last_write > KEEPALIVE_SECONDS:
+                await response.write(b": keep-alive\n\n")
+                last_write = moment
+    except (ConnectionResetError, asyncio.CancelledError):  # the console tab went away
+        return response
+    return response
