@@ -19,8 +19,8 @@ from tests.conftest import TEST_KEYS
 async def two_merchant_order(commerce: Commerce) -> tuple[str, int, int]:
     """A paid order with a dress from acme and a wrench from bolt; returns (number, acme id, bolt id)."""
     shop = await build_shop(commerce)
-    bolt = names("闪电五金", "Bolt Hardware")
-    await commerce.merchants.register("bolt", bolt, status=MerchantStatus.ACTIVE)
+    bolt_name = names("闪电五金", "Bolt Hardware")
+    await commerce.merchants.register("bolt", bolt_name, status=MerchantStatus.ACTIVE)
     await commerce.catalog.create_category("tools", names("工具", "Tools"))
     await commerce.catalog.create_product(
         ProductDraft(
