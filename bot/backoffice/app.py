@@ -30,6 +30,7 @@ from bot.backoffice.pages import (
     CATALOGUES,
     CLOCK,
     CONFIG,
+    FULFILMENT,
     OPERATORS,
     VISIT,
     Allowed,
@@ -71,6 +72,7 @@ def setup_backoffice(
     backoffice = create_backoffice(
         commerce.operators, commerce.clock, config or backoffice_config(settings), cookie_path=prefix
     )
+    backoffice[FULFILMENT] = commerce.shipments  # the merchant console ships its own order parts
     app.add_subapp(prefix, backoffice)
     return backoffice
 

@@ -64,7 +64,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/merchant/products", "merchant.products", merchant.products, Action.VIEW_OWN_MERCHANT),
     Route("GET", "/merchant/products/{code}", "merchant.product", merchant.product, Action.VIEW_OWN_MERCHANT),
     Route("GET", "/merchant/orders", "merchant.orders", merchant.orders, Action.VIEW_OWN_MERCHANT),
+    Route(
+        "GET", "/merchant/orders/rows", "merchant.order_rows", merchant.order_rows, Action.VIEW_OWN_MERCHANT
+    ),
     Route("GET", "/merchant/orders/{number}", "merchant.order", merchant.order, Action.VIEW_OWN_MERCHANT),
+    Route("POST", "/merchant/orders/{number}/ship", "merchant.ship", merchant.ship, Action.SHIP_OWN_ORDERS),
 )
 
 

@@ -73,6 +73,33 @@ class ShipmentService:
         views = [await self._ship_part(order_number, m, carrier, tracking_number, actor) for m in parts]
         return views[-1]
 
+    async def ship_waiting(self, older_than: timedelta, *, limit: int = 50) -> list[str]:
+        """Ship, with the simulated carrier, every part of orders paid at least ``older_than`` ago.
+
+        Why: the demo has no merchant at a desk; its merchants "ship" a few seconds after payment so a
+        newcomer sees the parcel move, arrive and become returnable. A part shipped meanwhile (by a
+        merchant or another process) is skipped. Returns the order numbers that got a parcel.
+        """
+        async with self._units.orm() as uow:
+            due = uow.now() - older_than
+            numbers = (
+                await uow.session.scalars(
+                    select(Order.number)
+                    .where(Order.status == OrderStatus.PAID.value, Order.paid_at <= due)
+                    .order_by(Order.paid_at)
+                    .limit(limit)
+                )
+            ).all()
+        shipped = []
+        for number in numbers:
+            for merchant_id in await self.unshipped_merchants(number):
+                try:
+                    await self._ship_part(number, merchant_id, "simulated", None, "demo:auto_ship")
+                except (NotAllowed, NotFound):
+                    continue  # shipped, cancelled or refunded meanwhile
+                shipped.append(number)
+        return shipped
+
     async def unshipped_merchants(self, order_number: str) -> list[int]:
         """The merchants whose part of a paid order still waits to be shipped (none unless paid)."""
         async with self._units.orm() as uow:
@@ -82,6 +109,15 @@ class ShipmentService:
             if order.status != OrderStatus.PAID.value:
                 return []
             return await _unshipped(uow, order.id)
+
+    async def delivery_city(self, order_number: str) -> str:
+        """Only the city of the delivery address: what a merchant is told before shipping (the full
+        address, name and phone stay encrypted until a label is printed)."""
+        async with self._units.orm() as uow:
+            sealed = await uow.session.scalar(select(Order.address_enc).where(Order.number == order_number))
+            if sealed is None:
+                raise NotFound("no such order", code="order_not_found")
+            return str(self._cipher.decrypt_json(sealed).get("city") or "")
 
     async def _ship_part(
         self, number: str, merchant_id: int, carrier: str, tracking_number: str | None, actor: str
