@@ -62,6 +62,7 @@ EXISTING_WIRE_FORMS = {
     "asorder:SB7K3M9Q2XAB": payloads.AfterSalesOrder("SB7K3M9Q2XAB"),
     "asline:2": payloads.AfterSalesLine(2),
     "reason:size_fit": payloads.AfterSalesReason("size_fit"),
+    "mship:SB7K3M9Q2XAB": payloads.ShipOrder("SB7K3M9Q2XAB"),
 }
 
 
