@@ -41,7 +41,8 @@ async def commerce(runtime: Runtime) -> Commerce:  # noqa: F811 - the runtime's 
 @pytest_asyncio.fixture
 async def team(commerce: Commerce) -> Team:
     commerce.operators.policy = OperatorPolicy(hash_time_cost=1, hash_memory_kib=256, hash_parallelism=1)
-    bolt = await commerce.merchants.register("bolt", names("闪电五金", "Bolt Hardware"), status=MerchantStatus.ACTIVE)
+    bolt_name = names("闪电五金", "Bolt Hardware")
+    bolt = await commerce.merchants.register("bolt", bolt_name, status=MerchantStatus.ACTIVE)
     await commerce.catalog.create_category("tools", names("工具", "Tools"))
     await commerce.catalog.create_product(
         ProductDraft(

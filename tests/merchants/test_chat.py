@@ -24,7 +24,8 @@ async def test_bind_in_telegram_links_the_chat_once_and_wrong_codes_get_one_answ
 ) -> None:
     conv = Conversation(client, channel, session)
     owner = Shopper(user_id=8001, lang="en", name="Ada")
-    code = await commerce.operators.issue_binding_code(team.owner_a.public_id, Actor(team.owner_a.public_id, None))
+    me = Actor(team.owner_a.public_id, None)
+    code = await commerce.operators.issue_binding_code(team.owner_a.public_id, me)
 
     await conv.post(owner.text("/bind WRONG234"))
     assert "did not work" in conv.text
@@ -44,7 +45,8 @@ async def test_bind_in_chinese_answers_in_chinese(
 ) -> None:
     conv = Conversation(client, channel, session)
     owner = Shopper(user_id=8002, lang="zh-hans", name="王")
-    code = await commerce.operators.issue_binding_code(team.owner_b.public_id, Actor(team.owner_b.public_id, None))
+    me = Actor(team.owner_b.public_id, None)
+    code = await commerce.operators.issue_binding_code(team.owner_b.public_id, me)
     await conv.post(owner.text(f"绑定 {code}"))
     assert "绑定成功" in conv.text
     assert (await commerce.operators.operator_for_identity("telegram", "8002")) is not None
@@ -63,7 +65,8 @@ async def test_bind_from_the_console_links_and_from_the_web_chat_is_refused(
     code = await operators.issue_binding_code(team.owner_a.public_id, me)
     answer = await say("web", "w-1", f"/bind {code}")
     assert "Telegram" in answer and await operators.operator_for_identity("web", "w-1") is None
-    answer = await say("console", "c-1", f"/bind {await operators.issue_binding_code(team.owner_a.public_id, me)}")
+    code = await operators.issue_binding_code(team.owner_a.public_id, me)
+    answer = await say("console", "c-1", f"/bind {code}")
     assert "acme" in answer  # linked, and named back to the operator
     assert (await operators.operator_for_identity("console", "c-1")) is not None
 
@@ -82,7 +85,8 @@ async def test_a_paid_order_tells_each_merchant_only_its_own_lines(
     to_b = "\n".join(str(c.params["text"]) for c in sent if c.chat_id == "8002")
     # each in the merchant user's own language
     assert number in to_a and "Red Floral Dress" in to_a and "Wrench" not in to_a and "ship to 上海" in to_a
-    assert number in to_b and "扳手（size: std）× 2" in to_b and "连衣裙" not in to_b and "收货城市：上海" in to_b
+    assert number in to_b and "扳手（size: std）× 2" in to_b and "连衣裙" not in to_b
+    assert "收货城市：上海" in to_b
     assert "13812345678" not in to_a + to_b and "世纪大道" not in to_a + to_b  # the city, nothing more
     assert any(c.chat_id == SHOPPER_CHAT for c in sent)  # the shopper's payment confirmation too
 
