@@ -7,39 +7,21 @@ from __future__ import annotations
 import pytest
 
 from commerce_core.api import Commerce, CommerceConfig, FakeClock, InvalidInput, NotAllowed, NotFound
-from commerce_core.catalog.types import ProductDraft, VariantDraft
 from commerce_core.db.engine import create_engine
 from commerce_core.merchants.types import MerchantStatus
-from commerce_core.orders.types import LineRequest
 from commerce_core.shipments.carrier import CarrierEvent
-from tests.commerce.factory import ADDRESS, build_shop, names
+from tests.commerce.factory import ADDRESS, names
 from tests.conftest import TEST_KEYS
+from tests.merchants.conftest import Team, paid_two_merchant_order
 
 
-async def two_merchant_order(commerce: Commerce) -> tuple[str, int, int]:
+async def two_merchant_order(commerce: Commerce, team: Team) -> tuple[str, int, int]:
     """A paid order with a dress from acme and a wrench from bolt; returns (number, acme id, bolt id)."""
-    shop = await build_shop(commerce)
-    bolt_name = names("闪电五金", "Bolt Hardware")
-    await commerce.merchants.register("bolt", bolt_name, status=MerchantStatus.ACTIVE)
-    await commerce.catalog.create_category("tools", names("工具", "Tools"))
-    await commerce.catalog.create_product(
-        ProductDraft(
-            "B1", "bolt", "tools", names("扳手", "Wrench"), names("钢", "Steel"),
-            [VariantDraft("B1-STD", {"size": "std"}, 4900, 5)],
-        )
-    )
-    await commerce.catalog.publish("B1")
-    order = await commerce.orders.place(
-        shop.customer_id, ADDRESS, "two", items=[LineRequest("D1-RED-M", 1), LineRequest("B1-STD", 1)]
-    )
-    await commerce.payments.sandbox_pay((await commerce.payments.start(order.number)).payment_id)
-    acme = (await commerce.merchants.get("acme")).id
-    bolt = (await commerce.merchants.get("bolt")).id
-    return order.number, acme, bolt
+    return await paid_two_merchant_order(commerce, team), team.acme, team.bolt
 
 
-async def test_two_merchants_make_two_shipments(commerce: Commerce, clock: FakeClock) -> None:
-    number, acme, bolt = await two_merchant_order(commerce)
+async def test_two_merchants_make_two_shipments(team: Team, commerce: Commerce, clock: FakeClock) -> None:
+    number, acme, bolt = await two_merchant_order(commerce, team)
     first = await commerce.shipments.ship(number, merchant_id=acme)
     assert first.merchant_id == acme
     assert (await commerce.orders.get(number)).status == "paid"  # bolt's part still waits
@@ -67,8 +49,8 @@ async def test_two_merchants_make_two_shipments(commerce: Commerce, clock: FakeC
     assert (await commerce.orders.get(number)).status == "delivered"
 
 
-async def test_a_merchant_cannot_ship_what_is_not_theirs(commerce: Commerce) -> None:
-    number, acme, bolt = await two_merchant_order(commerce)
+async def test_a_merchant_cannot_ship_what_is_not_theirs(team: Team, commerce: Commerce) -> None:
+    number, acme, bolt = await two_merchant_order(commerce, team)
     stranger = await commerce.merchants.register("zeta", names("泽塔", "Zeta"), status=MerchantStatus.ACTIVE)
     with pytest.raises(NotFound):
         await commerce.shipments.ship(number, merchant_id=stranger.id)
@@ -81,9 +63,9 @@ async def test_a_merchant_cannot_ship_what_is_not_theirs(commerce: Commerce) -> 
 
 
 async def test_parcels_keep_moving_for_a_new_process(
-    commerce: Commerce, clock: FakeClock, db_url: str
+    team: Team, commerce: Commerce, clock: FakeClock, db_url: str
 ) -> None:
-    number, acme, _ = await two_merchant_order(commerce)
+    number, acme, _ = await two_merchant_order(commerce, team)
     parcel = await commerce.shipments.ship(number, merchant_id=acme)
     config = CommerceConfig(
         encryption_keys=TEST_KEYS,
@@ -100,3 +82,17 @@ async def test_parcels_keep_moving_for_a_new_process(
         assert await commerce.shipments.refresh(parcel.tracking_number) == 0
     finally:
         await restarted.close()
+
+
+async def test_once_a_part_has_shipped_the_order_cannot_be_cancelled_or_readdressed(
+    team: Team, commerce: Commerce
+) -> None:
+    number, acme, _ = await two_merchant_order(commerce, team)
+    customer_id = (await commerce.orders.get(number)).customer_id
+    await commerce.shipments.ship(number, merchant_id=acme)
+    with pytest.raises(NotAllowed) as refused:
+        await commerce.orders.cancel(number, actor="customer", reason="no", customer_id=customer_id)
+    assert refused.value.code == "order_not_cancellable"
+    with pytest.raises(NotAllowed) as locked:
+        await commerce.orders.change_address(number, customer_id, ADDRESS)
+    assert locked.value.code == "address_locked"
