@@ -30,6 +30,7 @@ from bot.channels.wechat import channel as wechat
 from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
+from bot.notifications.merchants import notify_merchants
 from bot.pipeline import Pipeline
 from bot.runtime import Container, Runtime
 from bot.settings import Settings, load_settings
@@ -137,7 +138,7 @@ async def start(
     senders: dict[str, Sender] = {
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }
-    notifier = Notifier(commerce, texts, senders)
+    notifier = notify_merchants(Notifier(commerce, texts, senders), commerce)
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime

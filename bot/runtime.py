@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
+from bot.auto_ship import auto_ship
 from bot.channels.base import Channel, ChannelContext, ChannelFactory, Job, RouteInstaller
 from bot.channels.console import InboxChannel
 from bot.nlu_terms import catalogue_terms
@@ -101,6 +102,7 @@ class Runtime:
         commerce = self.container.commerce
         figures = {
             "expired": len(await commerce.orders.expire_unpaid()),
+            "auto_shipped": len(await auto_ship(commerce, self.container.settings.auto_ship_after_seconds)),
             "tracking_events": await commerce.shipments.refresh_open(),
             "delays": len(await commerce.shipments.detect_delays()),
             "refunds_retried": await commerce.payments.retry_pending_refunds(),

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     carrier_speed: float = 1.0
+    #: ship paid orders with the simulated carrier this many seconds after payment; 0: merchants ship
+    #: (``shopbot demo`` turns it on at 5 s; SHOPBOT_AUTO_SHIP_AFTER_SECONDS=0 turns it off there)
+    auto_ship_after_seconds: float = Field(default=0.0, ge=0)
     payment_window_minutes: int = 30
     nlu_backend: Literal["builtin", "rasa"] = "builtin"
     rasa_url: str | None = None

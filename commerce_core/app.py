@@ -111,7 +111,7 @@ class Commerce:
         cipher = FieldCipher(config.encryption_keys, config.blind_index_key)
         sandbox = SandboxProvider(config.sandbox_payment_secret, clock, pay_base_url=config.pay_base_url)
         carrier = SimulatedCarrier(clock, speed=config.carrier_speed)
-        return cls(
+        commerce = cls(
             engine,
             clock=clock,
             cipher=cipher,
@@ -122,6 +122,8 @@ class Commerce:
             shipment_delay_after=config.shipment_delay_after,
             operator_policy=config.operator_policy,
         )
+        carrier.keep_routes_in(commerce.units)  # routes outlive the process: parcels keep moving
+        return commerce
 
     async def close(self) -> None:
         await self.engine.dispose()

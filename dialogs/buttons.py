@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from commerce_core.api import CaseKind, NotFound
 from dialogs.context import Turn
-from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
+from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
 from dialogs.flows.registry import waiting_step
 from dialogs.payloads import (
     ACTIONS,
@@ -49,6 +49,7 @@ from dialogs.payloads import (
     Popular,
     Remove,
     SandboxPay,
+    ShipOrder,
     ShowOrder,
     ShowProduct,
     Similar,
@@ -279,6 +280,11 @@ async def _after_sales_reason(turn: Turn, action: AfterSalesReason) -> None:
         stale(turn)
         return
     await after_sales.choose_reason(turn, action.code)
+
+
+@on(ShipOrder)
+async def _ship_order(turn: Turn, action: ShipOrder) -> None:
+    await operator_chat.ship(turn, action.order_number)
 
 
 _missing = [a.__name__ for a in set(ACTIONS) - _HANDLERS.keys()]

@@ -1,9 +1,9 @@
 """The dialog engine: picks what to do with one interpreted message and runs it.
 
-Order of precedence: language switches, button payloads, global interrupts (human, help, cancel,
-back), the step the active flow is waiting on (unless the shopper clearly digresses, in which case the
-flow is suspended and resumed afterwards), then the intent's own flow, and finally the fallback that
-offers a person after repeated misunderstandings.
+Order of precedence: operator commands (``/bind CODE``), language switches, button payloads, global
+interrupts (human, help, cancel, back), the step the active flow is waiting on (unless the shopper
+clearly digresses, in which case the flow is suspended and resumed afterwards), then the intent's own
+flow, and finally the fallback that offers a person after repeated misunderstandings.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from dialogs import buttons
 from dialogs.context import Turn
-from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
+from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
@@ -72,6 +72,8 @@ class Engine:
         state.turns += 1
         misunderstood = state.misunderstood
         text = turn.message.effective_text
+        if not turn.message.payload and await operator_chat.handle_command(turn, text):
+            return  # "/bind CODE": an operator linking this chat, not a shopper's request
         wanted = requested_language(text) if not turn.message.payload else None
         if wanted:
             await account.set_language(turn, wanted)

@@ -317,6 +317,19 @@ class AfterSalesReason(Action):
     code: Reason
 
 
+# -- merchants ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ShipOrder(Action):
+    """A merchant user's "Ship" on a paid-order notification: ship their part with the simulated carrier.
+
+    Who may act is decided by the chat identity pressing it (bound to a merchant's operator account),
+    never by the payload: a forwarded or forged button ships nothing for anyone else.
+    """
+
+    prefix: ClassVar[str] = "mship"
+    order_number: PublicId
+
+
 ACTIONS: tuple[type[Action], ...] = (
     Yes,
     No,
@@ -353,6 +366,7 @@ ACTIONS: tuple[type[Action], ...] = (
     AfterSalesOrder,
     AfterSalesLine,
     AfterSalesReason,
+    ShipOrder,
 )
 
 

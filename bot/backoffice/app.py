@@ -30,6 +30,7 @@ from bot.backoffice.pages import (
     CATALOGUES,
     CLOCK,
     CONFIG,
+    FULFILMENT,
     OPERATORS,
     VISIT,
     Allowed,
@@ -73,6 +74,7 @@ def setup_backoffice(
         commerce.operators, commerce.clock, config or backoffice_config(settings), cookie_path=prefix
     )
     backoffice[DESK] = AgentDesk(commerce.support, CommerceShopperRecords(commerce))  # the agent console
+    backoffice[FULFILMENT] = commerce.shipments  # the merchant console ships its own order parts
     app.add_subapp(prefix, backoffice)
     return backoffice
 

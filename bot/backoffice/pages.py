@@ -20,7 +20,7 @@ from multidict import MultiDictProxy
 from bot.backoffice import session as cookie
 from bot.backoffice.config import BackofficeConfig
 from bot.backoffice.i18n import LANGUAGE_NAMES, LANGUAGES, Catalogues
-from bot.backoffice.ports import OperatorAccounts
+from bot.backoffice.ports import Fulfilment, OperatorAccounts
 from commerce_core.api import Clock, DomainError
 from commerce_core.operators.types import Action, Actor, OperatorRole, OperatorView
 
@@ -57,6 +57,7 @@ class Visit:
 
 
 OPERATORS: web.AppKey[OperatorAccounts] = web.AppKey("backoffice.operators", OperatorAccounts)
+FULFILMENT: web.AppKey[Fulfilment] = web.AppKey("backoffice.fulfilment", Fulfilment)
 CONFIG: web.AppKey[BackofficeConfig] = web.AppKey("backoffice.config", BackofficeConfig)
 CATALOGUES: web.AppKey[Catalogues] = web.AppKey("backoffice.catalogues", Catalogues)
 CLOCK: web.AppKey[Clock] = web.AppKey("backoffice.clock", Clock)
@@ -128,6 +129,11 @@ PROBLEMS = {
     "merchant_not_found": "users.merchant_unknown",
     "merchant_role_mismatch": "users.merchant_unknown",
     "cannot_disable_self": "users.cannot_disable_self",
+    "already_shipped": "ship.already_shipped",
+    "order_not_shippable": "ship.not_shippable",
+    "carrier_invalid": "ship.carrier_invalid",
+    "tracking_invalid": "ship.tracking_invalid",
+    "tracking_in_use": "ship.tracking_in_use",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from commerce_core.api import ShipmentView
 from commerce_core.operators.types import (
     Actor,
     AuditEntryView,
@@ -18,6 +19,24 @@ from commerce_core.operators.types import (
     OperatorRole,
     OperatorView,
 )
+
+
+class Fulfilment(Protocol):
+    """Shipping a merchant's part of an order (``commerce.shipments``); always scoped by merchant id."""
+
+    async def ship(
+        self,
+        order_number: str,
+        *,
+        merchant_id: int | None = None,
+        carrier: str = "simulated",
+        tracking_number: str | None = None,
+        actor: str = "system",
+    ) -> ShipmentView: ...
+
+    async def parcels(
+        self, order_number: str, *, customer_id: int | None = None, merchant_id: int | None = None
+    ) -> list[ShipmentView]: ...
 
 
 class OperatorAccounts(Protocol):

@@ -65,6 +65,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/merchant/products", "merchant.products", merchant.products, Action.VIEW_OWN_MERCHANT),
     Route("GET", "/merchant/products/{code}", "merchant.product", merchant.product, Action.VIEW_OWN_MERCHANT),
     Route("GET", "/merchant/orders", "merchant.orders", merchant.orders, Action.VIEW_OWN_MERCHANT),
+    Route(
+        "GET", "/merchant/orders/rows", "merchant.order_rows", merchant.order_rows, Action.VIEW_OWN_MERCHANT
+    ),
     Route("GET", "/merchant/orders/{number}", "merchant.order", merchant.order, Action.VIEW_OWN_MERCHANT),
     # agent console (live handoff)
     Route("GET", "/agent", "agent.queue", agent.queue, CHAT),
@@ -79,6 +82,7 @@ ROUTES: tuple[Route, ...] = (
         agent.act,
         CHAT,
     ),
+    Route("POST", "/merchant/orders/{number}/ship", "merchant.ship", merchant.ship, Action.SHIP_OWN_ORDERS),
 )
 
 

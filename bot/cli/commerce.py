@@ -119,6 +119,12 @@ def demo(
                 if "telegram" in runtime.channels
                 else "set TELEGRAM_BOT_TOKEN to chat on Telegram too"
             )
+            after = settings.auto_ship_after_seconds
+            shipping = (
+                f"The demo merchants ship paid orders after {after:g} s"
+                if after
+                else "Ship paid orders in the merchant console (/admin/merchant/orders)"
+            )
             typer.echo(f"""
 shopbot demo is running on the embedded default ({settings.data_dir}/shopbot.db, in-process Redis).
   Web chat:  {url}
@@ -126,7 +132,7 @@ shopbot demo is running on the embedded default ({settings.data_dir}/shopbot.db,
   Telegram:  {telegram}
 Try: "有没有红色连衣裙", "第一个", "加入购物车", "结算", then pay with the sandbox button;
      "where is my order", "我要退货", "English please", "繁體中文", "人工客服".
-Parcels move an hour per second. Ctrl-C stops.""")
+{shipping}; parcels move an hour per second. Ctrl-C stops.""")
             print_demo_logins(logins, url)
             await run_server(runtime, settings.http_host, settings.http_port)
         finally:

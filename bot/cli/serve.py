@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 
 import typer
@@ -87,5 +88,7 @@ def worker(
 
 
 def demo_settings() -> Settings:
-    """The demo runs the simulated carrier fast (an hour per second) so parcels move while you watch."""
-    return load_settings(carrier_speed=3600.0)
+    """The demo runs the simulated carrier fast (an hour per second) so parcels move while you watch,
+    and its merchants ship paid orders after five seconds (``SHOPBOT_AUTO_SHIP_AFTER_SECONDS=0``: never)."""
+    auto_ship = os.environ.get("SHOPBOT_AUTO_SHIP_AFTER_SECONDS", "5")
+    return load_settings(carrier_speed=3600.0, auto_ship_after_seconds=auto_ship)

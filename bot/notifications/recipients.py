@@ -8,17 +8,18 @@ into the language to write in and the ``(channel, user_id)`` addresses to push t
 Shoppers are found through their channel identities in the core. Merchants and staff are found
 through the operator accounts and their Telegram/WeChat bindings, which the back office adds: until
 then :class:`NoOperators` knows none of them, and a notification for them goes nowhere (and is
-still marked delivered: there was nobody to tell). The back office plugs in its own directory::
+still marked delivered: there was nobody to tell). :class:`OperatorDirectory` finds them through the
+bound identities (``bot.notifications.merchants.notify_merchants`` plugs it in)::
 
-    Notifier(commerce, texts, senders, directory=Directory(ShopperDirectory(commerce), operators))
+    directory = Directory(ShopperDirectory(commerce), OperatorDirectory(commerce))
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
-from commerce_core.api import Commerce, NotFound
+from commerce_core.api import Commerce, NotFound, OperatorContact
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,50 @@ class NoOperators:
         return []
 
 
+@runtime_checkable
+class KnowsMembers(Protocol):
+    """A directory that can split a group (a merchant, a staff queue) into the people in it."""
+
+    async def members_of(self, recipient: Recipient) -> list[Recipient]: ...
+
+
+class OperatorDirectory:
+    """Merchants and staff from the operator accounts and the chat identities they bound with a code.
+
+    ``Merchant(id)``: the enabled users of that merchant; ``StaffMember(id)``: that operator account
+    (internal id); ``StaffQueue(role)``: the enabled operators with that role. Only accounts with at
+    least one bound Telegram/WeChat identity count: the others have nowhere to be told. A group's
+    language is its first member's; :meth:`members_of` lets a subscriber write to each in their own.
+    """
+
+    def __init__(self, commerce: Commerce) -> None:
+        self._commerce = commerce
+
+    async def _contacts(self, recipient: Recipient) -> list[OperatorContact]:
+        operators = self._commerce.operators
+        if isinstance(recipient, Merchant):
+            return await operators.chat_contacts(merchant_id=recipient.merchant_id)
+        if isinstance(recipient, StaffMember):
+            return await operators.chat_contacts(operator_id=recipient.user_id)
+        if isinstance(recipient, StaffQueue):
+            return await operators.chat_contacts(role=recipient.role)
+        return []
+
+    async def language_of(self, recipient: Recipient) -> str | None:
+        contacts = await self._contacts(recipient)
+        return contacts[0].language if contacts else None
+
+    async def addresses_of(self, recipient: Recipient) -> list[Address]:
+        return [
+            Address(channel, user_id)
+            for contact in await self._contacts(recipient)
+            for channel, user_id in contact.identities
+        ]
+
+    async def members_of(self, recipient: Recipient) -> list[Recipient]:
+        return [StaffMember(contact.operator_id) for contact in await self._contacts(recipient)]
+
+
 class Directory:
     """Shoppers from one directory, merchants and staff from another (the back office's)."""
 
@@ -116,3 +161,8 @@ class Directory:
 
     async def addresses_of(self, recipient: Recipient) -> list[Address]:
         return await self._for(recipient).addresses_of(recipient)
+
+    async def members_of(self, recipient: Recipient) -> list[Recipient]:
+        """The people in a group, each to be written to in their own language (a person: themself)."""
+        found = self._for(recipient)
+        return await found.members_of(recipient) if isinstance(found, KnowsMembers) else [recipient]

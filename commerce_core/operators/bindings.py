@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from commerce_core.errors import InvalidInput
 from commerce_core.operators.credentials import BINDING_CODE_LENGTH, new_binding_code, normalise_binding_code
 from commerce_core.operators.model import BindingCode, OperatorIdentity, OperatorUser
+from commerce_core.operators.types import OperatorContact, OperatorRole
 from commerce_core.security import FieldCipher
 from commerce_core.uow import UnitOfWork
 
@@ -95,3 +96,32 @@ async def identities(uow: UnitOfWork, operator_id: int) -> list[tuple[str, str]]
         .order_by(OperatorIdentity.id)
     )
     return [(channel, user_id) for channel, user_id in rows.all()]
+
+
+async def contacts(
+    uow: UnitOfWork,
+    *,
+    merchant_id: int | None = None,
+    operator_id: int | None = None,
+    role: str | None = None,
+) -> list[OperatorContact]:
+    """Enabled operators matching every given filter who have bound at least one chat identity."""
+    query = (
+        select(OperatorUser, OperatorIdentity.channel, OperatorIdentity.channel_user_id)
+        .join(OperatorIdentity, OperatorIdentity.operator_id == OperatorUser.id)
+        .where(OperatorUser.disabled.is_(False))
+        .order_by(OperatorUser.id, OperatorIdentity.id)
+    )
+    if merchant_id is not None:
+        query = query.where(OperatorUser.merchant_id == merchant_id)
+    if operator_id is not None:
+        query = query.where(OperatorUser.id == operator_id)
+    if role is not None:
+        query = query.where(OperatorUser.role == role)
+    found: dict[int, tuple[OperatorUser, list[tuple[str, str]]]] = {}
+    for user, channel, channel_user_id in (await uow.session.execute(query)).all():
+        found.setdefault(user.id, (user, []))[1].append((channel, channel_user_id))
+    return [
+        OperatorContact(user.id, OperatorRole(user.role), user.merchant_id, user.language, tuple(pairs))
+        for user, pairs in found.values()
+    ]

@@ -32,8 +32,11 @@ PERMISSIONS: MappingProxyType[OperatorRole, frozenset[Action]] = MappingProxyTyp
         OperatorRole.REVIEWER: _EVERY_ACCOUNT | _CHAT | {Action.REVIEW_MERCHANTS, Action.REVIEW_LISTINGS},
         OperatorRole.MERCHANT_OWNER: _EVERY_ACCOUNT
         | _CHAT
-        | {Action.VIEW_OWN_MERCHANT, Action.MANAGE_OWN_MERCHANT},
-        OperatorRole.MERCHANT_STAFF: _EVERY_ACCOUNT | _CHAT | {Action.VIEW_OWN_MERCHANT},
+        | {Action.VIEW_OWN_MERCHANT, Action.MANAGE_OWN_MERCHANT, Action.SHIP_OWN_ORDERS},
+        # staff pack and ship parcels; they do not run the shop
+        OperatorRole.MERCHANT_STAFF: _EVERY_ACCOUNT
+        | _CHAT
+        | {Action.VIEW_OWN_MERCHANT, Action.SHIP_OWN_ORDERS},
         OperatorRole.APPLICANT: _EVERY_ACCOUNT | {Action.APPLY_AS_MERCHANT},
     }
 )

@@ -31,6 +31,7 @@ from commerce_core.operators.types import (
     AuditFilter,
     MerchantOrderView,
     MerchantProductView,
+    OperatorContact,
     OperatorRole,
     OperatorView,
 )
@@ -303,6 +304,13 @@ class OperatorService(SignIn):
             if user is None or user.disabled:
                 return None
             return operator_view(user, await merchant_code_of(uow, user))
+
+    async def chat_contacts(
+        self, *, merchant_id: int | None = None, operator_id: int | None = None, role: str | None = None
+    ) -> list[OperatorContact]:
+        """Who to push a merchant's or staff notification to (enabled operators with a bound identity)."""
+        async with self._uow() as uow:
+            return await bindings.contacts(uow, merchant_id=merchant_id, operator_id=operator_id, role=role)
 
     async def identities_of(self, public_id: str) -> list[tuple[str, str]]:
         async with self._uow() as uow:

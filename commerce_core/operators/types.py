@@ -43,6 +43,7 @@ class Action(StrEnum):
     HANDLE_CASES = "handle_cases"
     VIEW_OWN_MERCHANT = "view_own_merchant"
     MANAGE_OWN_MERCHANT = "manage_own_merchant"
+    SHIP_OWN_ORDERS = "ship_own_orders"
     APPLY_AS_MERCHANT = "apply_as_merchant"
     MANAGE_OWN_ACCOUNT = "manage_own_account"
     BIND_CHAT_IDENTITY = "bind_chat_identity"
@@ -185,3 +186,18 @@ class WeakPassword(InvalidInput):
     """Shorter than the minimum or on the common-password list (bad input, hence InvalidInput)."""
 
     code = "weak_password"
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorContact:
+    """An enabled operator who can be told things in chat: their language and bound identities.
+
+    ``operator_id`` is the account's internal id (what a ``StaffMember`` recipient names);
+    ``identities`` are ``(channel, channel user id)`` pairs, oldest binding first.
+    """
+
+    operator_id: int
+    role: OperatorRole
+    merchant_id: int | None
+    language: str
+    identities: tuple[tuple[str, str], ...]

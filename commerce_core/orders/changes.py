@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 
 from commerce_core.customers.types import AddressInput
 from commerce_core.errors import NotAllowed
@@ -27,6 +27,15 @@ from commerce_core.uow import UnitOfWork, Work
 from commerce_core.validation import clean_text
 
 RefundRunner = Callable[[str], Awaitable[str]]
+#: the one column of shipments that orders look at (shipments depend on orders, never the reverse)
+_PARCELS = table("shipments", column("order_id"))
+
+
+async def _has_parcel(uow: UnitOfWork, order_id: int) -> bool:
+    """Whether some merchant has shipped its part: a paid order is then no longer cancellable or
+    re-addressable as a whole (fulfilment is per merchant; the order is paid until the last part)."""
+    query = select(_PARCELS.c.order_id).where(_PARCELS.c.order_id == order_id).limit(1)
+    return await uow.session.scalar(query) is not None
 
 
 class RefundRequester(Protocol):
@@ -51,7 +60,7 @@ class OrderChanges(OrderQueries):
         async with self._units.orm() as uow:
             order = await self._load(uow, number, customer_id, lock=True)
             status = OrderStatus(order.status)
-            if status not in CANCELLABLE:
+            if status not in CANCELLABLE or (status is OrderStatus.PAID and await _has_parcel(uow, order.id)):
                 raise NotAllowed(
                     "this order can no longer be cancelled", code="order_not_cancellable", status=order.status
                 )
@@ -98,7 +107,7 @@ class OrderChanges(OrderQueries):
         clean = address.validated()
         async with self._units.orm() as uow:
             order = await self._load(uow, number, customer_id, lock=True)
-            if OrderStatus(order.status) not in CANCELLABLE:
+            if OrderStatus(order.status) not in CANCELLABLE or await _has_parcel(uow, order.id):
                 raise NotAllowed(
                     "the address can no longer be changed", code="address_locked", status=order.status
                 )

@@ -4,17 +4,21 @@ The simulator is deterministic per tracking number (its random generator is seed
 shipment's whole journey is fixed at creation and revealed as time passes: picked up, several
 in-transit scans in real Chinese hub cities, out for delivery, delivered; about one in twelve
 parcels hits an exception (address problem, weather delay) before moving on. ``speed`` compresses
-time for the demo (speed=3600 turns an hour into a second).
+time for the demo (speed=3600 turns an hour into a second). Routes are stored in ``carrier_routes`` so
+any process, before or after a restart, sees the same parcel move on.
 """
 
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from commerce_core.clock import Clock
+from commerce_core.shipments.model import CarrierRoute
+from commerce_core.uow import Units
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,26 +86,50 @@ _TEXT = {
 
 
 class SimulatedCarrier:
+    """A carrier whose parcels follow a generated route, kept in the database.
+
+    Why the database: the route used to live in this object's memory, so a restart (or a parcel
+    shipped by another process) left the parcel frozen at its last scan. Each route is written when
+    the parcel is created, with absolute times, and read back by whichever process asks; a small
+    in-process cache spares the read on the busy path.
+    """
+
     name = "simulated"
 
-    def __init__(self, clock: Clock, *, speed: float = 1.0, seed: int = 7) -> None:
+    def __init__(
+        self, clock: Clock, *, speed: float = 1.0, seed: int = 7, units: Units | None = None
+    ) -> None:
         self._clock = clock
         self._speed = speed
         self._seed = seed
-        self._plans: dict[str, tuple[datetime, list[tuple[float, str, str | None]]]] = {}
-        self._counter = 0
+        self._units = units
+        self._plans: dict[str, list[tuple[datetime, str, str | None]]] = {}
+
+    def keep_routes_in(self, units: Units) -> None:
+        """Persist routes through ``units`` (the core wires this once its units exist)."""
+        self._units = units
 
     async def create_shipment(self, order_number: str, origin: str, destination: str) -> CarrierShipment:
-        rng = random.Random(f"{self._seed}:{order_number}")
-        self._counter += 1
-        tracking = "SX" + "".join(str(rng.randrange(10)) for _ in range(10)) + f"{self._counter % 100:02d}"
+        tracking = "SX" + "".join(secrets.choice("0123456789") for _ in range(12))
+        rng = random.Random(f"{self._seed}:{order_number}:{tracking}")
         start = self._clock.now()
-        plan = self._plan(rng, origin, destination)
-        self._plans[tracking] = (start, plan)
-        eta_hours = plan[-1][0]
-        return CarrierShipment(
-            tracking, origin, destination, start + timedelta(hours=eta_hours / self._speed)
-        )
+        plan = [
+            (start + timedelta(hours=hours / self._speed), status, location)
+            for hours, status, location in self._plan(rng, origin, destination)
+        ]
+        if self._units is not None:
+            async with self._units.orm() as uow:
+                uow.session.add(
+                    CarrierRoute(
+                        tracking_number=tracking,
+                        carrier=self.name,
+                        steps=[[at.isoformat(), status, location] for at, status, location in plan],
+                        created_at=start,
+                    )
+                )
+                await uow.commit()
+        self._plans[tracking] = plan
+        return CarrierShipment(tracking, origin, destination, plan[-1][0])
 
     def _plan(self, rng: random.Random, origin: str, destination: str) -> list[tuple[float, str, str | None]]:
         hours = rng.uniform(2, 8)
@@ -119,14 +147,26 @@ class SimulatedCarrier:
         steps.append((hours, "delivered", destination))
         return steps
 
+    async def _route(self, tracking_number: str) -> list[tuple[datetime, str, str | None]] | None:
+        if tracking_number in self._plans:
+            return self._plans[tracking_number]
+        if self._units is None:
+            return None
+        async with self._units.orm() as uow:
+            row = await uow.session.get(CarrierRoute, tracking_number)
+            if row is None:
+                return None
+            plan = [(datetime.fromisoformat(str(at)), str(status), loc) for at, status, loc in row.steps]
+        self._plans[tracking_number] = plan
+        return plan
+
     async def events(self, tracking_number: str) -> list[CarrierEvent]:
-        if tracking_number not in self._plans:
+        plan = await self._route(tracking_number)
+        if plan is None:
             return []
-        start, plan = self._plans[tracking_number]
         now = self._clock.now()
         result = []
-        for n, (hours, status, location) in enumerate(plan):
-            at = start + timedelta(hours=hours / self._speed)
+        for n, (at, status, location) in enumerate(plan):
             if at > now:
                 break
             text = {lang: t.format(loc=location or "") for lang, t in _TEXT[status].items()}

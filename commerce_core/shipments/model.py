@@ -39,6 +39,8 @@ class Shipment(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    # whose part of the order this parcel carries (fulfilment is per merchant); None: shipped before
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), nullable=True, index=True)
     carrier: Mapped[str] = mapped_column(String(32))
     tracking_number: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(20), default=ShipmentStatus.CREATED.value)
@@ -64,3 +66,15 @@ class TrackingEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("shipment_id", "carrier_event_id"),)
+
+
+class CarrierRoute(Base):
+    """The simulated carrier's planned scans for one parcel (absolute times), shared by all processes."""
+
+    __tablename__ = "carrier_routes"
+
+    tracking_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    carrier: Mapped[str] = mapped_column(String(32))
+    # [[iso time, status, location or null], ...] oldest first
+    steps: Mapped[list[list[str | None]]] = mapped_column(PortableJSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from commerce_core.errors import NotAllowed, NotFound
+from commerce_core.errors import InvalidInput, NotAllowed, NotFound
 from commerce_core.events import OrderShipped, ShipmentDelayed, ShipmentUpdated
 from commerce_core.orders import transitions
-from commerce_core.orders.model import Order
+from commerce_core.orders.model import Order, OrderLine
 from commerce_core.orders.types import OrderStatus
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, CarrierEvent
 from commerce_core.shipments.model import SHIPMENT_STATUS, Shipment, TrackingEvent
 from commerce_core.shipments.types import ShipmentStatus, ShipmentView, TrackingEventView
-from commerce_core.uow import Units
+from commerce_core.uow import UnitOfWork, Units
 
 OPEN_STATUSES = [s.value for s in ShipmentStatus if s is not ShipmentStatus.DELIVERED]
 
@@ -43,43 +44,124 @@ class ShipmentService:
         return self._carriers[name]
 
     async def ship(
-        self, order_number: str, *, carrier: str = "simulated", actor: str = "system"
+        self,
+        order_number: str,
+        *,
+        merchant_id: int | None = None,
+        carrier: str = "simulated",
+        tracking_number: str | None = None,
+        actor: str = "system",
     ) -> ShipmentView:
-        """Hand a paid order to the carrier: the order becomes shipped and gets a tracking number."""
-        gateway = self._carrier(carrier)
+        """Hand a merchant's part of a paid order to a carrier; returns the new parcel's tracking view.
+
+        Fulfilment is per merchant: each merchant in the order ships its own lines as one parcel, and
+        the order becomes shipped when the last part has gone. ``merchant_id=None`` ships every part
+        not shipped yet (the operator's and the tests' shortcut). A merchant that has no line in the
+        order gets NotFound, exactly as for an unknown order. With ``tracking_number`` the merchant
+        hands the parcel to a carrier of its own (any carrier name) and nothing is asked of a gateway;
+        without it the named gateway (the simulated carrier by default) creates the parcel.
+        """
+        if tracking_number is not None:
+            carrier, tracking_number = _checked_waybill(carrier, tracking_number)
+        else:
+            self._carrier(carrier)
+        if merchant_id is not None:
+            return await self._ship_part(order_number, merchant_id, carrier, tracking_number, actor)
+        parts = await self.unshipped_merchants(order_number)
+        if not parts:
+            raise NotAllowed("only paid orders can be shipped", code="order_not_shippable")
+        views = [await self._ship_part(order_number, m, carrier, tracking_number, actor) for m in parts]
+        return views[-1]
+
+    async def ship_waiting(self, older_than: timedelta, *, limit: int = 50) -> list[str]:
+        """Ship, with the simulated carrier, every part of orders paid at least ``older_than`` ago.
+
+        Why: the demo has no merchant at a desk; its merchants "ship" a few seconds after payment so a
+        newcomer sees the parcel move, arrive and become returnable. A part shipped meanwhile (by a
+        merchant or another process) is skipped. Returns the order numbers that got a parcel.
+        """
+        async with self._units.orm() as uow:
+            due = uow.now() - older_than
+            numbers = (
+                await uow.session.scalars(
+                    select(Order.number)
+                    .where(Order.status == OrderStatus.PAID.value, Order.paid_at <= due)
+                    .order_by(Order.paid_at)
+                    .limit(limit)
+                )
+            ).all()
+        shipped = []
+        for number in numbers:
+            for merchant_id in await self.unshipped_merchants(number):
+                try:
+                    await self._ship_part(number, merchant_id, "simulated", None, "demo:auto_ship")
+                except (NotAllowed, NotFound):
+                    continue  # shipped, cancelled or refunded meanwhile
+                shipped.append(number)
+        return shipped
+
+    async def unshipped_merchants(self, order_number: str) -> list[int]:
+        """The merchants whose part of a paid order still waits to be shipped (none unless paid)."""
         async with self._units.orm() as uow:
             order = await uow.session.scalar(select(Order).where(Order.number == order_number))
             if order is None:
                 raise NotFound("no such order", code="order_not_found")
             if order.status != OrderStatus.PAID.value:
-                raise NotAllowed(
-                    "only paid orders can be shipped", code="order_not_shippable", status=order.status
-                )
-            city = str(self._cipher.decrypt_json(order.address_enc).get("city") or "")
-        parcel = await gateway.create_shipment(order_number, self._warehouse, city)
+                return []
+            return await _unshipped(uow, order.id)
+
+    async def delivery_city(self, order_number: str) -> str:
+        """Only the city of the delivery address: what a merchant is told before shipping (the full
+        address, name and phone stay encrypted until a label is printed)."""
         async with self._units.orm() as uow:
-            order = await uow.session.scalar(
-                select(Order).where(Order.number == order_number).with_for_update()
-            )
+            sealed = await uow.session.scalar(select(Order.address_enc).where(Order.number == order_number))
+            if sealed is None:
+                raise NotFound("no such order", code="order_not_found")
+            return str(self._cipher.decrypt_json(sealed).get("city") or "")
+
+    async def _ship_part(
+        self, number: str, merchant_id: int, carrier: str, tracking_number: str | None, actor: str
+    ) -> ShipmentView:
+        async with self._units.orm() as uow:
+            order = await uow.session.scalar(select(Order).where(Order.number == number))
+            if order is None or merchant_id not in await _merchants_of(uow, order.id):
+                raise NotFound("no such order", code="order_not_found")
+            _check_shippable(order, merchant_id, await _unshipped(uow, order.id))
+            city = str(self._cipher.decrypt_json(order.address_enc).get("city") or "")
+        if tracking_number is None:
+            parcel = await self._carrier(carrier).create_shipment(number, self._warehouse, city)
+            origin, destination, eta = parcel.origin, parcel.destination, parcel.eta
+            tracking = parcel.tracking_number
+        else:
+            origin, destination, eta, tracking = self._warehouse, city, None, tracking_number
+        async with self._units.orm() as uow:
+            order = await uow.session.scalar(select(Order).where(Order.number == number).with_for_update())
             assert order is not None
-            transitions.move(uow, order, OrderStatus.SHIPPED, actor=actor)  # re-checked under the lock
+            waiting = await _unshipped(uow, order.id)
+            _check_shippable(order, merchant_id, waiting)  # re-checked under the lock
+            if waiting == [merchant_id]:
+                transitions.move(uow, order, OrderStatus.SHIPPED, actor=actor)
             now = uow.now()
             uow.session.add(
                 Shipment(
                     order_id=order.id,
+                    merchant_id=merchant_id,
                     carrier=carrier,
-                    tracking_number=parcel.tracking_number,
+                    tracking_number=tracking,
                     status=ShipmentStatus.CREATED.value,
-                    origin=parcel.origin,
-                    destination=parcel.destination,
-                    eta=parcel.eta,
+                    origin=origin,
+                    destination=destination,
+                    eta=eta,
                     last_event_at=now,
                     created_at=now,
                 )
             )
-            uow.emit(OrderShipped(order.number, order.customer_id, carrier, parcel.tracking_number))
-            await uow.commit()
-        return await self.track(order_number)
+            uow.emit(OrderShipped(order.number, order.customer_id, carrier, tracking))
+            try:
+                await uow.commit()
+            except IntegrityError:
+                raise NotAllowed("that tracking number is already in use", code="tracking_in_use") from None
+        return await self.parcel(tracking)
 
     async def refresh(self, tracking_number: str) -> int:
         """Pull the carrier's events for one parcel and apply the new ones; returns how many were new."""
@@ -137,7 +219,11 @@ class ShipmentService:
                         order.number, order.customer_id, tracking_number, status.value, event.location
                     )
                 )
-                if status is ShipmentStatus.DELIVERED and order.status == OrderStatus.SHIPPED.value:
+                if (
+                    status is ShipmentStatus.DELIVERED
+                    and order.status == OrderStatus.SHIPPED.value
+                    and await _all_delivered(uow, order.id, shipment.id)
+                ):
                     transitions.move(uow, order, OrderStatus.DELIVERED, actor=f"carrier:{shipment.carrier}")
             try:
                 await uow.commit()
@@ -150,7 +236,7 @@ class ShipmentService:
             numbers = (
                 await uow.session.scalars(
                     select(Shipment.tracking_number)
-                    .where(Shipment.status.in_(OPEN_STATUSES))
+                    .where(Shipment.status.in_(OPEN_STATUSES), Shipment.carrier.in_(list(self._carriers)))
                     .order_by(Shipment.id)
                     .limit(limit)
                 )
@@ -183,36 +269,109 @@ class ShipmentService:
         return flagged
 
     async def track(self, order_number: str, *, customer_id: int | None = None) -> ShipmentView:
+        """The order's latest parcel (an order shipped by two merchants has two: see ``parcels``)."""
+        views = await self.parcels(order_number, customer_id=customer_id)
+        if not views:
+            raise NotFound("no shipment for that order", code="shipment_not_found")
+        return views[-1]
+
+    async def parcels(
+        self, order_number: str, *, customer_id: int | None = None, merchant_id: int | None = None
+    ) -> list[ShipmentView]:
+        """Every parcel of the order, oldest first; with ``merchant_id`` only that merchant's."""
+        async with self._units.orm() as uow:
+            query = (
+                select(Shipment, Order)
+                .join(Order, Order.id == Shipment.order_id)
+                .where(Order.number == order_number)
+                .order_by(Shipment.id)
+            )
+            if merchant_id is not None:
+                query = query.where(Shipment.merchant_id == merchant_id)
+            rows = (await uow.session.execute(query)).all()
+            if rows and customer_id is not None and rows[0][1].customer_id != customer_id:
+                return []
+            return [await _view(uow, shipment, order_number) for shipment, _ in rows]
+
+    async def parcel(self, tracking_number: str) -> ShipmentView:
         async with self._units.orm() as uow:
             row = (
                 await uow.session.execute(
-                    select(Shipment, Order)
+                    select(Shipment, Order.number)
                     .join(Order, Order.id == Shipment.order_id)
-                    .where(Order.number == order_number)
-                    .order_by(Shipment.id.desc())
+                    .where(Shipment.tracking_number == tracking_number)
                 )
             ).first()
-            if row is None or (customer_id is not None and row[1].customer_id != customer_id):
-                raise NotFound("no shipment for that order", code="shipment_not_found")
-            shipment = row[0]
-            events = (
-                await uow.session.scalars(
-                    select(TrackingEvent)
-                    .where(TrackingEvent.shipment_id == shipment.id)
-                    .order_by(TrackingEvent.occurred_at)
-                )
-            ).all()
-            return ShipmentView(
-                order_number,
-                shipment.carrier,
-                shipment.tracking_number,
-                shipment.status,
-                shipment.origin,
-                shipment.destination,
-                shipment.eta,
-                shipment.delay_flagged_at is not None,
-                tuple(
-                    TrackingEventView(e.status, e.location, dict(e.description), e.occurred_at)
-                    for e in events
-                ),
-            )
+            if row is None:
+                raise NotFound("no such shipment", code="shipment_not_found")
+            return await _view(uow, row[0], row[1])
+
+
+async def _view(uow: UnitOfWork, shipment: Shipment, order_number: str) -> ShipmentView:
+    events = (
+        await uow.session.scalars(
+            select(TrackingEvent)
+            .where(TrackingEvent.shipment_id == shipment.id)
+            .order_by(TrackingEvent.occurred_at)
+        )
+    ).all()
+    return ShipmentView(
+        order_number,
+        shipment.carrier,
+        shipment.tracking_number,
+        shipment.status,
+        shipment.origin,
+        shipment.destination,
+        shipment.eta,
+        shipment.delay_flagged_at is not None,
+        tuple(TrackingEventView(e.status, e.location, dict(e.description), e.occurred_at) for e in events),
+        shipment.merchant_id,
+    )
+
+
+async def _merchants_of(uow: UnitOfWork, order_id: int) -> list[int]:
+    rows = await uow.session.scalars(
+        select(OrderLine.merchant_id).where(OrderLine.order_id == order_id).distinct()
+    )
+    return sorted(rows.all())
+
+
+async def _unshipped(uow: UnitOfWork, order_id: int) -> list[int]:
+    """Merchants of the order with no parcel yet (parcels from before per-merchant shipping count for all)."""
+    shipped = set(
+        (await uow.session.scalars(select(Shipment.merchant_id).where(Shipment.order_id == order_id))).all()
+    )
+    if None in shipped:
+        return []
+    return [m for m in await _merchants_of(uow, order_id) if m not in shipped]
+
+
+async def _all_delivered(uow: UnitOfWork, order_id: int, but: int) -> bool:
+    waiting = await uow.session.scalar(
+        select(Shipment.id).where(
+            Shipment.order_id == order_id,
+            Shipment.id != but,
+            Shipment.status != ShipmentStatus.DELIVERED.value,
+        )
+    )
+    return waiting is None and not await _unshipped(uow, order_id)
+
+
+def _check_shippable(order: Order, merchant_id: int, waiting: list[int]) -> None:
+    if order.status != OrderStatus.PAID.value:
+        raise NotAllowed("only paid orders can be shipped", code="order_not_shippable", status=order.status)
+    if merchant_id not in waiting:
+        raise NotAllowed("this part of the order has already been shipped", code="already_shipped")
+
+
+_WAYBILL = re.compile(r"[A-Za-z0-9-]{4,40}")
+
+
+def _checked_waybill(carrier: str, tracking_number: str) -> tuple[str, str]:
+    """A merchant-typed carrier name and waybill number, trimmed; anything odd is refused clearly."""
+    name, number = carrier.strip(), tracking_number.strip()
+    if not 1 <= len(name) <= 32 or not name.isprintable():
+        raise InvalidInput("name the carrier (up to 32 characters)", code="carrier_invalid")
+    if not _WAYBILL.fullmatch(number):
+        raise InvalidInput("a tracking number is 4-40 letters, digits or dashes", code="tracking_invalid")
+    return name, number

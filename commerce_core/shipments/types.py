@@ -40,3 +40,5 @@ class ShipmentView:
     eta: datetime | None
     delayed: bool
     events: tuple[TrackingEventView, ...]
+    #: whose part of the order the parcel carries (None: shipped before fulfilment was per merchant)
+    merchant_id: int | None = None

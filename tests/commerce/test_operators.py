@@ -353,10 +353,13 @@ def test_the_permission_table_keeps_roles_apart() -> None:
     assert merchant_actions == {
         Action.VIEW_OWN_MERCHANT,
         Action.MANAGE_OWN_MERCHANT,
+        Action.SHIP_OWN_ORDERS,
         Action.MANAGE_OWN_ACCOUNT,
         Action.BIND_CHAT_IDENTITY,
     }
     assert not allowed(OperatorRole.MERCHANT_STAFF, Action.MANAGE_OWN_MERCHANT)
+    assert allowed(OperatorRole.MERCHANT_STAFF, Action.SHIP_OWN_ORDERS)  # staff pack and ship
+    assert not allowed(OperatorRole.AGENT, Action.SHIP_OWN_ORDERS)
     assert {a for a in Action if allowed(OperatorRole.APPLICANT, a)} == {
         Action.APPLY_AS_MERCHANT,
         Action.MANAGE_OWN_ACCOUNT,

@@ -63,6 +63,7 @@ EXISTING_WIRE_FORMS = {
     "asline:2": payloads.AfterSalesLine(2),
     "reason:size_fit": payloads.AfterSalesReason("size_fit"),
     "leavemsg": payloads.LeaveMessage(),
+    "mship:SB7K3M9Q2XAB": payloads.ShipOrder("SB7K3M9Q2XAB"),
 }
 
 
