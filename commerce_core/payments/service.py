@@ -369,8 +369,9 @@ class PaymentService:
         """The sandbox "pay" button: the sandbox signs a notification and we receive it like any other."""
         from commerce_core.payments.sandbox import SandboxProvider
 
-        sandbox = self.provider("sandbox")
-        assert isinstance(sandbox, SandboxProvider)
+        sandbox = self._providers.get("sandbox")
+        if not isinstance(sandbox, SandboxProvider):  # production: the sandbox does not exist
+            raise NotAllowed("there is no sandbox payment provider here", code="sandbox_disabled")
         known = sandbox.intents.get(payment_id)
         if known is None:  # created by another process: read what the sandbox would know
             async with self._units.hot() as uow:

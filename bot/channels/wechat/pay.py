@@ -34,6 +34,7 @@ from commerce_core.api import (
     PaymentRejected,
     ProviderPayment,
     ProviderRefund,
+    parse_amount,
 )
 
 SUCCESS_XML = (
@@ -58,9 +59,19 @@ def sign(params: Mapping[str, Any], key: str, sign_type: str = "HMAC-SHA256") ->
     return str(calculate_signature_hmac(data, key))
 
 
-def signature_ok(params: Mapping[str, Any], key: str) -> bool:
+def signature_ok(params: Mapping[str, Any], key: str, sign_type: str = "HMAC-SHA256") -> bool:
+    """Whether ``params`` are signed with ``key`` by the CONFIGURED ``sign_type``.
+
+    A ``sign_type`` in the message must name the configured one, and the signature is always checked
+    the configured way: trusting the message's choice let a sender pick MD5 while HMAC-SHA256 is
+    configured (issue 11, finding 12). WeChat leaves ``sign_type`` out of some answers, so absence is
+    not an error; an MD5 signature then simply does not match the HMAC.
+    """
     given = str(params.get("sign") or "")
-    expected = sign(params, key, str(params.get("sign_type") or "MD5"))
+    claimed = str(params.get("sign_type") or "").upper()
+    if claimed and claimed != sign_type.upper():
+        return False
+    expected = sign(params, key, sign_type)
     return bool(given) and hmac.compare_digest(expected.encode(), given.upper().encode())
 
 
@@ -92,9 +103,9 @@ class WeChatPayProvider:
             "appid": self._s.app_id,
             "mch_id": self._s.pay_mch_id,
             "nonce_str": secrets.token_hex(16),
-            "sign_type": "HMAC-SHA256",
+            "sign_type": self._s.pay_sign_type,
         }
-        return str(dict_to_xml(params, sign(params, self._s.pay_api_key)))
+        return str(dict_to_xml(params, sign(params, self._s.pay_api_key, self._s.pay_sign_type)))
 
     async def _post(self, path: str, params: dict[str, Any], *, secure: bool = False) -> dict[str, Any]:
         client = self._secure if secure else self._http
@@ -103,7 +114,7 @@ class WeChatPayProvider:
         data = parse_xml(response.content)
         if data.get("return_code") != "SUCCESS":
             raise PaymentRejected(f"WeChat Pay: {data.get('return_msg')}", code="provider_error")
-        if not signature_ok(data, self._s.pay_api_key):
+        if not signature_ok(data, self._s.pay_api_key, self._s.pay_sign_type):
             raise PaymentRejected("WeChat Pay answer with a bad signature", code="bad_signature")
         return data
 
@@ -144,16 +155,16 @@ class WeChatPayProvider:
             "timeStamp": str(int(self._now())),
             "nonceStr": secrets.token_hex(16),
             "package": f"prepay_id={prepay_id}",
-            "signType": "HMAC-SHA256",
+            "signType": self._s.pay_sign_type,
         }
-        return {**params, "paySign": sign(params, self._s.pay_api_key)}
+        return {**params, "paySign": sign(params, self._s.pay_api_key, self._s.pay_sign_type)}
 
     def verify_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         try:
             data = parse_xml(body)
         except Rejected as exc:
             raise PaymentRejected("unreadable notification", code="malformed_notification") from exc
-        if not signature_ok(data, self._s.pay_api_key):
+        if not signature_ok(data, self._s.pay_api_key, self._s.pay_sign_type):
             raise PaymentRejected("signature does not match", code="bad_signature")
         if data.get("appid") != self._s.app_id or data.get("mch_id") != self._s.pay_mch_id:
             raise PaymentRejected("notification for another merchant", code="bad_signature")
@@ -173,7 +184,7 @@ class WeChatPayProvider:
                 kind,
                 reference,
                 transaction or reference,
-                int(data["total_fee"]),
+                parse_amount(data["total_fee"]),
                 str(data.get("fee_type") or "CNY"),
             )
         except (KeyError, ValueError, TypeError) as exc:
