@@ -76,8 +76,6 @@ def signature_ok(params: Mapping[str, Any], key: str, sign_type: str = "HMAC-SHA
 
 
 class WeChatPayProvider:
-    name = "wechatpay"
-
     def __init__(
         self,
         settings: WeChatSettings,
@@ -87,7 +85,16 @@ class WeChatPayProvider:
         payer: Callable[[str], Awaitable[str | None]] | None = None,
         secure_http: httpx.AsyncClient | None = None,
         now: Callable[[], float] = time.time,
+        name: str = "wechatpay",
+        trade_type: str | None = None,
+        notify_path: str | None = None,
     ) -> None:
+        """``name``, ``trade_type`` and ``notify_path`` let a second instance (the web chat's NATIVE QR
+        payments, ``wechatpay_native``) run beside the WeChat channel's JSAPI one on the same merchant."""
+        self.name = name
+        self._trade_type = trade_type or settings.pay_trade_type
+        self._notify_path = notify_path or settings.pay_notify_path
+        self._pending_key = f"shopbot:{name}:pending"  # shopbot:wechatpay:pending for the channel's
         self._s = settings
         self._http = http
         self._secure = secure_http or http
@@ -128,21 +135,21 @@ class WeChatPayProvider:
             "total_fee": request.amount,
             "fee_type": "CNY",
             "spbill_create_ip": "127.0.0.1",
-            "notify_url": self._s.public_base_url.rstrip("/") + self._s.pay_notify_path,
-            "trade_type": self._s.pay_trade_type,
+            "notify_url": self._s.public_base_url.rstrip("/") + self._notify_path,
+            "trade_type": self._trade_type,
             "product_id": request.order_number,
         }
         openid = await self._payer(request.order_number) if self._payer else None
-        if self._s.pay_trade_type == "JSAPI":
+        if self._trade_type == "JSAPI":
             if not openid:
                 raise NotAllowed("JSAPI payments need the payer's WeChat account", code="payer_unknown")
             params["openid"] = openid
         data = await self._post("/pay/unifiedorder", params)
         if data.get("result_code") != "SUCCESS":
             raise PaymentRejected(f"WeChat Pay: {data.get('err_code_des')}", code="provider_error")
-        await self._redis.zadd(PENDING_KEY, {request.reference.encode(): self._now()})
+        await self._redis.zadd(self._pending_key, {request.reference.encode(): self._now()})
         prepay = str(data.get("prepay_id") or "")
-        if self._s.pay_trade_type == "JSAPI":
+        if self._trade_type == "JSAPI":
             url = f"{self._s.public_base_url.rstrip('/')}/wechat/pay/{request.reference}"
             await self._redis.set(f"shopbot:wechatpay:prepay:{request.reference}", prepay.encode(), ex=7200)
             return ProviderPayment(request.reference, url, client_token=prepay)
@@ -226,8 +233,9 @@ class WeChatPayProvider:
 
     async def due_for_query(self, older_than: float) -> list[str]:
         """Payments we created that have waited ``older_than`` seconds without a notification."""
-        rows = await self._redis.zrangebyscore(PENDING_KEY, 0, self._now() - older_than, start=0, num=100)
+        due = self._now() - older_than
+        rows = await self._redis.zrangebyscore(self._pending_key, 0, due, start=0, num=100)
         return [bytes(r).decode() for r in rows]
 
     async def settled(self, reference: str) -> None:
-        await self._redis.zrem(PENDING_KEY, reference.encode())
+        await self._redis.zrem(self._pending_key, reference.encode())
