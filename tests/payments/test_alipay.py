@@ -79,7 +79,7 @@ async def test_notifications_that_do_not_fit_the_payment_change_nothing(
 async def test_a_tampered_or_unsigned_notification_is_refused(
     commerce: Commerce, alipay: AlipayProvider, fake: FakeAlipay
 ) -> None:
-    number, payment, total = await order_paid_by_alipay(commerce)
+    number, payment, _ = await order_paid_by_alipay(commerce)
     body = fake.notification(payment)
     tampered = body.replace(b"TRADE_SUCCESS", b"TRADE_FINISHED")
     unsigned = b"&".join(p for p in body.split(b"&") if not p.startswith(b"sign="))
@@ -94,7 +94,7 @@ async def test_a_tampered_or_unsigned_notification_is_refused(
 async def test_an_answer_with_a_forged_signature_is_refused(
     commerce: Commerce, alipay: AlipayProvider, fake: FakeAlipay
 ) -> None:
-    number, payment, _ = await order_paid_by_alipay(commerce)
+    _, payment, _ = await order_paid_by_alipay(commerce)
     original = fake.answer
     fake.answer = lambda method, content, sign=True: original(method, content, sign=False)  # type: ignore[method-assign]
     try:
