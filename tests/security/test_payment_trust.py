@@ -21,16 +21,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from wechatpy.pay.utils import dict_to_xml
 
-from bot.bootstrap import build_runtime
-from bot.channels.base import ChannelContext
-from bot.channels.web import WebChannel
 from bot.channels.wechat.pay import WeChatPayProvider, sign
 from bot.channels.wechat.settings import WeChatSettings
 from bot.http.app import create_app
-from bot.infra.redis import make_redis
 from bot.payments.settings import PaymentSettings
 from bot.runtime import Runtime
-from bot.settings import BackofficeSettings, ConfigurationError, Settings, load_settings
+from bot.settings import BackofficeSettings, ConfigurationError, load_settings
 from commerce_core.api import (
     Commerce,
     FakeClock,
@@ -43,6 +39,7 @@ from commerce_core.payments.sandbox import SandboxProvider
 from tests.commerce.factory import ADDRESS, build_shop
 from tests.conftest import TEST_KEYS
 from tests.payments.fake_alipay import FakeAlipay
+from tests.payments.production import production_runtime
 
 Client = TestClient[web.Request, web.Application]
 TYPED_ADDRESS = "张三 13812345678 上海市浦东新区世纪大道100号"
@@ -57,28 +54,10 @@ def fake() -> FakeAlipay:
 async def production(
     db_url: str, tmp_path: Path, clock: FakeClock, interpreter: Any, fake: FakeAlipay
 ) -> AsyncIterator[Runtime]:
-    """The whole bot as ``SHOPBOT_ENV=production`` runs it (Alipay as its one provider, against the
-    local fake), on the test's database."""
-    settings = Settings(
-        env="production",
-        database_url=db_url,
-        data_dir=tmp_path,
-        encryption_keys=",".join(TEST_KEYS),
-        blind_index_key="test-index-key-for-production-run",
-        public_base_url="https://shop.example",
-        backoffice=BackofficeSettings(secret="s" * 48),
-        payments=PaymentSettings(alipay=fake.settings),
+    """The bot as production runs it, Alipay (the local fake) its one provider."""
+    runtime = await production_runtime(
+        db_url, tmp_path, clock, interpreter, http=fake.client, payments=PaymentSettings(alipay=fake.settings)
     )
-
-    def web_channel(context: ChannelContext) -> WebChannel:
-        return WebChannel(context, payment_http=fake.client)
-
-    runtime = await build_runtime(
-        settings, clock=clock, redis=make_redis("memory://"), interpreter=interpreter,
-        channels={"web": web_channel},
-    )
-    await build_shop(runtime.container.commerce)
-    await runtime.refresh_catalogue()
     try:
         yield runtime
     finally:
