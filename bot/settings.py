@@ -144,9 +144,11 @@ def payment_errors(settings: Settings) -> list[str]:
     if payments.alipay.missing():
         errors.append("Alipay needs these settings too: " + ", ".join(payments.alipay.missing()))
     if settings.env == "production":
+        telegram = settings.telegram
         if payments.sandbox:
             errors.append("production has no sandbox payments: unset SHOPBOT_PAYMENTS_SANDBOX")
-        telegram = settings.telegram
+        if telegram.enabled and telegram.payments == SANDBOX:
+            errors.append("production has no sandbox payments: unset SHOPBOT_TELEGRAM_PAYMENTS=sandbox")
         real = (
             payments.alipay.enabled
             or settings.wechat.pay_enabled

@@ -244,3 +244,27 @@ def test_wechat_pay_refuses_an_amount_that_is_not_whole_fen(total_fee: str) -> N
     with pytest.raises(PaymentRejected) as refused:
         wechat_provider().verify_notification(wechat_notice(sign_type="HMAC-SHA256", total_fee=total_fee), {})
     assert refused.value.code == "malformed_notification"
+
+
+def test_no_channel_may_name_the_sandbox_in_production(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHOPBOT_ENV", "production")
+    monkeypatch.setenv("SHOPBOT_TELEGRAM_BOT_TOKEN", "123456:ABCDEF")
+    monkeypatch.setenv("SHOPBOT_TELEGRAM_PAYMENTS", "sandbox")
+    monkeypatch.setenv("SHOPBOT_PAYMENTS_WEB", "sandbox")
+    with pytest.raises(ConfigurationError) as err:
+        load_settings(data_dir=tmp_path)
+    assert "SHOPBOT_TELEGRAM_PAYMENTS=sandbox" in str(err.value)
+    assert "SHOPBOT_PAYMENTS_WEB=sandbox, but the sandbox is off here" in str(err.value)
+
+
+def test_development_names_a_web_provider_that_is_not_configured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SHOPBOT_PAYMENTS_WEB", "alipay")
+    with pytest.raises(ConfigurationError, match="SHOPBOT_PAYMENTS_WEB=alipay needs the SHOPBOT_ALIPAY_"):
+        load_settings(data_dir=tmp_path)
+    monkeypatch.setenv("SHOPBOT_PAYMENTS_WEB", "sandbox")
+    settings = load_settings(data_dir=tmp_path)
+    assert settings.sandbox_payments and settings.web_payment_provider == "sandbox"
