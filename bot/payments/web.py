@@ -35,15 +35,17 @@ class WebPayments:
     def __init__(self, context: ChannelContext, http: httpx.AsyncClient | None = None) -> None:
         self.context = context
         settings = context.settings
-        self._own_http = http is None
-        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+        platforms = settings.payments.alipay.enabled or settings.wechat.pay_enabled
+        # a client of our own only when there is a payment platform to talk to
+        self._own_http = http is None and platforms
+        self.http = (http or httpx.AsyncClient(timeout=httpx.Timeout(10.0))) if platforms else http
         providers: list[PaymentProvider] = []
         self.alipay: AlipayProvider | None = None
         self.wechat_native: WeChatPayProvider | None = None
-        if settings.payments.alipay.enabled:
+        if settings.payments.alipay.enabled and self.http is not None:
             self.alipay = AlipayProvider(settings.payments.alipay, settings.public_base_url, self.http)
             providers.append(self.alipay)
-        if settings.wechat.pay_enabled:
+        if settings.wechat.pay_enabled and self.http is not None:
             wechat = settings.wechat.model_copy(
                 update={"public_base_url": settings.wechat.public_base_url or settings.public_base_url}
             )
@@ -103,5 +105,5 @@ class WebPayments:
         return web.Response(status=400, text=fail_xml("refused"), content_type="application/xml")
 
     async def aclose(self) -> None:
-        if self._own_http:
+        if self._own_http and self.http is not None:
             await self.http.aclose()
