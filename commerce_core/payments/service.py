@@ -381,8 +381,8 @@ class PaymentService:
         from commerce_core.payments.sandbox import SandboxProvider
 
         sandbox = self._providers.get("sandbox")
-        if not isinstance(sandbox, SandboxProvider):  # production: the sandbox does not exist
-            raise NotAllowed("there is no sandbox payment provider here", code="sandbox_disabled")
+        if not isinstance(sandbox, SandboxProvider):  # production: no sandbox, no sandbox payments
+            raise NotFound("there is no sandbox payment provider here", code="payment_not_found")
         known = sandbox.intents.get(payment_id)
         if known is None:  # created by another process: read what the sandbox would know
             async with self._units.hot() as uow:

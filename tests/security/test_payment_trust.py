@@ -31,7 +31,7 @@ from commerce_core.api import (
     Commerce,
     FakeClock,
     LineRequest,
-    NotAllowed,
+    NotFound,
     OrderStatus,
     PaymentRejected,
 )
@@ -105,9 +105,9 @@ async def test_production_has_no_sandbox_routes_buttons_or_core_payment(
     # the old button's payload, sent by hand, pays nothing
     await chat(client, "prod-shopper", payload=f"sbxpay:{payment_id}")
     commerce = production.container.commerce
-    with pytest.raises(NotAllowed) as refused:
+    with pytest.raises(NotFound) as refused:
         await commerce.payments.sandbox_pay(payment_id)
-    assert refused.value.code == "sandbox_disabled"
+    assert refused.value.code == "payment_not_found"
     number = payment["data"]["order_number"]
     assert (await commerce.orders.get(number)).status == OrderStatus.PENDING_PAYMENT
 
