@@ -60,11 +60,14 @@ CHANNEL_FACTORIES: Mapping[str, ChannelFactory] = {
 
 
 def commerce_config(settings: Settings) -> CommerceConfig:
-    assert settings.blind_index_key and settings.sandbox_payment_secret, "load_settings() fills secrets"
+    """The core's configuration; the sandbox provider exists only where the settings allow it."""
+    assert settings.blind_index_key, "load_settings() fills secrets"
+    sandbox = settings.sandbox_payments
+    assert settings.sandbox_payment_secret or not sandbox, "load_settings() fills the sandbox's secret"
     return CommerceConfig(
         encryption_keys=settings.key_list,
         blind_index_key=settings.blind_index_key,
-        sandbox_payment_secret=settings.sandbox_payment_secret,
+        sandbox_payment_secret=settings.sandbox_payment_secret if sandbox else None,
         pay_base_url=settings.public_base_url,
         carrier_speed=settings.carrier_speed,
         order_policy=OrderPolicy(payment_window=timedelta(minutes=settings.payment_window_minutes)),
@@ -131,6 +134,9 @@ async def start(
     dialog = dialog or DialogSettings()
     chosen = {c.name: c.payment_provider for c in container.channels.values() if c.payment_provider}
     dialog = dataclasses.replace(dialog, channel_providers={**chosen, **dialog.channel_providers})
+    if not settings.sandbox_payments:  # no sandbox: no "pay (sandbox)" button, no sandbox default
+        default = settings.web_payment_provider or dialog.payment_provider
+        dialog = dataclasses.replace(dialog, sandbox_payments=False, payment_provider=default)
     sms = SandboxSms()
     assert settings.blind_index_key
     verifier = PhoneVerifier(as_async_store(redis), sms, commerce.customers, secret=settings.blind_index_key)

@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.wechat.settings import WeChatSettings
+from bot.payments.settings import ALIPAY, SANDBOX, WECHATPAY_NATIVE, PaymentSettings
 from commerce_core.api import SupportSettings
 
 
@@ -93,6 +94,27 @@ class Settings(BaseSettings):
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     backoffice: BackofficeSettings = Field(default_factory=BackofficeSettings)
     support: SupportDeskSettings = Field(default_factory=SupportDeskSettings)
+    payments: PaymentSettings = Field(default_factory=PaymentSettings)
+
+    @property
+    def sandbox_payments(self) -> bool:
+        """Whether the sandbox provider exists here (never in production: its pay button is free)."""
+        return self.payments.sandbox_enabled(self.env)
+
+    @property
+    def web_payment_provider(self) -> str | None:
+        """The provider the web chat offers: the one named, or the first configured of Alipay, WeChat
+        Pay NATIVE (its QR code) and the sandbox; None when there is none."""
+        if self.payments.web is not None:
+            return self.payments.web
+        for name, configured in (
+            (ALIPAY, self.payments.alipay.enabled),
+            (WECHATPAY_NATIVE, self.wechat.pay_enabled),
+            (SANDBOX, self.sandbox_payments),
+        ):
+            if configured:
+                return name
+        return None
 
     @property
     def db_url(self) -> str:
@@ -104,8 +126,13 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the environment once, fill development secrets, and check production requirements."""
+    """Read the environment once, fill development secrets, and check the settings.
+
+    Every problem found is collected and reported in one :class:`ConfigurationError`, so an operator
+    fixes a production configuration in one pass instead of one restart per missing setting.
+    """
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    errors: list[str] = []
     if settings.env == "production":
         missing = [
             name
@@ -113,27 +140,63 @@ def load_settings(**overrides: object) -> Settings:
                 ("SHOPBOT_DATABASE_URL", settings.database_url),
                 ("SHOPBOT_ENCRYPTION_KEYS", settings.encryption_keys),
                 ("SHOPBOT_BLIND_INDEX_KEY", settings.blind_index_key),
-                ("SHOPBOT_SANDBOX_PAYMENT_SECRET", settings.sandbox_payment_secret),
                 ("SHOPBOT_BACKOFFICE_SECRET", settings.backoffice.secret),
             )
             if not value
         ]
         if missing:
-            raise ConfigurationError("production needs these settings: " + ", ".join(missing))
+            errors.append("production needs these settings: " + ", ".join(missing))
         if settings.redis_url.startswith("memory://"):
-            raise ConfigurationError("production needs a real Redis: set SHOPBOT_REDIS_URL=redis://...")
-        if settings.db_url.startswith("sqlite"):
-            raise ConfigurationError(
-                "production needs PostgreSQL: set SHOPBOT_DATABASE_URL=postgresql+asyncpg://..."
-            )
+            errors.append("production needs a real Redis: set SHOPBOT_REDIS_URL=redis://...")
+        if settings.database_url and settings.db_url.startswith("sqlite"):
+            errors.append("production needs PostgreSQL: set SHOPBOT_DATABASE_URL=postgresql+asyncpg://...")
     else:
         settings = _with_development_secrets(settings)
+    errors.extend(payment_errors(settings))
     for key in settings.key_list:
         try:
             Fernet(key.encode())
-        except ValueError as exc:
-            raise ConfigurationError("SHOPBOT_ENCRYPTION_KEYS holds a key that is not a Fernet key") from exc
+        except ValueError:
+            errors.append("SHOPBOT_ENCRYPTION_KEYS holds a key that is not a Fernet key")
+            break
+    if errors:
+        raise ConfigurationError("; ".join(errors))
     return settings
+
+
+def payment_errors(settings: Settings) -> list[str]:
+    """What is wrong with the payment providers: production has no sandbox and needs a real one;
+    a provider named for the web chat must be configured; half an Alipay configuration is an error."""
+    errors: list[str] = []
+    payments = settings.payments
+    if payments.alipay.missing():
+        errors.append("Alipay needs these settings too: " + ", ".join(payments.alipay.missing()))
+    if settings.env == "production":
+        telegram = settings.telegram
+        if payments.sandbox:
+            errors.append("production has no sandbox payments: unset SHOPBOT_PAYMENTS_SANDBOX")
+        if telegram.enabled and telegram.payments == SANDBOX:
+            errors.append("production has no sandbox payments: unset SHOPBOT_TELEGRAM_PAYMENTS=sandbox")
+        real = (
+            payments.alipay.enabled
+            or settings.wechat.pay_enabled
+            or (telegram.enabled and telegram.telegram_payments)
+        )
+        if not real:
+            errors.append(
+                "production needs a real payment provider: set SHOPBOT_ALIPAY_APP_ID, "
+                "SHOPBOT_ALIPAY_PRIVATE_KEY and SHOPBOT_ALIPAY_PUBLIC_KEY (Alipay), or "
+                "SHOPBOT_WECHAT_APP_ID, SHOPBOT_WECHAT_PAY_MCH_ID and SHOPBOT_WECHAT_PAY_API_KEY "
+                "(WeChat Pay), or SHOPBOT_TELEGRAM_PAYMENT_PROVIDER_TOKEN (Telegram Payments)"
+            )
+    web = payments.web
+    if web == SANDBOX and not settings.sandbox_payments:
+        errors.append("SHOPBOT_PAYMENTS_WEB=sandbox, but the sandbox is off here")
+    if web == ALIPAY and not payments.alipay.enabled:
+        errors.append("SHOPBOT_PAYMENTS_WEB=alipay needs the SHOPBOT_ALIPAY_* settings")
+    if web == WECHATPAY_NATIVE and not settings.wechat.pay_enabled:
+        errors.append("SHOPBOT_PAYMENTS_WEB=wechatpay_native needs the SHOPBOT_WECHAT_PAY_* settings")
+    return errors
 
 
 def _with_development_secrets(settings: Settings) -> Settings:

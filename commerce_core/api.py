@@ -112,6 +112,7 @@ from commerce_core.payments.provider import (
     PaymentProvider,
     ProviderPayment,
     ProviderRefund,
+    parse_amount,
 )
 from commerce_core.payments.types import (
     NotificationResult,
@@ -231,6 +232,7 @@ __all__ = [
     "allowed",
     "create_engine",
     "migrate_database",
+    "parse_amount",
     "pick_language",
     "relay_once",
     "seed_demo",

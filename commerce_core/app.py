@@ -43,7 +43,8 @@ from commerce_core.uow import Units
 class CommerceConfig:
     encryption_keys: list[str]
     blind_index_key: str
-    sandbox_payment_secret: str
+    #: the sandbox provider's signing secret; None means no sandbox (production: its pay button is free)
+    sandbox_payment_secret: str | None
     pay_base_url: str = "http://127.0.0.1:8080"
     carrier_speed: float = 1.0
     shipment_delay_after: timedelta = timedelta(hours=48)
@@ -105,17 +106,21 @@ class Commerce:
         clock: Clock | None = None,
         providers: Sequence[PaymentProvider] = (),
     ) -> Commerce:
-        """The standard wiring: sandbox payments and the simulated carrier alongside the real providers
-        the edge brings (WeChat Pay, Telegram Payments: ``bot.bootstrap`` collects them from channels)."""
+        """The standard wiring: sandbox payments (unless configured away) and the simulated carrier
+        alongside the real providers the edge brings (WeChat Pay, Telegram Payments, Alipay:
+        ``bot.bootstrap`` collects them from channels)."""
         clock = clock or SystemClock()
         cipher = FieldCipher(config.encryption_keys, config.blind_index_key)
-        sandbox = SandboxProvider(config.sandbox_payment_secret, clock, pay_base_url=config.pay_base_url)
+        builtin: list[PaymentProvider] = []
+        if config.sandbox_payment_secret is not None:
+            sandbox = SandboxProvider(config.sandbox_payment_secret, clock, pay_base_url=config.pay_base_url)
+            builtin.append(sandbox)
         carrier = SimulatedCarrier(clock, speed=config.carrier_speed)
         commerce = cls(
             engine,
             clock=clock,
             cipher=cipher,
-            providers={sandbox.name: sandbox, **{provider.name: provider for provider in providers}},
+            providers={provider.name: provider for provider in (*builtin, *providers)},
             carriers={carrier.name: carrier},
             order_policy=config.order_policy,
             after_sales_policy=config.after_sales_policy,

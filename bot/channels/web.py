@@ -13,11 +13,13 @@ import json
 import secrets
 from importlib import resources
 
+import httpx
 from aiohttp import web
 
 from bot.channels.base import ChannelContext
 from bot.channels.console import InboxChannel
 from bot.http.origin import check_same_origin
+from bot.payments.web import WebPayments
 from bot.render import reply_to_json
 from dialogs.messages import InboundMessage
 
@@ -46,14 +48,24 @@ async def static_file(request: web.Request) -> web.Response:
 
 
 class WebChannel(InboxChannel):
-    def __init__(self, context: ChannelContext) -> None:
+    def __init__(self, context: ChannelContext, *, payment_http: httpx.AsyncClient | None = None) -> None:
         super().__init__(CHANNEL, context)
+        #: the providers web shoppers pay with (Alipay / WeChat Pay NATIVE QR codes, the sandbox outside
+        #: production); ``payment_http`` lets tests talk to a local fake of the payment platforms
+        self.payments = WebPayments(context, payment_http)
+        self.payment_providers = self.payments.providers
+        self.payment_provider = self.payments.provider
 
     def install_routes(self, app: web.Application) -> None:
         app.router.add_get("/", index)
         app.router.add_get("/static/{name}", static_file)
         app.router.add_post("/api/chat", self.chat_turn)
         app.router.add_get("/api/inbox", self.pushed)
+        self.payments.install_routes(app)
+
+    async def aclose(self) -> None:
+        await self.payments.aclose()
+        await super().aclose()
 
     async def chat_turn(self, request: web.Request) -> web.Response:
         check_same_origin(request)

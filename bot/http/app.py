@@ -129,9 +129,10 @@ def create_app(runtime: Runtime, extra_routes: Sequence[RouteInstaller] = ()) ->
     given to bootstrap), then ``extra_routes``."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[security_headers])
     app[RUNTIME] = runtime
-    app.router.add_get("/sandbox/pay/{payment}", sandbox_pay_page)
-    app.router.add_post("/sandbox/pay/{payment}", sandbox_pay)
-    app.router.add_post("/payments/sandbox/notify", sandbox_notify)
+    if runtime.container.settings.sandbox_payments:  # production: the sandbox's routes do not exist
+        app.router.add_get("/sandbox/pay/{payment}", sandbox_pay_page)
+        app.router.add_post("/sandbox/pay/{payment}", sandbox_pay)
+        app.router.add_post("/payments/sandbox/notify", sandbox_notify)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/media/demo/{name}.svg", demo_image)
     for install in (*runtime.routes, *extra_routes):

@@ -11,6 +11,21 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 NotificationKind = Literal["succeeded", "failed"]
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def parse_amount(value: object) -> int:
+    """A provider's amount in minor units, taken only when it is a whole number as sent.
+
+    Why not ``int(value)``: ``int(25900.9)`` is 25900, so a signed ``25900.9`` would be captured as a
+    full payment of 25900 (issue 11, finding 12). An int (not a bool) or a string of ASCII digits is
+    accepted; a float, ``"25900.9"``, ``"１２"``, a sign or an empty string raises ``ValueError``.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value and len(value) <= 18 and set(value) <= _ASCII_DIGITS:
+        return int(value)
+    raise ValueError(f"not a whole amount in minor units: {value!r}")
 
 
 @dataclass(frozen=True, slots=True)

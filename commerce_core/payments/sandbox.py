@@ -23,6 +23,7 @@ from commerce_core.payments.provider import (
     PaymentIntentRequest,
     ProviderPayment,
     ProviderRefund,
+    parse_amount,
 )
 
 SIGNATURE_HEADER = "x-sandbox-signature"
@@ -115,7 +116,7 @@ class SandboxProvider:
                 kind,  # type: ignore[arg-type]
                 str(data["reference"]),
                 str(data["provider_ref"]),
-                int(data["amount"]),
+                parse_amount(data["amount"]),
                 str(data["currency"]),
             )
         except (KeyError, ValueError, TypeError) as exc:

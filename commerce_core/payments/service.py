@@ -108,6 +108,10 @@ _SANDBOX_PAYMENT = select(Payment.provider_ref, Payment.amount, Payment.currency
     Payment.public_id == bindparam("b_reference"), Payment.provider == "sandbox"
 )
 
+_PENDING_PAY_URL = select(Payment.provider, Payment.pay_url).where(
+    Payment.public_id == bindparam("b_reference"), Payment.status == PaymentStatus.PENDING.value
+)
+
 
 @functools.cache
 def _record_event(dialect_name: str) -> Any:
@@ -184,6 +188,13 @@ class PaymentService:
             created.client_token,
             created.provider_ref,
         )
+
+    async def pending_pay_url(self, payment_id: str) -> tuple[str, str] | None:
+        """(provider, pay URL) of a payment still awaiting money, for the web chat's QR image; None once
+        it is paid, failed or unknown (the random payment id is what the shopper was handed)."""
+        async with self._units.hot() as uow:
+            row = (await uow.execute(_PENDING_PAY_URL, {"b_reference": payment_id})).first()
+        return (str(row.provider), str(row.pay_url)) if row is not None and row.pay_url else None
 
     async def check_payable(self, order_number: str, amount: int, currency: str) -> PayableProblem | None:
         """Whether ``amount`` in ``currency`` may be taken for the order now (None) or why not; see
@@ -369,8 +380,9 @@ class PaymentService:
         """The sandbox "pay" button: the sandbox signs a notification and we receive it like any other."""
         from commerce_core.payments.sandbox import SandboxProvider
 
-        sandbox = self.provider("sandbox")
-        assert isinstance(sandbox, SandboxProvider)
+        sandbox = self._providers.get("sandbox")
+        if not isinstance(sandbox, SandboxProvider):  # production: no sandbox, no sandbox payments
+            raise NotFound("there is no sandbox payment provider here", code="payment_not_found")
         known = sandbox.intents.get(payment_id)
         if known is None:  # created by another process: read what the sandbox would know
             async with self._units.hot() as uow:

@@ -34,6 +34,7 @@ from commerce_core.api import (
     PaymentRejected,
     ProviderPayment,
     ProviderRefund,
+    parse_amount,
 )
 
 SUCCESS_XML = (
@@ -58,15 +59,23 @@ def sign(params: Mapping[str, Any], key: str, sign_type: str = "HMAC-SHA256") ->
     return str(calculate_signature_hmac(data, key))
 
 
-def signature_ok(params: Mapping[str, Any], key: str) -> bool:
+def signature_ok(params: Mapping[str, Any], key: str, sign_type: str = "HMAC-SHA256") -> bool:
+    """Whether ``params`` are signed with ``key`` by the CONFIGURED ``sign_type``.
+
+    A ``sign_type`` in the message must name the configured one, and the signature is always checked
+    the configured way: trusting the message's choice let a sender pick MD5 while HMAC-SHA256 is
+    configured (issue 11, finding 12). WeChat leaves ``sign_type`` out of some answers, so absence is
+    not an error; an MD5 signature then simply does not match the HMAC.
+    """
     given = str(params.get("sign") or "")
-    expected = sign(params, key, str(params.get("sign_type") or "MD5"))
+    claimed = str(params.get("sign_type") or "").upper()
+    if claimed and claimed != sign_type.upper():
+        return False
+    expected = sign(params, key, sign_type)
     return bool(given) and hmac.compare_digest(expected.encode(), given.upper().encode())
 
 
 class WeChatPayProvider:
-    name = "wechatpay"
-
     def __init__(
         self,
         settings: WeChatSettings,
@@ -76,7 +85,16 @@ class WeChatPayProvider:
         payer: Callable[[str], Awaitable[str | None]] | None = None,
         secure_http: httpx.AsyncClient | None = None,
         now: Callable[[], float] = time.time,
+        name: str = "wechatpay",
+        trade_type: str | None = None,
+        notify_path: str | None = None,
     ) -> None:
+        """``name``, ``trade_type`` and ``notify_path`` let a second instance (the web chat's NATIVE QR
+        payments, ``wechatpay_native``) run beside the WeChat channel's JSAPI one on the same merchant."""
+        self.name = name
+        self._trade_type = trade_type or settings.pay_trade_type
+        self._notify_path = notify_path or settings.pay_notify_path
+        self._pending_key = f"shopbot:{name}:pending"  # shopbot:wechatpay:pending for the channel's
         self._s = settings
         self._http = http
         self._secure = secure_http or http
@@ -92,9 +110,9 @@ class WeChatPayProvider:
             "appid": self._s.app_id,
             "mch_id": self._s.pay_mch_id,
             "nonce_str": secrets.token_hex(16),
-            "sign_type": "HMAC-SHA256",
+            "sign_type": self._s.pay_sign_type,
         }
-        return str(dict_to_xml(params, sign(params, self._s.pay_api_key)))
+        return str(dict_to_xml(params, sign(params, self._s.pay_api_key, self._s.pay_sign_type)))
 
     async def _post(self, path: str, params: dict[str, Any], *, secure: bool = False) -> dict[str, Any]:
         client = self._secure if secure else self._http
@@ -103,7 +121,7 @@ class WeChatPayProvider:
         data = parse_xml(response.content)
         if data.get("return_code") != "SUCCESS":
             raise PaymentRejected(f"WeChat Pay: {data.get('return_msg')}", code="provider_error")
-        if not signature_ok(data, self._s.pay_api_key):
+        if not signature_ok(data, self._s.pay_api_key, self._s.pay_sign_type):
             raise PaymentRejected("WeChat Pay answer with a bad signature", code="bad_signature")
         return data
 
@@ -117,21 +135,21 @@ class WeChatPayProvider:
             "total_fee": request.amount,
             "fee_type": "CNY",
             "spbill_create_ip": "127.0.0.1",
-            "notify_url": self._s.public_base_url.rstrip("/") + self._s.pay_notify_path,
-            "trade_type": self._s.pay_trade_type,
+            "notify_url": self._s.public_base_url.rstrip("/") + self._notify_path,
+            "trade_type": self._trade_type,
             "product_id": request.order_number,
         }
         openid = await self._payer(request.order_number) if self._payer else None
-        if self._s.pay_trade_type == "JSAPI":
+        if self._trade_type == "JSAPI":
             if not openid:
                 raise NotAllowed("JSAPI payments need the payer's WeChat account", code="payer_unknown")
             params["openid"] = openid
         data = await self._post("/pay/unifiedorder", params)
         if data.get("result_code") != "SUCCESS":
             raise PaymentRejected(f"WeChat Pay: {data.get('err_code_des')}", code="provider_error")
-        await self._redis.zadd(PENDING_KEY, {request.reference.encode(): self._now()})
+        await self._redis.zadd(self._pending_key, {request.reference.encode(): self._now()})
         prepay = str(data.get("prepay_id") or "")
-        if self._s.pay_trade_type == "JSAPI":
+        if self._trade_type == "JSAPI":
             url = f"{self._s.public_base_url.rstrip('/')}/wechat/pay/{request.reference}"
             await self._redis.set(f"shopbot:wechatpay:prepay:{request.reference}", prepay.encode(), ex=7200)
             return ProviderPayment(request.reference, url, client_token=prepay)
@@ -144,16 +162,16 @@ class WeChatPayProvider:
             "timeStamp": str(int(self._now())),
             "nonceStr": secrets.token_hex(16),
             "package": f"prepay_id={prepay_id}",
-            "signType": "HMAC-SHA256",
+            "signType": self._s.pay_sign_type,
         }
-        return {**params, "paySign": sign(params, self._s.pay_api_key)}
+        return {**params, "paySign": sign(params, self._s.pay_api_key, self._s.pay_sign_type)}
 
     def verify_notification(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         try:
             data = parse_xml(body)
         except Rejected as exc:
             raise PaymentRejected("unreadable notification", code="malformed_notification") from exc
-        if not signature_ok(data, self._s.pay_api_key):
+        if not signature_ok(data, self._s.pay_api_key, self._s.pay_sign_type):
             raise PaymentRejected("signature does not match", code="bad_signature")
         if data.get("appid") != self._s.app_id or data.get("mch_id") != self._s.pay_mch_id:
             raise PaymentRejected("notification for another merchant", code="bad_signature")
@@ -173,7 +191,7 @@ class WeChatPayProvider:
                 kind,
                 reference,
                 transaction or reference,
-                int(data["total_fee"]),
+                parse_amount(data["total_fee"]),
                 str(data.get("fee_type") or "CNY"),
             )
         except (KeyError, ValueError, TypeError) as exc:
@@ -215,8 +233,9 @@ class WeChatPayProvider:
 
     async def due_for_query(self, older_than: float) -> list[str]:
         """Payments we created that have waited ``older_than`` seconds without a notification."""
-        rows = await self._redis.zrangebyscore(PENDING_KEY, 0, self._now() - older_than, start=0, num=100)
+        due = self._now() - older_than
+        rows = await self._redis.zrangebyscore(self._pending_key, 0, due, start=0, num=100)
         return [bytes(r).decode() for r in rows]
 
     async def settled(self, reference: str) -> None:
-        await self._redis.zrem(PENDING_KEY, reference.encode())
+        await self._redis.zrem(self._pending_key, reference.encode())

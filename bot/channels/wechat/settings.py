@@ -38,6 +38,9 @@ class WeChatSettings(BaseSettings):
     pay_api_key: str = ""
     pay_base: str = "https://api.mch.weixin.qq.com"
     pay_trade_type: Literal["NATIVE", "JSAPI"] = "NATIVE"
+    #: how requests are signed and how notifications must be signed: a notice signed otherwise
+    #: (e.g. MD5 while HMAC-SHA256 is configured) is refused, so the sender cannot pick the weaker one
+    pay_sign_type: Literal["HMAC-SHA256", "MD5"] = "HMAC-SHA256"
     pay_notify_path: str = "/wechat/pay/notify"
     #: client certificate (PEM, cert + key) needed by the refund API
     pay_cert_path: str = ""

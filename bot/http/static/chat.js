@@ -29,6 +29,7 @@
       inStock: "有货",
       more: "查看更多",
       payPage: "打开付款页面",
+      scanToPay: "用手机扫码付款",
       ticket: "工单",
       queue: "排队位置",
       eta: "预计送达",
@@ -53,6 +54,7 @@
       inStock: "有貨",
       more: "查看更多",
       payPage: "打開付款頁面",
+      scanToPay: "用手機掃碼付款",
       ticket: "工單",
       queue: "排隊位置",
       eta: "預計送達",
@@ -77,6 +79,7 @@
       inStock: "In stock",
       more: "More",
       payPage: "Open the payment page",
+      scanToPay: "Scan with your phone to pay",
       ticket: "Ticket",
       queue: "Place in queue",
       eta: "ETA",
@@ -529,6 +532,18 @@
     node.appendChild(amount);
     paragraphs(node, reply.text);
     appendButtons(node, reply);
+    if ((data.provider === "alipay" || data.provider === "wechatpay_native") && data.payment_id) {
+      // the provider's code URL, drawn by our server as a QR image to scan with the Alipay/WeChat app
+      var figure = el("figure", "payqr");
+      var img = el("img", "payqr-image");
+      img.src = "/pay/qr/" + encodeURIComponent(str(data.payment_id)) + ".svg";
+      img.alt = t("scanToPay");
+      img.width = 198;
+      img.height = 198;
+      figure.appendChild(img);
+      figure.appendChild(el("figcaption", "payqr-caption", t("scanToPay")));
+      node.appendChild(figure);
+    }
     var url = str(data.pay_url);
     var external = /^https:\/\//.test(url) && data.provider !== "sandbox";
     var ours = url.indexOf(window.location.origin + "/") === 0;
