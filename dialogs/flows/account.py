@@ -93,7 +93,7 @@ async def on_code(turn: Turn) -> None:
         raise
     turn.finish()
     if customer.id != turn.customer_id:  # the phone belongs to this shopper's account on another channel
-        turn.state.customer_id = turn.customer_id = customer.id
+        turn.customer_id = customer.id  # the conversation speaks for the joined account from now on
         turn.say("account.linked", phone=customer.masked_phone or "")
         return
     turn.say("account.phone_bound", phone=customer.masked_phone or "")
@@ -103,7 +103,8 @@ async def set_language(turn: Turn, lang: str) -> None:
     if lang not in LANGUAGES:
         return
     turn.state.lang = lang
-    await turn.commerce.customers.set_language(turn.customer_id, lang)
+    if turn.has_customer:  # a web shopper who only chatted: the state carries it to the customer
+        await turn.commerce.customers.set_language(turn.customer_id, lang)
     turn.say("language.switched")
 
 
