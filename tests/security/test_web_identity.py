@@ -107,7 +107,7 @@ async def test_a_second_client_with_the_victims_id_gets_nothing_of_theirs(
         alice_pseudonym = (await runtime.pipeline.commerce.customers.identities(
             (await runtime.pipeline.commerce.orders.get(number)).customer_id
         ))[0][1]
-        assert ALICE != alice_pseudonym and session not in alice_pseudonym
+        assert alice_pseudonym != ALICE and session not in alice_pseudonym
 
         # Mallory knows A's old id, A's pseudonym and the order number, but not A's cookie.
         for user in (ALICE, alice_pseudonym):
