@@ -46,6 +46,7 @@ from commerce_core.errors import (
 )
 from commerce_core.events import (
     EVENT_TYPES,
+    AccountLinked,
     AfterSalesOpened,
     AfterSalesStatusChanged,
     CustomerErased,
@@ -229,6 +230,7 @@ __all__ = [
 # -- outbox (owner: notifications) --
 __all__ += [
     "EVENT_TYPES",
+    "AccountLinked",
     "AfterSalesOpened",
     "AfterSalesStatusChanged",
     "CustomerErased",

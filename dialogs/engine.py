@@ -62,6 +62,8 @@ CONFIDENT = 0.5
 _CANCEL = re.compile(
     r"^\s*(cancel|stop|never ?mind|quit|取消|算了|不要了|不用了|退出)\s*[!！。.]?\s*$", re.IGNORECASE
 )
+#: a shopper on a new device (or who lost the web cookie) asks to get back into their account
+_SIGN_IN = re.compile(r"^\s*(sign ?in|log ?in|登录|登入|登錄|登陆)\s*[!！。.]?\s*$", re.IGNORECASE)
 _BACK = re.compile(r"^\s*(back|go back|返回|上一步|回去)\s*$", re.IGNORECASE)
 
 
@@ -113,6 +115,8 @@ class Engine:
         state, nlu = turn.state, turn.nlu
         if state.active is not None or state.suspended or nlu.entity("order_number"):
             return True
+        if _SIGN_IN.match(turn.message.effective_text):
+            return True
         confident = nlu.confidence >= CONFIDENT * 0.6
         return confident and nlu.intent in INTENTS and nlu.intent not in ANONYMOUS_INTENTS
 
@@ -121,6 +125,9 @@ class Engine:
         intent = turn.nlu.intent
         if intent == "human_agent" and turn.nlu.confidence >= CONFIDENT:
             await support.human(turn)
+            return
+        if _SIGN_IN.match(text):
+            await account.sign_in(turn)
             return
         if state.active is not None and _CANCEL.match(text):
             state.active = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.notifications.compose import Notification, NotificationSubscribers, Phrase, Writing
 from bot.notifications.recipients import Shopper
 from commerce_core.api import (
+    AccountLinked,
     AfterSalesStatusChanged,
     Money,
     OrderCancelled,
@@ -19,6 +20,16 @@ from commerce_core.api import (
     ShipmentUpdated,
 )
 from dialogs.messages import Button, Reply, TextReply
+
+
+async def account_linked(event: AccountLinked, writing: Writing) -> list[Notification]:
+    """Someone proved this account's phone from another chat or device: the owner hears of it on
+    their other channels, so a sign-in that was not theirs does not go unnoticed."""
+
+    def write(t: Phrase) -> list[Reply]:
+        return [TextReply(t("notify.account_linked"))]
+
+    return await writing.to(Shopper(event.customer_id, tuple(event.joined)), write)
 
 
 async def payment_captured(event: PaymentCaptured, writing: Writing) -> list[Notification]:
@@ -91,6 +102,7 @@ async def case_status_changed(event: AfterSalesStatusChanged, writing: Writing) 
 def shopper_subscribers() -> NotificationSubscribers:
     """The shopper notifications, by event type."""
     subscribers = NotificationSubscribers()
+    subscribers.subscribe(AccountLinked, account_linked)
     subscribers.subscribe(PaymentCaptured, payment_captured)
     subscribers.subscribe(OrderShipped, order_shipped)
     subscribers.subscribe(ShipmentUpdated, shipment_updated)

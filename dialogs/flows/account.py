@@ -56,6 +56,19 @@ async def bind_phone(turn: Turn) -> None:
     await send_code(turn, str(phone))
 
 
+async def sign_in(turn: Turn) -> None:
+    """A shopper on a new device, or whose web cookie is gone, proves their confirmed phone: the code
+    joins this channel account to theirs (:meth:`PhoneVerifier.confirm`), orders and all. Limits on
+    codes per phone and per client are the verifier's (and the edge's rate limiter's) business."""
+    await turn.ensure_customer()  # the code is kept for this account until it is confirmed
+    phone = turn.entity("phone")
+    if phone is None:
+        turn.begin("account", "phone")
+        turn.say("account.sign_in")
+        return
+    await send_code(turn, str(phone))
+
+
 async def send_code(turn: Turn, phone: str) -> None:
     if turn.verifier is None:
         turn.say("account.sms_unavailable")
