@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -105,3 +106,28 @@ async def test_a_code_for_someone_elses_phone_never_arrives_here(
     finally:
         await owner.close()
         await stranger.close()
+
+
+async def test_the_code_guard_hook_can_refuse_a_phone_before_any_code_is_sent(runtime: Runtime) -> None:
+    """The hook the rate limiter plugs into: refused, nothing is sent and no code waits."""
+    from bot.infra.redis import as_async_store
+    from commerce_core.api import NotAllowed, NotFound, PhoneVerifier, SandboxSms
+
+    class Refuse:
+        async def before_sending(self, phone: str) -> None:
+            raise NotAllowed("too many codes for this phone", code="rate_limited")
+
+        async def before_checking(self, phone: str) -> None:
+            raise NotAllowed("too many guesses for this phone", code="rate_limited")
+
+    commerce = runtime.pipeline.commerce
+    sms = SandboxSms()
+    verifier = PhoneVerifier(
+        as_async_store(runtime.pipeline.redis), sms, commerce.customers, secret="s", guard=Refuse()
+    )
+    customer = await commerce.customers.identify("web", "w-guarded")
+    with pytest.raises(NotAllowed):
+        await verifier.start(customer.id, PHONE, "{code}")
+    assert sms.sent == []
+    with pytest.raises(NotFound):
+        await verifier.confirm(customer.id, "123456")
