@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.channels.base import ChannelContext
 from bot.channels.console import InboxChannel
-from bot.channels.web_session import remember, session_of
+from bot.channels.web_session import existing_session, remember, session_of
 from bot.http.origin import check_same_origin
 from bot.render import reply_to_json
 from dialogs.messages import InboundMessage
@@ -67,8 +67,7 @@ class WebChannel(InboxChannel):
             raise web.HTTPBadRequest(text="expected JSON") from exc
         if not isinstance(body, dict):
             raise web.HTTPBadRequest(text="expected a JSON object")
-        session = session_of(request, create=True)
-        assert session is not None
+        session = session_of(request)
         user = session.pseudonym
         text_value = str(body.get("text") or "")[:4000]
         payload = body.get("payload")
@@ -88,12 +87,12 @@ class WebChannel(InboxChannel):
         response = web.json_response(
             {"replies": [reply_to_json(r) for r in replies] + [{**p, "pushed": True} for p in pushed]}
         )
-        remember(request, response, session)
+        remember(request, response, session, public_url=self.context.settings.public_base_url)
         return response
 
     async def pushed(self, request: web.Request) -> web.Response:
         """The session's pushed replies; without a session there is nothing to fetch."""
-        session = session_of(request, create=False)
+        session = existing_session(request)
         found = await self.inbox.drain(session.pseudonym) if session is not None else []
         return web.json_response({"replies": [{**p, "pushed": True} for p in found]})
 

@@ -40,16 +40,23 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def session_of(request: web.Request, *, create: bool) -> WebSession | None:
-    """The request's session; a new one when the cookie is missing or not one of ours and ``create``."""
+def existing_session(request: web.Request) -> WebSession | None:
+    """The request's session, or None when the cookie is missing or not one we could have issued."""
     token = request.cookies.get(COOKIE, "")
-    if _TOKEN.fullmatch(token):
-        return WebSession(token, issued=False)
-    return WebSession(new_token(), issued=True) if create else None
+    return WebSession(token, issued=False) if _TOKEN.fullmatch(token) else None
 
 
-def remember(request: web.Request, response: web.StreamResponse, session: WebSession) -> None:
-    """Send the cookie when the session is new (HttpOnly: page scripts never see it)."""
+def session_of(request: web.Request) -> WebSession:
+    """The request's session, or a new one (sent back by :func:`remember`)."""
+    return existing_session(request) or WebSession(new_token(), issued=True)
+
+
+def remember(
+    request: web.Request, response: web.StreamResponse, session: WebSession, *, public_url: str = ""
+) -> None:
+    """Send the cookie when the session is new. HttpOnly: page scripts never see it; SameSite=Lax:
+    other sites' forms do not carry it; Secure when served over https (directly, or behind a proxy
+    at an https public URL)."""
     if session.issued:
         response.set_cookie(
             COOKIE,
@@ -58,5 +65,5 @@ def remember(request: web.Request, response: web.StreamResponse, session: WebSes
             path="/",
             httponly=True,
             samesite="Lax",
-            secure=request.secure,
+            secure=request.secure or public_url.startswith("https://"),
         )

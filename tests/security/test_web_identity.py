@@ -204,3 +204,23 @@ async def test_pushes_reach_one_reader_exactly_once_on_real_redis(readers: int) 
     finally:
         await redis.delete(sender.key(user))
         await redis.aclose()
+
+
+def test_the_session_cookie_is_httponly_samesite_and_secure_under_https() -> None:
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.channels.web_session import existing_session, remember, session_of
+
+    for public_url, secure in (("http://127.0.0.1:8080", False), ("https://shop.example", True)):
+        request = make_mocked_request("POST", "/api/chat")
+        session = session_of(request)
+        response = web.Response()
+        remember(request, response, session, public_url=public_url)
+        morsel = response.cookies[COOKIE]
+        assert morsel.value == session.token and morsel["httponly"] and morsel["samesite"] == "Lax"
+        assert bool(morsel["secure"]) is secure
+    # a cookie the server could not have issued (a guessed or chosen id) is no session at all
+    for forged in ("1", "admin", "web-alice", "x" * 42, "x" * 43 + "!"):
+        request = make_mocked_request("GET", "/api/inbox", headers={"Cookie": f"{COOKIE}={forged}"})
+        assert existing_session(request) is None
+        assert session_of(request).issued
