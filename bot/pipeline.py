@@ -57,6 +57,9 @@ class PipelineConfig:
     dedup_ttl: timedelta = timedelta(days=2)
     lock_timeout: float = 30.0
     state_ttl: timedelta = timedelta(days=7)
+    #: channels whose accounts become customers only when a flow needs one (Turn.ensure_customer):
+    #: anyone can open a web chat, so chatter there must not create customer rows
+    lazy_identity_channels: frozenset[str] = frozenset({"web"})
 
 
 class ConversationLocks:
@@ -172,15 +175,8 @@ class Pipeline:
         """The turn itself; returns the replies and the state to keep (None: forget the conversation)."""
         if state.lang is None:
             state.lang = CHANNEL_LANGUAGE_HINTS.get((message.language_hint or "").lower())
-        if state.customer_id is None:  # first contact (or after erasure): the channel account is the login
-            customer = await self.commerce.customers.identify(
-                message.channel,
-                message.user_id,
-                language=state.lang or DEFAULT_LANGUAGE,
-                display_name=message.display_name,
-            )
-            state.lang = state.lang or customer.language
-            state.customer_id = customer.id
+        if state.customer_id is None and message.channel not in self.config.lazy_identity_channels:
+            await self._identify(message, state)  # first contact (or after erasure): the account is the login
         if state.handoff_ticket:
             relayed = await self._relay_to_staff(message, state)
             if relayed is not None:
@@ -198,12 +194,25 @@ class Pipeline:
             state.customer_id,
             display_name=message.display_name,
             verifier=self.verifier,
+            identify=self._identify,
         )
         try:
             await self.engine.handle(turn)
         except DomainError as error:
             turn.replies.append(TextReply(describe(error, self.texts, turn.lang)))
         return ended + turn.replies, None if turn.forget_conversation else state
+
+    async def _identify(self, message: InboundMessage, state: ConversationState) -> int:
+        """The customer behind the channel account, created if new; remembered in the state."""
+        customer = await self.commerce.customers.identify(
+            message.channel,
+            message.user_id,
+            language=state.lang or DEFAULT_LANGUAGE,
+            display_name=message.display_name,
+        )
+        state.lang = state.lang or customer.language
+        state.customer_id = customer.id
+        return customer.id
 
     async def _relay_to_staff(self, message: InboundMessage, state: ConversationState) -> list[Reply] | None:
         """A person has (or is about to have) the conversation: the shopper's message goes to the agent

@@ -29,7 +29,7 @@ from commerce_core.catalog.types import (
 )
 from commerce_core.clock import Clock, FakeClock, SystemClock
 from commerce_core.customers.types import AddressInput, AddressView, CustomerView
-from commerce_core.customers.verification import PhoneVerifier, SandboxSms
+from commerce_core.customers.verification import CodeGuard, PhoneVerifier, SandboxSms
 from commerce_core.db.engine import create_engine
 from commerce_core.db.migrate import upgrade as migrate_database
 from commerce_core.demo.loader import SeedReport, seed_demo
@@ -46,6 +46,7 @@ from commerce_core.errors import (
 )
 from commerce_core.events import (
     EVENT_TYPES,
+    AccountLinked,
     AfterSalesOpened,
     AfterSalesStatusChanged,
     AgentReplied,
@@ -161,6 +162,7 @@ __all__ = [
     "CatalogueEntry",
     "CategoryEntry",
     "Clock",
+    "CodeGuard",
     "Commerce",
     "CommerceConfig",
     "CustomerView",
@@ -242,6 +244,7 @@ __all__ = [
 # -- outbox (owner: notifications) --
 __all__ += [
     "EVENT_TYPES",
+    "AccountLinked",
     "AfterSalesOpened",
     "AfterSalesStatusChanged",
     "AgentReplied",

@@ -191,11 +191,23 @@ class CustomerErased(DomainEvent):
     customer_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class AccountLinked(DomainEvent):
+    """Channel accounts joined ``customer_id`` by proving its phone (a sign-in from a new device or
+    another channel); ``joined`` names them as ``channel:external id`` so the announcement goes to the
+    account's *other* channels, where the owner would notice a sign-in that was not theirs."""
+
+    name: ClassVar[str] = "AccountLinked"
+    customer_id: int
+    joined: list[str] = field(default_factory=list)
+
+
 #: every event the outbox may hold, by its stored name (a table, not a scan of subclasses: adding an
 #: event is one line here, and a test checks none is missing)
 EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
     cls.name: cls
     for cls in (
+        AccountLinked,
         AgentReplied,
         HandoffEnded,
         OrderPlaced,

@@ -14,6 +14,7 @@ from commerce_core.after_sales.model import AfterSalesCase
 from commerce_core.cart.model import CartLine
 from commerce_core.customers.model import Address, ChannelIdentity, Customer
 from commerce_core.errors import InvalidInput, NotFound
+from commerce_core.events import AccountLinked
 from commerce_core.orders.model import Order
 from commerce_core.support.model import AuditEntry, Ticket
 from commerce_core.uow import Units
@@ -49,6 +50,13 @@ async def merge_customers(
             await s.execute(
                 delete(CartLine).where(CartLine.customer_id == source_id, CartLine.sku_id.in_(target_skus))
             )
+        joined = (
+            await s.execute(
+                select(ChannelIdentity.channel, ChannelIdentity.external_id).where(
+                    ChannelIdentity.customer_id == source_id
+                )
+            )
+        ).all()
         for model in (ChannelIdentity, Address, Order, AfterSalesCase, Ticket, CartLine):
             await s.execute(update(model).where(model.customer_id == source_id).values(customer_id=target_id))
         await s.execute(update(Address).where(Address.customer_id == target_id).values(is_default=False))
@@ -66,4 +74,5 @@ async def merge_customers(
                 at=now,
             )
         )
+        uow.emit(AccountLinked(target_id, [f"{channel}:{external}" for channel, external in joined]))
         await uow.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,16 @@ class DialogSettings:
         return self.channel_providers.get(channel, self.payment_provider)
 
 
+#: creates (or finds) the customer behind the turn's channel account and returns its id; the
+#: pipeline's first-contact identification, run only when a flow needs a customer
+CustomerIdentifier = Callable[[InboundMessage, ConversationState], Awaitable[int]]
+
+
+class CustomerNotIdentified(RuntimeError):
+    """A flow read ``turn.customer_id`` without :meth:`Turn.ensure_customer` (a programming error: the
+    engine ensures the customer before every flow that is not one of its anonymous ones)."""
+
+
 @dataclass
 class Turn:
     commerce: Commerce
@@ -34,7 +45,8 @@ class Turn:
     message: InboundMessage
     nlu: Interpretation
     state: ConversationState
-    customer_id: int
+    #: None while the shopper has only chatted (web): no customer row until one is needed
+    known_customer_id: int | None
     display_name: str | None = None  # the channel's name for the user, a default recipient
     verifier: PhoneVerifier | None = None
     replies: list[Reply] = field(default_factory=list)
@@ -42,6 +54,36 @@ class Turn:
     #: orders already read in this turn, by number: listing them, showing one and its tracking read
     #: each once (a flow that changes an order shows what the change returns, not this)
     orders_read: dict[str, OrderView] = field(default_factory=dict)
+    identify: CustomerIdentifier | None = None
+
+    @property
+    def customer_id(self) -> int:
+        if self.known_customer_id is None:
+            raise CustomerNotIdentified("ensure_customer() before reading customer_id")
+        return self.known_customer_id
+
+    @customer_id.setter
+    def customer_id(self, value: int) -> None:
+        """The turn now speaks for ``value`` (a sign-in joined this account to another): so does the
+        conversation from now on."""
+        self.known_customer_id = self.state.customer_id = value
+
+    @property
+    def has_customer(self) -> bool:
+        return self.known_customer_id is not None
+
+    async def ensure_customer(self) -> int:
+        """The customer id, creating the customer first if this shopper has only chatted so far.
+
+        Until then what the shopper said lives on the conversation state under the channel account
+        (on the web, the session's pseudonym); the customer is created for that account with the
+        state's language, so nothing has to be moved."""
+        known = self.known_customer_id
+        if known is None:
+            if self.identify is None:
+                raise CustomerNotIdentified("this turn was built without a way to identify the customer")
+            known = self.customer_id = await self.identify(self.message, self.state)
+        return known
 
     @property
     def lang(self) -> str:

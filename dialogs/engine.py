@@ -49,12 +49,21 @@ INTENTS: dict[str, Step] = {
     "account": account.account,
     "privacy": account.privacy,
 }
+#: what a shopper may do without being a customer yet (web chat: no customer row until one is needed):
+#: greetings, help, browsing the catalogue, asking how to pay; everything else ensures the customer
+ANONYMOUS_INTENTS = frozenset(
+    {"greet", "goodbye", "thanks", "help", "search_product", "product_details", "recommend"}
+    | {"payment_methods"}
+)
+ANONYMOUS_PAYLOADS = frozenset({"more", "popular", "help", "lang", "p", "similar"})
 #: intents that are a task of their own: saying one of these mid-flow is a digression
 TASKS = frozenset(INTENTS) - {"greet", "thanks", "goodbye"}
 CONFIDENT = 0.5
 _CANCEL = re.compile(
     r"^\s*(cancel|stop|never ?mind|quit|取消|算了|不要了|不用了|退出)\s*[!！。.]?\s*$", re.IGNORECASE
 )
+#: a shopper on a new device (or who lost the web cookie) asks to get back into their account
+_SIGN_IN = re.compile(r"^\s*(sign ?in|log ?in|登录|登入|登錄|登陆)\s*[!！。.]?\s*$", re.IGNORECASE)
 _BACK = re.compile(r"^\s*(back|go back|返回|上一步|回去)\s*$", re.IGNORECASE)
 
 
@@ -82,9 +91,12 @@ class Engine:
         detected = detected_language(
             turn.nlu, state.lang, first=state.turns == 1 and not turn.message.payload
         )
+        if not turn.has_customer and self._needs_customer(turn):
+            await turn.ensure_customer()
         if detected and detected != state.lang:
             state.lang = detected
-            await turn.commerce.customers.set_language(turn.customer_id, detected)
+            if turn.has_customer:  # otherwise the state carries it to the customer when one is made
+                await turn.commerce.customers.set_language(turn.customer_id, detected)
         if turn.message.payload:
             await buttons.press(turn, turn.message.payload)
         else:
@@ -94,11 +106,30 @@ class Engine:
         if state.active is None and state.suspended:
             await self._resume(turn)
 
+    @staticmethod
+    def _needs_customer(turn: Turn) -> bool:
+        """Will this turn touch the shopper's own things (cart, orders, addresses, phone, tickets)?
+        Decided the way :meth:`_text` dispatches, erring towards yes: a customer too many is only a
+        row; a flow reading ``customer_id`` without one would fail the turn."""
+        payload = turn.message.payload
+        if payload:
+            return payload.split(":", 1)[0] not in ANONYMOUS_PAYLOADS
+        state, nlu = turn.state, turn.nlu
+        if state.active is not None or state.suspended or nlu.entity("order_number"):
+            return True
+        if _SIGN_IN.match(turn.message.effective_text):
+            return True
+        confident = nlu.confidence >= CONFIDENT * 0.6
+        return confident and nlu.intent in INTENTS and nlu.intent not in ANONYMOUS_INTENTS
+
     async def _text(self, turn: Turn, text: str) -> None:
         state = turn.state
         intent = turn.nlu.intent
         if intent == "human_agent" and turn.nlu.confidence >= CONFIDENT:
             await support.human(turn)
+            return
+        if _SIGN_IN.match(text):
+            await account.sign_in(turn)
             return
         if state.active is not None and _CANCEL.match(text):
             state.active = None

@@ -3,8 +3,11 @@
 Routes:
   GET  /                       the web chat page
   GET  /static/{name}          its script and style sheet
-  POST /api/chat               one turn: {"user", "text" | "payload"} -> replies (and anything pushed)
-  GET  /api/inbox?user=...     replies pushed since (payment confirmations, shipping updates)
+  POST /api/chat               one turn: {"text" | "payload", "id", "lang"} -> replies (and anything pushed)
+  GET  /api/inbox              replies pushed since (payment confirmations, shipping updates)
+
+Who is talking is the session cookie's business (:mod:`bot.channels.web_session`): a ``user`` in the
+body or the query string is ignored, so no client can speak or read as another shopper.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from aiohttp import web
 
 from bot.channels.base import ChannelContext
 from bot.channels.console import InboxChannel
+from bot.channels.web_session import existing_session, remember, session_of
 from bot.http.origin import check_same_origin
 from bot.payments.web import WebPayments
 from bot.render import reply_to_json
@@ -75,9 +79,8 @@ class WebChannel(InboxChannel):
             raise web.HTTPBadRequest(text="expected JSON") from exc
         if not isinstance(body, dict):
             raise web.HTTPBadRequest(text="expected a JSON object")
-        user = str(body.get("user") or "")[:64]
-        if not user or not all(c.isalnum() or c in "-_" for c in user):
-            raise web.HTTPBadRequest(text="user must be 1-64 letters, digits, - or _")
+        session = session_of(request)
+        user = session.pseudonym
         text_value = str(body.get("text") or "")[:4000]
         payload = body.get("payload")
         message = InboundMessage(
@@ -93,15 +96,17 @@ class WebChannel(InboxChannel):
         replies = await runtime.pipeline.handle(message)
         await runtime.relay_notifications()  # the job loop does the rest
         pushed = await self.inbox.drain(user)
-        return web.json_response(
+        response = web.json_response(
             {"replies": [reply_to_json(r) for r in replies] + [{**p, "pushed": True} for p in pushed]}
         )
+        remember(request, response, session, public_url=self.context.settings.public_base_url)
+        return response
 
     async def pushed(self, request: web.Request) -> web.Response:
-        user = request.query.get("user", "")[:64]
-        if not user:
-            raise web.HTTPBadRequest(text="user is required")
-        return web.json_response({"replies": [{**p, "pushed": True} for p in await self.inbox.drain(user)]})
+        """The session's pushed replies; without a session there is nothing to fetch."""
+        session = existing_session(request)
+        found = await self.inbox.drain(session.pseudonym) if session is not None else []
+        return web.json_response({"replies": [{**p, "pushed": True} for p in found]})
 
 
 def create(context: ChannelContext) -> WebChannel:

@@ -25,6 +25,8 @@ from commerce_core.api import Commerce, NotFound, OperatorContact
 @dataclass(frozen=True, slots=True)
 class Shopper:
     customer_id: int
+    #: ``channel:user id`` accounts of the shopper not to tell (the one a sign-in came from)
+    except_accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,10 @@ class ShopperDirectory:
         if not isinstance(recipient, Shopper):
             return []
         identities = await self._commerce.customers.identities(recipient.customer_id)
-        return [Address(channel, user_id) for channel, user_id in identities]
+        skip = recipient.except_accounts
+        return [
+            Address(channel, user_id) for channel, user_id in identities if f"{channel}:{user_id}" not in skip
+        ]
 
 
 class NoOperators:

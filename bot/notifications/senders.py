@@ -19,8 +19,16 @@ class Sender(Protocol):
     async def push(self, user_id: str, replies: list[Reply], dedup_key: str) -> None: ...
 
 
+#: how many pushed replies one fetch takes at most (a client polls again for the rest)
+DRAIN_BATCH = 100
+
+
 class InboxSender:
-    """Console and web chat: pushed replies wait in a Redis list until the client fetches them."""
+    """Console and web chat: pushed replies wait in a Redis list until the client fetches them.
+
+    A fetch pops (``LPOP key count``, one atomic command): several tabs of one web session polling at
+    once each get different replies, and a reply pushed between two commands is never deleted unread
+    (reading with LRANGE and then DELETE did both)."""
 
     def __init__(self, redis: aioredis.Redis, channel: str) -> None:
         self._redis = redis
@@ -34,12 +42,11 @@ class InboxSender:
             f"shopbot:pushed:{dedup_key}:{self._channel}:{user_id}", b"1", nx=True, ex=7 * 86400
         ):
             return
-        for reply in replies:
-            await self._redis.rpush(self.key(user_id), json.dumps(reply_to_json(reply)).encode())  # type: ignore[misc]
+        if replies:  # one RPUSH: a reader never sees half of one notification's replies
+            encoded = [json.dumps(reply_to_json(reply)).encode() for reply in replies]
+            await self._redis.rpush(self.key(user_id), *encoded)  # type: ignore[misc]
 
-    async def drain(self, user_id: str) -> list[dict[str, Any]]:
-        key = self.key(user_id)
-        items = await self._redis.lrange(key, 0, -1)  # type: ignore[misc]
-        if items:
-            await self._redis.delete(key)
-        return [json.loads(item) for item in items]
+    async def drain(self, user_id: str, limit: int = DRAIN_BATCH) -> list[dict[str, Any]]:
+        """Take (and remove) up to ``limit`` waiting replies, oldest first; each goes to one caller."""
+        items = await self._redis.lpop(self.key(user_id), limit)  # type: ignore[misc]
+        return [json.loads(item) for item in items or ()]

@@ -10,6 +10,7 @@ from bot.notifications.compose import Notification, NotificationSubscribers, Phr
 from bot.notifications.recipients import Shopper
 from bot.notifications.staff_handoff import subscribe_handoff
 from commerce_core.api import (
+    AccountLinked,
     AfterSalesStatusChanged,
     Money,
     OrderCancelled,
@@ -20,6 +21,16 @@ from commerce_core.api import (
     ShipmentUpdated,
 )
 from dialogs.messages import Button, Reply, TextReply
+
+
+async def account_linked(event: AccountLinked, writing: Writing) -> list[Notification]:
+    """Someone proved this account's phone from another chat or device: the owner hears of it on
+    their other channels, so a sign-in that was not theirs does not go unnoticed."""
+
+    def write(t: Phrase) -> list[Reply]:
+        return [TextReply(t("notify.account_linked"))]
+
+    return await writing.to(Shopper(event.customer_id, tuple(event.joined)), write)
 
 
 async def payment_captured(event: PaymentCaptured, writing: Writing) -> list[Notification]:
@@ -92,6 +103,7 @@ async def case_status_changed(event: AfterSalesStatusChanged, writing: Writing) 
 def shopper_subscribers() -> NotificationSubscribers:
     """The shopper notifications, by event type."""
     subscribers = NotificationSubscribers()
+    subscribers.subscribe(AccountLinked, account_linked)
     subscribers.subscribe(PaymentCaptured, payment_captured)
     subscribers.subscribe(OrderShipped, order_shipped)
     subscribers.subscribe(ShipmentUpdated, shipment_updated)

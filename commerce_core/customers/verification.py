@@ -43,6 +43,17 @@ class SandboxSms:
         self.sent.append((phone, text))
 
 
+class CodeGuard(Protocol):
+    """Limits per phone number across accounts (codes sent, guesses made): the hook for the edge's
+    rate limiter. The verifier's own limits are per account only, and a new web session is a new
+    account, so flooding one phone or guessing its codes from many sessions needs this. Raise
+    ``NotAllowed`` (code ``rate_limited``) to refuse; the shopper is told, nothing is sent."""
+
+    async def before_sending(self, phone: str) -> None: ...
+
+    async def before_checking(self, phone: str) -> None: ...
+
+
 class PhoneVerifier:
     def __init__(
         self,
@@ -51,6 +62,7 @@ class PhoneVerifier:
         customers: CustomerService,
         *,
         secret: str,
+        guard: CodeGuard | None = None,
         ttl: timedelta = timedelta(minutes=5),
         resend_after: timedelta = timedelta(seconds=60),
         max_attempts: int = 5,
@@ -62,6 +74,7 @@ class PhoneVerifier:
         self._ttl = int(ttl.total_seconds())
         self._resend = int(resend_after.total_seconds())
         self._max_attempts = max_attempts
+        self._guard = guard
 
     def _key(self, customer_id: int, part: str) -> str:
         return f"shopbot:verify:{customer_id}:{part}"
@@ -74,6 +87,8 @@ class PhoneVerifier:
         phone = normalise_phone(phone)
         if not await self._store.set(self._key(customer_id, "throttle"), b"1", ex=self._resend, nx=True):
             raise NotAllowed("wait a minute before asking for another code", code="code_too_soon")
+        if self._guard is not None:
+            await self._guard.before_sending(phone)
         code = f"{secrets.randbelow(10**6):06d}"
         await self._store.set(
             self._key(customer_id, "pending"), f"{phone}|{self._digest(phone, code)}".encode(), ex=self._ttl
@@ -87,6 +102,8 @@ class PhoneVerifier:
         if raw is None:
             raise NotFound("no code is waiting; ask for a new one", code="no_pending_code")
         phone, digest = (raw.decode() if isinstance(raw, bytes) else str(raw)).split("|", 1)
+        if self._guard is not None:
+            await self._guard.before_checking(phone)
         attempts = int(await self._store.incr(self._key(customer_id, "attempts")))
         if attempts > self._max_attempts:
             await self._store.delete(self._key(customer_id, "pending"))

@@ -56,6 +56,19 @@ async def bind_phone(turn: Turn) -> None:
     await send_code(turn, str(phone))
 
 
+async def sign_in(turn: Turn) -> None:
+    """A shopper on a new device, or whose web cookie is gone, proves their confirmed phone: the code
+    joins this channel account to theirs (:meth:`PhoneVerifier.confirm`), orders and all. Limits on
+    codes per phone and per client are the verifier's (and the edge's rate limiter's) business."""
+    await turn.ensure_customer()  # the code is kept for this account until it is confirmed
+    phone = turn.entity("phone")
+    if phone is None:
+        turn.begin("account", "phone")
+        turn.say("account.sign_in")
+        return
+    await send_code(turn, str(phone))
+
+
 async def send_code(turn: Turn, phone: str) -> None:
     if turn.verifier is None:
         turn.say("account.sms_unavailable")
@@ -93,7 +106,7 @@ async def on_code(turn: Turn) -> None:
         raise
     turn.finish()
     if customer.id != turn.customer_id:  # the phone belongs to this shopper's account on another channel
-        turn.state.customer_id = turn.customer_id = customer.id
+        turn.customer_id = customer.id  # the conversation speaks for the joined account from now on
         turn.say("account.linked", phone=customer.masked_phone or "")
         return
     turn.say("account.phone_bound", phone=customer.masked_phone or "")
@@ -103,7 +116,8 @@ async def set_language(turn: Turn, lang: str) -> None:
     if lang not in LANGUAGES:
         return
     turn.state.lang = lang
-    await turn.commerce.customers.set_language(turn.customer_id, lang)
+    if turn.has_customer:  # a web shopper who only chatted: the state carries it to the customer
+        await turn.commerce.customers.set_language(turn.customer_id, lang)
     turn.say("language.switched")
 
 

@@ -84,10 +84,10 @@ async def test_bad_requests_are_refused(client: Client) -> None:
     assert bad_json.status == 400
     not_object = await client.post("/api/chat", json=["hello"])
     assert not_object.status == 400
+    # the client no longer names the shopper (the session cookie does): a "user" of any shape is ignored
     for user in ("", "has space", "<script>", "../etc", None, 42.5):
         response = await client.post("/api/chat", json={"user": user, "text": "hi"})
-        assert response.status == 400, user
-    assert (await client.get("/api/inbox")).status == 400
+        assert response.status == 200, user
 
 
 async def test_cross_origin_posts_are_refused(client: Client) -> None:

@@ -133,11 +133,14 @@ async def test_search_to_a_paid_order_in_the_browser(page: Any, base_url: str) -
 
     await page.goto(base_url + "/")
     await expect(page.locator("#log")).to_contain_text("购物助手")
-    user = await page.evaluate("localStorage.getItem('shopbot.user')")
-    assert re.fullmatch(r"web-[0-9a-f]{24}", user)
-
     await send(page, "有没有红色连衣裙")
     listing = page.locator(".card-list").last
+    await expect(listing).to_be_visible()
+    # the server named this browser's session in an HttpOnly cookie; the page keeps no user id
+    [cookie] = [c for c in await page.context.cookies() if c["name"] == "shopbot_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert "shopbot_session" not in await page.evaluate("document.cookie")
+    assert await page.evaluate("localStorage.getItem('shopbot.user')") is None
     await expect(listing.locator(".product")).to_have_count(2)
     await expect(listing).to_contain_text("¥199.00")
     # The pictured product's thumbnail really loads (same origin, allowed by the CSP).
@@ -351,7 +354,6 @@ async def test_language_picker_and_a_reload_keep_the_conversation(page: Any, bas
     from playwright.async_api import expect
 
     await page.goto(base_url + "/")
-    user = await page.evaluate("localStorage.getItem('shopbot.user')")
     english = page.get_by_role("button", name="EN", exact=True)
     await english.click()
     await expect(english).to_have_attribute("aria-pressed", "true")
@@ -361,8 +363,9 @@ async def test_language_picker_and_a_reload_keep_the_conversation(page: Any, bas
     await send(page, "red dress")
     await expect(page.locator(".card-list").last).to_contain_text("Red Floral Dress")
 
+    session = [c["value"] for c in await page.context.cookies() if c["name"] == "shopbot_session"]
     await page.reload()
-    assert await page.evaluate("localStorage.getItem('shopbot.user')") == user
+    assert [c["value"] for c in await page.context.cookies() if c["name"] == "shopbot_session"] == session
     await expect(page.get_by_placeholder(re.compile("red dress"))).to_be_visible()
     await expect(page.locator(".card-list").last).to_contain_text("Red Floral Dress")
     await page.locator(".card-list .product").first.click()

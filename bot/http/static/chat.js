@@ -7,7 +7,8 @@
 (function () {
   "use strict";
 
-  var USER_KEY = "shopbot.user";
+  // Who is talking is the server's business: an HttpOnly session cookie it issues (this script never
+  // sees or sends a user id). A "shopbot.user" left by older versions of the page is removed.
   var LANG_KEY = "shopbot.lang";
   var HISTORY_KEY = "shopbot.history";
   var HISTORY_MAX = 80;
@@ -96,7 +97,7 @@
   var session = safeStorage("sessionStorage");
   var log, input, form;
   var lang = pickLanguage();
-  var user = userId();
+  store.removeItem("shopbot.user");
   var queue = Promise.resolve();
   var busy = 0;
   var history = [];
@@ -130,15 +131,6 @@
     }
     for (var j = 0; j < buf.length; j++) out += (buf[j] < 16 ? "0" : "") + buf[j].toString(16);
     return out;
-  }
-
-  function userId() {
-    var id = store.getItem(USER_KEY);
-    if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
-      id = "web-" + randomHex(12);
-      store.setItem(USER_KEY, id);
-    }
-    return id;
   }
 
   function pickLanguage() {
@@ -182,7 +174,7 @@
 
   function send(body, echo) {
     if (echo) addUserBubble(echo);
-    var request = { user: user, lang: lang, id: randomHex(8) };
+    var request = { lang: lang, id: randomHex(8) };
     if (body.payload) request.payload = body.payload;
     else request.text = body.text;
     queue = queue.then(function () { return post(request, echo); });
@@ -221,7 +213,7 @@
 
   function poll() {
     if (busy || document.hidden) return;
-    fetch("/api/inbox?user=" + encodeURIComponent(user), { credentials: "same-origin" })
+    fetch("/api/inbox", { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (json) { if (json) renderAll(json.replies); })
       .catch(function () { /* offline for a moment: the next poll tries again */ });
