@@ -269,8 +269,8 @@ async def test_messages_of_one_user_arriving_together_keep_their_order(
     replies = await asyncio.gather(*[runtime.pipeline.handle(m) for m in messages])
     cart = next(r for r in replies[2] if r.kind == "cart")
     assert [line.sku for line in cart.lines] == ["D1-RED-M", "D2-BLK-S"]
-    again = await runtime.pipeline.handle(messages[0])  # the same delivery again: no second effect
-    assert again == []
+    again = await runtime.pipeline.handle(messages[0])  # the same delivery again: no second effect,
+    assert again == replies[0]  # but the same answer (the first one may never have reached the shopper)
     assert (
         await runtime.container.commerce.cart.view(
             (await runtime.container.commerce.customers.identify("console", "burst")).id
