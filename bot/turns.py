@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 import redis.asyncio as aioredis
 from pydantic import Field, TypeAdapter
@@ -182,3 +182,32 @@ def _letter(letter_id: str, value: bytes | str) -> DeadLetter:
         int(entry.get("attempts", 0)),
         float(entry.get("failed_at", 0.0)),
     )
+
+
+class Pusher(Protocol):
+    """Anything that pushes replies to one user of a channel (a channel's sender, a web inbox)."""
+
+    async def push(self, user_id: str, replies: list[Reply], dedup_key: str) -> None: ...
+
+
+class TurnRecovery:
+    """What the back office needs to show and retry dead letters: the list, the pipeline, the senders.
+
+    ``senders`` looks up how to reach a channel's user (Telegram/WeChat sender, web/console inbox);
+    a retried turn's replies go out that way, as a notification would.
+    """
+
+    def __init__(self, handle: HandleTurn, redis: aioredis.Redis, senders: Callable[[str], Pusher]) -> None:
+        self.letters = DeadLetters(redis)
+        self._handle = handle
+        self._senders = senders
+
+    async def entries(self, limit: int = 200) -> list[DeadLetter]:
+        return await self.letters.entries(limit)
+
+    async def retry(self, letter_id: str) -> list[Reply] | None:
+        return await self.letters.retry(letter_id, self._handle, self._deliver)
+
+    async def _deliver(self, message: InboundMessage, replies: list[Reply]) -> None:
+        if replies:
+            await self._senders(message.channel).push(message.user_id, replies, message.dedup_key or "")
