@@ -6,8 +6,10 @@ waited 12.6 s (issue 11, finding 10). Here every chat has its own lane (a queue 
 while the queue is not empty); the reader keeps feeding lanes while a slow one works, and a slot is
 held per update being processed (bounded parallelism), never per waiting chat.
 
-An entry leaves its lane only when its work succeeded (the work acknowledges it); a failure is retried
-in place, with a growing pause, so the chat's later updates never overtake it and nothing is lost.
+An entry leaves its lane only when its work succeeded (the work acknowledges it); a failed turn (work
+returns False) is retried in place, with a growing pause, so the chat's later updates never overtake
+it and nothing is lost. An exception (Redis gone while acknowledging, a crash injected by a test) ends
+the lane: its entries stay pending in the inbox and the reader hands them out again.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class ChatLanes:
         self._tasks: set[asyncio.Task[None]] = set()
         #: entries read but not yet done: the reader must not hand them out a second time
         self.in_flight: set[bytes] = set()
+        self.errors: list[Exception] = []
 
     def add(self, entry: StoredUpdate) -> None:
         if entry.entry_id in self.in_flight:
@@ -65,6 +68,9 @@ class ChatLanes:
                 await self._until_done(entry)
                 queue.popleft()
                 self.in_flight.discard(entry.entry_id)
+        except Exception as error:
+            log.exception("telegram chat lane %s stopped; its updates stay in the inbox", chat)
+            self.errors.append(error)
         finally:  # cancelled (shutdown): what is left stays pending in the inbox and is read again
             for left in queue:
                 self.in_flight.discard(left.entry_id)
@@ -74,18 +80,18 @@ class ChatLanes:
         attempt = 0
         while True:
             async with self._slots:
-                try:
-                    if await self._work(entry):
-                        return
-                except Exception:  # Redis down while acknowledging, or similar: try again
-                    log.exception("telegram update %s: retrying", entry.entry_id.decode())
+                if await self._work(entry):
+                    return
+            log.warning("telegram update %s failed: retrying", entry.entry_id.decode())
             await asyncio.sleep(self._pauses[min(attempt, len(self._pauses) - 1)])
             attempt += 1
 
     async def join(self) -> None:
-        """Wait until every lane is empty (tests, drain)."""
+        """Wait until every lane is empty (tests, drain); then raise the first error a lane met."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks))
+        if self.errors:
+            raise self.errors[0]
 
     async def close(self) -> None:
         for task in list(self._tasks):
