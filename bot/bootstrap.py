@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 import redis.asyncio as aioredis
 from aiohttp.web import Application
 
 from bot.backoffice import setup_backoffice
+from bot.backoffice.views.dead_letters import RECOVERY
 from bot.channels import console, web
 from bot.channels.base import Channel, ChannelContext, ChannelFactory, RouteInstaller
 from bot.channels.telegram import channel as telegram
@@ -34,6 +35,7 @@ from bot.notifications.merchants import notify_merchants
 from bot.pipeline import Pipeline
 from bot.runtime import Container, Runtime
 from bot.settings import Settings, load_settings
+from bot.turns import Pusher, TurnRecovery
 from commerce_core.api import (
     Clock,
     Commerce,
@@ -80,9 +82,25 @@ def make_interpreter(settings: Settings) -> Interpreter:
     return BuiltinInterpreter.load(cache_dir=settings.data_dir / "nlu")
 
 
-def _install_backoffice(app: Application, *, commerce: Commerce, settings: Settings) -> None:
-    """The operator edge (staff and merchants) under ``/admin``."""
+def _install_backoffice(
+    app: Application, *, commerce: Commerce, settings: Settings, context: ChannelContext
+) -> None:
+    """The operator edge (staff and merchants) under ``/admin``; its dead-letter page reaches the
+    running pipeline through ``context`` (bound once the runtime starts)."""
     setup_backoffice(app, commerce, settings)
+    recovery: Callable[[], TurnRecovery] = functools.partial(turn_recovery, context)
+    app[RECOVERY] = recovery
+
+
+def turn_recovery(context: ChannelContext) -> TurnRecovery:
+    """Dead letters of the running bot; a retried turn's replies reach the shopper as a push would."""
+    runtime = context.runtime
+
+    def sender(channel: str) -> Pusher:
+        found = runtime.channels[channel].sender
+        return found if found is not None else runtime.inbox(channel)
+
+    return TurnRecovery(runtime.pipeline.handle, context.redis, sender)
 
 
 def bootstrap(
@@ -116,7 +134,9 @@ def bootstrap(
     commerce = Commerce.build(engine, commerce_config(settings), clock=clock, providers=providers)
     commerce.support.settings = settings.support.core()  # the handoff's wait limit and working hours
     installers: list[RouteInstaller] = [channel.install_routes for channel in built.values()]
-    installers.append(functools.partial(_install_backoffice, commerce=commerce, settings=settings))
+    installers.append(
+        functools.partial(_install_backoffice, commerce=commerce, settings=settings, context=context)
+    )
     installers.extend(routes)
     return Container(settings, commerce, redis, context, built, installers)
 

@@ -1,12 +1,15 @@
 """The message pipeline: every channel's inbound message goes through here.
 
-de-duplicate -> per-conversation lock -> load state -> person handling it? relay and stop ->
-interpret -> run the dialog -> save state -> replies. Two messages of one conversation are processed
-one after the other, in arrival order (a FIFO lock per conversation in this process, and a Redis lock
-across processes); a duplicate delivery gets no second answer.
+claim the delivery (a processing mark with a lease) -> per-conversation lock -> load state -> person
+handling it? relay and stop -> interpret -> run the dialog -> save state, store the reply as the done
+mark -> replies. Two messages of one conversation are processed one after the other, in arrival order
+(a FIFO lock per conversation in this process, and a Redis lock across processes). A redelivery of a
+done turn gets the stored reply again; a failed turn leaves no mark, so the platform's retry runs it
+again, and after N failures it becomes a dead letter with an apology (see :mod:`bot.turns`).
 
-Redis is asked twice per turn, not five times: the de-duplication mark, the Redis lock and the state
-read go in one pipelined round trip, the state write and the lock release in another. (Each Redis
+Redis is asked twice per turn on the happy path, not five times: the processing mark, the Redis lock
+and the state read go in one pipelined round trip, the state write, the done mark and the lock release
+in another. (Each Redis
 command costs this process ~0.1 ms of CPU; a turn's whole budget is a few milliseconds.)
 """
 
@@ -24,7 +27,19 @@ from datetime import timedelta
 import redis.asyncio as aioredis
 
 from bot.infra.redis import as_async_store
-from commerce_core.api import Commerce, DomainError, PhoneVerifier, TicketStatus
+from bot.turns import (
+    FORGET_FAILED,
+    DeadLetters,
+    Mark,
+    TurnConfig,
+    TurnInProgress,
+    done_value,
+    failures_key,
+    mark_key,
+    processing_value,
+    read_mark,
+)
+from commerce_core.api import Commerce, DomainError, PhoneVerifier, TicketStatus, is_connection_lost
 from dialogs.context import DialogSettings, Turn
 from dialogs.engine import Engine
 from dialogs.errors import describe
@@ -54,7 +69,6 @@ CHANNEL_LANGUAGE_HINTS = {
 
 @dataclass(frozen=True, slots=True)
 class PipelineConfig:
-    dedup_ttl: timedelta = timedelta(days=2)
     lock_timeout: float = 30.0
     state_ttl: timedelta = timedelta(days=7)
     #: channels whose accounts become customers only when a flow needs one (Turn.ensure_customer):
@@ -107,6 +121,7 @@ class Pipeline:
         settings: DialogSettings | None = None,
         verifier: PhoneVerifier | None = None,
         config: PipelineConfig | None = None,
+        turns: TurnConfig | None = None,
     ) -> None:
         self.commerce = commerce
         self.interpreter = interpreter
@@ -115,6 +130,8 @@ class Pipeline:
         self.settings = settings or DialogSettings()
         self.verifier = verifier
         self.config = config or PipelineConfig()
+        self.turns = turns or TurnConfig()
+        self.dead_letters = DeadLetters(redis)
         self.engine = Engine()
         self.states = RedisStateStore(as_async_store(redis), ttl=self.config.state_ttl)
         self._locks = ConversationLocks()
@@ -125,42 +142,104 @@ class Pipeline:
             lock_key, token = f"shopbot:lock:{key}", secrets.token_hex(8)
             lock_ms = int(self.config.lock_timeout * 1000)
             state_key = self.states.key_of(key)
+            mark = mark_key(message) if message.dedup_key else None
+            processing = processing_value()
             async with self.redis.pipeline(transaction=False) as batch:
-                if message.dedup_key:
-                    batch.set(self._dedup_key(message), b"1", nx=True, ex=self._dedup_seconds)
+                if mark is not None:  # claim the delivery for the lease, and learn what was there before
+                    batch.set(mark, processing, nx=True, px=lock_ms, get=True)
                 batch.set(lock_key, token, nx=True, px=lock_ms)
                 batch.get(state_key)
                 *first, locked, raw = await batch.execute()
-            if first and not first[0]:
-                if locked:
-                    # redis-py's one stub for sync and async clients says "awaitable or value"
-                    await self.redis.eval(_RELEASE_LOCK, 1, lock_key, token)  # type: ignore[misc]
-                log.info("duplicate delivery %s:%s ignored", message.channel, message.dedup_key)
-                return []
+            earlier = read_mark(first[0]) if first else Mark("new")
+            if earlier.state != "new" and locked:
+                await self.redis.eval(_RELEASE_LOCK, 1, lock_key, token)  # type: ignore[misc]
+            if earlier.state == "done":
+                log.info("redelivery %s:%s: the stored reply again", message.channel, message.dedup_key)
+                return list(earlier.replies)
+            if earlier.state == "processing":
+                return await self._after_other(message, lock_key, token, lock_ms)
             if not locked:  # another process is on this conversation: wait for it, then re-read
                 await self._wait_for_lock(lock_key, token, lock_ms)
                 raw = await self.redis.get(state_key)
-            outcome: tuple[list[Reply], ConversationState | None] | None = None
-            try:
-                outcome = await self._handle_locked(message, self.states.parse(raw))
-            finally:  # a failed turn saves nothing, but the lock is always given back
-                async with self.redis.pipeline(transaction=False) as batch:
-                    if outcome is not None and outcome[1] is not None:
-                        await self.states.save(key, outcome[1], client=as_async_store(batch))
-                    elif outcome is not None:  # the shopper's data was erased: forget the conversation
-                        await self.states.delete(key, client=as_async_store(batch))
-                    # EVAL, not a registered script: in a pipeline, redis-py checks registered
-                    # scripts with SCRIPT EXISTS first, one more round trip on every turn
-                    batch.eval(_RELEASE_LOCK, 1, lock_key, token)
-                    await batch.execute()
-            return outcome[0]
+            return await self._turn(message, raw, lock_key, token, processing)
 
-    def _dedup_key(self, message: InboundMessage) -> str:
-        return f"shopbot:dedup:{message.channel}:{message.dedup_key}"
+    async def _turn(
+        self, message: InboundMessage, raw: bytes | None, lock_key: str, token: str, processing: bytes
+    ) -> list[Reply]:
+        """Run the turn holding the lock; on success save state, store the reply, release: one round trip.
+
+        A turn that hit a broken database connection runs once more from the stored state (the pool has
+        discarded that connection; committed work is idempotent, e.g. the order's idempotency key).
+        """
+        key = message.conversation_key
+        mark = mark_key(message) if message.dedup_key else None
+        try:
+            try:
+                replies, kept = await self._handle_locked(message, self.states.parse(raw))
+            except Exception as error:
+                if not is_connection_lost(error):
+                    raise
+                log.warning("turn %s:%s: broken connection, once more", message.channel, message.dedup_key)
+                replies, kept = await self._handle_locked(message, self.states.parse(raw))
+        except Exception as error:
+            async with self.redis.pipeline(transaction=False) as batch:
+                batch.eval(_RELEASE_LOCK, 1, lock_key, token)
+                if mark is not None:
+                    batch.eval(FORGET_FAILED, 2, mark, failures_key(message), processing, self._done_seconds)
+                _, *failures = await batch.execute()
+            if not failures or int(failures[0]) < self.turns.max_failures:
+                raise
+            return await self._give_up(message, error, int(failures[0]))
+        async with self.redis.pipeline(transaction=False) as batch:
+            if kept is not None:
+                await self.states.save(key, kept, client=as_async_store(batch))
+            else:  # the shopper's data was erased: forget the conversation
+                await self.states.delete(key, client=as_async_store(batch))
+            if mark is not None:
+                batch.set(mark, done_value(replies), ex=self._done_seconds)
+            # EVAL, not a registered script: in a pipeline, redis-py checks registered
+            # scripts with SCRIPT EXISTS first, one more round trip on every turn
+            batch.eval(_RELEASE_LOCK, 1, lock_key, token)
+            await batch.execute()
+        return replies
+
+    async def _after_other(
+        self, message: InboundMessage, lock_key: str, token: str, lock_ms: int
+    ) -> list[Reply]:
+        """Another process holds this delivery: wait for the conversation, then replay or take it over."""
+        await self._wait_for_lock(lock_key, token, lock_ms)
+        mark = mark_key(message)
+        processing = processing_value()
+        try:
+            async with self.redis.pipeline(transaction=False) as batch:
+                batch.set(mark, processing, nx=True, px=lock_ms, get=True)
+                batch.get(self.states.key_of(message.conversation_key))
+                earlier_raw, raw = await batch.execute()
+        except Exception:
+            await self.redis.eval(_RELEASE_LOCK, 1, lock_key, token)  # type: ignore[misc]
+            raise
+        earlier = read_mark(earlier_raw)
+        if earlier.state != "new":
+            await self.redis.eval(_RELEASE_LOCK, 1, lock_key, token)  # type: ignore[misc]
+            if earlier.state == "done":
+                return list(earlier.replies)
+            raise TurnInProgress(mark)
+        return await self._turn(message, raw, lock_key, token, processing)
+
+    async def _give_up(self, message: InboundMessage, error: Exception, attempts: int) -> list[Reply]:
+        """After N failures: a dead letter for staff, an apology for the shopper (stored as the reply)."""
+        log.error("turn %s:%s failed %d times: dead letter", message.channel, message.dedup_key, attempts)
+        state = await self.states.load(message.conversation_key)
+        hinted = CHANNEL_LANGUAGE_HINTS.get((message.language_hint or "").lower())
+        lang = state.lang or hinted or DEFAULT_LANGUAGE
+        apology: list[Reply] = [TextReply(self.texts.get(lang, "error.turn_failed"))]
+        await self.dead_letters.add(message, f"{type(error).__name__}: {error}", attempts)
+        await self.redis.set(mark_key(message), done_value(apology), ex=self._done_seconds)
+        return apology
 
     @property
-    def _dedup_seconds(self) -> int:
-        return int(self.config.dedup_ttl.total_seconds())
+    def _done_seconds(self) -> int:
+        return int(self.turns.done_ttl.total_seconds())
 
     async def _wait_for_lock(self, lock_key: str, token: str, lock_ms: int) -> None:
         deadline = time.monotonic() + self.config.lock_timeout * 2

@@ -31,6 +31,7 @@ from commerce_core.clock import Clock, FakeClock, SystemClock
 from commerce_core.customers.types import AddressInput, AddressView, CustomerView
 from commerce_core.customers.verification import CodeGuard, PhoneVerifier, SandboxSms
 from commerce_core.db.engine import create_engine
+from commerce_core.db.fast.statements import connection_lost as is_connection_lost
 from commerce_core.db.migrate import upgrade as migrate_database
 from commerce_core.demo.loader import SeedReport, seed_demo
 from commerce_core.diagrams import STATUS_MACHINES, status_document
@@ -277,3 +278,6 @@ __all__ += [
     "pending_count",
     "requeue",
 ]
+
+# -- reliability (owner: turns) --
+__all__ += ["is_connection_lost"]

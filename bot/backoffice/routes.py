@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.backoffice.pages import Access, Gate
-from bot.backoffice.views import account, admin, agent, agent_stream, auth, merchant, public
+from bot.backoffice.views import account, admin, agent, agent_stream, auth, dead_letters, merchant, public
 from commerce_core.operators.types import Action
 
 OWN = Action.MANAGE_OWN_ACCOUNT
@@ -61,6 +61,15 @@ ROUTES: tuple[Route, ...] = (
         Action.MANAGE_USERS,
     ),
     Route("GET", "/audit", "audit", admin.audit, Action.VIEW_AUDIT),
+    # failed shopper turns (dead letters): staff who handle conversations see and retry them
+    Route("GET", "/dead-letters", "dead_letters", dead_letters.dead_letters, Action.HANDLE_CONVERSATIONS),
+    Route(
+        "POST",
+        "/dead-letters/{letter_id}/retry",
+        "dead_letter.retry",
+        dead_letters.retry,
+        Action.HANDLE_CONVERSATIONS,
+    ),
     # merchant console
     Route("GET", "/merchant/products", "merchant.products", merchant.products, Action.VIEW_OWN_MERCHANT),
     Route("GET", "/merchant/products/{code}", "merchant.product", merchant.product, Action.VIEW_OWN_MERCHANT),

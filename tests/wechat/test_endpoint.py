@@ -58,7 +58,7 @@ async def test_forged_stale_and_hostile_requests_change_nothing(world: WeChatWor
     envelope = xmltodict.parse(official.crypto.encrypt_message(xml, "n"))["xml"]
     bad = {**official.query(encrypt=envelope["Encrypt"]), "msg_signature": "0" * 40}
     assert (await official.post_xml(xml, encrypted=True, query=bad))[0] == 403
-    assert not await world.runtime.container.redis.keys("shopbot:dedup:wechat:*")
+    assert not await world.runtime.container.redis.keys("{conv:wechat:*}:turn:*")
     assert world.fake.calls == []
     # the same message, properly signed, is then answered normally (nothing was claimed before)
     assert "购物助手" in await official.say("oForger", "你好")

@@ -28,6 +28,7 @@ from bot.channels.telegram import callbacks
 from bot.channels.telegram.handlers import build_router
 from bot.channels.telegram.http import SECRET_HEADER, install_webhook
 from bot.channels.telegram.inbox import BadUpdate, StoredUpdate, UpdateInbox, chat_of
+from bot.channels.telegram.lanes import ChatLanes
 from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender
 from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
 from bot.channels.telegram.render import RenderContext, Renderer, e
@@ -147,19 +148,32 @@ class TelegramChannel:
 
     # -- workers ----------------------------------------------------------------------------------
     async def run_worker(self, stop: asyncio.Event) -> None:
+        """Read the inbox into per-chat lanes (see :mod:`lanes`): a slow chat never holds up another."""
         claim_ms = int(self.settings.claim_idle_seconds * 1000)
-        while not stop.is_set():
-            try:
-                entries = await self.inbox.read(
-                    self.settings.consumer, count=self.settings.batch, block_ms=1000, claim_idle_ms=claim_ms
-                )
-                if entries:
-                    await self.process_batch(entries)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # Redis down or similar: the entries stay pending and are read again
-                log.exception("telegram update worker: retrying in 1 s")
-                await asyncio.sleep(1.0)
+        lanes = ChatLanes(self._work_on, parallel=self.settings.workers)
+        room = self.settings.batch * 4
+        try:
+            while not stop.is_set():
+                try:
+                    if lanes.busy >= room:  # enough read ahead: let the lanes catch up
+                        await asyncio.sleep(0.05)
+                        continue
+                    entries = await self.inbox.read(
+                        self.settings.consumer,
+                        count=self.settings.batch,
+                        block_ms=1000,
+                        claim_idle_ms=claim_ms,
+                        skip=lanes.in_flight,
+                    )
+                    for entry in entries:
+                        lanes.add(entry)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # Redis down or similar: the entries stay pending and are read again
+                    log.exception("telegram update worker: retrying in 1 s")
+                    await asyncio.sleep(1.0)
+        finally:
+            await lanes.close()
 
     async def drain(self) -> int:
         """Process everything stored now (tests, replay); returns how many updates were processed."""
@@ -173,24 +187,26 @@ class TelegramChannel:
         return done
 
     async def process_batch(self, entries: list[StoredUpdate]) -> None:
-        """Chats in parallel (bounded), each chat's updates strictly in arrival order."""
-        by_chat: dict[str, list[StoredUpdate]] = {}
+        """Chats in parallel (bounded), each chat's updates strictly in arrival order, each until done."""
+        lanes = ChatLanes(self._work_on, parallel=self.settings.workers)
         for entry in entries:
-            by_chat.setdefault(entry.chat or entry.entry_id.decode(), []).append(entry)
-        slots = asyncio.Semaphore(self.settings.workers)
+            lanes.add(entry)
+        await lanes.join()
 
-        async def run_chat(items: list[StoredUpdate]) -> None:
-            async with slots:
-                for item in items:
-                    if self.before_process is not None:
-                        await self.before_process(item)
-                    await self.process(item.body)
-                    await self.inbox.ack(item.entry_id)
+    async def _work_on(self, item: StoredUpdate) -> bool:
+        """Process one stored update; acknowledge it only when that succeeded (else it is retried)."""
+        if self.before_process is not None:
+            await self.before_process(item)
+        if not await self.process(item.body):
+            return False
+        await self.inbox.ack(item.entry_id)
+        return True
 
-        await asyncio.gather(*(run_chat(items) for items in by_chat.values()))
+    async def process(self, body: bytes) -> bool:
+        """Feed one stored update to the dispatcher; False when it failed and must be tried again.
 
-    async def process(self, body: bytes) -> None:
-        """Feed one stored update to the dispatcher; never raises (errors are logged)."""
+        An update that cannot be understood is done (True): retrying it would fail the same way.
+        """
         try:
             data = json.loads(body)
             try:
@@ -202,14 +218,19 @@ class TelegramChannel:
                     error.error_count(),
                 )
                 await self._raw_text_fallback(data)
-                return
+                return True
             try:
                 update.event_type  # noqa: B018 - raises for update kinds newer than aiogram
             except UpdateTypeLookupError:
-                return
+                return True
             await self.dispatcher.feed_update(self.bot, update)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            log.warning("telegram inbox entry is not JSON: dropped")
+            return True
         except Exception:
-            log.exception("telegram update failed")
+            log.exception("telegram update failed; it stays in the inbox and is tried again")
+            return False
+        return True
 
     async def _raw_text_fallback(self, data: dict[str, Any]) -> None:
         """A private text message aiogram's model refused (odd old fields): still answer the words."""

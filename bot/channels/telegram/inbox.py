@@ -3,8 +3,9 @@
 ``store`` runs before Telegram gets its 200: one Lua script records the update_id (de-duplication,
 kept two days) and appends the raw update to the stream, atomically, so a redelivered update is never
 stored twice and a stored one is never lost. Workers read through the consumer group and acknowledge
-(and delete) an entry only after it was processed; entries of a worker that died are read again by
-its successor (its own pending entries) or claimed by another after ``claim_idle`` seconds.
+(and delete) an entry only after it was processed successfully (a failed one stays and is retried);
+entries of a worker that died are read again by its successor (its own pending entries) or claimed by
+another after ``claim_idle`` seconds.
 
 Run Redis with persistence (AOF) in production: the stream is the inbox.
 """
@@ -62,19 +63,32 @@ class UpdateInbox:
         self._group_ready = True
 
     async def read(
-        self, consumer: str, *, count: int = 64, block_ms: int | None = None, claim_idle_ms: int = 60_000
+        self,
+        consumer: str,
+        *,
+        count: int = 64,
+        block_ms: int | None = None,
+        claim_idle_ms: int = 60_000,
+        skip: set[bytes] | frozenset[bytes] = frozenset(),
     ) -> list[StoredUpdate]:
-        """This consumer's unacknowledged entries first, then ones abandoned by others, then new ones."""
+        """This consumer's unacknowledged entries first, then ones abandoned by others, then new ones.
+
+        ``skip``: entries this consumer is working on right now (they are pending too, but handing them
+        out again would process them twice).
+        """
         await self.ensure_group()
         own = await self.redis.xreadgroup(self.group, consumer, {self.stream: "0"}, count=count)
-        entries = _entries(own)
+        entries = [entry for entry in _entries(own) if entry.entry_id not in skip]
         if entries:
             return entries
         claimed = await self.redis.xautoclaim(
             self.stream, self.group, consumer, min_idle_time=claim_idle_ms, start_id="0-0", count=count
         )
         if claimed and claimed[1]:
-            return [_entry(entry_id, fields) for entry_id, fields in claimed[1] if fields]
+            taken = [_entry(entry_id, fields) for entry_id, fields in claimed[1] if fields]
+            taken = [entry for entry in taken if entry.entry_id not in skip]
+            if taken:
+                return taken
         fresh = await self.redis.xreadgroup(
             self.group, consumer, {self.stream: ">"}, count=count, block=block_ms
         )

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SEEN_TTL = 2 * 86400
 SUCCESS = "success"
+#: the turn failed: forget the message and answer 503, so WeChat's own retry runs it again
+FAILED = ""
+LATE_ATTEMPTS = 3
 CHANNEL = "wechat"
 RECONCILE_EVERY = 60.0
 
@@ -186,6 +189,8 @@ class WeChatChannel:
             return Answer(403 if forbidden else 400, error.reason)
         inbound = classify(xml, root)
         body_out = await self._answer(inbound)
+        if body_out == FAILED:
+            return Answer(503, "retry")
         if body_out == SUCCESS:
             return Answer(200, SUCCESS)
         if encrypted or self.settings.mode == "safe":
@@ -205,9 +210,10 @@ class WeChatChannel:
         except TimeoutError:
             self._keep(asyncio.create_task(self._deliver_late(inbound, task)))
             return SUCCESS
-        except Exception:  # a bug must not become an error page (WeChat would retry, then apologise)
-            log.exception("wechat: handling %s failed", inbound.dedup_key)
-            return SUCCESS
+        except Exception:  # not marked seen: WeChat's retry (it tries 3 times) is processed again
+            log.exception("wechat: handling %s failed; waiting for WeChat's retry", inbound.dedup_key)
+            await self.redis.delete(seen)
+            return FAILED
         if not replies:
             return SUCCESS
         lang = await self.language_of(inbound.openid)
@@ -224,12 +230,20 @@ class WeChatChannel:
         task.add_done_callback(self._background.discard)
 
     async def _deliver_late(self, inbound: Inbound, task: asyncio.Task[list[Reply]]) -> None:
-        try:
-            replies = await task
-            if replies:
-                await self.sender.push(inbound.openid, replies, f"late:{inbound.dedup_key}")
-        except Exception:
-            log.exception("wechat: late answer to %s failed", inbound.dedup_key)
+        """WeChat got ``success`` and will not retry: a failed late turn is retried here instead."""
+        for attempt in range(1, LATE_ATTEMPTS + 1):
+            try:
+                replies = await task
+                if replies:
+                    await self.sender.push(inbound.openid, replies, f"late:{inbound.dedup_key}")
+                return
+            except Exception:
+                log.exception("wechat: late answer to %s failed (attempt %d)", inbound.dedup_key, attempt)
+                if attempt == LATE_ATTEMPTS:
+                    await self.redis.delete(f"shopbot:wechat:seen:{inbound.dedup_key}")
+                    return
+                await asyncio.sleep(attempt)
+                task = asyncio.create_task(self._work(inbound))
 
     async def drain(self) -> None:
         """Wait for answers still on their way (tests, shutdown)."""

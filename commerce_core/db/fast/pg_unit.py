@@ -20,6 +20,11 @@ Same guarantees as :class:`~commerce_core.uow.UnitOfWork`:
   arrival order (a FIFO semaphore). The pool's overflow stays free for the ORM units beside them,
   and the database is not handed more concurrent work than its cores can take (a pool of 40 gave
   ~450 orders/s on 2 cores, 16 ~600);
+* broken connections are discarded, never pooled again: a unit that ends with a connection-level
+  error (or on a connection asyncpg already knows is closed) invalidates it, and a connection taken
+  from the pool is checked for free (``is_closed``) and, after ``PING_AFTER_IDLE`` seconds unused,
+  pinged (one round trip, rare on a busy pool): after a PostgreSQL restart the pool hands out live
+  connections instead of failing turns for a second (issue 11, finding 9);
 * there is no ORM session: the unit's type has no ``session`` attribute, and the code that runs on
   it is typed against :class:`~commerce_core.uow.Work`, so mypy rejects any use of the ORM here.
 """
@@ -54,6 +59,9 @@ from commerce_core.db.journal import (
     outbox_event_values,
 )
 
+#: a pooled connection unused for this long is pinged before use (the server may have restarted)
+PING_AFTER_IDLE = 2.0
+_LAST_USED = "shopbot_fast_last_used"
 _PLANS: weakref.WeakKeyDictionary[Dialect, fastpath.PlanCache] = weakref.WeakKeyDictionary()
 _UTC = UTCDateTime()
 
@@ -160,6 +168,10 @@ class PgUnitOfWork(Changes):
         self._in_transaction = False
         if fairy is None or driver is None:
             return
+        if driver.is_closed() or (exc is not None and fastpath.connection_lost(exc)):
+            driver.terminate()
+            await greenlet_spawn(fairy.invalidate)
+            return
         try:
             if driver.is_in_transaction():
                 await driver.execute("ROLLBACK")
@@ -170,6 +182,7 @@ class PgUnitOfWork(Changes):
             if exc is None:
                 raise
             return  # the block's own exception is the one worth reporting
+        fairy.info[_LAST_USED] = asyncio.get_running_loop().time()
         await greenlet_spawn(fairy.close)
 
     async def _connection(self, begin: bool) -> asyncpg.Connection:
@@ -181,13 +194,33 @@ class PgUnitOfWork(Changes):
             if gate is not None:
                 await gate.acquire()
                 self._admitted = gate
-            self._fairy = await self._engine.raw_connection()
-            driver = self._driver = self._fairy.driver_connection
-            assert isinstance(driver, asyncpg.Connection)
+            driver = self._driver = await self._live_connection()
         if begin and not self._in_transaction:
             await self._run_plain(driver, "BEGIN")
             self._in_transaction = True
         return driver
+
+    async def _live_connection(self) -> asyncpg.Connection:
+        """A pooled connection that is not known to be dead (one replacement at most, then it fails)."""
+        for attempt in range(2):
+            fairy = self._fairy = await self._engine.raw_connection()
+            driver = fairy.driver_connection
+            assert isinstance(driver, asyncpg.Connection)
+            now = asyncio.get_running_loop().time()
+            idle = now - fairy.info.get(_LAST_USED, now)  # new, or last used by an ORM unit: not timed
+            try:
+                if driver.is_closed():
+                    raise ConnectionResetError("connection closed while pooled")
+                if idle > PING_AFTER_IDLE:
+                    await driver.execute("SELECT 1")
+                return driver
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+                self._fairy = None
+                driver.terminate()
+                await greenlet_spawn(fairy.invalidate)
+                if attempt:
+                    raise fastpath.translate(error, "SELECT 1", ()) from error
+        raise AssertionError("unreachable")
 
     @staticmethod
     async def _run_plain(driver: asyncpg.Connection, sql: str) -> None:

@@ -173,10 +173,20 @@ def _rows(plan: _Plan, records: list[asyncpg.Record]) -> Rows:
     )
 
 
+#: server errors that mean "this connection is finished" (shutdown, crash recovery, too many clients)
+_CONNECTION_ENDED = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.CannotConnectNowError,
+)
+
+
 def translate(error: Exception, sql: str, args: Sequence[Any]) -> exc.DBAPIError:
     """The SQLAlchemy exception the generic path would raise for this asyncpg error."""
     if isinstance(error, asyncpg.IntegrityConstraintViolationError):
         return exc.IntegrityError(sql, list(args), error)
+    if isinstance(error, _CONNECTION_ENDED):
+        return exc.OperationalError(sql, list(args), error, connection_invalidated=True)
     if isinstance(error, asyncpg.PostgresError):
         return exc.DBAPIError(sql, list(args), error)
     return exc.OperationalError(sql, list(args), error, connection_invalidated=True)
@@ -213,3 +223,18 @@ async def run(
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
         raise translate(error, sql, args) from error
     return _rows(plan, records)
+
+
+def connection_lost(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) says the database connection broke, not the request:
+    the work can be tried again on a fresh connection."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 8:
+        if isinstance(current, exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (asyncpg.InterfaceError, *_CONNECTION_ENDED, ConnectionError)):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False

@@ -1,0 +1,213 @@
+"""Turn marks and the dead-letter list: a turn counts as done only when it is done.
+
+Why: a de-duplication mark set *before* a turn and kept when the turn failed made every platform retry
+look like a duplicate, so the message was lost (issue 11, finding 3). Now each delivery has one mark:
+
+- ``p:<token>`` while a process works on it, with a lease (it expires by itself when that process dies,
+  so a retry after a crash is processed again);
+- ``d:<replies as JSON>`` once the turn succeeded: a retry of a done turn gets the same replies again
+  (a web page that lost the answer, Telegram redelivering, WeChat retrying), not silence and not a
+  second run of the turn;
+- no mark after a failure, and a failure counter: the platform's retry runs the turn again, and after
+  ``max_failures`` failures the message goes to the dead-letter list (staff see and retry it) and the
+  shopper gets an apology instead of an endless retry loop.
+
+Keys are hash-tagged per conversation (``{conv:<key>}:...``) so that a turn's keys live in one Redis
+Cluster slot; the dead-letter list is one small hash of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Literal, Protocol
+
+import redis.asyncio as aioredis
+from pydantic import Field, TypeAdapter
+
+from dialogs.messages import InboundMessage, Reply
+
+REPLIES: TypeAdapter[list[Reply]] = TypeAdapter(list[Annotated[Reply, Field(discriminator="kind")]])
+MESSAGE: TypeAdapter[InboundMessage] = TypeAdapter(InboundMessage)
+PROCESSING = b"p:"
+DONE = b"d:"
+DEAD_LETTERS = "shopbot:turns:dead"
+
+#: forget the processing mark only if it is still ours, and count the failure; returns the count
+FORGET_FAILED = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    redis.call('del', KEYS[1])
+end
+local failures = redis.call('incr', KEYS[2])
+redis.call('expire', KEYS[2], ARGV[2])
+return failures
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnConfig:
+    """How long a done reply is kept (the platforms' retry window and more) and when to give up."""
+
+    done_ttl: timedelta = timedelta(days=2)
+    max_failures: int = 3
+
+
+def conversation_tag(conversation_key: str) -> str:
+    """The Redis Cluster hash tag of one conversation: all its per-turn keys share a slot."""
+    return "{conv:" + conversation_key + "}"
+
+
+def mark_key(message: InboundMessage) -> str:
+    return f"{conversation_tag(message.conversation_key)}:turn:{message.channel}:{message.dedup_key}"
+
+
+def failures_key(message: InboundMessage) -> str:
+    return f"{conversation_tag(message.conversation_key)}:fails:{message.channel}:{message.dedup_key}"
+
+
+def processing_value() -> bytes:
+    return PROCESSING + secrets.token_hex(8).encode()
+
+
+def done_value(replies: list[Reply]) -> bytes:
+    return DONE + REPLIES.dump_json(replies)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What Redis knew about a delivery when the turn began."""
+
+    state: Literal["new", "processing", "done"]
+    replies: tuple[Reply, ...] = ()
+
+
+def read_mark(raw: bytes | None) -> Mark:
+    if raw is None:
+        return Mark("new")
+    raw = bytes(raw)
+    if raw.startswith(DONE):
+        return Mark("done", tuple(REPLIES.validate_json(raw[len(DONE) :])))
+    if raw.startswith(PROCESSING):
+        return Mark("processing")
+    return Mark("done")  # an old-style "seen" mark: answered before this version, nothing to replay
+
+
+class TurnInProgress(RuntimeError):
+    """Another process is working on this very delivery (its lease is alive): retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message whose turn failed ``attempts`` times; staff can look at it and run it again."""
+
+    id: str
+    message: InboundMessage
+    error: str
+    attempts: int
+    failed_at: float
+
+
+Deliver = Callable[[InboundMessage, list[Reply]], Awaitable[None]]
+HandleTurn = Callable[[InboundMessage], Awaitable[list[Reply]]]
+
+
+class DeadLetters:
+    """The dead-letter list (a Redis hash id -> JSON): kept until staff retry or drop an entry."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+
+    async def add(self, message: InboundMessage, error: str, attempts: int) -> str:
+        letter_id = f"{int(time.time() * 1000):013d}-{secrets.token_hex(4)}"
+        entry = {
+            "message": json.loads(MESSAGE.dump_json(message)),
+            "error": error[:500],
+            "attempts": attempts,
+            "failed_at": time.time(),
+        }
+        await self.redis.hset(DEAD_LETTERS, letter_id, json.dumps(entry, ensure_ascii=False))  # type: ignore[misc]
+        return letter_id
+
+    async def entries(self, limit: int = 200) -> list[DeadLetter]:
+        """Oldest first (the ids start with the time of failure)."""
+        raw: dict[bytes, bytes] = await self.redis.hgetall(DEAD_LETTERS)  # type: ignore[misc]
+        letters = [_letter(key.decode(), value) for key, value in raw.items()]
+        return sorted(letters, key=lambda letter: letter.id)[:limit]
+
+    async def get(self, letter_id: str) -> DeadLetter | None:
+        value = await self.redis.hget(DEAD_LETTERS, letter_id)  # type: ignore[misc]
+        return None if value is None else _letter(letter_id, value)
+
+    async def retry(self, letter_id: str, handle: HandleTurn, deliver: Deliver) -> list[Reply] | None:
+        """Run the message's turn again as a fresh delivery and push its replies to the shopper.
+
+        None when the letter is gone (another staff member retried it first). The letter is removed only
+        after the turn succeeded; a failing retry leaves it in the list (with the error raised).
+        """
+        letter = await self.get(letter_id)
+        if letter is None:
+            return None
+        again = _renamed(letter.message, f"retry:{letter_id}")
+        replies = await handle(again)
+        await deliver(again, replies)
+        await self.redis.hdel(DEAD_LETTERS, letter_id)  # type: ignore[misc]
+        return replies
+
+
+def _renamed(message: InboundMessage, dedup_key: str) -> InboundMessage:
+    """The same message under a new delivery id: the old one's mark holds the apology."""
+    return InboundMessage(
+        message.channel,
+        message.user_id,
+        message.chat_id,
+        message.text,
+        message.payload,
+        message.attachments,
+        dedup_key,
+        message.display_name,
+        message.language_hint,
+    )
+
+
+def _letter(letter_id: str, value: bytes | str) -> DeadLetter:
+    entry = json.loads(value)
+    return DeadLetter(
+        letter_id,
+        MESSAGE.validate_python(entry["message"]),
+        str(entry.get("error", "")),
+        int(entry.get("attempts", 0)),
+        float(entry.get("failed_at", 0.0)),
+    )
+
+
+class Pusher(Protocol):
+    """Anything that pushes replies to one user of a channel (a channel's sender, a web inbox)."""
+
+    async def push(self, user_id: str, replies: list[Reply], dedup_key: str) -> None: ...
+
+
+class TurnRecovery:
+    """What the back office needs to show and retry dead letters: the list, the pipeline, the senders.
+
+    ``senders`` looks up how to reach a channel's user (Telegram/WeChat sender, web/console inbox);
+    a retried turn's replies go out that way, as a notification would.
+    """
+
+    def __init__(self, handle: HandleTurn, redis: aioredis.Redis, senders: Callable[[str], Pusher]) -> None:
+        self.letters = DeadLetters(redis)
+        self._handle = handle
+        self._senders = senders
+
+    async def entries(self, limit: int = 200) -> list[DeadLetter]:
+        return await self.letters.entries(limit)
+
+    async def retry(self, letter_id: str) -> list[Reply] | None:
+        return await self.letters.retry(letter_id, self._handle, self._deliver)
+
+    async def _deliver(self, message: InboundMessage, replies: list[Reply]) -> None:
+        if replies:
+            await self._senders(message.channel).push(message.user_id, replies, message.dedup_key or "")
