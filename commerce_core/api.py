@@ -29,7 +29,7 @@ from commerce_core.catalog.types import (
 )
 from commerce_core.clock import Clock, FakeClock, SystemClock
 from commerce_core.customers.types import AddressInput, AddressView, CustomerView
-from commerce_core.customers.verification import PhoneVerifier, SandboxSms
+from commerce_core.customers.verification import PhoneVerifier, SandboxSms, SmsLimits, SmsRateLimiter
 from commerce_core.db.engine import create_engine
 from commerce_core.db.migrate import upgrade as migrate_database
 from commerce_core.demo.loader import SeedReport, seed_demo
@@ -210,6 +210,8 @@ __all__ = [
     "ShipmentView",
     "SkuListing",
     "SkuView",
+    "SmsLimits",
+    "SmsRateLimiter",
     "StatusChangeView",
     "SystemClock",
     "TicketStatus",
