@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.wechat.settings import WeChatSettings
+from bot.settings_checks import production_secret_errors
 
 
 class ConfigurationError(RuntimeError):
@@ -105,6 +106,8 @@ def load_settings(**overrides: object) -> Settings:
             Fernet(key.encode())
         except ValueError as exc:
             raise ConfigurationError("SHOPBOT_ENCRYPTION_KEYS holds a key that is not a Fernet key") from exc
+    if settings.env == "production" and (weak := production_secret_errors(settings)):
+        raise ConfigurationError("production refuses weak settings: " + "; ".join(weak))
     return settings
 
 
