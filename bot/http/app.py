@@ -39,11 +39,61 @@ SECURITY_HEADERS = {
 }
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    response: web.StreamResponse = await handler(request)
+#: deeper JSON than this is refused with 400 before anyone parses it (Python's parser recurses: 1,000+
+#: levels raised RecursionError, a 500, on /api/chat and the Telegram webhook)
+MAX_JSON_DEPTH = 32
+STREAMED_FORMS = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+SERVER_NAME = "shopbot"  # no versions: they only help an attacker pick an exploit
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response the app prepares, errors included (404s, 405s, 413s, 500s from aiohttp): a
+    middleware sees only what handlers return, so this hangs on ``on_response_prepare``."""
     for key, value in SECURITY_HEADERS.items():
         response.headers.setdefault(key, value)
+    response.headers["Server"] = SERVER_NAME
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply arrays and objects nest in ``body`` (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Cheap for ordinary bodies: nesting can't exceed the number of opening brackets, so only a body
+    with more than ``limit`` of them is scanned."""
+    return body.count(b"[") + body.count(b"{") > limit and json_depth(body) > limit
+
+
+@web.middleware
+async def bounded_json(request: web.Request, handler: Any) -> web.StreamResponse:
+    """JSON bodies nested deeper than :data:`MAX_JSON_DEPTH` get 400. Any content type is checked, as
+    ``request.json()`` does not look at it; forms and uploads are left to stream (the body is read
+    once here; aiohttp keeps it for the handler's ``request.json()``)."""
+    if (
+        request.body_exists
+        and request.content_type not in STREAMED_FORMS
+        and too_deep(await request.read())
+    ):
+        return web.json_response({"error": "json_too_deep"}, status=400)
+    response: web.StreamResponse = await handler(request)
     return response
 
 
@@ -127,7 +177,8 @@ async def demo_image(request: web.Request) -> web.Response:
 def create_app(runtime: Runtime, extra_routes: Sequence[RouteInstaller] = ()) -> web.Application:
     """The app with its own routes, then the runtime's installers (channels first, then extensions
     given to bootstrap), then ``extra_routes``."""
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[security_headers])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[bounded_json])
+    app.on_response_prepare.append(add_security_headers)
     app[RUNTIME] = runtime
     app.router.add_get("/sandbox/pay/{payment}", sandbox_pay_page)
     app.router.add_post("/sandbox/pay/{payment}", sandbox_pay)
