@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from bot.channels.base import RouteInstaller
 from bot.http.origin import check_same_origin
+from bot.infra.input import too_deep
 from bot.runtime import Runtime
 from commerce_core.api import DomainError, PaymentRejected
 
@@ -39,9 +40,6 @@ SECURITY_HEADERS = {
 }
 
 
-#: deeper JSON than this is refused with 400 before anyone parses it (Python's parser recurses: 1,000+
-#: levels raised RecursionError, a 500, on /api/chat and the Telegram webhook)
-MAX_JSON_DEPTH = 32
 STREAMED_FORMS = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 SERVER_NAME = "shopbot"  # no versions: they only help an attacker pick an exploit
 
@@ -54,39 +52,11 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     response.headers["Server"] = SERVER_NAME
 
 
-def json_depth(body: bytes) -> int:
-    """How deeply arrays and objects nest in ``body`` (brackets inside strings do not count)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return deepest
-
-
-def too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Cheap for ordinary bodies: nesting can't exceed the number of opening brackets, so only a body
-    with more than ``limit`` of them is scanned."""
-    return body.count(b"[") + body.count(b"{") > limit and json_depth(body) > limit
-
-
 @web.middleware
 async def bounded_json(request: web.Request, handler: Any) -> web.StreamResponse:
-    """JSON bodies nested deeper than :data:`MAX_JSON_DEPTH` get 400. Any content type is checked, as
-    ``request.json()`` does not look at it; forms and uploads are left to stream (the body is read
-    once here; aiohttp keeps it for the handler's ``request.json()``)."""
+    """JSON bodies nested deeper than ``bot.infra.input.MAX_JSON_DEPTH`` get 400. Any content type is
+    checked, as ``request.json()`` does not look at it; forms and uploads are left to stream (the body
+    is read once here; aiohttp keeps it for the handler's ``request.json()``)."""
     if (
         request.body_exists
         and request.content_type not in STREAMED_FORMS

@@ -10,7 +10,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.http.app import MAX_JSON_DEPTH, create_app, json_depth, too_deep
+from bot.http.app import create_app
+from bot.infra.input import MAX_JSON_DEPTH, json_depth, too_deep
 
 Client = TestClient[web.Request, web.Application]
 ORIGIN = {"Origin": "http://127.0.0.1"}
