@@ -125,7 +125,7 @@ def _with_development_secrets(settings: Settings) -> Settings:
             "blind_index_key": secrets.token_hex(32),
             "sandbox_payment_secret": secrets.token_hex(24),
         }
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.write_text(json.dumps(stored))
         os.chmod(path, 0o600)
     return settings.model_copy(
