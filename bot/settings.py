@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.wechat.settings import WeChatSettings
+from bot.infra.flood import RateLimitSettings
 from bot.settings_checks import production_secret_errors
 
 
@@ -66,6 +67,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     backoffice: BackofficeSettings = Field(default_factory=BackofficeSettings)
+    rate: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
     @property
     def db_url(self) -> str:

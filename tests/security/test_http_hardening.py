@@ -4,17 +4,26 @@ names no versions."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+import fakeredis
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.http.app import create_app
 from bot.infra.input import MAX_JSON_DEPTH, json_depth, too_deep
+from bot.settings import Settings
 
 Client = TestClient[web.Request, web.Application]
 ORIGIN = {"Origin": "http://127.0.0.1"}
+
+
+def _bare_runtime() -> Any:
+    """Just what create_app needs, for routes a test adds itself."""
+    container = SimpleNamespace(redis=fakeredis.FakeAsyncRedis(), settings=Settings())
+    return SimpleNamespace(routes=(), container=container)
 
 
 def _deep(levels: int) -> bytes:
@@ -41,7 +50,7 @@ async def test_deep_json_is_refused_on_every_route_before_the_handler_runs() -> 
         await request.json()
         return web.Response(text="ok")
 
-    runtime: Any = type("R", (), {"routes": ()})()
+    runtime = _bare_runtime()
     app = create_app(runtime, extra_routes=[lambda a: a.router.add_post("/telegram/webhook", webhook)])
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         response = await client.post("/telegram/webhook", data=_deep(1_500))
@@ -79,7 +88,7 @@ async def test_a_crashing_handler_still_gets_headers_and_no_versions() -> None:
     async def boom(request: web.Request) -> web.Response:
         raise RuntimeError("bug")
 
-    runtime: Any = type("R", (), {"routes": ()})()
+    runtime = _bare_runtime()
     app = create_app(runtime, extra_routes=[lambda a: a.router.add_get("/boom", boom)])
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         response = await client.get("/boom")
