@@ -30,7 +30,7 @@ from bot.channels.wechat import channel as wechat
 from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
-from bot.pipeline import Pipeline
+from bot.pipeline import Pipeline, PipelineConfig
 from bot.runtime import Container, Runtime
 from bot.settings import Settings, load_settings
 from commerce_core.api import (
@@ -131,8 +131,17 @@ async def start(
     dialog = dataclasses.replace(dialog, channel_providers={**chosen, **dialog.channel_providers})
     sms = SandboxSms()
     assert settings.blind_index_key
-    verifier = PhoneVerifier(as_async_store(redis), sms, commerce.customers, secret=settings.blind_index_key)
-    pipeline = Pipeline(commerce, interpreter, redis, texts=texts, settings=dialog, verifier=verifier)
+    verifier = PhoneVerifier(
+        as_async_store(redis),
+        sms,
+        commerce.customers,
+        secret=settings.blind_index_key,
+        limits=settings.rate.sms_limits(),
+    )
+    config = PipelineConfig(chat_user_per_minute=settings.rate.chat_user_per_minute)
+    pipeline = Pipeline(
+        commerce, interpreter, redis, texts=texts, settings=dialog, verifier=verifier, config=config
+    )
     senders: dict[str, Sender] = {
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }

@@ -15,6 +15,8 @@ import redis.asyncio as aioredis
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from commerce_core.api import SmsLimits
+
 WINDOW_SECONDS = 60
 
 
@@ -38,6 +40,25 @@ class RateLimitSettings(BaseSettings):
     sms_wrong_guesses_per_phone_hour: int = Field(default=10, ge=1)
     sms_wrong_guesses_per_phone_day: int = Field(default=20, ge=1)
 
+    def sms_limits(self) -> SmsLimits:
+        """The SMS part, as the core's phone verifier takes it."""
+        return SmsLimits(
+            per_phone=(
+                (self.sms_per_phone_minute, 60),
+                (self.sms_per_phone_hour, 3600),
+                (self.sms_per_phone_day, 86400),
+            ),
+            per_origin=(
+                (self.sms_per_origin_minute, 60),
+                (self.sms_per_origin_hour, 3600),
+                (self.sms_per_origin_day, 86400),
+            ),
+            wrong_guesses_per_phone=(
+                (self.sms_wrong_guesses_per_phone_hour, 3600),
+                (self.sms_wrong_guesses_per_phone_day, 86400),
+            ),
+        )
+
 
 class FloodGate:
     """``allow(scope, subject)``: whether ``subject`` (an IP, a session, a chat user) may go on within
@@ -47,12 +68,14 @@ class FloodGate:
         self._redis = redis
 
     async def allow(self, scope: str, subject: str, limit: int, now: float) -> bool:
-        if limit <= 0:
-            return True
+        return limit <= 0 or await self.spend(scope, subject, now) <= limit
+
+    async def spend(self, scope: str, subject: str, now: float) -> int:
+        """Count one more for ``subject`` in this minute; how many it has used so far."""
         digest = hashlib.blake2b(subject.encode("utf-8", "replace"), digest_size=12).hexdigest()
         key = f"shopbot:flood:{{{scope}:{digest}}}:{int(now // WINDOW_SECONDS)}"
         async with self._redis.pipeline(transaction=False) as batch:
             batch.incr(key)
             batch.expire(key, WINDOW_SECONDS + 5)
             used, _ = await batch.execute()
-        return int(used) <= limit
+        return int(used)
