@@ -33,6 +33,7 @@ from bot.notifications import Notifier, Sender
 from bot.pipeline import Pipeline, PipelineConfig
 from bot.runtime import Container, Runtime
 from bot.settings import Settings, load_settings
+from bot.sms.tencent import sms_sender
 from commerce_core.api import (
     Clock,
     Commerce,
@@ -133,7 +134,7 @@ async def start(
     assert settings.blind_index_key
     verifier = PhoneVerifier(
         as_async_store(redis),
-        sms,
+        sms_sender(settings.sms, sms),
         commerce.customers,
         secret=settings.blind_index_key,
         limits=settings.rate.sms_limits(),

@@ -25,6 +25,7 @@ from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.wechat.settings import WeChatSettings
 from bot.infra.flood import RateLimitSettings
 from bot.settings_checks import production_secret_errors
+from bot.sms.tencent import SmsSettings
 
 
 class ConfigurationError(RuntimeError):
@@ -68,6 +69,7 @@ class Settings(BaseSettings):
     wechat: WeChatSettings = Field(default_factory=WeChatSettings)
     backoffice: BackofficeSettings = Field(default_factory=BackofficeSettings)
     rate: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
 
     @property
     def db_url(self) -> str:

@@ -16,6 +16,8 @@ import math
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from bot.sms.tencent import sms_setting_errors
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
@@ -107,4 +109,9 @@ def public_url_errors(settings: Settings) -> list[str]:
 
 def production_secret_errors(settings: Settings) -> list[str]:
     """Every weak-secret problem at once (called by ``load_settings`` in production)."""
-    return secret_strength_errors(settings) + distinct_secret_errors(settings) + public_url_errors(settings)
+    return (
+        secret_strength_errors(settings)
+        + distinct_secret_errors(settings)
+        + public_url_errors(settings)
+        + sms_setting_errors(settings.sms)
+    )

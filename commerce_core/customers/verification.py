@@ -34,7 +34,10 @@ class KeyValueStore(Protocol):
 
 
 class SmsSender(Protocol):
-    async def send(self, phone: str, text: str) -> None: ...
+    """``text`` is the whole message in the shopper's language; ``code`` alone is for providers that
+    send approved templates with parameters (Tencent Cloud SMS)."""
+
+    async def send(self, phone: str, text: str, *, code: str = "") -> None: ...
 
 
 @dataclass
@@ -43,7 +46,7 @@ class SandboxSms:
 
     sent: list[tuple[str, str]] = field(default_factory=list)
 
-    async def send(self, phone: str, text: str) -> None:
+    async def send(self, phone: str, text: str, *, code: str = "") -> None:
         self.sent.append((phone, text))
 
     def last_to(self, phone: str) -> str | None:
@@ -158,7 +161,7 @@ class PhoneVerifier:
             self._key(customer_id, "pending"), f"{phone}|{self._digest(phone, code)}".encode(), ex=self._ttl
         )
         await self._store.delete(self._key(customer_id, "attempts"))
-        await self._sms.send(phone, text_template.format(code=code))
+        await self._sms.send(phone, text_template.format(code=code), code=code)
         return mask_phone(phone)
 
     async def confirm(self, customer_id: int, code: str) -> CustomerView:
