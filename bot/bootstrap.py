@@ -72,9 +72,12 @@ def commerce_config(settings: Settings) -> CommerceConfig:
 
 
 def make_interpreter(settings: Settings) -> Interpreter:
+    """The built-in NLU, or Rasa with the built-in NLU as fallback: a Rasa outage then costs accuracy
+    (with a warning in the log), not the chat."""
+    builtin = BuiltinInterpreter.load(cache_dir=settings.data_dir / "nlu")
     if settings.nlu_backend == "rasa" and settings.rasa_url:
-        return RasaHttpInterpreter(settings.rasa_url)
-    return BuiltinInterpreter.load(cache_dir=settings.data_dir / "nlu")
+        return RasaHttpInterpreter(settings.rasa_url, fallback=builtin)
+    return builtin
 
 
 def _install_backoffice(app: Application, *, commerce: Commerce, settings: Settings) -> None:
