@@ -141,6 +141,7 @@ async def start(
         commerce.customers,
         secret=settings.blind_index_key,
         limits=settings.rate.sms_limits(),
+        reveal_sandbox_codes=settings.env == "development",
     )
     config = PipelineConfig(chat_user_per_minute=settings.rate.chat_user_per_minute)
     pipeline = Pipeline(

@@ -131,6 +131,7 @@ class PhoneVerifier:
         resend_after: timedelta = timedelta(seconds=60),
         max_attempts: int = 5,
         limits: SmsLimits | None = None,
+        reveal_sandbox_codes: bool = False,
     ) -> None:
         self._store = store
         self._sms = sms
@@ -140,6 +141,14 @@ class PhoneVerifier:
         self._resend = int(resend_after.total_seconds())
         self._max_attempts = max_attempts
         self.limiter = SmsRateLimiter(store, self._secret, limits)
+        #: development only: the demo shows what the sandbox "sent", so a newcomer can finish binding
+        self._reveal = reveal_sandbox_codes and isinstance(sms, SandboxSms)
+
+    def sandbox_message(self, phone: str) -> str | None:
+        """The text the sandbox recorded for ``phone`` when revealing is on (development), else None."""
+        if not self._reveal or not isinstance(self._sms, SandboxSms):
+            return None
+        return self._sms.last_to(phone)
 
     def _key(self, customer_id: int, part: str) -> str:
         return f"shopbot:verify:{customer_id}:{part}"

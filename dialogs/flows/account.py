@@ -70,6 +70,8 @@ async def send_code(turn: Turn, phone: str) -> None:
         raise
     turn.begin("account", "code")
     turn.say("account.code_sent", phone=masked)
+    if (shown := turn.verifier.sandbox_message(phone)) is not None:
+        turn.say("account.sandbox_code", message=shown)
 
 
 async def on_phone(turn: Turn) -> None:

@@ -94,3 +94,28 @@ async def test_only_the_right_code_links_into_the_account_that_owns_the_number(c
     code = re.findall(r"\d{6}", sms.last_to("+86 138 1234 5678") or "")[0]
     linked = await verifier.confirm(intruder.id, code)
     assert linked.id == owner.id
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_in_development_the_chat_shows_the_sandbox_code(runtime: Any) -> None:
+    """So a newcomer trying the demo can finish binding a phone."""
+    from dialogs.messages import InboundMessage
+
+    async def say(text: str) -> str:
+        message = InboundMessage("console", "newcomer", "newcomer", text, language_hint="zh-Hans")
+        return "\n".join(r.text for r in await runtime.pipeline.handle(message))
+
+    await say("我要绑定手机号")
+    answer = await say("13812345678")
+    code = re.findall(r"\d{6}", runtime.sms.sent[-1][1])[0]
+    assert "开发环境提示" in answer and code in answer
+    assert "138******78" in await say(code)  # bound: the masked number is confirmed
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_outside_development_codes_are_never_shown(commerce: Commerce) -> None:
+    store: Any = fakeredis.FakeAsyncRedis()
+    hidden = PhoneVerifier(store, SandboxSms(), commerce.customers, secret="s", reveal_sandbox_codes=False)
+    customer = await commerce.customers.identify("web", "prod-user")
+    await hidden.start(customer.id, "13812345678", "code {code}")
+    assert hidden.sandbox_message("13812345678") is None
