@@ -32,9 +32,10 @@ from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.merchants import notify_merchants
-from bot.pipeline import Pipeline
+from bot.pipeline import Pipeline, PipelineConfig
 from bot.runtime import Container, Runtime
 from bot.settings import Settings, load_settings
+from bot.sms.tencent import sms_sender
 from bot.turns import Pusher, TurnRecovery
 from commerce_core.api import (
     Clock,
@@ -77,9 +78,12 @@ def commerce_config(settings: Settings) -> CommerceConfig:
 
 
 def make_interpreter(settings: Settings) -> Interpreter:
+    """The built-in NLU, or Rasa with the built-in NLU as fallback: a Rasa outage then costs accuracy
+    (with a warning in the log), not the chat."""
+    builtin = BuiltinInterpreter.load(cache_dir=settings.data_dir / "nlu")
     if settings.nlu_backend == "rasa" and settings.rasa_url:
-        return RasaHttpInterpreter(settings.rasa_url)
-    return BuiltinInterpreter.load(cache_dir=settings.data_dir / "nlu")
+        return RasaHttpInterpreter(settings.rasa_url, fallback=builtin)
+    return builtin
 
 
 def _install_backoffice(
@@ -159,8 +163,18 @@ async def start(
         dialog = dataclasses.replace(dialog, sandbox_payments=False, payment_provider=default)
     sms = SandboxSms()
     assert settings.blind_index_key
-    verifier = PhoneVerifier(as_async_store(redis), sms, commerce.customers, secret=settings.blind_index_key)
-    pipeline = Pipeline(commerce, interpreter, redis, texts=texts, settings=dialog, verifier=verifier)
+    verifier = PhoneVerifier(
+        as_async_store(redis),
+        sms_sender(settings.sms, sms),
+        commerce.customers,
+        secret=settings.blind_index_key,
+        limits=settings.rate.sms_limits(),
+        reveal_sandbox_codes=settings.env == "development",
+    )
+    config = PipelineConfig(chat_user_per_minute=settings.rate.chat_user_per_minute)
+    pipeline = Pipeline(
+        commerce, interpreter, redis, texts=texts, settings=dialog, verifier=verifier, config=config
+    )
     senders: dict[str, Sender] = {
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }

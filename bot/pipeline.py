@@ -26,6 +26,7 @@ from datetime import timedelta
 
 import redis.asyncio as aioredis
 
+from bot.infra.flood import FloodGate
 from bot.infra.redis import as_async_store
 from bot.turns import (
     FORGET_FAILED,
@@ -74,6 +75,13 @@ class PipelineConfig:
     #: channels whose accounts become customers only when a flow needs one (Turn.ensure_customer):
     #: anyone can open a web chat, so chatter there must not create customer rows
     lazy_identity_channels: frozenset[str] = frozenset({"web"})
+    #: turns per minute one Telegram or WeChat user may start (``SHOPBOT_RATE_CHAT_USER_PER_MINUTE``);
+    #: 0 = off. The web chat is limited per request at the HTTP edge instead.
+    chat_user_per_minute: int = 0
+
+
+#: channels whose users are flood-controlled here: one polite answer, then silence until the minute ends
+FLOOD_CONTROLLED = frozenset({"telegram", "wechat"})
 
 
 class ConversationLocks:
@@ -135,8 +143,26 @@ class Pipeline:
         self.engine = Engine()
         self.states = RedisStateStore(as_async_store(redis), ttl=self.config.state_ttl)
         self._locks = ConversationLocks()
+        self._flood = FloodGate(redis)
+
+    async def _flood_reply(self, message: InboundMessage) -> list[Reply] | None:
+        """None while the user is within the limit; over it, one polite answer in their language for
+        the first message too many, then nothing (answering every one would flood them back)."""
+        limit = self.config.chat_user_per_minute
+        used = await self._flood.spend(message.channel, message.user_id, time.time())
+        if used <= limit:
+            return None
+        log.warning("flood control: %s user over %d turns a minute", message.channel, limit)
+        if used > limit + 1:
+            return []
+        state = self.states.parse(await self.redis.get(self.states.key_of(message.conversation_key)))
+        lang = state.lang or CHANNEL_LANGUAGE_HINTS.get((message.language_hint or "").lower())
+        return [TextReply(self.texts.get(lang or DEFAULT_LANGUAGE, "flood.slow_down"))]
 
     async def handle(self, message: InboundMessage) -> list[Reply]:
+        flood_controlled = self.config.chat_user_per_minute and message.channel in FLOOD_CONTROLLED
+        if flood_controlled and (flooded := await self._flood_reply(message)) is not None:
+            return flooded
         key = message.conversation_key
         async with self._locks.get(key):
             lock_key, token = f"shopbot:lock:{key}", secrets.token_hex(8)

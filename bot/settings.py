@@ -23,7 +23,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.wechat.settings import WeChatSettings
+from bot.infra.flood import RateLimitSettings
 from bot.payments.settings import ALIPAY, SANDBOX, WECHATPAY_NATIVE, PaymentSettings
+from bot.settings_checks import production_secret_errors
+from bot.sms.tencent import SmsSettings
 from commerce_core.api import SupportSettings
 
 
@@ -115,6 +118,8 @@ class Settings(BaseSettings):
             if configured:
                 return name
         return None
+    rate: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
 
     @property
     def db_url(self) -> str:
@@ -159,6 +164,8 @@ def load_settings(**overrides: object) -> Settings:
         except ValueError:
             errors.append("SHOPBOT_ENCRYPTION_KEYS holds a key that is not a Fernet key")
             break
+    if settings.env == "production":
+        errors.extend(production_secret_errors(settings))
     if errors:
         raise ConfigurationError("; ".join(errors))
     return settings
@@ -213,7 +220,7 @@ def _with_development_secrets(settings: Settings) -> Settings:
             "blind_index_key": secrets.token_hex(32),
             "sandbox_payment_secret": secrets.token_hex(24),
         }
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.write_text(json.dumps(stored))
         os.chmod(path, 0o600)
     return settings.model_copy(

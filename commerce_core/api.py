@@ -29,7 +29,13 @@ from commerce_core.catalog.types import (
 )
 from commerce_core.clock import Clock, FakeClock, SystemClock
 from commerce_core.customers.types import AddressInput, AddressView, CustomerView
-from commerce_core.customers.verification import CodeGuard, PhoneVerifier, SandboxSms
+from commerce_core.customers.verification import (
+    CodeGuard,
+    PhoneVerifier,
+    SandboxSms,
+    SmsLimits,
+    SmsRateLimiter,
+)
 from commerce_core.db.engine import create_engine
 from commerce_core.db.fast.statements import connection_lost as is_connection_lost
 from commerce_core.db.migrate import upgrade as migrate_database
@@ -225,6 +231,8 @@ __all__ = [
     "ShipmentView",
     "SkuListing",
     "SkuView",
+    "SmsLimits",
+    "SmsRateLimiter",
     "StatusChangeView",
     "SystemClock",
     "TicketStatus",

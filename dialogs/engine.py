@@ -172,7 +172,7 @@ class Engine:
         ordinal = turn.nlu.entity("ordinal")
         text = turn.nlu.text.strip()
         if ordinal is None:
-            return text.isdigit() and 1 <= int(text) <= len(turn.state.shown_products)
+            return text.isascii() and text.isdigit() and 1 <= int(text) <= len(turn.state.shown_products)
         rest = (text[: ordinal.start] + text[ordinal.end :]).strip(" 的吧呢啊呀。.!！?？")
         return len(rest) <= 2 and ordinal.value.get("ordinal") != 0
 

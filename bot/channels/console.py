@@ -75,7 +75,7 @@ class ConsoleSession:
     def to_message(self, line: str) -> InboundMessage:
         text = line.strip()
         payload = None
-        if self.numbered and text.isdigit() and 1 <= int(text) <= len(self.buttons):
+        if self.numbered and text.isascii() and text.isdigit() and 1 <= int(text) <= len(self.buttons):
             payload = self.buttons[int(text) - 1].payload
         elif text in self.seen_payloads:
             payload = text

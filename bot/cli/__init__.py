@@ -6,6 +6,7 @@ HTTP app and the tests wire the system the same way.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,6 +62,12 @@ for channel_name, channel_commands in CHANNEL_COMMANDS.items():
 operators_cli.register(app)  # `shopbot staff add`, `shopbot merchant-user add`
 
 
+#: files shopbot creates (SQLite database and journal, secrets, uploads, the NLU cache) are readable
+#: by their owner only: they hold customers' personal data and keys (a reviewer found them 0644)
+PRIVATE_UMASK = 0o077
+
+
 def main() -> None:
     """Entry point of the ``shopbot`` console script."""
+    os.umask(PRIVATE_UMASK)
     app()

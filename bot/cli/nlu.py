@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.infra.input import MAX_JSON_DEPTH, too_deep
 from nlu import SAMPLE_CATALOGUE, BuiltinInterpreter, Hints
 from nlu.catalogue import EMPTY_CATALOGUE
 from nlu.data import DATA_DIR, counts, data_files, load_examples
@@ -87,21 +88,38 @@ def parse(
         return
     out = sys.stdout
     for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            message = record["text"] if isinstance(record, dict) else None
-            if not isinstance(message, str):
-                raise ValueError("no 'text' string")
-        except (ValueError, KeyError) as exc:
-            out.write(_dumps({"error": f"bad input line: {exc}"}) + "\n")
-            continue
-        line_hints = hints
-        if isinstance(record, dict) and ("expected_slot" in record or "lang" in record):
-            line_hints = Hints(record.get("expected_slot", expected_slot), record.get("lang", lang))
-        out.write(_dumps(interpreter.parse_sync(message, line_hints).to_dict(top=3)) + "\n")
+        if line.strip():
+            out.write(_parse_line(interpreter, line, hints) + "\n")
     out.flush()
+
+
+#: a line longer than this is refused: no chat message is (the web chat keeps 4,000 characters)
+MAX_LINE = 16_000
+
+
+def _parse_line(interpreter: BuiltinInterpreter, line: str, hints: Hints) -> str:
+    """One output line: the interpretation, or ``{"error": ...}`` for a bad input line, so one bad
+    line (deep JSON, a non-string field) never ends a run over thousands."""
+    try:
+        if len(line) > MAX_LINE:
+            raise ValueError(f"line longer than {MAX_LINE} characters")
+        if too_deep(line.encode("utf-8", errors="replace")):
+            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        record = json.loads(line)
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise ValueError("no 'text' string")
+        for name in ("expected_slot", "lang"):
+            if record.get(name) is not None and not isinstance(record[name], str):
+                raise ValueError(f"'{name}' must be a string")
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        return _dumps({"error": f"bad input line: {exc}"})
+    line_hints = hints
+    if "expected_slot" in record or "lang" in record:
+        line_hints = Hints(record.get("expected_slot", hints.expected_slot), record.get("lang", hints.lang))
+    try:
+        return _dumps(interpreter.parse_sync(record["text"], line_hints).to_dict(top=3))
+    except Exception as exc:  # noqa: BLE001 - report the line and go on with the next
+        return _dumps({"error": f"could not interpret the line: {type(exc).__name__}"})
 
 
 @app.command("eval")

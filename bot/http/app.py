@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,10 +24,13 @@ from sqlalchemy import text
 
 from bot.channels.base import RouteInstaller
 from bot.http.origin import check_same_origin
+from bot.infra.flood import WINDOW_SECONDS, FloodGate
+from bot.infra.input import too_deep
 from bot.runtime import Runtime
 from commerce_core.api import DomainError, PaymentRejected
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
+FLOOD: web.AppKey[FloodGate] = web.AppKey("flood", FloodGate)
 MAX_BODY = 64 * 1024
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -39,11 +43,49 @@ SECURITY_HEADERS = {
 }
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    response: web.StreamResponse = await handler(request)
+STREAMED_FORMS = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+SERVER_NAME = "shopbot"  # no versions: they only help an attacker pick an exploit
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response the app prepares, errors included (404s, 405s, 413s, 500s from aiohttp): a
+    middleware sees only what handlers return, so this hangs on ``on_response_prepare``."""
     for key, value in SECURITY_HEADERS.items():
         response.headers.setdefault(key, value)
+    response.headers["Server"] = SERVER_NAME
+
+
+@web.middleware
+async def rate_limited(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The web chat's API (``/api/...``) per client IP and per session cookie (``SHOPBOT_RATE_WEB_*``
+    per minute): over the limit, 429 with ``Retry-After`` before any handler or database work."""
+    if request.path.startswith("/api/"):
+        runtime = request.app[RUNTIME]
+        limits, gate, now = runtime.container.settings.rate, request.app[FLOOD], time.time()
+        session = request.cookies.get(limits.web_session_cookie, "")[:128]
+        allowed = await gate.allow("web-ip", request.remote or "-", limits.web_per_ip, now)
+        if allowed and session:
+            allowed = await gate.allow("web-session", session, limits.web_per_session, now)
+        if not allowed:
+            return web.json_response(
+                {"error": "rate_limited"}, status=429, headers={"Retry-After": str(WINDOW_SECONDS)}
+            )
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+@web.middleware
+async def bounded_json(request: web.Request, handler: Any) -> web.StreamResponse:
+    """JSON bodies nested deeper than ``bot.infra.input.MAX_JSON_DEPTH`` get 400. Any content type is
+    checked, as ``request.json()`` does not look at it; forms and uploads are left to stream (the body
+    is read once here; aiohttp keeps it for the handler's ``request.json()``)."""
+    if (
+        request.body_exists
+        and request.content_type not in STREAMED_FORMS
+        and too_deep(await request.read())
+    ):
+        return web.json_response({"error": "json_too_deep"}, status=400)
+    response: web.StreamResponse = await handler(request)
     return response
 
 
@@ -127,7 +169,9 @@ async def demo_image(request: web.Request) -> web.Response:
 def create_app(runtime: Runtime, extra_routes: Sequence[RouteInstaller] = ()) -> web.Application:
     """The app with its own routes, then the runtime's installers (channels first, then extensions
     given to bootstrap), then ``extra_routes``."""
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[security_headers])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[rate_limited, bounded_json])
+    app[FLOOD] = FloodGate(runtime.container.redis)
+    app.on_response_prepare.append(add_security_headers)
     app[RUNTIME] = runtime
     if runtime.container.settings.sandbox_payments:  # production: the sandbox's routes do not exist
         app.router.add_get("/sandbox/pay/{payment}", sandbox_pay_page)

@@ -46,7 +46,7 @@ class FileRef:
             not OWNER_RE.fullmatch(owner)
             or not _DIGEST_RE.fullmatch(digest)
             or content_type not in ALLOWED_CONTENT_TYPES
-            or not size.isdigit()
+            or not (size.isascii() and size.isdigit())
         ):
             raise InvalidInput("not a file reference", code="file_ref_invalid")
         return cls(owner, digest, content_type, int(size))

@@ -254,12 +254,17 @@ def _ordinal_index(value: object, count: int) -> int | None:
     return index if 0 <= index < count else None
 
 
+def _ascii_number(text: str) -> bool:
+    """Digits 0-9 only: ``str.isdigit`` also says yes to "²" and "٣", which ``int`` then refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def ordinal_index(turn: Turn, count: int) -> int | None:
     ordinal = turn.entity("ordinal")
     if ordinal is None:
-        quantity = turn.entity("quantity") if turn.nlu.text.strip().isdigit() else None
+        quantity = turn.entity("quantity") if _ascii_number(turn.nlu.text.strip()) else None
         ordinal = quantity
-    if ordinal is None and turn.nlu.text.strip().isdigit():
+    if ordinal is None and _ascii_number(turn.nlu.text.strip()):
         ordinal = int(turn.nlu.text.strip())
     return _ordinal_index(ordinal, count) if ordinal is not None else None
 

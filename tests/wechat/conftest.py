@@ -53,6 +53,7 @@ def wechat_settings(**overrides: Any) -> WeChatSettings:
         "encoding_aes_key": AES_KEY,
         "previous_encoding_aes_key": OLD_AES_KEY,
         "mode": "compatible",
+        "allow_plaintext": True,  # the fixtures are also posted in plaintext (test_every_fixture_is_accepted)
         "pay_mch_id": MCH_ID,
         "pay_api_key": PAY_KEY,
         "public_base_url": "https://shop.example",

@@ -26,8 +26,16 @@ from bot.channels.wechat.inbound import Inbound, classify
 from bot.channels.wechat.outbound import WeChatSender, Window
 from bot.channels.wechat.pay import WeChatPayProvider
 from bot.channels.wechat.render import Choices, passive_reply, render
-from bot.channels.wechat.security import Cryptor, Rejected, check_fresh, check_signature, parse_xml
+from bot.channels.wechat.security import (
+    Cryptor,
+    NonceBook,
+    Rejected,
+    check_fresh,
+    check_signature,
+    parse_xml,
+)
 from bot.channels.wechat.settings import WeChatSettings
+from bot.infra.redis import as_async_store
 from commerce_core.api import DomainError, PaymentProvider
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
 from dialogs.texts import DEFAULT_LANGUAGE
@@ -78,6 +86,7 @@ class WeChatChannel:
         self._clock = context.clock
         self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(5.0))
         self.cryptor = Cryptor(settings.token, settings.app_id, settings.aes_keys)
+        self.nonces = NonceBook(as_async_store(self.redis), settings.timestamp_window)
         self.tokens = AccessTokens(
             self.http, self.redis, settings.app_id, settings.app_secret, base=settings.api_base, now=self.now
         )
@@ -165,6 +174,7 @@ class WeChatChannel:
         """One POST from WeChat. Forged, stale or unreadable requests get 403/400 and change nothing."""
         try:
             self._check_request(query)
+            await self.nonces.check(query.get("timestamp", ""), query.get("nonce", ""), body)
             root = parse_xml(body)
             encrypted = "Encrypt" in root
             if encrypted:
@@ -177,7 +187,7 @@ class WeChatChannel:
                     query.get("nonce", ""),
                 )
                 root = parse_xml(xml)
-            elif self.settings.mode == "safe":
+            elif self.settings.mode == "safe" or (self.cryptor.enabled and not self.settings.allow_plaintext):
                 raise Rejected("plaintext_refused")
             elif not query.get("signature"):
                 raise Rejected("bad_signature")  # only msg_signature, which covers nothing in plaintext
@@ -185,7 +195,7 @@ class WeChatChannel:
                 xml = body.decode("utf-8", errors="replace")
         except Rejected as error:
             log.warning("wechat: request refused (%s)", error.reason)
-            forbidden = "signature" in error.reason or "stale" in error.reason
+            forbidden = any(word in error.reason for word in ("signature", "stale", "replayed"))
             return Answer(403 if forbidden else 400, error.reason)
         inbound = classify(xml, root)
         body_out = await self._answer(inbound)

@@ -153,7 +153,7 @@ class Choices:
     async def resolve(self, openid: str, text: str, menu_id: str | None = None) -> str | None:
         """The payload ``text`` (a number, or a tapped menu item) selects, if any."""
         key = menu_id or text.strip()
-        if not key.isdigit():
+        if not (key.isascii() and key.isdigit()):
             return None
         raw = await self._redis.get(self._key(openid))
         if not raw:

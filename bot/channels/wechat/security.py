@@ -2,7 +2,10 @@
 
 - Signatures are SHA-1 over the sorted token/timestamp/nonce (and, in safe mode, the ciphertext),
   compared in constant time; a timestamp outside the freshness window is refused, so a captured
-  request cannot be replayed later.
+  request cannot be replayed later, and a (timestamp, nonce) seen again with another body is refused
+  (:class:`NonceBook`), so it cannot be replayed within the window either.
+- With an EncodingAESKey set, a body without ``Encrypt`` is refused unless plaintext is explicitly
+  allowed (``SHOPBOT_WECHAT_ALLOW_PLAINTEXT``): WeChat's compatible mode always sends ``Encrypt``.
 - XML is parsed without DTDs: a body that declares a DOCTYPE or an ENTITY (XML bombs, external
   entities) is refused before any parser sees it, and the parser runs with entities disabled.
 - Safe mode (AES-256-CBC, WXBizMsgCrypt) with the current EncodingAESKey and, during a rotation, the
@@ -16,7 +19,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import xmltodict  # type: ignore[import-untyped]
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
@@ -105,3 +108,32 @@ class Cryptor:
 
 def query_value(query: Mapping[str, str], name: str) -> str:
     return str(query.get(name, ""))[:128]
+
+
+class NonceStore(Protocol):
+    async def set(self, name: str, value: Any, ex: Any = None, nx: bool = False) -> Any: ...
+
+    async def get(self, name: str) -> Any: ...
+
+
+class NonceBook:
+    """Remembers every signed (timestamp, nonce) for the freshness window with a digest of its body.
+
+    Why: the plaintext signature covers only token, timestamp and nonce, not the body, so one captured
+    signed URL could carry any body and any openid. A (timestamp, nonce) seen again with a different
+    body is refused; the same body again is WeChat's own retry (it resends a message it got no answer
+    for), which the channel's de-duplication answers with the stored reply.
+    """
+
+    def __init__(self, store: NonceStore, window: int) -> None:
+        self._store = store
+        self._keep = 2 * window + 60  # a timestamp is fresh for ``window`` either side of now
+
+    async def check(self, timestamp: str, nonce: str, body: bytes) -> None:
+        key = f"shopbot:wechat:nonce:{timestamp[:16]}:{nonce[:64]}"
+        digest = hashlib.sha256(body).hexdigest().encode()
+        if await self._store.set(key, digest, ex=self._keep, nx=True):
+            return
+        earlier = await self._store.get(key)
+        if earlier is None or bytes(earlier) != digest:
+            raise Rejected("replayed_nonce")

@@ -21,6 +21,9 @@ class WeChatSettings(BaseSettings):
     previous_encoding_aes_key: str = ""
     #: ``plain`` answers in clear text, ``safe`` encrypts replies (compatible mode accepts both)
     mode: Literal["plain", "compatible", "safe"] = "compatible"
+    #: with an EncodingAESKey set, bodies without ``Encrypt`` are refused unless this is true (during a
+    #: switch from plaintext mode): their signature does not cover the body
+    allow_plaintext: bool = False
     api_base: str = "https://api.weixin.qq.com"
     #: seconds the pipeline may take before we answer ``success`` and use the customer-service API
     reply_budget: float = 4.0

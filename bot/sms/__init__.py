@@ -1,0 +1,1 @@
+"""SMS providers for the phone verifier: the sandbox (records codes, development) or Tencent Cloud SMS."""
