@@ -10,11 +10,11 @@ from typing import TypeVar
 
 import typer
 
-from bot.bootstrap import bootstrap
 from bot.cli.operators import ensure_demo_logins, print_demo_logins
+from bot.cli.running import run_in_container
 from bot.runtime import Container
-from bot.settings import ConfigurationError, load_settings
-from commerce_core.api import AddressInput, Commerce, DomainError, SearchQuery, seed_demo
+from bot.settings import load_settings
+from commerce_core.api import AddressInput, Commerce, SearchQuery, seed_demo
 from commerce_core.api import migrate_database as upgrade
 
 db_app = typer.Typer(no_args_is_help=True)
@@ -24,24 +24,7 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[Container], Awaitable[T]]) -> T:
-    try:
-        settings = load_settings()
-    except ConfigurationError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-
-    async def go() -> T:
-        container = bootstrap(settings)
-        try:
-            return await work(container)
-        finally:
-            await container.aclose()
-
-    try:
-        return asyncio.run(go())
-    except DomainError as exc:
-        typer.echo(f"error [{exc.code}]: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    return run_in_container(work)
 
 
 @db_app.command("upgrade")

@@ -9,7 +9,6 @@ neither is possible, is generated and printed exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -22,9 +21,8 @@ from typing import TypeVar
 
 import typer
 
-from bot.bootstrap import bootstrap
-from bot.settings import ConfigurationError, load_settings
-from commerce_core.api import SYSTEM_ACTOR, Commerce, DomainError, OperatorRole, OperatorView
+from bot.cli.running import run_in_container
+from commerce_core.api import SYSTEM_ACTOR, Commerce, OperatorRole, OperatorView
 
 staff_app = typer.Typer(no_args_is_help=True)
 merchant_user_app = typer.Typer(no_args_is_help=True)
@@ -55,24 +53,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _run(work: Callable[[Commerce], Awaitable[T]]) -> T:
-    try:
-        settings = load_settings()
-    except ConfigurationError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-
-    async def go() -> T:
-        container = bootstrap(settings)
-        try:
-            return await work(container.commerce)
-        finally:
-            await container.aclose()
-
-    try:
-        return asyncio.run(go())
-    except DomainError as exc:
-        typer.echo(f"error [{exc.code}]: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    return run_in_container(lambda container: work(container.commerce))
 
 
 def generate_password() -> str:

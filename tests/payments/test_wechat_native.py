@@ -47,9 +47,19 @@ async def client(
         await http.aclose()
 
 
+#: each test shopper's web session cookie: production cookies are Secure and the test server speaks
+#: plain http, so the client's jar would not send them back; the tests send them as a browser on https
+_SESSIONS: dict[tuple[int, str], str] = {}
+
+
 async def chat(client: Client, user: str, **body: Any) -> list[dict[str, Any]]:
-    response = await client.post("/api/chat", json={"user": user, **body})
+    """One web chat turn as the shopper ``user`` (a session of its own, not a name the server trusts)."""
+    key = (id(client), user)
+    headers = {"Cookie": f"shopbot_session={_SESSIONS[key]}"} if key in _SESSIONS else {}
+    response = await client.post("/api/chat", json=body, headers=headers)
     assert response.status == 200, await response.text()
+    if (cookie := response.cookies.get("shopbot_session")) is not None:
+        _SESSIONS[key] = cookie.value
     replies: list[dict[str, Any]] = (await response.json())["replies"]
     return replies
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -70,9 +71,19 @@ async def client(production: Runtime) -> AsyncIterator[Client]:
         yield test_client
 
 
+#: each test shopper's web session cookie: production cookies are Secure and the test server speaks
+#: plain http, so the client's jar would not send them back; the tests send them as a browser on https
+_SESSIONS: dict[tuple[int, str], str] = {}
+
+
 async def chat(client: Client, user: str, **body: Any) -> list[dict[str, Any]]:
-    response = await client.post("/api/chat", json={"user": user, **body})
+    """One web chat turn as the shopper ``user`` (a session of its own, not a name the server trusts)."""
+    key = (id(client), user)
+    headers = {"Cookie": f"shopbot_session={_SESSIONS[key]}"} if key in _SESSIONS else {}
+    response = await client.post("/api/chat", json=body, headers=headers)
     assert response.status == 200, await response.text()
+    if (cookie := response.cookies.get("shopbot_session")) is not None:
+        _SESSIONS[key] = cookie.value
     replies: list[dict[str, Any]] = (await response.json())["replies"]
     return replies
 
@@ -146,8 +157,9 @@ def test_production_with_a_real_provider_has_no_payment_error(
         database_url="postgresql+asyncpg://shop@db/shop",
         redis_url="redis://cache:6379/0",
         encryption_keys=TEST_KEYS[0],
-        blind_index_key="b" * 40,
-        backoffice=BackofficeSettings(secret="s" * 48),
+        blind_index_key=secrets.token_hex(32),  # production refuses weak secrets (finding 11)
+        public_base_url="https://shop.example",
+        backoffice=BackofficeSettings(secret=secrets.token_urlsafe(40)),
         payments=PaymentSettings(alipay=fake.settings),
     )
     assert not settings.sandbox_payments and settings.web_payment_provider == "alipay"
@@ -172,7 +184,9 @@ async def test_a_production_web_shopper_pays_by_scanning_an_alipay_qr_image(
     assert again.status == 200  # Alipay retries until "success": a repeat is answered, not re-applied
     assert (await production.container.commerce.orders.get(number)).status == OrderStatus.PAID
     assert (await client.get(f"/pay/qr/{payment_id}.svg")).status == 404  # paid: nothing to scan
-    pushed = (await (await client.get("/api/inbox", params={"user": "prod-alipay"})).json())["replies"]
+    # the inbox belongs to the web session, not to a name the client sends
+    session = {"Cookie": f"shopbot_session={_SESSIONS[(id(client), 'prod-alipay')]}"}
+    pushed = (await (await client.get("/api/inbox", headers=session)).json())["replies"]
     assert any(number in r["text"] for r in pushed)
 
 

@@ -24,6 +24,9 @@ def strong(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "SHOPBOT_BACKOFFICE_SECRET": secrets.token_urlsafe(40),
         "SHOPBOT_TELEGRAM_WEBHOOK_SECRET": secrets.token_urlsafe(32),
         "SHOPBOT_PUBLIC_BASE_URL": "https://shop.example",
+        # production needs a real payment provider (issue 11, finding 1): Telegram Payments here
+        "TELEGRAM_BOT_TOKEN": "123456:" + secrets.token_urlsafe(30),
+        "SHOPBOT_TELEGRAM_PAYMENT_PROVIDER_TOKEN": "284685063:TEST:" + secrets.token_hex(12),
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

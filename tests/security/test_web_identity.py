@@ -46,6 +46,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest_asyncio.fixture
 async def server(runtime: Runtime) -> AsyncIterator[TestServer]:
+    # every test client comes from one IP: these tests are about identity, not the per-IP limit
+    runtime.container.settings.rate.web_per_ip = 0
     async with TestServer(create_app(runtime), host="127.0.0.1") as test_server:
         yield test_server
 
