@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import emit_json, scratch_database, summary
-from bot.runtime import build_runtime, settle_heap
+from bot.bootstrap import build_runtime
+from bot.runtime import settle_heap
 from bot.settings import load_settings
 from commerce_core.catalog.types import ProductDraft, VariantDraft
 from commerce_core.merchants.types import MerchantStatus

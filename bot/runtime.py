@@ -7,24 +7,23 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 
 from bot.auto_ship import auto_ship
-from bot.channels.base import Channel, ChannelContext, ChannelFactory, Job, RouteInstaller
+from bot.channels.base import Channel, ChannelContext, Job, RouteInstaller
 from bot.channels.console import InboxChannel
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import InboxSender, Notifier
 from bot.pipeline import Pipeline
 from bot.settings import Settings
-from commerce_core.api import Clock, Commerce, OutboxRelay, SandboxSms
+from commerce_core.api import Commerce, OutboxRelay, SandboxSms
 from nlu import Interpreter
 
 if TYPE_CHECKING:
-    from dialogs.context import DialogSettings
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -161,21 +160,3 @@ def settle_heap(runtime: Runtime) -> None:
         warm_up()
     gc.collect()
     gc.freeze()
-
-
-async def build_runtime(
-    settings: Settings | None = None,
-    *,
-    clock: Clock | None = None,
-    redis: aioredis.Redis | None = None,
-    interpreter: Interpreter | None = None,
-    dialog: DialogSettings | None = None,
-    channels: Mapping[str, ChannelFactory] | None = None,
-) -> Runtime:
-    """:func:`bot.bootstrap.build_runtime`, where callers written before bootstrap did all the wiring
-    (benchmarks, other branches' tests) still look for it."""
-    from bot.bootstrap import build_runtime as build  # bootstrap imports this module
-
-    return await build(
-        settings, clock=clock, redis=redis, interpreter=interpreter, dialog=dialog, channels=channels
-    )

@@ -74,8 +74,6 @@ class Commerce:
 
         #: where every service gets its units of work, by name: ``units.hot()`` or ``units.orm()``
         self.units = units = Units(self.sessions, clock)
-        #: the old spelling (``commerce.uow()`` gives an ORM unit), kept for code written before
-        self.uow = units
 
         async def merge(source_id: int, target_id: int, *, actor: str) -> None:
             await merge_customers(units, source_id, target_id, actor=actor)

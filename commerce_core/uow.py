@@ -201,12 +201,3 @@ class Units:
         if not self._fast:
             return UnitOfWork(self.sessions, self.clock)
         return pg_unit.PgUnitOfWork(self.engine, self.clock, single_statement=single_statement)
-
-    def __call__(self) -> UnitOfWork:
-        """The same as :meth:`orm`; kept for code written when units were made by calling a factory
-        (new code names the kind it wants)."""
-        return self.orm()
-
-
-#: the name services used for their source of units before :class:`Units` named the two kinds
-UnitOfWorkFactory = Units

@@ -21,7 +21,7 @@ from commerce_core.operators.model import OperatorUser
 from commerce_core.operators.permissions import allowed
 from commerce_core.operators.types import Action, Actor, OperatorRole, OperatorView
 from commerce_core.security import FieldCipher
-from commerce_core.uow import UnitOfWork, UnitOfWorkFactory
+from commerce_core.uow import UnitOfWork, Units
 
 OPERATOR_PREFIX = "OP"
 _OPERATOR_ID_RE = public_id_pattern(OPERATOR_PREFIX)
@@ -47,15 +47,15 @@ class OperatorBase:
     """State and checks shared by the sign-in steps and the account management."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, cipher: FieldCipher, clock: Clock, policy: OperatorPolicy | None = None
+        self, units: Units, cipher: FieldCipher, clock: Clock, policy: OperatorPolicy | None = None
     ) -> None:
-        self._uow = uow
+        self._units = units
         self._cipher = cipher
         self._clock = clock
         self.policy = policy or OperatorPolicy()
 
     async def get(self, public_id: str) -> OperatorView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             user = await self._user(uow, public_id)
             return operator_view(user, await merchant_code_of(uow, user))
 

@@ -63,7 +63,7 @@ class OperatorService(SignIn):
         if (role in MERCHANT_ROLES) != bool(merchant_code):
             raise InvalidInput("merchant users need a merchant, others none", code="merchant_role_mismatch")
         password_hash = await credentials.hash_password(password, self.policy)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             caller = await self._caller(uow, actor)
             merchant = None
             if merchant_code:
@@ -116,7 +116,7 @@ class OperatorService(SignIn):
         self, *, role: OperatorRole | None = None, merchant_id: int | None = None
     ) -> list[OperatorView]:
         """Accounts by e-mail; ``merchant_id`` narrows to one merchant's users (a merchant owner's view)."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             query = select(OperatorUser, Merchant.code).outerjoin(
                 Merchant, Merchant.id == OperatorUser.merchant_id
             )
@@ -131,7 +131,7 @@ class OperatorService(SignIn):
 
     async def disable(self, public_id: str, actor: Actor) -> None:
         """Refuse further logins and end every session of the account."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             caller, user = await self._target(uow, actor, public_id, Action.MANAGE_USERS, self_ok=False)
             if caller.user is not None and caller.user.id == user.id:
                 raise NotAllowed("an admin cannot disable their own account", code="cannot_disable_self")
@@ -140,7 +140,7 @@ class OperatorService(SignIn):
             await self._done(uow, caller, "user.disabled", user)
 
     async def enable(self, public_id: str, actor: Actor) -> None:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             caller, user = await self._target(uow, actor, public_id, Action.MANAGE_USERS, self_ok=False)
             user.disabled = False
             user.failed_attempts = 0
@@ -149,7 +149,7 @@ class OperatorService(SignIn):
 
     async def reset_password(self, public_id: str, new_password: str, actor: Actor) -> None:
         """An admin sets a new password; the lock is lifted and every session ends."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             caller, user = await self._target(uow, actor, public_id, Action.MANAGE_USERS, self_ok=False)
             credentials.check_password(new_password, user.email, self.policy)
             user.password_hash = await credentials.hash_password(new_password, self.policy)
@@ -160,7 +160,7 @@ class OperatorService(SignIn):
 
     async def change_password(self, public_id: str, old: str, new: str, actor: Actor) -> None:
         """The owner changes their password (the old one required); other sessions end (epoch + 1)."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             caller, user = await self._target(uow, actor, public_id, None, self_ok=True)
             matches, _ = await credentials.verify_password(user.password_hash, old or "", self.policy)
             if not matches:
@@ -172,14 +172,14 @@ class OperatorService(SignIn):
 
     async def end_sessions(self, public_id: str, actor: Actor) -> None:
         """Logout everywhere: every session issued before this call stops counting."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             caller, user = await self._target(uow, actor, public_id, Action.MANAGE_USERS, self_ok=True)
             user.session_epoch += 1
             await self._done(uow, caller, "user.sessions_ended", user)
 
     async def begin_totp(self, public_id: str, *, actor: Actor | None = None) -> tuple[str, str]:
         """A fresh secret and its ``otpauth://`` URI; live only after :meth:`confirm_totp`."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             who = actor or Actor(operator_id=public_id, ip=None)
             caller, user = await self._target(uow, who, public_id, None, self_ok=True)
             if user.totp_enabled:
@@ -191,7 +191,7 @@ class OperatorService(SignIn):
 
     async def confirm_totp(self, public_id: str, code: str, actor: Actor) -> None:
         """Turn the second factor on once the user proves their app shows the right code."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             caller, user = await self._target(uow, actor, public_id, None, self_ok=True)
             if user.totp_enabled or user.totp_secret_enc is None:
                 raise NotAllowed("no second factor is being set up", code="totp_not_pending")
@@ -205,7 +205,7 @@ class OperatorService(SignIn):
 
     async def reset_totp(self, public_id: str, actor: Actor) -> None:
         """An admin removes a lost second factor; sessions end so the next login sets it up again."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             caller, user = await self._target(uow, actor, public_id, Action.MANAGE_USERS, self_ok=False)
             user.totp_enabled = False
             user.totp_secret_enc = None
@@ -229,7 +229,7 @@ class OperatorService(SignIn):
         e-mail is looked up when the actor exists."""
         action = clean_text(action, "action", max_length=64)
         object_type = clean_text(object_type, "object_type", max_length=32)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             email = None
             if actor.operator_id is not None:
                 email = await uow.session.scalar(
@@ -250,13 +250,13 @@ class OperatorService(SignIn):
     async def audit_log(
         self, filter: AuditFilter, *, limit: int = 100, offset: int = 0
     ) -> list[AuditEntryView]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             return await read_audit(uow.session, filter, limit=limit, offset=offset)
 
     async def rotate_encryption(self) -> int:
         """Re-encrypt every stored TOTP secret under the current first key (run with the customers'
         ``rotate_encryption`` before dropping an old key); returns how many were rewritten."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             users = await uow.session.scalars(
                 select(OperatorUser).where(OperatorUser.totp_secret_enc.is_not(None)).with_for_update()
             )
@@ -272,7 +272,7 @@ class OperatorService(SignIn):
 
     async def issue_binding_code(self, public_id: str, actor: Actor) -> str:
         """A one-time code the operator sends to the bot from Telegram/WeChat to bind that identity."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             caller, user = await self._target(uow, actor, public_id, Action.MANAGE_USERS, self_ok=True)
             if not allowed(OperatorRole(user.role), Action.BIND_CHAT_IDENTITY):
                 raise NotAllowed("this role has no chat identity", code="forbidden")
@@ -282,7 +282,7 @@ class OperatorService(SignIn):
 
     async def redeem_binding_code(self, channel: str, channel_user_id: str, code: str) -> OperatorView:
         """Bind the chat identity that sent ``code``; any wrong, used or expired code looks the same."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             user = await bindings.redeem(uow, self._cipher, channel, channel_user_id, code)
             if user is None or user.disabled:
                 raise InvalidInput("binding code invalid", code="binding_code_invalid")
@@ -299,7 +299,7 @@ class OperatorService(SignIn):
             return operator_view(user, await merchant_code_of(uow, user))
 
     async def operator_for_identity(self, channel: str, user_id: str) -> OperatorView | None:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             user = await bindings.operator_for(uow, channel, user_id)
             if user is None or user.disabled:
                 return None
@@ -309,11 +309,11 @@ class OperatorService(SignIn):
         self, *, merchant_id: int | None = None, operator_id: int | None = None, role: str | None = None
     ) -> list[OperatorContact]:
         """Who to push a merchant's or staff notification to (enabled operators with a bound identity)."""
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             return await bindings.contacts(uow, merchant_id=merchant_id, operator_id=operator_id, role=role)
 
     async def identities_of(self, public_id: str) -> list[tuple[str, str]]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             user = await self._user(uow, public_id)
             return await bindings.identities(uow, user.id)
 
@@ -322,21 +322,21 @@ class OperatorService(SignIn):
     async def merchant_products(
         self, merchant_id: int, *, limit: int = 100, offset: int = 0
     ) -> list[MerchantProductView]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             return await console.merchant_products(uow.session, merchant_id, limit=limit, offset=offset)
 
     async def merchant_product(self, merchant_id: int, code: str) -> MerchantProductView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             return await console.merchant_product(uow.session, merchant_id, code)
 
     async def merchant_orders(
         self, merchant_id: int, *, limit: int = 50, offset: int = 0
     ) -> list[MerchantOrderView]:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             return await console.merchant_orders(uow.session, merchant_id, limit=limit, offset=offset)
 
     async def merchant_order(self, merchant_id: int, number: str) -> MerchantOrderView:
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             return await console.merchant_order(uow.session, merchant_id, number)
 
 def _may_create(creator: OperatorUser | None, role: OperatorRole, merchant_id: int | None) -> bool:

@@ -46,7 +46,7 @@ class SignIn(OperatorBase):
             address = credentials.normalise_email(email)
         except InvalidInput:
             address = None
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             user = None
             if address is not None:
                 user = await uow.session.scalar(
@@ -89,7 +89,7 @@ class SignIn(OperatorBase):
     async def authenticate_second_factor(self, challenge: str, code: str, *, ip: str | None) -> OperatorView:
         """The second step of a two-form sign-in: the challenge from SecondFactorRequired + a TOTP code."""
         public_id, epoch = self._read_challenge(challenge)
-        async with self._uow() as uow:
+        async with self._units.orm() as uow:
             user = await uow.session.scalar(
                 select(OperatorUser).where(OperatorUser.public_id == public_id).with_for_update()
             )

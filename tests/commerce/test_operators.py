@@ -390,9 +390,9 @@ async def test_totp_secrets_survive_a_key_rotation(commerce: Commerce, clock: Fa
     secret, _ = await commerce.operators.begin_totp(user.public_id)
     await commerce.operators.confirm_totp(user.public_id, pyotp.TOTP(secret).at(clock.now()), SERVER)
     new_key = FieldCipher.generate_key()
-    both = OperatorService(commerce.uow, FieldCipher([new_key, *TEST_KEYS], "k"), clock, CHEAP_HASHING)
+    both = OperatorService(commerce.units, FieldCipher([new_key, *TEST_KEYS], "k"), clock, CHEAP_HASHING)
     assert await both.rotate_encryption() == 1
-    only_new = OperatorService(commerce.uow, FieldCipher([new_key], "k"), clock, CHEAP_HASHING)
+    only_new = OperatorService(commerce.units, FieldCipher([new_key], "k"), clock, CHEAP_HASHING)
     clock.advance(seconds=30)
     code = pyotp.TOTP(secret).at(clock.now())
     signed_in = await only_new.authenticate("rotate@example.com", PASSWORD, totp_code=code, ip=None)
