@@ -19,7 +19,7 @@ from bot.channels.wechat.pay import sign
 from bot.http.app import create_app
 from bot.runtime import Runtime
 from commerce_core.api import FakeClock, OrderStatus
-from tests.payments.production import production_runtime
+from tests.payments.production import chat, production_runtime
 from tests.wechat.conftest import PAY_KEY, FakeWeChat, wechat_settings
 
 Client = TestClient[web.Request, web.Application]
@@ -45,23 +45,6 @@ async def client(
     finally:
         await runtime.aclose()
         await http.aclose()
-
-
-#: each test shopper's web session cookie: production cookies are Secure and the test server speaks
-#: plain http, so the client's jar would not send them back; the tests send them as a browser on https
-_SESSIONS: dict[tuple[int, str], str] = {}
-
-
-async def chat(client: Client, user: str, **body: Any) -> list[dict[str, Any]]:
-    """One web chat turn as the shopper ``user`` (a session of its own, not a name the server trusts)."""
-    key = (id(client), user)
-    headers = {"Cookie": f"shopbot_session={_SESSIONS[key]}"} if key in _SESSIONS else {}
-    response = await client.post("/api/chat", json=body, headers=headers)
-    assert response.status == 200, await response.text()
-    if (cookie := response.cookies.get("shopbot_session")) is not None:
-        _SESSIONS[key] = cookie.value
-    replies: list[dict[str, Any]] = (await response.json())["replies"]
-    return replies
 
 
 async def test_a_web_shopper_pays_by_scanning_a_wechat_pay_native_qr(

@@ -40,7 +40,7 @@ from commerce_core.payments.sandbox import SandboxProvider
 from tests.commerce.factory import ADDRESS, build_shop
 from tests.conftest import TEST_KEYS
 from tests.payments.fake_alipay import FakeAlipay
-from tests.payments.production import production_runtime
+from tests.payments.production import chat, production_runtime, session_headers
 
 Client = TestClient[web.Request, web.Application]
 TYPED_ADDRESS = "张三 13812345678 上海市浦东新区世纪大道100号"
@@ -69,23 +69,6 @@ async def production(
 async def client(production: Runtime) -> AsyncIterator[Client]:
     async with TestClient(TestServer(create_app(production), host="127.0.0.1")) as test_client:
         yield test_client
-
-
-#: each test shopper's web session cookie: production cookies are Secure and the test server speaks
-#: plain http, so the client's jar would not send them back; the tests send them as a browser on https
-_SESSIONS: dict[tuple[int, str], str] = {}
-
-
-async def chat(client: Client, user: str, **body: Any) -> list[dict[str, Any]]:
-    """One web chat turn as the shopper ``user`` (a session of its own, not a name the server trusts)."""
-    key = (id(client), user)
-    headers = {"Cookie": f"shopbot_session={_SESSIONS[key]}"} if key in _SESSIONS else {}
-    response = await client.post("/api/chat", json=body, headers=headers)
-    assert response.status == 200, await response.text()
-    if (cookie := response.cookies.get("shopbot_session")) is not None:
-        _SESSIONS[key] = cookie.value
-    replies: list[dict[str, Any]] = (await response.json())["replies"]
-    return replies
 
 
 async def checkout(client: Client, user: str) -> dict[str, Any]:
@@ -185,7 +168,7 @@ async def test_a_production_web_shopper_pays_by_scanning_an_alipay_qr_image(
     assert (await production.container.commerce.orders.get(number)).status == OrderStatus.PAID
     assert (await client.get(f"/pay/qr/{payment_id}.svg")).status == 404  # paid: nothing to scan
     # the inbox belongs to the web session, not to a name the client sends
-    session = {"Cookie": f"shopbot_session={_SESSIONS[(id(client), 'prod-alipay')]}"}
+    session = session_headers(client, "prod-alipay")
     pushed = (await (await client.get("/api/inbox", headers=session)).json())["replies"]
     assert any(number in r["text"] for r in pushed)
 
