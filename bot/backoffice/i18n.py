@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-import yaml
+from dialogs.texts import read_catalogue
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 DEFAULT_LANGUAGE = "zh-Hans"
@@ -37,24 +36,8 @@ class Catalogues:
 
 @lru_cache(maxsize=1)
 def load_catalogues() -> Catalogues:
-    loaded: dict[str, dict[str, str]] = {}
-    for lang in LANGUAGES:
-        raw = resources.files("bot.backoffice").joinpath(f"texts/{lang}.yml").read_text(encoding="utf-8")
-        data = yaml.safe_load(raw)
-        if not isinstance(data, dict):
-            raise ValueError(f"bot/backoffice/texts/{lang}.yml must be a mapping")
-        loaded[lang] = _flatten(data)
-    return Catalogues(loaded)
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = str(value)
-    return flat
+    """``texts/<lang>.yml`` plus ``texts/<area>.<lang>.yml`` per area, read like the shopper texts."""
+    return Catalogues({lang: read_catalogue("bot.backoffice", lang, "texts") for lang in LANGUAGES})
 
 
 def supported(lang: str | None) -> str | None:

@@ -1,4 +1,9 @@
-"""Every text a shopper or merchant sees, per language (zh-Hans, zh-Hant, en), never inline in flows."""
+"""Every text a shopper or merchant sees, per language (zh-Hans, zh-Hant, en), never inline in flows.
+
+A catalogue is ``<lang>.yml`` plus any ``<area>.<lang>.yml`` beside it: areas that grow on their own
+(after-sales desk, onboarding, small talk...) keep their texts in their own file, so two pieces of
+work never edit the same lines. A key defined twice is an error, not a silent override.
+"""
 
 from __future__ import annotations
 
@@ -31,13 +36,30 @@ class Texts:
 
 @lru_cache(maxsize=1)
 def load_texts() -> Texts:
-    catalogues: dict[str, dict[str, str]] = {}
-    for lang in LANGUAGES:
-        raw = resources.files("dialogs.texts").joinpath(f"{lang}.yml").read_text(encoding="utf-8")
-        data = yaml.safe_load(raw)
-        assert isinstance(data, dict)
-        catalogues[lang] = _flatten(data)
-    return Texts(catalogues)
+    return Texts({lang: read_catalogue("dialogs.texts", lang) for lang in LANGUAGES})
+
+
+def read_catalogue(package: str, lang: str, folder: str = "") -> dict[str, str]:
+    """One language's flat catalogue: ``<lang>.yml`` then every ``<area>.<lang>.yml``, sorted."""
+    base = resources.files(package)
+    if folder:
+        base = base.joinpath(folder)
+    areas = sorted(
+        entry.name
+        for entry in base.iterdir()
+        if entry.name.endswith(f".{lang}.yml") and entry.name != f"{lang}.yml"
+    )
+    names = [f"{lang}.yml", *areas]
+    flat: dict[str, str] = {}
+    for name in names:
+        data = yaml.safe_load(base.joinpath(name).read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{package}/{folder}/{name} must be a mapping")
+        for key, value in _flatten(data).items():
+            if key in flat:
+                raise ValueError(f"text key {key!r} is defined twice ({name})")
+            flat[key] = value
+    return flat
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:

@@ -6,7 +6,7 @@ simulated carrier kept its routes in memory, so parcels stopped moving after a r
 another process shipped them; ``carrier_routes`` keeps every planned scan with absolute times.
 
 Revision ID: 0007
-Revises: 0006 (must become 0006 when merged after the handoff branch's 0006)
+Revises: 0006
 Create Date: 2026-12-03
 """
 
