@@ -22,6 +22,7 @@ demo: install
 ## set up and run the whole suite: lint, types, architecture contracts, tests (incl. the browser test)
 test: install
 	sh scripts/ensure-chromium.sh
+	sh scripts/ensure-prometheus.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports

@@ -32,6 +32,7 @@ from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.merchants import notify_merchants
+from bot.observability.metrics import observer_for
 from bot.pipeline import Pipeline, PipelineConfig
 from bot.runtime import Container, Runtime
 from bot.settings import Settings, load_settings
@@ -175,6 +176,7 @@ async def start(
     pipeline = Pipeline(
         commerce, interpreter, redis, texts=texts, settings=dialog, verifier=verifier, config=config
     )
+    pipeline.observer = observer_for(settings.metrics.enabled, commerce, settings.blind_index_key)
     senders: dict[str, Sender] = {
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }

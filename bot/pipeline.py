@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 
 from bot.infra.flood import FloodGate
 from bot.infra.redis import as_async_store
+from bot.observability.metrics import NO_OBSERVER, TurnObserver
 from bot.turns import (
     FORGET_FAILED,
     DeadLetters,
@@ -144,6 +145,8 @@ class Pipeline:
         self.states = RedisStateStore(as_async_store(redis), ttl=self.config.state_ttl)
         self._locks = ConversationLocks()
         self._flood = FloodGate(redis)
+        #: metrics and log context per turn (bootstrap sets it; see bot.observability.metrics)
+        self.observer: TurnObserver = NO_OBSERVER
 
     async def _flood_reply(self, message: InboundMessage) -> list[Reply] | None:
         """None while the user is within the limit; over it, one polite answer in their language for
@@ -199,6 +202,7 @@ class Pipeline:
         """
         key = message.conversation_key
         mark = mark_key(message) if message.dedup_key else None
+        record = self.observer.begin(message)
         try:
             try:
                 replies, kept = await self._handle_locked(message, self.states.parse(raw))
@@ -208,6 +212,7 @@ class Pipeline:
                 log.warning("turn %s:%s: broken connection, once more", message.channel, message.dedup_key)
                 replies, kept = await self._handle_locked(message, self.states.parse(raw))
         except Exception as error:
+            record.failed()
             async with self.redis.pipeline(transaction=False) as batch:
                 batch.eval(_RELEASE_LOCK, 1, lock_key, token)
                 if mark is not None:
@@ -227,6 +232,7 @@ class Pipeline:
             # scripts with SCRIPT EXISTS first, one more round trip on every turn
             batch.eval(_RELEASE_LOCK, 1, lock_key, token)
             await batch.execute()
+        record.done()
         return replies
 
     async def _after_other(
@@ -301,10 +307,12 @@ class Pipeline:
             verifier=self.verifier,
             identify=self._identify,
         )
+        flow_before, misunderstood_before = state.active.flow if state.active else None, state.misunderstood
         try:
             await self.engine.handle(turn)
         except DomainError as error:
             turn.replies.append(TextReply(describe(error, self.texts, turn.lang)))
+        self.observer.understood(nlu, flow_before, misunderstood_before, state)
         return ended + turn.replies, None if turn.forget_conversation else state
 
     async def _identify(self, message: InboundMessage, state: ConversationState) -> int:

@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.wechat.settings import WeChatSettings
 from bot.infra.flood import RateLimitSettings
+from bot.observability.settings import LogSettings, MetricsSettings
 from bot.payments.settings import ALIPAY, SANDBOX, WECHATPAY_NATIVE, PaymentSettings
 from bot.settings_checks import production_secret_errors
 from bot.sms.tencent import SmsSettings
@@ -120,6 +121,8 @@ class Settings(BaseSettings):
         return None
     rate: RateLimitSettings = Field(default_factory=RateLimitSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
 
     @property
     def db_url(self) -> str:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.bootstrap import build_runtime
 from bot.http.app import create_app
+from bot.observability.logs import configure_logging
 from bot.runtime import Runtime, settle_heap
 from bot.settings import Settings, load_settings
 from commerce_core.api import migrate_database as upgrade
@@ -55,6 +56,7 @@ def serve(
 ) -> None:
     """Run the HTTP app (web chat, webhooks, /healthz) and the background jobs."""
     settings = load_settings()
+    configure_logging(settings.log)
 
     async def go() -> None:
         await upgrade(settings.db_url)
@@ -73,6 +75,7 @@ def worker(
 ) -> None:
     """Run the background jobs: outbox notifications, payment timeouts, carrier tracking, refunds."""
     settings = load_settings()
+    configure_logging(settings.log)
 
     async def go() -> None:
         runtime = await build_runtime(settings)

@@ -26,6 +26,7 @@ from bot.channels.base import RouteInstaller
 from bot.http.origin import check_same_origin
 from bot.infra.flood import WINDOW_SECONDS, FloodGate
 from bot.infra.input import too_deep
+from bot.observability import http as observability
 from bot.runtime import Runtime
 from commerce_core.api import DomainError, PaymentRejected
 
@@ -173,6 +174,7 @@ def create_app(runtime: Runtime, extra_routes: Sequence[RouteInstaller] = ()) ->
     app[FLOOD] = FloodGate(runtime.container.redis)
     app.on_response_prepare.append(add_security_headers)
     app[RUNTIME] = runtime
+    observability.install(app, runtime)  # request ids, access log, /metrics (bot.observability)
     if runtime.container.settings.sandbox_payments:  # production: the sandbox's routes do not exist
         app.router.add_get("/sandbox/pay/{payment}", sandbox_pay_page)
         app.router.add_post("/sandbox/pay/{payment}", sandbox_pay)
