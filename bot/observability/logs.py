@@ -25,6 +25,8 @@ from bot.observability.settings import LogSettings
 _PHONE = re.compile(r"(?<!\d)(?:\+?\d[\d -]{6,}\d)(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _HANDLER_NAME = "shopbot-structured"
+#: fields this package writes itself (hex ids, pseudonyms, route patterns): nothing personal to scrub
+_OWN_FIELDS = frozenset({"timestamp", "level", "logger", "request_id", "turn", "conversation", "route"})
 
 
 def _scrub(value: str) -> str:
@@ -34,7 +36,7 @@ def _scrub(value: str) -> str:
 def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Replace phone-like digit runs and e-mail addresses in every string field of the line."""
     for key, value in event_dict.items():
-        if isinstance(value, str) and key not in ("timestamp", "level", "logger"):
+        if isinstance(value, str) and key not in _OWN_FIELDS:
             event_dict[key] = _scrub(value)
     return event_dict
 

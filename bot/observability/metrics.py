@@ -181,13 +181,16 @@ class TurnRecord:
             metrics.nlu_fallbacks.labels(self.channel).inc()
 
     def done(self) -> None:
-        metrics = self._observer.metrics
+        metrics, seconds = self._observer.metrics, time.perf_counter() - self._started
         metrics.turns.labels(self.channel).inc()
-        metrics.turn_seconds.labels(self.channel, self._flow).observe(time.perf_counter() - self._started)
+        metrics.turn_seconds.labels(self.channel, self._flow).observe(seconds)
+        if log.isEnabledFor(logging.DEBUG):  # a line per turn only when asked: rendering one costs
+            log.debug("turn", extra={"flow": self._flow, "ms": round(seconds * 1000, 1)})
         self._close()
 
     def failed(self) -> None:
         self._observer.metrics.turn_errors.labels(self.channel).inc()
+        log.warning("turn failed", extra={"flow": self._flow}, exc_info=True)
         self._close()
 
     def _close(self) -> None:
