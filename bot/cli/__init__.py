@@ -14,6 +14,7 @@ import typer
 
 from bot.channels.telegram import cli as telegram_cli
 from bot.channels.wechat import cli as wechat_cli
+from bot.cli import backup as backup_cli
 from bot.cli import chat as chat_cli
 from bot.cli import commerce as commerce_cli
 from bot.cli import docs as docs_cli
@@ -60,6 +61,8 @@ for channel_name, channel_commands in CHANNEL_COMMANDS.items():
     if channel_commands.replay is not None:  # `shopbot replay <channel> FILE...`
         replay_app.command(channel_name)(channel_commands.replay)
 operators_cli.register(app)  # `shopbot staff add`, `shopbot merchant-user add`
+app.command("backup")(backup_cli.backup)  # encrypted, with a checksum manifest (R7.1-1)
+app.command("restore")(backup_cli.restore)
 
 
 #: files shopbot creates (SQLite database and journal, secrets, uploads, the NLU cache) are readable
