@@ -14,6 +14,8 @@ from aiohttp import web
 
 from bot.backoffice.pages import Access, Gate
 from bot.backoffice.views import account, admin, agent, agent_stream, auth, dead_letters, merchant, public
+from bot.backoffice.views.audit_export import audit_export
+from bot.backoffice.views.search import search
 from commerce_core.operators.types import Action
 
 OWN = Action.MANAGE_OWN_ACCOUNT
@@ -61,6 +63,9 @@ ROUTES: tuple[Route, ...] = (
         Action.MANAGE_USERS,
     ),
     Route("GET", "/audit", "audit", admin.audit, Action.VIEW_AUDIT),
+    Route("GET", "/audit/export.csv", "audit.export", audit_export, Action.VIEW_AUDIT),
+    # operator tools: one search box for an order, a shopper (order number or phone) or a case
+    Route("GET", "/search", "search", search, Action.HANDLE_CASES),
     # failed shopper turns (dead letters): staff who handle conversations see and retry them
     Route("GET", "/dead-letters", "dead_letters", dead_letters.dead_letters, Action.HANDLE_CONVERSATIONS),
     Route(

@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.http.app import create_app
 from bot.runtime import Runtime
 from commerce_core.api import FakeClock
+from tests.backoffice.conftest import browser, people  # noqa: F401 - the back office's fixtures, reused
 from tests.commerce.factory import build_shop
 from tests.runtime_support import make_runtime, sqlite_copy
 
