@@ -7,7 +7,14 @@ commerce core. Prints turns per second and p50/p99 turn latency at 1, 10 and 100
 conversations, then one JSON line.
 
 Target (dialogs issue): at least 500 turns/s and p99 at most 50 ms at 100 concurrent conversations on
-one process. Database and Redis come from the app settings (run against PostgreSQL and Redis):
+one process.
+
+Metrics on vs off (operations issue, target: process CPU per turn within 3 %): two runtimes on the
+same database, one with ``SHOPBOT_METRICS_ENABLED`` (Prometheus series, pool events, log context per
+turn) and one without, run in alternating rounds (on, off, off, on, ...) so that load from other
+processes on the machine falls on both alike; ``--compare-rounds 0`` skips it.
+
+Database and Redis come from the app settings (run against PostgreSQL and Redis):
 
     SHOPBOT_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test \\
     SHOPBOT_REDIS_URL=redis://127.0.0.1:6379/14 python bench/turns.py
@@ -27,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import emit_json, scratch_database, summary
 from bot.bootstrap import build_runtime
+from bot.observability.settings import MetricsSettings
 from bot.runtime import settle_heap
 from bot.settings import load_settings
 from commerce_core.catalog.types import ProductDraft, VariantDraft
@@ -162,6 +170,30 @@ async def paced(runtime: object, conversations: int, rate: float, seconds: float
     }
 
 
+async def compare_metrics(
+    on: object, off: object, rounds: int, concurrency: int, journeys: int
+) -> dict[str, object]:
+    """Process CPU per turn with metrics on and off, from alternating rounds (ABBA order)."""
+    totals = {"on": [0, 0.0], "off": [0, 0.0]}  # turns, CPU ms
+    for n in range(rounds):
+        order = (("on", on), ("off", off)) if n % 2 == 0 else (("off", off), ("on", on))
+        for mode, runtime in order:
+            figures = await level(runtime, concurrency, journeys)
+            turns = int(figures["turns"])
+            totals[mode][0] += turns
+            totals[mode][1] += figures["process_cpu_ms_per_turn"] * turns
+    per_turn = {mode: round(cpu / turns, 3) for mode, (turns, cpu) in totals.items()}
+    overhead = round((per_turn["on"] / per_turn["off"] - 1) * 100, 2)
+    return {
+        "rounds": rounds,
+        "concurrency": concurrency,
+        "turns_per_mode": {mode: int(t[0]) for mode, t in totals.items()},
+        "cpu_ms_per_turn_on": per_turn["on"],
+        "cpu_ms_per_turn_off": per_turn["off"],
+        "cpu_overhead_pct": overhead,
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--journeys", type=int, default=200, help="journeys at the highest level")
@@ -172,10 +204,14 @@ async def main() -> None:
         help="offered turns/s for 100 paced conversations ('' for none)",
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each paced level runs")
+    parser.add_argument("--compare-rounds", type=int, default=6, help="metrics on/off rounds (0: none)")
+    parser.add_argument("--compare-concurrency", type=int, default=10)
+    parser.add_argument("--compare-journeys", type=int, default=40, help="journeys per mode per round")
     args = parser.parse_args()
     settings = load_settings()
     results = []
     paced_results = []
+    compared: dict[str, object] = {}
     async with scratch_database(settings) as url:
         runtime = await build_runtime(load_settings(database_url=url))
         try:
@@ -187,6 +223,19 @@ async def main() -> None:
                 results.append(await level(runtime, concurrency, journeys))
             for rate in (float(x) for x in args.rates.split(",") if x.strip()):
                 paced_results.append(await paced(runtime, 100, rate, args.seconds))
+            if args.compare_rounds:
+                quiet = load_settings(database_url=url, metrics=MetricsSettings(enabled=False))
+                unmetered = await build_runtime(quiet)
+                try:
+                    await unmetered.refresh_catalogue()
+                    settle_heap(unmetered)
+                    await level(unmetered, 1, 2)  # the same warm-up the metered runtime had
+                    compared = await compare_metrics(
+                        runtime, unmetered, args.compare_rounds, args.compare_concurrency,
+                        args.compare_journeys,
+                    )
+                finally:
+                    await unmetered.aclose()
         finally:
             await runtime.aclose()
     print(
@@ -205,12 +254,23 @@ async def main() -> None:
             f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms"
         )
     print("  target at 100 concurrent conversations: >= 500 turns/s with p99 <= 50 ms")
+    if compared:
+        print(
+            f"Metrics on vs off ({compared['rounds']} alternating rounds of {args.compare_journeys} journeys "
+            f"at {compared['concurrency']} concurrent, {compared['turns_per_mode']} turns):"
+        )
+        print(
+            f"  process CPU per turn: on {compared['cpu_ms_per_turn_on']} ms, "
+            f"off {compared['cpu_ms_per_turn_off']} ms, "
+            f"overhead {compared['cpu_overhead_pct']} % (target <= 3 %)"
+        )
     emit_json(
         {
             "database": settings.db_url.split("+")[0],
             "redis": settings.redis_url.split("://")[0],
             "levels": results,
             "paced": paced_results,
+            "metrics_on_vs_off": compared,
         }
     )
 
