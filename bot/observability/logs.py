@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import Processor
 
+from bot.observability.metrics import turn_context
 from bot.observability.settings import LogSettings
 
 #: mobile numbers (mainland China 1[3-9]x, or +country ...) and longer digit runs; e-mail addresses
@@ -44,6 +45,7 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
 def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
+        turn_context,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

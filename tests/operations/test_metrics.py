@@ -6,13 +6,19 @@ token; and several processes' counts add up in PROMETHEUS_MULTIPROC_DIR mode."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.http.app import create_app
+from bot.observability.settings import MetricsSettings
 from bot.runtime import Runtime
 from commerce_core.api import FakeClock, pending_count
 from tests.http.test_app import chat, place_order
@@ -104,3 +110,22 @@ def test_several_processes_add_up_in_multiprocess_mode(tmp_path: Path) -> None:
     }
     assert counts["shopbot_turns_total"] == 7
     assert counts["shopbot_turn_seconds_count"] == 7
+
+
+async def test_a_separate_metrics_port_serves_without_token_and_the_main_port_not_at_all(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a free loopback port for the metrics listener
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = runtime.container.settings
+    private = settings.model_copy(update={"metrics": MetricsSettings(port=port, token=None)})
+    monkeypatch.setattr(runtime.container, "settings", private)
+    async with TestClient(TestServer(create_app(runtime), host="127.0.0.1")) as main:
+        assert (await main.get("/metrics")).status == 404  # no token configured: not on the main port
+        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/metrics") as got:
+            assert got.status == 200
+            assert "# TYPE shopbot_turns_total counter" in await got.text()
+    with pytest.raises(aiohttp.ClientConnectionError):  # closed with the app
+        async with aiohttp.ClientSession() as session:
+            await session.get(f"http://127.0.0.1:{port}/metrics")
