@@ -7,6 +7,7 @@ promtool comes from Debian's ``prometheus`` package, installed by ``scripts/ensu
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -63,3 +64,18 @@ def test_a_rule_naming_a_series_the_app_lacks_is_caught() -> None:
     assert problems_in("rate(shopbot_turns_totl[5m])") == ["unknown series shopbot_turns_totl"]
     assert problems_in("sum by (merchant) (rate(shopbot_turns_total[5m]))") == ["unknown label merchant"]
     assert problems_in("up == 0") == ["names no shopbot series: up == 0"]
+
+
+def test_every_runbook_link_of_an_alert_lands_on_a_section_of_the_runbook() -> None:
+    """R7.3-1: an alert tells the person on call where to read what to do."""
+    runbook = (DEPLOY.parent / "docs" / "operations.md").read_text()
+    anchors = {
+        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in runbook.splitlines()
+        if line.startswith("#")
+    }
+    groups = yaml.safe_load(RULES.read_text())["groups"]
+    for rule in (rule for group in groups for rule in group["rules"]):
+        assert rule["annotations"]["runbook"].split("#")[1] in anchors, rule["alert"]
+    sections = {"incident-steps-r73-1-r34-4", "data-breach-plan-r34-4-r63-3"}
+    assert sections | {"backups-and-restore-r71-1-r33-3"} <= anchors
