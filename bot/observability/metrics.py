@@ -29,7 +29,7 @@ import secrets
 import time
 from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -300,7 +300,31 @@ class NoObserver:
 
 
 NO_OBSERVER = NoObserver()
-TurnObserver = TurnMetrics | NoObserver
+
+
+class OpenTurn(Protocol):
+    """A turn in progress, as the pipeline holds it."""
+
+    def done(self) -> None: ...
+
+    def failed(self) -> None: ...
+
+
+class TurnObserver(Protocol):
+    """What the pipeline calls per turn (``begin`` -> ``understood`` -> ``done``/``failed``).
+
+    The seam for whatever else wants to see every turn (behaviour events, anomaly rules): implement
+    this and combine it with :class:`TurnMetrics` in :func:`observer_for`, not in the pipeline."""
+
+    def begin(self, message: InboundMessage) -> OpenTurn: ...
+
+    def understood(
+        self,
+        nlu: Interpretation,
+        flow_before: str | None,
+        misunderstood_before: int,
+        state: ConversationState,
+    ) -> None: ...
 
 
 def observer_for(enabled: bool, commerce: Commerce, log_key: str | None) -> TurnObserver:
