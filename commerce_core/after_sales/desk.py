@@ -208,7 +208,7 @@ class CaseDesk:
             if sku is None or sku.product_id not in set(lines.all()):
                 raise NotFound("no such variant of this product", code="variant_not_found")
             case.wanted_sku = sku.code
-            options = " / ".join(str(v) for v in sku.options.values()) or sku.code
+            options = " / ".join(str(v) for _, v in sorted(sku.options.items())) or sku.code
             target = CaseStatus.ACCEPTED
             move(
                 uow,
