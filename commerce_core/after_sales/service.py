@@ -90,6 +90,8 @@ async def case_view(uow: UnitOfWork, case: AfterSalesCase) -> CaseView:
         alerted_at=case.alerted_at,
         escalated_at=case.escalated_at,
         merchant_ids=tuple(sorted({int(m) for _, _, m in items})),
+        reason_text=case.reason_text,
+        photos=tuple(case.photos),
     )
 
 

@@ -75,6 +75,8 @@ class CaseView:
     alerted_at: datetime | None = None
     escalated_at: datetime | None = None
     merchant_ids: tuple[int, ...] = ()
+    reason_text: str | None = None
+    photos: tuple[str, ...] = ()
 
     def overdue(self, now: datetime) -> bool:
         """No first answer and the 24-hour deadline has passed (R5.4-1)."""
