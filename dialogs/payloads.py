@@ -317,26 +317,21 @@ class AfterSalesReason(Action):
     code: Reason
 
 
+# the after-sales desk: answer staff's question, enter the return parcel, rate a closed case 1-5 (R5.4-2)
 @dataclass(frozen=True, slots=True)
 class CaseAnswer(Action):
-    """Answer the desk's request for more information on this case (from its notification)."""
-
     prefix: ClassVar[str] = "casans"
     case_number: PublicId
 
 
 @dataclass(frozen=True, slots=True)
 class CaseParcel(Action):
-    """Enter the carrier and tracking number of the parcel sent back for this case."""
-
     prefix: ClassVar[str] = "casparc"
     case_number: PublicId
 
 
 @dataclass(frozen=True, slots=True)
 class RateCase(Action):
-    """The shopper's 1-5 rating of a closed case (R5.4-2)."""
-
     prefix: ClassVar[str] = "caserate"
     case_number: PublicId
     rating: Annotated[int, Whole(1, 5)]

@@ -168,7 +168,8 @@ class CaseParties:
             raise InvalidInput("a tracking number is 6-40 letters, digits or dashes", code="tracking_invalid")
         async with self._units.orm() as uow:
             case = await locked_case(uow, number, customer_id=customer_id)
-            if CaseStatus(case.status) not in SENDING_BACK or case.return_received_at is not None:
+            waiting = case.return_tracking is None and case.return_received_at is None
+            if CaseStatus(case.status) not in SENDING_BACK or not waiting:
                 raise NotAllowed("this case is not waiting for a parcel", code="case_not_waiting")
             merchant = next(iter(await merchants_of(uow, case.id)), None)
             now = uow.now()
@@ -188,9 +189,9 @@ class CaseParties:
             )
             case.return_carrier, case.return_tracking = name, waybill
             move(uow, case, None, actor=f"customer:{customer_id}", note=f"{name} {waybill}", staff=False)
-            await uow.flush()
-            view = await case_view(uow, case)
             try:
+                await uow.flush()
+                view = await case_view(uow, case)
                 await uow.commit()
             except IntegrityError:
                 raise NotAllowed("that tracking number is already in use", code="tracking_in_use") from None
