@@ -59,6 +59,29 @@ RefundRunner = Callable[[str], Awaitable[object]]
 CityOf = Callable[[str], Awaitable[str]]
 
 
+async def wanted_variant(uow: UnitOfWork, case: AfterSalesCase, code: str) -> Sku:
+    """Record ``code`` as the variant wanted in exchange: a SKU of the same product as the case's item."""
+    if case.kind != CaseKind.EXCHANGE.value:
+        raise NotAllowed("only an exchange case takes a variant", code="not_an_exchange")
+    if case.replacement_tracking:
+        raise NotAllowed("the replacement has shipped", code="replacement_shipped")
+    sku = await uow.session.scalar(select(Sku).where(Sku.code == code))
+    lines = await uow.session.scalars(
+        select(OrderLine.product_id)
+        .join(AfterSalesItem, AfterSalesItem.order_line_id == OrderLine.id)
+        .where(AfterSalesItem.case_id == case.id)
+    )
+    if sku is None or sku.product_id not in set(lines.all()):
+        raise NotFound("no such variant of this product", code="variant_not_found")
+    case.wanted_sku = sku.code
+    return sku
+
+
+def variant_label(options: Mapping[str, object]) -> str:
+    """``{"size": "L", "color": "red"}`` -> ``"red / L"`` (by option name: JSONB keeps no order)."""
+    return " / ".join(str(value) for _, value in sorted(options.items()))
+
+
 def _require(case: AfterSalesCase, allowed: tuple[CaseStatus, ...], code: str) -> None:
     if CaseStatus(case.status) not in allowed:
         raise NotAllowed(f"not possible while the case is {case.status}", code=code, status=case.status)
@@ -199,16 +222,8 @@ class CaseDesk:
             _require(case, (*DECIDING, CaseStatus.ACCEPTED), "case_decided")
             if case.replacement_tracking:
                 raise NotAllowed("the replacement has shipped", code="replacement_shipped")
-            sku = await uow.session.scalar(select(Sku).where(Sku.code == code))
-            lines = await uow.session.scalars(
-                select(OrderLine.product_id)
-                .join(AfterSalesItem, AfterSalesItem.order_line_id == OrderLine.id)
-                .where(AfterSalesItem.case_id == case.id)
-            )
-            if sku is None or sku.product_id not in set(lines.all()):
-                raise NotFound("no such variant of this product", code="variant_not_found")
-            case.wanted_sku = sku.code
-            options = " / ".join(str(v) for _, v in sorted(sku.options.items())) or sku.code
+            sku = await wanted_variant(uow, case, code)
+            options = variant_label(sku.options) or sku.code
             target = CaseStatus.ACCEPTED
             move(
                 uow,

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from commerce_core.after_sales.desk import RETURNS, CaseDesk
+from commerce_core.after_sales.desk import RETURNS, CaseDesk, wanted_variant
 from commerce_core.after_sales.model import OPEN_CASE_STATUSES, AfterSalesCase, AfterSalesItem
 from commerce_core.after_sales.records import (
     Told,
@@ -195,6 +195,24 @@ class CaseParties:
                 await uow.commit()
             except IntegrityError:
                 raise NotAllowed("that tracking number is already in use", code="tracking_in_use") from None
+            return view
+
+    async def want_variant(self, customer_id: int, number: str, sku_code: str) -> CaseView:
+        """The shopper names the variant they want in exchange (staff can still change it)."""
+        code = clean_text(sku_code, "sku", max_length=64)
+        async with self._units.orm() as uow:
+            case = await locked_case(uow, number, customer_id=customer_id)
+            if CaseStatus(case.status) not in (
+                CaseStatus.OPEN,
+                CaseStatus.AWAITING_INFO,
+                CaseStatus.ACCEPTED,
+            ):
+                raise NotAllowed("the exchange is under way", code="case_decided")
+            sku = await wanted_variant(uow, case, code)
+            move(uow, case, None, actor=f"customer:{customer_id}", note=sku.code, staff=False)
+            await uow.flush()
+            view = await case_view(uow, case)
+            await uow.commit()
             return view
 
     async def answer_info(

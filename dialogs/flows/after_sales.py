@@ -9,10 +9,12 @@ from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.case_desk import (
     ask_answer,
     ask_parcel,
+    ask_variant,
     classify_reason,
     desk_turn,
     on_answer,
     on_parcel,
+    on_variant,
     rate,
 )
 from dialogs.flows.common import local_time, options_text, ordinal_index, status_label
@@ -161,6 +163,8 @@ async def open_case(turn: Turn, photos: list[str]) -> None:
     )
     if case.quality_issue:
         turn.say("after_sales.quality_note")
+    if case.kind == CaseKind.EXCHANGE.value:
+        await ask_variant(turn, case)  # which size or colour instead (dialogs.flows.case_desk)
 
 
 async def resume(turn: Turn) -> None:
@@ -172,6 +176,7 @@ async def resume(turn: Turn) -> None:
             "reason": "after_sales.ask_reason_again",
             "photo": "after_sales.ask_photo_again",
             "parcel": "desk.ask_parcel_again",
+            "variant": "desk.ask_variant_again",
         }.get(step, "after_sales.pick_order_again")
     )
 
@@ -187,6 +192,7 @@ AFTER_SALES = Flow(
         # the after-sales desk (dialogs.flows.case_desk): the return parcel and an answer to staff
         "parcel": StepSpec(on_parcel, expects="tracking_number"),
         "answer": StepSpec(on_answer, expects=None, interruptible=False),
+        "variant": StepSpec(on_variant, expects=None),
     },
     resume=resume,
     own_intents=frozenset({"return_refund", "exchange", "repair", "complaint"}),

@@ -269,6 +269,46 @@ async def record_parcel(turn: Turn, number: str) -> None:
     )
 
 
+# -- the variant wanted in exchange ---------------------------------------------------------------
+def _label(options: dict[str, str]) -> str:
+    return " / ".join(str(value) for _, value in sorted(options.items()))
+
+
+async def ask_variant(turn: Turn, case: CaseView) -> None:
+    """After an exchange is opened: which variant instead (recorded on the case for staff)."""
+    variants = await turn.commerce.cases.variants(case.number)
+    if len(variants) < 2:
+        return  # nothing else to choose: staff decide
+    turn.begin("after_sales", "variant", case=case.number)
+    turn.say("desk.ask_variant", options=", ".join(_label(options) for _, options in variants))
+
+
+def _mentions(text: str, value: str) -> bool:
+    """A short ASCII value ("L", "M") counts only as a word of its own; others as a substring."""
+    value = value.lower()
+    if value.isascii():
+        return re.search(rf"(?<![a-z]){re.escape(value)}(?![a-z])", text) is not None
+    return value in text
+
+
+async def on_variant(turn: Turn) -> None:
+    number = str(turn.slots.get("case", ""))
+    text = turn.nlu.text.lower()
+    variants = await turn.commerce.cases.variants(number)
+    scored = [
+        (sum(_mentions(text, str(v)) for v in options.values()), code, options) for code, options in variants
+    ]
+    best = max((score for score, _, _ in scored), default=0)
+    chosen = [(code, options) for score, code, options in scored if score == best and best > 0]
+    if len(chosen) != 1:
+        turn.say("desk.ask_variant", options=", ".join(_label(options) for _, options in variants))
+        return
+    code, options = chosen[0]
+    turn.finish()
+    await turn.commerce.case_parties.want_variant(turn.customer_id, number, code)
+    turn.say("desk.variant_recorded", number=number, variant=_label(options))
+
+
 # -- answering staff, rating -----------------------------------------------------------------------
 async def ask_answer(turn: Turn, number: str) -> None:
     turn.begin("after_sales", "answer", case=number)

@@ -111,3 +111,19 @@ async def test_a_sole_that_came_unglued_opens_a_quality_case(
     await chat.say("跳过")
     [case] = await commerce.after_sales.for_customer(shop.customer_id)
     assert case.reason_code == "quality_issue" and case.quality_issue and case.number in chat.text
+
+
+async def test_an_exchange_opened_in_the_chat_records_the_wanted_size(
+    chat_factory: Callable[..., Chat], runtime: Runtime, clock: FakeClock
+) -> None:
+    commerce = runtime.commerce
+    shop = await delivered(runtime, clock, "swap", "en")
+    chat = chat_factory("swap", "en")
+    await chat.say("I want to exchange my dress")
+    await chat.say("it is too small")
+    await chat.say("skip")
+    assert "Available:" in chat.text and "red / L" in chat.text
+    await chat.say("L please")
+    assert "red / L" in chat.text
+    [case] = await commerce.after_sales.for_customer(shop.customer_id)
+    assert case.kind == "exchange" and (await commerce.cases.case(case.number)).wanted_sku == "D1-RED-L"
