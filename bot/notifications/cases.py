@@ -4,13 +4,13 @@
   lets them do the next thing (enter the return parcel's tracking number, answer a question, rate);
 * an overdue case (no first answer in 24 hours) alerts the staff queue (``StaffQueue("agent")``,
   which the staff group relays to Telegram), and, still unanswered later, the admins
-  (``StaffQueue("admin")``), each member in their own language.
+  (``StaffQueue("admin")``), in the queue's language (its first member's).
 """
 
 from __future__ import annotations
 
 from bot.notifications.compose import Notification, NotificationSubscribers, Phrase, Writing
-from bot.notifications.recipients import KnowsMembers, Recipient, Shopper, StaffMember, StaffQueue
+from bot.notifications.recipients import Shopper, StaffQueue
 from commerce_core.api import AfterSalesDeskUpdate, AfterSalesOverdue, CaseUpdate, Money
 from dialogs.messages import Button, Reply, TextReply
 from dialogs.payloads import CaseAnswer, CaseParcel, RateCase
@@ -63,22 +63,16 @@ async def desk_update(event: AfterSalesDeskUpdate, writing: Writing) -> list[Not
 
 
 async def case_overdue(event: AfterSalesOverdue, writing: Writing) -> list[Notification]:
-    """To each member of the staff queue (an alert) or of the admins (an escalation)."""
+    """To the staff queue (an alert) or the admins (an escalation), as the queue recipient itself, so
+    whatever serves the queue (its members' bound chats, the Telegram staff group) is told."""
     queue = StaffQueue("admin" if event.level == ESCALATION else "agent")
-    members: list[Recipient] = [queue]
-    if isinstance(writing.directory, KnowsMembers):
-        members = await writing.directory.members_of(queue)
     key = "desk.staff.overdue_escalation" if event.level == ESCALATION else "desk.staff.overdue_alert"
 
     def write(t: Phrase) -> list[Reply]:
         text = t(key, number=event.case_number, order=event.order_number, minutes=event.overdue_minutes)
         return [TextReply(text)]
 
-    found: list[Notification] = []
-    for member in members:
-        who = member.user_id if isinstance(member, StaffMember) else queue.role
-        found += await writing.to(member, write, dedup_key=f"{writing.dedup_key}:case{who}")
-    return found
+    return await writing.to(queue, write, dedup_key=f"{writing.dedup_key}:case-{queue.role}")
 
 
 def subscribe_cases(subscribers: NotificationSubscribers) -> None:
