@@ -180,7 +180,7 @@ async def start(
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }
     notifier = notify_merchants(Notifier(commerce, texts, senders), commerce)
-    subscribe_cases(notifier.subscribers)  # the after-sales desk: shoppers told, overdue cases alerted
+    subscribe_cases(notifier.subscribers, commerce)  # the after-sales desk: shoppers, staff, merchants told
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime

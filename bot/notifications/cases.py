@@ -4,14 +4,23 @@
   lets them do the next thing (enter the return parcel's tracking number, answer a question, rate);
 * an overdue case (no first answer in 24 hours) alerts the staff queue (``StaffQueue("agent")``,
   which the staff group relays to Telegram), and, still unanswered later, the admins
-  (``StaffQueue("admin")``), in the queue's language (its first member's).
+  (``StaffQueue("admin")``), in the queue's language (its first member's);
+* the merchant of the items hears of a new case on them.
 """
 
 from __future__ import annotations
 
 from bot.notifications.compose import Notification, NotificationSubscribers, Phrase, Writing
-from bot.notifications.recipients import Shopper, StaffQueue
-from commerce_core.api import AfterSalesDeskUpdate, AfterSalesOverdue, CaseUpdate, Money
+from bot.notifications.recipients import Merchant, Shopper, StaffQueue
+from commerce_core.api import (
+    AfterSalesDeskUpdate,
+    AfterSalesOpened,
+    AfterSalesOverdue,
+    CaseUpdate,
+    Commerce,
+    Money,
+    NotFound,
+)
 from dialogs.messages import Button, Reply, TextReply
 from dialogs.payloads import CaseAnswer, CaseParcel, RateCase
 
@@ -75,6 +84,37 @@ async def case_overdue(event: AfterSalesOverdue, writing: Writing) -> list[Notif
     return await writing.to(queue, write, dedup_key=f"{writing.dedup_key}:case-{queue.role}")
 
 
-def subscribe_cases(subscribers: NotificationSubscribers) -> None:
+class NewCaseForMerchants:
+    """The merchant of the items hears of a new case on them (and finds it in its console)."""
+
+    def __init__(self, commerce: Commerce) -> None:
+        self._commerce = commerce
+
+    async def __call__(self, event: AfterSalesOpened, writing: Writing) -> list[Notification]:
+        try:
+            case = await self._commerce.cases.case(event.case_number)
+        except NotFound:
+            return []  # erased with its shopper meanwhile
+
+        def write(t: Phrase) -> list[Reply]:
+            kind, reason = t(f"case_kind.{case.kind}"), t(f"reason.{case.reason_code}")
+            text = t(
+                "desk.merchant.new_case",
+                number=case.number,
+                kind=kind,
+                order=case.order_number,
+                reason=reason,
+            )
+            return [TextReply(text)]
+
+        found: list[Notification] = []
+        for merchant_id in case.merchant_ids:
+            key = f"{writing.dedup_key}:case-m{merchant_id}"
+            found += await writing.to(Merchant(merchant_id), write, dedup_key=key)
+        return found
+
+
+def subscribe_cases(subscribers: NotificationSubscribers, commerce: Commerce) -> None:
     subscribers.subscribe(AfterSalesDeskUpdate, desk_update)
     subscribers.subscribe(AfterSalesOverdue, case_overdue)
+    subscribers.subscribe(AfterSalesOpened, NewCaseForMerchants(commerce))

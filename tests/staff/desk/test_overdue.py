@@ -6,7 +6,7 @@ runtime's own ``tick``."""
 from __future__ import annotations
 
 from bot.runtime import Runtime
-from commerce_core.api import Actor, CaseKind, FakeClock, OperatorRole
+from commerce_core.api import SYSTEM_ACTOR, Actor, CaseKind, FakeClock, OperatorPolicy, OperatorRole
 from tests.staff.desk.conftest import delivered, open_case, pushed, staff, texts
 
 
@@ -47,3 +47,24 @@ async def test_an_overdue_case_alerts_the_staff_queue_then_escalates_to_admins(
     assert await pushed(runtime, "desk-agent") == []  # the admins, not the queue again
     clock.advance(hours=10)
     assert (await runtime.tick())["cases_overdue"] == 0
+
+
+async def test_the_merchant_of_the_items_is_told_of_a_new_case(runtime: Runtime, clock: FakeClock) -> None:
+    """Only the merchant whose items the case is about, in its user's language (R5.4-1)."""
+    commerce = runtime.commerce
+    policy = OperatorPolicy(hash_time_cost=1, hash_memory_kib=256, hash_parallelism=1)
+    commerce.operators.policy = policy
+    owner = await commerce.operators.create(
+        "owner@acme.example",
+        "correct horse battery",
+        OperatorRole.MERCHANT_OWNER,
+        merchant_code="acme",
+        language="zh-Hant",
+        actor=SYSTEM_ACTOR,
+    )
+    code = await commerce.operators.issue_binding_code(owner.public_id, Actor(owner.public_id, None))
+    await commerce.operators.redeem_binding_code("console", "acme-owner", code)
+    shop = await delivered(runtime, clock, "buyer", "en")
+    case = await open_case(commerce, shop, CaseKind.RETURN)
+    told = texts(await pushed(runtime, "acme-owner"))
+    assert case.number in told and "新的售後單" in told and shop.order_number in told
