@@ -107,6 +107,10 @@ class Runtime:
             "refunds_retried": await commerce.payments.retry_pending_refunds(),
             # nobody claimed them in time: the shopper is told (outbox) and the bot takes over again
             "handoffs_timed_out": len(await commerce.support.expire_overdue()),
+            # after-sales cases past the 24-hour first answer: staff alerted, later admins (R5.4-1)
+            "cases_overdue": len(await commerce.case_parties.alert_overdue()),
+            # return parcels the carrier delivered: received; an exchange's replacement ships
+            "returns_received": len(await commerce.case_parties.receive_returns()),
             # the relay loop of run_jobs delivers on commit; without it, deliver what is due now
             "notified": 0 if self._relay_loop else await self.relay_notifications(),
         }

@@ -10,7 +10,16 @@ An import-linter contract in ``pyproject.toml`` keeps it that way.
 
 from __future__ import annotations
 
-from commerce_core.after_sales.types import AfterSalesPolicy, CaseItemRequest, CaseKind, CaseStatus, CaseView
+from commerce_core.after_sales.types import (
+    REPAIR_STAGES,
+    AfterSalesPolicy,
+    CaseItemRequest,
+    CaseKind,
+    CaseStatus,
+    CaseUpdate,
+    CaseView,
+    RepairStage,
+)
 from commerce_core.app import Commerce, CommerceConfig
 from commerce_core.cart.types import CartLineView, CartProblem, CartView, ProblemKind
 from commerce_core.catalog.types import (
@@ -54,7 +63,9 @@ from commerce_core.errors import (
 from commerce_core.events import (
     EVENT_TYPES,
     AccountLinked,
+    AfterSalesDeskUpdate,
     AfterSalesOpened,
+    AfterSalesOverdue,
     AfterSalesStatusChanged,
     AgentReplied,
     CustomerErased,
@@ -147,6 +158,7 @@ __all__ = [
     "CURRENCY_EXPONENTS",
     "MERCHANT_ROLES",
     "PERMISSIONS",
+    "REPAIR_STAGES",
     "STAFF_ROLES",
     "STATUS_MACHINES",
     "SYSTEM_ACTOR",
@@ -165,6 +177,7 @@ __all__ = [
     "CaseItemRequest",
     "CaseKind",
     "CaseStatus",
+    "CaseUpdate",
     "CaseView",
     "CatalogueEntry",
     "CategoryEntry",
@@ -221,6 +234,7 @@ __all__ = [
     "ProviderPayment",
     "ProviderRefund",
     "RefundStatus",
+    "RepairStage",
     "ReservationStatus",
     "SandboxSms",
     "SearchPage",
@@ -254,7 +268,9 @@ __all__ = [
 __all__ += [
     "EVENT_TYPES",
     "AccountLinked",
+    "AfterSalesDeskUpdate",
     "AfterSalesOpened",
+    "AfterSalesOverdue",
     "AfterSalesStatusChanged",
     "AgentReplied",
     "CustomerErased",

@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from commerce_core.after_sales.desk import CaseDesk
+from commerce_core.after_sales.parties import CaseParties
 from commerce_core.after_sales.service import AfterSalesService
 from commerce_core.after_sales.types import AfterSalesPolicy
 from commerce_core.cart.service import CartService
@@ -94,6 +96,15 @@ class Commerce:
         self.operators = OperatorService(units, cipher, clock, operator_policy)
         self.orders.refund_runner = self.payments.process_refund
         self.after_sales.refund_runner = self.payments.process_refund
+        #: the after-sales desk: staff actions; merchants, shoppers and the desk's clock
+        self.cases = CaseDesk(
+            units,
+            self.after_sales.policy,
+            carriers=dict(carriers),
+            city_of=self.shipments.delivery_city,
+            refund_runner=self.payments.process_refund,
+        )
+        self.case_parties = CaseParties(units, self.cases)
 
     @classmethod
     def build(

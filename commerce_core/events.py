@@ -202,6 +202,37 @@ class AccountLinked(DomainEvent):
     joined: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class AfterSalesDeskUpdate(DomainEvent):
+    """Staff or the merchant did something to a case the shopper must hear of (``update`` is a
+    :class:`~commerce_core.after_sales.types.CaseUpdate`; ``detail`` the reason, stage or address)."""
+
+    name: ClassVar[str] = "AfterSalesDeskUpdate"
+    case_number: str
+    customer_id: int
+    update: str
+    from_status: str
+    to_status: str
+    detail: str = ""
+    amount: int = 0
+    currency: str = ""
+    #: the case's kind, and where the item goes back to (empty: no address yet, or nothing to send)
+    kind: str = ""
+    returns_address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AfterSalesOverdue(DomainEvent):
+    """A case still has no first answer past its deadline: ``level`` "alert" (the staff queue) or
+    "escalation" (the admins)."""
+
+    name: ClassVar[str] = "AfterSalesOverdue"
+    case_number: str
+    order_number: str
+    level: str
+    overdue_minutes: int
+
+
 #: every event the outbox may hold, by its stored name (a table, not a scan of subclasses: adding an
 #: event is one line here, and a test checks none is missing)
 EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
@@ -221,6 +252,8 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         ShipmentDelayed,
         AfterSalesOpened,
         AfterSalesStatusChanged,
+        AfterSalesDeskUpdate,
+        AfterSalesOverdue,
         ProductStatusChanged,
         HandoffRequested,
         CustomerErased,

@@ -29,6 +29,8 @@ from dialogs.payloads import (
     AfterSalesReason,
     BindPhone,
     CancelOrder,
+    CaseAnswer,
+    CaseParcel,
     ChangeAddress,
     Checkout,
     Decrease,
@@ -47,6 +49,7 @@ from dialogs.payloads import (
     No,
     Pay,
     Popular,
+    RateCase,
     Remove,
     SandboxPay,
     ShipOrder,
@@ -285,6 +288,21 @@ async def _after_sales_reason(turn: Turn, action: AfterSalesReason) -> None:
 @on(ShipOrder)
 async def _ship_order(turn: Turn, action: ShipOrder) -> None:
     await operator_chat.ship(turn, action.order_number)
+
+
+@on(CaseAnswer)
+async def _case_answer(turn: Turn, action: CaseAnswer) -> None:
+    await after_sales.ask_answer(turn, action.case_number)
+
+
+@on(CaseParcel)
+async def _case_parcel(turn: Turn, action: CaseParcel) -> None:
+    await after_sales.ask_parcel(turn, action.case_number)
+
+
+@on(RateCase)
+async def _rate_case(turn: Turn, action: RateCase) -> None:
+    await after_sales.rate(turn, action.case_number, action.rating)
 
 
 _missing = [a.__name__ for a in set(ACTIONS) - _HANDLERS.keys()]

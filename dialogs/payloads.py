@@ -317,6 +317,26 @@ class AfterSalesReason(Action):
     code: Reason
 
 
+# the after-sales desk: answer staff's question, enter the return parcel, rate a closed case 1-5 (R5.4-2)
+@dataclass(frozen=True, slots=True)
+class CaseAnswer(Action):
+    prefix: ClassVar[str] = "casans"
+    case_number: PublicId
+
+
+@dataclass(frozen=True, slots=True)
+class CaseParcel(Action):
+    prefix: ClassVar[str] = "casparc"
+    case_number: PublicId
+
+
+@dataclass(frozen=True, slots=True)
+class RateCase(Action):
+    prefix: ClassVar[str] = "caserate"
+    case_number: PublicId
+    rating: Annotated[int, Whole(1, 5)]
+
+
 # -- merchants ----------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ShipOrder(Action):
@@ -367,6 +387,9 @@ ACTIONS: tuple[type[Action], ...] = (
     AfterSalesLine,
     AfterSalesReason,
     ShipOrder,
+    CaseAnswer,
+    CaseParcel,
+    RateCase,
 )
 
 

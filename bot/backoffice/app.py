@@ -41,6 +41,8 @@ from bot.backoffice.pages import (
 from bot.backoffice.ports import OperatorAccounts
 from bot.backoffice.routes import add_routes
 from bot.backoffice.views.agent_desk import DESK, AgentDesk, CommerceShopperRecords
+from bot.backoffice.views.cases import CASE_DESK, CaseDeskPages
+from bot.backoffice.views.merchant_cases import MERCHANT_CASES, MerchantCasePages
 from bot.backoffice.views.search import SEARCH, ShopSearch
 from bot.settings import Settings
 from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound, allowed, pick_language
@@ -77,6 +79,8 @@ def setup_backoffice(
     backoffice[DESK] = AgentDesk(commerce.support, CommerceShopperRecords(commerce))  # the agent console
     backoffice[FULFILMENT] = commerce.shipments  # the merchant console ships its own order parts
     backoffice[SEARCH] = ShopSearch(commerce)  # the operators' search box
+    backoffice[CASE_DESK] = CaseDeskPages(commerce.cases)  # the after-sales desk (staff)
+    backoffice[MERCHANT_CASES] = MerchantCasePages(commerce.case_parties)  # cases on a merchant's items
     app.add_subapp(prefix, backoffice)
     return backoffice
 

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.backoffice.pages import Access, Gate
-from bot.backoffice.views import account, admin, agent, agent_stream, auth, dead_letters, merchant, public
+from bot.backoffice.views import (
+    account,
+    admin,
+    agent,
+    agent_stream,
+    auth,
+    cases,
+    dead_letters,
+    merchant,
+    merchant_cases,
+    public,
+)
 from bot.backoffice.views.audit_export import audit_export
 from bot.backoffice.views.search import search
 from commerce_core.operators.types import Action
@@ -97,6 +108,25 @@ ROUTES: tuple[Route, ...] = (
         CHAT,
     ),
     Route("POST", "/merchant/orders/{number}/ship", "merchant.ship", merchant.ship, Action.SHIP_OWN_ORDERS),
+    # the after-sales desk: staff decide and arbitrate; the merchant of the items accepts returns
+    Route("GET", "/cases", "cases", cases.queue, Action.HANDLE_CASES),
+    Route("GET", "/cases/{number}", "case", cases.detail, Action.HANDLE_CASES),
+    Route(
+        "POST",
+        r"/cases/{number}/{action:accept|reject|ask|refund|exchange|received|repair|close}",
+        "case.act",
+        cases.act,
+        Action.HANDLE_CASES,
+    ),
+    Route("GET", "/merchant/cases", "merchant.cases", merchant_cases.cases, Action.VIEW_OWN_MERCHANT),
+    Route("GET", "/merchant/cases/{number}", "merchant.case", merchant_cases.case, Action.VIEW_OWN_MERCHANT),
+    Route(
+        "POST",
+        r"/merchant/cases/{number}/{action:accept|address}",
+        "merchant.case.act",
+        merchant_cases.act,
+        Action.MANAGE_OWN_MERCHANT,
+    ),
 )
 
 

@@ -14,7 +14,13 @@ from commerce_core.status import StatusMachine
 CASE_STATUS = StatusMachine[CaseStatus](
     "after_sales_case",
     {
-        CaseStatus.OPEN: frozenset({CaseStatus.ACCEPTED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN}),
+        CaseStatus.OPEN: frozenset(
+            {CaseStatus.ACCEPTED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN, CaseStatus.AWAITING_INFO}
+        ),
+        # the shopper answered (back to open), or staff decide without waiting
+        CaseStatus.AWAITING_INFO: frozenset(
+            {CaseStatus.OPEN, CaseStatus.ACCEPTED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN}
+        ),
         CaseStatus.ACCEPTED: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED, CaseStatus.WITHDRAWN}),
         CaseStatus.IN_PROGRESS: frozenset({CaseStatus.RESOLVED}),
         CaseStatus.RESOLVED: frozenset({CaseStatus.CLOSED}),
@@ -23,7 +29,9 @@ CASE_STATUS = StatusMachine[CaseStatus](
         CaseStatus.CLOSED: frozenset(),
     },
 )
-OPEN_CASE_STATUSES = frozenset({CaseStatus.OPEN, CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS})
+OPEN_CASE_STATUSES = frozenset(
+    {CaseStatus.OPEN, CaseStatus.AWAITING_INFO, CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS}
+)
 
 
 class AfterSalesCase(Base):
@@ -46,6 +54,17 @@ class AfterSalesCase(Base):
     first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the after-sales desk (migration 0008): see CaseView for what each one means
+    wanted_sku: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    return_carrier: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    return_tracking: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    return_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    replacement_tracking: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    returns_address: Mapped[str | None] = mapped_column(Text, nullable=True)
+    repair_stage: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_after_sales_sla", "status", "first_response_due_at"),)
 

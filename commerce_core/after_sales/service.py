@@ -19,7 +19,9 @@ from commerce_core.events import AfterSalesOpened, AfterSalesStatusChanged
 from commerce_core.ids import CASE_PREFIX, new_public_id, normalise_public_id
 from commerce_core.orders.model import Order, OrderLine
 from commerce_core.orders.types import OrderStatus
+from commerce_core.payments.model import Refund
 from commerce_core.payments.refunds import request_refund
+from commerce_core.payments.types import RefundStatus
 from commerce_core.uow import UnitOfWork, Units
 from commerce_core.validation import check_quantity, clean_text
 
@@ -41,6 +43,56 @@ QUALITY_REASONS = frozenset(
     {"quality_issue", "wrong_item", "not_as_described", "damaged_in_transit", "missing_parts", "broken"}
 )
 RECEIVED = (OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value)
+
+
+async def case_view(uow: UnitOfWork, case: AfterSalesCase) -> CaseView:
+    """The case as every reader sees it: items by line number, refunds paid or queued on it, and the
+    merchants whose items it is about (who may see it in their console)."""
+    order = (
+        await uow.session.execute(select(Order.number, Order.currency).where(Order.id == case.order_id))
+    ).one()
+    items = (
+        await uow.session.execute(
+            select(OrderLine.line_no, AfterSalesItem.quantity, OrderLine.merchant_id)
+            .join(OrderLine, OrderLine.id == AfterSalesItem.order_line_id)
+            .where(AfterSalesItem.case_id == case.id)
+            .order_by(OrderLine.line_no)
+        )
+    ).all()
+    refunded = await uow.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.after_sales_case_id == case.id, Refund.status != RefundStatus.FAILED.value
+        )
+    )
+    return CaseView(
+        case.number,
+        order.number,
+        case.kind,
+        case.status,
+        case.reason_code,
+        case.quality_issue,
+        tuple((int(a), int(b)) for a, b, _ in items),
+        case.refund_amount,
+        case.first_response_due_at,
+        case.first_responded_at,
+        tuple(case.progress),
+        case.created_at,
+        wanted_sku=case.wanted_sku,
+        return_carrier=case.return_carrier,
+        return_tracking=case.return_tracking,
+        return_received_at=case.return_received_at,
+        replacement_tracking=case.replacement_tracking,
+        returns_address=case.returns_address,
+        repair_stage=case.repair_stage,
+        refunded=int(refunded or 0),
+        currency=order.currency,
+        rating=case.rating,
+        alerted_at=case.alerted_at,
+        escalated_at=case.escalated_at,
+        merchant_ids=tuple(sorted({int(m) for _, _, m in items})),
+        reason_text=case.reason_text,
+        photos=tuple(case.photos),
+    )
 
 
 class AfterSalesService:
@@ -172,29 +224,7 @@ class AfterSalesService:
         return {line_id: int(total) for line_id, total in rows}
 
     async def _view(self, uow: UnitOfWork, case: AfterSalesCase) -> CaseView:
-        order_number = await uow.session.scalar(select(Order.number).where(Order.id == case.order_id))
-        items = (
-            await uow.session.execute(
-                select(OrderLine.line_no, AfterSalesItem.quantity)
-                .join(OrderLine, OrderLine.id == AfterSalesItem.order_line_id)
-                .where(AfterSalesItem.case_id == case.id)
-                .order_by(OrderLine.line_no)
-            )
-        ).all()
-        return CaseView(
-            case.number,
-            order_number or "",
-            case.kind,
-            case.status,
-            case.reason_code,
-            case.quality_issue,
-            tuple((int(a), int(b)) for a, b in items),
-            case.refund_amount,
-            case.first_response_due_at,
-            case.first_responded_at,
-            tuple(case.progress),
-            case.created_at,
-        )
+        return await case_view(uow, case)
 
     async def get(self, number: str, *, customer_id: int | None = None) -> CaseView:
         async with self._units.orm() as uow:

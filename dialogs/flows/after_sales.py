@@ -6,6 +6,17 @@ from __future__ import annotations
 from commerce_core.api import CaseItemRequest, CaseKind, NotFound
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
+from dialogs.flows.case_desk import (
+    ask_answer,
+    ask_parcel,
+    ask_variant,
+    classify_reason,
+    desk_turn,
+    on_answer,
+    on_parcel,
+    on_variant,
+    rate,
+)
 from dialogs.flows.common import local_time, options_text, ordinal_index, status_label
 from dialogs.messages import Button
 
@@ -29,6 +40,8 @@ def _kind(turn: Turn) -> CaseKind:
 
 
 async def start(turn: Turn) -> None:
+    if await desk_turn(turn):
+        return
     await begin(turn, _kind(turn), turn.entity("order_number"))
 
 
@@ -110,18 +123,7 @@ async def on_reason(turn: Turn) -> None:
     if not text:
         turn.say("after_sales.ask_reason_again")
         return
-    lowered = text.lower()
-    code = "other"
-    for words, candidate in (
-        (("坏", "壞", "broken", "质量", "質量", "quality", "defect", "瑕疵"), "quality_issue"),
-        (("错", "錯", "wrong"), "wrong_item"),
-        (("小", "大", "size", "fit", "尺码"), "size_fit"),
-        (("不想要", "不喜欢", "changed my mind", "don't want"), "changed_mind"),
-    ):
-        if any(w in lowered for w in words):
-            code = candidate
-            break
-    await choose_reason(turn, code, text)
+    await choose_reason(turn, classify_reason(text), text)
 
 
 async def choose_reason(turn: Turn, code: str, text: str | None = None) -> None:
@@ -161,6 +163,8 @@ async def open_case(turn: Turn, photos: list[str]) -> None:
     )
     if case.quality_issue:
         turn.say("after_sales.quality_note")
+    if case.kind == CaseKind.EXCHANGE.value:
+        await ask_variant(turn, case)  # which size or colour instead (dialogs.flows.case_desk)
 
 
 async def resume(turn: Turn) -> None:
@@ -171,6 +175,8 @@ async def resume(turn: Turn) -> None:
             "item": "after_sales.pick_item_again",
             "reason": "after_sales.ask_reason_again",
             "photo": "after_sales.ask_photo_again",
+            "parcel": "desk.ask_parcel_again",
+            "variant": "desk.ask_variant_again",
         }.get(step, "after_sales.pick_order_again")
     )
 
@@ -183,7 +189,13 @@ AFTER_SALES = Flow(
         "item": StepSpec(on_item, expects="ordinal"),
         "reason": StepSpec(on_reason, expects=None),
         "photo": StepSpec(on_photo, expects=None),
+        # the after-sales desk (dialogs.flows.case_desk): the return parcel and an answer to staff
+        "parcel": StepSpec(on_parcel, expects="tracking_number"),
+        "answer": StepSpec(on_answer, expects=None, interruptible=False),
+        "variant": StepSpec(on_variant, expects=None),
     },
     resume=resume,
     own_intents=frozenset({"return_refund", "exchange", "repair", "complaint"}),
 )
+
+__all__ = ["AFTER_SALES", "ask_answer", "ask_parcel", "begin", "choose_item", "choose_order", "rate"]

@@ -64,6 +64,9 @@ EXISTING_WIRE_FORMS = {
     "reason:size_fit": payloads.AfterSalesReason("size_fit"),
     "leavemsg": payloads.LeaveMessage(),
     "mship:SB7K3M9Q2XAB": payloads.ShipOrder("SB7K3M9Q2XAB"),
+    "casans:AS7K3M9Q2XAB": payloads.CaseAnswer("AS7K3M9Q2XAB"),
+    "casparc:AS7K3M9Q2XAB": payloads.CaseParcel("AS7K3M9Q2XAB"),
+    "caserate:AS7K3M9Q2XAB:5": payloads.RateCase("AS7K3M9Q2XAB", 5),
 }
 
 
