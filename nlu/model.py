@@ -29,7 +29,7 @@ from nlu.types import OUT_OF_SCOPE
 
 FloatArray = npt.NDArray[np.float32]
 
-DEFAULT_THRESHOLD = 0.35
+DEFAULT_THRESHOLD = 0.4
 
 
 @dataclass(frozen=True)
