@@ -103,7 +103,9 @@ class BuiltinInterpreter:
         """All intents with calibrated probabilities, best first."""
         probs = self.model.probabilities(features(normalised[:CLASSIFY_CHARS], self.tokenizer))
         order = probs.argsort()[::-1]
-        return tuple(IntentScore(self.model.labels[i], float(probs[i])) for i in order)
+        labels = self.model.labels
+        # plain Python numbers once (``tolist``), not one numpy scalar conversion per label
+        return tuple(map(IntentScore, [labels[i] for i in order.tolist()], probs[order].tolist()))
 
     def parse_sync(self, text: str, hints: Hints | None = None) -> Interpretation:
         """Interpret ``text`` without an event loop."""

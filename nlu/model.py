@@ -29,7 +29,7 @@ from nlu.types import OUT_OF_SCOPE
 
 FloatArray = npt.NDArray[np.float32]
 
-DEFAULT_THRESHOLD = 0.35
+DEFAULT_THRESHOLD = 0.4
 
 
 @dataclass(frozen=True)
@@ -47,17 +47,12 @@ class IntentModel:
 
     def probabilities(self, feats: Sequence[str]) -> FloatArray:
         """Calibrated probability per label (same order as ``labels``)."""
-        counts = Counter(feats)
-        idx: list[int] = []
-        vals: list[float] = []
-        for f, c in counts.items():
-            j = self.vocabulary.get(f)
-            if j is not None:
-                idx.append(j)
-                vals.append(1.0 + math.log(c))
-        if idx:
-            ix = np.asarray(idx, dtype=np.intp)
-            v = np.asarray(vals, dtype=np.float32) * self.idf[ix]
+        get = self.vocabulary.get
+        known = [(j, c) for f, c in Counter(feats).items() if (j := get(f)) is not None]
+        if known:
+            ix = np.fromiter((j for j, _ in known), dtype=np.intp, count=len(known))
+            v = np.fromiter((c for _, c in known), dtype=np.float32, count=len(known))
+            v = (np.log(v) + np.float32(1.0)) * self.idf[ix]  # sublinear tf, as in training
             v /= np.float32(np.sqrt(np.dot(v, v)))
             logits: FloatArray = (v @ self.weights[ix] + self.bias).astype(np.float32, copy=False)
         else:

@@ -11,8 +11,10 @@ import typer
 
 from bot.bootstrap import build_runtime
 from bot.channels.console import ConsoleSession, format_for_terminal
+from bot.runtime import Runtime
 from bot.settings import load_settings
 from commerce_core.api import migrate_database as upgrade
+from commerce_core.catalog.types import SearchQuery
 
 
 def chat(
@@ -35,6 +37,7 @@ async def _chat(script_lines: list[str] | None, as_json: bool, user: str, lang: 
     try:
         await ensure_demo_catalogue(runtime.container.commerce, quiet=as_json)
         await runtime.refresh_catalogue()
+        await _warm_up(runtime)
         session = ConsoleSession(runtime, user, language=lang, numbered_buttons=not as_json)
         if as_json:
             for line in sys.stdin:
@@ -59,6 +62,16 @@ async def _chat(script_lines: list[str] | None, as_json: bool, user: str, lang: 
                     typer.echo(format_for_terminal(await session.send(line)))
     finally:
         await runtime.aclose()
+
+
+async def _warm_up(runtime: Runtime) -> None:
+    """Load before the prompt what the first message would (the NLU's jieba dictionary and model
+    pages, the search's own jieba dictionary and statements), so the first answer is as quick as
+    the rest instead of taking seconds (issue 14, "a newcomer's first minutes")."""
+    warm_up = getattr(runtime.interpreter, "warm_up", None)  # the built-in NLU; Rasa is remote
+    if warm_up is not None:
+        warm_up()
+    await runtime.container.commerce.catalog.search(SearchQuery(text="连衣裙 dress", page_size=1))
 
 
 def _read() -> str | None:

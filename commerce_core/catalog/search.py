@@ -2,12 +2,17 @@
 
 Only the text-matching subquery differs per database; filters (category subtree, price range,
 facets, brand, stock), sorting and paging are shared SQL. A query whose words do not all match any
-product is retried matching any word, so "red dress under 200" still finds red dresses.
+product is retried typo-tolerantly against the product names ("runnign shoes" finds running shoes),
+then matching any word, so "red dress under 200" still finds red dresses. Exact matches always win:
+the fuzzy pass only runs when the exact one found nothing. PostgreSQL scores names with ``pg_trgm``'s
+word similarity (trigram index from revision 0008_nlu); SQLite, which has no such operator, scores
+them with rapidfuzz in Python and hands the scores to the same SQL as a JSON object.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,10 +30,37 @@ from commerce_core.uow import Work
 MAX_PAGE_SIZE = 50
 MAX_QUERY_TOKENS = 12
 Mode = Literal["all", "any"]
+Matching = Literal["none", "text", "fuzzy"]
+FUZZY_MIN_SIMILARITY = 0.5
+"""Least trigram word similarity (PostgreSQL) or rapidfuzz score / 100 (SQLite) of a fuzzy match."""
+FUZZY_CANDIDATES = 200
+"""At most this many fuzzy matches are ranked and paged (a typo is meant to find a few products)."""
 
 
-def _match_subquery(dialect: str) -> Subquery:
+def _fuzzy_subquery(dialect: str) -> Subquery:
+    """Products whose names are near the bound folded query ``b_fq``.
+
+    On PostgreSQL every name and synonym is one text, ``lower(name::text || ' ' || synonyms::text)``,
+    the expression revision 0008_nlu indexes with ``gin_trgm_ops``; ``<%`` (word similarity at least
+    pg_trgm's threshold, 0.6 by default) repeats it so the trigram index serves the search; the
+    score is below 1 and typically below the full-text scores, and the fuzzy pass only runs when the
+    exact one found nothing. On SQLite ``b_fq`` is a JSON object ``{product id: score}`` computed by
+    :func:`_fuzzy_scores`."""
+    if dialect == "sqlite":
+        stmt = text("SELECT CAST(key AS INTEGER) AS product_id, value AS score FROM json_each(:b_fq)")
+    else:
+        stmt = text(
+            "SELECT id AS product_id, "
+            "word_similarity(:b_fq, lower(name::text || ' ' || synonyms::text)) AS score "
+            "FROM products WHERE :b_fq <% lower(name::text || ' ' || synonyms::text)"
+        )
+    return stmt.columns(product_id=Integer, score=Float).subquery("matches")
+
+
+def _match_subquery(dialect: str, matching: Matching = "text") -> Subquery:
     """Products matching the bound full-text query ``b_q`` (built per dialect, see :func:`_tsquery`)."""
+    if matching == "fuzzy":
+        return _fuzzy_subquery(dialect)
     if dialect == "sqlite":
         stmt = text(
             "SELECT rowid AS product_id, -bm25(product_fts) AS score "
@@ -78,6 +110,10 @@ async def search(uow: Work, query: SearchQuery) -> SearchPage:
     if not tokens:
         return await _run(uow, query, None)
     page = await _run(uow, query, _tsquery(dialect, tokens, "all"))
+    if page.total == 0:
+        fuzzy = await _run_fuzzy(uow, query)
+        if fuzzy is not None and fuzzy.total:
+            return SearchPage(fuzzy.items, fuzzy.total, fuzzy.page, fuzzy.page_size, relaxed=True)
     if page.total == 0 and len(tokens) > 1:
         relaxed = await _run(uow, query, _tsquery(dialect, tokens, "any"))
         return SearchPage(relaxed.items, relaxed.total, relaxed.page, relaxed.page_size, relaxed=True)
@@ -89,7 +125,7 @@ class _Shape:
     """Which filters a search uses; one prebuilt statement per shape, values bound at run time."""
 
     dialect: str
-    matching: bool
+    matching: Matching
     category: bool
     price_min: bool
     price_max: bool
@@ -115,7 +151,7 @@ def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
         .group_by(Sku.product_id)
         .subquery("availability")
     )
-    matches = _match_subquery(shape.dialect) if shape.matching else None
+    matches = _match_subquery(shape.dialect, shape.matching) if shape.matching != "none" else None
     score = matches.c.score if matches is not None else literal(0.0, Float)
     available = func.coalesce(availability.c.available, 0)
     stmt = (
@@ -178,11 +214,60 @@ def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
     return paged, select(func.count()).select_from(stmt.subquery())
 
 
-async def _run(uow: Work, query: SearchQuery, tsquery: str | None) -> SearchPage:
+async def _fuzzy_scores(uow: Work, folded: str) -> dict[str, float]:
+    """SQLite: the score (0..1) of every live product whose name or synonym is near ``folded``.
+
+    Like ``pg_trgm``'s word similarity, the query's words are compared with each name and synonym
+    (any language) as a phrase: per phrase, the mean over the query words of the best rapidfuzz ratio
+    against the phrase's words, plus a little for how much of the phrase was matched; a product
+    scores its best phrase. So "wireles headphons" prefers a product called "wireless headphones" to
+    "studio monitor headphones". Only the best ``FUZZY_CANDIDATES`` are kept."""
+    from rapidfuzz import fuzz, process
+
+    live = select(Product.id, Product.name, Product.synonyms).where(
+        Product.status == ListingStatus.LIVE.value
+    )
+    phrases: dict[int, list[list[str]]] = {}
+    for row in (await uow.execute(live)).all():
+        texts = [*dict(row.name).values(), *(row.synonyms or [])]
+        phrases[int(row.id)] = [words for t in texts if (words := textproc.fold(t).replace("-", " ").split())]
+    vocabulary = sorted({w for ps in phrases.values() for p in ps for w in p})
+    near: list[dict[str, float]] = []
+    for word in folded.split()[:MAX_QUERY_TOKENS]:
+        hits = process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=60, limit=None)
+        near.append({w: score / 100 for w, score, _ in hits})
+    if not near:
+        return {}
+    scores: dict[str, float] = {}
+    for product_id, product_phrases in phrases.items():
+        best = 0.0
+        for phrase in product_phrases:
+            per_word = [max((n.get(w, 0.0) for w in phrase), default=0.0) for n in near]
+            covered = sum(1 for w in phrase if any(w in n for n in near)) / len(phrase)
+            best = max(best, 0.9 * sum(per_word) / len(near) + 0.1 * covered)
+        if best >= FUZZY_MIN_SIMILARITY:
+            scores[str(product_id)] = round(best, 4)
+    return dict(sorted(scores.items(), key=lambda kv: -kv[1])[:FUZZY_CANDIDATES])
+
+
+async def _run_fuzzy(uow: Work, query: SearchQuery) -> SearchPage | None:
+    """The typo-tolerant pass, or None when the query has no words to compare."""
+    folded = textproc.fuzzy_text(query.text)
+    if len(folded) < 3:
+        return None
+    if uow.dialect_name == "sqlite":
+        scores = await _fuzzy_scores(uow, folded)
+        if not scores:
+            return None
+        return await _run(uow, query, json.dumps(scores), matching="fuzzy")
+    return await _run(uow, query, folded, matching="fuzzy")
+
+
+async def _run(uow: Work, query: SearchQuery, tsquery: str | None, matching: Matching = "text") -> SearchPage:
     facets = sorted((k, str(v).lower()) for k, v in query.facets.items())
     shape = _Shape(
         uow.dialect_name,
-        tsquery is not None,
+        "none" if tsquery is None else matching,
         bool(query.category),
         query.price_min is not None,
         query.price_max is not None,
@@ -196,7 +281,9 @@ async def _run(uow: Work, query: SearchQuery, tsquery: str | None) -> SearchPage
         "b_offset": (query.page - 1) * query.page_size,
         "b_limit": query.page_size,
     }
-    if tsquery is not None:
+    if tsquery is not None and matching == "fuzzy":
+        params["b_fq"] = tsquery
+    elif tsquery is not None:
         params["b_q"] = tsquery
     if query.category:
         params["b_category"] = query.category

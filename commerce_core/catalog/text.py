@@ -137,3 +137,11 @@ def document(texts: Iterable[str]) -> str:
         for token in tokens(text):
             seen.setdefault(token, None)
     return " ".join(seen)
+
+
+def fuzzy_text(text: str) -> str:
+    """The query as typed, folded, without stop words and unstemmed, for typo-tolerant matching of
+    product names ("Runnign shoes!" -> "runnign shoes"): a stem of a misspelt word ("runnign") is
+    no nearer its product than the word itself."""
+    words = [m.group() for m in _WORD.finditer(fold(text))]
+    return " ".join(w for w in words if w not in _STOPWORDS)

@@ -11,7 +11,7 @@ import re
 
 from nlu.catalogue import CatalogueTerms
 from nlu.extractors.attributes import colours, sizes
-from nlu.extractors.base import RANK_PATTERN, Candidate, resolve
+from nlu.extractors.base import RANK_CATALOGUE, RANK_ID, RANK_PATTERN, Candidate, resolve
 from nlu.extractors.catalogue_match import CatalogueMatcher
 from nlu.extractors.counting import ordinals, quantities
 from nlu.extractors.identifiers import order_numbers, phone_numbers, tracking_numbers
@@ -63,6 +63,25 @@ def _bare_number(text: str, slot: str) -> list[Candidate]:
     return []
 
 
+def _catalogue_terms_win(cands: list[Candidate]) -> list[Candidate]:
+    """Drop pattern candidates lying inside a longer catalogue term.
+
+    A shop's own term names something specific: in "咖啡壶" (coffee pot), "四件套" (four-piece bedding
+    set) or "small rice cooker", the colour "咖啡", the quantity "四件" and the size "small" are part
+    of the name, and taking them as entities would leave the product unrecognised. Identifiers
+    (order and tracking numbers, phones) are never dropped."""
+    terms = [c for c in cands if c.rank == RANK_CATALOGUE]
+    if not terms:
+        return cands
+    return [
+        c
+        for c in cands
+        if c.rank == RANK_CATALOGUE
+        or c.rank >= RANK_ID
+        or not any(t.start <= c.start and c.end <= t.end and t.end - t.start > c.end - c.start for t in terms)
+    ]
+
+
 class EntityExtractor:
     """All extractors plus the catalogue index; ``update_catalogue`` swaps the index atomically."""
 
@@ -94,7 +113,7 @@ class EntityExtractor:
     def extract(self, nt: NormalisedText, expected_slot: str | None = None) -> tuple[Entity, ...]:
         """Entities with offsets into ``nt.original``."""
         out = []
-        for c in resolve(self.candidates(nt, expected_slot)):
+        for c in resolve(_catalogue_terms_win(self.candidates(nt, expected_slot))):
             start, end = nt.span(c.start, c.end)
             out.append(Entity(c.type, c.value, start, end, nt.original[start:end]))
         return tuple(out)

@@ -10,6 +10,7 @@ deletion variant; candidates are then checked with a real edit distance.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from nlu.catalogue import CatalogueTerms
 from nlu.extractors.base import RANK_CATALOGUE, RANK_PATTERN, Candidate, is_word_char
@@ -58,23 +59,27 @@ class CatalogueMatcher:
             if key and (type_, value) not in entries[key]:
                 entries[key].append((type_, value))
         self._exact = {k: sorted(v, key=lambda tv: _TYPE_ORDER.get(tv[0], 3)) for k, v in entries.items()}
-        self._lengths = sorted({len(k) for k in self._exact}, reverse=True)
         self._fuzzy: dict[str, set[str]] = defaultdict(set)
         for key in self._exact:
             if len(key) >= _MIN_FUZZY:
                 for variant in _deletes(key) | {key}:
                     self._fuzzy[variant].add(key)
-        self._fuzzy_lengths = sorted({len(k) for k in self._exact if len(k) >= _MIN_FUZZY}, reverse=True)
+        #: per first character, the term lengths that start with it: a position whose character starts
+        #: no term is skipped at once, and one that does tries only its own lengths (profiling showed
+        #: the scan over every length at every position was most of a parse)
+        self._lengths_by_initial = _lengths_by_initial(self._exact)
         #: a fuzzy match keeps the term's first letter (see below), so other starts need no look
-        self._fuzzy_initials = {k[0] for k in self._exact if len(k) >= _MIN_FUZZY}
+        self._fuzzy_lengths_by_initial = _lengths_by_initial(k for k in self._exact if len(k) >= _MIN_FUZZY)
 
     def words(self) -> list[str]:
         """Chinese surface forms, for the tokenizer's dictionary."""
         return [k.replace(" ", "") for k in self._exact if any(is_han(c) for c in k)]
 
-    def _boundary_ok(self, text: str, start: int, end: int) -> bool:
-        left_ok = start == 0 or not (is_word_char(text[start]) and is_word_char(text[start - 1]))
-        right_ok = end == len(text) or not (is_word_char(text[end - 1]) and is_word_char(text[end]))
+    @staticmethod
+    def _boundary_ok(word: list[bool], start: int, end: int) -> bool:
+        """A Latin-script match must not start or end inside a word (``word[i]``: is a word char)."""
+        left_ok = start == 0 or not (word[start] and word[start - 1])
+        right_ok = end == len(word) or not (word[end - 1] and word[end])
         return left_ok and right_ok
 
     def _candidates(self, key: str, start: int, end: int) -> list[Candidate]:
@@ -87,42 +92,52 @@ class CatalogueMatcher:
     def find(self, text: str, fuzzy: bool = True) -> list[Candidate]:
         """Exact matches everywhere; fuzzy ones only where no exact match covers the text."""
         out: list[Candidate] = []
-        covered = [False] * len(text)
-        found: set[str] = set()
         n = len(text)
+        covered = [False] * n
+        found: set[str] = set()
+        word = [is_word_char(c) for c in text]
+        exact = self._exact
         for start in range(n):
-            if text[start] == " ":
+            lengths = self._lengths_by_initial.get(text[start])
+            if not lengths or (start and word[start] and word[start - 1]):
                 continue
-            for length in self._lengths:
+            for length in lengths:
                 end = start + length
                 if end > n:
                     continue
                 key = text[start:end]
-                if key in self._exact and self._boundary_ok(text, start, end):
+                if key in exact and (end == n or not (word[end - 1] and word[end])):
                     out.extend(self._candidates(key, start, end))
                     found.add(key)
                     for i in range(start, end):
                         covered[i] = True
-        if fuzzy and n <= 300:
-            out.extend(self._find_fuzzy(text, covered, found))
+        if fuzzy and n <= 300 and not all(covered):
+            out.extend(self._find_fuzzy(text, word, covered, found))
         return out
 
-    def _find_fuzzy(self, text: str, covered: list[bool], found: set[str]) -> list[Candidate]:
+    def _find_fuzzy(
+        self, text: str, word: list[bool], covered: list[bool], found: set[str]
+    ) -> list[Candidate]:
         """Windows within one edit of a term; a term already found exactly is not found again."""
         out: list[Candidate] = []
         n = len(text)
         for start in range(n):
-            if text[start] == " " or (start and is_word_char(text[start - 1]) and is_word_char(text[start])):
+            if start and word[start - 1] and word[start]:
                 continue
-            if text[start] not in self._fuzzy_initials:
+            lengths = self._fuzzy_lengths_by_initial.get(text[start])
+            if not lengths:
                 continue
-            for length in self._fuzzy_lengths:
+            tried: set[int] = set()
+            for length in lengths:
                 for end in (start + length - 1, start + length, start + length + 1):
-                    if end > n or end - start < _MIN_FUZZY or all(covered[start:end]):
+                    if end in tried or end > n or end - start < _MIN_FUZZY:
+                        continue
+                    tried.add(end)
+                    if text[end - 1] == " " or not self._boundary_ok(word, start, end):
+                        continue
+                    if all(covered[start:end]):
                         continue
                     window = text[start:end]
-                    if window[-1] == " " or not self._boundary_ok(text, start, end):
-                        continue
                     keys: set[str] = set()
                     for variant in _deletes(window) | {window}:
                         keys |= self._fuzzy.get(variant, set())
@@ -135,4 +150,15 @@ class CatalogueMatcher:
                         for i in range(start, end):
                             covered[i] = True
                         break
+                else:
+                    continue
+                break
         return out
+
+
+def _lengths_by_initial(keys: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    """First character -> lengths of the keys starting with it, longest first."""
+    lengths: dict[str, set[int]] = defaultdict(set)
+    for key in keys:
+        lengths[key[0]].add(len(key))
+    return {c: tuple(sorted(ls, reverse=True)) for c, ls in lengths.items()}
