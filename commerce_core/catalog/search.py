@@ -5,7 +5,7 @@ facets, brand, stock), sorting and paging are shared SQL. A query whose words do
 product is retried typo-tolerantly against the product names ("runnign shoes" finds running shoes),
 then matching any word, so "red dress under 200" still finds red dresses. Exact matches always win:
 the fuzzy pass only runs when the exact one found nothing. PostgreSQL scores names with ``pg_trgm``'s
-word similarity (trigram index from revision 0008_nlu); SQLite, which has no such operator, scores
+word similarity (trigram index from revision 0009); SQLite, which has no such operator, scores
 them with rapidfuzz in Python and hands the scores to the same SQL as a JSON object.
 """
 
@@ -41,7 +41,7 @@ def _fuzzy_subquery(dialect: str) -> Subquery:
     """Products whose names are near the bound folded query ``b_fq``.
 
     On PostgreSQL every name and synonym is one text, ``lower(name::text || ' ' || synonyms::text)``,
-    the expression revision 0008_nlu indexes with ``gin_trgm_ops``; ``<%`` (word similarity at least
+    the expression revision 0009 indexes with ``gin_trgm_ops``; ``<%`` (word similarity at least
     pg_trgm's threshold, 0.6 by default) repeats it so the trigram index serves the search; the
     score is below 1 and typically below the full-text scores, and the fuzzy pass only runs when the
     exact one found nothing. On SQLite ``b_fq`` is a JSON object ``{product id: score}`` computed by
