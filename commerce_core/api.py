@@ -13,6 +13,22 @@ from __future__ import annotations
 from commerce_core.after_sales.types import AfterSalesPolicy, CaseItemRequest, CaseKind, CaseStatus, CaseView
 from commerce_core.app import Commerce, CommerceConfig
 from commerce_core.cart.types import CartLineView, CartProblem, CartView, ProblemKind
+from commerce_core.catalog.checks import Finding as CheckFinding
+from commerce_core.catalog.checks import advertising_terms
+from commerce_core.catalog.listings_types import (
+    REPORT_REASONS,
+    FindingView,
+    ImportReport,
+    ListingContent,
+    ListingDetail,
+    ListingInput,
+    ListingPolicy,
+    ReviewItemView,
+    ReviewKind,
+    ReviewState,
+    RowError,
+    VariantInput,
+)
 from commerce_core.catalog.types import (
     COLOURS,
     CatalogueEntry,
@@ -61,6 +77,7 @@ from commerce_core.events import (
     DomainEvent,
     HandoffEnded,
     HandoffRequested,
+    ListingReviewed,
     MalformedEvent,
     OrderCancelled,
     OrderPlaced,
@@ -289,3 +306,22 @@ __all__ += [
 
 # -- reliability (owner: turns) --
 __all__ += ["is_connection_lost"]
+
+# -- listings (owner: listings) --
+__all__ += [
+    "REPORT_REASONS",
+    "CheckFinding",
+    "FindingView",
+    "ImportReport",
+    "ListingContent",
+    "ListingDetail",
+    "ListingInput",
+    "ListingPolicy",
+    "ListingReviewed",
+    "ReviewItemView",
+    "ReviewKind",
+    "ReviewState",
+    "RowError",
+    "VariantInput",
+    "advertising_terms",
+]
