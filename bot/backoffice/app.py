@@ -21,6 +21,7 @@ from aiohttp.typedefs import Handler, Middleware
 from aiohttp_session import get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
+import commerce_core.api as api
 from bot.backoffice import session as cookie
 from bot.backoffice.config import BackofficeConfig, backoffice_config
 from bot.backoffice.i18n import from_accept_language, load_catalogues, supported
@@ -41,6 +42,7 @@ from bot.backoffice.pages import (
 from bot.backoffice.ports import OperatorAccounts
 from bot.backoffice.routes import add_routes
 from bot.backoffice.views.agent_desk import DESK, AgentDesk, CommerceShopperRecords
+from bot.backoffice.views.listings import IMAGES, LISTINGS
 from bot.settings import Settings
 from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound, allowed, pick_language
 
@@ -75,6 +77,8 @@ def setup_backoffice(
     )
     backoffice[DESK] = AgentDesk(commerce.support, CommerceShopperRecords(commerce))  # the agent console
     backoffice[FULFILMENT] = commerce.shipments  # the merchant console ships its own order parts
+    backoffice[LISTINGS] = commerce  # listings: merchants' entry and the reviewers' queue
+    backoffice[IMAGES] = api.LocalFileStore(settings.data_dir / "files")  # uploaded product images
     app.add_subapp(prefix, backoffice)
     return backoffice
 
