@@ -31,6 +31,7 @@ from bot.channels.wechat import channel as wechat
 from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
+from bot.notifications.listings import notify_listing_decisions
 from bot.notifications.merchants import notify_merchants
 from bot.pipeline import Pipeline, PipelineConfig
 from bot.runtime import Container, Runtime
@@ -179,6 +180,7 @@ async def start(
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }
     notifier = notify_merchants(Notifier(commerce, texts, senders), commerce)
+    notify_listing_decisions(notifier, commerce)  # listing review decisions reach the merchant
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime

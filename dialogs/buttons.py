@@ -16,7 +16,17 @@ from typing import Any, TypeVar
 
 from commerce_core.api import CaseKind, NotFound
 from dialogs.context import Turn
-from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
+from dialogs.flows import (
+    account,
+    after_sales,
+    cart,
+    checkout,
+    listing_reports,
+    operator_chat,
+    orders,
+    shopping,
+    support,
+)
 from dialogs.flows.registry import waiting_step
 from dialogs.payloads import (
     ACTIONS,
@@ -48,6 +58,8 @@ from dialogs.payloads import (
     Pay,
     Popular,
     Remove,
+    ReportListing,
+    ReportListingReason,
     SandboxPay,
     ShipOrder,
     ShowOrder,
@@ -285,6 +297,16 @@ async def _after_sales_reason(turn: Turn, action: AfterSalesReason) -> None:
 @on(ShipOrder)
 async def _ship_order(turn: Turn, action: ShipOrder) -> None:
     await operator_chat.ship(turn, action.order_number)
+
+
+@on(ReportListing)
+async def _report_listing(turn: Turn, action: ReportListing) -> None:
+    await listing_reports.ask(turn, action.code)
+
+
+@on(ReportListingReason)
+async def _report_listing_reason(turn: Turn, action: ReportListingReason) -> None:
+    await listing_reports.report(turn, action.code, action.reason)
 
 
 _missing = [a.__name__ for a in set(ACTIONS) - _HANDLERS.keys()]
