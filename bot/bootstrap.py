@@ -42,6 +42,7 @@ from commerce_core.api import (
     Clock,
     Commerce,
     CommerceConfig,
+    ListingPolicy,
     OrderPolicy,
     PhoneVerifier,
     SandboxSms,
@@ -75,6 +76,10 @@ def commerce_config(settings: Settings) -> CommerceConfig:
         pay_base_url=settings.public_base_url,
         carrier_speed=settings.carrier_speed,
         order_policy=OrderPolicy(payment_window=timedelta(minutes=settings.payment_window_minutes)),
+        listing_policy=ListingPolicy(
+            price_change_flag_percent=settings.listings.price_change_flag_percent,
+            report_threshold=settings.listings.report_threshold,
+        ),
     )
 
 

@@ -64,6 +64,8 @@ EXISTING_WIRE_FORMS = {
     "reason:size_fit": payloads.AfterSalesReason("size_fit"),
     "leavemsg": payloads.LeaveMessage(),
     "mship:SB7K3M9Q2XAB": payloads.ShipOrder("SB7K3M9Q2XAB"),
+    "rpt:D1": payloads.ReportListing("D1"),
+    "rptr:false_claims:D1": payloads.ReportListingReason("false_claims", "D1"),
 }
 
 

@@ -145,3 +145,37 @@ async def test_merchant_b_gets_404_for_merchant_as_listing(
     assert status == 403  # merchants do not review
     detail = await commerce.listings.detail(team.acme, "WEB1")
     assert detail.stock == {"WEB1-1": 4} and detail.product.description["zh-Hans"] == "真丝"
+
+
+async def test_csv_upload_lists_row_errors_and_stock_price_apply_at_once(
+    browser: Browser, commerce: Commerce, team: Team
+) -> None:
+    await browser.login("owner@acme.example")
+    await browser.get("/admin/merchant/listings/import")
+    rows = (
+        "code,category,name_zh,description_zh,price,stock,size,colour,material,usage\n"
+        "C1,dresses,棉麻长裙,棉麻面料,199,5,M,white,linen,daily\n"
+        "C2,dresses,丝绒长裙,丝绒面料,12.345,5,M,red,velvet,party\n"
+        "C3,dresses,针织长裙,针织面料,299,2,L,grey,knit,daily\n"
+    )
+    upload = FormData()
+    upload.add_field("csrf", browser.token)
+    upload.add_field("file", rows.encode(), filename="listings.csv", content_type="text/csv")
+    response = await browser.client.post("/admin/merchant/listings/import", data=upload)
+    page = await response.text()
+    assert response.status == 200 and "2 submitted, 1 rows with errors" in page
+    assert re.search(r"<td>3</td><td>price</td><td>enter a price above zero", page)
+    assert (await commerce.listings.detail(team.acme, "C1")).product.status == "pending_review"
+
+    status, page = await browser.get("/admin/merchant/listings/C1")
+    assert status == 200
+    status, page = await browser.post("/admin/merchant/listings/C1/stock", {"sku": "C1", "stock": "9"})
+    assert status == 200 and "Saved." in page
+    status, page = await browser.post("/admin/merchant/listings/C1/stock", {"sku": "C1", "price": "999"})
+    assert status == 200 and "staff will take a look" in page and "¥999.00" in page
+    status, page = await browser.post("/admin/merchant/listings/C1/stock", {"sku": "C1", "price": "0"})
+    assert status == 400 and "Price: enter a price above zero" in page
+    detail = await commerce.listings.detail(team.acme, "C1")
+    assert detail.stock == {"C1": 9} and detail.product.min_price.amount == 99900
+    kinds = [i.kind for i in await commerce.listing_reviews.queue() if i.product_code == "C1"]
+    assert sorted(kinds) == ["price", "submission"]
