@@ -60,6 +60,8 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 #: only when the public URL is https: browsers then refuse plain http to this host for a year
+#: the largest multipart body a signed-in operator may post (the file store's 10 MiB and the form)
+UPLOAD_BODY = 11 * 1024 * 1024
 HTTPS_ONLY = {"Strict-Transport-Security": "max-age=31536000"}
 
 
@@ -165,6 +167,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if access is None:
         return _error(request, 403, "forbidden")
     if request.method == "POST":
+        if operator is not None and request.content_type == "multipart/form-data":
+            # signed-in uploads (photos, CSV files) may exceed the app's small body limit
+            request = request.clone(client_max_size=UPLOAD_BODY)
         values = await request.post()
         if not cookie.csrf_matches(session, values.get(cookie.CSRF_FIELD)):
             return _error(request, 403, "csrf")

@@ -139,9 +139,10 @@ async def check_context(uow: Work, category_id: int, policy: ListingPolicy) -> c
 
 def _draft(category: Category, content: ListingContent, variants: list[VariantInput]) -> ProductDraft:
     """The catalogue's own draft shape, so search documents and facets are built as everywhere else."""
+    unused = ""  # code and merchant: not part of a search document or facets
     return ProductDraft(
-        code="x",
-        merchant_code="x",
+        unused,
+        unused,
         category_code=category.code,
         name=content.name,
         description=content.description,
