@@ -330,26 +330,20 @@ class ShipOrder(Action):
     order_number: PublicId
 
 
-# -- listing reports (owner: listings) -----------------------------------------------------------------
-#: why a shopper reports a listing (the core's REPORT_REASONS; a test keeps the two equal)
+# -- listing reports (owner: listings): "Report" on a card, then the reason (the core's REPORT_REASONS) --
 REPORT_REASONS = ("false_claims", "counterfeit", "prohibited", "wrong_info", "other")
-ReportReasonCode = Annotated[str, OneOf(frozenset(REPORT_REASONS))]
 
 
 @dataclass(frozen=True, slots=True)
 class ReportListing(Action):
-    """"Report" on a product card: the shopper is asked why next (R4.3-3)."""
-
     prefix: ClassVar[str] = "rpt"
     code: Code
 
 
 @dataclass(frozen=True, slots=True)
 class ReportListingReason(Action):
-    """The reason chosen for a report; the reporter is the shopper pressing it, never the payload."""
-
     prefix: ClassVar[str] = "rptr"
-    reason: ReportReasonCode
+    reason: Annotated[str, OneOf(frozenset(REPORT_REASONS))]
     code: Code
 
 

@@ -179,3 +179,33 @@ async def test_csv_upload_lists_row_errors_and_stock_price_apply_at_once(
     assert detail.stock == {"C1": 9} and detail.product.min_price.amount == 99900
     kinds = [i.kind for i in await commerce.listing_reviews.queue() if i.product_code == "C1"]
     assert sorted(kinds) == ["price", "submission"]
+
+
+async def test_editing_a_live_listing_keeps_attributes_the_form_does_not_change(
+    browser: Browser, commerce: Commerce, team: Team
+) -> None:
+    await browser.login("owner@acme.example")
+    status, page = await browser.get("/admin/merchant/listings/D1")
+    assert status == 200 and 'name="material" value="chiffon"' in page
+    edit = FormData()
+    for name, value in {
+        "csrf": browser.token,
+        "name_zh": "红色碎花连衣裙（新款）",
+        "name_en": "Red Floral Dress",
+        "description_zh": "雪纺面料，适合夏天",
+        "description_en": "Chiffon, for summer",
+        "material": "chiffon",
+        "usage": "summer holidays",
+    }.items():
+        edit.add_field(name, value)
+    response = await browser.client.post("/admin/merchant/listings/D1/edit", data=edit)
+    assert response.status == 200
+    live = await commerce.catalog.get_product("D1")
+    assert live.name["zh-Hans"] == "红色碎花连衣裙"  # still the approved version on sale
+    detail = await commerce.listings.detail(team.acme, "D1")
+    assert detail.pending is not None and detail.pending.content is not None
+    attributes = detail.pending.content.attributes
+    assert (
+        attributes["material"] == {"zh-Hans": "雪纺", "en": "chiffon"}
+        and attributes["usage"] == "summer holidays"
+    )

@@ -10,6 +10,7 @@ code) is shown on the form with the field it is about, and nothing typed is lost
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,6 +27,7 @@ from commerce_core.api import (
     ListingContent,
     ListingInput,
     VariantInput,
+    pick_language,
 )
 
 #: the commerce core (its ``listings`` and ``listing_reviews``), set by ``setup_backoffice``
@@ -194,13 +196,30 @@ async def edit(request: web.Request) -> web.StreamResponse:
     values = await form(request)
     keep = [image for image in current.product.images if image in values.getall("keep_image", [])]
     try:
-        content = await _content(request, values, keep)
+        content = _keep_attributes(await _content(request, values, keep), current.product.attributes, request)
         await commerce(request).listings.edit(mine, code, content, actor=actor(request))
     except DomainError as refused:
         return await detail(request, error=refusal(request, refused), status=400)
     await operators(request).record(visit(request).actor, "listing.edit", "listing", code)
     flash(request, "listings.edited")
     raise redirect(request, "listings.detail", code=code)
+
+
+def _keep_attributes(
+    content: ListingContent, current: dict[str, Any], request: web.Request
+) -> ListingContent:
+    """The attributes the form does not show stay; one shown unchanged keeps all its languages."""
+    lang = visit(request).language
+    attributes = {k: v for k, v in current.items() if k not in ("material", "usage")}
+    for name in ("material", "usage"):
+        typed = content.attributes.get(name)
+        before = current.get(name)
+        shown = pick_language(before, lang) if isinstance(before, dict) else before
+        if typed and typed == shown:
+            attributes[name] = before
+        elif typed:
+            attributes[name] = typed
+    return replace(content, attributes=attributes)
 
 
 async def stock_price(request: web.Request) -> web.StreamResponse:
