@@ -86,7 +86,8 @@ class ListingService:
             findings = checks.check_listing(
                 listings_store.facts(category.code, entry.content, entry.variants, entry.code), context
             )
-            await listings_store.insert_listing(uow, merchant_id, category, entry, findings, actor)
+            batch = [listings_store.NewListing(category, entry, findings)]
+            await listings_store.insert_listings(uow, merchant_id, batch, actor)
             await uow.commit()
         return await self.detail(merchant_id, entry.code)
 

@@ -183,6 +183,7 @@ async def import_rows(
         async with units.orm() as uow:
             contexts: dict[int, checks.CheckContext] = {}
             here = {c.code: c for c in (await uow.session.scalars(select(Category))).all()}
+            batch: list[listings_store.NewListing] = []
             for _, entry in kept[start : start + BATCH]:
                 category = here[entry.category_code]
                 if category.id not in contexts:
@@ -191,7 +192,8 @@ async def import_rows(
                     listings_store.facts(category.code, entry.content, entry.variants, entry.code),
                     contexts[category.id],
                 )
-                await listings_store.insert_listing(uow, merchant_id, category, entry, findings, actor)
-                submitted.append(entry.code)
+                batch.append(listings_store.NewListing(category, entry, findings))
+            await listings_store.insert_listings(uow, merchant_id, batch, actor)
+            submitted += [listing.entry.code for listing in batch]
             await uow.commit()
     return ImportReport(tuple(submitted), tuple(sorted(errors, key=lambda e: (e.row, e.field))))

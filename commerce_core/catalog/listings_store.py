@@ -7,6 +7,8 @@ steps, the import many rows to a transaction; the services decide the transactio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -158,22 +160,20 @@ async def merchant_code(uow: Work, merchant_id: int) -> str:
     return code or ""
 
 
-async def insert_listing(
-    uow: Work,
-    merchant_id: int,
-    category: Category,
-    entry: ListingInput,
-    findings: list[checks.Finding],
-    actor: str,
-) -> Product:
-    """The listing, its SKUs and stock, in review (draft -> pending_review) with a submission item."""
-    session = uow.session
-    content = entry.content
-    now = uow.now()
-    draft = _draft(category, content, entry.variants)
+@dataclass(frozen=True, slots=True)
+class NewListing:
+    """One listing to insert: its category row, the cleaned entry, the checks' findings."""
+
+    category: Category
+    entry: ListingInput
+    findings: list[checks.Finding]
+
+
+def _product(merchant_id: int, listing: NewListing, now: datetime) -> Product:
+    entry, content, category = listing.entry, listing.entry.content, listing.category
     textproc.add_terms([*content.name.values(), *([content.brand] if content.brand else [])])
     prices = [v.price for v in entry.variants]
-    product = Product(
+    return Product(
         code=entry.code,
         merchant_id=merchant_id,
         category_id=category.id,
@@ -190,32 +190,47 @@ async def insert_listing(
         sales_count=0,
         created_at=now,
         updated_at=now,
-        search_document=textproc.document(_search_texts(draft, category)),
+        search_document=textproc.document(_search_texts(_draft(category, content, entry.variants), category)),
     )
+
+
+async def insert_listings(uow: Work, merchant_id: int, listings: list[NewListing], actor: str) -> None:
+    """The listings, their SKUs and stock, in review (draft -> pending_review) with a submission item
+    each; three flushes for the whole batch (a CSV import writes hundreds at a time)."""
+    session = uow.session
+    now = uow.now()
+    products = [_product(merchant_id, listing, now) for listing in listings]
     try:
-        session.add(product)
+        session.add_all(products)
         await session.flush()
-        for variant in entry.variants:
-            sku = Sku(
-                product_id=product.id,
-                code=variant.sku,
-                options=dict(variant.options),
-                price=variant.price,
-                currency=entry.currency,
+        skus = [
+            (
+                variant,
+                Sku(
+                    product_id=product.id,
+                    code=variant.sku,
+                    options=dict(variant.options),
+                    price=variant.price,
+                    currency=listing.entry.currency,
+                ),
             )
-            session.add(sku)
-            await session.flush()
-            session.add(StockLevel(sku_id=sku.id, on_hand=variant.stock, reserved=0))
-        session.add_all(ProductFacet(product_id=product.id, name=k, value=v) for k, v in _facets(draft))
+            for product, listing in zip(products, listings, strict=True)
+            for variant in listing.entry.variants
+        ]
+        session.add_all(sku for _, sku in skus)
         await session.flush()
     except IntegrityError as exc:
         raise InvalidInput("product or SKU code already exists", code="duplicate_code", field="code") from exc
-    uow.record_status("product", product.id, None, ListingStatus.DRAFT.value, actor)
-    uow.record_status(
-        "product", product.id, ListingStatus.DRAFT.value, ListingStatus.PENDING_REVIEW.value, actor
-    )
-    await open_review(uow, product.id, ReviewKind.SUBMISSION, findings)
-    return product
+    session.add_all(StockLevel(sku_id=sku.id, on_hand=variant.stock, reserved=0) for variant, sku in skus)
+    for product, listing in zip(products, listings, strict=True):
+        draft = _draft(listing.category, listing.entry.content, listing.entry.variants)
+        session.add_all(ProductFacet(product_id=product.id, name=k, value=v) for k, v in _facets(draft))
+        session.add(review_item(uow, product.id, ReviewKind.SUBMISSION, listing.findings))
+        uow.record_status("product", product.id, None, ListingStatus.DRAFT.value, actor)
+        uow.record_status(
+            "product", product.id, ListingStatus.DRAFT.value, ListingStatus.PENDING_REVIEW.value, actor
+        )
+    await session.flush()
 
 
 async def apply_content(uow: Work, product: Product, content: ListingContent) -> None:
@@ -239,6 +254,28 @@ async def apply_content(uow: Work, product: Product, content: ListingContent) ->
     await session.flush()
 
 
+def review_item(
+    uow: Work,
+    product_id: int,
+    kind: ReviewKind,
+    findings: list[checks.Finding],
+    *,
+    content: ListingContent | None = None,
+    note: str | None = None,
+    reporter: str | None = None,
+) -> ListingReview:
+    return ListingReview(
+        product_id=product_id,
+        kind=kind.value,
+        state=ReviewState.OPEN.value,
+        content=content.as_dict() if content is not None else None,
+        findings=[f.as_dict() for f in findings],
+        note=note,
+        reporter=reporter,
+        created_at=uow.now(),
+    )
+
+
 async def open_review(
     uow: Work,
     product_id: int,
@@ -249,16 +286,7 @@ async def open_review(
     note: str | None = None,
     reporter: str | None = None,
 ) -> ListingReview:
-    item = ListingReview(
-        product_id=product_id,
-        kind=kind.value,
-        state=ReviewState.OPEN.value,
-        content=content.as_dict() if content is not None else None,
-        findings=[f.as_dict() for f in findings],
-        note=note,
-        reporter=reporter,
-        created_at=uow.now(),
-    )
+    item = review_item(uow, product_id, kind, findings, content=content, note=note, reporter=reporter)
     uow.session.add(item)
     await uow.session.flush()
     return item
