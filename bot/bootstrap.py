@@ -32,6 +32,7 @@ from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.cases import subscribe_cases
+from bot.notifications.listings import notify_listing_decisions
 from bot.notifications.merchants import notify_merchants
 from bot.observability.metrics import observer_for
 from bot.pipeline import Pipeline, PipelineConfig
@@ -43,6 +44,7 @@ from commerce_core.api import (
     Clock,
     Commerce,
     CommerceConfig,
+    ListingPolicy,
     OrderPolicy,
     PhoneVerifier,
     SandboxSms,
@@ -76,6 +78,10 @@ def commerce_config(settings: Settings) -> CommerceConfig:
         pay_base_url=settings.public_base_url,
         carrier_speed=settings.carrier_speed,
         order_policy=OrderPolicy(payment_window=timedelta(minutes=settings.payment_window_minutes)),
+        listing_policy=ListingPolicy(
+            price_change_flag_percent=settings.listings.price_change_flag_percent,
+            report_threshold=settings.listings.report_threshold,
+        ),
     )
 
 
@@ -183,6 +189,7 @@ async def start(
     }
     notifier = notify_merchants(Notifier(commerce, texts, senders), commerce)
     subscribe_cases(notifier.subscribers, commerce)  # the after-sales desk: shoppers, staff, merchants told
+    notify_listing_decisions(notifier, commerce)  # listing review decisions reach the merchant
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime

@@ -69,6 +69,18 @@ class SupportDeskSettings(BaseSettings):
         )
 
 
+class ListingSettings(BaseSettings):
+    """Listing moderation (R4.3): when a price change is flagged to staff, when reports take a listing
+    off sale (SHOPBOT_LISTINGS_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPBOT_LISTINGS_", extra="ignore")
+
+    #: a price change of more than this percentage either way goes to the review queue
+    price_change_flag_percent: float = Field(default=50.0, gt=0, le=10_000)
+    #: distinct shoppers' open reports that take a live listing off sale until a reviewer decides
+    report_threshold: int = Field(default=1, ge=1, le=1000)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOPBOT_", extra="ignore")
 
@@ -123,6 +135,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = Field(default_factory=SmsSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    listings: ListingSettings = Field(default_factory=ListingSettings)
 
     @property
     def db_url(self) -> str:

@@ -22,6 +22,22 @@ from commerce_core.after_sales.types import (
 )
 from commerce_core.app import Commerce, CommerceConfig
 from commerce_core.cart.types import CartLineView, CartProblem, CartView, ProblemKind
+from commerce_core.catalog.checks import Finding as CheckFinding
+from commerce_core.catalog.checks import advertising_terms
+from commerce_core.catalog.listings_types import (
+    REPORT_REASONS,
+    FindingView,
+    ImportReport,
+    ListingContent,
+    ListingDetail,
+    ListingInput,
+    ListingPolicy,
+    ReviewItemView,
+    ReviewKind,
+    ReviewState,
+    RowError,
+    VariantInput,
+)
 from commerce_core.catalog.types import (
     COLOURS,
     CatalogueEntry,
@@ -72,6 +88,7 @@ from commerce_core.events import (
     DomainEvent,
     HandoffEnded,
     HandoffRequested,
+    ListingReviewed,
     MalformedEvent,
     OrderCancelled,
     OrderPlaced,
@@ -305,3 +322,22 @@ __all__ += [
 
 # -- reliability (owner: turns) --
 __all__ += ["is_connection_lost"]
+
+# -- listings (owner: listings) --
+__all__ += [
+    "REPORT_REASONS",
+    "CheckFinding",
+    "FindingView",
+    "ImportReport",
+    "ListingContent",
+    "ListingDetail",
+    "ListingInput",
+    "ListingPolicy",
+    "ListingReviewed",
+    "ReviewItemView",
+    "ReviewKind",
+    "ReviewState",
+    "RowError",
+    "VariantInput",
+    "advertising_terms",
+]

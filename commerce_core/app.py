@@ -16,6 +16,9 @@ from commerce_core.after_sales.parties import CaseParties
 from commerce_core.after_sales.service import AfterSalesService
 from commerce_core.after_sales.types import AfterSalesPolicy
 from commerce_core.cart.service import CartService
+from commerce_core.catalog.listings import ListingService
+from commerce_core.catalog.listings_review import ListingReviews
+from commerce_core.catalog.listings_types import ListingPolicy
 from commerce_core.catalog.queries import sku_ids
 from commerce_core.catalog.service import CatalogService
 from commerce_core.clock import Clock, SystemClock
@@ -53,6 +56,7 @@ class CommerceConfig:
     order_policy: OrderPolicy = field(default_factory=OrderPolicy)
     after_sales_policy: AfterSalesPolicy = field(default_factory=AfterSalesPolicy)
     operator_policy: OperatorPolicy = field(default_factory=OperatorPolicy)
+    listing_policy: ListingPolicy = field(default_factory=ListingPolicy)
 
 
 class Commerce:
@@ -68,6 +72,7 @@ class Commerce:
         after_sales_policy: AfterSalesPolicy | None = None,
         shipment_delay_after: timedelta = timedelta(hours=48),
         operator_policy: OperatorPolicy | None = None,
+        listing_policy: ListingPolicy | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -105,6 +110,8 @@ class Commerce:
             refund_runner=self.payments.process_refund,
         )
         self.case_parties = CaseParties(units, self.cases)
+        self.listings = ListingService(units, listing_policy)  # merchants' listings (R4.3)
+        self.listing_reviews = ListingReviews(units)  # the reviewers' queue
 
     @classmethod
     def build(
@@ -135,6 +142,7 @@ class Commerce:
             after_sales_policy=config.after_sales_policy,
             shipment_delay_after=config.shipment_delay_after,
             operator_policy=config.operator_policy,
+            listing_policy=config.listing_policy,
         )
         carrier.keep_routes_in(commerce.units)  # routes outlive the process: parcels keep moving
         return commerce

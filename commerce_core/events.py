@@ -157,6 +157,19 @@ class ProductStatusChanged(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ListingReviewed(DomainEvent):
+    """A reviewer decided on a listing review item (a new listing, a new version, a report): the
+    merchant is told. ``decision`` is ``approved`` or ``rejected``; ``kind`` a ReviewKind value."""
+
+    name: ClassVar[str] = "ListingReviewed"
+    product_code: str
+    merchant_id: int
+    kind: str
+    decision: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HandoffRequested(DomainEvent):
     name: ClassVar[str] = "HandoffRequested"
     ticket_number: str
@@ -257,6 +270,7 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         ProductStatusChanged,
         HandoffRequested,
         CustomerErased,
+        ListingReviewed,
     )
 }
 

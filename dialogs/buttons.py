@@ -16,7 +16,17 @@ from typing import Any, TypeVar
 
 from commerce_core.api import CaseKind, NotFound
 from dialogs.context import Turn
-from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
+from dialogs.flows import (
+    account,
+    after_sales,
+    cart,
+    checkout,
+    listing_reports,
+    operator_chat,
+    orders,
+    shopping,
+    support,
+)
 from dialogs.flows.registry import waiting_step
 from dialogs.payloads import (
     ACTIONS,
@@ -51,6 +61,8 @@ from dialogs.payloads import (
     Popular,
     RateCase,
     Remove,
+    ReportListing,
+    ReportListingReason,
     SandboxPay,
     ShipOrder,
     ShowOrder,
@@ -303,6 +315,14 @@ async def _case_parcel(turn: Turn, action: CaseParcel) -> None:
 @on(RateCase)
 async def _rate_case(turn: Turn, action: RateCase) -> None:
     await after_sales.rate(turn, action.case_number, action.rating)
+@on(ReportListing)
+async def _report_listing(turn: Turn, action: ReportListing) -> None:
+    await listing_reports.ask(turn, action.code)
+
+
+@on(ReportListingReason)
+async def _report_listing_reason(turn: Turn, action: ReportListingReason) -> None:
+    await listing_reports.report(turn, action.code, action.reason)
 
 
 _missing = [a.__name__ for a in set(ACTIONS) - _HANDLERS.keys()]

@@ -21,6 +21,7 @@ from aiohttp.typedefs import Handler, Middleware
 from aiohttp_session import get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
+import commerce_core.api as api
 from bot.backoffice import session as cookie
 from bot.backoffice.config import BackofficeConfig, backoffice_config
 from bot.backoffice.i18n import from_accept_language, load_catalogues, supported
@@ -42,6 +43,7 @@ from bot.backoffice.ports import OperatorAccounts
 from bot.backoffice.routes import add_routes
 from bot.backoffice.views.agent_desk import DESK, AgentDesk, CommerceShopperRecords
 from bot.backoffice.views.cases import CASE_DESK, CaseDeskPages
+from bot.backoffice.views.listings import IMAGES, LISTINGS
 from bot.backoffice.views.merchant_cases import MERCHANT_CASES, MerchantCasePages
 from bot.backoffice.views.search import SEARCH, ShopSearch
 from bot.settings import Settings
@@ -61,6 +63,8 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 #: only when the public URL is https: browsers then refuse plain http to this host for a year
+#: the largest multipart body a signed-in operator may post (the file store's 10 MiB and the form)
+UPLOAD_BODY = 11 * 1024 * 1024
 HTTPS_ONLY = {"Strict-Transport-Security": "max-age=31536000"}
 
 
@@ -81,6 +85,8 @@ def setup_backoffice(
     backoffice[SEARCH] = ShopSearch(commerce)  # the operators' search box
     backoffice[CASE_DESK] = CaseDeskPages(commerce.cases)  # the after-sales desk (staff)
     backoffice[MERCHANT_CASES] = MerchantCasePages(commerce.case_parties)  # cases on a merchant's items
+    backoffice[LISTINGS] = commerce  # listings: merchants' entry and the reviewers' queue
+    backoffice[IMAGES] = api.LocalFileStore(settings.data_dir / "files")  # uploaded product images
     app.add_subapp(prefix, backoffice)
     return backoffice
 
@@ -167,6 +173,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if access is None:
         return _error(request, 403, "forbidden")
     if request.method == "POST":
+        if operator is not None and request.content_type == "multipart/form-data":
+            # signed-in uploads (photos, CSV files) may exceed the app's small body limit
+            request = request.clone(client_max_size=UPLOAD_BODY)
         values = await request.post()
         if not cookie.csrf_matches(session, values.get(cookie.CSRF_FIELD)):
             return _error(request, 403, "csrf")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+import bot.backoffice.views.listings as listings
+import bot.backoffice.views.listings_review as listings_review
 from bot.backoffice.pages import Access, Gate
 from bot.backoffice.views import (
     account,
@@ -126,6 +128,56 @@ ROUTES: tuple[Route, ...] = (
         "merchant.case.act",
         merchant_cases.act,
         Action.MANAGE_OWN_MERCHANT,
+    ),
+    # listings (R4.3): merchants enter and edit, reviewers decide; images are public (product cards)
+    Route("GET", "/merchant/listings/new", "listings.new", listings.new_page, Action.MANAGE_OWN_MERCHANT),
+    Route(
+        "POST",
+        "/merchant/listings/new",
+        "listings.new.submit",
+        listings.new_submit,
+        Action.MANAGE_OWN_MERCHANT,
+    ),
+    Route(
+        "GET",
+        "/merchant/listings/import",
+        "listings.csv",
+        listings.import_page,
+        Action.MANAGE_OWN_MERCHANT,
+    ),
+    Route(
+        "POST",
+        "/merchant/listings/import",
+        "listings.csv.submit",
+        listings.import_submit,
+        Action.MANAGE_OWN_MERCHANT,
+    ),
+    Route("GET", "/merchant/listings/{code}", "listings.detail", listings.detail, Action.VIEW_OWN_MERCHANT),
+    Route(
+        "POST", "/merchant/listings/{code}/edit", "listings.edit", listings.edit, Action.MANAGE_OWN_MERCHANT
+    ),
+    Route(
+        "POST",
+        "/merchant/listings/{code}/stock",
+        "listings.stock",
+        listings.stock_price,
+        Action.MANAGE_OWN_MERCHANT,
+    ),
+    Route(
+        "GET",
+        "/listings/image/{owner}/{digest}/{major}/{minor}/{size}",
+        "listings.image",
+        listings.image,
+        Gate.PUBLIC,
+    ),
+    Route("GET", "/review/listings", "listings.queue", listings_review.queue, Action.REVIEW_LISTINGS),
+    Route("GET", "/review/listings/{item_id}", "listings.item", listings_review.item, Action.REVIEW_LISTINGS),
+    Route(
+        "POST",
+        r"/review/listings/{item_id}/{decision:approve|reject}",
+        "listings.decide",
+        listings_review.decide,
+        Action.REVIEW_LISTINGS,
     ),
 )
 

@@ -18,7 +18,8 @@ LISTING_STATUS = StatusMachine[ListingStatus](
         ListingStatus.DRAFT: frozenset({ListingStatus.PENDING_REVIEW}),
         ListingStatus.PENDING_REVIEW: frozenset({ListingStatus.LIVE, ListingStatus.REJECTED}),
         ListingStatus.REJECTED: frozenset({ListingStatus.PENDING_REVIEW, ListingStatus.DRAFT}),
-        ListingStatus.LIVE: frozenset({ListingStatus.DELISTED}),
+        # back to review: a shopper's report (enough of them) or a reviewer's second look
+        ListingStatus.LIVE: frozenset({ListingStatus.DELISTED, ListingStatus.PENDING_REVIEW}),
         ListingStatus.DELISTED: frozenset({ListingStatus.PENDING_REVIEW}),
     },
 )
@@ -86,3 +87,27 @@ class ProductFacet(Base):
     value: Mapped[str] = mapped_column(String(128), primary_key=True)
 
     __table_args__ = (Index("ix_product_facets_value", "name", "value"),)
+
+
+class ListingReview(Base):
+    """One item in the listing review queue: a new listing, a new version of a live one, a shopper's
+    report, or a price change beyond the allowed range; with the automated checks' findings.
+
+    Why a row per item and not a flag on the product: a live listing keeps selling while its next
+    version (``content``) waits here, and every decision (who, when, why) stays on record.
+    """
+
+    __tablename__ = "listing_reviews"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    content: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON, nullable=True)
+    findings: Mapped[list[dict[str, str]]] = mapped_column(PortableJSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reporter: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -39,6 +39,7 @@ from dialogs.payloads import (
     Increase,
     MoreResults,
     Pay,
+    ReportListing,
     ShowProduct,
     Similar,
     Track,
@@ -104,6 +105,7 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
         *Button.offer(turn.t("button.add_to_cart"), AddProduct(product.code)),
         *Button.offer(turn.t("button.similar"), Similar(product.code)),
         turn.button("button.view_cart", ViewCart()),
+        *Button.offer(turn.t("listings.report.button"), ReportListing(product.code)),
     ]
     stock_note = (
         turn.t("product.in_stock", count=product.available)

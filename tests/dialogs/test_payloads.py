@@ -67,6 +67,8 @@ EXISTING_WIRE_FORMS = {
     "casans:AS7K3M9Q2XAB": payloads.CaseAnswer("AS7K3M9Q2XAB"),
     "casparc:AS7K3M9Q2XAB": payloads.CaseParcel("AS7K3M9Q2XAB"),
     "caserate:AS7K3M9Q2XAB:5": payloads.RateCase("AS7K3M9Q2XAB", 5),
+    "rpt:D1": payloads.ReportListing("D1"),
+    "rptr:false_claims:D1": payloads.ReportListingReason("false_claims", "D1"),
 }
 
 
