@@ -289,3 +289,9 @@ __all__ += [
 
 # -- reliability (owner: turns) --
 __all__ += ["is_connection_lost"]
+
+# -- staff group, photos, feedback to resolution (owner: staffgroup) --
+from commerce_core.events import ShopperWroteToStaff  # noqa: E402
+from commerce_core.support.types import AgentFigures, FeedbackCategory, StaffTopicView  # noqa: E402
+
+__all__ += ["AgentFigures", "FeedbackCategory", "ShopperWroteToStaff", "StaffTopicView"]
