@@ -40,7 +40,13 @@ from bot.backoffice.pages import (
 )
 from bot.backoffice.ports import OperatorAccounts
 from bot.backoffice.routes import add_routes
-from bot.backoffice.views.agent_desk import DESK, AgentDesk, CommerceShopperRecords
+from bot.backoffice.views.agent_desk import (
+    DESK,
+    AgentDesk,
+    CommerceShopperRecords,
+    WeChatReach,
+    handoff_files,
+)
 from bot.settings import Settings
 from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound, allowed, pick_language
 
@@ -73,7 +79,12 @@ def setup_backoffice(
     backoffice = create_backoffice(
         commerce.operators, commerce.clock, config or backoffice_config(settings), cookie_path=prefix
     )
-    backoffice[DESK] = AgentDesk(commerce.support, CommerceShopperRecords(commerce))  # the agent console
+    backoffice[DESK] = AgentDesk(  # the agent console
+        commerce.support,
+        CommerceShopperRecords(commerce),
+        wechat=WeChatReach(settings.wechat.window_hours, bool(settings.wechat.notice_template_id)),
+        files=handoff_files(settings.data_dir),
+    )
     backoffice[FULFILMENT] = commerce.shipments  # the merchant console ships its own order parts
     app.add_subapp(prefix, backoffice)
     return backoffice

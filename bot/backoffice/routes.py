@@ -14,6 +14,8 @@ from aiohttp import web
 
 from bot.backoffice.pages import Access, Gate
 from bot.backoffice.views import account, admin, agent, agent_stream, auth, dead_letters, merchant, public
+from bot.backoffice.views.agent_figures import figures as agent_figures
+from bot.backoffice.views.agent_figures import photo as agent_photo
 from commerce_core.operators.types import Action
 
 OWN = Action.MANAGE_OWN_ACCOUNT
@@ -84,9 +86,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/agent/stream", "agent.stream", agent_stream.stream, CHAT),
     Route("GET", "/agent/c/{number}", "agent.conversation", agent.conversation, CHAT),
     Route("GET", "/agent/c/{number}/history", "agent.history", agent.history, CHAT),
+    Route("GET", "/agent/c/{number}/photo/{seq}", "agent.photo", agent_photo, CHAT),
+    Route("GET", "/agent/figures", "agent.figures", agent_figures, CHAT),
     Route(
         "POST",
-        r"/agent/c/{number}/{action:claim|assign|release|reply|note|resolve}",
+        r"/agent/c/{number}/{action:claim|assign|release|reply|note|resolve|feedback}",
         "agent.act",
         agent.act,
         CHAT,

@@ -11,6 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+#: the file store folder (under the data directory) of photos shoppers sent during a handoff; the
+#: channels write there and the console reads, so both name it from here
+HANDOFF_FILES_FOLDER = "handoff-files"
+
+
+def handoff_file_owner(ticket_number: str) -> str:
+    """The file store owner of a handoff's photos (one folder per ticket, erased with it)."""
+    return f"handoff:{ticket_number}"
+
 
 class TicketStatus(StrEnum):
     """A handoff goes bot -> ``queued`` (waiting) -> ``assigned`` (with an agent) -> ``resolved`` (bot
