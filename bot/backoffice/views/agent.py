@@ -98,9 +98,12 @@ async def conversation(request: web.Request) -> web.StreamResponse:
 
 
 async def history(request: web.Request) -> web.StreamResponse:
-    """The conversation's messages and status alone, for the live stream."""
-    ticket = await desk(request).support.ticket(_number(request))
-    return render(request, "agent_history.html", **await _conversation_context(request, ticket))
+    """The conversation's messages and status alone, for the live stream (every open tab fetches it
+    on every change, so it reads only what the fragment shows: no shopper file)."""
+    support = desk(request).support
+    ticket = await support.ticket(_number(request))
+    lines = await support.history(ticket.number)
+    return render(request, "agent_history.html", ticket=ticket, history=lines, names=await _names(request))
 
 
 async def act(request: web.Request) -> web.StreamResponse:

@@ -8,7 +8,10 @@ build the console with the real core and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import math
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -96,6 +99,35 @@ class CommerceShopperRecords:
         )
 
 
+class VersionWatch:
+    """One look at the console's fingerprint for all the live streams of a process.
+
+    Why: every open console tab polls; twenty agents each asking the database four times a second
+    is eighty queries a second for one answer. The first stream to ask after ``max_age`` queries,
+    the others (waiting on the lock meanwhile) reuse the answer. The unclaimed-handoff sweep is
+    shared the same way."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._value: tuple[int, int, int] = (0, 0, 0)
+        self._at = -math.inf
+        self._swept = -math.inf
+
+    async def current(self, support: SupportDesk, max_age: float) -> tuple[int, int, int]:
+        async with self._lock:
+            if time.monotonic() - self._at >= max_age:
+                self._value = await support.version()
+                self._at = time.monotonic()
+            return self._value
+
+    async def sweep(self, support: SupportDesk, every: float) -> None:
+        """Time out handoffs nobody claimed, at most once per ``every`` seconds per process."""
+        if time.monotonic() - self._swept < every:
+            return
+        self._swept = time.monotonic()
+        await support.expire_overdue()
+
+
 @dataclass(frozen=True, slots=True)
 class WeChatReach:
     """WeChat's customer-service window (hours since the shopper's last message) and whether a
@@ -114,6 +146,7 @@ class AgentDesk:
     poll_seconds: float = 0.25
     stream_seconds: float = 300.0
     wechat: WeChatReach = WeChatReach()
+    watch: VersionWatch = field(default_factory=VersionWatch)
     #: where photos shoppers sent during a handoff are kept (None: photos are not kept)
     files: FileStore | None = None
 
