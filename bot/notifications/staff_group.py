@@ -56,7 +56,10 @@ class StaffRoomDirectory:
     async def language_of(self, recipient: Recipient) -> str | None:
         if recipient == GROUP_QUEUE:
             return self._language
-        return await self._inner.language_of(recipient)
+        found = await self._inner.language_of(recipient)
+        if found is None and isinstance(recipient, StaffQueue):
+            return self._language  # nobody of the queue bound a chat: the group is still told
+        return found
 
     async def addresses_of(self, recipient: Recipient) -> list[Address]:
         group = [Address(STAFF_GROUP_CHANNEL, self._chat)]

@@ -98,7 +98,9 @@ async def test_a_staff_queue_alert_reaches_the_general_topic(
     staffed: tuple[Runtime, TelegramChannel, PhotoSession],
 ) -> None:
     rt, _, session = staffed
-    alert = Notification(StaffQueue("agent"), [TextReply("Case AS123 is overdue")], "test:alert:1")
+    queue = StaffQueue("agent")  # no agent has bound a chat: the group is still told
+    assert await rt.notifier.directory.language_of(queue) == "en"
+    alert = Notification(queue, [TextReply("Case AS123 is overdue")], "test:alert:1")
     assert await rt.notifier.deliver(alert) == []
     assert await rt.notifier.deliver(alert) == []  # delivered again (an outbox retry): posted once
     posts = [c for c in session.of("sendMessage") if c.params.get("chat_id") == GROUP]
