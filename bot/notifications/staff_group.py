@@ -17,6 +17,7 @@ from bot.notifications.notifier import Notifier
 from bot.notifications.recipients import Address, KnowsMembers, Recipient, RecipientDirectory, StaffQueue
 from bot.notifications.senders import Sender
 from commerce_core.api import (
+    AgentReplied,
     Commerce,
     HandoffEnded,
     HandoffRequested,
@@ -42,6 +43,9 @@ class StaffRoom(Protocol):
     async def post(self, ticket: TicketView, text: str, *, dedup_key: str | None = None) -> None: ...
     async def announce(self, ticket: TicketView) -> None:
         """The ticket's header in the conversation's topic, once (the topic made or reused)."""
+
+    async def echo(self, ticket: TicketView, text: str, *, dedup_key: str) -> None:
+        """An agent's reply from the console, shown in the conversation's topic."""
 
 
 class StaffRoomDirectory:
@@ -106,6 +110,12 @@ class StaffRoomRelay:
             await room.post(ticket, text, dedup_key=writing.dedup_key)
         return []
 
+    async def replied(self, event: AgentReplied, writing: Writing) -> list[Notification]:
+        ticket = await self._ticket(event.ticket_number)
+        if ticket is not None:
+            await self.room.echo(ticket, event.text, dedup_key=writing.dedup_key)
+        return []
+
     async def ended(self, event: HandoffEnded, writing: Writing) -> list[Notification]:
         ticket = await self._ticket(event.ticket_number)
         if ticket is not None and await self.commerce.support.staff_topic(ticket.conversation_key):
@@ -124,6 +134,7 @@ def connect_staff_room(
     notifier.subscribe(HandoffRequested, relay.opened)
     notifier.subscribe(ShopperWroteToStaff, relay.shopper_wrote)
     notifier.subscribe(HandoffEnded, relay.ended)
+    notifier.subscribe(AgentReplied, relay.replied)
     notifier.directory = StaffRoomDirectory(notifier.directory, chat, room.language)
     if alerts is not None:
         notifier.senders[STAFF_GROUP_CHANNEL] = alerts

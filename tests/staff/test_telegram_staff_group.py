@@ -167,6 +167,13 @@ async def test_a_handoff_is_worked_from_its_forum_topic(
     assert any("您好，我来帮您查一下。" in text for text in sent(session, 7101)[to_shopper:])
     claimed = await commerce.support.ticket(ticket.number)
     assert claimed.status == TicketStatus.ASSIGNED and claimed.assignee == agent
+    assert not any("您好，我来帮您查一下。" in line for line in sent(session, GROUP))  # not echoed back
+
+    # a reply written in the console is shown in the topic too
+    await commerce.support.reply(ticket.number, agent, "Checked: it ships today.")
+    await rt.relay_notifications()
+    assert any("Checked: it ships today." in line for line in sent(session, GROUP, 101))
+    assert sent(session, 7101)[-1].endswith("Checked: it ships today.")
 
     # /close hands the conversation back to the bot; the shopper is told; every step is audited
     await feed(rt, channel, staff.in_topic(101, "/close"))

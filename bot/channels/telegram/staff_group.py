@@ -16,6 +16,7 @@ handed-off conversations (R5.4-1), like the topic relays teams already use.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -218,9 +219,23 @@ class StaffGroup:
                 await support.resolve(ticket.number, actor=agent)
                 await self._answer(thread_id, self.t("closed_by", agent=agent_name))
                 return
+            await self.redis.set(self._own_mark(ticket.number, text), b"1", ex=POSTED_TTL)
             await support.reply(ticket.number, agent, text)
         except DomainError as refused:
             await self._answer(thread_id, self.t("refused", reason=refused.code or str(refused)))
+
+    def _own_mark(self, number: str, text: str) -> str:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:24]
+        return f"shopbot:tg:staff:own:{number}:{digest}"
+
+    async def echo(self, ticket: TicketView, text: str, *, dedup_key: str) -> None:
+        """An agent's reply written in the console, shown in the topic too (one typed in the topic
+        is there already)."""
+        if await self.redis.delete(self._own_mark(ticket.number, text)):
+            return
+        if await self.commerce.support.staff_topic(ticket.conversation_key) is None:
+            return
+        await self.post(ticket, self.t("agent", agent=ticket.assignee or "—", text=text), dedup_key=dedup_key)
 
     async def _answer(self, thread_id: int, text: str) -> None:
         try:
