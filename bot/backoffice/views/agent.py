@@ -111,7 +111,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     number, action = _number(request), request.match_info["action"]
     support, me = desk(request).support, visit(request).me().public_id
     values = await form(request)
-    await support.ticket(number)  # an unknown ticket is a 404 whatever the action
+    found = await support.ticket(number)  # an unknown ticket is a 404 whatever the action
     try:
         if action == "claim":
             await support.claim(number, me)
@@ -126,8 +126,8 @@ async def act(request: web.Request) -> web.StreamResponse:
             canned = field(values, "canned", 32)
             text = field(values, "text", REPLY_LIMIT)
             if canned in CANNED:
-                text = _canned(request, await support.ticket(number), canned)
-            template = await _outside_window(request, number, values.get("template") == "1")
+                text = _canned(request, found, canned)
+            template = await _outside_window(request, found, values.get("template") == "1")
             await support.reply(number, me, text)
             if template:
                 await support.audit(me, "ticket_template_sent", "ticket", number, {"channel": "wechat"})
@@ -164,15 +164,14 @@ async def act(request: web.Request) -> web.StreamResponse:
     raise redirect(request, "agent.conversation", number=number)
 
 
-async def _outside_window(request: web.Request, number: str, as_template: bool) -> bool:
+async def _outside_window(request: web.Request, ticket: TicketView, as_template: bool) -> bool:
     """Whether this reply goes as a WeChat template message: True when the window is closed and the
     agent asked for one (a template is configured); raises :class:`OutsideWindow` when it is closed
     and the reply cannot or was not asked to go that way. False: an ordinary reply."""
     agent_desk = desk(request)
-    ticket = await agent_desk.support.ticket(number)
     if ticket.channel != "wechat":
         return False
-    history = await agent_desk.support.history(number)
+    history = await agent_desk.support.history(ticket.number)
     if not wechat_window_closed(agent_desk.wechat, ticket, history, now(request)):
         return False
     if not agent_desk.wechat.template:
