@@ -27,6 +27,7 @@ from bot.backoffice.views.dead_letters import RECOVERY
 from bot.channels import console, web
 from bot.channels.base import Channel, ChannelContext, ChannelFactory, RouteInstaller
 from bot.channels.telegram import channel as telegram
+from bot.channels.telegram.staff_group import StaffGroupAlerts
 from bot.channels.wechat import channel as wechat
 from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
@@ -34,6 +35,7 @@ from bot.notifications import Notifier, Sender
 from bot.notifications.cases import subscribe_cases
 from bot.notifications.listings import notify_listing_decisions
 from bot.notifications.merchants import notify_merchants
+from bot.notifications.staff_group import connect_staff_room
 from bot.observability.metrics import observer_for
 from bot.pipeline import Pipeline, PipelineConfig
 from bot.runtime import Container, Runtime
@@ -190,9 +192,18 @@ async def start(
     notifier = notify_merchants(Notifier(commerce, texts, senders), commerce)
     subscribe_cases(notifier.subscribers, commerce)  # the after-sales desk: shoppers, staff, merchants told
     notify_listing_decisions(notifier, commerce)  # listing review decisions reach the merchant
+    notifier = connect_telegram_staff_group(notifier, container.channels.get("telegram"))
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime
+
+
+def connect_telegram_staff_group(notifier: Notifier, channel: Channel | None) -> Notifier:
+    """The Telegram staff group (when configured): topics per handoff and staff-queue alerts."""
+    group = channel.staff_group if isinstance(channel, telegram.TelegramChannel) else None
+    if group is None:
+        return notifier
+    return connect_staff_room(notifier, group, group.chat, StaffGroupAlerts(group))
 
 
 async def build_runtime(

@@ -341,3 +341,8 @@ __all__ += [
     "VariantInput",
     "advertising_terms",
 ]
+# -- staff group, photos, feedback to resolution (owner: staffgroup) --
+from commerce_core.events import ShopperWroteToStaff  # noqa: E402
+from commerce_core.support.types import AgentFigures, FeedbackCategory, StaffTopicView  # noqa: E402
+
+__all__ += ["AgentFigures", "FeedbackCategory", "ShopperWroteToStaff", "StaffTopicView"]

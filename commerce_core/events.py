@@ -199,6 +199,19 @@ class HandoffEnded(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ShopperWroteToStaff(DomainEvent):
+    """The shopper wrote while a person has (or is about to have) the conversation: mirrored into the
+    Telegram staff group's topic; ``file_key`` names a photo they sent (the file store's key)."""
+
+    name: ClassVar[str] = "ShopperWroteToStaff"
+    ticket_number: str
+    conversation_key: str
+    customer_id: int
+    text: str
+    file_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerErased(DomainEvent):
     name: ClassVar[str] = "CustomerErased"
     customer_id: int
@@ -254,6 +267,7 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         AccountLinked,
         AgentReplied,
         HandoffEnded,
+        ShopperWroteToStaff,
         OrderPlaced,
         OrderStatusChanged,
         OrderCancelled,

@@ -18,7 +18,7 @@ from commerce_core.errors import NotFound
 from commerce_core.events import CustomerErased
 from commerce_core.orders.model import Order, OrderLine
 from commerce_core.security import FieldCipher
-from commerce_core.support.model import AuditEntry, Ticket, TicketMessage
+from commerce_core.support.model import AuditEntry, StaffTopic, Ticket, TicketMessage
 from commerce_core.uow import Units
 
 
@@ -101,6 +101,9 @@ class PrivacyService:
             await s.execute(delete(Address).where(Address.customer_id == customer_id))
             await s.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
             await s.execute(delete(TicketMessage).where(TicketMessage.customer_id == customer_id))
+            # the staff group's topics of their conversations (a conversation key names their chat)
+            their_conversations = select(Ticket.conversation_key).where(Ticket.customer_id == customer_id)
+            await s.execute(delete(StaffTopic).where(StaffTopic.conversation_key.in_(their_conversations)))
             for order in (await s.scalars(select(Order).where(Order.customer_id == customer_id))).all():
                 city = str(self._cipher.decrypt_json(order.address_enc).get("city", ""))
                 order.address_enc = self._cipher.encrypt_json(

@@ -41,7 +41,13 @@ from bot.backoffice.pages import (
 )
 from bot.backoffice.ports import OperatorAccounts
 from bot.backoffice.routes import add_routes
-from bot.backoffice.views.agent_desk import DESK, AgentDesk, CommerceShopperRecords
+from bot.backoffice.views.agent_desk import (
+    DESK,
+    AgentDesk,
+    CommerceShopperRecords,
+    WeChatReach,
+    handoff_files,
+)
 from bot.backoffice.views.cases import CASE_DESK, CaseDeskPages
 from bot.backoffice.views.listings import IMAGES, LISTINGS
 from bot.backoffice.views.merchant_cases import MERCHANT_CASES, MerchantCasePages
@@ -80,7 +86,12 @@ def setup_backoffice(
     backoffice = create_backoffice(
         commerce.operators, commerce.clock, config or backoffice_config(settings), cookie_path=prefix
     )
-    backoffice[DESK] = AgentDesk(commerce.support, CommerceShopperRecords(commerce))  # the agent console
+    backoffice[DESK] = AgentDesk(  # the agent console
+        commerce.support,
+        CommerceShopperRecords(commerce),
+        wechat=WeChatReach(settings.wechat.window_hours, bool(settings.wechat.notice_template_id)),
+        files=handoff_files(settings.data_dir),
+    )
     backoffice[FULFILMENT] = commerce.shipments  # the merchant console ships its own order parts
     backoffice[SEARCH] = ShopSearch(commerce)  # the operators' search box
     backoffice[CASE_DESK] = CaseDeskPages(commerce.cases)  # the after-sales desk (staff)

@@ -27,6 +27,8 @@ from bot.backoffice.views import (
     merchant_cases,
     public,
 )
+from bot.backoffice.views.agent_figures import figures as agent_figures
+from bot.backoffice.views.agent_figures import photo as agent_photo
 from bot.backoffice.views.audit_export import audit_export
 from bot.backoffice.views.search import search
 from commerce_core.operators.types import Action
@@ -102,9 +104,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/agent/stream", "agent.stream", agent_stream.stream, CHAT),
     Route("GET", "/agent/c/{number}", "agent.conversation", agent.conversation, CHAT),
     Route("GET", "/agent/c/{number}/history", "agent.history", agent.history, CHAT),
+    Route("GET", "/agent/c/{number}/photo/{seq}", "agent.photo", agent_photo, CHAT),
+    Route("GET", "/agent/figures", "agent.figures", agent_figures, CHAT),
     Route(
         "POST",
-        r"/agent/c/{number}/{action:claim|assign|release|reply|note|resolve}",
+        r"/agent/c/{number}/{action:claim|assign|release|reply|note|resolve|feedback}",
         "agent.act",
         agent.act,
         CHAT,

@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from commerce_core.errors import InvalidInput, NotAllowed, NotFound
-from commerce_core.events import AgentReplied, HandoffEnded
+from commerce_core.events import AgentReplied, HandoffEnded, ShopperWroteToStaff
 from commerce_core.ids import normalise_public_id
 from commerce_core.status import StatusChange
 from commerce_core.support.model import TICKET_STATUS, AuditEntry, Ticket, TicketMessage
 from commerce_core.support.service import SupportService
+from commerce_core.support.staff import FEEDBACK_KINDS, FeedbackResolution, StaffGroupTopics
 from commerce_core.support.types import (
+    FeedbackCategory,
     HandoffMessage,
     MessageAuthor,
     SupportSettings,
@@ -34,7 +36,7 @@ HISTORY_LIMIT = 200
 MESSAGE_LIMIT = 2000
 
 
-class HandoffService(SupportService):
+class HandoffService(SupportService, StaffGroupTopics, FeedbackResolution):
     def __init__(self, units: Units, settings: SupportSettings | None = None) -> None:
         super().__init__(units)
         self.settings = settings or SupportSettings()
@@ -54,7 +56,10 @@ class HandoffService(SupportService):
                 query = query.where(TicketMessage.author != MessageAuthor.NOTE.value)
             newest_first = query.order_by(TicketMessage.id.desc()).limit(HISTORY_LIMIT)
             rows = (await uow.session.scalars(newest_first)).all()
-            return [HandoffMessage(r.id, r.author, r.author_name, r.text, r.at) for r in reversed(rows)]
+            return [
+                HandoffMessage(r.id, r.author, r.author_name, r.text, r.at, r.file_key)
+                for r in reversed(rows)
+            ]
 
     async def version(self) -> tuple[int, int, int]:
         """A cheap fingerprint of everything the console shows: it changes when a message is written,
@@ -83,8 +88,9 @@ class HandoffService(SupportService):
 
     # -- the shopper's side ------------------------------------------------------------------------
 
-    async def shopper_said(self, number: str, text: str) -> None:
-        await self._write(number, MessageAuthor.SHOPPER, None, text, audit=None)
+    async def shopper_said(self, number: str, text: str, *, file_key: str | None = None) -> None:
+        """The shopper's message (or photo: ``file_key`` from the file store) during the handoff."""
+        await self._write(number, MessageAuthor.SHOPPER, None, text, audit=None, file_key=file_key)
 
     async def cancel(self, number: str) -> TicketView:
         """The shopper left the queue (or the conversation): the bot is back, nobody is told."""
@@ -172,6 +178,25 @@ class HandoffService(SupportService):
             await uow.commit()
             return view
 
+    async def resolve_feedback(
+        self, number: str, *, actor: str, category: FeedbackCategory, resolution: str
+    ) -> TicketView:
+        """Close a complaint/feedback ticket with what it was about and how it was settled (R5.4-2)."""
+        resolution = clean_text(resolution, "resolution", max_length=500)
+        async with self._units.orm() as uow:
+            ticket = await self._find(uow, number)
+            if ticket.kind not in FEEDBACK_KINDS:
+                raise NotAllowed("a handoff is resolved, not categorised", code="ticket_not_feedback")
+            if ticket.status == TicketStatus.QUEUED.value:
+                await self._transition(uow, ticket, TicketStatus.ASSIGNED, actor, assignee=actor)
+            await self._transition(uow, ticket, TicketStatus.CLOSED, actor)
+            ticket.category, ticket.resolution = category.value, resolution
+            ticket.first_response_at = ticket.first_response_at or uow.now()
+            self._audit(uow, actor, "ticket_categorised", ticket, {"category": category.value})
+            view = await self._view(uow, ticket)
+            await uow.commit()
+            return view
+
     # -- retention ---------------------------------------------------------------------------------
 
     async def forget_history(self, *, older_than: datetime | None = None) -> int:
@@ -231,7 +256,14 @@ class HandoffService(SupportService):
         )
 
     async def _write(
-        self, number: str, author: MessageAuthor, name: str | None, text: str, *, audit: str | None
+        self,
+        number: str,
+        author: MessageAuthor,
+        name: str | None,
+        text: str,
+        *,
+        audit: str | None,
+        file_key: str | None = None,
     ) -> HandoffMessage:
         text = clean_text(text, "text", max_length=MESSAGE_LIMIT)
         async with self._units.orm() as uow:
@@ -248,12 +280,20 @@ class HandoffService(SupportService):
                 author_name=name,
                 text=text,
                 at=uow.now(),
+                file_key=file_key,
             )
             uow.session.add(message)
             await uow.flush()
             if audit is not None:
                 self._audit(uow, name or "system", audit, ticket, {"message": message.id})
+            if author is MessageAuthor.AGENT:
+                ticket.first_response_at = ticket.first_response_at or message.at
             if author is MessageAuthor.AGENT and ticket.customer_id is not None:
                 uow.emit(AgentReplied(ticket.number, ticket.customer_id, text))
+            if author is MessageAuthor.SHOPPER and ticket.customer_id is not None:
+                event = ShopperWroteToStaff(
+                    ticket.number, ticket.conversation_key, ticket.customer_id, text, file_key
+                )
+                uow.emit(event)
             await uow.commit()
-            return HandoffMessage(message.id, message.author, name, text, message.at)
+            return HandoffMessage(message.id, message.author, name, text, message.at, file_key)

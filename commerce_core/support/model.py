@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce_core.db.base import Base, BigId, PortableJSON, UTCDateTime
@@ -46,6 +46,11 @@ class Ticket(Base):
     kind: Mapped[str] = mapped_column(String(16), default=TicketKind.HANDOFF.value, server_default="handoff")
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: feedback to resolution (R5.4-2): what the complaint/feedback was about and how it ended
+    category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    resolution: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    #: when staff first wrote to the shopper (the console's first-response time)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index("ix_support_tickets_conversation", "conversation_key", "status"),
@@ -66,6 +71,23 @@ class TicketMessage(Base):
     author_name: Mapped[str | None] = mapped_column(String(96), nullable=True)
     text: Mapped[str] = mapped_column(String(2000))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: a photo the shopper sent (a file store key), shown to staff only
+    file_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class StaffTopic(Base):
+    """The Telegram staff group's forum topic of one shopper conversation: reused when the shopper
+    comes back, replaced when staff deleted it. In the database so every process finds the same one."""
+
+    __tablename__ = "support_staff_topics"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    conversation_key: Mapped[str] = mapped_column(String(160), unique=True)
+    chat_id: Mapped[str] = mapped_column(String(32))
+    thread_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_support_staff_topics_thread", "chat_id", "thread_id"),)
 
 
 class AuditEntry(Base):

@@ -44,6 +44,8 @@ class SupportService:
             t.kind,
             t.language,
             t.rating,
+            t.category,
+            t.resolution,
         )
 
     async def open(

@@ -11,6 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+#: the file store folder (under the data directory) of photos shoppers sent during a handoff; the
+#: channels write there and the console reads, so both name it from here
+HANDOFF_FILES_FOLDER = "handoff-files"
+
+
+def handoff_file_owner(ticket_number: str) -> str:
+    """The file store owner of a handoff's photos (one folder per ticket, erased with it)."""
+    return f"handoff:{ticket_number}"
+
 
 class TicketStatus(StrEnum):
     """A handoff goes bot -> ``queued`` (waiting) -> ``assigned`` (with an agent) -> ``resolved`` (bot
@@ -55,6 +64,8 @@ class TicketView:
     kind: str = TicketKind.HANDOFF.value
     language: str | None = None
     rating: int | None = None
+    category: str | None = None
+    resolution: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,8 @@ class HandoffMessage:
     author_name: str | None
     text: str
     at: datetime
+    #: a photo the shopper sent (file store key), shown to staff with access only
+    file_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +97,37 @@ class SupportSettings:
         if start == end:
             return True
         return start <= hour < end if start < end else hour >= start or hour < end
+
+
+@dataclass(frozen=True, slots=True)
+class StaffTopicView:
+    """Where a shopper conversation is discussed in the Telegram staff group (a forum topic)."""
+
+    conversation_key: str
+    chat_id: str
+    thread_id: int
+
+
+class FeedbackCategory(StrEnum):
+    """What a complaint or feedback ticket was about (R5.4-2), chosen by staff when resolving it."""
+
+    DELIVERY = "delivery"
+    PRODUCT = "product"
+    SERVICE = "service"
+    PAYMENT = "payment"
+    WEBSITE = "website"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFigures:
+    """One agent's week: tickets handled, mean first-response and resolution time (seconds; None
+    when nothing was measured) and mean rating (None: nobody rated)."""
+
+    agent: str
+    week: str  # ISO week, e.g. "2026-W49"
+    handled: int
+    first_response_seconds: float | None
+    resolution_seconds: float | None
+    rating: float | None
+    ratings: int

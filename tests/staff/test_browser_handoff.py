@@ -61,7 +61,11 @@ async def base_url(runtime: Runtime) -> AsyncIterator[str]:
     commerce = runtime.container.commerce
     commerce.operators.policy = OperatorPolicy(hash_time_cost=1, hash_memory_kib=256, hash_parallelism=1)
     await commerce.operators.create(
-        "agent@example.com", PASSWORD, OperatorRole.AGENT, display_name="Amy", language="en",
+        "agent@example.com",
+        PASSWORD,
+        OperatorRole.AGENT,
+        display_name="Amy",
+        language="en",
         actor=SYSTEM_ACTOR,
     )
     server = TestServer(create_app(runtime), host="127.0.0.1", port=0)

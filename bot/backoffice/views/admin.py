@@ -126,7 +126,14 @@ async def audit(request: web.Request) -> web.StreamResponse:
         since, until = _day(dates["since"], end=False), _day(dates["until"], end=True)
     except ValueError:
         return render(
-            request, "audit.html", status=400, entries=[], shown=shown, dates=dates, page=0, more=False,
+            request,
+            "audit.html",
+            status=400,
+            entries=[],
+            shown=shown,
+            dates=dates,
+            page=0,
+            more=False,
             error=text(request, "audit.bad_filter"),
         )
     wanted = AuditFilter(
@@ -139,6 +146,11 @@ async def audit(request: web.Request) -> web.StreamResponse:
     )
     entries = await operators(request).audit_log(wanted, limit=AUDIT_PAGE + 1, offset=page * AUDIT_PAGE)
     return render(
-        request, "audit.html", entries=entries[:AUDIT_PAGE], shown=shown, dates=dates, page=page,
+        request,
+        "audit.html",
+        entries=entries[:AUDIT_PAGE],
+        shown=shown,
+        dates=dates,
+        page=page,
         more=len(entries) > AUDIT_PAGE,
     )

@@ -14,8 +14,15 @@ from typing import Any
 from aiohttp import web
 
 from bot.backoffice.pages import CATALOGUES, field, flash, form, now, operators, redirect, render, visit
-from bot.backoffice.views.agent_desk import desk, waited_minutes
-from commerce_core.api import InvalidInput, NotAllowed, OperatorRole, TicketKind, TicketView
+from bot.backoffice.views.agent_desk import desk, waited_minutes, wechat_window_closed
+from commerce_core.api import (
+    FeedbackCategory,
+    InvalidInput,
+    NotAllowed,
+    OperatorRole,
+    TicketKind,
+    TicketView,
+)
 
 NUMBER_LIMIT = 32
 REPLY_LIMIT = 2000
@@ -23,6 +30,16 @@ CANNED = ("greeting", "checking", "order_status", "anything_else", "goodbye")
 STAFF_ROLES = (OperatorRole.AGENT, OperatorRole.ADMIN)
 #: refusals with their own explanation on the page; any other reads "agent.refused.other"
 REFUSALS = frozenset({"ticket_not_yours", "ticket_closed", "agent_unknown", "illegal_transition"})
+CATEGORIES = tuple(category.value for category in FeedbackCategory)
+
+
+class OutsideWindow(Exception):
+    """A WeChat reply outside the customer-service window that the agent did not ask to send as a
+    template message (or no template is configured): nothing was sent."""
+
+    def __init__(self, flash_key: str) -> None:
+        super().__init__(flash_key)
+        self.flash_key = flash_key
 
 
 def _number(request: web.Request) -> str:
@@ -59,7 +76,19 @@ async def _conversation_context(request: web.Request, ticket: TicketView) -> dic
     shopper = await agent_desk.shoppers.file_of(ticket.customer_id) if ticket.customer_id else None
     names = await _names(request)
     mine = ticket.assignee == visit(request).me().public_id
-    return {"ticket": ticket, "history": history, "shopper": shopper, "names": names, "mine": mine}
+    closed = wechat_window_closed(agent_desk.wechat, ticket, history, now(request))
+    return {
+        "ticket": ticket,
+        "history": history,
+        "shopper": shopper,
+        "names": names,
+        "mine": mine,
+        "window_closed": closed,
+        "window_hours": agent_desk.wechat.window_hours,
+        "template_ready": agent_desk.wechat.template,
+        "categories": CATEGORIES,
+        "feedback": ticket.kind != TicketKind.HANDOFF,
+    }
 
 
 async def conversation(request: web.Request) -> web.StreamResponse:
@@ -69,9 +98,12 @@ async def conversation(request: web.Request) -> web.StreamResponse:
 
 
 async def history(request: web.Request) -> web.StreamResponse:
-    """The conversation's messages and status alone, for the live stream."""
-    ticket = await desk(request).support.ticket(_number(request))
-    return render(request, "agent_history.html", **await _conversation_context(request, ticket))
+    """The conversation's messages and status alone, for the live stream (every open tab fetches it
+    on every change, so it reads only what the fragment shows: no shopper file)."""
+    support = desk(request).support
+    ticket = await support.ticket(_number(request))
+    lines = await support.history(ticket.number)
+    return render(request, "agent_history.html", ticket=ticket, history=lines, names=await _names(request))
 
 
 async def act(request: web.Request) -> web.StreamResponse:
@@ -79,7 +111,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     number, action = _number(request), request.match_info["action"]
     support, me = desk(request).support, visit(request).me().public_id
     values = await form(request)
-    await support.ticket(number)  # an unknown ticket is a 404 whatever the action
+    found = await support.ticket(number)  # an unknown ticket is a 404 whatever the action
     try:
         if action == "claim":
             await support.claim(number, me)
@@ -94,20 +126,59 @@ async def act(request: web.Request) -> web.StreamResponse:
             canned = field(values, "canned", 32)
             text = field(values, "text", REPLY_LIMIT)
             if canned in CANNED:
-                text = _canned(request, await support.ticket(number), canned)
+                text = _canned(request, found, canned)
+            template = await _outside_window(request, found, values.get("template") == "1")
             await support.reply(number, me, text)
+            if template:
+                await support.audit(me, "ticket_template_sent", "ticket", number, {"channel": "wechat"})
+                flash(request, "staffgroup.template_sent")
+                raise redirect(request, "agent.conversation", number=number)
+        elif action == "feedback":
+            category = field(values, "category", 16)
+            if category not in CATEGORIES:
+                raise InvalidInput("choose a category", code="feedback_category")
+            resolution = field(values, "resolution", 500)
+            await support.resolve_feedback(
+                number, actor=me, category=FeedbackCategory(category), resolution=resolution
+            )
         elif action == "note":
             await support.note(number, me, field(values, "text", REPLY_LIMIT))
         else:
             await support.resolve(number, actor=me)
+    except OutsideWindow as outside:
+        flash(request, outside.flash_key)
+        raise redirect(request, "agent.conversation", number=number) from None
     except (InvalidInput, NotAllowed) as refused:
         code = refused.code if refused.code in REFUSALS else "other"
-        flash(request, f"agent.refused.{code}")
+        if action == "feedback":
+            flash(request, "staffgroup.refused_feedback")
+        else:
+            flash(request, f"agent.refused.{code}")
         raise redirect(request, "agent.conversation", number=number) from None
+    if action == "feedback":
+        flash(request, "staffgroup.done_feedback")
+        raise redirect(request, "agent.queue")
     flash(request, f"agent.done.{action}")
     if action == "resolve":
         raise redirect(request, "agent.queue")
     raise redirect(request, "agent.conversation", number=number)
+
+
+async def _outside_window(request: web.Request, ticket: TicketView, as_template: bool) -> bool:
+    """Whether this reply goes as a WeChat template message: True when the window is closed and the
+    agent asked for one (a template is configured); raises :class:`OutsideWindow` when it is closed
+    and the reply cannot or was not asked to go that way. False: an ordinary reply."""
+    agent_desk = desk(request)
+    if ticket.channel != "wechat":
+        return False
+    history = await agent_desk.support.history(ticket.number)
+    if not wechat_window_closed(agent_desk.wechat, ticket, history, now(request)):
+        return False
+    if not agent_desk.wechat.template:
+        raise OutsideWindow("staffgroup.wechat_no_template")
+    if not as_template:
+        raise OutsideWindow("staffgroup.wechat_refused")
+    return True
 
 
 def _shopper_language(ticket: TicketView) -> str:

@@ -34,16 +34,15 @@ async def stream(request: web.Request) -> web.StreamResponse:
     )
     await response.prepare(request)
     await response.write(b"retry: 1000\n\n")
-    seen = await support.version()
-    started = last_write = last_sweep = time.monotonic()
+    watch = agent_desk.watch
+    seen = await watch.current(support, agent_desk.poll_seconds / 2)
+    started = last_write = time.monotonic()
     try:
         while time.monotonic() - started < agent_desk.stream_seconds:
             await asyncio.sleep(agent_desk.poll_seconds)
             moment = time.monotonic()
-            if moment - last_sweep > SWEEP_SECONDS:
-                await support.expire_overdue()
-                last_sweep = moment
-            current = await support.version()
+            await watch.sweep(support, SWEEP_SECONDS)
+            current = await watch.current(support, agent_desk.poll_seconds / 2)
             if current != seen:
                 seen = current
                 fingerprint = ".".join(str(part) for part in current)

@@ -106,4 +106,3 @@ async def ship(request: web.Request) -> web.StreamResponse:
         return await order(request, error=problem(request, refused), status=400)
     flash(request, "ship.done")
     raise redirect(request, "merchant.order", number=shown.number)
-

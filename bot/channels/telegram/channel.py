@@ -33,6 +33,8 @@ from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender
 from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
 from bot.channels.telegram.render import RenderContext, Renderer, e
 from bot.channels.telegram.settings import TelegramSettings
+from bot.channels.telegram.staff_group import staff_group_of
+from bot.channels.telegram.staff_group_photos import keep_handoff_photo
 from bot.infra.ratelimit import Limits, SharedRateLimiter, Timer, WallTimer
 from bot.settings import ConfigurationError
 from commerce_core.api import PaymentProvider, PaymentRejected
@@ -103,6 +105,7 @@ class TelegramChannel:
         #: Telegram shoppers pay inside Telegram when a provider token is set (or it is forced)
         self.payment_provider = PROVIDER if settings.telegram_payments else None
         self._payments: TelegramPayments | None = None
+        self.staff_group = staff_group_of(self)  # handed-off conversations as forum topics
         #: tests inject a crash here (between storing and processing an update)
         self.before_process: Callable[[StoredUpdate], Awaitable[None]] | None = None
         self._closed = False
@@ -304,6 +307,10 @@ class TelegramChannel:
         )
 
     async def on_user_message(self, message: Message, update_id: int) -> None:
+        if self.staff_group is not None and self.staff_group.owns(message.chat.id):
+            return await self.staff_group.on_staff_message(message)
+        if message.photo and await keep_handoff_photo(self, message):
+            return  # a photo during a handoff: kept for the agent (staff_group_photos)
         text = message.text or message.caption or ""
         if message.chat.type != "private" and not text.startswith("/"):
             return  # in groups the bot answers commands only

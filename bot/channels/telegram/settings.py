@@ -39,6 +39,10 @@ class TelegramSettings(BaseSettings):
     per_group_per_minute: int = 20
     global_rate: float = 30.0
     max_attempts: int = 5
+    #: the staff group (a supergroup with forum topics, the bot an admin who may manage topics) where
+    #: handed-off conversations get a topic each; unset: no staff group. Its texts' language.
+    staff_group_id: int | None = None
+    staff_group_language: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"
 
     @property
     def enabled(self) -> bool:

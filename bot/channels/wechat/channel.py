@@ -22,6 +22,7 @@ from aiohttp import web
 
 from bot.channels.base import ChannelContext, Job
 from bot.channels.wechat.api import AccessTokens, WeChatApi
+from bot.channels.wechat.handoff_photos import keep_handoff_image
 from bot.channels.wechat.inbound import Inbound, classify
 from bot.channels.wechat.outbound import WeChatSender, Window
 from bot.channels.wechat.pay import WeChatPayProvider
@@ -307,6 +308,8 @@ class WeChatChannel:
                 message = InboundMessage(
                     "wechat", openid, openid, "", payload, dedup_key=message.dedup_key, language_hint="zh"
                 )
+        if await keep_handoff_image(self, message):
+            return []  # an image during a handoff: kept for the agent (handoff_photos)
         return await pipeline.handle(message)
 
     # -- payments ----------------------------------------------------------------------------------
