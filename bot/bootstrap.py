@@ -24,6 +24,8 @@ from aiohttp.web import Application
 
 from bot.backoffice import setup_backoffice
 from bot.backoffice.views.dead_letters import RECOVERY
+from bot.backoffice.views.onboarding import DESK as ONBOARDING
+from bot.catalogue_sync import announce_catalogue_change
 from bot.channels import console, web
 from bot.channels.base import Channel, ChannelContext, ChannelFactory, RouteInstaller
 from bot.channels.telegram import channel as telegram
@@ -32,6 +34,7 @@ from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.merchants import notify_merchants
+from bot.notifications.onboarding import notify_applicants
 from bot.pipeline import Pipeline, PipelineConfig
 from bot.runtime import Container, Runtime
 from bot.settings import Settings, load_settings
@@ -91,7 +94,9 @@ def _install_backoffice(
 ) -> None:
     """The operator edge (staff and merchants) under ``/admin``; its dead-letter page reaches the
     running pipeline through ``context`` (bound once the runtime starts)."""
-    setup_backoffice(app, commerce, settings)
+    backoffice = setup_backoffice(app, commerce, settings)
+    # a freeze in the back office reaches every process's NLU catalogue (R4.2-3)
+    backoffice[ONBOARDING].catalogue_changed = functools.partial(announce_catalogue_change, context.redis)
     recovery: Callable[[], TurnRecovery] = functools.partial(turn_recovery, context)
     app[RECOVERY] = recovery
 
@@ -179,6 +184,7 @@ async def start(
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }
     notifier = notify_merchants(Notifier(commerce, texts, senders), commerce)
+    notify_applicants(notifier)  # merchant applicants who applied in chat hear the review's outcome
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime

@@ -62,6 +62,7 @@ from commerce_core.events import (
     HandoffEnded,
     HandoffRequested,
     MalformedEvent,
+    MerchantApplicationReviewed,
     OrderCancelled,
     OrderPlaced,
     OrderShipped,
@@ -289,3 +290,6 @@ __all__ += [
 
 # -- reliability (owner: turns) --
 __all__ += ["is_connection_lost"]
+
+# -- merchant onboarding and freezing (owner: onboard) --
+__all__ += ["MerchantApplicationReviewed"]

@@ -41,10 +41,23 @@ from bot.backoffice.pages import (
 from bot.backoffice.ports import OperatorAccounts
 from bot.backoffice.routes import add_routes
 from bot.backoffice.views.agent_desk import DESK, AgentDesk, CommerceShopperRecords
+from bot.backoffice.views.onboarding import DESK as ONBOARDING
+from bot.backoffice.views.onboarding import OnboardingDesk
 from bot.settings import Settings
-from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound, allowed, pick_language
+from commerce_core.api import (
+    Clock,
+    Commerce,
+    DomainError,
+    LocalFileStore,
+    NotAllowed,
+    NotFound,
+    allowed,
+    pick_language,
+)
 
 PREFIX = "/admin"
+#: the largest uploaded licence or permit (the HTTP app's body limit applies first)
+UPLOAD_MAX = 5 * 1024 * 1024
 COOKIE_NAME = "shopbot_backoffice"
 STATIC = Path(__file__).parent / "static"
 STATIC_ROUTE = "static"
@@ -75,6 +88,9 @@ def setup_backoffice(
     )
     backoffice[DESK] = AgentDesk(commerce.support, CommerceShopperRecords(commerce))  # the agent console
     backoffice[FULFILMENT] = commerce.shipments  # the merchant console ships its own order parts
+    # merchant applications, their review and freezing; uploaded files under the data folder
+    files = LocalFileStore(settings.data_dir / "files", max_bytes=UPLOAD_MAX)
+    backoffice[ONBOARDING] = OnboardingDesk(commerce, files)
     app.add_subapp(prefix, backoffice)
     return backoffice
 

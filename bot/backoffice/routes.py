@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.backoffice.pages import Access, Gate
-from bot.backoffice.views import account, admin, agent, agent_stream, auth, dead_letters, merchant, public
+from bot.backoffice.views import (
+    account,
+    admin,
+    agent,
+    agent_stream,
+    auth,
+    dead_letters,
+    merchant,
+    onboarding,
+    public,
+    reviews,
+)
 from commerce_core.operators.types import Action
 
 OWN = Action.MANAGE_OWN_ACCOUNT
@@ -92,6 +103,29 @@ ROUTES: tuple[Route, ...] = (
         CHAT,
     ),
     Route("POST", "/merchant/orders/{number}/ship", "merchant.ship", merchant.ship, Action.SHIP_OWN_ORDERS),
+    # merchant onboarding (R4.2-1/2): the applicant's side; files: reviewers and the applicant (core decides)
+    Route("GET", "/apply", "onboarding.apply", onboarding.apply_page, Action.APPLY_AS_MERCHANT),
+    Route("POST", "/apply", "onboarding.apply.submit", onboarding.apply_submit, Action.APPLY_AS_MERCHANT),
+    Route("POST", "/apply/activate", "onboarding.activate", onboarding.activate, Action.APPLY_AS_MERCHANT),
+    Route(
+        "GET", "/applications/{public_id}/files/{kind}", "onboarding.file", onboarding.document,
+        Gate.SIGNED_IN,
+    ),
+    # the reviewers' queue and merchant freezing (R4.2-2/3)
+    Route("GET", "/reviews/applications", "reviews.queue", reviews.queue, Action.REVIEW_MERCHANTS),
+    Route(
+        "GET", "/reviews/applications/{public_id}", "reviews.application", reviews.application,
+        Action.REVIEW_MERCHANTS,
+    ),
+    Route(
+        "POST", r"/reviews/applications/{public_id}/{decision:approve|reject}", "reviews.decide",
+        reviews.decide, Action.REVIEW_MERCHANTS,
+    ),
+    Route("GET", "/merchants", "reviews.merchants", reviews.merchants, Action.REVIEW_MERCHANTS),
+    Route(
+        "POST", r"/merchants/{code}/{action:freeze|unfreeze}", "reviews.freeze", reviews.freeze,
+        Action.REVIEW_MERCHANTS,
+    ),
 )
 
 
