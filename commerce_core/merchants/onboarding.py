@@ -62,8 +62,14 @@ def _form(form: ApplicationForm) -> ApplicationForm:
     )
 
 
-def _documents(form: ApplicationForm, documents: Mapping[str, FileRef]) -> dict[str, str]:
-    """Every required file present (and nothing unknown): kind -> stored file key."""
+#: a document sent as a photo in a chat: the platform's file reference, kept as ``chat:<reference>``
+#: (the reviewer sees it was sent in chat; the file store holds only files uploaded in the back office)
+CHAT_DOCUMENT = "chat:"
+
+
+def _documents(form: ApplicationForm, documents: Mapping[str, FileRef | str]) -> dict[str, str]:
+    """Every required file present (and nothing unknown): kind -> stored file key, or ``chat:<ref>``
+    for a photo sent in a chat."""
     known = {kind.value for kind in DocumentKind}
     unknown = sorted(set(documents) - known)
     if unknown:
@@ -71,7 +77,10 @@ def _documents(form: ApplicationForm, documents: Mapping[str, FileRef]) -> dict[
     missing = [k.value for k in required_documents(form.industry, form.branded) if k.value not in documents]
     if missing:
         raise InvalidInput("documents missing", code="documents_missing", field=missing[0], missing=missing)
-    return {kind: ref.key for kind, ref in sorted(documents.items())}
+    return {
+        kind: ref.key if isinstance(ref, FileRef) else CHAT_DOCUMENT + clean_text(ref, kind, max_length=300)
+        for kind, ref in sorted(documents.items())
+    }
 
 
 def _view(app: MerchantApplication, merchant: Merchant, cipher: FieldCipher) -> ApplicationView:
@@ -106,8 +115,25 @@ class OnboardingService:
 
     # ----------------------------------------------------------------- the applicant's side
 
+    @staticmethod
+    def check_field(name: str, value: str) -> str:
+        """One text field of the form checked (and normalised) as :meth:`submit` will, so a chat can
+        ask again at once; refusals are :class:`InvalidInput` naming the field."""
+        sample = {
+            "company_name": "x",
+            "legal_representative": "x",
+            "contact_name": "x",
+            "contact_phone": "13800138000",
+            "contact_email": "a@example.com",
+        }
+        if name not in sample:
+            raise InvalidInput("unknown field", code="invalid_field", field=name)
+        checked = _form(ApplicationForm(**(sample | {name: value})))  # type: ignore[arg-type]
+        result: str = getattr(checked, name)
+        return result
+
     async def submit(
-        self, applicant: Applicant, form: ApplicationForm, documents: Mapping[str, FileRef]
+        self, applicant: Applicant, form: ApplicationForm, documents: Mapping[str, FileRef | str]
     ) -> ApplicationView:
         """A new application, or the applicant's rejected (or still pending) one updated and back in
         the queue; an approved or active merchant cannot be re-applied for."""
@@ -246,7 +272,7 @@ class OnboardingService:
         async with self._units.orm() as uow:
             app, _ = await self._visible(uow, public_id, actor)
             key = app.documents.get(kind) if isinstance(kind, str) else None
-            if key is None:
+            if key is None or key.startswith(CHAT_DOCUMENT):  # a chat photo is not in the file store
                 raise NotFound("no such file", code="file_not_found")
             return FileRef.parse(key)
 

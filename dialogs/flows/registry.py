@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
+from dialogs.flows import account, after_sales, cart, checkout, merchant_apply, orders, shopping, support
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.state import ConversationState
 
@@ -18,6 +18,7 @@ FLOWS: dict[str, Flow] = {
         account.ACCOUNT,
         account.PRIVACY,
         support.COMPLAINT,
+        merchant_apply.MERCHANT_APPLY,
     )
 }
 
