@@ -18,7 +18,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from aiohttp_session import get_session, session_middleware
+from aiohttp_session import SESSION_KEY, get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from bot.backoffice import session as cookie
@@ -56,8 +56,12 @@ from commerce_core.api import (
 )
 
 PREFIX = "/admin"
-#: the largest uploaded licence or permit (the HTTP app's body limit applies first)
+#: the largest uploaded licence or permit
 UPLOAD_MAX = 5 * 1024 * 1024
+#: routes that take files: their body may be as large as the files (every other route keeps the HTTP
+#: app's small limit); the file store checks each file's own size and type
+UPLOAD_ROUTES = frozenset({"onboarding.apply.submit"})
+UPLOAD_BODY_MAX = 8 * UPLOAD_MAX
 COOKIE_NAME = "shopbot_backoffice"
 STATIC = Path(__file__).parent / "static"
 STATIC_ROUTE = "static"
@@ -161,6 +165,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     app = request.app
     session = await get_session(request)
+    if request.match_info.route.name in UPLOAD_ROUTES:  # the same session object travels on
+        request = request.clone(client_max_size=UPLOAD_BODY_MAX)
+        request[SESSION_KEY] = session
     now = app[CLOCK].now()
     operator = await cookie.signed_in_operator(session, app[OPERATORS], now, app[CONFIG].session_lifetime)
     language = (

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 from bot.channels.telegram.session import RecordingSession
@@ -180,3 +182,26 @@ async def test_a_chat_applicant_is_told_the_decision_in_their_language(
     assert (
         told and "营业执照不清晰" in str(told[-1].params["text"]) and "未通过" in str(told[-1].params["text"])
     )
+
+
+async def test_a_licence_scan_larger_than_ordinary_forms_uploads_through_the_whole_app(
+    client: TestClient[web.Request, web.Application], commerce: Commerce, team: Team
+) -> None:
+    """R4.2-1: the HTTP app keeps forms small (64 KiB), but the application form takes real scans;
+    a file over the store's limit is refused with a clear message, never a 5xx."""
+    await applicant(commerce, "scan@example.com")
+    browser = Browser(client)
+    await browser.login("scan@example.com")
+    await browser.get("/admin/apply")
+    scan = PNG + b"\x00" * (600 * 1024)  # a 600 KiB photo of a licence
+    status, page = await post_multipart(
+        browser, "/admin/apply", COMPANY, standard_files(business_licence=(scan, "image/png"))
+    )
+    assert status == 200 and "submitted for review" in page
+    huge = PNG + b"\x00" * (6 * 1024 * 1024)  # over the 5 MiB a file may have
+    status, page = await post_multipart(
+        browser, "/admin/apply", COMPANY, standard_files(business_licence=(huge, "image/png"))
+    )
+    assert status == 400 and "That file is too large" in page
+    status, _ = await browser.post("/admin/account/password", {"old_password": "x" * 100_000})
+    assert status == 413  # other forms keep the small limit
