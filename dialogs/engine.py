@@ -13,17 +13,8 @@ from collections.abc import Awaitable, Callable
 
 from dialogs import buttons
 from dialogs.context import Turn
-from dialogs.flows import (
-    account,
-    after_sales,
-    cart,
-    checkout,
-    merchant_apply,
-    operator_chat,
-    orders,
-    shopping,
-    support,
-)
+from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
+from dialogs.flows import merchant_apply as merchant_apply
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language

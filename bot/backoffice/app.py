@@ -44,16 +44,8 @@ from bot.backoffice.views.agent_desk import DESK, AgentDesk, CommerceShopperReco
 from bot.backoffice.views.onboarding import DESK as ONBOARDING
 from bot.backoffice.views.onboarding import OnboardingDesk
 from bot.settings import Settings
-from commerce_core.api import (
-    Clock,
-    Commerce,
-    DomainError,
-    LocalFileStore,
-    NotAllowed,
-    NotFound,
-    allowed,
-    pick_language,
-)
+from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound, allowed, pick_language
+from commerce_core.api import LocalFileStore as LocalFileStore
 
 PREFIX = "/admin"
 #: the largest uploaded licence or permit

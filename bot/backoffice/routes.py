@@ -13,18 +13,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.backoffice.pages import Access, Gate
-from bot.backoffice.views import (
-    account,
-    admin,
-    agent,
-    agent_stream,
-    auth,
-    dead_letters,
-    merchant,
-    onboarding,
-    public,
-    reviews,
-)
+from bot.backoffice.views import account, admin, agent, agent_stream, auth, dead_letters, merchant, public
+from bot.backoffice.views import onboarding as onboarding
+from bot.backoffice.views import reviews as reviews
 from commerce_core.operators.types import Action
 
 OWN = Action.MANAGE_OWN_ACCOUNT

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dialogs.flows import account, after_sales, cart, checkout, merchant_apply, orders, shopping, support
+from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
+from dialogs.flows import merchant_apply as merchant_apply
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.state import ConversationState
 
