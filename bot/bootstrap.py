@@ -24,6 +24,8 @@ from aiohttp.web import Application
 
 from bot.backoffice import setup_backoffice
 from bot.backoffice.views.dead_letters import RECOVERY
+from bot.backoffice.views.onboarding import DESK as ONBOARDING
+from bot.catalogue_sync import announce_catalogue_change
 from bot.channels import console, web
 from bot.channels.base import Channel, ChannelContext, ChannelFactory, RouteInstaller
 from bot.channels.telegram import channel as telegram
@@ -35,6 +37,7 @@ from bot.notifications import Notifier, Sender
 from bot.notifications.cases import subscribe_cases
 from bot.notifications.listings import notify_listing_decisions
 from bot.notifications.merchants import notify_merchants
+from bot.notifications.onboarding import notify_applicants
 from bot.notifications.staff_group import connect_staff_room
 from bot.observability.metrics import observer_for
 from bot.pipeline import Pipeline, PipelineConfig
@@ -101,7 +104,9 @@ def _install_backoffice(
 ) -> None:
     """The operator edge (staff and merchants) under ``/admin``; its dead-letter page reaches the
     running pipeline through ``context`` (bound once the runtime starts)."""
-    setup_backoffice(app, commerce, settings)
+    backoffice = setup_backoffice(app, commerce, settings)
+    # a freeze in the back office reaches every process's NLU catalogue (R4.2-3)
+    backoffice[ONBOARDING].catalogue_changed = functools.partial(announce_catalogue_change, context.redis)
     recovery: Callable[[], TurnRecovery] = functools.partial(turn_recovery, context)
     app[RECOVERY] = recovery
 
@@ -193,6 +198,7 @@ async def start(
     subscribe_cases(notifier.subscribers, commerce)  # the after-sales desk: shoppers, staff, merchants told
     notify_listing_decisions(notifier, commerce)  # listing review decisions reach the merchant
     notifier = connect_telegram_staff_group(notifier, container.channels.get("telegram"))
+    notify_applicants(notifier)  # merchant applicants who applied in chat hear the review's outcome
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 
 from bot.auto_ship import auto_ship
+from bot.catalogue_sync import CatalogueSync
 from bot.channels.base import Channel, ChannelContext, Job, RouteInstaller
 from bot.channels.console import InboxChannel
 from bot.nlu_terms import catalogue_terms
@@ -60,6 +61,11 @@ class Runtime:
     jobs_run: int = 0
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _relay_loop: asyncio.Task[None] | None = None
+    #: reloads the NLU's catalogue terms when another process changed what is on sale (R4.2-3)
+    catalogue_sync: CatalogueSync = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.catalogue_sync = CatalogueSync(self.container.redis, self.refresh_catalogue)
 
     @property
     def commerce(self) -> Commerce:
@@ -94,7 +100,7 @@ class Runtime:
 
     async def run_channel_jobs(self, stop: asyncio.Event) -> None:
         """Every channel's background jobs until ``stop`` (the serving process runs them)."""
-        await asyncio.gather(*(job(stop) for job in self.channel_jobs()))
+        await asyncio.gather(self.catalogue_sync.run(stop), *(job(stop) for job in self.channel_jobs()))
 
     async def tick(self) -> dict[str, int]:
         """One round of every background job; each is idempotent and safe to run anywhere."""

@@ -90,6 +90,7 @@ from commerce_core.events import (
     HandoffRequested,
     ListingReviewed,
     MalformedEvent,
+    MerchantApplicationReviewed,
     OrderCancelled,
     OrderPlaced,
     OrderShipped,
@@ -346,3 +347,5 @@ from commerce_core.events import ShopperWroteToStaff  # noqa: E402
 from commerce_core.support.types import AgentFigures, FeedbackCategory, StaffTopicView  # noqa: E402
 
 __all__ += ["AgentFigures", "FeedbackCategory", "ShopperWroteToStaff", "StaffTopicView"]
+# -- merchant onboarding and freezing (owner: onboard) --
+__all__ += ["MerchantApplicationReviewed"]

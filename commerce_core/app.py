@@ -26,6 +26,7 @@ from commerce_core.customers.service import CustomerService
 from commerce_core.db.engine import create_session_factory
 from commerce_core.inventory.service import InventoryService
 from commerce_core.linking import merge_customers
+from commerce_core.merchants.onboarding import OnboardingService
 from commerce_core.merchants.service import MerchantService
 from commerce_core.operators.credentials import OperatorPolicy
 from commerce_core.operators.service import OperatorService
@@ -99,6 +100,7 @@ class Commerce:
         self.support = HandoffService(units)
         self.privacy = PrivacyService(units, cipher)
         self.operators = OperatorService(units, cipher, clock, operator_policy)
+        self.onboarding = OnboardingService(units, cipher)  # merchant applications and their review
         self.orders.refund_runner = self.payments.process_refund
         self.after_sales.refund_runner = self.payments.process_refund
         #: the after-sales desk: staff actions; merchants, shoppers and the desk's clock

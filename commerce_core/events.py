@@ -259,6 +259,21 @@ class AfterSalesOverdue(DomainEvent):
     overdue_minutes: int
 
 
+@dataclass(frozen=True, slots=True)
+class MerchantApplicationReviewed(DomainEvent):
+    """A reviewer decided a merchant application (R4.2-2): the applicant is told in their language on
+    the channel they applied from (a chat applicant is ``customer_id``; a back-office applicant reads
+    the decision on their application page)."""
+
+    name: ClassVar[str] = "MerchantApplicationReviewed"
+    application_id: str
+    status: str
+    language: str
+    customer_id: int | None = None
+    reasons: str | None = None
+    suggestions: str | None = None
+
+
 #: every event the outbox may hold, by its stored name (a table, not a scan of subclasses: adding an
 #: event is one line here, and a test checks none is missing)
 EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
@@ -285,6 +300,7 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         HandoffRequested,
         CustomerErased,
         ListingReviewed,
+        MerchantApplicationReviewed,
     )
 }
 

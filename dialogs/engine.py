@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dialogs import buttons
 from dialogs.context import Turn
 from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
+from dialogs.flows import merchant_apply as merchant_apply
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
@@ -48,6 +49,7 @@ INTENTS: dict[str, Step] = {
     "human_agent": support.human,
     "account": account.account,
     "privacy": account.privacy,
+    "become_merchant": merchant_apply.start,
 }
 #: what a shopper may do without being a customer yet (web chat: no customer row until one is needed):
 #: greetings, help, browsing the catalogue, asking how to pay; everything else ensures the customer
@@ -83,6 +85,9 @@ class Engine:
         text = turn.message.effective_text
         if not turn.message.payload and await operator_chat.handle_command(turn, text):
             return  # "/bind CODE": an operator linking this chat, not a shopper's request
+        if not turn.message.payload and merchant_apply.is_start(text):
+            await merchant_apply.start(turn)  # "/merchant", "我要开店", "become a seller" (R4.2-1)
+            return
         wanted = requested_language(text) if not turn.message.payload else None
         if wanted:
             await account.set_language(turn, wanted)

@@ -36,6 +36,7 @@ _ALIASES = {
     "en": "en",
 }
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_ADDRESSES = re.compile(r"\S+@\S+|https?://\S+|www\.\S+", re.IGNORECASE)
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -58,7 +59,7 @@ def detected_language(nlu: Interpretation, current: str | None, *, first: bool =
     A conversation's first message decides on less evidence ("hi" is English) than a later one, which
     must be clearly in another language to switch.
     """
-    text = nlu.text
+    text = _ADDRESSES.sub(" ", nlu.text)  # an e-mail or web address is in no language (onboarding asks one)
     cjk = len(_CJK.findall(text))
     words = len(_LATIN_WORD.findall(text))
     if first and words and not cjk and not any(ch.isdigit() for ch in text):

@@ -18,7 +18,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from aiohttp_session import get_session, session_middleware
+from aiohttp_session import SESSION_KEY, get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 import commerce_core.api as api
@@ -51,11 +51,20 @@ from bot.backoffice.views.agent_desk import (
 from bot.backoffice.views.cases import CASE_DESK, CaseDeskPages
 from bot.backoffice.views.listings import IMAGES, LISTINGS
 from bot.backoffice.views.merchant_cases import MERCHANT_CASES, MerchantCasePages
+from bot.backoffice.views.onboarding import DESK as ONBOARDING
+from bot.backoffice.views.onboarding import OnboardingDesk
 from bot.backoffice.views.search import SEARCH, ShopSearch
 from bot.settings import Settings
 from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound, allowed, pick_language
+from commerce_core.api import LocalFileStore as LocalFileStore
 
 PREFIX = "/admin"
+#: the largest uploaded licence or permit
+UPLOAD_MAX = 5 * 1024 * 1024
+#: routes that take files: their body may be as large as the files (every other route keeps the HTTP
+#: app's small limit); the file store checks each file's own size and type
+UPLOAD_ROUTES = frozenset({"onboarding.apply.submit"})
+UPLOAD_BODY_MAX = 8 * UPLOAD_MAX
 COOKIE_NAME = "shopbot_backoffice"
 STATIC = Path(__file__).parent / "static"
 STATIC_ROUTE = "static"
@@ -98,6 +107,9 @@ def setup_backoffice(
     backoffice[MERCHANT_CASES] = MerchantCasePages(commerce.case_parties)  # cases on a merchant's items
     backoffice[LISTINGS] = commerce  # listings: merchants' entry and the reviewers' queue
     backoffice[IMAGES] = api.LocalFileStore(settings.data_dir / "files")  # uploaded product images
+    # merchant applications, their review and freezing; uploaded files under the data folder
+    files = LocalFileStore(settings.data_dir / "files", max_bytes=UPLOAD_MAX)
+    backoffice[ONBOARDING] = OnboardingDesk(commerce, files)
     app.add_subapp(prefix, backoffice)
     return backoffice
 
@@ -168,6 +180,9 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     app = request.app
     session = await get_session(request)
+    if request.match_info.route.name in UPLOAD_ROUTES:  # the same session object travels on
+        request = request.clone(client_max_size=UPLOAD_BODY_MAX)
+        request[SESSION_KEY] = session
     now = app[CLOCK].now()
     operator = await cookie.signed_in_operator(session, app[OPERATORS], now, app[CONFIG].session_lifetime)
     language = (

@@ -27,6 +27,8 @@ from bot.backoffice.views import (
     merchant_cases,
     public,
 )
+from bot.backoffice.views import onboarding as onboarding
+from bot.backoffice.views import reviews as reviews
 from bot.backoffice.views.agent_figures import figures as agent_figures
 from bot.backoffice.views.agent_figures import photo as agent_photo
 from bot.backoffice.views.audit_export import audit_export
@@ -182,6 +184,41 @@ ROUTES: tuple[Route, ...] = (
         "listings.decide",
         listings_review.decide,
         Action.REVIEW_LISTINGS,
+    ),
+    # merchant onboarding (R4.2-1/2): the applicant's side; files: reviewers and the applicant (core decides)
+    Route("GET", "/apply", "onboarding.apply", onboarding.apply_page, Action.APPLY_AS_MERCHANT),
+    Route("POST", "/apply", "onboarding.apply.submit", onboarding.apply_submit, Action.APPLY_AS_MERCHANT),
+    Route("POST", "/apply/activate", "onboarding.activate", onboarding.activate, Action.APPLY_AS_MERCHANT),
+    Route(
+        "GET",
+        "/applications/{public_id}/files/{kind}",
+        "onboarding.file",
+        onboarding.document,
+        Gate.SIGNED_IN,
+    ),
+    # the reviewers' queue and merchant freezing (R4.2-2/3)
+    Route("GET", "/reviews/applications", "reviews.queue", reviews.queue, Action.REVIEW_MERCHANTS),
+    Route(
+        "GET",
+        "/reviews/applications/{public_id}",
+        "reviews.application",
+        reviews.application,
+        Action.REVIEW_MERCHANTS,
+    ),
+    Route(
+        "POST",
+        r"/reviews/applications/{public_id}/{decision:approve|reject}",
+        "reviews.decide",
+        reviews.decide,
+        Action.REVIEW_MERCHANTS,
+    ),
+    Route("GET", "/merchants", "reviews.merchants", reviews.merchants, Action.REVIEW_MERCHANTS),
+    Route(
+        "POST",
+        r"/merchants/{code}/{action:freeze|unfreeze}",
+        "reviews.freeze",
+        reviews.freeze,
+        Action.REVIEW_MERCHANTS,
     ),
 )
 

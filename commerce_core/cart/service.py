@@ -15,6 +15,7 @@ from commerce_core.catalog.types import ListingStatus
 from commerce_core.customers.model import Customer
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.inventory.model import StockLevel
+from commerce_core.merchants.visibility import effective_listing_status
 from commerce_core.money import Money
 from commerce_core.uow import Units, Work
 from commerce_core.validation import MAX_QUANTITY_PER_LINE, check_quantity
@@ -37,7 +38,7 @@ _CART = (
         Product.code.label("product_code"),
         Product.name,
         Product.images,
-        Product.status,
+        effective_listing_status(Product.status, Product.merchant_id).label("status"),
         StockLevel.on_hand,
         StockLevel.reserved,
     )
@@ -55,7 +56,7 @@ _SKU_FOR_CART = (
         Sku.id,
         Sku.price,
         Sku.currency,
-        Product.status,
+        effective_listing_status(Product.status, Product.merchant_id).label("status"),
         exists().where(Customer.id == bindparam("b_customer")).label("customer_exists"),
     )
     .join(Product, Product.id == Sku.product_id)

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, select
 from commerce_core.catalog.model import Category, Product, Sku
 from commerce_core.catalog.types import ProductView, SkuListing, SkuView
 from commerce_core.inventory.model import StockLevel
+from commerce_core.merchants.visibility import effective_listing_status
 from commerce_core.money import Money
 from commerce_core.uow import Work
 
@@ -30,7 +31,7 @@ _PRODUCT_VIEW = (
         Product.description,
         Product.attributes,
         Product.images,
-        Product.status,
+        effective_listing_status(Product.status, Product.merchant_id).label("status"),  # frozen: off sale
         Product.status_reason,
         Product.min_price,
         Product.max_price,
@@ -58,7 +59,7 @@ _SKU_BY_CODE = (
         StockLevel.reserved,
         Product.code.label("product_code"),
         Product.name.label("product_name"),
-        Product.status.label("product_status"),
+        effective_listing_status(Product.status, Product.merchant_id).label("product_status"),
     )
     .join(Product, Product.id == Sku.product_id)
     .outerjoin(StockLevel, StockLevel.sku_id == Sku.id)

@@ -24,6 +24,7 @@ from commerce_core.catalog.model import Category, Product, ProductFacet, Sku
 from commerce_core.catalog.types import ListingStatus, ProductSummary, SearchPage, SearchQuery
 from commerce_core.errors import InvalidInput
 from commerce_core.inventory.model import StockLevel
+from commerce_core.merchants.visibility import merchant_on_sale
 from commerce_core.money import Money
 from commerce_core.uow import Work
 
@@ -172,6 +173,7 @@ def _statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
         .join(Category, Category.id == Product.category_id)
         .outerjoin(availability, availability.c.product_id == Product.id)
         .where(Product.status == ListingStatus.LIVE.value)
+        .where(merchant_on_sale(Product.merchant_id))  # a frozen merchant's listings are off sale
     )
     if matches is not None:
         stmt = stmt.join(matches, matches.c.product_id == Product.id)

@@ -27,6 +27,7 @@ from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.events import ProductStatusChanged
 from commerce_core.inventory.model import StockLevel
 from commerce_core.merchants.model import Merchant
+from commerce_core.merchants.visibility import merchant_on_sale
 from commerce_core.money import check_amount, check_currency
 from commerce_core.uow import Units
 from commerce_core.validation import check_code, clean_text, localized
@@ -311,6 +312,7 @@ class CatalogService:
                     select(Product.code, Product.name, Product.synonyms, Product.brand, Category.code)
                     .join(Category, Category.id == Product.category_id)
                     .where(Product.status == ListingStatus.LIVE.value)
+                    .where(merchant_on_sale(Product.merchant_id))  # frozen merchants: not matched
                     .order_by(Product.id)
                 )
             ).all()

@@ -1,15 +1,24 @@
-"""Merchant accounts (the onboarding review flow plugs into MERCHANT_STATUS later)."""
+"""Merchant accounts: registration (server side), status changes, and freezing (R4.2-3).
+
+Freezing and unfreezing are staff actions (reviewers and admins), audited with the reason; the
+listings keep their own status and every shopper-facing read filters frozen merchants out
+(``commerce_core.merchants.visibility``), so unfreezing restores exactly what was on sale.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from commerce_core.errors import NotFound
+from commerce_core.errors import NotAllowed, NotFound
 from commerce_core.ids import MERCHANT_PREFIX, new_public_id
 from commerce_core.merchants.model import MERCHANT_STATUS, Merchant
-from commerce_core.merchants.types import MerchantStatus, MerchantView
+from commerce_core.merchants.types import MerchantStatus, MerchantSummary, MerchantView
+from commerce_core.operators.audit import add_audit
+from commerce_core.operators.model import OperatorUser
+from commerce_core.operators.permissions import allowed
+from commerce_core.operators.types import Action, Actor, OperatorRole
 from commerce_core.security import FieldCipher, normalise_phone
-from commerce_core.uow import Units
+from commerce_core.uow import UnitOfWork, Units
 from commerce_core.validation import check_code, clean_text, localized
 
 
@@ -79,3 +88,68 @@ class MerchantService:
             if m is None:
                 raise NotFound("no such merchant", code="merchant_not_found")
             return MerchantView(m.id, m.public_id, m.code, m.name, m.status, m.contact_email)
+
+    async def freeze(self, code: str, reason: str, actor: Actor) -> MerchantView:
+        """Take every listing of the merchant off sale at once (a reason is required)."""
+        reason = clean_text(reason, "reason", max_length=500)
+        return await self._staff_change(code, MerchantStatus.FROZEN, reason, actor, "merchant.frozen")
+
+    async def unfreeze(self, code: str, reason: str, actor: Actor) -> MerchantView:
+        """Put the merchant's listings back on sale (those that were live before the freeze)."""
+        reason = clean_text(reason, "reason", max_length=500, required=False)
+        return await self._staff_change(
+            code, MerchantStatus.ACTIVE, reason or None, actor, "merchant.unfrozen"
+        )
+
+    async def list_merchants(self, actor: Actor, *, limit: int = 200) -> list[MerchantSummary]:
+        """Every merchant with its status, for the staff page (reviewers and admins)."""
+        async with self._units.orm() as uow:
+            await _staff(uow, actor)
+            rows = await uow.session.scalars(select(Merchant).order_by(Merchant.id).limit(limit))
+            return [MerchantSummary(m.code, m.name, MerchantStatus(m.status), m.status_reason) for m in rows]
+
+    async def _staff_change(
+        self, code: str, target: MerchantStatus, reason: str | None, actor: Actor, action: str
+    ) -> MerchantView:
+        async with self._units.orm() as uow:
+            staff = await _staff(uow, actor)
+            merchant = await uow.session.scalar(
+                select(Merchant).where(Merchant.code == code).with_for_update()
+            )
+            if merchant is None:
+                raise NotFound("no such merchant", code="merchant_not_found")
+            current = MerchantStatus(merchant.status)
+            MERCHANT_STATUS.check(current, target)
+            merchant.status = target.value
+            merchant.status_reason = reason
+            who = f"operator:{staff.public_id}" if staff else "system"
+            uow.record_status("merchant", merchant.id, current.value, target.value, who, reason)
+            add_audit(
+                uow,
+                actor_id=staff.public_id if staff else None,
+                actor_email=staff.email if staff else None,
+                action=action,
+                object_type="merchant",
+                object_id=merchant.code,
+                ip=actor.ip,
+                detail=reason,
+            )
+            await uow.commit()
+            return MerchantView(
+                merchant.id,
+                merchant.public_id,
+                merchant.code,
+                merchant.name,
+                merchant.status,
+                merchant.contact_email,
+            )
+
+
+async def _staff(uow: UnitOfWork, actor: Actor) -> OperatorUser | None:
+    """The reviewer or admin acting (None: the server itself); anyone else is refused."""
+    if actor.operator_id is None:
+        return None
+    user = await uow.session.scalar(select(OperatorUser).where(OperatorUser.public_id == actor.operator_id))
+    if user is None or user.disabled or not allowed(OperatorRole(user.role), Action.REVIEW_MERCHANTS):
+        raise NotAllowed("reviewers and admins only", code="forbidden")
+    return user

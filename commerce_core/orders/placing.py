@@ -33,6 +33,7 @@ from commerce_core.events import OrderPlaced
 from commerce_core.ids import ORDER_PREFIX, new_public_id
 from commerce_core.inventory import service as inventory
 from commerce_core.inventory.model import StockLevel
+from commerce_core.merchants.visibility import effective_listing_status
 from commerce_core.money import Money
 from commerce_core.orders.model import Order, OrderLine
 from commerce_core.orders.queries import OrderQueries
@@ -51,7 +52,7 @@ _PRICES = (
         Product.id.label("product_id"),
         Product.merchant_id,
         Product.name,
-        Product.status,
+        effective_listing_status(Product.status, Product.merchant_id).label("status"),
         (StockLevel.on_hand - StockLevel.reserved).label("available"),
     )
     .join(Product, Product.id == Sku.product_id)

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select
 from commerce_core.catalog.model import Product, Sku
 from commerce_core.catalog.types import ListingStatus
 from commerce_core.ids import normalise_public_id
+from commerce_core.merchants.visibility import effective_listing_status
 from commerce_core.orders.model import Order, OrderLine
 from commerce_core.orders.types import OrderStatus
 from commerce_core.payments.types import PayableProblem, PayableProblemKind
@@ -33,7 +34,7 @@ _LINES_NOW = (
         OrderLine.product_name,
         OrderLine.unit_price,
         Sku.price.label("price_now"),
-        Product.status.label("listing_status"),
+        effective_listing_status(Product.status, Product.merchant_id).label("listing_status"),
     )
     .outerjoin(Sku, Sku.id == OrderLine.sku_id)
     .outerjoin(Product, Product.id == Sku.product_id)

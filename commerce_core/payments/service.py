@@ -22,6 +22,7 @@ from commerce_core.errors import NotAllowed, NotFound, PaymentRejected
 from commerce_core.events import PaymentCaptured, RefundSucceeded
 from commerce_core.ids import PAYMENT_PREFIX, new_public_id
 from commerce_core.inventory import service as inventory
+from commerce_core.merchants.visibility import merchant_on_sale
 from commerce_core.money import Money
 from commerce_core.orders import transitions
 from commerce_core.orders.model import Order, OrderLine
@@ -47,6 +48,12 @@ _PENDING = (
     select(Payment.order_id, Payment.public_id, Payment.pay_url, Payment.provider_ref)
     .where(Payment.provider == bindparam("b_provider"), Payment.status == PaymentStatus.PENDING.value)
     .subquery()
+)
+#: a line of the order sold by a frozen merchant (R4.2-3: its unpaid orders refuse payment)
+_FROZEN_LINE = (
+    select(OrderLine.id)
+    .where(OrderLine.order_id == bindparam("b_order"), ~merchant_on_sale(OrderLine.merchant_id))
+    .limit(1)
 )
 _PAYABLE_ORDER = (
     select(
@@ -149,6 +156,8 @@ class PaymentService:
                 raise NotAllowed(
                     "this order is not awaiting payment", code="order_not_payable", status=order.status
                 )
+            if (await uow.execute(_FROZEN_LINE, {"b_order": order.id})).first() is not None:
+                raise NotAllowed("a seller in this order is suspended", code="merchant_frozen")
         amount = Money(order.total, order.currency)
         if order.public_id is not None:
             return PaymentRequestView(

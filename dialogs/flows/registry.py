@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
+from dialogs.flows import merchant_apply as merchant_apply
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.state import ConversationState
 
@@ -18,6 +19,7 @@ FLOWS: dict[str, Flow] = {
         account.ACCOUNT,
         account.PRIVACY,
         support.COMPLAINT,
+        merchant_apply.MERCHANT_APPLY,
     )
 }
 
