@@ -32,6 +32,7 @@ from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.cases import subscribe_cases
+from bot.notifications.merchant_digest import OrderPacer
 from bot.notifications.merchants import notify_merchants
 from bot.observability.metrics import observer_for
 from bot.pipeline import Pipeline, PipelineConfig
@@ -181,7 +182,7 @@ async def start(
     senders: dict[str, Sender] = {
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }
-    notifier = notify_merchants(Notifier(commerce, texts, senders), commerce)
+    notifier = notify_merchants(Notifier(commerce, texts, senders), commerce, OrderPacer(redis))
     subscribe_cases(notifier.subscribers, commerce)  # the after-sales desk: shoppers, staff, merchants told
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
