@@ -50,6 +50,9 @@ return items
 
 PREFIX = "shopbot:merchops:"
 CLAIM_TTL = 14 * 86400
+#: seconds between two paid-order messages to one merchant user: twice Telegram's one a second per
+#: chat, so a claimed message finds the chat's send slot free even behind the bot-wide queue (30/s)
+WINDOW = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,7 @@ class Member:
 class OrderPacer:
     """Claims of pending paid orders per merchant member, at most one claim per ``window`` seconds."""
 
-    def __init__(self, redis: aioredis.Redis, timer: Timer | None = None, window: float = 1.0) -> None:
+    def __init__(self, redis: aioredis.Redis, timer: Timer | None = None, window: float = WINDOW) -> None:
         self.redis = redis
         self.timer = timer or WallTimer()
         self.window = window

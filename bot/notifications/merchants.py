@@ -9,6 +9,7 @@ showing twice where it already arrived.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 
 from bot.notifications.compose import Notification, Phrase, Writing
@@ -55,6 +56,8 @@ def _single(t: Phrase, part: MerchantOrderView, city: str, lang: str) -> list[Re
     return [TextReply(text, (Button.of(t("operator.ship_button"), ShipOrder(part.number)),))]
 
 
+#: digests delivered at the same time by one flush
+FLUSH_CONCURRENCY = 8
 #: a digest carries a "Ship" button for this many orders (the rest are shipped from the console)
 DIGEST_BUTTONS = 5
 
@@ -82,12 +85,12 @@ class PaidOrderForMerchants:
         number = event.order_number
         try:
             merchants = await self._commerce.shipments.unshipped_merchants(number)
-            city = await self._commerce.shipments.delivery_city(number) if merchants else ""
+            paced = self.pacer is not None and isinstance(writing.directory, KnowsMembers)
+            city = await self._commerce.shipments.delivery_city(number) if merchants and not paced else ""
         except NotFound:
             return []  # the order is gone (erased shopper): nothing to ship
         found: list[Notification] = []
         for merchant_id in merchants:
-            part = await self._commerce.operators.merchant_order(merchant_id, number)
             members: list[Recipient] = [Merchant(merchant_id)]
             if isinstance(writing.directory, KnowsMembers):
                 members = await writing.directory.members_of(Merchant(merchant_id))
@@ -95,6 +98,7 @@ class PaidOrderForMerchants:
                 if self.pacer is not None and isinstance(member, StaffMember):
                     found += await self._paced(writing, Member(merchant_id, member.user_id), number)
                 else:
+                    part = await self._commerce.operators.merchant_order(merchant_id, number)
                     found += await self._write(writing, member, part, city)
         return found
 
@@ -109,8 +113,10 @@ class PaidOrderForMerchants:
     ) -> list[Notification]:
         """The usual message for one claimed order, a digest for several (none for none)."""
         recipient = StaffMember(member.operator_id)
+        if not numbers:  # the window is closed, or another notification took this order along
+            return []
         lang = await directory.language_of(recipient)
-        if lang is None or not numbers:
+        if lang is None:
             return []
         parts: list[tuple[MerchantOrderView, str]] = []
         for number in numbers:
@@ -159,17 +165,22 @@ async def flush_merchant_digests(notifier: Notifier) -> int:
     if subscriber is None or subscriber.pacer is None:
         return 0
     pacer = subscriber.pacer
-    delivered = 0
     keys = await pacer.unsent()
     for member in await pacer.waiting():
         keys.append(await pacer.new_flush_key(member))
-    for key in keys:
+    gate = asyncio.Semaphore(FLUSH_CONCURRENCY)  # chats wait on their own limits side by side
+
+    async def flush(key: str) -> int:
         _, merchant_id, operator_id, _nonce = key.split(":", 3)  # digest:<merchant>:<operator>:<nonce>
         member = Member(int(merchant_id), int(operator_id))
-        numbers = await pacer.claim(member, key, None)
-        notes = await subscriber.compose_claim(notifier.texts, notifier.directory, member, numbers, key)
-        failures = [f for note in notes for f in await notifier.deliver(note)]
-        if not failures:
-            await pacer.sent(key)
-            delivered += len(notes)
+        async with gate:
+            numbers = await pacer.claim(member, key, None)
+            notes = await subscriber.compose_claim(notifier.texts, notifier.directory, member, numbers, key)
+            failures = [f for note in notes for f in await notifier.deliver(note)]
+        if failures:
+            return 0
+        await pacer.sent(key)
+        return len(notes)
+
+    delivered = sum(await asyncio.gather(*(flush(key) for key in keys)))
     return delivered
