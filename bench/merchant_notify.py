@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import heapq
 import itertools
+import os
 import re
 import sys
 import time
@@ -64,7 +65,7 @@ from commerce_core.api import (
 from commerce_core.catalog.types import ProductDraft, VariantDraft
 
 MERCHANT_CHAT_BASE = 880_000_000
-DEBUG = bool(__import__("os").environ.get("BENCH_DEBUG"))
+DEBUG = bool(os.environ.get("BENCH_DEBUG"))  # print each 429 the fake API answers
 SENT_AT = "x_bench_virtual_sent_at"  # not a Bot API parameter: the fake's view of the virtual clock
 ADDRESS = AddressInput("张三丰", "13812345678", "上海", "浦东新区世纪大道100号8楼", region="上海市")
 
