@@ -36,6 +36,7 @@ from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.cases import subscribe_cases
 from bot.notifications.listings import notify_listing_decisions
+from bot.notifications.merchant_digest import OrderPacer
 from bot.notifications.merchants import notify_merchants
 from bot.notifications.onboarding import notify_applicants
 from bot.notifications.staff_group import connect_staff_room
@@ -194,7 +195,7 @@ async def start(
     senders: dict[str, Sender] = {
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }
-    notifier = notify_merchants(Notifier(commerce, texts, senders), commerce)
+    notifier = notify_merchants(Notifier(commerce, texts, senders), commerce, OrderPacer(redis))
     subscribe_cases(notifier.subscribers, commerce)  # the after-sales desk: shoppers, staff, merchants told
     notify_listing_decisions(notifier, commerce)  # listing review decisions reach the merchant
     notifier = connect_telegram_staff_group(notifier, container.channels.get("telegram"))

@@ -18,6 +18,7 @@ from bot.channels.base import Channel, ChannelContext, Job, RouteInstaller
 from bot.channels.console import InboxChannel
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import InboxSender, Notifier
+from bot.notifications.merchants import flush_merchant_digests
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from commerce_core.api import Commerce, OutboxRelay, SandboxSms
@@ -119,6 +120,8 @@ class Runtime:
             "returns_received": len(await commerce.case_parties.receive_returns()),
             # the relay loop of run_jobs delivers on commit; without it, deliver what is due now
             "notified": 0 if self._relay_loop else await self.relay_notifications(),
+            # paid orders held back by a merchant chat's send window go out as one digest
+            "merchant_digests": await flush_merchant_digests(self.notifier),
         }
         self.jobs_run += 1
         if self.jobs_run % 30 == 0:
