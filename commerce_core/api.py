@@ -20,6 +20,13 @@ from commerce_core.after_sales.types import (
     CaseView,
     RepairStage,
 )
+from commerce_core.analytics.service import AnalyticsService, EventBuffer
+from commerce_core.analytics.types import (
+    EVENT_KINDS,
+    BehaviourEventInput,
+    DashboardFigures,
+    DayFigures,
+)
 from commerce_core.app import Commerce, CommerceConfig
 from commerce_core.cart.types import CartLineView, CartProblem, CartView, ProblemKind
 from commerce_core.catalog.types import (
@@ -305,3 +312,11 @@ __all__ += [
 
 # -- reliability (owner: turns) --
 __all__ += ["is_connection_lost"]
+__all__ += [  # behaviour events and the dashboard's figures (commerce_core.analytics)
+    "EVENT_KINDS",
+    "AnalyticsService",
+    "BehaviourEventInput",
+    "DashboardFigures",
+    "DayFigures",
+    "EventBuffer",
+]

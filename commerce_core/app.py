@@ -15,6 +15,7 @@ from commerce_core.after_sales.desk import CaseDesk
 from commerce_core.after_sales.parties import CaseParties
 from commerce_core.after_sales.service import AfterSalesService
 from commerce_core.after_sales.types import AfterSalesPolicy
+from commerce_core.analytics.service import AnalyticsService
 from commerce_core.cart.service import CartService
 from commerce_core.catalog.queries import sku_ids
 from commerce_core.catalog.service import CatalogService
@@ -105,6 +106,8 @@ class Commerce:
             refund_runner=self.payments.process_refund,
         )
         self.case_parties = CaseParties(units, self.cases)
+        #: behaviour events (R6.2-1) and the dashboard's figures
+        self.analytics = AnalyticsService(units, cipher)
 
     @classmethod
     def build(
