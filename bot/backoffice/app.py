@@ -42,6 +42,7 @@ from bot.backoffice.ports import OperatorAccounts
 from bot.backoffice.routes import add_routes
 from bot.backoffice.views.agent_desk import DESK, AgentDesk, CommerceShopperRecords
 from bot.backoffice.views.cases import CASE_DESK, CaseDeskPages
+from bot.backoffice.views.dashboard import FIGURES as DASHBOARD_FIGURES
 from bot.backoffice.views.merchant_cases import MERCHANT_CASES, MerchantCasePages
 from bot.backoffice.views.search import SEARCH, ShopSearch
 from bot.settings import Settings
@@ -81,6 +82,7 @@ def setup_backoffice(
     backoffice[SEARCH] = ShopSearch(commerce)  # the operators' search box
     backoffice[CASE_DESK] = CaseDeskPages(commerce.cases)  # the after-sales desk (staff)
     backoffice[MERCHANT_CASES] = MerchantCasePages(commerce.case_parties)  # cases on a merchant's items
+    backoffice[DASHBOARD_FIGURES] = commerce.analytics  # sales and funnel figures (views/dashboard.py)
     app.add_subapp(prefix, backoffice)
     return backoffice
 

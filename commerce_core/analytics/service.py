@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -34,6 +35,7 @@ from commerce_core.security import FieldCipher
 from commerce_core.uow import Units
 
 log = logging.getLogger(__name__)
+_PERSONAL = re.compile(r"\d{5,}|@")
 FUNNEL = ("search", "product_view", "cart_add", "order_placed", "paid")
 
 
@@ -108,23 +110,19 @@ class AnalyticsService:
             if merchant_id is not None:
                 products = select(Product.code).where(Product.merchant_id == merchant_id)
                 counted = counted.where(e.product.in_(products))
-            kinds = dict((await s.execute(counted.group_by(e.kind))).tuples().all())
+            kinds = dict((await s.execute(counted.group_by(e.kind))).all())
             zero = select(func.lower(e.query), func.count()).where(
                 e.day >= start, e.day <= end, e.kind == "search", e.results == 0, e.query != ""
             )
-            zero_rows = (await s.execute(zero.group_by(func.lower(e.query)))).tuples().all()
+            zero_rows = (await s.execute(zero.group_by(func.lower(e.query)))).all()
             orders = select(Order.id, Order.created_at, Order.paid_at, Order.total, Order.currency)
             if merchant_id is not None:
                 mine = select(OrderLine.order_id).where(OrderLine.merchant_id == merchant_id)
                 orders = orders.where(Order.id.in_(mine))
             created = (
-                (await s.execute(orders.where(Order.created_at >= since, Order.created_at < until)))
-                .tuples()
-                .all()
-            )
-            paid = (
-                (await s.execute(orders.where(Order.paid_at >= since, Order.paid_at < until))).tuples().all()
-            )
+                await s.execute(orders.where(Order.created_at >= since, Order.created_at < until))
+            ).all()
+            paid = (await s.execute(orders.where(Order.paid_at >= since, Order.paid_at < until))).all()
         per_day: dict[date, list[int]] = {}
         day = start
         while day <= end:
@@ -142,7 +140,9 @@ class AnalyticsService:
         funnel["order_placed"], funnel["paid"] = len(created), len(paid)
         if merchant_id is not None:
             funnel.pop("search")
-        top_zero = Counter({str(q): int(n) for q, n in zero_rows}).most_common(10)
+        # a search that looks like a phone number, an e-mail or an id is someone's data, not a wish
+        wanted = {str(q): int(n) for q, n in zero_rows if q and not _PERSONAL.search(str(q))}
+        top_zero = Counter(wanted).most_common(10)
         currency = next((row[4] for row in (*created, *paid)), "CNY")
         return DashboardFigures(
             start=start,
