@@ -3,8 +3,9 @@
 The flows note facts on the turn (``turn.note("search", query=..., results=...)``); after the turn the
 pipeline hands the notes here. This builds the event rows (a pseudonymous subject, channel, language,
 time) and appends them to an in-memory :class:`EventBuffer`, which writes them in batches from a
-background task. Every turn also counts as one ``message`` (the denominator of the NLU fallback rate),
-and a turn the bot did not understand adds an ``nlu_fallback``.
+background task. Every turn is also counted per channel and language (written as one ``messages`` row
+per batch: the denominator of the NLU fallback rate), and a turn the bot did not understand adds an
+``nlu_fallback``.
 """
 
 from __future__ import annotations
@@ -33,13 +34,18 @@ class BehaviourRecorder:
         notes: list[tuple[str, dict[str, Any]]],
         fallback: bool,
     ) -> None:
+        channel, language = message.channel, state.lang or "zh-Hans"
+        self.buffer.count_message(channel, language)
+        if not notes and not fallback:  # most turns: nothing else to record
+            self.buffer.start()
+            return
         analytics = self._commerce.analytics
         if state.customer_id is not None:
             subject = analytics.customer_subject(state.customer_id)
         else:  # a web chatter who is not a customer yet
             subject = analytics.conversation_subject(message.conversation_key)
-        at, channel, language = self._commerce.clock.now(), message.channel, state.lang or "zh-Hans"
-        events = [BehaviourEventInput("message", subject, channel, language, at)]
+        at = self._commerce.clock.now()
+        events: list[BehaviourEventInput] = []
         for kind, fields in notes:
             kept = {k: fields[k] for k in _FIELDS if k in fields}
             events.append(BehaviourEventInput(kind, subject, channel, language, at, **kept))

@@ -20,7 +20,6 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -70,6 +69,9 @@ class AnalyticsService:
         self._units = units
         self._cipher = cipher
 
+    def now(self) -> datetime:
+        return self._units.clock.now()
+
     def customer_subject(self, customer_id: int) -> str:
         return customer_subject(self._cipher, customer_id)
 
@@ -80,7 +82,23 @@ class AnalyticsService:
     async def record(self, events: Sequence[BehaviourEventInput]) -> None:
         if not events:
             return
-        rows = [{**asdict(e), "day": e.at.date()} for e in events]
+        rows = [
+            {
+                "day": e.at.date(),
+                "at": e.at,
+                "kind": e.kind,
+                "subject": e.subject,
+                "channel": e.channel,
+                "language": e.language,
+                "merchant_id": e.merchant_id,
+                "product": e.product,
+                "query": e.query,
+                "filters": e.filters,
+                "results": e.results,
+                "amount": e.amount,
+            }
+            for e in events
+        ]
         async with self._units.orm() as uow:
             await uow.session.execute(insert(table_of(BehaviourEvent)), rows)
             await uow.commit()
@@ -111,6 +129,10 @@ class AnalyticsService:
                 products = select(Product.code).where(Product.merchant_id == merchant_id)
                 counted = counted.where(e.product.in_(products))
             kinds = dict((await s.execute(counted.group_by(e.kind))).all())
+            counted_messages = select(func.coalesce(func.sum(e.results), 0)).where(
+                e.day >= start, e.day <= end, e.kind == "messages"
+            )
+            messages = int(await s.scalar(counted_messages) or 0)
             zero = select(func.lower(e.query), func.count()).where(
                 e.day >= start, e.day <= end, e.kind == "search", e.results == 0, e.query != ""
             )
@@ -150,7 +172,7 @@ class AnalyticsService:
             funnel=funnel,
             per_day=[DayFigures(d, v[0], v[1]) for d, v in per_day.items()],
             zero_result_searches=top_zero if merchant_id is None else [],
-            turns_understood=int(kinds.get("message", 0)),
+            turns_understood=messages,
             nlu_fallbacks=int(kinds.get("nlu_fallback", 0)),
             currency=currency,
             merchant_id=merchant_id,
@@ -165,6 +187,9 @@ class EventBuffer:
         self._interval = interval
         self._batch_size = batch_size
         self._pending: list[BehaviourEventInput] = []
+        #: turns per (channel, language), written as one ``messages`` row per pair and batch: the
+        #: fallback rate's denominator without a row per turn
+        self._messages: Counter[tuple[str, str]] = Counter()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -173,11 +198,21 @@ class EventBuffer:
         if len(self._pending) >= self._batch_size:
             self._wake.set()
 
+    def count_message(self, channel: str, language: str) -> None:
+        self._messages[(channel, language)] += 1
+
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + sum(self._messages.values())
 
     async def flush(self) -> None:
+        if self._messages:
+            at = self._analytics.now()
+            counted, self._messages = self._messages, Counter()
+            self._pending.extend(
+                BehaviourEventInput("messages", "-", channel, language, at, results=n)
+                for (channel, language), n in counted.items()
+            )
         while self._pending:
             batch, self._pending = self._pending[: self._batch_size], self._pending[self._batch_size :]
             try:
