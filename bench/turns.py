@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import emit_json, scratch_database, summary
+from bot.analytics.settings import AnalyticsSettings
 from bot.bootstrap import build_runtime
 from bot.observability.settings import MetricsSettings
 from bot.runtime import settle_heap
@@ -224,7 +225,11 @@ async def main() -> None:
             for rate in (float(x) for x in args.rates.split(",") if x.strip()):
                 paced_results.append(await paced(runtime, 100, rate, args.seconds))
             if args.compare_rounds:
-                quiet = load_settings(database_url=url, metrics=MetricsSettings(enabled=False))
+                quiet = load_settings(  # neither metrics nor behaviour events (bot.analytics)
+                    database_url=url,
+                    metrics=MetricsSettings(enabled=False),
+                    analytics=AnalyticsSettings(enabled=False),
+                )
                 unmetered = await build_runtime(quiet)
                 try:
                     await unmetered.refresh_catalogue()
@@ -256,7 +261,8 @@ async def main() -> None:
     print("  target at 100 concurrent conversations: >= 500 turns/s with p99 <= 50 ms")
     if compared:
         print(
-            f"Metrics on vs off ({compared['rounds']} alternating rounds of {args.compare_journeys} journeys "
+            f"Metrics and behaviour events on vs off ({compared['rounds']} alternating rounds of "
+            f"{args.compare_journeys} journeys "
             f"at {compared['concurrency']} concurrent, {compared['turns_per_mode']} turns):"
         )
         print(

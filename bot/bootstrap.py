@@ -22,6 +22,7 @@ from datetime import timedelta
 import redis.asyncio as aioredis
 from aiohttp.web import Application
 
+from bot.analytics.recorder import BehaviourRecorder
 from bot.backoffice import setup_backoffice
 from bot.backoffice.views.dead_letters import RECOVERY
 from bot.backoffice.views.onboarding import DESK as ONBOARDING
@@ -50,6 +51,7 @@ from commerce_core.api import (
     Clock,
     Commerce,
     CommerceConfig,
+    EventBuffer,
     ListingPolicy,
     OrderPolicy,
     PhoneVerifier,
@@ -192,6 +194,10 @@ async def start(
         commerce, interpreter, redis, texts=texts, settings=dialog, verifier=verifier, config=config
     )
     pipeline.observer = observer_for(settings.metrics.enabled, commerce, settings.blind_index_key)
+    if settings.analytics.enabled:  # behaviour events, written in batches (bot.analytics)
+        events = settings.analytics
+        buffer = EventBuffer(commerce.analytics, interval=events.flush_seconds, batch_size=events.batch_size)
+        pipeline.behaviour = BehaviourRecorder(commerce, buffer)
     senders: dict[str, Sender] = {
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }

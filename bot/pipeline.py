@@ -26,6 +26,7 @@ from datetime import timedelta
 
 import redis.asyncio as aioredis
 
+from bot.analytics.recorder import BehaviourRecorder
 from bot.infra.flood import FloodGate
 from bot.infra.redis import as_async_store
 from bot.observability.metrics import NO_OBSERVER, TurnObserver
@@ -147,6 +148,8 @@ class Pipeline:
         self._flood = FloodGate(redis)
         #: metrics and log context per turn (bootstrap sets it; see bot.observability.metrics)
         self.observer: TurnObserver = NO_OBSERVER
+        #: behaviour events (R6.2-1; bootstrap sets it when ``SHOPBOT_ANALYTICS_ENABLED``)
+        self.behaviour: BehaviourRecorder | None = None
 
     async def _flood_reply(self, message: InboundMessage) -> list[Reply] | None:
         """None while the user is within the limit; over it, one polite answer in their language for
@@ -313,6 +316,8 @@ class Pipeline:
         except DomainError as error:
             turn.replies.append(TextReply(describe(error, self.texts, turn.lang)))
         self.observer.understood(nlu, flow_before, misunderstood_before, state)
+        if self.behaviour is not None:
+            self.behaviour.turn(message, state, turn.notes, state.misunderstood > misunderstood_before)
         return ended + turn.replies, None if turn.forget_conversation else state
 
     async def _identify(self, message: InboundMessage, state: ConversationState) -> int:

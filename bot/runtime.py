@@ -127,6 +127,7 @@ class Runtime:
         if self.jobs_run % 30 == 0:
             await self.refresh_catalogue()
             await commerce.support.forget_history()  # handoff history past its retention (R7.1-3)
+            await commerce.analytics.prune(self.container.settings.analytics.retention_days)
         return figures
 
     async def relay_notifications(self) -> int:
@@ -156,6 +157,8 @@ class Runtime:
 
     async def aclose(self) -> None:
         self.stop()
+        if self.pipeline.behaviour is not None:  # write the events still in memory
+            await self.pipeline.behaviour.close()
         await self.container.aclose()
 
 

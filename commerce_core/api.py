@@ -20,6 +20,13 @@ from commerce_core.after_sales.types import (
     CaseView,
     RepairStage,
 )
+from commerce_core.analytics.service import AnalyticsService, EventBuffer
+from commerce_core.analytics.types import (
+    EVENT_KINDS,
+    BehaviourEventInput,
+    DashboardFigures,
+    DayFigures,
+)
 from commerce_core.app import Commerce, CommerceConfig
 from commerce_core.cart.types import CartLineView, CartProblem, CartView, ProblemKind
 from commerce_core.catalog.checks import Finding as CheckFinding
@@ -349,3 +356,11 @@ from commerce_core.support.types import AgentFigures, FeedbackCategory, StaffTop
 __all__ += ["AgentFigures", "FeedbackCategory", "ShopperWroteToStaff", "StaffTopicView"]
 # -- merchant onboarding and freezing (owner: onboard) --
 __all__ += ["MerchantApplicationReviewed"]
+__all__ += [  # behaviour events and the dashboard's figures (commerce_core.analytics)
+    "EVENT_KINDS",
+    "AnalyticsService",
+    "BehaviourEventInput",
+    "DashboardFigures",
+    "DayFigures",
+    "EventBuffer",
+]

@@ -15,6 +15,7 @@ from commerce_core.after_sales.desk import CaseDesk
 from commerce_core.after_sales.parties import CaseParties
 from commerce_core.after_sales.service import AfterSalesService
 from commerce_core.after_sales.types import AfterSalesPolicy
+from commerce_core.analytics.service import AnalyticsService
 from commerce_core.cart.service import CartService
 from commerce_core.catalog.listings import ListingService
 from commerce_core.catalog.listings_review import ListingReviews
@@ -114,6 +115,8 @@ class Commerce:
         self.case_parties = CaseParties(units, self.cases)
         self.listings = ListingService(units, listing_policy)  # merchants' listings (R4.3)
         self.listing_reviews = ListingReviews(units)  # the reviewers' queue
+        #: behaviour events (R6.2-1) and the dashboard's figures
+        self.analytics = AnalyticsService(units, cipher)
 
     @classmethod
     def build(

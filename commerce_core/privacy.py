@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from commerce_core.after_sales.model import AfterSalesCase
+from commerce_core.analytics.model import BehaviourEvent
+from commerce_core.analytics.service import customer_subject, events_of
 from commerce_core.cart.model import CartLine
 from commerce_core.customers.model import Address, ChannelIdentity, Customer
 from commerce_core.errors import NotFound
@@ -88,6 +90,7 @@ class PrivacyService:
                 "support_tickets": [
                     {"number": t.number, "status": t.status, "reason": t.reason} for t in tickets
                 ],
+                "behaviour_events": await events_of(s, customer_subject(self._cipher, customer_id)),
             }
 
     async def erase(self, customer_id: int, *, actor: str) -> None:
@@ -104,6 +107,8 @@ class PrivacyService:
             # the staff group's topics of their conversations (a conversation key names their chat)
             their_conversations = select(Ticket.conversation_key).where(Ticket.customer_id == customer_id)
             await s.execute(delete(StaffTopic).where(StaffTopic.conversation_key.in_(their_conversations)))
+            subject = customer_subject(self._cipher, customer_id)
+            await s.execute(delete(BehaviourEvent).where(BehaviourEvent.subject == subject))
             for order in (await s.scalars(select(Order).where(Order.customer_id == customer_id))).all():
                 city = str(self._cipher.decrypt_json(order.address_enc).get("city", ""))
                 order.address_enc = self._cipher.encrypt_json(

@@ -55,6 +55,12 @@ class Turn:
     #: each once (a flow that changes an order shows what the change returns, not this)
     orders_read: dict[str, OrderView] = field(default_factory=dict)
     identify: CustomerIdentifier | None = None
+    #: what the shopper did in this turn (searched, viewed, added ...), as (kind, fields): the
+    #: pipeline turns these into behaviour events (R6.2-1) after the turn; flows only note facts
+    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def note(self, kind: str, **fields: Any) -> None:
+        self.notes.append((kind, fields))
 
     @property
     def customer_id(self) -> int:

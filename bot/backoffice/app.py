@@ -49,6 +49,7 @@ from bot.backoffice.views.agent_desk import (
     handoff_files,
 )
 from bot.backoffice.views.cases import CASE_DESK, CaseDeskPages
+from bot.backoffice.views.dashboard import FIGURES as DASHBOARD_FIGURES
 from bot.backoffice.views.listings import IMAGES, LISTINGS
 from bot.backoffice.views.merchant_cases import MERCHANT_CASES, MerchantCasePages
 from bot.backoffice.views.onboarding import DESK as ONBOARDING
@@ -110,6 +111,7 @@ def setup_backoffice(
     # merchant applications, their review and freezing; uploaded files under the data folder
     files = LocalFileStore(settings.data_dir / "files", max_bytes=UPLOAD_MAX)
     backoffice[ONBOARDING] = OnboardingDesk(commerce, files)
+    backoffice[DASHBOARD_FIGURES] = commerce.analytics  # sales and funnel figures (views/dashboard.py)
     app.add_subapp(prefix, backoffice)
     return backoffice
 

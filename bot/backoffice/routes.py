@@ -22,6 +22,7 @@ from bot.backoffice.views import (
     agent_stream,
     auth,
     cases,
+    dashboard,
     dead_letters,
     merchant,
     merchant_cases,
@@ -92,6 +93,9 @@ ROUTES: tuple[Route, ...] = (
         dead_letters.retry,
         Action.HANDLE_CONVERSATIONS,
     ),
+    # sales and funnel dashboard: admins the whole shop, a merchant owner its own (views/dashboard.py)
+    Route("GET", "/dashboard", "dashboard", dashboard.dashboard, Action.VIEW_DASHBOARD),
+    Route("GET", "/dashboard.csv", "dashboard.csv", dashboard.dashboard_csv, Action.VIEW_DASHBOARD),
     # merchant console
     Route("GET", "/merchant/products", "merchant.products", merchant.products, Action.VIEW_OWN_MERCHANT),
     Route("GET", "/merchant/products/{code}", "merchant.product", merchant.product, Action.VIEW_OWN_MERCHANT),

@@ -27,12 +27,14 @@ PERMISSIONS: MappingProxyType[OperatorRole, frozenset[Action]] = MappingProxyTyp
             Action.REVIEW_LISTINGS,
             Action.HANDLE_CONVERSATIONS,
             Action.HANDLE_CASES,
+            Action.VIEW_DASHBOARD,
         },
         OperatorRole.AGENT: _EVERY_ACCOUNT | _CHAT | {Action.HANDLE_CONVERSATIONS, Action.HANDLE_CASES},
         OperatorRole.REVIEWER: _EVERY_ACCOUNT | _CHAT | {Action.REVIEW_MERCHANTS, Action.REVIEW_LISTINGS},
         OperatorRole.MERCHANT_OWNER: _EVERY_ACCOUNT
         | _CHAT
-        | {Action.VIEW_OWN_MERCHANT, Action.MANAGE_OWN_MERCHANT, Action.SHIP_OWN_ORDERS},
+        | {Action.VIEW_OWN_MERCHANT, Action.MANAGE_OWN_MERCHANT, Action.SHIP_OWN_ORDERS}
+        | {Action.VIEW_DASHBOARD},
         # staff pack and ship parcels; they do not run the shop
         OperatorRole.MERCHANT_STAFF: _EVERY_ACCOUNT
         | _CHAT

@@ -47,6 +47,8 @@ class Action(StrEnum):
     APPLY_AS_MERCHANT = "apply_as_merchant"
     MANAGE_OWN_ACCOUNT = "manage_own_account"
     BIND_CHAT_IDENTITY = "bind_chat_identity"
+    #: the sales and funnel dashboard: admins see the whole shop, a merchant owner its own figures
+    VIEW_DASHBOARD = "view_dashboard"
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,7 @@ async def add_sku(turn: Turn, sku_code: str, quantity: int) -> None:
         turn.finish()
     if line is None:
         return
+    turn.note("cart_add", product=line.product_code, amount=line.unit_price.amount * quantity)
     turn.say(
         "cart.added",
         turn.button("button.view_cart", ViewCart()),

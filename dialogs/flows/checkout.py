@@ -26,6 +26,7 @@ async def start(turn: Turn) -> None:
         turn.say("checkout.fix_cart")
         return
     turn.begin("checkout", "address", attempt=secrets.token_hex(6))
+    turn.note("checkout_started")
     await ask_address(turn)
 
 
@@ -129,6 +130,7 @@ async def on_confirm(turn: Turn) -> None:
         raise error
     turn.finish()
     turn.state.last_order = order.number
+    turn.note("order_placed", amount=order.total.amount)
     turn.send(order_summary(turn, order, title_key="order.placed"))
     await payment_request(turn, order.number)
 

@@ -72,6 +72,8 @@ async def run_search(turn: Turn, query: dict[str, Any]) -> None:
     )
     page = await turn.commerce.catalog.search(search)
     turn.state.last_search = query
+    filters = {k: v for k, v in query.items() if k not in ("text", "page") and v not in (None, {}, "")}
+    turn.note("search", query=search.text, filters=filters, results=page.total)
     if page.total == 0:
         if query.get("facets") or query.get("price_min") is not None or query.get("price_max") is not None:
             turn.say("search.none_with_filters", turn.button("button.popular", Popular()))
@@ -125,11 +127,13 @@ async def details(turn: Turn) -> None:
         else:
             turn.say("product.which")
         return
+    turn.note("product_view", product=product.code, merchant_id=product.merchant_id)
     turn.send(product_card(turn, product))
 
 
 async def show(turn: Turn, code: str) -> None:
     if (product := await focus_on(turn, code)) is not None:
+        turn.note("product_view", product=product.code, merchant_id=product.merchant_id)
         turn.send(product_card(turn, product))
 
 

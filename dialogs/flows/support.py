@@ -32,6 +32,7 @@ async def human(turn: Turn, reason: str = "shopper asked for a person") -> None:
     )
     turn.state.handoff_ticket = ticket.number
     turn.state.active = None
+    turn.note("handoff")
     turn.state.suspended = []
     minutes = support.expected_wait_minutes(ticket.queue_position)
     turn.send(

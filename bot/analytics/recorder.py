@@ -1,0 +1,58 @@
+"""From a finished turn to behaviour events (R6.2-1), without slowing the turn.
+
+The flows note facts on the turn (``turn.note("search", query=..., results=...)``); after the turn the
+pipeline hands the notes here. This builds the event rows (a pseudonymous subject, channel, language,
+time) and appends them to an in-memory :class:`EventBuffer`, which writes them in batches from a
+background task. Every turn is also counted per channel and language (written as one ``messages`` row
+per batch: the denominator of the NLU fallback rate), and a turn the bot did not understand adds an
+``nlu_fallback``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from commerce_core.api import BehaviourEventInput, Commerce, EventBuffer
+
+if TYPE_CHECKING:
+    from dialogs.messages import InboundMessage
+    from dialogs.state import ConversationState
+
+#: the note fields an event keeps (anything else a flow notes is ignored)
+_FIELDS = ("merchant_id", "product", "query", "filters", "results", "amount")
+
+
+class BehaviourRecorder:
+    def __init__(self, commerce: Commerce, buffer: EventBuffer) -> None:
+        self._commerce = commerce
+        self.buffer = buffer
+
+    def turn(
+        self,
+        message: InboundMessage,
+        state: ConversationState,
+        notes: list[tuple[str, dict[str, Any]]],
+        fallback: bool,
+    ) -> None:
+        channel, language = message.channel, state.lang or "zh-Hans"
+        self.buffer.count_message(channel, language)
+        if not notes and not fallback:  # most turns: nothing else to record
+            self.buffer.start()
+            return
+        analytics = self._commerce.analytics
+        if state.customer_id is not None:
+            subject = analytics.customer_subject(state.customer_id)
+        else:  # a web chatter who is not a customer yet
+            subject = analytics.conversation_subject(message.conversation_key)
+        at = self._commerce.clock.now()
+        events: list[BehaviourEventInput] = []
+        for kind, fields in notes:
+            kept = {k: fields[k] for k in _FIELDS if k in fields}
+            events.append(BehaviourEventInput(kind, subject, channel, language, at, **kept))
+        if fallback:
+            events.append(BehaviourEventInput("nlu_fallback", subject, channel, language, at))
+        self.buffer.add(events)
+        self.buffer.start()
+
+    async def close(self) -> None:
+        await self.buffer.close()

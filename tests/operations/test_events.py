@@ -1,0 +1,95 @@
+"""R6.2-1 behaviour events: a scripted set of real turns through the HTTP app and the pipeline produces
+the expected events (searches with their query, filters and result count, a zero-result search, a
+product view, cart add, checkout, order, handoff, NLU fallback), each under a pseudonym, never the
+shopper's platform id; they are written in batches off the turn, included in the shopper's export
+(R6.3-1), erased with the shopper's data, and pruned by day after the retention period. SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+from commerce_core.api import FakeClock
+from tests.conftest import fresh_postgres
+from tests.http.test_app import chat, place_order
+from tests.operations.conftest import Client
+from tests.runtime_support import sqlite_copy
+
+SHOPPER = "events-shopper-4711"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return sqlite_copy(request, tmp_path) if request.param == "sqlite" else fresh_postgres(request)
+
+
+async def stored(runtime: Runtime) -> list[dict[str, object]]:
+    behaviour = runtime.pipeline.behaviour
+    assert behaviour is not None
+    await behaviour.buffer.flush()  # what the background task does every couple of seconds
+    async with runtime.container.commerce.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT * FROM behaviour_events ORDER BY id"))
+        return [dict(row._mapping) for row in rows]
+
+
+async def test_scripted_turns_produce_the_expected_events(
+    client: Client, runtime: Runtime, clock: FakeClock
+) -> None:
+    commerce = runtime.container.commerce
+    number, _ = await place_order(client, SHOPPER)  # search, view, add, choose size, checkout ... order
+    await chat(client, SHOPPER, text="有没有潜水艇", lang="zh-Hans")  # the shop has none
+    await chat(client, SHOPPER, text="qwzx vlorp ghh", lang="en")  # nobody understands this
+
+    events = await stored(runtime)
+    kinds = Counter(str(e["kind"]) for e in events)
+    # every turn counts once (the fallback rate's denominator), summed per batch, not a row per turn
+    assert sum(int(str(e["results"])) for e in events if e["kind"] == "messages") == 9
+    assert kinds["search"] == 2
+    assert kinds["product_view"] == 1
+    assert kinds["cart_add"] == 1
+    assert kinds["checkout_started"] == 1
+    assert kinds["order_placed"] == 1
+    assert kinds["nlu_fallback"] == 1
+    searches = [e for e in events if e["kind"] == "search"]
+    assert searches[0]["results"] and int(str(searches[0]["results"])) > 0
+    assert searches[0]["filters"] and "red" in str(searches[0]["filters"]).lower()
+    zero = searches[1]
+    assert zero["results"] == 0 and "潜水艇" in str(zero["query"])
+    assert {e["channel"] for e in events} == {"web"}
+    assert {e["subject"] for e in events if e["kind"] == "messages"} == {"-"}  # a count, nobody's
+    assert {e["product"] for e in events if e["kind"] in ("product_view", "cart_add")} == {"D1"}
+
+    async with commerce.engine.connect() as conn:
+        customer_id = (
+            await conn.execute(text("SELECT customer_id FROM orders WHERE number = :n"), {"n": number})
+        ).scalar_one()
+    subject = commerce.analytics.customer_subject(customer_id)
+    assert SHOPPER not in {str(e["subject"]) for e in events}  # a pseudonym, never the platform id
+    assert all(SHOPPER not in str(value) for e in events for value in e.values())
+    assert sum(1 for e in events if e["subject"] == subject) >= 5  # after checkout made a customer
+
+    exported = await commerce.privacy.export(customer_id)
+    assert any("潜水艇" in str(e["query"]) for e in exported["behaviour_events"])
+
+    await commerce.privacy.erase(customer_id, actor="test")
+    left = await stored(runtime)
+    assert not [e for e in left if e["subject"] == subject]  # erased with the shopper's data
+
+    clock.advance(days=200)  # past the default 180 days' retention
+    assert await commerce.analytics.prune(runtime.container.settings.analytics.retention_days) == len(left)
+    assert await stored(runtime) == []
+
+
+async def test_a_turn_does_not_wait_for_the_database(client: Client, runtime: Runtime) -> None:
+    """The events of a turn wait in memory; one batched INSERT writes them later."""
+    behaviour = runtime.pipeline.behaviour
+    assert behaviour is not None
+    await chat(client, "events-buffer", text="有没有红色连衣裙", lang="zh-Hans")
+    assert behaviour.buffer.pending == 2  # the turn counted and its search, not yet written
+    assert sorted(str(e["kind"]) for e in await stored(runtime)) == ["messages", "search"]
+    assert behaviour.buffer.pending == 0
