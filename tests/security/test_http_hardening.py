@@ -23,7 +23,8 @@ ORIGIN = {"Origin": "http://127.0.0.1"}
 def _bare_runtime() -> Any:
     """Just what create_app needs, for routes a test adds itself."""
     container = SimpleNamespace(redis=fakeredis.FakeAsyncRedis(), settings=Settings())
-    return SimpleNamespace(routes=(), container=container)
+    pipeline = SimpleNamespace(observer=None)  # no metrics: bot.observability installs only its middleware
+    return SimpleNamespace(routes=(), container=container, pipeline=pipeline)
 
 
 def _deep(levels: int) -> bytes:
