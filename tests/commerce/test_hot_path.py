@@ -133,6 +133,11 @@ async def test_hot_units_are_admitted_up_to_the_pool_size_in_arrival_order(db_ur
                 holding -= 1
 
     try:
+        # open both pooled connections first: a connect that is slow on a loaded machine would otherwise
+        # let a later shopper overtake one still connecting, which says nothing about admission
+        async with engine.connect() as first, engine.connect() as second:
+            await first.execute(text("SELECT 1"))
+            await second.execute(text("SELECT 1"))
         tasks = []
         for n in range(8):
             tasks.append(asyncio.create_task(shopper(n)))
