@@ -56,6 +56,19 @@ PROBES: tuple[Probe, ...] = (
         data={"carrier": "SF Express", "tracking": "SF123456789"},
     ),
     Probe("GET", "/admin/merchant/products/{product_b}", "R4.1-2 read B's product"),
+    Probe("GET", "/admin/merchant/listings/{product_b}", "R4.3-1 read B's listing"),
+    Probe(
+        "POST",
+        "/admin/merchant/listings/{product_b}/edit",
+        "R4.3-1 edit B's listing",
+        data={"name": "Taken over", "description": "mine now"},
+    ),
+    Probe(
+        "POST",
+        "/admin/merchant/listings/{product_b}/stock",
+        "R4.3-1 change B's stock and price",
+        data={"sku": "x", "stock": "0", "price": "1"},
+    ),
     Probe(
         "GET",
         "/admin/applications/{application_b}/files/business_licence",
