@@ -17,6 +17,7 @@ from dialogs.flows import account, after_sales, cart, checkout, operator_chat, o
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
+from dialogs.routing import routed_intent
 from dialogs.state import ConversationState
 from nlu import Hints
 
@@ -124,7 +125,7 @@ class Engine:
 
     async def _text(self, turn: Turn, text: str) -> None:
         state = turn.state
-        intent = turn.nlu.intent
+        intent = routed_intent(turn.nlu)
         if intent == "human_agent" and turn.nlu.confidence >= CONFIDENT:
             await support.human(turn)
             return
@@ -161,7 +162,7 @@ class Engine:
             await shopping.search(turn)
         elif turn.nlu.entity("order_number"):
             await orders.status(turn)
-        else:
+        elif not await shopping.exact_words(turn):
             await support.fallback(turn)
 
     @staticmethod
@@ -178,7 +179,7 @@ class Engine:
 
     def _digression(self, turn: Turn, step: StepSpec) -> bool:
         nlu = turn.nlu
-        if not step.interruptible or nlu.intent not in TASKS or nlu.confidence < CONFIDENT:
+        if not step.interruptible or routed_intent(nlu) not in TASKS or nlu.confidence < CONFIDENT:
             return False
         if turn.message.attachments:
             return False
