@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from dialogs import buttons
+from dialogs import buttons, refine
 from dialogs.context import Turn
 from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
-from dialogs.routing import routed_intent
+from dialogs.routing import GUARDED_INTENTS, routed_intent
 from dialogs.state import ConversationState
 from nlu import Hints
 
@@ -154,7 +154,10 @@ class Engine:
         elif state.active is not None:
             state.active = None  # a step this version no longer knows: start afresh
         if self._is_selection(turn):
-            await shopping.details(turn)
+            if not refine.selection_out_of_range(turn):
+                await shopping.details(turn)
+            return
+        if intent not in GUARDED_INTENTS and await refine.handle(turn):
             return
         if intent in INTENTS and turn.nlu.confidence >= CONFIDENT * 0.6:
             await INTENTS[intent](turn)

@@ -81,6 +81,7 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
     if page.has_more:
         buttons.append(turn.button("button.more", MoreResults()))
     turn.state.shown_products = [p.code for p in page.items]
+    turn.state.looking_at = "list"
     params.setdefault("page", page.page)
     return ProductList(
         turn.t(title_key, total=page.total, **params),
@@ -100,6 +101,7 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
             separator = ", " if turn.lang == "en" else "、"
             labels = separator.join(option_label(turn, name, v) for v in values)
             options.append(turn.t(f"option.{name}", values=labels))
+    turn.state.looking_at = "card"
     buttons = [
         *Button.offer(turn.t("button.add_to_cart"), AddProduct(product.code)),
         *Button.offer(turn.t("button.similar"), Similar(product.code)),

@@ -23,7 +23,7 @@ FILTER_ENTITIES = (
 )
 
 
-def _minor(value: float | int | None, currency: str = "CNY") -> int | None:
+def minor(value: float | int | None, currency: str = "CNY") -> int | None:
     if value is None:
         return None
     scale: int = 10 ** CURRENCY_EXPONENTS.get(currency, 2)
@@ -46,8 +46,8 @@ def query_from(turn: Turn) -> dict[str, Any]:
         "text": text.strip(),
         "facets": facets,
         "page": 1,
-        "price_min": _minor(price.get("min")),
-        "price_max": _minor(price.get("max")),
+        "price_min": minor(price.get("min")),
+        "price_max": minor(price.get("max")),
     }
     if (brand := turn.entity("brand")) is not None:
         query["brand"] = str(brand)
@@ -61,7 +61,7 @@ def query_from(turn: Turn) -> dict[str, Any]:
 
 async def run_search(turn: Turn, query: dict[str, Any], page: SearchPage | None = None) -> SearchPage | None:
     """Search (unless ``page`` is its result already) and show the page; None when nothing matched."""
-    page = page or await _search_page(turn, query)
+    page = page or await search_page(turn, query)
     turn.state.last_search = query
     if page.total == 0:
         if query.get("facets") or query.get("price_min") is not None or query.get("price_max") is not None:
@@ -82,7 +82,7 @@ def show_page(turn: Turn, page: SearchPage) -> None:
         turn.state.focus_product = page.items[0].code
 
 
-async def _search_page(turn: Turn, query: dict[str, Any]) -> SearchPage:
+async def search_page(turn: Turn, query: dict[str, Any]) -> SearchPage:
     search = SearchQuery(
         text=query.get("text", ""),
         facets=query.get("facets", {}),
@@ -114,7 +114,7 @@ async def search(turn: Turn) -> None:
         query["category"] = str(category)
         # the category word itself is already the filter; matching it as text again would be too strict
         query["text"] = named.words_beside(turn, "category", query["text"])
-    page = await _search_page(turn, query)
+    page = await search_page(turn, query)
     if page.total == 0 and await named.unfiltered(turn, query):
         return
     await run_search(turn, query, page)
@@ -125,7 +125,7 @@ async def exact_words(turn: Turn) -> bool:
     text = turn.nlu.text.strip()
     if not named.leftover(text) or len(text) > 60 or turn.nlu.entities:
         return False
-    page = await _search_page(turn, {"text": text, "facets": {}, "page": 1})
+    page = await search_page(turn, {"text": text, "facets": {}, "page": 1})
     if page.total == 0 or page.relaxed:
         return False
     turn.state.last_search = {"text": text, "facets": {}, "page": 1}
