@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from dialogs import buttons, refine
+from dialogs import buttons, forms, refine
 from dialogs.context import Turn
 from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
-from dialogs.routing import GUARDED_INTENTS, routed_intent
+from dialogs.payloads import Human
+from dialogs.routing import GUARDED_INTENTS, has_evidence, outside_catalogue, routed_intent
 from dialogs.state import ConversationState
 from nlu import Hints
 
@@ -149,7 +150,7 @@ class Engine:
                     state.suspended.append(state.active)  # e.g. checkout: picked up again afterwards
                 state.active = None  # a flow that cannot re-ask (choosing a size) is simply left
             else:
-                await step.run(turn)
+                await self._run_step(turn, step)
                 return
         elif state.active is not None:
             state.active = None  # a step this version no longer knows: start afresh
@@ -167,6 +168,20 @@ class Engine:
             await orders.status(turn)
         elif not await shopping.exact_words(turn):
             await support.fallback(turn)
+
+    @staticmethod
+    async def _run_step(turn: Turn, step: StepSpec) -> None:
+        """Run the waiting step; one that keeps getting answers it cannot use offers a person."""
+        state = turn.state
+        before = state.active.model_copy(deep=True) if state.active else None
+        await step.run(turn)
+        if before is None or state.active != before:
+            state.step_failures = 0
+            return
+        state.step_failures += 1
+        if state.step_failures >= turn.settings.max_misunderstandings:
+            state.step_failures = 0
+            turn.say("form.offer_human", turn.button("button.human", Human()))
 
     @staticmethod
     def _is_selection(turn: Turn) -> bool:
@@ -191,6 +206,12 @@ class Engine:
             return False
         if step.expects == "affirm" and nlu.intent in ("affirm", "deny"):
             return False
+        if (
+            step.expects == "address"
+            and forms.read_parts(nlu.text).as_slots()
+            and not has_evidence(routed_intent(nlu), outside_catalogue(nlu))
+        ):
+            return False  # a name, phone or address line: part of the answer, whatever it sounds like
         if step.expects == "address" and (
             nlu.entity("phone")
             or (

@@ -35,6 +35,7 @@ class ConversationState(BaseModel):
     last_search: dict[str, Any] | None = None  # for "more" / next page
     last_order: str | None = None
     misunderstood: int = 0
+    step_failures: int = 0  # answers in a row that left the waiting step where it was, with nothing new
     handoff_ticket: str | None = None
     turns: int = 0
 
