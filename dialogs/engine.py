@@ -13,7 +13,17 @@ from collections.abc import Awaitable, Callable
 
 from dialogs import buttons, forms, refine
 from dialogs.context import Turn
-from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
+from dialogs.flows import (
+    account,
+    after_sales,
+    cart,
+    checkout,
+    operator_chat,
+    orders,
+    shopping,
+    smalltalk,
+    support,
+)
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
@@ -50,16 +60,17 @@ INTENTS: dict[str, Step] = {
     "human_agent": support.human,
     "account": account.account,
     "privacy": account.privacy,
+    "smalltalk": smalltalk.answer,
 }
 #: what a shopper may do without being a customer yet (web chat: no customer row until one is needed):
 #: greetings, help, browsing the catalogue, asking how to pay; everything else ensures the customer
 ANONYMOUS_INTENTS = frozenset(
     {"greet", "goodbye", "thanks", "help", "search_product", "product_details", "recommend"}
-    | {"payment_methods"}
+    | {"payment_methods", "smalltalk"}
 )
 ANONYMOUS_PAYLOADS = frozenset({"more", "popular", "help", "lang", "p", "similar"})
 #: intents that are a task of their own: saying one of these mid-flow is a digression
-TASKS = frozenset(INTENTS) - {"greet", "thanks", "goodbye"}
+TASKS = frozenset(INTENTS) - {"greet", "thanks", "goodbye", "smalltalk"}
 CONFIDENT = 0.5
 _CANCEL = re.compile(
     r"^\s*(cancel|stop|never ?mind|quit|取消|算了|不要了|不用了|退出)\s*[!！。.]?\s*$", re.IGNORECASE
@@ -160,13 +171,17 @@ class Engine:
             return
         if intent not in GUARDED_INTENTS and await refine.handle(turn):
             return
-        if intent in INTENTS and turn.nlu.confidence >= CONFIDENT * 0.6:
+        if intent == "smalltalk" or (intent in INTENTS and turn.nlu.confidence >= CONFIDENT * 0.6):
             await INTENTS[intent](turn)
         elif turn.nlu.entity("product") or turn.nlu.entity("category"):
             await shopping.search(turn)
         elif turn.nlu.entity("order_number"):
             await orders.status(turn)
-        elif not await shopping.exact_words(turn):
+        elif await shopping.exact_words(turn):
+            return
+        elif turn.nlu.intent == "out_of_scope" and turn.nlu.confidence >= 0.7 and not turn.nlu.entities:
+            await smalltalk.answer(turn)  # clearly not about shopping: a friendly word, not "I don't get it"
+        else:
             await support.fallback(turn)
 
     @staticmethod

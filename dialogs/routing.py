@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import re
 
+from dialogs.flows import smalltalk
 from nlu import Interpretation
+
+SMALLTALK = "smalltalk"
 
 CATALOGUE_ENTITIES = ("product", "category", "brand")
 #: intents about the catalogue itself: a catalogue word is what they are made of
@@ -95,15 +98,19 @@ def has_evidence(intent: str, text: str) -> bool:
 def routed_intent(nlu: Interpretation) -> str:
     """The intent to act on: the classifier's, unless a catalogue match or missing evidence vetoes it.
 
-    A veto gives ``search_product`` when the message names something in the catalogue and
-    ``out_of_scope`` (the fallback, which offers help and a person) otherwise.
+    A veto gives ``search_product`` when the message names something in the catalogue, ``smalltalk``
+    for chat ("are you real", "tell me a joke") and ``out_of_scope`` (the fallback) otherwise.
     """
     intent = nlu.intent
-    if intent in SHOPPING_INTENTS:
-        return intent
     rest = outside_catalogue(nlu)
     if has_catalogue_match(nlu):
+        if intent in SHOPPING_INTENTS:
+            return intent
         return intent if has_evidence(intent, rest) else "search_product"
+    if smalltalk.category(nlu) is not None and not has_evidence(intent, rest):
+        return SMALLTALK  # "how old are you", "tell me a joke": chat, whatever the classifier guessed
+    if intent in SHOPPING_INTENTS:
+        return intent
     if intent in GUARDED_INTENTS and not has_evidence(intent, rest):
         return "out_of_scope"
     return intent
