@@ -27,7 +27,7 @@ from dialogs.flows import (
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
-from dialogs.payloads import Human
+from dialogs.payloads import Human, Popular
 from dialogs.routing import GUARDED_INTENTS, has_evidence, outside_catalogue, routed_intent
 from dialogs.state import ConversationState
 from nlu import Hints
@@ -78,6 +78,18 @@ _CANCEL = re.compile(
 #: a shopper on a new device (or who lost the web cookie) asks to get back into their account
 _SIGN_IN = re.compile(r"^\s*(sign ?in|log ?in|登录|登入|登錄|登陆)\s*[!！。.]?\s*$", re.IGNORECASE)
 _BACK = re.compile(r"^\s*(back|go back|返回|上一步|回去)\s*$", re.IGNORECASE)
+
+
+def media_reply(turn: Turn) -> None:
+    """What the shopper sent has no words we can use: say so, and say what does work."""
+    kinds = {a.kind for a in turn.message.attachments}
+    key = "media.voice" if "voice" in kinds else "media.image" if "image" in kinds else "media.other"
+    turn.say(key, turn.button("button.popular", Popular()), turn.button("button.human", Human()))
+
+
+def _shared_details(turn: Turn) -> bool:
+    """A contact card or a location: details the flows use (phone binding, the address)."""
+    return any(a.kind in ("contact", "location") for a in turn.message.attachments)
 
 
 class Engine:
@@ -165,6 +177,9 @@ class Engine:
                 return
         elif state.active is not None:
             state.active = None  # a step this version no longer knows: start afresh
+        if not text.strip() and turn.message.attachments and not _shared_details(turn):
+            media_reply(turn)  # a voice note we could not hear, a sticker, a file: a polite word back
+            return
         if self._is_selection(turn):
             if not refine.selection_out_of_range(turn):
                 await shopping.details(turn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from dialogs.routing import outside_catalogue
 from nlu import Interpretation
 
 _COMMAND = re.compile(r"^/lang(?:uage)?\s+(zh-hans|zh-hant|en|zh|cn|tw|hk)\s*$", re.IGNORECASE)
@@ -37,6 +38,9 @@ _ALIASES = {
 }
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_COMMAND_WORD = re.compile(r"(?:^|\s)/\w+")
+#: a Chinese shopper's message switches to English only with this many English words of its own
+SWITCH_WORDS = 3
 
 
 def requested_language(text: str) -> str | None:
@@ -58,9 +62,12 @@ def detected_language(nlu: Interpretation, current: str | None, *, first: bool =
     A conversation's first message decides on less evidence ("hi" is English) than a later one, which
     must be clearly in another language to switch.
     """
-    text = nlu.text
-    cjk = len(_CJK.findall(text))
+    text = _COMMAND_WORD.sub(" ", outside_catalogue(nlu))  # "/start", "AirPods Pro" say no language
+    cjk = len(_CJK.findall(nlu.text))
     words = len(_LATIN_WORD.findall(text))
+    chinese = current in ("zh-Hans", "zh-Hant")
+    if chinese and not cjk and words < SWITCH_WORDS:
+        return None  # "ok", "iPhone", "thx": one English word does not make a Chinese shopper English
     if first and words and not cjk and not any(ch.isdigit() for ch in text):
         return "en"
     if nlu.mixed:

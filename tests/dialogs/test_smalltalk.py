@@ -22,7 +22,9 @@ CHAT: dict[str, dict[str, str]] = {
 
 
 @pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant", "en"])
-async def test_small_talk_answers_briefly_and_nudges_back(lang: str, chat_factory: Callable[..., Chat]) -> None:
+async def test_small_talk_answers_briefly_and_nudges_back(
+    lang: str, chat_factory: Callable[..., Chat]
+) -> None:
     for kind, by_lang in CHAT.items():
         chat = chat_factory(f"chitchat-{lang}-{kind}", lang)
         await chat.say(by_lang[lang])
