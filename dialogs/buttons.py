@@ -16,7 +16,17 @@ from typing import Any, TypeVar
 
 from commerce_core.api import CaseKind, NotFound
 from dialogs.context import Turn
-from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
+from dialogs.flows import (
+    account,
+    after_sales,
+    cart,
+    checkout,
+    operator_chat,
+    orders,
+    receipt,
+    shopping,
+    support,
+)
 from dialogs.flows.registry import waiting_step
 from dialogs.payloads import (
     ACTIONS,
@@ -31,6 +41,7 @@ from dialogs.payloads import (
     CancelOrder,
     ChangeAddress,
     Checkout,
+    ConfirmReceipt,
     Decrease,
     EraseData,
     Expired,
@@ -45,6 +56,7 @@ from dialogs.payloads import (
     MyOrders,
     NewAddress,
     No,
+    OrderHistory,
     Pay,
     Popular,
     Remove,
@@ -226,6 +238,16 @@ async def _show_order(turn: Turn, action: ShowOrder) -> None:
 @on(Track)
 async def _track(turn: Turn, action: Track) -> None:
     await orders.track(turn, action.order_number)
+
+
+@on(ConfirmReceipt)
+async def _confirm_receipt(turn: Turn, action: ConfirmReceipt) -> None:
+    await receipt.confirm(turn, action.order_number)
+
+
+@on(OrderHistory)
+async def _history(turn: Turn, action: OrderHistory) -> None:
+    await receipt.history(turn, action.order_number)
 
 
 @on(CancelOrder)

@@ -20,6 +20,7 @@ from dialogs.flows import (
     checkout,
     operator_chat,
     orders,
+    receipt,
     shopping,
     smalltalk,
     support,
@@ -185,6 +186,8 @@ class Engine:
                 await shopping.details(turn)
             return
         if intent not in GUARDED_INTENTS and await refine.handle(turn):
+            return
+        if await receipt.handle_text(turn):
             return
         if intent == "smalltalk" or (intent in INTENTS and turn.nlu.confidence >= CONFIDENT * 0.6):
             await INTENTS[intent](turn)

@@ -277,6 +277,20 @@ class Track(Action):
 
 
 @dataclass(frozen=True, slots=True)
+class ConfirmReceipt(Action):
+    """The shopper received a delivered order (it becomes completed)."""
+
+    prefix: ClassVar[str] = "recv"
+    order_number: PublicId
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHistory(Action):
+    prefix: ClassVar[str] = "hist"
+    order_number: PublicId
+
+
+@dataclass(frozen=True, slots=True)
 class CancelOrder(Action):
     prefix: ClassVar[str] = "cancel"
     order_number: PublicId
@@ -360,6 +374,8 @@ ACTIONS: tuple[type[Action], ...] = (
     SandboxPay,
     ShowOrder,
     Track,
+    ConfirmReceipt,
+    OrderHistory,
     CancelOrder,
     ChangeAddress,
     AfterSales,

@@ -35,9 +35,11 @@ from dialogs.payloads import (
     CancelOrder,
     ChangeAddress,
     Checkout,
+    ConfirmReceipt,
     Decrease,
     Increase,
     MoreResults,
+    OrderHistory,
     Pay,
     ShowProduct,
     Similar,
@@ -213,6 +215,9 @@ def order_buttons(turn: Turn, order: OrderView) -> list[Button]:
         buttons.append(turn.button("button.track", Track(order.number)))
     if order.status in ("delivered", "completed"):
         buttons.append(turn.button("button.after_sales", AfterSales(order.number)))
+    if order.status == "delivered":
+        buttons.append(turn.button("receipt.confirm_button", ConfirmReceipt(order.number)))
+    buttons.append(turn.button("receipt.history_button", OrderHistory(order.number)))
     return buttons
 
 
