@@ -129,6 +129,8 @@ class Engine:
             await self._text(turn, text)
         if state.misunderstood == misunderstood:
             state.misunderstood = 0
+        if any(r.kind in ("cart", "order", "payment", "tracking", "handoff") for r in turn.replies):
+            state.looking_at = None  # the shopper moved on from the card: "recommend" is general again
         if state.active is None and state.suspended:
             await self._resume(turn)
 

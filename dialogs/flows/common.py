@@ -104,6 +104,7 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
             labels = separator.join(option_label(turn, name, v) for v in values)
             options.append(turn.t(f"option.{name}", values=labels))
     turn.state.looking_at = "card"
+    turn.state.viewed = [*(c for c in turn.state.viewed if c != product.code), product.code][-5:]
     buttons = [
         *Button.offer(turn.t("button.add_to_cart"), AddProduct(product.code)),
         *Button.offer(turn.t("button.similar"), Similar(product.code)),

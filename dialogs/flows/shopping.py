@@ -7,6 +7,7 @@ from typing import Any
 from commerce_core.api import CURRENCY_EXPONENTS, NotFound, SearchPage, SearchQuery
 from dialogs.context import Turn
 from dialogs.flows import named
+from dialogs.flows import recommend as recommend_flow
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import focus_on, product_card, product_list, resolve_product
 from dialogs.payloads import Human, Popular
@@ -168,7 +169,14 @@ async def recommend(turn: Turn) -> None:
         return
     focus = turn.state.focus_product
     category = turn.entity("category")
-    if focus and category is None and await similar(turn, focus, fallback=False):
+    if (
+        focus
+        and category is None
+        and turn.state.looking_at == "card"
+        and await similar(turn, focus, fallback=False)
+    ):
+        return
+    if category is None and await recommend_flow.personal(turn):
         return
     page = await turn.commerce.catalog.popular(
         category=str(category) if category else None, limit=turn.settings.page_size
