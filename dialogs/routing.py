@@ -34,7 +34,7 @@ _AFTER_SALES = (
     r"退|换|換|修|坏|壞|故障|保修|质量|質量|品質|开胶|開膠|破|不能用|用不了|不好用|瑕疵"
 )
 _EVIDENCE: dict[str, str] = {
-    "cancel_order": r"\bcancel|取消|撤销|撤銷|不要了|退单|退單|不买了|不買了",
+    "cancel_order": r"\bcancel(?:led)?\b|取消|撤销|撤銷|不要了|退单|退單|不买了|不買了",
     "return_refund": _AFTER_SALES,
     "exchange": _AFTER_SALES,
     "repair": _AFTER_SALES,
