@@ -115,7 +115,10 @@ class Engine:
             await self._resume(turn)
             return
         detected = detected_language(
-            turn.nlu, state.lang, first=state.turns == 1 and not turn.message.payload
+            turn.nlu,
+            state.lang,
+            first=state.turns == 1 and not turn.message.payload,
+            hinted=bool(turn.message.language_hint),
         )
         if not turn.has_customer and self._needs_customer(turn):
             await turn.ensure_customer()

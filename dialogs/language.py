@@ -56,16 +56,21 @@ def requested_language(text: str) -> str | None:
     return None
 
 
-def detected_language(nlu: Interpretation, current: str | None, *, first: bool = False) -> str | None:
+def detected_language(
+    nlu: Interpretation, current: str | None, *, first: bool = False, hinted: bool = False
+) -> str | None:
     """The language the message is clearly written in, or None when it does not say (IDs, "ok", emoji).
 
     A conversation's first message decides on less evidence ("hi" is English) than a later one, which
-    must be clearly in another language to switch.
+    must be clearly in another language to switch. ``hinted``: the platform told us the user's language
+    (Telegram's ``language_code``), which a first short English word does not overrule.
     """
     text = _COMMAND_WORD.sub(" ", outside_catalogue(nlu))  # "/start", "AirPods Pro" say no language
     cjk = len(_CJK.findall(nlu.text))
     words = len(_LATIN_WORD.findall(text))
     chinese = current in ("zh-Hans", "zh-Hant")
+    if first and not hinted and words and not cjk and not any(ch.isdigit() for ch in text):
+        return "en"  # nothing else to go on: a first "hi" is English
     if chinese and not cjk and words < SWITCH_WORDS:
         return None  # "ok", "iPhone", "thx": one English word does not make a Chinese shopper English
     if first and words and not cjk and not any(ch.isdigit() for ch in text):
