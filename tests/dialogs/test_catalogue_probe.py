@@ -4,22 +4,23 @@ containing that product (or a product of that category): at least 99 %, misses l
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from commerce_core.api import seed_demo
 from commerce_core.clock import FakeClock
 from commerce_core.demo.loader import demo_catalogue
 from tests.dialogs.catalogue_probe import probe, probes
-from tests.runtime_support import make_runtime, sqlite_copy
+from tests.runtime_support import make_runtime
 
 
 async def test_every_catalogue_word_reaches_search(
-    request: pytest.FixtureRequest, tmp_path: Path, interpreter: Any
+    sqlite_template: Path, tmp_path: Path, interpreter: Any
 ) -> None:
-    runtime = await make_runtime(sqlite_copy(request, tmp_path), tmp_path, FakeClock(), interpreter)
+    path = tmp_path / "shop.db"
+    shutil.copy(sqlite_template, path)
+    runtime = await make_runtime(f"sqlite+aiosqlite:///{path}", tmp_path, FakeClock(), interpreter)
     try:
         data = demo_catalogue()
         await seed_demo(runtime.container.commerce, data)
