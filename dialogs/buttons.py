@@ -24,6 +24,7 @@ from dialogs.flows import (
     listing_reports,
     operator_chat,
     orders,
+    receipt,
     shopping,
     support,
 )
@@ -43,6 +44,7 @@ from dialogs.payloads import (
     CaseParcel,
     ChangeAddress,
     Checkout,
+    ConfirmReceipt,
     Decrease,
     EraseData,
     Expired,
@@ -57,6 +59,7 @@ from dialogs.payloads import (
     MyOrders,
     NewAddress,
     No,
+    OrderHistory,
     Pay,
     Popular,
     RateCase,
@@ -241,6 +244,16 @@ async def _show_order(turn: Turn, action: ShowOrder) -> None:
 @on(Track)
 async def _track(turn: Turn, action: Track) -> None:
     await orders.track(turn, action.order_number)
+
+
+@on(ConfirmReceipt)
+async def _confirm_receipt(turn: Turn, action: ConfirmReceipt) -> None:
+    await receipt.confirm(turn, action.order_number)
+
+
+@on(OrderHistory)
+async def _history(turn: Turn, action: OrderHistory) -> None:
+    await receipt.history(turn, action.order_number)
 
 
 @on(CancelOrder)

@@ -11,13 +11,26 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from dialogs import buttons
+from dialogs import buttons, forms, refine
 from dialogs.context import Turn
-from dialogs.flows import account, after_sales, cart, checkout, operator_chat, orders, shopping, support
+from dialogs.flows import (
+    account,
+    after_sales,
+    cart,
+    checkout,
+    operator_chat,
+    orders,
+    receipt,
+    shopping,
+    smalltalk,
+    support,
+)
 from dialogs.flows import merchant_apply as merchant_apply
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
+from dialogs.payloads import Human, Popular
+from dialogs.routing import GUARDED_INTENTS, has_evidence, outside_catalogue, routed_intent
 from dialogs.state import ConversationState
 from nlu import Hints
 
@@ -50,16 +63,17 @@ INTENTS: dict[str, Step] = {
     "account": account.account,
     "privacy": account.privacy,
     "become_merchant": merchant_apply.start,
+    "smalltalk": smalltalk.answer,
 }
 #: what a shopper may do without being a customer yet (web chat: no customer row until one is needed):
 #: greetings, help, browsing the catalogue, asking how to pay; everything else ensures the customer
 ANONYMOUS_INTENTS = frozenset(
     {"greet", "goodbye", "thanks", "help", "search_product", "product_details", "recommend"}
-    | {"payment_methods"}
+    | {"payment_methods", "smalltalk"}
 )
 ANONYMOUS_PAYLOADS = frozenset({"more", "popular", "help", "lang", "p", "similar"})
 #: intents that are a task of their own: saying one of these mid-flow is a digression
-TASKS = frozenset(INTENTS) - {"greet", "thanks", "goodbye"}
+TASKS = frozenset(INTENTS) - {"greet", "thanks", "goodbye", "smalltalk"}
 CONFIDENT = 0.5
 _CANCEL = re.compile(
     r"^\s*(cancel|stop|never ?mind|quit|取消|算了|不要了|不用了|退出)\s*[!！。.]?\s*$", re.IGNORECASE
@@ -67,6 +81,18 @@ _CANCEL = re.compile(
 #: a shopper on a new device (or who lost the web cookie) asks to get back into their account
 _SIGN_IN = re.compile(r"^\s*(sign ?in|log ?in|登录|登入|登錄|登陆)\s*[!！。.]?\s*$", re.IGNORECASE)
 _BACK = re.compile(r"^\s*(back|go back|返回|上一步|回去)\s*$", re.IGNORECASE)
+
+
+def media_reply(turn: Turn) -> None:
+    """What the shopper sent has no words we can use: say so, and say what does work."""
+    kinds = {a.kind for a in turn.message.attachments}
+    key = "media.voice" if "voice" in kinds else "media.image" if "image" in kinds else "media.other"
+    turn.say(key, turn.button("button.popular", Popular()), turn.button("button.human", Human()))
+
+
+def _shared_details(turn: Turn) -> bool:
+    """A contact card or a location: details the flows use (phone binding, the address)."""
+    return any(a.kind in ("contact", "location") for a in turn.message.attachments)
 
 
 class Engine:
@@ -94,7 +120,10 @@ class Engine:
             await self._resume(turn)
             return
         detected = detected_language(
-            turn.nlu, state.lang, first=state.turns == 1 and not turn.message.payload
+            turn.nlu,
+            state.lang,
+            first=state.turns == 1 and not turn.message.payload,
+            hinted=bool(turn.message.language_hint),
         )
         if not turn.has_customer and self._needs_customer(turn):
             await turn.ensure_customer()
@@ -108,6 +137,8 @@ class Engine:
             await self._text(turn, text)
         if state.misunderstood == misunderstood:
             state.misunderstood = 0
+        if any(r.kind in ("cart", "order", "payment", "tracking", "handoff") for r in turn.replies):
+            state.looking_at = None  # the shopper moved on from the card: "recommend" is general again
         if state.active is None and state.suspended:
             await self._resume(turn)
 
@@ -129,7 +160,7 @@ class Engine:
 
     async def _text(self, turn: Turn, text: str) -> None:
         state = turn.state
-        intent = turn.nlu.intent
+        intent = routed_intent(turn.nlu)
         if intent == "human_agent" and turn.nlu.confidence >= CONFIDENT:
             await support.human(turn)
             return
@@ -153,21 +184,47 @@ class Engine:
                     state.suspended.append(state.active)  # e.g. checkout: picked up again afterwards
                 state.active = None  # a flow that cannot re-ask (choosing a size) is simply left
             else:
-                await step.run(turn)
+                await self._run_step(turn, step)
                 return
         elif state.active is not None:
             state.active = None  # a step this version no longer knows: start afresh
-        if self._is_selection(turn):
-            await shopping.details(turn)
+        if not text.strip() and turn.message.attachments and not _shared_details(turn):
+            media_reply(turn)  # a voice note we could not hear, a sticker, a file: a polite word back
             return
-        if intent in INTENTS and turn.nlu.confidence >= CONFIDENT * 0.6:
+        if self._is_selection(turn):
+            if not refine.selection_out_of_range(turn):
+                await shopping.details(turn)
+            return
+        if intent not in GUARDED_INTENTS and await refine.handle(turn):
+            return
+        if await receipt.handle_text(turn):
+            return
+        if intent == "smalltalk" or (intent in INTENTS and turn.nlu.confidence >= CONFIDENT * 0.6):
             await INTENTS[intent](turn)
         elif turn.nlu.entity("product") or turn.nlu.entity("category"):
             await shopping.search(turn)
         elif turn.nlu.entity("order_number"):
             await orders.status(turn)
+        elif await shopping.exact_words(turn):
+            return
+        elif turn.nlu.intent == "out_of_scope" and turn.nlu.confidence >= 0.7 and not turn.nlu.entities:
+            await smalltalk.answer(turn)  # clearly not about shopping: a friendly word, not "I don't get it"
         else:
             await support.fallback(turn)
+
+    @staticmethod
+    async def _run_step(turn: Turn, step: StepSpec) -> None:
+        """Run the waiting step; one that keeps getting answers it cannot use offers a person."""
+        state = turn.state
+        before = state.active.model_copy(deep=True) if state.active else None
+        await step.run(turn)
+        if before is None or state.active != before:
+            state.step_failures = 0
+            return
+        state.step_failures += 1
+        if state.step_failures >= turn.settings.max_misunderstandings:
+            state.step_failures = 0
+            turn.say("form.offer_human", turn.button("button.human", Human()))
 
     @staticmethod
     def _is_selection(turn: Turn) -> bool:
@@ -183,7 +240,7 @@ class Engine:
 
     def _digression(self, turn: Turn, step: StepSpec) -> bool:
         nlu = turn.nlu
-        if not step.interruptible or nlu.intent not in TASKS or nlu.confidence < CONFIDENT:
+        if not step.interruptible or routed_intent(nlu) not in TASKS or nlu.confidence < CONFIDENT:
             return False
         if turn.message.attachments:
             return False
@@ -192,6 +249,12 @@ class Engine:
             return False
         if step.expects == "affirm" and nlu.intent in ("affirm", "deny"):
             return False
+        if (
+            step.expects == "address"
+            and forms.read_parts(nlu.text).as_slots()
+            and not has_evidence(routed_intent(nlu), outside_catalogue(nlu))
+        ):
+            return False  # a name, phone or address line: part of the answer, whatever it sounds like
         if step.expects == "address" and (
             nlu.entity("phone")
             or (

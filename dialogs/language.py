@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from dialogs.routing import outside_catalogue
 from nlu import Interpretation
 
 _COMMAND = re.compile(r"^/lang(?:uage)?\s+(zh-hans|zh-hant|en|zh|cn|tw|hk)\s*$", re.IGNORECASE)
@@ -38,6 +39,9 @@ _ALIASES = {
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _ADDRESSES = re.compile(r"\S+@\S+|https?://\S+|www\.\S+", re.IGNORECASE)
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_COMMAND_WORD = re.compile(r"(?:^|\s)/\w+")
+#: a Chinese shopper's message switches to English only with this many English words of its own
+SWITCH_WORDS = 3
 
 
 def requested_language(text: str) -> str | None:
@@ -53,15 +57,24 @@ def requested_language(text: str) -> str | None:
     return None
 
 
-def detected_language(nlu: Interpretation, current: str | None, *, first: bool = False) -> str | None:
+def detected_language(
+    nlu: Interpretation, current: str | None, *, first: bool = False, hinted: bool = False
+) -> str | None:
     """The language the message is clearly written in, or None when it does not say (IDs, "ok", emoji).
 
     A conversation's first message decides on less evidence ("hi" is English) than a later one, which
-    must be clearly in another language to switch.
+    must be clearly in another language to switch. ``hinted``: the platform told us the user's language
+    (Telegram's ``language_code``), which a first short English word does not overrule.
     """
-    text = _ADDRESSES.sub(" ", nlu.text)  # an e-mail or web address is in no language (onboarding asks one)
-    cjk = len(_CJK.findall(text))
+    text = _COMMAND_WORD.sub(" ", outside_catalogue(nlu))  # "/start", "AirPods Pro" say no language
+    text = _ADDRESSES.sub(" ", text)  # an e-mail or web address is in no language (onboarding asks one)
+    cjk = len(_CJK.findall(nlu.text))
     words = len(_LATIN_WORD.findall(text))
+    chinese = current in ("zh-Hans", "zh-Hant")
+    if first and not hinted and words and not cjk and not any(ch.isdigit() for ch in text):
+        return "en"  # nothing else to go on: a first "hi" is English
+    if chinese and not cjk and words < SWITCH_WORDS:
+        return None  # "ok", "iPhone", "thx": one English word does not make a Chinese shopper English
     if first and words and not cjk and not any(ch.isdigit() for ch in text):
         return "en"
     if nlu.mixed:

@@ -117,6 +117,7 @@ class ProductListItem:
     price: str
     image: str | None
     available: int
+    reason: str | None = None  # why it is recommended (bought together, popular in its category, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,9 @@ class ProductList:
 
     @property
     def text(self) -> str:
-        lines = [self.title] + [f"{i.position}. {i.title} {i.price}" for i in self.items]
+        lines = [self.title] + [
+            f"{i.position}. {i.title} {i.price}" + (f" ({i.reason})" if i.reason else "") for i in self.items
+        ]
         return "\n".join(lines)
 
 

@@ -72,6 +72,29 @@ from dialogs.payload_kinds import (
 from dialogs.payload_kinds import (
     Whole as Whole,
 )
+from dialogs.payloads_partners import (
+    REPORT_REASONS as REPORT_REASONS,
+)
+
+# re-exported: the buttons of the desk, merchants and listing reports
+from dialogs.payloads_partners import (
+    CaseAnswer as CaseAnswer,
+)
+from dialogs.payloads_partners import (
+    CaseParcel as CaseParcel,
+)
+from dialogs.payloads_partners import (
+    RateCase as RateCase,
+)
+from dialogs.payloads_partners import (
+    ReportListing as ReportListing,
+)
+from dialogs.payloads_partners import (
+    ReportListingReason as ReportListingReason,
+)
+from dialogs.payloads_partners import (
+    ShipOrder as ShipOrder,
+)
 
 
 # -- answers to the step that is waiting --------------------------------------------------------------
@@ -249,6 +272,20 @@ class Track(Action):
 
 
 @dataclass(frozen=True, slots=True)
+class ConfirmReceipt(Action):
+    """The shopper received a delivered order (it becomes completed)."""
+
+    prefix: ClassVar[str] = "recv"
+    order_number: PublicId
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHistory(Action):
+    prefix: ClassVar[str] = "hist"
+    order_number: PublicId
+
+
+@dataclass(frozen=True, slots=True)
 class CancelOrder(Action):
     prefix: ClassVar[str] = "cancel"
     order_number: PublicId
@@ -289,56 +326,6 @@ class AfterSalesReason(Action):
     code: Reason
 
 
-# the after-sales desk: answer staff's question, enter the return parcel, rate a closed case 1-5 (R5.4-2)
-@dataclass(frozen=True, slots=True)
-class CaseAnswer(Action):
-    prefix: ClassVar[str] = "casans"
-    case_number: PublicId
-
-
-@dataclass(frozen=True, slots=True)
-class CaseParcel(Action):
-    prefix: ClassVar[str] = "casparc"
-    case_number: PublicId
-
-
-@dataclass(frozen=True, slots=True)
-class RateCase(Action):
-    prefix: ClassVar[str] = "caserate"
-    case_number: PublicId
-    rating: Annotated[int, Whole(1, 5)]
-
-
-# -- merchants ----------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ShipOrder(Action):
-    """A merchant user's "Ship" on a paid-order notification: ship their part with the simulated carrier.
-
-    Who may act is decided by the chat identity pressing it (bound to a merchant's operator account),
-    never by the payload: a forwarded or forged button ships nothing for anyone else.
-    """
-
-    prefix: ClassVar[str] = "mship"
-    order_number: PublicId
-
-
-# -- listing reports (owner: listings): "Report" on a card, then the reason (the core's REPORT_REASONS) --
-REPORT_REASONS = ("false_claims", "counterfeit", "prohibited", "wrong_info", "other")
-
-
-@dataclass(frozen=True, slots=True)
-class ReportListing(Action):
-    prefix: ClassVar[str] = "rpt"
-    code: Code
-
-
-@dataclass(frozen=True, slots=True)
-class ReportListingReason(Action):
-    prefix: ClassVar[str] = "rptr"
-    reason: Annotated[str, OneOf(frozenset(REPORT_REASONS))]
-    code: Code
-
-
 ACTIONS: tuple[type[Action], ...] = (
     Yes,
     No,
@@ -369,6 +356,8 @@ ACTIONS: tuple[type[Action], ...] = (
     SandboxPay,
     ShowOrder,
     Track,
+    ConfirmReceipt,
+    OrderHistory,
     CancelOrder,
     ChangeAddress,
     AfterSales,

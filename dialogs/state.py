@@ -30,9 +30,13 @@ class ConversationState(BaseModel):
     suspended: list[Frame] = Field(default_factory=list)  # digressions resume these, newest last
     shown_products: list[str] = Field(default_factory=list)  # codes of the last list, for "the second one"
     focus_product: str | None = None  # the product being talked about ("add it")
+    viewed: list[str] = Field(default_factory=list)  # products opened lately, newest last (recommendations)
+    #: what was shown last, "list" or "card": "in red?" asks about the card, "blue ones" about the list
+    looking_at: str | None = None
     last_search: dict[str, Any] | None = None  # for "more" / next page
     last_order: str | None = None
     misunderstood: int = 0
+    step_failures: int = 0  # answers in a row that left the waiting step where it was, with nothing new
     handoff_ticket: str | None = None
     turns: int = 0
 

@@ -96,8 +96,12 @@ class WebChannel(InboxChannel):
         replies = await runtime.pipeline.handle(message)
         await runtime.relay_notifications()  # the job loop does the rest
         pushed = await self.inbox.drain(user)
+        state = await runtime.pipeline.state_of(message.conversation_key)
         response = web.json_response(
-            {"replies": [reply_to_json(r) for r in replies] + [{**p, "pushed": True} for p in pushed]}
+            {
+                "replies": [reply_to_json(r) for r in replies] + [{**p, "pushed": True} for p in pushed],
+                "lang": state.lang,  # the page's header follows a typed language switch
+            }
         )
         remember(request, response, session, public_url=self.context.settings.public_base_url)
         return response

@@ -43,6 +43,8 @@ CHANNEL_COMMANDS = {
     ),
 }
 
+#: plain click help: typer's rich panels (with click 8.5) print every flag as "--json <bool>"
+typer.core.HAS_RICH = False
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="shopbot: a conversational shopping bot")
 replay_app = typer.Typer(no_args_is_help=True, add_completion=False)
 app.add_typer(nlu_cli.app, name="nlu", help="Train, run and evaluate the language understanding.")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -38,6 +42,10 @@ def db_upgrade() -> None:
 @seed_app.command("demo")
 def seed_demo_command() -> None:
     """Load the demo catalogue (merchants, categories, ~200 products) into an empty database."""
+
+    settings = load_settings()
+    typer.echo("Bringing the database up to date first (shopbot db upgrade)...")
+    asyncio.run(upgrade(settings.db_url))  # a fresh data dir has no tables yet: never a raw traceback
 
     async def work(c: Container) -> None:
         report = await seed_demo(c.commerce)
@@ -111,7 +119,7 @@ def demo(
             typer.echo(f"""
 shopbot demo is running on the embedded default ({settings.data_dir}/shopbot.db, in-process Redis).
   Web chat:  {url}
-  Terminal:  shopbot chat   (in another shell)
+  Terminal:  {chat_command()}   (in another shell)
   Telegram:  {telegram}
 Try: "有没有红色连衣裙", "第一个", "加入购物车", "结算", then pay with the sandbox button;
      "where is my order", "我要退货", "English please", "繁體中文", "人工客服".
@@ -122,6 +130,18 @@ Try: "有没有红色连衣裙", "第一个", "加入购物车", "结算", then 
             await runtime.aclose()
 
     asyncio.run(go())
+
+
+def chat_command() -> str:
+    """The way to start the terminal chat from this shell: ``shopbot chat`` only if ``shopbot`` is on
+    PATH, otherwise the path of the script beside this interpreter (e.g. ``.venv/bin/shopbot chat``)."""
+    if shutil.which("shopbot"):
+        return "shopbot chat"
+    script = Path(sys.executable).with_name("shopbot")
+    if script.exists():
+        relative = os.path.relpath(script)
+        return f"{relative if not relative.startswith('../..') else script} chat"
+    return f"{sys.executable} -c 'from bot.cli import main; main()' chat"
 
 
 async def sample_purchase(c: Container) -> None:

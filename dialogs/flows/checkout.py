@@ -3,12 +3,14 @@ the order, and the payment request. The confirmation's idempotency key makes a d
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 
-from commerce_core.api import AddressInput, AddressView, DomainError, InvalidInput, Money
+from commerce_core.api import AddressView, DomainError, InvalidInput, Money
+from dialogs import forms
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
-from dialogs.flows.common import cart_summary, order_summary, parse_address
+from dialogs.flows.common import cart_summary, order_summary
 from dialogs.messages import Button, PaymentRequest
 from dialogs.payloads import NewAddress, No, Popular, SandboxPay, UseAddress, ViewCart, Yes
 
@@ -41,40 +43,39 @@ async def ask_address(turn: Turn) -> None:
 
 
 async def on_address(turn: Turn) -> None:
-    """A typed address, a shared location or contact, or (via payload) a saved one."""
-    address = _from_attachments(turn) or parse_address(turn.nlu.text, turn.display_name)
+    """A typed address, a shared location or contact, or (via payload) a saved one: in one message or
+    several, any order; only the missing parts are asked for again."""
+    got = forms.collect(turn, _from_attachments(turn))
+    if turn.nlu.text.strip():
+        got = forms.collect(turn, forms.read_parts(turn.nlu.text)) or got
+    address = forms.completed(turn)
     if address is None:
-        turn.slots["address_tries"] = turn.slots.get("address_tries", 0) + 1
-        turn.say("checkout.address_unclear")
+        forms.ask_missing(turn, got_something=got)
         return
     try:
         view = await turn.commerce.customers.add_address(turn.customer_id, address)
     except InvalidInput as error:
+        if error.code == "invalid_phone":
+            turn.slots.pop("addr_phone", None)
         turn.say(
             f"error.{error.code}"
             if error.code in ("invalid_phone", "too_long", "required")
             else "checkout.address_unclear"
         )
         return
+    forms.forget(turn)
     await use_address(turn, view.id, view)
 
 
-def _from_attachments(turn: Turn) -> AddressInput | None:
-    pending = turn.slots.get("pending_address")
+def _from_attachments(turn: Turn) -> forms.AddressParts:
+    """A Telegram contact card gives the name and phone; a shared location gives the address line."""
+    name = phone = line = None
     for attachment in turn.message.attachments:
         if attachment.kind == "location" and attachment.label:
-            turn.slots["pending_location"] = attachment.label
+            line = attachment.label
         if attachment.kind == "contact" and attachment.phone:
-            turn.slots["pending_phone"] = attachment.phone
-            turn.slots["pending_name"] = attachment.name
-    label, phone = turn.slots.get("pending_location"), turn.slots.get("pending_phone")
-    if label and phone:
-        name = turn.slots.get("pending_name") or turn.display_name or "-"
-        city = label.split()[0] if " " in label else label[:2]
-        return AddressInput(recipient=str(name), phone=str(phone), city=city, line=str(label))
-    if label and not phone and pending is None:
-        turn.say("checkout.location_needs_phone", location=label)
-    return None
+            phone, name = attachment.phone, attachment.name
+    return forms.AddressParts(name, phone, line)
 
 
 async def use_address(turn: Turn, address_id: int, known: AddressView | None = None) -> None:
@@ -90,7 +91,8 @@ async def use_address(turn: Turn, address_id: int, known: AddressView | None = N
     if turn.state.active is None or turn.state.active.flow != "checkout":
         turn.begin("checkout", "confirm", attempt=secrets.token_hex(6))
     turn.goto("confirm", address_id=address_id, total=total)
-    turn.send(cart_summary(turn, cart))
+    # the lines only: +/- buttons here would sit before "Place order", and "1" would add a unit
+    turn.send(dataclasses.replace(cart_summary(turn, cart), buttons=()))
     currency = cart.subtotal.currency
     fee_text = (
         turn.t("order.shipping_fee", amount=Money(fee, currency).format())

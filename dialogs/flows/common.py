@@ -35,9 +35,11 @@ from dialogs.payloads import (
     CancelOrder,
     ChangeAddress,
     Checkout,
+    ConfirmReceipt,
     Decrease,
     Increase,
     MoreResults,
+    OrderHistory,
     Pay,
     ReportListing,
     ShowProduct,
@@ -82,6 +84,7 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
     if page.has_more:
         buttons.append(turn.button("button.more", MoreResults()))
     turn.state.shown_products = [p.code for p in page.items]
+    turn.state.looking_at = "list"
     params.setdefault("page", page.page)
     return ProductList(
         turn.t(title_key, total=page.total, **params),
@@ -101,6 +104,8 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
             separator = ", " if turn.lang == "en" else "、"
             labels = separator.join(option_label(turn, name, v) for v in values)
             options.append(turn.t(f"option.{name}", values=labels))
+    turn.state.looking_at = "card"
+    turn.state.viewed = [*(c for c in turn.state.viewed if c != product.code), product.code][-5:]
     buttons = [
         *Button.offer(turn.t("button.add_to_cart"), AddProduct(product.code)),
         *Button.offer(turn.t("button.similar"), Similar(product.code)),
@@ -213,6 +218,9 @@ def order_buttons(turn: Turn, order: OrderView) -> list[Button]:
         buttons.append(turn.button("button.track", Track(order.number)))
     if order.status in ("delivered", "completed"):
         buttons.append(turn.button("button.after_sales", AfterSales(order.number)))
+    if order.status == "delivered":
+        buttons.append(turn.button("receipt.confirm_button", ConfirmReceipt(order.number)))
+    buttons.append(turn.button("receipt.history_button", OrderHistory(order.number)))
     return buttons
 
 

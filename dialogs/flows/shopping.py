@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from commerce_core.api import CURRENCY_EXPONENTS, NotFound, SearchQuery
+from commerce_core.api import CURRENCY_EXPONENTS, NotFound, SearchPage, SearchQuery
 from dialogs.context import Turn
+from dialogs.flows import named
+from dialogs.flows import recommend as recommend_flow
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import focus_on, product_card, product_list, resolve_product
 from dialogs.payloads import Human, Popular
@@ -22,7 +24,7 @@ FILTER_ENTITIES = (
 )
 
 
-def _minor(value: float | int | None, currency: str = "CNY") -> int | None:
+def minor(value: float | int | None, currency: str = "CNY") -> int | None:
     if value is None:
         return None
     scale: int = 10 ** CURRENCY_EXPONENTS.get(currency, 2)
@@ -45,8 +47,8 @@ def query_from(turn: Turn) -> dict[str, Any]:
         "text": text.strip(),
         "facets": facets,
         "page": 1,
-        "price_min": _minor(price.get("min")),
-        "price_max": _minor(price.get("max")),
+        "price_min": minor(price.get("min")),
+        "price_max": minor(price.get("max")),
     }
     if (brand := turn.entity("brand")) is not None:
         query["brand"] = str(brand)
@@ -58,7 +60,32 @@ def query_from(turn: Turn) -> dict[str, Any]:
     return query
 
 
-async def run_search(turn: Turn, query: dict[str, Any]) -> None:
+async def run_search(turn: Turn, query: dict[str, Any], page: SearchPage | None = None) -> SearchPage | None:
+    """Search (unless ``page`` is its result already) and show the page; None when nothing matched."""
+    page = page or await search_page(turn, query)
+    turn.state.last_search = query
+    filters = {k: v for k, v in query.items() if k not in ("text", "page") and v not in (None, {}, "", ())}
+    turn.note("search", query=str(query.get("text", "")), filters=filters, results=page.total)
+    if page.total == 0:
+        if query.get("facets") or query.get("price_min") is not None or query.get("price_max") is not None:
+            turn.say("search.none_with_filters", turn.button("button.popular", Popular()))
+        else:
+            turn.say(
+                "search.none", turn.button("button.popular", Popular()), turn.button("button.human", Human())
+            )
+        return None
+    show_page(turn, page)
+    return page
+
+
+def show_page(turn: Turn, page: SearchPage) -> None:
+    key = "search.results_relaxed" if page.relaxed else "search.results"
+    turn.send(product_list(turn, page, key))
+    if page.total == 1:
+        turn.state.focus_product = page.items[0].code
+
+
+async def search_page(turn: Turn, query: dict[str, Any]) -> SearchPage:
     search = SearchQuery(
         text=query.get("text", ""),
         facets=query.get("facets", {}),
@@ -69,26 +96,14 @@ async def run_search(turn: Turn, query: dict[str, Any]) -> None:
         page=query.get("page", 1),
         page_size=turn.settings.page_size,
         category=query.get("category"),
+        exclude_codes=tuple(query.get("exclude", ())),
     )
-    page = await turn.commerce.catalog.search(search)
-    turn.state.last_search = query
-    filters = {k: v for k, v in query.items() if k not in ("text", "page") and v not in (None, {}, "")}
-    turn.note("search", query=search.text, filters=filters, results=page.total)
-    if page.total == 0:
-        if query.get("facets") or query.get("price_min") is not None or query.get("price_max") is not None:
-            turn.say("search.none_with_filters", turn.button("button.popular", Popular()))
-        else:
-            turn.say(
-                "search.none", turn.button("button.popular", Popular()), turn.button("button.human", Human())
-            )
-        return
-    key = "search.results_relaxed" if page.relaxed else "search.results"
-    turn.send(product_list(turn, page, key))
-    if page.total == 1:
-        turn.state.focus_product = page.items[0].code
+    return await turn.commerce.catalog.search(search)
 
 
 async def search(turn: Turn) -> None:
+    if await named.answer(turn):
+        return
     query = query_from(turn)
     nothing_asked = (
         not (query["text"] or query["facets"]) and query["price_max"] is None and query["price_min"] is None
@@ -101,8 +116,24 @@ async def search(turn: Turn) -> None:
     if category is not None and not turn.entity("product"):
         query["category"] = str(category)
         # the category word itself is already the filter; matching it as text again would be too strict
-        query["text"] = ""
-    await run_search(turn, query)
+        query["text"] = named.words_beside(turn, "category", query["text"])
+    page = await search_page(turn, query)
+    if page.total == 0 and await named.unfiltered(turn, query):
+        return
+    await run_search(turn, query, page)
+
+
+async def exact_words(turn: Turn) -> bool:
+    """The classifier found no intent: if every word of a short message matches products, show them."""
+    text = turn.nlu.text.strip()
+    if not named.leftover(text) or len(text) > 60 or turn.nlu.entities:
+        return False
+    page = await search_page(turn, {"text": text, "facets": {}, "page": 1})
+    if page.total == 0 or page.relaxed:
+        return False
+    turn.state.last_search = {"text": text, "facets": {}, "page": 1}
+    show_page(turn, page)
+    return True
 
 
 async def ask_what(turn: Turn) -> None:
@@ -138,9 +169,18 @@ async def show(turn: Turn, code: str) -> None:
 
 
 async def recommend(turn: Turn) -> None:
+    if await named.answer(turn):
+        return
     focus = turn.state.focus_product
     category = turn.entity("category")
-    if focus and category is None and await similar(turn, focus, fallback=False):
+    if (
+        focus
+        and category is None
+        and turn.state.looking_at == "card"
+        and await similar(turn, focus, fallback=False)
+    ):
+        return
+    if category is None and await recommend_flow.personal(turn):
         return
     page = await turn.commerce.catalog.popular(
         category=str(category) if category else None, limit=turn.settings.page_size

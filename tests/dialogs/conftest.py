@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from bot.channels.console import ConsoleSession
 from bot.runtime import Runtime
@@ -59,5 +61,41 @@ class Chat:
 def chat_factory(runtime: Runtime) -> Callable[..., Chat]:
     def make(user: str = "shopper", lang: str | None = None) -> Chat:
         return Chat(ConsoleSession(runtime, user, language=lang, numbered_buttons=False))
+
+    return make
+
+
+@pytest_asyncio.fixture(scope="module")
+async def demo_runtime(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, interpreter: Any
+) -> AsyncIterator[Runtime]:
+    """The whole bot on the demo catalogue (about 200 products), built once per test module."""
+    from commerce_core.api import seed_demo
+    from commerce_core.clock import FakeClock
+    from tests.runtime_support import make_runtime
+
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "shop.db"
+    shutil.copy(sqlite_template, path)
+    runtime = await make_runtime(f"sqlite+aiosqlite:///{path}", folder, FakeClock(), interpreter)
+    await seed_demo(runtime.container.commerce)
+    await runtime.refresh_catalogue()
+    try:
+        yield runtime
+    finally:
+        await runtime.aclose()
+
+
+@pytest_asyncio.fixture
+async def demo_chat(demo_runtime: Runtime, request: pytest.FixtureRequest) -> Callable[..., Chat]:
+    """A new shopper on the demo catalogue (a fresh user per call, so conversations never mix).
+    The NLU is shared by the session: other tests' runtimes index their own shop in it, so the demo
+    catalogue is indexed again here."""
+    await demo_runtime.refresh_catalogue()
+    counter = iter(range(10_000))
+
+    def make(lang: str | None = None) -> Chat:
+        user = f"{request.node.name}-{next(counter)}"
+        return Chat(ConsoleSession(demo_runtime, user, language=lang, numbered_buttons=False))
 
     return make

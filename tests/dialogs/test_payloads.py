@@ -56,6 +56,8 @@ EXISTING_WIRE_FORMS = {
     "sbxpay:PY0123456789": payloads.SandboxPay("PY0123456789"),
     "order:SB7K3M9Q2XAB": payloads.ShowOrder("SB7K3M9Q2XAB"),
     "track:SB7K3M9Q2XAB": payloads.Track("SB7K3M9Q2XAB"),
+    "recv:SB7K3M9Q2XAB": payloads.ConfirmReceipt("SB7K3M9Q2XAB"),
+    "hist:SB7K3M9Q2XAB": payloads.OrderHistory("SB7K3M9Q2XAB"),
     "cancel:SB7K3M9Q2XAB": payloads.CancelOrder("SB7K3M9Q2XAB"),
     "chaddr:SB7K3M9Q2XAB": payloads.ChangeAddress("SB7K3M9Q2XAB"),
     "as:SB7K3M9Q2XAB": payloads.AfterSales("SB7K3M9Q2XAB"),

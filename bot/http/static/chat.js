@@ -196,6 +196,7 @@
       })
       .then(function (json) {
         typing.remove();
+        followLanguage(json && json.lang);
         renderAll(json && json.replies);
       })
       .catch(function () {
@@ -634,6 +635,14 @@
     for (var i = 0; i < buttons.length; i++) {
       buttons[i].setAttribute("aria-pressed", buttons[i].getAttribute("data-lang") === lang ? "true" : "false");
     }
+  }
+
+  /* the conversation's language as the server keeps it: a typed "English please" switches the header too */
+  function followLanguage(next) {
+    if (!next || !UI[next] || next === lang) return;
+    lang = next;
+    store.setItem(LANG_KEY, lang);
+    applyLanguage();
   }
 
   function chooseLanguage(next) {
