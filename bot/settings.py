@@ -120,6 +120,9 @@ class Settings(BaseSettings):
         return None
     rate: RateLimitSettings = Field(default_factory=RateLimitSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    #: a turn's processing lease (and its conversation's lock): how long a process that died mid-turn
+    #: (kill -9, OOM) keeps a platform's retry of that message waiting; a live turn never takes this long
+    turn_lease_seconds: float = Field(default=30.0, gt=0, le=600)
 
     @property
     def db_url(self) -> str:

@@ -39,6 +39,9 @@ class TelegramSettings(BaseSettings):
     per_group_per_minute: int = 20
     global_rate: float = 30.0
     max_attempts: int = 5
+    #: the Bot API server (a self-hosted ``telegram-bot-api``, or a local fake in the fault tests);
+    #: empty: https://api.telegram.org
+    api_base: str = ""
 
     @property
     def enabled(self) -> bool:
