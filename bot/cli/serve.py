@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
+import socket
+import time
 
 import typer
 from aiohttp import web
@@ -15,6 +18,19 @@ from bot.http.app import create_app
 from bot.runtime import Runtime, settle_heap
 from bot.settings import Settings, load_settings
 from commerce_core.api import migrate_database as upgrade
+
+log = logging.getLogger("shopbot.serve")
+
+
+def configure_logging() -> None:
+    """Timestamped log lines on stderr (``SHOPBOT_LOG_LEVEL``, default INFO), unless the embedding
+    program configured logging itself. Without this ``serve`` said nothing while it started: a start
+    that trained the language model for minutes looked like a hang (issue 11, fault tests)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=os.environ.get("SHOPBOT_LOG_LEVEL", "INFO").upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
 
 
 async def run_server(
@@ -54,13 +70,23 @@ def serve(
     jobs: bool = typer.Option(True, help="also run the background jobs in this process"),
 ) -> None:
     """Run the HTTP app (web chat, webhooks, /healthz) and the background jobs."""
+    configure_logging()
     settings = load_settings()
 
     async def go() -> None:
+        started = time.monotonic()
         await upgrade(settings.db_url)
-        runtime = await build_runtime(settings)
+        log.info("database migrated (%.1f s)", time.monotonic() - started)
+        model_cache = settings.data_dir / "nlu"
+        if not any(model_cache.glob("intent-*.npz")):
+            log.warning("no language model cached in %s: training one (a minute or more)", model_cache)
+        bind = (host or settings.http_host, port or settings.http_port)
+        # one process listens on a host's port at a time: that names its slot (see bot.turns.Owner)
+        instance = settings.instance or f"{socket.gethostname()}:{bind[1]}"
+        runtime = await build_runtime(settings.model_copy(update={"instance": instance}))
+        log.info("ready in %.1f s, listening on http://%s:%d", time.monotonic() - started, *bind)
         try:
-            await run_server(runtime, host or settings.http_host, port or settings.http_port, jobs=jobs)
+            await run_server(runtime, *bind, jobs=jobs)
         finally:
             await runtime.aclose()
 

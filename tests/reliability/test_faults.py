@@ -14,12 +14,13 @@ so a killed process's work is taken over in seconds, not the production 30 s.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from sqlalchemy import text
 from commerce_core.api import migrate_database
 from commerce_core.app import Commerce, CommerceConfig
 from commerce_core.db.engine import create_engine
+from nlu.training import load_or_train
 from tests.commerce.factory import build_shop
 from tests.processes import PostgresCluster, RedisServer, ShopbotServer
 from tests.reliability.platforms import (
@@ -101,33 +103,39 @@ def server_env(directory: Path, redis: RedisServer, db_url: str, fakes: FakePlat
     }
 
 
-@pytest.fixture(scope="module")
-def world(interpreter: Any) -> Iterator[World]:
-    from tests.runtime_support import NLU_CACHE
+#: the language model for the servers, trained once per checkout (its key covers data and code), kept
+#: apart from other checkouts' caches: a server that finds no matching model trains one as it starts
+MODEL_CACHE = Path(tempfile.gettempdir()) / (
+    "shopbot-fault-nlu-" + hashlib.sha1(str(Path(__file__).resolve().parents[2]).encode()).hexdigest()[:10]
+)
 
-    assert interpreter is not None  # trained once into NLU_CACHE: the server starts from that model
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
     # not pytest's tmp_path: pytest removes old base temp dirs of other runs as it starts, and a
     # PostgreSQL whose data dir vanishes mid-test panics (seen when several suites ran at once)
     directory = Path(tempfile.mkdtemp(prefix="shopbot-faults-"))
-    shutil.copytree(NLU_CACHE, directory / "data" / "nlu")
-    redis = RedisServer(directory / "redis").start()
-    postgres = PostgresCluster(directory / "pg").init().start()
-    fakes = FakePlatforms().start()
-    server: ShopbotServer | None = None
-    try:
+    with contextlib.ExitStack() as cleanup:  # whatever started is stopped, in reverse order
+        cleanup.callback(shutil.rmtree, directory, ignore_errors=True)
+        model = load_or_train(MODEL_CACHE).path
+        (directory / "data" / "nlu").mkdir(parents=True)
+        shutil.copy(model, directory / "data" / "nlu" / model.name)
+        redis = RedisServer(directory / "redis")
+        cleanup.callback(redis.stop)
+        redis.start()
+        postgres = PostgresCluster(directory / "pg").init()
+        cleanup.callback(postgres.stop, "immediate")
+        postgres.start()
+        fakes = FakePlatforms().start()
+        cleanup.callback(fakes.stop)
         db_url = postgres.create_database("shop")
         asyncio.run(seed(db_url))
-        server = ShopbotServer(directory / "serve", server_env(directory, redis, db_url, fakes)).start()
+        server = ShopbotServer(directory / "serve", server_env(directory, redis, db_url, fakes))
+        cleanup.callback(server.stop)
+        server.start()
         built = World(redis, postgres, server, fakes, db_url)
         built.telegram_per_turn = asyncio.run(telegram_turn_size(built))
         yield built
-    finally:
-        if server is not None:
-            server.stop()
-        fakes.stop()
-        postgres.stop("immediate")
-        redis.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 async def telegram_turn_size(world: World) -> int:
