@@ -32,7 +32,7 @@ WEBHOOK_SECRET = "fault_injection_webhook_secret_0123456789"
 WECHAT_TOKEN = "faulttoken"
 WECHAT_ACCOUNT = "gh_faults"
 #: how long a shopper waits for an answer before calling the message lost (generous: loaded machine)
-ANSWER_WAIT = 90.0
+ANSWER_WAIT = 240.0
 
 
 class FakePlatforms:
