@@ -122,11 +122,19 @@ class Tally:
     lost: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     retries: int = 0
+    #: WeChat gave up before any of its tries reached us (the server was down through all three): the
+    #: shopper saw WeChat's own "cannot serve" notice, nothing was taken, so nothing could be answered
+    undeliverable: list[str] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> int:
+        return self.sent - len(self.undeliverable)
 
     def line(self) -> str:
+        never = f", undeliverable {len(self.undeliverable)}" if self.undeliverable else ""
         return (
             f"{self.channel:8} sent={self.sent} answered={self.answered} lost={len(self.lost)} "
-            f"duplicated={len(self.duplicated)} (platform retries {self.retries})"
+            f"duplicated={len(self.duplicated)} (platform retries {self.retries}{never})"
         )
 
 
@@ -209,21 +217,28 @@ class WeChatClient:
         )
         self.tally.sent += 1
         before = self.fakes.wechat_count(self.openid)
-        first = time.monotonic()
+        first, reached = time.monotonic(), False
         for attempt in range(3):
             if attempt:  # WeChat's tries are ~5 s apart, however fast the last one failed
                 self.tally.retries += 1
                 await asyncio.sleep(max(0.0, first + 5 * attempt - time.monotonic()))
             try:
                 response = await http.post(self.url, params=query, content=xml.encode(), timeout=5)
+            except httpx.ConnectError:
+                continue  # refused: nobody listening (the server is restarting), nothing was taken
             except httpx.HTTPError:
+                reached = True  # sent, then cut off or timed out: the server may have taken it
                 continue
+            reached = True
             if response.status_code == 200 and response.text.startswith("<xml>"):
                 self.passive += 1
                 self.tally.answered += 1
                 return
             if response.status_code == 200:  # "success": the answer comes as customer-service messages
                 break
+        if not reached:
+            self.tally.undeliverable.append(f"wx:{self.openid}:{msg_id}")
+            return
         self.late_expected += 1
         if await until(lambda: self.fakes.wechat_count(self.openid) > before, ANSWER_WAIT):
             self.tally.answered += 1

@@ -32,6 +32,7 @@ from commerce_core.app import Commerce, CommerceConfig
 from commerce_core.db.engine import create_engine
 from nlu.training import load_or_train
 from tests.commerce.factory import build_shop
+from tests.conftest import missing_service
 from tests.processes import PostgresCluster, RedisServer, ShopbotServer
 from tests.reliability.platforms import (
     BOT_TOKEN,
@@ -114,6 +115,9 @@ MODEL_CACHE = Path(tempfile.gettempdir()) / (
 def world() -> Iterator[World]:
     # not pytest's tmp_path: pytest removes old base temp dirs of other runs as it starts, and a
     # PostgreSQL whose data dir vanishes mid-test panics (seen when several suites ran at once)
+    if shutil.which("redis-server") is None or not list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
+        # locally: skipped; in CI: a failure (the image must have redis-server and PostgreSQL)
+        missing_service("redis-server and PostgreSQL's pg_ctl", FileNotFoundError("not installed"))
     directory = Path(tempfile.mkdtemp(prefix="shopbot-faults-"))
     with contextlib.ExitStack() as cleanup:  # whatever started is stopped, in reverse order
         cleanup.callback(shutil.rmtree, directory, ignore_errors=True)
@@ -205,21 +209,21 @@ async def traffic(
             await asyncio.sleep(delay)
         await asyncio.to_thread(fault)
 
+    platform_clients: list[TelegramClient | WeChatClient] = [*telegram, *wechat]
     async with httpx.AsyncClient() as http:
         injected = asyncio.create_task(inject())
-        web = await asyncio.gather(
-            *(web_shopper(world, tallies["web"], checkout, at_checkout) for _ in range(4)),
-            *(chats(client, http) for client in [*telegram, *wechat]),
+        web, _ = await asyncio.gather(
+            asyncio.gather(*(web_shopper(world, tallies["web"], checkout, at_checkout) for _ in range(4))),
+            asyncio.gather(*(chats(client, http) for client in platform_clients)),
         )
         at_checkout.set()
         await injected
         await asyncio.sleep(3)  # late duplicates would arrive now
-        for client in [*telegram, *wechat]:
+        for client in platform_clients:
             client.check_duplicates()
         for shopper in web:
-            if isinstance(shopper, WebClient):
-                await shopper.check_duplicates()
-                await shopper.aclose()
+            await shopper.check_duplicates()
+            await shopper.aclose()
     return tallies
 
 
@@ -270,7 +274,8 @@ def run_fault(world: World, name: str, fault: Callable[[], None], *, checkout: b
         print(tally.line())
     print(f"orders told {len(world.orders_told)}, consistency problems {len(problems)}")
     for tally in tallies.values():
-        assert tally.answered == tally.sent, (tally.line(), tally.lost)
+        assert tally.answered == tally.delivered, (tally.line(), tally.lost)
+        assert len(tally.undeliverable) <= tally.sent // 3, "the outage outlasted WeChat's retries too often"
         assert not tally.lost, tally.lost
         assert not tally.duplicated, tally.duplicated
     assert not problems, problems

@@ -147,6 +147,10 @@ class WeChatChannel:
         for dedup_key, xml in overdue:
             if dedup_key in self._working:
                 continue
+            answered = await self.redis.get(f"shopbot:wechat:seen:{dedup_key}")
+            if answered and bytes(answered) != b"-":  # the passive reply went out: nothing to add
+                await self.pending.done(dedup_key)
+                continue
             inbound = classify(xml, parse_xml(xml.encode()))
             log.warning("wechat: %s was never answered; answering it now", dedup_key)
             task = self._start(inbound)
@@ -236,9 +240,7 @@ class WeChatChannel:
             forbidden = any(word in error.reason for word in ("signature", "stale", "replayed"))
             return Answer(403 if forbidden else 400, error.reason)
         inbound = classify(xml, root)
-        if inbound.kind != "ignore" and inbound.openid:
-            await self.pending.add(inbound.dedup_key, xml)
-        body_out = await self._answer(inbound)
+        body_out = await self._answer(inbound, xml)
         if body_out == FAILED:
             return Answer(503, "retry")
         if body_out == SUCCESS:
@@ -247,7 +249,7 @@ class WeChatChannel:
             body_out = self.cryptor.encrypt(body_out, str(int(self.now())), secrets.token_hex(8))
         return Answer(200, body_out, "application/xml", passive=True)
 
-    async def _answer(self, inbound: Inbound) -> str:
+    async def _answer(self, inbound: Inbound, xml_in: str) -> str:
         if inbound.kind == "ignore" or not inbound.openid:
             return SUCCESS
         seen = f"shopbot:wechat:seen:{inbound.dedup_key}"
@@ -261,6 +263,9 @@ class WeChatChannel:
             # died (kill -9, OOM) or lost its connection. Run it here; the turn's own processing mark
             # (bot.turns) keeps a live process and us from both running it, and replays a done turn.
             log.warning("wechat: %s was taken but never answered; taking it over", inbound.dedup_key)
+        # written down only by whoever runs the turn: a retry of an answered message must not put it
+        # back (the recovery job would answer it a second time)
+        await self.pending.add(inbound.dedup_key, xml_in)
         task = self._start(inbound)
         try:
             replies = await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget)
