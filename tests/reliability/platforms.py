@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.channels.wechat.security import sha1_signature
@@ -122,8 +123,9 @@ class Tally:
     lost: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     retries: int = 0
-    #: WeChat gave up before any of its tries reached us (the server was down through all three): the
-    #: shopper saw WeChat's own "cannot serve" notice, nothing was taken, so nothing could be answered
+    #: WeChat gave up with no answer to any try and the server never wrote the message down (it was
+    #: down or died before reading it, through all three tries): WeChat shows the shopper its own
+    #: "cannot serve" notice; nothing was taken, so nothing can be answered
     undeliverable: list[str] = field(default_factory=list)
 
     @property
@@ -199,9 +201,12 @@ class WeChatClient:
 
     msg_ids = itertools.count(7_000_000_000_000_000_000 + int(time.time()) % 1_000_000 * 1000)
 
-    def __init__(self, base_url: str, fakes: FakePlatforms, openid: str, tally: Tally) -> None:
+    def __init__(
+        self, base_url: str, fakes: FakePlatforms, openid: str, tally: Tally, redis_url: str
+    ) -> None:
         self.url = f"{base_url}/wechat"
         self.fakes, self.openid, self.tally = fakes, openid, tally
+        self.redis_url = redis_url
         self.passive = 0
         self.late_expected = 0
 
@@ -224,10 +229,7 @@ class WeChatClient:
                 await asyncio.sleep(max(0.0, first + 5 * attempt - time.monotonic()))
             try:
                 response = await http.post(self.url, params=query, content=xml.encode(), timeout=5)
-            except httpx.ConnectError:
-                continue  # refused: nobody listening (the server is restarting), nothing was taken
-            except httpx.HTTPError:
-                reached = True  # sent, then cut off or timed out: the server may have taken it
+            except httpx.HTTPError:  # refused, cut off or timed out: the server may or may not have it
                 continue
             reached = True
             if response.status_code == 200 and response.text.startswith("<xml>"):
@@ -236,7 +238,7 @@ class WeChatClient:
                 return
             if response.status_code == 200:  # "success": the answer comes as customer-service messages
                 break
-        if not reached:
+        if not reached and not await self.taken(msg_id):
             self.tally.undeliverable.append(f"wx:{self.openid}:{msg_id}")
             return
         self.late_expected += 1
@@ -244,6 +246,14 @@ class WeChatClient:
             self.tally.answered += 1
         else:
             self.tally.lost.append(f"wx:{self.openid}:{msg_id}")
+
+    async def taken(self, msg_id: int) -> bool:
+        """Whether the server wrote the message down before it went away (then it must answer it)."""
+        client = aioredis.from_url(self.redis_url)
+        try:
+            return bool(await client.exists(f"shopbot:wechat:seen:msg:{msg_id}"))
+        finally:
+            await client.aclose()
 
     def check_duplicates(self) -> None:
         extra = self.fakes.wechat_count(self.openid) - self.late_expected

@@ -192,7 +192,11 @@ async def traffic(
     ]
     wechat = [
         WeChatClient(
-            world.server.base_url, world.fakes, f"o-fault-{next(world.openids):06d}", tallies["wechat"]
+            world.server.base_url,
+            world.fakes,
+            f"o-fault-{next(world.openids):06d}",
+            tallies["wechat"],
+            world.redis.url,
         )
         for _ in range(3)
     ]

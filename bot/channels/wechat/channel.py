@@ -65,6 +65,9 @@ class Answer:
     body: str
     content_type: str = "text/plain"
     passive: bool = False  # a real reply (not ``success``) went back within the budget
+    #: the delivery to strike off the unanswered list once this answer is written to WeChat
+    #: (not before: a process killed in between leaves it listed, and the recovery job answers it)
+    delivered: str = ""
 
 
 def create(context: ChannelContext) -> WeChatChannel | None:
@@ -146,10 +149,6 @@ class WeChatChannel:
         overdue = await self.pending.overdue(self.context.settings.turn_lease_seconds + RETRY_WINDOW)
         for dedup_key, xml in overdue:
             if dedup_key in self._working:
-                continue
-            answered = await self.redis.get(f"shopbot:wechat:seen:{dedup_key}")
-            if answered and bytes(answered) != b"-":  # the passive reply went out: nothing to add
-                await self.pending.done(dedup_key)
                 continue
             inbound = classify(xml, parse_xml(xml.encode()))
             log.warning("wechat: %s was never answered; answering it now", dedup_key)
@@ -247,7 +246,7 @@ class WeChatChannel:
             return Answer(200, SUCCESS)
         if encrypted or self.settings.mode == "safe":
             body_out = self.cryptor.encrypt(body_out, str(int(self.now())), secrets.token_hex(8))
-        return Answer(200, body_out, "application/xml", passive=True)
+        return Answer(200, body_out, "application/xml", passive=True, delivered=inbound.dedup_key)
 
     async def _answer(self, inbound: Inbound, xml_in: str) -> str:
         if inbound.kind == "ignore" or not inbound.openid:
@@ -287,7 +286,6 @@ class WeChatChannel:
         await self.choices.remember(inbound.openid, rendered.choices)
         xml = passive_reply(rendered, self.texts, lang, source=inbound.account, target=inbound.openid)
         await self.redis.set(seen, xml.encode(), ex=SEEN_TTL)  # a retry whose answer was lost gets it again
-        await self.pending.done(inbound.dedup_key)
         return xml
 
     def _keep(self, task: asyncio.Task[None]) -> None:
