@@ -220,11 +220,19 @@ class Pipeline:
                 log.warning("turn %s:%s: broken connection, once more", message.channel, message.dedup_key)
                 replies, kept = await self._handle_locked(message, self.states.parse(raw))
         except Exception as error:
+            # an outage (the database or a connection to it gone: a restart) is not this message's
+            # failure: the retry must not move it towards the dead letters (fault test: a web page
+            # retrying through a PostgreSQL restart got the apology after three quick retries)
+            outage = is_connection_lost(error)
             async with self.redis.pipeline(transaction=False) as batch:
                 batch.eval(_RELEASE_LOCK, 1, lock_key, token)
-                if mark is not None:
+                if mark is not None and outage:
+                    batch.eval(_RELEASE_LOCK, 1, mark, processing)  # forget our mark, count nothing
+                elif mark is not None:
                     batch.eval(FORGET_FAILED, 2, mark, failures_key(message), processing, self._done_seconds)
                 _, *failures = await batch.execute()
+            if outage:
+                raise
             if not failures or int(failures[0]) < self.turns.max_failures:
                 raise
             return await self._give_up(message, error, int(failures[0]))
