@@ -189,7 +189,11 @@ async def start(
         limits=settings.rate.sms_limits(),
         reveal_sandbox_codes=settings.env == "development",
     )
-    config = PipelineConfig(chat_user_per_minute=settings.rate.chat_user_per_minute)
+    config = PipelineConfig(
+        chat_user_per_minute=settings.rate.chat_user_per_minute,
+        lock_timeout=settings.turn_lease_seconds,
+        instance=settings.instance,
+    )
     pipeline = Pipeline(
         commerce, interpreter, redis, texts=texts, settings=dialog, verifier=verifier, config=config
     )

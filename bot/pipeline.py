@@ -32,8 +32,10 @@ from bot.infra.redis import as_async_store
 from bot.observability.metrics import NO_OBSERVER, TurnObserver
 from bot.turns import (
     FORGET_FAILED,
+    SWAP,
     DeadLetters,
     Mark,
+    Owner,
     TurnConfig,
     TurnInProgress,
     done_value,
@@ -80,6 +82,9 @@ class PipelineConfig:
     #: turns per minute one Telegram or WeChat user may start (``SHOPBOT_RATE_CHAT_USER_PER_MINUTE``);
     #: 0 = off. The web chat is limited per request at the HTTP edge instead.
     chat_user_per_minute: int = 0
+    #: this process's slot (``shopbot serve``: host and port, or ``SHOPBOT_INSTANCE``): after a crash
+    #: its next start takes over the unfinished turns at once (see :class:`bot.turns.Owner`)
+    instance: str = ""
 
 
 #: channels whose users are flood-controlled here: one polite answer, then silence until the minute ends
@@ -150,6 +155,7 @@ class Pipeline:
         self.observer: TurnObserver = NO_OBSERVER
         #: behaviour events (R6.2-1; bootstrap sets it when ``SHOPBOT_ANALYTICS_ENABLED``)
         self.behaviour: BehaviourRecorder | None = None
+        self.owner = Owner(self.config.instance)
 
     async def _flood_reply(self, message: InboundMessage) -> list[Reply] | None:
         """None while the user is within the limit; over it, one polite answer in their language for
@@ -171,11 +177,11 @@ class Pipeline:
             return flooded
         key = message.conversation_key
         async with self._locks.get(key):
-            lock_key, token = f"shopbot:lock:{key}", secrets.token_hex(8)
+            lock_key, token = f"shopbot:lock:{key}", f"{self.owner}#{secrets.token_hex(8)}"
             lock_ms = int(self.config.lock_timeout * 1000)
             state_key = self.states.key_of(key)
             mark = mark_key(message) if message.dedup_key else None
-            processing = processing_value()
+            processing = processing_value(str(self.owner))
             async with self.redis.pipeline(transaction=False) as batch:
                 if mark is not None:  # claim the delivery for the lease, and learn what was there before
                     batch.set(mark, processing, nx=True, px=lock_ms, get=True)
@@ -183,6 +189,12 @@ class Pipeline:
                 batch.get(state_key)
                 *first, locked, raw = await batch.execute()
             earlier = read_mark(first[0]) if first else Mark("new")
+            if earlier.state == "processing" and self.owner.predecessor_of(earlier.raw):
+                assert mark is not None
+                if await self._take_over(mark, earlier.raw, lock_key, token, lock_ms, locked, processing):
+                    return await self._turn(
+                        message, await self.redis.get(state_key), lock_key, token, processing
+                    )
             if earlier.state != "new" and locked:
                 await self.redis.eval(_RELEASE_LOCK, 1, lock_key, token)  # type: ignore[misc]
             if earlier.state == "done":
@@ -216,11 +228,19 @@ class Pipeline:
                 replies, kept = await self._handle_locked(message, self.states.parse(raw))
         except Exception as error:
             record.failed()
+            # an outage (the database or a connection to it gone: a restart) is not this message's
+            # failure: the retry must not move it towards the dead letters (fault test: a web page
+            # retrying through a PostgreSQL restart got the apology after three quick retries)
+            outage = is_connection_lost(error)
             async with self.redis.pipeline(transaction=False) as batch:
                 batch.eval(_RELEASE_LOCK, 1, lock_key, token)
-                if mark is not None:
+                if mark is not None and outage:
+                    batch.eval(_RELEASE_LOCK, 1, mark, processing)  # forget our mark, count nothing
+                elif mark is not None:
                     batch.eval(FORGET_FAILED, 2, mark, failures_key(message), processing, self._done_seconds)
                 _, *failures = await batch.execute()
+            if outage:
+                raise
             if not failures or int(failures[0]) < self.turns.max_failures:
                 raise
             return await self._give_up(message, error, int(failures[0]))
@@ -238,13 +258,31 @@ class Pipeline:
         record.done()
         return replies
 
+    async def _take_over(
+        self, mark: str, seen: bytes, lock_key: str, token: str, lock_ms: int, locked: bool, processing: bytes
+    ) -> bool:
+        """Take a turn our dead predecessor left (its mark ``seen``, and the conversation lock unless a
+        live process holds it); False when anything changed meanwhile: then the ordinary path waits."""
+        if not locked:
+            holder = await self.redis.get(lock_key)
+            if holder is not None and not self.owner.predecessor_of(holder):
+                return False
+            if not await self.redis.eval(SWAP, 1, lock_key, holder or b"", token, lock_ms):  # type: ignore[misc]
+                return False
+        if not await self.redis.eval(SWAP, 1, mark, seen, processing, lock_ms):  # type: ignore[misc]
+            if not locked:
+                await self.redis.eval(_RELEASE_LOCK, 1, lock_key, token)  # type: ignore[misc]
+            return False
+        log.warning("%s: taking over a turn our previous start left unfinished", mark)
+        return True
+
     async def _after_other(
         self, message: InboundMessage, lock_key: str, token: str, lock_ms: int
     ) -> list[Reply]:
         """Another process holds this delivery: wait for the conversation, then replay or take it over."""
         await self._wait_for_lock(lock_key, token, lock_ms)
         mark = mark_key(message)
-        processing = processing_value()
+        processing = processing_value(str(self.owner))
         try:
             async with self.redis.pipeline(transaction=False) as batch:
                 batch.set(mark, processing, nx=True, px=lock_ms, get=True)

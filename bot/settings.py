@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     listings: ListingSettings = Field(default_factory=ListingSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    #: a turn's processing lease (and its conversation's lock): how long a process that died mid-turn
+    #: (kill -9, OOM) keeps a platform's retry of that message waiting; a live turn never takes this long
+    turn_lease_seconds: float = Field(default=30.0, gt=0, le=600)
+    #: this process's slot, unique among running processes (``shopbot serve`` defaults to host:port):
+    #: a restart with the same name takes over its crashed predecessor's unfinished turns at once
+    instance: str = ""
 
     @property
     def db_url(self) -> str:

@@ -22,7 +22,7 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Literal, Protocol
 
@@ -36,6 +36,16 @@ MESSAGE: TypeAdapter[InboundMessage] = TypeAdapter(InboundMessage)
 PROCESSING = b"p:"
 DONE = b"d:"
 DEAD_LETTERS = "shopbot:turns:dead"
+
+#: replace a value only if it is still the one we saw (taking over a dead predecessor's mark or lock)
+SWAP = """
+local current = redis.call('get', KEYS[1])
+if current == ARGV[1] or (ARGV[1] == '' and not current) then
+    redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3])
+    return 1
+end
+return 0
+"""
 
 #: forget the processing mark only if it is still ours, and count the failure; returns the count
 FORGET_FAILED = """
@@ -69,8 +79,39 @@ def failures_key(message: InboundMessage) -> str:
     return f"{conversation_tag(message.conversation_key)}:fails:{message.channel}:{message.dedup_key}"
 
 
-def processing_value() -> bytes:
-    return PROCESSING + secrets.token_hex(8).encode()
+def processing_value(owner: str = "") -> bytes:
+    """``p:<owner>#<random>``: the owner (``<instance>/<boot>``, see :class:`Owner`) says who took it."""
+    return PROCESSING + f"{owner}#{secrets.token_hex(8)}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Who holds a processing mark or a conversation lock: ``<instance>/<boot>``.
+
+    Why: a turn's lease outlives a process killed mid-turn (kill -9, OOM), so the retry of that message
+    waits until the lease runs out (``SHOPBOT_TURN_LEASE_SECONDS``). Usually nobody can tell a dead
+    holder from a slow one, so waiting is right. One case is safe to cut short: ``instance`` names a
+    process slot that only one process runs at a time (``shopbot serve`` uses host and port, or
+    ``SHOPBOT_INSTANCE``), and ``boot`` is new each start. A process that finds a mark or lock of its
+    own instance but another boot knows the holder was its predecessor, which is dead, and takes over
+    at once. With no instance (tests, CLI tools) nothing is ever taken over early.
+    """
+
+    instance: str = ""
+    boot: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    def __str__(self) -> str:
+        return f"{self.instance}/{self.boot}" if self.instance else f"-/{self.boot}"
+
+    def predecessor_of(self, holder: bytes | str | None) -> bool:
+        """Whether ``holder`` (a mark value or lock token) belongs to a dead earlier start of this slot."""
+        if not self.instance or holder is None:
+            return False
+        value = holder.decode() if isinstance(holder, bytes) else holder
+        value = value.removeprefix(PROCESSING.decode())
+        who = value.split("#", 1)[0]
+        instance, _, boot = who.rpartition("/")
+        return instance == self.instance and bool(boot) and boot != self.boot
 
 
 def done_value(replies: list[Reply]) -> bytes:
@@ -83,6 +124,7 @@ class Mark:
 
     state: Literal["new", "processing", "done"]
     replies: tuple[Reply, ...] = ()
+    raw: bytes = b""  # the processing mark as it was (to take it over only if it is still the same)
 
 
 def read_mark(raw: bytes | None) -> Mark:
@@ -92,7 +134,7 @@ def read_mark(raw: bytes | None) -> Mark:
     if raw.startswith(DONE):
         return Mark("done", tuple(REPLIES.validate_json(raw[len(DONE) :])))
     if raw.startswith(PROCESSING):
-        return Mark("processing")
+        return Mark("processing", raw=raw)
     return Mark("done")  # an old-style "seen" mark: answered before this version, nothing to replay
 
 

@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from nlu.data import DATA_DIR, Example, data_files, load_examples
@@ -36,10 +37,11 @@ def default_cache_dir() -> Path:
 
 def fingerprint(files: Sequence[Path]) -> str:
     """Hash of the training data and of the code that turns it into a model."""
-    import sklearn
-
+    # the installed version from the package metadata, not ``import sklearn``: importing scikit-learn
+    # took 12 s of a server start on a loaded machine just to read a cached model it never uses
+    sklearn_version = metadata.version("scikit-learn")
     h = hashlib.sha256()
-    h.update(f"{CODE_VERSION}|sklearn={sklearn.__version__}|threshold={DEFAULT_THRESHOLD}".encode())
+    h.update(f"{CODE_VERSION}|sklearn={sklearn_version}|threshold={DEFAULT_THRESHOLD}".encode())
     for name in _CODE_FILES:
         h.update((_HERE / name).read_bytes())
     for path in sorted(files, key=lambda p: p.name):

@@ -18,13 +18,16 @@ from importlib import resources
 
 import httpx
 from aiohttp import web
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.channels.base import ChannelContext
 from bot.channels.console import InboxChannel
 from bot.channels.web_session import existing_session, remember, session_of
 from bot.http.origin import check_same_origin
 from bot.payments.web import WebPayments
+from bot.pipeline import ConversationBusy
 from bot.render import reply_to_json
+from bot.turns import TurnInProgress
 from dialogs.messages import InboundMessage
 
 CHANNEL = "web"
@@ -93,7 +96,14 @@ class WebChannel(InboxChannel):
             language_hint=str(body.get("lang") or "")[:8] or None,
         )
         runtime = self.context.runtime
-        replies = await runtime.pipeline.handle(message)
+        try:
+            replies = await runtime.pipeline.handle(message)
+        except (TurnInProgress, ConversationBusy, RedisConnectionError) as error:
+            # not a bug but a moment: the message is being answered elsewhere (a process that died
+            # holds it until its lease ends) or Redis is restarting. The page retries the same id.
+            raise web.HTTPServiceUnavailable(
+                text="busy, retry this message", headers={"Retry-After": "1"}
+            ) from error
         await runtime.relay_notifications()  # the job loop does the rest
         pushed = await self.inbox.drain(user)
         state = await runtime.pipeline.state_of(message.conversation_key)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
+import socket
+import time
 
 import typer
 from aiohttp import web
@@ -16,6 +19,8 @@ from bot.observability.logs import configure_logging
 from bot.runtime import Runtime, settle_heap
 from bot.settings import Settings, load_settings
 from commerce_core.api import migrate_database as upgrade
+
+log = logging.getLogger("shopbot.serve")
 
 
 async def run_server(
@@ -59,10 +64,19 @@ def serve(
     configure_logging(settings.log)
 
     async def go() -> None:
+        started = time.monotonic()
         await upgrade(settings.db_url)
-        runtime = await build_runtime(settings)
+        log.info("database migrated (%.1f s)", time.monotonic() - started)
+        model_cache = settings.data_dir / "nlu"
+        if not any(model_cache.glob("intent-*.npz")):
+            log.warning("no language model cached in %s: training one (a minute or more)", model_cache)
+        bind = (host or settings.http_host, port or settings.http_port)
+        # one process listens on a host's port at a time: that names its slot (see bot.turns.Owner)
+        instance = settings.instance or f"{socket.gethostname()}:{bind[1]}"
+        runtime = await build_runtime(settings.model_copy(update={"instance": instance}))
+        log.info("ready in %.1f s, listening on http://%s:%d", time.monotonic() - started, *bind)
         try:
-            await run_server(runtime, host or settings.http_host, port or settings.http_port, jobs=jobs)
+            await run_server(runtime, *bind, jobs=jobs)
         finally:
             await runtime.aclose()
 

@@ -16,7 +16,7 @@ import pytest_asyncio
 from bot.channels.console import ConsoleSession
 from bot.pipeline import Pipeline
 from bot.runtime import Runtime
-from bot.turns import DeadLetters, TurnInProgress, failures_key, mark_key
+from bot.turns import DeadLetters, Owner, TurnInProgress, failures_key, mark_key, processing_value, read_mark
 from commerce_core.clock import FakeClock
 from dialogs.messages import InboundMessage, Reply
 from tests.commerce.factory import build_shop
@@ -135,3 +135,29 @@ async def test_keys_are_hash_tagged_per_conversation() -> None:
     message = said("hi", user="u1", delivery="42")
     assert mark_key(message).startswith("{conv:web:u1}:")
     assert failures_key(message).startswith("{conv:web:u1}:")
+
+
+async def test_a_restarted_process_takes_over_its_dead_predecessors_turn_at_once(runtime: Runtime) -> None:
+    """kill -9 mid-turn, same slot started again: no waiting for the lease (R3.4-1)."""
+    pipeline = runtime.pipeline
+    pipeline.owner = Owner("host:8080")  # this start of the slot
+    predecessor = Owner("host:8080")  # the start that was killed mid-turn
+    message = said("hello")
+    lock = f"shopbot:lock:{message.conversation_key}"
+    await pipeline.redis.set(mark_key(message), processing_value(str(predecessor)), px=60_000)
+    await pipeline.redis.set(lock, f"{predecessor}#abc", px=60_000)
+    assert texts(await pipeline.handle(message))  # answered now, not after a minute
+    assert read_mark(await pipeline.redis.get(mark_key(message))).state == "done"
+    assert await pipeline.redis.get(lock) is None  # released by the turn that took it over
+
+
+async def test_another_slots_or_a_live_holders_turn_is_not_taken_over(runtime: Runtime) -> None:
+    pipeline = runtime.pipeline
+    pipeline.owner = Owner("host:8080")
+    other_slot = said("hello")
+    await pipeline.redis.set(mark_key(other_slot), processing_value(str(Owner("host:8081"))), px=300)
+    with pytest.raises(TurnInProgress):
+        await pipeline.handle(other_slot)
+    assert not Owner("").predecessor_of(processing_value(str(Owner(""))))  # no slot: never
+    assert not pipeline.owner.predecessor_of(processing_value(str(pipeline.owner)))  # ourselves: never
+    assert pipeline.owner.predecessor_of(processing_value(str(Owner("host:8080"))))

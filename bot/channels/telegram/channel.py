@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PreCheckoutQuery, Update
 from aiogram.types.update import UpdateTypeLookupError
@@ -77,6 +79,8 @@ class TelegramChannel:
             )
         self.context = context
         self.settings = settings
+        if session is None and settings.api_base:
+            session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base.rstrip("/")))
         self.bot = Bot(settings.bot_token, session=session)
         self.bot_id = settings.bot_token.split(":", 1)[0]
         self.dispatcher = Dispatcher(disable_fsm=True, channel=self)

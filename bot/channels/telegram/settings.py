@@ -43,6 +43,9 @@ class TelegramSettings(BaseSettings):
     #: handed-off conversations get a topic each; unset: no staff group. Its texts' language.
     staff_group_id: int | None = None
     staff_group_language: Literal["zh-Hans", "zh-Hant", "en"] = "zh-Hans"
+    #: the Bot API server (a self-hosted ``telegram-bot-api``, or a local fake in the fault tests);
+    #: empty: https://api.telegram.org
+    api_base: str = ""
 
     @property
     def enabled(self) -> bool:

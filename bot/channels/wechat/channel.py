@@ -11,6 +11,7 @@ message still being worked on just gets ``success``, so the shopper is never ans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,7 @@ from bot.channels.wechat.handoff_photos import keep_handoff_image
 from bot.channels.wechat.inbound import Inbound, classify
 from bot.channels.wechat.outbound import WeChatSender, Window
 from bot.channels.wechat.pay import WeChatPayProvider
+from bot.channels.wechat.pending import PendingMessages
 from bot.channels.wechat.render import Choices, passive_reply, render
 from bot.channels.wechat.security import (
     Cryptor,
@@ -37,6 +39,7 @@ from bot.channels.wechat.security import (
 )
 from bot.channels.wechat.settings import WeChatSettings
 from bot.infra.redis import as_async_store
+from bot.turns import TurnInProgress
 from commerce_core.api import DomainError, PaymentProvider
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
 from dialogs.texts import DEFAULT_LANGUAGE
@@ -50,6 +53,9 @@ SUCCESS = "success"
 #: the turn failed: forget the message and answer 503, so WeChat's own retry runs it again
 FAILED = ""
 LATE_ATTEMPTS = 3
+#: WeChat's three tries of one message span about 15 s; seconds between looks for unanswered ones
+RETRY_WINDOW = 20.0
+RECOVER_EVERY = 5.0
 CHANNEL = "wechat"
 RECONCILE_EVERY = 60.0
 
@@ -60,6 +66,9 @@ class Answer:
     body: str
     content_type: str = "text/plain"
     passive: bool = False  # a real reply (not ``success``) went back within the budget
+    #: the delivery to strike off the unanswered list once this answer is written to WeChat
+    #: (not before: a process killed in between leaves it listed, and the recovery job answers it)
+    delivered: str = ""
 
 
 def create(context: ChannelContext) -> WeChatChannel | None:
@@ -109,6 +118,8 @@ class WeChatChannel:
         #: with WeChat Pay configured, WeChat shoppers pay with it
         self.payment_provider = self.pay.name if self.pay is not None else None
         self._background: set[asyncio.Task[None]] = set()
+        self._working: set[str] = set()
+        self.pending = PendingMessages(self.redis)  # deliveries this process is running a turn for
         self._closed = False
 
     @property
@@ -121,7 +132,37 @@ class WeChatChannel:
         install_routes(app, self)
 
     def jobs(self) -> Sequence[Job]:
-        return (self.reconcile_loop,) if self.pay is not None else ()
+        return (self.recover_loop, self.reconcile_loop) if self.pay is not None else (self.recover_loop,)
+
+    async def recover_loop(self, stop: asyncio.Event) -> None:
+        """Answer messages a dead process took and never answered (see :mod:`pending`)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RECOVER_EVERY)
+                return
+            try:
+                await self.recover()
+            except Exception:
+                log.exception("wechat: recovering unanswered messages failed")
+
+    async def recover(self) -> int:
+        """Run the overdue unanswered messages now, answering with customer-service messages."""
+        overdue = await self.pending.overdue(self.context.settings.turn_lease_seconds + RETRY_WINDOW)
+        for dedup_key, xml in overdue:
+            if dedup_key in self._working:
+                continue
+            inbound = classify(xml, parse_xml(xml.encode()))
+            log.warning("wechat: %s was never answered; answering it now", dedup_key)
+            task = self._start(inbound)
+            self._keep(asyncio.create_task(self._deliver_late(inbound, task)))
+        return len(overdue)
+
+    def _start(self, inbound: Inbound) -> asyncio.Task[list[Reply]]:
+        """Run the message's turn, remembering that this process is on it."""
+        task = asyncio.create_task(self._work(inbound))
+        self._working.add(inbound.dedup_key)
+        task.add_done_callback(lambda _: self._working.discard(inbound.dedup_key))
+        return task
 
     async def reconcile_loop(self, stop: asyncio.Event) -> None:
         """Every minute, ask WeChat Pay about payments whose notification is late."""
@@ -199,23 +240,33 @@ class WeChatChannel:
             forbidden = any(word in error.reason for word in ("signature", "stale", "replayed"))
             return Answer(403 if forbidden else 400, error.reason)
         inbound = classify(xml, root)
-        body_out = await self._answer(inbound)
+        body_out = await self._answer(inbound, xml)
         if body_out == FAILED:
             return Answer(503, "retry")
         if body_out == SUCCESS:
             return Answer(200, SUCCESS)
         if encrypted or self.settings.mode == "safe":
             body_out = self.cryptor.encrypt(body_out, str(int(self.now())), secrets.token_hex(8))
-        return Answer(200, body_out, "application/xml", passive=True)
+        return Answer(200, body_out, "application/xml", passive=True, delivered=inbound.dedup_key)
 
-    async def _answer(self, inbound: Inbound) -> str:
+    async def _answer(self, inbound: Inbound, xml_in: str) -> str:
         if inbound.kind == "ignore" or not inbound.openid:
             return SUCCESS
         seen = f"shopbot:wechat:seen:{inbound.dedup_key}"
         if not await self.redis.set(seen, b"-", nx=True, ex=SEEN_TTL):
             earlier = await self.redis.get(seen)
-            return bytes(earlier).decode() if earlier and bytes(earlier) != b"-" else SUCCESS
-        task = asyncio.create_task(self._work(inbound))
+            if earlier and bytes(earlier) != b"-":
+                return bytes(earlier).decode()  # answered: the reply WeChat lost, again
+            if inbound.dedup_key in self._working:
+                return SUCCESS  # this process is on it and answers late if it must
+            # WeChat retries only when our answer never reached it: the process that took the message
+            # died (kill -9, OOM) or lost its connection. Run it here; the turn's own processing mark
+            # (bot.turns) keeps a live process and us from both running it, and replays a done turn.
+            log.warning("wechat: %s was taken but never answered; taking it over", inbound.dedup_key)
+        # written down only by whoever runs the turn: a retry of an answered message must not put it
+        # back (the recovery job would answer it a second time)
+        await self.pending.add(inbound.dedup_key, xml_in)
+        task = self._start(inbound)
         try:
             replies = await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget)
         except TimeoutError:
@@ -226,10 +277,12 @@ class WeChatChannel:
             await self.redis.delete(seen)
             return FAILED
         if not replies:
+            await self.pending.done(inbound.dedup_key)
             return SUCCESS
         lang = await self.language_of(inbound.openid)
         rendered = render(replies, self.texts, lang, self.settings.public_base_url)
         if rendered.empty:
+            await self.pending.done(inbound.dedup_key)
             return SUCCESS
         await self.choices.remember(inbound.openid, rendered.choices)
         xml = passive_reply(rendered, self.texts, lang, source=inbound.account, target=inbound.openid)
@@ -247,13 +300,16 @@ class WeChatChannel:
                 replies = await task
                 if replies:
                     await self.sender.push(inbound.openid, replies, f"late:{inbound.dedup_key}")
+                await self.pending.done(inbound.dedup_key)
                 return
-            except Exception:
+            except Exception as error:
                 log.exception("wechat: late answer to %s failed (attempt %d)", inbound.dedup_key, attempt)
                 if attempt == LATE_ATTEMPTS:
                     await self.redis.delete(f"shopbot:wechat:seen:{inbound.dedup_key}")
                     return
-                await asyncio.sleep(attempt)
+                # a dead process's lease on the turn runs out by itself: wait for it, not less
+                busy = isinstance(error, TurnInProgress)
+                await asyncio.sleep(self.context.settings.turn_lease_seconds if busy else attempt)
                 task = asyncio.create_task(self._work(inbound))
 
     async def drain(self) -> None:

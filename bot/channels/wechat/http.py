@@ -43,8 +43,14 @@ async def verify(request: web.Request) -> web.Response:
 
 async def receive(request: web.Request) -> web.Response:
     body = await request.read()
-    answer = await request.app[CHANNEL].receive(request.query, body)
-    return _web(answer.status, answer.body, answer.content_type)
+    channel = request.app[CHANNEL]
+    answer = await channel.receive(request.query, body)
+    response = _web(answer.status, answer.body, answer.content_type)
+    if answer.delivered:  # the passive reply is written first, then the message counts as answered
+        await response.prepare(request)
+        await response.write_eof()
+        await channel.pending.done(answer.delivered)
+    return response
 
 
 async def pay_notify(request: web.Request) -> web.Response:
