@@ -31,7 +31,7 @@ from bot.channels.telegram.handlers import build_router
 from bot.channels.telegram.http import SECRET_HEADER, install_webhook
 from bot.channels.telegram.inbox import BadUpdate, StoredUpdate, UpdateInbox, chat_of
 from bot.channels.telegram.lanes import ChatLanes
-from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender
+from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender, turn_reply_marks
 from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
 from bot.channels.telegram.render import RenderContext, Renderer, e
 from bot.channels.telegram.settings import TelegramSettings
@@ -469,8 +469,9 @@ class TelegramChannel:
             remove_keyboard=remove,
         )
         items = await self.renderer.render(replies, ctx)
+        done, mark = await turn_reply_marks(self.redis, message)
         try:
-            await self.outbound.send_all(items, chat)
+            await self.outbound.send_all(items, chat, done=done, mark=mark)
         except ChatBlocked:
             pass
         except TelegramAPIError:

@@ -28,7 +28,8 @@ from aiogram.exceptions import (
 
 from bot.channels.telegram.render import Outgoing, RenderContext, Renderer
 from bot.infra.ratelimit import SharedRateLimiter
-from dialogs.messages import Reply
+from bot.turns import conversation_tag
+from dialogs.messages import InboundMessage, Reply
 
 log = logging.getLogger(__name__)
 BLOCKED_TTL = 180 * 86400
@@ -164,3 +165,32 @@ class TelegramSender:
             await self.outbound.send_all(items, chat, done=done, mark=mark)
         except ChatBlocked:
             log.info("notification %s to blocked chat %s not sent", dedup_key, chat)
+
+
+#: how long the count of an update's sent replies is kept: as long as its done mark (bot.turns)
+SENT_MARK_SECONDS = 2 * 86400
+
+
+async def turn_reply_marks(
+    redis: Any, message: InboundMessage
+) -> tuple[Callable[[int], Awaitable[bool]] | None, Callable[[int], Awaitable[None]] | None]:
+    """How many of this update's replies already went out, and a way to count one more.
+
+    Why: a process killed after sending a reply but before acknowledging the update leaves it in the
+    inbox; the retry gets the stored reply (the turn is done) and would send it all again (the kill -9
+    fault test saw a duplicate). Counting sent parts per update narrows that window to the instant
+    between Telegram's answer and one Redis write. The key shares the conversation's hash tag, like
+    its turn marks.
+    """
+    if not message.dedup_key:
+        return None, None
+    key = f"shopbot:tg:sent:{conversation_tag(message.conversation_key)}:{message.dedup_key}"
+    already = int(await redis.get(key) or 0)
+
+    async def done(index: int) -> bool:
+        return index < already
+
+    async def mark(index: int) -> None:
+        await redis.set(key, index + 1, ex=SENT_MARK_SECONDS)
+
+    return done, mark
