@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,6 +289,7 @@ def run_fault(world: World, name: str, fault: Callable[[], None], *, checkout: b
 
 def kill_and_restart(world: World) -> Callable[[], None]:
     def fault() -> None:
+        world.fakes.kills.append(time.monotonic())
         world.server.kill()
         world.server.start()
 
