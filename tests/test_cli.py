@@ -62,7 +62,7 @@ def test_chat_json_mode_holds_a_conversation_with_a_program(data_dir: Path) -> N
         "json-user",
         "--lang",
         "en",
-        stdin="show me headphones\nview cart\n",
+        stdin="show me dresses\nview cart\n",
     )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
