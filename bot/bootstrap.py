@@ -179,6 +179,10 @@ async def start(
     if not settings.sandbox_payments:  # no sandbox: no "pay (sandbox)" button, no sandbox default
         default = settings.web_payment_provider or dialog.payment_provider
         dialog = dataclasses.replace(dialog, sandbox_payments=False, payment_provider=default)
+    # channels whose shoppers pick a provider (the web chat with Alipay and WeChat Pay NATIVE)
+    offered = {c.name: tuple(getattr(c, "payment_choices", ())) for c in container.channels.values()}
+    choices = {name: names for name, names in offered.items() if len(names) > 1}
+    dialog = dataclasses.replace(dialog, channel_choices={**choices, **dialog.channel_choices})
     sms = SandboxSms()
     assert settings.blind_index_key
     verifier = PhoneVerifier(

@@ -61,6 +61,7 @@ from dialogs.payloads import (
     No,
     OrderHistory,
     Pay,
+    PayWith,
     Popular,
     RateCase,
     Remove,
@@ -229,6 +230,15 @@ async def _new_address(turn: Turn, _: NewAddress) -> None:
 @on(Pay)
 async def _pay(turn: Turn, action: Pay) -> None:
     await orders.pay_number(turn, action.order_number)
+
+
+@on(PayWith)
+async def _pay_with(turn: Turn, action: PayWith) -> None:
+    """A provider picked from the web chat's choice; one this channel does not offer is stale."""
+    if action.provider not in turn.settings.choices_for(turn.message.channel):
+        stale(turn)
+        return
+    await orders.pay_number(turn, action.order_number, action.provider)
 
 
 @on(SandboxPay)

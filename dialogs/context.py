@@ -22,9 +22,17 @@ class DialogSettings:
     sandbox_payments: bool = True  # show a "pay (sandbox)" button that completes the payment
     page_size: int = 5
     max_misunderstandings: int = 2
+    #: channel -> the providers its shoppers pick between (the web chat with both Alipay and WeChat
+    #: Pay NATIVE configured); a channel with fewer than two pays with :meth:`provider_for`'s provider
+    channel_choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def provider_for(self, channel: str) -> str:
         return self.channel_providers.get(channel, self.payment_provider)
+
+    def choices_for(self, channel: str) -> tuple[str, ...]:
+        """The providers offered as a choice on ``channel``: empty unless there are at least two."""
+        choices = self.channel_choices.get(channel, ())
+        return choices if len(choices) > 1 else ()
 
 
 #: creates (or finds) the customer behind the turn's channel account and returns its id; the

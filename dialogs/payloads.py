@@ -95,6 +95,7 @@ from dialogs.payloads_partners import (
 from dialogs.payloads_partners import (
     ShipOrder as ShipOrder,
 )
+from dialogs.payloads_webpay import PayWith as PayWith  # the web chat's payment choice
 
 
 # -- answers to the step that is waiting --------------------------------------------------------------
@@ -370,6 +371,7 @@ ACTIONS: tuple[type[Action], ...] = (
     RateCase,
     ReportListing,
     ReportListingReason,
+    PayWith,
 )
 
 

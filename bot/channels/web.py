@@ -62,6 +62,8 @@ class WebChannel(InboxChannel):
         self.payments = WebPayments(context, payment_http)
         self.payment_providers = self.payments.providers
         self.payment_provider = self.payments.provider
+        #: read by bootstrap: the providers the dialog offers as a choice here (issue 11)
+        self.payment_choices = self.payments.choices
 
     def install_routes(self, app: web.Application) -> None:
         app.router.add_get("/", index)

@@ -61,6 +61,13 @@ class WebPayments:
         self.providers: Sequence[PaymentProvider] = tuple(providers)
         #: the provider web shoppers pay with (the dialog's choice for the "web" channel)
         self.provider: str | None = settings.web_payment_provider
+        #: the providers web shoppers pick between: both QR providers when both are configured and
+        #: SHOPBOT_PAYMENTS_WEB does not pin one; empty otherwise (one provider: paid as before)
+        self.choices: tuple[str, ...] = (
+            tuple(p.name for p in self.providers)
+            if settings.payments.web is None and len(self.providers) > 1
+            else ()
+        )
 
     def install_routes(self, app: web.Application) -> None:
         app.router.add_get("/pay/qr/{payment}.svg", self.qr_image)

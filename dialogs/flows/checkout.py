@@ -12,7 +12,7 @@ from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import cart_summary, order_summary
 from dialogs.messages import Button, PaymentRequest
-from dialogs.payloads import NewAddress, No, Popular, SandboxPay, UseAddress, ViewCart, Yes
+from dialogs.payloads import NewAddress, No, PayWith, Popular, SandboxPay, UseAddress, ViewCart, Yes
 
 AFFIRM = ("affirm",)
 DENY = ("deny",)
@@ -137,9 +137,17 @@ async def on_confirm(turn: Turn) -> None:
     await payment_request(turn, order.number)
 
 
-async def payment_request(turn: Turn, order_number: str) -> None:
+async def payment_request(turn: Turn, order_number: str, provider: str | None = None) -> None:
+    """Ask for the money: with ``provider`` (a picked one) or the channel's own; where the channel
+    offers a choice (the web chat with Alipay and WeChat Pay), first a button per provider."""
+    choices = turn.settings.choices_for(turn.message.channel)
+    if provider is None and choices:
+        offer_providers(turn, order_number, choices)
+        return
     request = await turn.commerce.payments.start(
-        order_number, customer_id=turn.customer_id, provider=turn.settings.provider_for(turn.message.channel)
+        order_number,
+        customer_id=turn.customer_id,
+        provider=provider or turn.settings.provider_for(turn.message.channel),
     )
     buttons: list[Button] = []
     if turn.settings.sandbox_payments and request.provider == "sandbox":
@@ -161,6 +169,15 @@ async def payment_request(turn: Turn, order_number: str) -> None:
             ),
             tuple(buttons),
         )
+    )
+
+
+def offer_providers(turn: Turn, order_number: str, choices: tuple[str, ...]) -> None:
+    """One button per provider, in the shopper's language; no payment exists until one is picked."""
+    turn.say(
+        "webpay.choose",
+        *(turn.button(f"webpay.{name}", PayWith(name, order_number)) for name in choices),
+        number=order_number,
     )
 
 

@@ -209,14 +209,15 @@ async def pay(turn: Turn) -> None:
         await pick_order(turn, "pay", Pay, statuses=("pending_payment",))
 
 
-async def pay_number(turn: Turn, number: str) -> None:
+async def pay_number(turn: Turn, number: str, provider: str | None = None) -> None:
+    """Pay the shopper's own order ``number`` (with ``provider`` when they picked one)."""
     order = await find_order(turn, number=number)
     if order is None:
         return
     if order.status != "pending_payment":
         turn.say("pay.not_needed", number=order.number, status=status_label(turn, order.status))
         return
-    await payment_request(turn, order.number)
+    await payment_request(turn, order.number, provider)
 
 
 async def sandbox_pay(turn: Turn, payment_id: str) -> None:

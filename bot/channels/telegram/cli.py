@@ -127,7 +127,12 @@ async def replay_updates(runtime: Runtime, updates: list[dict[str, Any]]) -> lis
 
 def replay_telegram(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False)) -> None:
     """Run Update JSON files through the whole pipeline with a recording bot (no network); print the
-    Bot API calls it would make, one JSON line each. Mounted as ``shopbot replay telegram``."""
+    Bot API calls it would make, one JSON line each. Mounted as ``shopbot replay telegram``.
+
+    Like ``shopbot chat``, an empty database gets the demo catalogue first (quietly: the output stays
+    JSON lines), so a search replayed on a fresh data dir finds products instead of nothing."""
+    from bot.cli.commerce import ensure_demo_catalogue
+
     settings = load_settings()
     updates = [load_update(path, 1_000_000 + n) for n, path in enumerate(files)]
 
@@ -135,6 +140,8 @@ def replay_telegram(files: list[Path] = typer.Argument(..., exists=True, dir_oka
         await upgrade(settings.db_url)
         runtime = await build_runtime(settings, channels={CHANNEL: replay_channel(RecordingSession())})
         try:
+            await ensure_demo_catalogue(runtime.container.commerce, quiet=True)
+            await runtime.refresh_catalogue()
             return await replay_updates(runtime, updates)
         finally:
             await runtime.aclose()
