@@ -95,6 +95,8 @@ from dialogs.payloads_partners import (
 from dialogs.payloads_partners import (
     ShipOrder as ShipOrder,
 )
+from dialogs.payloads_reviews import RateProduct as RateProduct
+from dialogs.payloads_reviews import ReviewOrder as ReviewOrder
 
 
 # -- answers to the step that is waiting --------------------------------------------------------------
@@ -370,6 +372,8 @@ ACTIONS: tuple[type[Action], ...] = (
     RateCase,
     ReportListing,
     ReportListingReason,
+    ReviewOrder,
+    RateProduct,
 )
 
 

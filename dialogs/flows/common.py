@@ -96,7 +96,10 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
     )
 
 
-def product_card(turn: Turn, product: ProductView, *, reason: str | None = None) -> ProductCard:
+def product_card(
+    turn: Turn, product: ProductView, *, reason: str | None = None, reviews: Sequence[str] = ()
+) -> ProductCard:
+    """The card; ``reviews`` are its review lines (the average and latest comments, R5.3-1)."""
     options = []
     for name in ("color", "size", "storage", "capacity", "style"):
         values = product.option_values(name)
@@ -121,7 +124,7 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
         product.code,
         product.title(turn.lang),
         price_range(product),
-        pick_language(product.description, turn.lang) + "\n" + stock_note,
+        "\n".join([pick_language(product.description, turn.lang), stock_note, *reviews]),
         product.images[0] if product.images else None,
         product.available,
         tuple(options),

@@ -71,6 +71,8 @@ EXISTING_WIRE_FORMS = {
     "caserate:AS7K3M9Q2XAB:5": payloads.RateCase("AS7K3M9Q2XAB", 5),
     "rpt:D1": payloads.ReportListing("D1"),
     "rptr:false_claims:D1": payloads.ReportListingReason("false_claims", "D1"),
+    "rvw:SB7K3M9Q2XAB": payloads.ReviewOrder("SB7K3M9Q2XAB"),
+    "rvs:D1:4": payloads.RateProduct("D1", 4),
 }
 
 
