@@ -42,6 +42,7 @@ from dialogs.payloads import (
     OrderHistory,
     Pay,
     ReportListing,
+    ReviewOrder,
     ShowProduct,
     Similar,
     Track,
@@ -221,6 +222,7 @@ def order_buttons(turn: Turn, order: OrderView) -> list[Button]:
         buttons.append(turn.button("button.track", Track(order.number)))
     if order.status in ("delivered", "completed"):
         buttons.append(turn.button("button.after_sales", AfterSales(order.number)))
+        buttons.append(turn.button("reviews.rate_button", ReviewOrder(order.number)))  # R5.3-1
     if order.status == "delivered":
         buttons.append(turn.button("receipt.confirm_button", ConfirmReceipt(order.number)))
     buttons.append(turn.button("receipt.history_button", OrderHistory(order.number)))

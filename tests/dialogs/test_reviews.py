@@ -86,6 +86,19 @@ async def test_delivered_order_asks_for_a_rating_and_the_card_shows_it(
     assert TEXTS.get("en", "reviews.refused.already_reviewed") in chat.text
     await other.tap("p:D3")
     assert TEXTS.get("en", "reviews.card_average", average="4.0", count=1) in card_text(other)
+    # the order card offers "Rate the items" too; everything in it is rated now
+    await chat.tap(f"order:{number}")
+    assert any(b["payload"] == f"rvw:{number}" for r in chat.last for b in r.get("buttons", []))
+    await chat.tap(f"rvw:{number}")
+    assert TEXTS.get("en", "reviews.all_done") in chat.text
+    # their words are theirs: exported, and gone from the card when they erase their data
+    shopper = await commerce.customers.identify("console", "rv-en")
+    exported = await commerce.privacy.export(shopper.id)
+    assert [r["comment"] for r in exported["product_reviews"]] == ["Fits well, the blue is lovely"]
+    await commerce.privacy.erase(shopper.id, actor="customer")
+    await other.tap("p:D3")
+    assert "Fits well" not in card_text(other)
+    assert TEXTS.get("en", "reviews.card_average", average="4.0", count=1) in card_text(other)
 
 
 @pytest.mark.parametrize(
@@ -169,3 +182,22 @@ async def test_rating_bounds(chat_factory: Callable[..., Chat], runtime: Runtime
     assert TEXTS.get("zh-Hans", "reviews.thanks") in chat.text
     summary = await commerce.product_reviews.summary("D3")
     assert (summary.count, summary.average, summary.recent) == (1, 1.0, [])
+
+
+async def test_accounts_joined_by_phone_keep_one_review_per_product(
+    runtime: Runtime, clock: FakeClock
+) -> None:
+    """Linking two channel accounts of one person (same phone) keeps the target's review of a product
+    they both reviewed and moves the others over, so the average still counts a person once."""
+    from commerce_core.linking import merge_customers
+
+    commerce = runtime.container.commerce
+    await delivered_order(commerce, clock, "rv-wechat", "zh-Hans", "D3-BLU-M")
+    await delivered_order(commerce, clock, "rv-telegram", "zh-Hans", "D3-BLU-M")
+    target = await commerce.customers.identify("console", "rv-wechat")
+    source = await commerce.customers.identify("console", "rv-telegram")
+    await commerce.product_reviews.submit(target.id, "D3", 5, "很合身")
+    await commerce.product_reviews.submit(source.id, "D3", 1, "颜色不对")
+    await merge_customers(commerce.units, source.id, target.id, actor="test")
+    summary = await commerce.product_reviews.summary("D3")
+    assert (summary.count, summary.average, [r.comment for r in summary.recent]) == (1, 5.0, ["很合身"])
