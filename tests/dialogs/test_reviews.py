@@ -201,3 +201,27 @@ async def test_accounts_joined_by_phone_keep_one_review_per_product(
     await merge_customers(commerce.units, source.id, target.id, actor="test")
     summary = await commerce.product_reviews.summary("D3")
     assert (summary.count, summary.average, [r.comment for r in summary.recent]) == (1, 5.0, ["很合身"])
+
+
+@pytest.mark.parametrize(
+    ("comment", "codes"),
+    [
+        ("质量不错，穿着舒服", []),
+        (
+            "第一次买，这是第二件",
+            ["advertising_terms"],
+        ),  # 第一 is on the listing list, even here: staff decide
+        ("最近买的，尺码 M，170cm 65kg 刚好，¥199 值", []),
+        ("Comfy, true to size, arrived in 3 days", []),
+        ("全網最好", ["advertising_terms"]),
+        ("the best dress ever", ["advertising_terms"]),
+        ("问题找我 138-1234-5678", ["contact_details"]),
+        ("加微信 shop_abc123 更便宜", ["contact_details"]),
+        ("see www.cheap-dress.top", ["contact_details"]),
+        ("卖家是骗子", ["abuse"]),
+    ],
+)
+def test_comment_checks_reuse_the_listing_checks(comment: str, codes: list[str]) -> None:
+    from commerce_core.catalog.checks import check_comment
+
+    assert [f.code for f in check_comment(comment)] == codes
