@@ -364,3 +364,25 @@ __all__ += [  # behaviour events and the dashboard's figures (commerce_core.anal
     "DayFigures",
     "EventBuffer",
 ]
+# -- product reviews (owner: reviews; R5.3-1) --
+from commerce_core.reviews.types import (  # noqa: E402
+    COMMENT_LIMIT as REVIEW_COMMENT_LIMIT,
+)
+from commerce_core.reviews.types import (  # noqa: E402
+    RATING_MAX,
+    RATING_MIN,
+    ProductReviewView,
+    ReviewableItem,
+    ReviewStatus,
+    ReviewSummary,
+)
+
+__all__ += [
+    "RATING_MAX",
+    "RATING_MIN",
+    "REVIEW_COMMENT_LIMIT",
+    "ProductReviewView",
+    "ReviewStatus",
+    "ReviewSummary",
+    "ReviewableItem",
+]

@@ -39,6 +39,7 @@ from commerce_core.payments.refunds import request_refund
 from commerce_core.payments.sandbox import SandboxProvider
 from commerce_core.payments.service import PaymentService
 from commerce_core.privacy import PrivacyService
+from commerce_core.reviews.service import ProductReviews
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, SimulatedCarrier
 from commerce_core.shipments.service import ShipmentService
@@ -117,6 +118,8 @@ class Commerce:
         self.listing_reviews = ListingReviews(units)  # the reviewers' queue
         #: behaviour events (R6.2-1) and the dashboard's figures
         self.analytics = AnalyticsService(units, cipher)
+        #: shoppers' product reviews (R5.3-1) and the held ones staff decide
+        self.product_reviews = ProductReviews(units)
 
     @classmethod
     def build(

@@ -16,6 +16,7 @@ from commerce_core.customers.model import Address, ChannelIdentity, Customer
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.events import AccountLinked
 from commerce_core.orders.model import Order
+from commerce_core.reviews.model import ProductReview
 from commerce_core.support.model import AuditEntry, Ticket
 from commerce_core.uow import Units
 
@@ -50,6 +51,12 @@ async def merge_customers(
             await s.execute(
                 delete(CartLine).where(CartLine.customer_id == source_id, CartLine.sku_id.in_(target_skus))
             )
+        reviewed = select(ProductReview.product_id).where(ProductReview.customer_id == target_id)
+        await s.execute(  # one review per person and product: the target's own wins over a duplicate
+            delete(ProductReview).where(
+                ProductReview.customer_id == source_id, ProductReview.product_id.in_(reviewed)
+            )
+        )
         joined = (
             await s.execute(
                 select(ChannelIdentity.channel, ChannelIdentity.external_id).where(
@@ -57,7 +64,7 @@ async def merge_customers(
                 )
             )
         ).all()
-        for model in (ChannelIdentity, Address, Order, AfterSalesCase, Ticket, CartLine):
+        for model in (ChannelIdentity, Address, Order, AfterSalesCase, Ticket, CartLine, ProductReview):
             await s.execute(update(model).where(model.customer_id == source_id).values(customer_id=target_id))
         await s.execute(update(Address).where(Address.customer_id == target_id).values(is_default=False))
         now = uow.now()

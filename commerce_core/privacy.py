@@ -19,6 +19,7 @@ from commerce_core.customers.model import Address, ChannelIdentity, Customer
 from commerce_core.errors import NotFound
 from commerce_core.events import CustomerErased
 from commerce_core.orders.model import Order, OrderLine
+from commerce_core.reviews.model import ProductReview
 from commerce_core.security import FieldCipher
 from commerce_core.support.model import AuditEntry, StaffTopic, Ticket, TicketMessage
 from commerce_core.uow import Units
@@ -91,6 +92,12 @@ class PrivacyService:
                     {"number": t.number, "status": t.status, "reason": t.reason} for t in tickets
                 ],
                 "behaviour_events": await events_of(s, customer_subject(self._cipher, customer_id)),
+                "product_reviews": [  # R5.3-1: what they wrote about products
+                    {"rating": r.rating, "comment": r.comment, "status": r.status}
+                    for r in (
+                        await s.scalars(select(ProductReview).where(ProductReview.customer_id == customer_id))
+                    ).all()
+                ],
             }
 
     async def erase(self, customer_id: int, *, actor: str) -> None:
@@ -109,6 +116,10 @@ class PrivacyService:
             await s.execute(delete(StaffTopic).where(StaffTopic.conversation_key.in_(their_conversations)))
             subject = customer_subject(self._cipher, customer_id)
             await s.execute(delete(BehaviourEvent).where(BehaviourEvent.subject == subject))
+            # their review comments are their words; the ratings stay (anonymous) in the average
+            await s.execute(
+                update(ProductReview).where(ProductReview.customer_id == customer_id).values(comment=None)
+            )
             for order in (await s.scalars(select(Order).where(Order.customer_id == customer_id))).all():
                 city = str(self._cipher.decrypt_json(order.address_enc).get("city", ""))
                 order.address_enc = self._cipher.encrypt_json(

@@ -25,6 +25,7 @@ from dialogs.flows import (
     operator_chat,
     orders,
     receipt,
+    reviews,
     shopping,
     support,
 )
@@ -64,9 +65,11 @@ from dialogs.payloads import (
     PayWith,
     Popular,
     RateCase,
+    RateProduct,
     Remove,
     ReportListing,
     ReportListingReason,
+    ReviewOrder,
     SandboxPay,
     ShipOrder,
     ShowOrder,
@@ -338,6 +341,8 @@ async def _case_parcel(turn: Turn, action: CaseParcel) -> None:
 @on(RateCase)
 async def _rate_case(turn: Turn, action: RateCase) -> None:
     await after_sales.rate(turn, action.case_number, action.rating)
+
+
 @on(ReportListing)
 async def _report_listing(turn: Turn, action: ReportListing) -> None:
     await listing_reports.ask(turn, action.code)
@@ -346,6 +351,16 @@ async def _report_listing(turn: Turn, action: ReportListing) -> None:
 @on(ReportListingReason)
 async def _report_listing_reason(turn: Turn, action: ReportListingReason) -> None:
     await listing_reports.report(turn, action.code, action.reason)
+
+
+@on(ReviewOrder)
+async def _review_order(turn: Turn, action: ReviewOrder) -> None:
+    await reviews.ask(turn, action.order_number)
+
+
+@on(RateProduct)
+async def _rate_product(turn: Turn, action: RateProduct) -> None:
+    await reviews.rate(turn, action.code, action.rating)
 
 
 _missing = [a.__name__ for a in set(ACTIONS) - _HANDLERS.keys()]

@@ -95,6 +95,8 @@ from dialogs.payloads_partners import (
 from dialogs.payloads_partners import (
     ShipOrder as ShipOrder,
 )
+from dialogs.payloads_reviews import RateProduct as RateProduct
+from dialogs.payloads_reviews import ReviewOrder as ReviewOrder
 from dialogs.payloads_webpay import PayWith as PayWith  # the web chat's payment choice
 
 
@@ -372,6 +374,8 @@ ACTIONS: tuple[type[Action], ...] = (
     ReportListing,
     ReportListingReason,
     PayWith,
+    ReviewOrder,
+    RateProduct,
 )
 
 

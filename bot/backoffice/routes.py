@@ -29,6 +29,7 @@ from bot.backoffice.views import (
     public,
 )
 from bot.backoffice.views import onboarding as onboarding
+from bot.backoffice.views import product_reviews as product_reviews
 from bot.backoffice.views import reviews as reviews
 from bot.backoffice.views.agent_figures import figures as agent_figures
 from bot.backoffice.views.agent_figures import photo as agent_photo
@@ -223,6 +224,21 @@ ROUTES: tuple[Route, ...] = (
         "reviews.freeze",
         reviews.freeze,
         Action.REVIEW_MERCHANTS,
+    ),
+    # shoppers' product reviews the checks held (R5.3-1): the listing reviewers decide
+    Route(
+        "GET",
+        "/review/product-reviews",
+        "product_reviews.queue",
+        product_reviews.queue,
+        Action.REVIEW_LISTINGS,
+    ),
+    Route(
+        "POST",
+        r"/review/product-reviews/{review_id}/{decision:approve|reject}",
+        "product_reviews.decide",
+        product_reviews.decide,
+        Action.REVIEW_LISTINGS,
     ),
 )
 

@@ -21,6 +21,7 @@ from commerce_core.api import (
     ShipmentUpdated,
 )
 from dialogs.messages import Button, Reply, TextReply
+from dialogs.payloads import ReviewOrder, encode
 
 
 async def account_linked(event: AccountLinked, writing: Writing) -> list[Notification]:
@@ -61,7 +62,8 @@ async def shipment_updated(event: ShipmentUpdated, writing: Writing) -> list[Not
 
     def write(t: Phrase) -> list[Reply]:
         button = Button(t("button.after_sales"), f"as:{number}")
-        return [TextReply(t("notify.delivered", number=number), (button,))]
+        rate = Button(t("reviews.rate_button"), encode(ReviewOrder(number)))  # R5.3-1: ask for ratings
+        return [TextReply(t("notify.delivered", number=number), (button, rate))]
 
     return await writing.to(Shopper(event.customer_id), write)
 

@@ -252,3 +252,60 @@ def check_listing(facts: ListingFacts, context: CheckContext) -> list[Finding]:
 def price_change_flagged(old: int, new: int, percent: float) -> bool:
     """Whether a price change moves more than ``percent`` % either way (flagged to staff)."""
     return old > 0 and abs(new - old) * 100 > percent * old
+
+
+# -- shoppers' review comments (R5.3-1): the claims above, plus contact details and abuse ------------------
+#: a phone number (mainland mobile, or any run of 7+ digits with separators), a link, a WeChat/QQ id
+CONTACT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "phone",
+        re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)|(?<!\d)\d(?:[\s-]?\d){6,}(?!\d)"),
+    ),
+    ("link", re.compile(r"https?://|www\.|\b[a-z0-9-]+\.(?:com|cn|net|top|xyz)\b")),
+    ("messenger", re.compile(r"(?:微信|vx|v信|wechat|qq|加我|加微)[\s:：号號]*[a-z0-9_-]{5,}")),
+)
+#: insults and abuse, zh (both scripts) and en; a small list a moderator extends, matched after NFKC
+ABUSE_TERMS: tuple[str, ...] = (
+    "傻逼",
+    "傻b",
+    "sb卖家",
+    "垃圾卖家",
+    "骗子",
+    "騙子",
+    "去死",
+    "他妈的",
+    "他媽的",
+    "滚蛋",
+    "滾蛋",
+    "idiot",
+    "scam",
+    "scammer",
+    "fuck",
+    "shit",
+    "bastard",
+)
+
+
+def contact_details(text: str) -> list[str]:
+    """Which kinds of contact details (phone, link, messenger id) ``text`` carries: the usual way a
+    review is turned into an advertisement or a lure off the platform."""
+    plain = normalise(text)
+    return [kind for kind, pattern in CONTACT_PATTERNS if pattern.search(plain)]
+
+
+def abusive_terms(text: str) -> list[str]:
+    plain = normalise(text)
+    return [term for term in ABUSE_TERMS if term in plain]
+
+
+def check_comment(text: str) -> list[Finding]:
+    """Every finding for a shopper's review comment: the listing's advertising-terms check, contact
+    details and abuse. An empty list means it can be shown at once; otherwise staff decide."""
+    findings: list[Finding] = []
+    if terms := advertising_terms(text):
+        findings.append(Finding("advertising_terms", "comment", ", ".join(terms)))
+    if kinds := contact_details(text):
+        findings.append(Finding("contact_details", "comment", ", ".join(kinds)))
+    if abuse := abusive_terms(text):
+        findings.append(Finding("abuse", "comment", ", ".join(abuse)))
+    return findings

@@ -12,6 +12,7 @@ from commerce_core.operators import model as operators_model
 from commerce_core.orders import model as orders_model
 from commerce_core.outbox import model as outbox_model
 from commerce_core.payments import model as payments_model
+from commerce_core.reviews import model as reviews_model
 from commerce_core.shipments import model as shipments_model
 from commerce_core.status import StatusChange
 from commerce_core.support import model as support_model
@@ -31,6 +32,7 @@ __all__ = [
     "orders_model",
     "outbox_model",
     "payments_model",
+    "reviews_model",
     "shipments_model",
     "support_model",
 ]

@@ -42,6 +42,7 @@ from dialogs.payloads import (
     OrderHistory,
     Pay,
     ReportListing,
+    ReviewOrder,
     ShowProduct,
     Similar,
     Track,
@@ -96,7 +97,10 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
     )
 
 
-def product_card(turn: Turn, product: ProductView, *, reason: str | None = None) -> ProductCard:
+def product_card(
+    turn: Turn, product: ProductView, *, reason: str | None = None, reviews: Sequence[str] = ()
+) -> ProductCard:
+    """The card; ``reviews`` are its review lines (the average and latest comments, R5.3-1)."""
     options = []
     for name in ("color", "size", "storage", "capacity", "style"):
         values = product.option_values(name)
@@ -121,7 +125,7 @@ def product_card(turn: Turn, product: ProductView, *, reason: str | None = None)
         product.code,
         product.title(turn.lang),
         price_range(product),
-        pick_language(product.description, turn.lang) + "\n" + stock_note,
+        "\n".join([pick_language(product.description, turn.lang), stock_note, *reviews]),
         product.images[0] if product.images else None,
         product.available,
         tuple(options),
@@ -218,6 +222,7 @@ def order_buttons(turn: Turn, order: OrderView) -> list[Button]:
         buttons.append(turn.button("button.track", Track(order.number)))
     if order.status in ("delivered", "completed"):
         buttons.append(turn.button("button.after_sales", AfterSales(order.number)))
+        buttons.append(turn.button("reviews.rate_button", ReviewOrder(order.number)))  # R5.3-1
     if order.status == "delivered":
         buttons.append(turn.button("receipt.confirm_button", ConfirmReceipt(order.number)))
     buttons.append(turn.button("receipt.history_button", OrderHistory(order.number)))

@@ -13,6 +13,7 @@ from typing import Any
 
 from commerce_core.api import NotFound, SearchQuery
 from dialogs.context import Turn
+from dialogs.flows import reviews
 from dialogs.flows.common import product_card, product_list
 
 _FILLER = re.compile(
@@ -78,7 +79,7 @@ async def answer(turn: Turn) -> bool:
             )
             return True
     turn.state.focus_product = product.code
-    turn.send(product_card(turn, product))
+    turn.send(product_card(turn, product, reviews=await reviews.review_lines(turn, product.code)))
     return True
 
 

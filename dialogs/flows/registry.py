@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dialogs.flows import account, after_sales, cart, checkout, orders, shopping, support
 from dialogs.flows import merchant_apply as merchant_apply
+from dialogs.flows import reviews as reviews
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.state import ConversationState
 
@@ -20,6 +21,7 @@ FLOWS: dict[str, Flow] = {
         account.PRIVACY,
         support.COMPLAINT,
         merchant_apply.MERCHANT_APPLY,
+        reviews.REVIEWS,
     )
 }
 

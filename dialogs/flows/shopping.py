@@ -6,7 +6,7 @@ from typing import Any
 
 from commerce_core.api import CURRENCY_EXPONENTS, NotFound, SearchPage, SearchQuery
 from dialogs.context import Turn
-from dialogs.flows import named
+from dialogs.flows import named, reviews
 from dialogs.flows import recommend as recommend_flow
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import focus_on, product_card, product_list, resolve_product
@@ -159,13 +159,13 @@ async def details(turn: Turn) -> None:
             turn.say("product.which")
         return
     turn.note("product_view", product=product.code, merchant_id=product.merchant_id)
-    turn.send(product_card(turn, product))
+    turn.send(product_card(turn, product, reviews=await reviews.review_lines(turn, product.code)))
 
 
 async def show(turn: Turn, code: str) -> None:
     if (product := await focus_on(turn, code)) is not None:
         turn.note("product_view", product=product.code, merchant_id=product.merchant_id)
-        turn.send(product_card(turn, product))
+        turn.send(product_card(turn, product, reviews=await reviews.review_lines(turn, product.code)))
 
 
 async def recommend(turn: Turn) -> None:

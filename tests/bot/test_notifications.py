@@ -78,7 +78,10 @@ def legacy_compose(event: str, p: dict[str, Any], lang: str) -> list[Reply]:
         return [
             TextReply(
                 t(lang, "notify.delivered", number=number),
-                (Button(t(lang, "button.after_sales"), f"as:{number}"),),
+                (
+                    Button(t(lang, "button.after_sales"), f"as:{number}"),
+                    Button(t(lang, "reviews.rate_button"), f"rvw:{number}"),  # R5.3-1: asked to rate
+                ),
             )
         ]
     if event == "ShipmentDelayed":

@@ -72,6 +72,8 @@ EXISTING_WIRE_FORMS = {
     "rpt:D1": payloads.ReportListing("D1"),
     "rptr:false_claims:D1": payloads.ReportListingReason("false_claims", "D1"),
     "paywith:wechatpay_native:SB7K3M9Q2XAB": payloads.PayWith("wechatpay_native", "SB7K3M9Q2XAB"),
+    "rvw:SB7K3M9Q2XAB": payloads.ReviewOrder("SB7K3M9Q2XAB"),
+    "rvs:D1:4": payloads.RateProduct("D1", 4),
 }
 
 
