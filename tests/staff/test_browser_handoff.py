@@ -134,6 +134,23 @@ async def test_a_person_takes_over_and_hands_back_in_two_browsers(base_url: str)
                 await _say(shopper, "help")
                 await expect(bot_rows).to_have_count(before + 1)  # the bot answers again
                 await shopper_context.close()
+
+            # a shopper who changes their mind leaves the queue by typing "取消": told at once, and the
+            # waiting row leaves the agent's queue without a reload
+            leaver_context = await browser.new_context(locale="zh-CN")
+            leaver: Any = await leaver_context.new_page()
+            leaver.set_default_timeout(TIMEOUT_MS)
+            leaver.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            await leaver.goto(base_url + "/")
+            await console.goto(base_url + "/admin/agent")
+            waiting = console.locator("#queue tr.ticket")
+            await _say(leaver, "转人工客服")
+            await expect(leaver.locator("#log")).to_contain_text("正在为您转接人工客服")
+            await expect(waiting).to_have_count(1)
+            await _say(leaver, "取消")
+            await expect(leaver.locator("#log")).to_contain_text("您已离开排队")
+            await expect(waiting).to_have_count(0)
+            await leaver_context.close()
         finally:
             await browser.close()
     assert problems == []
