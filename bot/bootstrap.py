@@ -26,6 +26,7 @@ from bot.analytics.recorder import BehaviourRecorder
 from bot.backoffice import setup_backoffice
 from bot.backoffice.views.dead_letters import RECOVERY
 from bot.backoffice.views.onboarding import DESK as ONBOARDING
+from bot.carriers.kuaidi100 import Kuaidi100Callback, Kuaidi100Carrier
 from bot.catalogue_sync import announce_catalogue_change
 from bot.channels import console, web
 from bot.channels.base import Channel, ChannelContext, ChannelFactory, RouteInstaller
@@ -153,12 +154,18 @@ def bootstrap(
     engine = create_engine(
         settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow
     )
-    commerce = Commerce.build(engine, commerce_config(settings), clock=clock, providers=providers)
+    kuaidi100 = settings.kuaidi100
+    waybills = [Kuaidi100Carrier(kuaidi100, settings.public_base_url)] if kuaidi100.enabled else []
+    commerce = Commerce.build(
+        engine, commerce_config(settings), clock=clock, providers=providers, waybills=waybills
+    )
     commerce.support.settings = settings.support.core()  # the handoff's wait limit and working hours
     installers: list[RouteInstaller] = [channel.install_routes for channel in built.values()]
     installers.append(
         functools.partial(_install_backoffice, commerce=commerce, settings=settings, context=context)
     )
+    if waybills:  # Kuaidi100 pushes scans to its callback
+        installers.append(Kuaidi100Callback(kuaidi100, commerce.shipments).install)
     installers.extend(routes)
     return Container(settings, commerce, redis, context, built, installers)
 

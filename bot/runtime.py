@@ -8,6 +8,7 @@ import contextlib
 import gc
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
@@ -111,6 +112,10 @@ class Runtime:
             "auto_shipped": len(await auto_ship(commerce, self.container.settings.auto_ship_after_seconds)),
             "tracking_events": await commerce.shipments.refresh_open(),
             "delays": len(await commerce.shipments.detect_delays()),
+            # waybills Kuaidi100 has not pushed for a while are queried (the fallback)
+            "waybills_queried": await commerce.shipments.query_quiet_waybills(
+                timedelta(minutes=self.container.settings.kuaidi100.query_after_minutes)
+            ),
             "refunds_retried": await commerce.payments.retry_pending_refunds(),
             # nobody claimed them in time: the shopper is told (outbox) and the bot takes over again
             "handoffs_timed_out": len(await commerce.support.expire_overdue()),

@@ -386,3 +386,7 @@ __all__ += [
     "ReviewSummary",
     "ReviewableItem",
 ]
+# -- waybill tracking services (owner: carrier; R4.4-2/3) --
+from commerce_core.shipments.carrier import CarrierEvent, WaybillCarrier  # noqa: E402
+
+__all__ += ["CarrierEvent", "WaybillCarrier"]

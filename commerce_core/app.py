@@ -41,7 +41,7 @@ from commerce_core.payments.service import PaymentService
 from commerce_core.privacy import PrivacyService
 from commerce_core.reviews.service import ProductReviews
 from commerce_core.security import FieldCipher
-from commerce_core.shipments.carrier import Carrier, SimulatedCarrier
+from commerce_core.shipments.carrier import Carrier, SimulatedCarrier, WaybillCarrier
 from commerce_core.shipments.service import ShipmentService
 from commerce_core.support.handoff import HandoffService
 from commerce_core.uow import Units
@@ -76,6 +76,7 @@ class Commerce:
         shipment_delay_after: timedelta = timedelta(hours=48),
         operator_policy: OperatorPolicy | None = None,
         listing_policy: ListingPolicy | None = None,
+        waybills: Mapping[str, WaybillCarrier] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -97,7 +98,9 @@ class Commerce:
         self.cart = CartService(units)
         self.orders = OrderService(units, cipher, order_policy, request_refund=request_refund)
         self.payments = PaymentService(units, providers)
-        self.shipments = ShipmentService(units, dict(carriers), cipher, delay_after=shipment_delay_after)
+        self.shipments = ShipmentService(
+            units, dict(carriers), cipher, delay_after=shipment_delay_after, waybills=dict(waybills or {})
+        )
         self.after_sales = AfterSalesService(units, after_sales_policy)
         self.support = HandoffService(units)
         self.privacy = PrivacyService(units, cipher)
@@ -129,10 +132,12 @@ class Commerce:
         *,
         clock: Clock | None = None,
         providers: Sequence[PaymentProvider] = (),
+        waybills: Sequence[WaybillCarrier] = (),
     ) -> Commerce:
         """The standard wiring: sandbox payments (unless configured away) and the simulated carrier
         alongside the real providers the edge brings (WeChat Pay, Telegram Payments, Alipay:
-        ``bot.bootstrap`` collects them from channels)."""
+        ``bot.bootstrap`` collects them from channels), and the waybill-tracking services the edge
+        configured (Kuaidi100)."""
         clock = clock or SystemClock()
         cipher = FieldCipher(config.encryption_keys, config.blind_index_key)
         builtin: list[PaymentProvider] = []
@@ -151,6 +156,7 @@ class Commerce:
             shipment_delay_after=config.shipment_delay_after,
             operator_policy=config.operator_policy,
             listing_policy=config.listing_policy,
+            waybills={service.name: service for service in waybills},
         )
         carrier.keep_routes_in(commerce.units)  # routes outlive the process: parcels keep moving
         return commerce

@@ -34,6 +34,7 @@ async def make_runtime(
     interpreter: BuiltinInterpreter,
     redis_url: str = "memory://",
     channels: dict[str, ChannelFactory] | None = None,
+    **overrides: object,
 ) -> Runtime:
     """A runtime on ``db_url``; on a real Redis, tests keep apart by using their own user ids.
     ``channels`` adds (or replaces) channels, as ``bootstrap(channels=...)`` does."""
@@ -44,6 +45,7 @@ async def make_runtime(
         encryption_keys=",".join(TEST_KEYS),
         blind_index_key="test-index-key",
         sandbox_payment_secret="test-sandbox-secret-123",
+        **overrides,
     )
     redis = make_redis(redis_url)
     if redis_url != "memory://":

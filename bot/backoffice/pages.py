@@ -122,6 +122,7 @@ async def start_session(request: web.Request, operator: OperatorView) -> None:
 
 #: the core's error codes a form can meet -> the text that explains them (anything else: "check the form")
 PROBLEMS = {
+    "company_invalid": "carriers.company_invalid",
     "weak_password": "password.weak",
     "wrong_password": "password.old_wrong",
     "email_taken": "users.email_taken",

@@ -31,6 +31,7 @@ class Fulfilment(Protocol):
         merchant_id: int | None = None,
         carrier: str = "simulated",
         tracking_number: str | None = None,
+        company: str | None = None,
         actor: str = "system",
     ) -> ShipmentView: ...
 

@@ -48,6 +48,25 @@ class Carrier(Protocol):
         ...
 
 
+class WaybillCarrier(Protocol):
+    """A tracking service for waybills a merchant got from an express company (Kuaidi100).
+
+    Why apart from :class:`Carrier`: such a service creates no parcel; the merchant types the
+    express company's code and the waybill number, we subscribe it (the service then pushes scans to
+    our callback) and query it as a fallback when pushes stop. Both need the company's code.
+    """
+
+    name: str
+
+    async def subscribe(self, company: str, tracking_number: str) -> None:
+        """Ask the service to push this waybill's scans to us; raises on refusal or outage."""
+        ...
+
+    async def query(self, company: str, tracking_number: str) -> list[CarrierEvent]:
+        """Every scan known so far for the waybill (the pull fallback)."""
+        ...
+
+
 HUBS = [
     "杭州",
     "上海",

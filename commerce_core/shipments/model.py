@@ -50,6 +50,10 @@ class Shipment(Base):
     last_event_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delay_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: the express company's code at a waybill-tracking service (Kuaidi100: "shunfeng", "yuantong")
+    carrier_company: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: when a waybill service last told us about the parcel (push or query): the fallback's clock
+    tracked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_shipments_open", "status", "last_event_at"),)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 
@@ -14,12 +15,13 @@ from commerce_core.orders import transitions
 from commerce_core.orders.model import Order, OrderLine
 from commerce_core.orders.types import OrderStatus
 from commerce_core.security import FieldCipher
-from commerce_core.shipments.carrier import Carrier, CarrierEvent
+from commerce_core.shipments.carrier import Carrier, CarrierEvent, WaybillCarrier
 from commerce_core.shipments.model import SHIPMENT_STATUS, Shipment, TrackingEvent
 from commerce_core.shipments.types import ShipmentStatus, ShipmentView, TrackingEventView
 from commerce_core.uow import UnitOfWork, Units
 
 OPEN_STATUSES = [s.value for s in ShipmentStatus if s is not ShipmentStatus.DELIVERED]
+log = logging.getLogger(__name__)
 
 
 class ShipmentService:
@@ -31,9 +33,12 @@ class ShipmentService:
         *,
         warehouse_city: str = "杭州",
         delay_after: timedelta = timedelta(hours=48),
+        waybills: dict[str, WaybillCarrier] | None = None,
     ) -> None:
         self._units = units
         self._carriers = carriers
+        #: waybill-tracking services (Kuaidi100) by name: they track merchants' waybills, create none
+        self.waybills: dict[str, WaybillCarrier] = dict(waybills or {})
         self._cipher = cipher
         self._warehouse = warehouse_city
         self.delay_after = delay_after
@@ -50,6 +55,7 @@ class ShipmentService:
         merchant_id: int | None = None,
         carrier: str = "simulated",
         tracking_number: str | None = None,
+        company: str | None = None,
         actor: str = "system",
     ) -> ShipmentView:
         """Hand a merchant's part of a paid order to a carrier; returns the new parcel's tracking view.
@@ -59,19 +65,79 @@ class ShipmentService:
         not shipped yet (the operator's and the tests' shortcut). A merchant that has no line in the
         order gets NotFound, exactly as for an unknown order. With ``tracking_number`` the merchant
         hands the parcel to a carrier of its own (any carrier name) and nothing is asked of a gateway;
-        without it the named gateway (the simulated carrier by default) creates the parcel.
+        without it the named gateway (the simulated carrier by default) creates the parcel. A
+        waybill-tracking service (``carrier="kuaidi100"``) needs the waybill and the express
+        ``company``'s code; the waybill is subscribed there so its scans are pushed to us.
         """
+        if carrier.strip() in self.waybills:
+            if tracking_number is None:
+                raise InvalidInput("a tracking number is needed for this carrier", code="tracking_invalid")
+            company = _checked_company(company)
+        else:
+            company = None
         if tracking_number is not None:
             carrier, tracking_number = _checked_waybill(carrier, tracking_number)
         else:
             self._carrier(carrier)
+        waybill = (tracking_number, company)
         if merchant_id is not None:
-            return await self._ship_part(order_number, merchant_id, carrier, tracking_number, actor)
-        parts = await self.unshipped_merchants(order_number)
-        if not parts:
-            raise NotAllowed("only paid orders can be shipped", code="order_not_shippable")
-        views = [await self._ship_part(order_number, m, carrier, tracking_number, actor) for m in parts]
-        return views[-1]
+            view = await self._ship_part(order_number, merchant_id, carrier, waybill, actor)
+        else:
+            parts = await self.unshipped_merchants(order_number)
+            if not parts:
+                raise NotAllowed("only paid orders can be shipped", code="order_not_shippable")
+            view = [await self._ship_part(order_number, m, carrier, waybill, actor) for m in parts][-1]
+        if company is not None and tracking_number is not None:
+            await self._subscribe(carrier, company, tracking_number)
+        return view
+
+    async def _subscribe(self, carrier: str, company: str, tracking_number: str) -> None:
+        """Subscribe the waybill; a refusal or outage is logged, not raised: the parcel is shipped and
+        the query fallback (:meth:`query_quiet_waybills`) tracks it all the same."""
+        try:
+            await self.waybills[carrier].subscribe(company, tracking_number)
+        except Exception:
+            log.warning(
+                "subscribing %s waybill %s failed; the query fallback tracks it",
+                carrier,
+                tracking_number,
+                exc_info=True,
+            )
+
+    async def query_quiet_waybills(self, quiet_for: timedelta, *, limit: int = 50) -> int:
+        """Ask the tracking service about open waybills it has not told us about for ``quiet_for``
+        (no push: a lost callback, an outage, a subscription that failed). Returns the new events.
+
+        Every answer (even an empty one) resets the waybill's clock, so one quiet waybill is asked at
+        most once per ``quiet_for``; a failing query is logged and tried again next round.
+        """
+        if not self.waybills:
+            return 0
+        async with self._units.orm() as uow:
+            due = uow.now() - quiet_for
+            rows = (
+                await uow.session.execute(
+                    select(Shipment.carrier, Shipment.carrier_company, Shipment.tracking_number)
+                    .where(
+                        Shipment.status.in_(OPEN_STATUSES),
+                        Shipment.carrier.in_(list(self.waybills)),
+                        Shipment.carrier_company.is_not(None),
+                        Shipment.created_at <= due,
+                        (Shipment.tracked_at.is_(None)) | (Shipment.tracked_at <= due),
+                    )
+                    .order_by(Shipment.tracked_at.is_not(None), Shipment.tracked_at, Shipment.id)
+                    .limit(limit)
+                )
+            ).all()
+        applied = 0
+        for carrier, company, number in rows:
+            try:
+                events = await self.waybills[carrier].query(str(company), number)
+            except Exception:
+                log.warning("querying %s waybill %s failed; again next round", carrier, number, exc_info=True)
+                continue
+            applied += await self.apply_events(number, events, tracked=True)
+        return applied
 
     async def ship_waiting(self, older_than: timedelta, *, limit: int = 50) -> list[str]:
         """Ship, with the simulated carrier, every part of orders paid at least ``older_than`` ago.
@@ -94,7 +160,7 @@ class ShipmentService:
         for number in numbers:
             for merchant_id in await self.unshipped_merchants(number):
                 try:
-                    await self._ship_part(number, merchant_id, "simulated", None, "demo:auto_ship")
+                    await self._ship_part(number, merchant_id, "simulated", (None, None), "demo:auto_ship")
                 except (NotAllowed, NotFound):
                     continue  # shipped, cancelled or refunded meanwhile
                 shipped.append(number)
@@ -120,8 +186,9 @@ class ShipmentService:
             return str(self._cipher.decrypt_json(sealed).get("city") or "")
 
     async def _ship_part(
-        self, number: str, merchant_id: int, carrier: str, tracking_number: str | None, actor: str
+        self, number: str, merchant_id: int, carrier: str, waybill: tuple[str | None, str | None], actor: str
     ) -> ShipmentView:
+        tracking_number, company = waybill
         async with self._units.orm() as uow:
             order = await uow.session.scalar(select(Order).where(Order.number == number))
             if order is None or merchant_id not in await _merchants_of(uow, order.id):
@@ -154,6 +221,7 @@ class ShipmentService:
                     eta=eta,
                     last_event_at=now,
                     created_at=now,
+                    carrier_company=company,
                 )
             )
             uow.emit(OrderShipped(order.number, order.customer_id, carrier, tracking))
@@ -173,8 +241,13 @@ class ShipmentService:
             raise NotFound("no such shipment", code="shipment_not_found")
         return await self.apply_events(tracking_number, await self._carrier(carrier).events(tracking_number))
 
-    async def apply_events(self, tracking_number: str, events: list[CarrierEvent]) -> int:
-        """Apply carrier events (pushed by webhook or pulled); duplicates are ignored."""
+    async def apply_events(
+        self, tracking_number: str, events: list[CarrierEvent], *, tracked: bool = False
+    ) -> int:
+        """Apply carrier events (pushed by webhook or pulled); duplicates are ignored.
+
+        ``tracked``: a waybill service's push or query answer, which also resets the clock of the
+        query fallback (even when it brought nothing new)."""
         applied = 0
         async with self._units.orm() as uow:
             shipment = await uow.session.scalar(
@@ -193,6 +266,8 @@ class ShipmentService:
                 select(Order).where(Order.id == shipment.order_id).with_for_update()
             )
             assert order is not None
+            if tracked:
+                shipment.tracked_at = uow.now()
             for event in sorted(events, key=lambda e: e.occurred_at):
                 if event.event_id in known:
                     continue
@@ -326,6 +401,7 @@ async def _view(uow: UnitOfWork, shipment: Shipment, order_number: str) -> Shipm
         shipment.delay_flagged_at is not None,
         tuple(TrackingEventView(e.status, e.location, dict(e.description), e.occurred_at) for e in events),
         shipment.merchant_id,
+        shipment.carrier_company,
     )
 
 
@@ -365,6 +441,15 @@ def _check_shippable(order: Order, merchant_id: int, waiting: list[int]) -> None
 
 
 _WAYBILL = re.compile(r"[A-Za-z0-9-]{4,40}")
+_COMPANY = re.compile(r"[a-z0-9]{2,32}")
+
+
+def _checked_company(company: str | None) -> str:
+    """An express company's code at the tracking service (``shunfeng``, ``yuantong``), lower case."""
+    code = (company or "").strip().lower()
+    if not _COMPANY.fullmatch(code):
+        raise InvalidInput("name the express company by its code, e.g. shunfeng", code="company_invalid")
+    return code
 
 
 def _checked_waybill(carrier: str, tracking_number: str) -> tuple[str, str]:

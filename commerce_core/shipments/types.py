@@ -42,3 +42,5 @@ class ShipmentView:
     events: tuple[TrackingEventView, ...]
     #: whose part of the order the parcel carries (None: shipped before fulfilment was per merchant)
     merchant_id: int | None = None
+    #: the express company at a waybill-tracking service (Kuaidi100's code), else None
+    carrier_company: str | None = None

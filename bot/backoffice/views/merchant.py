@@ -31,6 +31,8 @@ CODE_LIMIT = 64
 PAGE = 50
 #: the carrier choice that asks the simulated carrier for a waybill instead of a typed one
 SIMULATED = "simulated"
+#: the waybill-tracking service that also needs the express company's code ("shunfeng", "yuantong")
+KUAIDI100 = "kuaidi100"
 
 
 def _page(request: web.Request) -> int:
@@ -90,6 +92,7 @@ async def ship(request: web.Request) -> web.StreamResponse:
     values = await form(request)
     carrier = field(values, "carrier", 32) or SIMULATED
     tracking = field(values, "tracking", 64) or None
+    company = field(values, "company", 32) or None
     if carrier != SIMULATED and tracking is None:
         return await order(request, error=text(request, "ship.tracking_invalid"), status=400)
     try:
@@ -98,6 +101,7 @@ async def ship(request: web.Request) -> web.StreamResponse:
             merchant_id=merchant_id,
             carrier=carrier,
             tracking_number=tracking if carrier != SIMULATED else None,
+            company=company if carrier == KUAIDI100 else None,
             actor=f"operator:{visit(request).me().public_id}",
         )
     except DomainError as refused:

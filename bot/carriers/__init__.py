@@ -1,0 +1,1 @@
+"""Real carrier integrations at the edge (they speak HTTP): Kuaidi100's waybill tracking."""
