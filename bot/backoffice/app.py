@@ -18,10 +18,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from aiohttp_session import SESSION_KEY, get_session, session_middleware
+from aiohttp_session import get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-import commerce_core.api as api
 from bot.backoffice import session as cookie
 from bot.backoffice.config import BackofficeConfig, backoffice_config
 from bot.backoffice.i18n import from_accept_language, load_catalogues, supported
@@ -60,12 +59,20 @@ from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound
 from commerce_core.api import LocalFileStore as LocalFileStore
 
 PREFIX = "/admin"
-#: the largest uploaded licence or permit
-UPLOAD_MAX = 5 * 1024 * 1024
-#: routes that take files: their body may be as large as the files (every other route keeps the HTTP
-#: app's small limit); the file store checks each file's own size and type
-UPLOAD_ROUTES = frozenset({"onboarding.apply.submit"})
-UPLOAD_BODY_MAX = 8 * UPLOAD_MAX
+MIB = 1024 * 1024
+#: the largest uploaded licence or permit ("document"); product images keep the store's 10 MiB
+UPLOAD_MAX = 5 * MIB
+FILE_LIMITS = {"document": UPLOAD_MAX, "image": 10 * MIB}
+#: the one rule for bodies that carry files, per route: a signed-in operator's multipart POST to one of
+#: these routes may be this large (an application's eight documents; a listing's photos or a CSV file
+#: and the form). Every other request keeps the HTTP app's small limit; the file store then checks each
+#: file's own size (per kind, ``FILE_LIMITS``) and type.
+UPLOAD_BODY_LIMITS = {
+    "onboarding.apply.submit": 8 * UPLOAD_MAX,
+    "listings.new.submit": 11 * MIB,
+    "listings.edit": 11 * MIB,
+    "listings.csv.submit": 11 * MIB,
+}
 COOKIE_NAME = "shopbot_backoffice"
 STATIC = Path(__file__).parent / "static"
 STATIC_ROUTE = "static"
@@ -79,8 +86,6 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 #: only when the public URL is https: browsers then refuse plain http to this host for a year
-#: the largest multipart body a signed-in operator may post (the file store's 10 MiB and the form)
-UPLOAD_BODY = 11 * 1024 * 1024
 HTTPS_ONLY = {"Strict-Transport-Security": "max-age=31536000"}
 
 
@@ -107,10 +112,10 @@ def setup_backoffice(
     backoffice[CASE_DESK] = CaseDeskPages(commerce.cases)  # the after-sales desk (staff)
     backoffice[MERCHANT_CASES] = MerchantCasePages(commerce.case_parties)  # cases on a merchant's items
     backoffice[LISTINGS] = commerce  # listings: merchants' entry and the reviewers' queue
-    backoffice[IMAGES] = api.LocalFileStore(settings.data_dir / "files")  # uploaded product images
-    # merchant applications, their review and freezing; uploaded files under the data folder
-    files = LocalFileStore(settings.data_dir / "files", max_bytes=UPLOAD_MAX)
-    backoffice[ONBOARDING] = OnboardingDesk(commerce, files)
+    # one store for the uploads under the data folder: product images, applicants' documents
+    files = LocalFileStore(settings.data_dir / "files", limits=FILE_LIMITS)
+    backoffice[IMAGES] = files
+    backoffice[ONBOARDING] = OnboardingDesk(commerce, files)  # applications, their review, freezing
     backoffice[DASHBOARD_FIGURES] = commerce.analytics  # sales and funnel figures (views/dashboard.py)
     app.add_subapp(prefix, backoffice)
     return backoffice
@@ -182,11 +187,11 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     app = request.app
     session = await get_session(request)
-    if request.match_info.route.name in UPLOAD_ROUTES:  # the same session object travels on
-        request = request.clone(client_max_size=UPLOAD_BODY_MAX)
-        request[SESSION_KEY] = session
     now = app[CLOCK].now()
     operator = await cookie.signed_in_operator(session, app[OPERATORS], now, app[CONFIG].session_lifetime)
+    body_limit = UPLOAD_BODY_LIMITS.get(request.match_info.route.name or "")
+    if body_limit and operator is not None and request.content_type == "multipart/form-data":
+        request = request.clone(client_max_size=body_limit)  # the session object travels on
     language = (
         supported(session.get(cookie.LANGUAGE))
         or (supported(operator.language) if operator else None)
@@ -201,9 +206,6 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if access is None:
         return _error(request, 403, "forbidden")
     if request.method == "POST":
-        if operator is not None and request.content_type == "multipart/form-data":
-            # signed-in uploads (photos, CSV files) may exceed the app's small body limit
-            request = request.clone(client_max_size=UPLOAD_BODY)
         values = await request.post()
         if not cookie.csrf_matches(session, values.get(cookie.CSRF_FIELD)):
             return _error(request, 403, "csrf")

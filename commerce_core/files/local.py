@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from commerce_core.errors import InvalidInput, NotFound
@@ -38,9 +39,14 @@ def sniff_content_type(data: bytes) -> str | None:
 
 
 class LocalFileStore:
-    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, limits: Mapping[str, int] | None = None
+    ) -> None:
+        """``limits``: the largest file per kind ("document", "image"); other kinds get ``max_bytes``.
+        One store per folder, so every kind of upload shares one place and one set of checks."""
         self.root = Path(root)
         self.max_bytes = max_bytes
+        self.limits = dict(limits or {})
 
     def _path(self, owner: str, digest: str) -> Path:
         if not OWNER_RE.fullmatch(owner) or not _DIGEST_RE.fullmatch(digest):
@@ -48,14 +54,16 @@ class LocalFileStore:
         folder = hashlib.sha256(owner.encode()).hexdigest()[:32]
         return self.root / folder / digest
 
-    async def put(self, data: bytes, *, content_type: str, owner: str) -> FileRef:
-        """Store ``data`` for ``owner``; refuse empty, oversized, or not-what-it-claims files."""
+    async def put(self, data: bytes, *, content_type: str, owner: str, kind: str | None = None) -> FileRef:
+        """Store ``data`` for ``owner``; refuse empty, oversized (for its ``kind``), or
+        not-what-it-claims files."""
         if not isinstance(owner, str) or not OWNER_RE.fullmatch(owner):
             raise InvalidInput("invalid file owner", code="invalid_file_owner")
         if not data:
             raise InvalidInput("the file is empty", code="file_empty")
-        if len(data) > self.max_bytes:
-            raise InvalidInput("the file is too large", code="file_too_large", maximum=self.max_bytes)
+        maximum = self.limits.get(kind, self.max_bytes) if kind is not None else self.max_bytes
+        if len(data) > maximum:
+            raise InvalidInput("the file is too large", code="file_too_large", maximum=maximum)
         actual = sniff_content_type(data)
         if content_type not in ALLOWED_CONTENT_TYPES or actual != content_type:
             raise InvalidInput(

@@ -55,7 +55,9 @@ class FileRef:
 class FileStore(Protocol):
     """Where uploaded files live. Implementations check type and size and keep owners apart."""
 
-    async def put(self, data: bytes, *, content_type: str, owner: str) -> FileRef: ...
+    async def put(self, data: bytes, *, content_type: str, owner: str, kind: str | None = None) -> FileRef:
+        """``kind`` ("document", "image") picks the store's size limit for that kind of file."""
+        ...
 
     async def get(self, ref: FileRef) -> tuple[bytes, str]: ...
 

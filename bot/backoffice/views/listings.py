@@ -97,7 +97,9 @@ async def _images(request: web.Request, values: MultiDictProxy[Any], owner: str)
         if not data:
             continue
         try:
-            ref = await request.app[IMAGES].put(data, content_type=upload.content_type, owner=owner)
+            ref = await request.app[IMAGES].put(
+                data, content_type=upload.content_type, owner=owner, kind="image"
+            )
         except InvalidInput as error:
             raise InvalidInput(str(error), code=error.code, field="images") from error
         major, minor = ref.content_type.split("/")

@@ -135,7 +135,9 @@ async def _store(
             data = upload.file.read()
             if not data:
                 continue
-            stored = await desk(request).files.put(data, content_type=upload.content_type, owner=owner)
+            stored = await desk(request).files.put(
+                data, content_type=upload.content_type, owner=owner, kind="document"
+            )
             documents[kind.value] = stored
     return documents
 
