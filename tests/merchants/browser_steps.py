@@ -207,6 +207,7 @@ async def merchant_ships(page: Any, number: str) -> None:
     await page.get_by_role("button", name="Ship my part").click()
     await expect(page.locator("main")).to_contain_text("Shipped.")
 
+
 async def binding_command(page: Any, base_url: str) -> str:
     """The merchant asks the account page for a one-time code; the ``/bind CODE`` command it shows."""
     await page.goto(base_url + "/admin/account")
