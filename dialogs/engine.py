@@ -26,6 +26,7 @@ from dialogs.flows import (
     support,
 )
 from dialogs.flows import merchant_apply as merchant_apply
+from dialogs.flows import parcel_problem as parcel_problem
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
 from dialogs.language import detected_language, requested_language
@@ -160,6 +161,9 @@ class Engine:
 
     async def _text(self, turn: Turn, text: str) -> None:
         state = turn.state
+        if parcel_problem.is_report(text) and (state.active is None or state.active.flow != "after_sales"):
+            await parcel_problem.start(turn)  # "我的包裹有问题", "快遞丟了": a case, not a dead end
+            return
         intent = routed_intent(turn.nlu)
         if intent == "human_agent" and turn.nlu.confidence >= CONFIDENT:
             await support.human(turn)

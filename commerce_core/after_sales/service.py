@@ -43,6 +43,9 @@ QUALITY_REASONS = frozenset(
     {"quality_issue", "wrong_item", "not_as_described", "damaged_in_transit", "missing_parts", "broken"}
 )
 RECEIVED = (OrderStatus.DELIVERED.value, OrderStatus.COMPLETED.value)
+#: a parcel can be reported from the moment it left until after delivery
+SHIPPED_OR_RECEIVED = (OrderStatus.SHIPPED.value, *RECEIVED)
+PARCEL_REASONS = frozenset({"not_received", "damaged_in_transit", "other"})
 
 
 async def case_view(uow: UnitOfWork, case: AfterSalesCase) -> CaseView:
@@ -188,6 +191,74 @@ class AfterSalesService:
             await uow.commit()
             return view
 
+    async def report_parcel_problem(
+        self, customer_id: int, order_number: str, *, reason_code: str, reason_text: str | None = None
+    ) -> CaseView:
+        """A shopper's "problem with my parcel" (lost, late, damaged): a case about every item of the
+        shipped order, so the merchants of those items and the desk see it (R4.4-3, R5.4-1).
+
+        Why not a return: nothing is sent back or refunded yet; the merchant and the desk find out
+        what happened first. Such a case claims no quantity (a return can follow), and asking again
+        while one is open gives the same case, so the shopper keeps one number."""
+        if reason_code not in PARCEL_REASONS:
+            raise InvalidInput(f"unknown reason {reason_code!r}", code="invalid_reason")
+        text = clean_text(reason_text, "reason", max_length=1000, required=False) or None
+        async with self._units.orm() as uow:
+            order = await uow.session.scalar(
+                select(Order).where(Order.number == normalise_public_id(order_number)).with_for_update()
+            )
+            if order is None or order.customer_id != customer_id:
+                raise NotFound("no such order", code="order_not_found")
+            if order.status not in SHIPPED_OR_RECEIVED:
+                raise PolicyViolation(
+                    "the order has not been shipped", code="not_shipped", status=order.status
+                )
+            open_case = await uow.session.scalar(
+                select(AfterSalesCase).where(
+                    AfterSalesCase.order_id == order.id,
+                    AfterSalesCase.kind == CaseKind.PARCEL_PROBLEM.value,
+                    AfterSalesCase.status.in_([s.value for s in OPEN_CASE_STATUSES]),
+                )
+            )
+            if open_case is not None:
+                return await self._view(uow, open_case)
+            lines = (await uow.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))).all()
+            now = uow.now()
+            case = AfterSalesCase(
+                number=new_public_id(CASE_PREFIX),
+                order_id=order.id,
+                customer_id=customer_id,
+                kind=CaseKind.PARCEL_PROBLEM.value,
+                status=CaseStatus.OPEN.value,
+                reason_code=reason_code,
+                reason_text=text,
+                quality_issue=reason_code == "damaged_in_transit",
+                photos=[],
+                refund_amount=0,
+                progress=[],
+                first_response_due_at=now + self.policy.first_response_sla,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.session.add(case)
+            await uow.flush()
+            uow.session.add_all(
+                AfterSalesItem(case_id=case.id, order_line_id=line.id, quantity=line.quantity)
+                for line in lines
+            )
+            uow.record_status(
+                "after_sales_case", case.id, None, CaseStatus.OPEN.value, f"customer:{customer_id}"
+            )
+            uow.emit(
+                AfterSalesOpened(
+                    case.number, order.number, customer_id, case.kind, case.first_response_due_at.isoformat()
+                )
+            )
+            await uow.flush()
+            view = await self._view(uow, case)
+            await uow.commit()
+            return view
+
     def _check_policy(self, order: Order, kind: CaseKind, quality: bool, now: datetime) -> None:
         if kind is CaseKind.REFUND and order.status == OrderStatus.SHIPPED.value and not quality:
             raise PolicyViolation("wait for delivery, or cancel before shipping", code="not_yet_delivered")
@@ -217,6 +288,7 @@ class AfterSalesService:
                 .where(
                     AfterSalesCase.order_id == order_id,
                     AfterSalesCase.status.not_in([CaseStatus.REJECTED.value, CaseStatus.WITHDRAWN.value]),
+                    AfterSalesCase.kind != CaseKind.PARCEL_PROBLEM.value,  # reports claim no items
                 )
                 .group_by(AfterSalesItem.order_line_id)
             )

@@ -17,6 +17,8 @@ class CaseKind(StrEnum):
     REFUND = "refund"
     EXCHANGE = "exchange"
     REPAIR = "repair"
+    #: the parcel is lost, late or damaged on the way: the merchant and the desk look into it
+    PARCEL_PROBLEM = "parcel_problem"
 
 
 class CaseStatus(StrEnum):
