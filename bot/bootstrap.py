@@ -34,6 +34,7 @@ from bot.channels.telegram import channel as telegram
 from bot.channels.telegram.staff_group import StaffGroupAlerts
 from bot.channels.wechat import channel as wechat
 from bot.infra.redis import as_async_store, make_redis
+from bot.media import ChatFiles
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.cases import subscribe_cases
@@ -48,6 +49,7 @@ from bot.runtime import Container, Runtime
 from bot.settings import Settings, load_settings
 from bot.sms.tencent import sms_sender
 from bot.turns import Pusher, TurnRecovery
+from bot.uploads import upload_store
 from commerce_core.api import (
     Clock,
     Commerce,
@@ -213,6 +215,8 @@ async def start(
         events = settings.analytics
         buffer = EventBuffer(commerce.analytics, interval=events.flush_seconds, batch_size=events.batch_size)
         pipeline.behaviour = BehaviourRecorder(commerce, buffer)
+    # documents an applicant sends in the chat land in the upload store the reviewer opens (R4.2-1)
+    pipeline.keep_attachment = ChatFiles(upload_store(settings.data_dir), container.channels)
     senders: dict[str, Sender] = {
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }

@@ -45,7 +45,7 @@ from bot.turns import (
     read_mark,
 )
 from commerce_core.api import Commerce, DomainError, PhoneVerifier, TicketStatus, is_connection_lost
-from dialogs.context import DialogSettings, Turn
+from dialogs.context import AttachmentKeeper, DialogSettings, Turn
 from dialogs.engine import Engine
 from dialogs.errors import describe
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
@@ -155,6 +155,8 @@ class Pipeline:
         self.observer: TurnObserver = NO_OBSERVER
         #: behaviour events (R6.2-1; bootstrap sets it when ``SHOPBOT_ANALYTICS_ENABLED``)
         self.behaviour: BehaviourRecorder | None = None
+        #: downloads files users send into the upload store (bootstrap sets it: bot.media)
+        self.keep_attachment: AttachmentKeeper | None = None
         self.owner = Owner(self.config.instance)
 
     async def _flood_reply(self, message: InboundMessage) -> list[Reply] | None:
@@ -347,6 +349,7 @@ class Pipeline:
             display_name=message.display_name,
             verifier=self.verifier,
             identify=self._identify,
+            keep_attachment=self.keep_attachment,
         )
         flow_before, misunderstood_before = state.active.flow if state.active else None, state.misunderstood
         try:

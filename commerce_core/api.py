@@ -387,6 +387,7 @@ __all__ += [
     "ReviewableItem",
 ]
 # -- waybill tracking services (owner: carrier; R4.4-2/3) --
+from commerce_core.files.local import sniff_content_type  # noqa: E402
 from commerce_core.shipments.carrier import CarrierEvent, WaybillCarrier  # noqa: E402
 
-__all__ += ["CarrierEvent", "WaybillCarrier"]
+__all__ += ["CarrierEvent", "WaybillCarrier", "sniff_content_type"]

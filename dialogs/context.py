@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from commerce_core.api import Commerce, CustomerView, Money, OrderView, PhoneVerifier
-from dialogs.messages import Button, InboundMessage, Reply, TextReply
+from commerce_core.api import Commerce, CustomerView, FileRef, Money, OrderView, PhoneVerifier
+from dialogs.messages import Attachment, Button, InboundMessage, Reply, TextReply
 from dialogs.payloads import Action
 from dialogs.state import ConversationState, Frame
 from dialogs.texts import Texts
@@ -40,6 +40,11 @@ class DialogSettings:
 CustomerIdentifier = Callable[[InboundMessage, ConversationState], Awaitable[int]]
 
 
+#: downloads a file the user sent (by its platform handle) into the upload store for an owner: the
+#: stored file, None when the platform could not be reached, or InvalidInput for a wrong file (bot.media)
+AttachmentKeeper = Callable[[InboundMessage, Attachment, str], Awaitable[FileRef | None]]
+
+
 class CustomerNotIdentified(RuntimeError):
     """A flow read ``turn.customer_id`` without :meth:`Turn.ensure_customer` (a programming error: the
     engine ensures the customer before every flow that is not one of its anonymous ones)."""
@@ -63,6 +68,8 @@ class Turn:
     #: each once (a flow that changes an order shows what the change returns, not this)
     orders_read: dict[str, OrderView] = field(default_factory=dict)
     identify: CustomerIdentifier | None = None
+    #: the channel's way to keep a file the user sent (None: it cannot, e.g. the console)
+    keep_attachment: AttachmentKeeper | None = None
     #: what the shopper did in this turn (searched, viewed, added ...), as (kind, fields): the
     #: pipeline turns these into behaviour events (R6.2-1) after the turn; flows only note facts
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

@@ -28,6 +28,8 @@ class Attachment:
     label: str | None = None  # location: the place name or address the platform gives
     phone: str | None = None  # contact: the shared phone number
     name: str | None = None
+    #: the platform's handle for downloading the file (WeChat's MediaId; Telegram's is in ``url``)
+    media_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,14 +55,13 @@ from bot.backoffice.views.onboarding import DESK as ONBOARDING
 from bot.backoffice.views.onboarding import OnboardingDesk
 from bot.backoffice.views.search import SEARCH, ShopSearch
 from bot.settings import Settings
+from bot.uploads import DOCUMENT_MAX, MIB, upload_store
 from commerce_core.api import Clock, Commerce, DomainError, NotAllowed, NotFound, allowed, pick_language
 from commerce_core.api import LocalFileStore as LocalFileStore
 
 PREFIX = "/admin"
-MIB = 1024 * 1024
-#: the largest uploaded licence or permit ("document"); product images keep the store's 10 MiB
-UPLOAD_MAX = 5 * MIB
-FILE_LIMITS = {"document": UPLOAD_MAX, "image": 10 * MIB}
+#: the largest uploaded licence or permit ("document"); product images may have 10 MiB (bot.uploads)
+UPLOAD_MAX = DOCUMENT_MAX
 #: the one rule for bodies that carry files, per route: a signed-in operator's multipart POST to one of
 #: these routes may be this large (an application's eight documents; a listing's photos or a CSV file
 #: and the form). Every other request keeps the HTTP app's small limit; the file store then checks each
@@ -113,7 +112,7 @@ def setup_backoffice(
     backoffice[MERCHANT_CASES] = MerchantCasePages(commerce.case_parties)  # cases on a merchant's items
     backoffice[LISTINGS] = commerce  # listings: merchants' entry and the reviewers' queue
     # one store for the uploads under the data folder: product images, applicants' documents
-    files = LocalFileStore(settings.data_dir / "files", limits=FILE_LIMITS)
+    files = upload_store(settings.data_dir)
     backoffice[IMAGES] = files
     backoffice[ONBOARDING] = OnboardingDesk(commerce, files)  # applications, their review, freezing
     backoffice[DASHBOARD_FIGURES] = commerce.analytics  # sales and funnel figures (views/dashboard.py)

@@ -10,8 +10,9 @@ the applicant's language (an outbox notification). Asking again later shows wher
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from commerce_core.api import DomainError
+from commerce_core.api import DomainError, FileRef, InvalidInput
 from commerce_core.merchants.types import (
     Applicant,
     ApplicationForm,
@@ -22,8 +23,11 @@ from commerce_core.merchants.types import (
 )
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
+from dialogs.messages import Attachment
 
 NAME = "merchant_apply"
+#: a document slot's value for a file kept in the upload store (else the platform's handle)
+STORED = "file:"
 #: the words that start the flow whatever the NLU thinks (a command, or the plain phrases)
 _START = re.compile(
     r"^\s*(/merchant(@\w+)?|我要开店|我想开店|我要開店|我想開店|开店|開店|申请开店|申請開店|"
@@ -123,17 +127,43 @@ def _ask_document(turn: Turn) -> None:
 
 
 async def on_document(turn: Turn) -> None:
-    photo = next((a for a in turn.message.attachments if a.kind == "image" and a.url), None)
-    if photo is None:
+    sent = next(
+        (a for a in turn.message.attachments if a.kind in ("image", "file") and (a.url or a.media_id)), None
+    )
+    if sent is None:
         turn.say("onboarding.chat.invalid.document")
         return
+    try:
+        kept = await _keep(turn, sent)
+    except InvalidInput:  # not a JPEG, PNG, WebP or PDF, or too large: asked again
+        turn.say("onboarding.chat.document_refused")
+        return
     documents = dict(turn.slots.get("documents", {}))
-    documents[_missing(turn)[0]] = photo.url
+    documents[_missing(turn)[0]] = kept
     turn.goto("documents", documents=documents)
     if _missing(turn):
         _ask_document(turn)
         return
     await _submit(turn)
+
+
+async def _keep(turn: Turn, sent: Attachment) -> str:
+    """The file downloaded into the upload store (``file:<key>``, the reviewer opens it), or, when the
+    channel cannot download or the platform is out of reach, the platform's handle as before."""
+    if turn.keep_attachment is not None:
+        owner = f"applicant:{turn.message.channel}:{turn.message.user_id}"[:100]
+        ref = await turn.keep_attachment(turn.message, sent, owner)
+        if ref is not None:
+            return STORED + ref.key
+    return sent.url or f"media:{sent.media_id}"
+
+
+def _documents(slots: dict[str, Any]) -> dict[str, FileRef | str]:
+    kept: dict[str, str] = dict(slots.get("documents") or {})
+    return {
+        kind: FileRef.parse(value[len(STORED) :]) if value.startswith(STORED) else value
+        for kind, value in kept.items()
+    }
 
 
 async def _submit(turn: Turn) -> None:
@@ -148,7 +178,7 @@ async def _submit(turn: Turn) -> None:
         industry=Industry(slots["industry"]),
         branded=bool(slots["branded"]),
     )
-    submitted = await turn.commerce.onboarding.submit(_applicant(turn), form, slots["documents"])
+    submitted = await turn.commerce.onboarding.submit(_applicant(turn), form, _documents(slots))
     turn.say("onboarding.chat.submitted", application=submitted.public_id)
 
 

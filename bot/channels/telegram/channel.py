@@ -341,7 +341,10 @@ class TelegramChannel:
                     label=label[:200],
                 )
             )
-        if message.document or message.sticker or message.video or message.audio or message.animation:
+        if message.document:  # a scan sent as a file: an applicant's licence can be downloaded
+            name = (message.document.file_name or "")[:100] or None
+            attachments.append(Attachment("file", url=f"tg-file:{message.document.file_id}", name=name))
+        elif message.sticker or message.video or message.audio or message.animation:
             attachments.append(Attachment("file"))
         inbound = self.inbound(message, update_id, text=text[:4096], attachments=tuple(attachments))
         await self.turn(inbound, chat_id=message.chat.id)

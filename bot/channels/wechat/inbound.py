@@ -109,7 +109,9 @@ def classify(xml: str, root: dict[str, Any]) -> Inbound:
         return Inbound("message", openid, account, key, message(attachments=(voice,)))
     if msg_type == "image":
         url = str(root.get("PicUrl") or "") or None
-        return Inbound("message", openid, account, key, message(attachments=(Attachment("image", url=url),)))
+        media = str(root.get("MediaId") or "")[:128] or None  # what the media API downloads
+        image = Attachment("image", url=url, media_id=media)
+        return Inbound("message", openid, account, key, message(attachments=(image,)))
     if msg_type == "location":
         return Inbound("message", openid, account, key, message(attachments=(_location(root),)))
     if msg_type == "link":
