@@ -206,6 +206,7 @@ async def start(
         events = settings.analytics
         buffer = EventBuffer(commerce.analytics, interval=events.flush_seconds, batch_size=events.batch_size)
         pipeline.behaviour = BehaviourRecorder(commerce, buffer)
+        commerce.payments.on_paid = commerce.analytics.paid_hook()  # `paid` rows, in the capture's commit
     senders: dict[str, Sender] = {
         name: channel.sender for name, channel in container.channels.items() if channel.sender is not None
     }
