@@ -90,7 +90,12 @@ async def _figures(request: web.Request) -> DashboardFigures:
 
 
 def _chart(kind: str, labels: list[str], datasets: list[dict[str, Any]]) -> str:
-    options = {"animation": False, "responsive": True, "plugins": {"legend": {"position": "bottom"}}}
+    options = {
+        "animation": False,
+        "responsive": True,
+        "maintainAspectRatio": False,  # the chart fills its box (``div.chart``, a fixed height in the CSS)
+        "plugins": {"legend": {"position": "bottom"}},
+    }
     return json.dumps({"type": kind, "data": {"labels": labels, "datasets": datasets}, "options": options})
 
 
