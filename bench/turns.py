@@ -254,7 +254,10 @@ async def main() -> None:
                     settle_heap(unmetered)
                     await level(unmetered, 1, 2)  # the same warm-up the metered runtime had
                     compared = await compare_metrics(
-                        runtime, unmetered, args.compare_rounds, args.compare_concurrency,
+                        runtime,
+                        unmetered,
+                        args.compare_rounds,
+                        args.compare_concurrency,
                         args.compare_journeys,
                     )
                 finally:

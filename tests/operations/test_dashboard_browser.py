@@ -171,7 +171,9 @@ async def test_dashboards_show_the_days_figures(
     problems: list[str] = []
     async_playwright = _playwright()
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         try:
             for email, funnel in (
                 ("admin@example.com", expected_admin),
@@ -197,7 +199,8 @@ async def test_dashboards_show_the_days_figures(
                 sales = day["paid_total"] if mine else 0
                 assert await cell(page, f"{today_row} td.sales") == f"{sales / 100:.2f}"
                 assert await page.locator("table.forecast tr[data-day]").count() == 7
-                assert "exponential smoothing" in await cell(page, "section[aria-labelledby=forecast] p.method")
+                method = await cell(page, "section[aria-labelledby=forecast] p.method")
+                assert "exponential smoothing" in method
                 content = await page.content()
                 if mine:  # hot products: the red dress, viewed, added and ordered by the day's buyers
                     hot = "table.hot-products tr[data-code='D1']"
@@ -205,7 +208,8 @@ async def test_dashboards_show_the_days_figures(
                     assert await cell(page, f"{hot} td.views") == str(views)
                     assert await cell(page, f"{hot} td.cart-adds") == str(buyers)
                     assert await cell(page, f"{hot} td.orders") == str(buyers)
-                    assert await cell(page, "table.hot-categories tr[data-code='dresses'] td.orders") == str(buyers)
+                    dresses = "table.hot-categories tr[data-code='dresses']"
+                    assert await cell(page, f"{dresses} td.orders") == str(buyers)
                 else:
                     assert await page.locator("table.hot-products").count() == 0
                 if email.startswith("admin"):
@@ -217,7 +221,7 @@ async def test_dashboards_show_the_days_figures(
                     assert await cell(page, "table.handoffs td.resolution") == f"{RESOLUTION_MIN} min"
                     assert await cell(page, "table.handoffs td.ratings") == f"{RATING:.1f} of 5 (1 ratings)"
                 else:  # shop-wide and staff figures are the admin's
-                    assert ZERO_QUERY not in content and "table class=\"handoffs\"" not in content
+                    assert ZERO_QUERY not in content and 'table class="handoffs"' not in content
                     assert "fallback-rate" not in content and "misunderstood" not in content
                 for private in (PHONE, "13812345678", "张三", *WEB_BUYERS, day["ticket"]):
                     assert private not in content  # no shopper's data on any dashboard
