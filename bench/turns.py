@@ -9,10 +9,13 @@ conversations, then one JSON line.
 Target (dialogs issue): at least 500 turns/s and p99 at most 50 ms at 100 concurrent conversations on
 one process.
 
-Metrics on vs off (operations issue, target: process CPU per turn within 3 %): two runtimes on the
-same database, one with ``SHOPBOT_METRICS_ENABLED`` (Prometheus series, pool events, log context per
-turn) and one without, run in alternating rounds (on, off, off, on, ...) so that load from other
-processes on the machine falls on both alike; ``--compare-rounds 0`` skips it.
+Metrics and behaviour events on vs off (operations issue, target: process CPU per turn within 3 %):
+two runtimes on the same database in one process, one with ``SHOPBOT_METRICS_ENABLED`` (Prometheus
+series, pool events, log context per turn) and ``SHOPBOT_ANALYTICS_ENABLED`` (behaviour events, the
+``paid`` rows) and one without (``--compare-off metrics`` or ``events`` leaves out only one, to see
+which costs what), run in alternating rounds (on, off, off, on, ...) after one unmeasured round each,
+so that load from other processes on the machine falls on both alike; each round's CPU includes
+writing the events it made. ``--compare-rounds 0`` skips it; ``--levels '' --rates ''`` runs only it.
 
 Database and Redis come from the app settings (run against PostgreSQL and Redis):
 
@@ -226,6 +229,12 @@ async def main() -> None:
     parser.add_argument("--compare-rounds", type=int, default=6, help="metrics on/off rounds (0: none)")
     parser.add_argument("--compare-concurrency", type=int, default=10)
     parser.add_argument("--compare-journeys", type=int, default=40, help="journeys per mode per round")
+    parser.add_argument(
+        "--compare-off",
+        choices=("both", "metrics", "events"),
+        default="both",
+        help="what the 'off' runtime leaves out (both: the target's comparison; one: to find the cost)",
+    )
     args = parser.parse_args()
     settings = load_settings()
     results = []
@@ -243,10 +252,10 @@ async def main() -> None:
             for rate in (float(x) for x in args.rates.split(",") if x.strip()):
                 paced_results.append(await paced(runtime, 100, rate, args.seconds))
             if args.compare_rounds:
-                quiet = load_settings(  # neither metrics nor behaviour events (bot.analytics)
+                quiet = load_settings(  # neither metrics nor behaviour events (bot.analytics), or one
                     database_url=url,
-                    metrics=MetricsSettings(enabled=False),
-                    analytics=AnalyticsSettings(enabled=False),
+                    metrics=MetricsSettings(enabled=args.compare_off == "events"),
+                    analytics=AnalyticsSettings(enabled=args.compare_off == "metrics"),
                 )
                 unmetered = await build_runtime(quiet)
                 try:
@@ -282,7 +291,8 @@ async def main() -> None:
     print("  target at 100 concurrent conversations: >= 500 turns/s with p99 <= 50 ms")
     if compared:
         print(
-            f"Metrics and behaviour events on vs off ({compared['rounds']} alternating rounds of "
+            f"Metrics and behaviour events on vs {args.compare_off} off ({compared['rounds']} alternating "
+            "rounds of "
             f"{args.compare_journeys} journeys "
             f"at {compared['concurrency']} concurrent, {compared['turns_per_mode']} turns):"
         )
@@ -298,7 +308,7 @@ async def main() -> None:
             "redis": settings.redis_url.split("://")[0],
             "levels": results,
             "paced": paced_results,
-            "metrics_on_vs_off": compared,
+            "metrics_on_vs_off": {**compared, "off": args.compare_off} if compared else compared,
         }
     )
 
