@@ -13,9 +13,10 @@ Metrics and behaviour events on vs off (operations issue, target: process CPU pe
 two runtimes on the same database in one process, one with ``SHOPBOT_METRICS_ENABLED`` (Prometheus
 series, pool events, log context per turn) and ``SHOPBOT_ANALYTICS_ENABLED`` (behaviour events, the
 ``paid`` rows) and one without (``--compare-off metrics`` or ``events`` leaves out only one, to see
-which costs what), run in alternating rounds (on, off, off, on, ...) after one unmeasured round each,
-so that load from other processes on the machine falls on both alike; each round's CPU includes
-writing the events it made. ``--compare-rounds 0`` skips it; ``--levels '' --rates ''`` runs only it.
+which costs what; ``none`` is an A/A run of two identical runtimes, to see the noise), run in
+alternating rounds (on, off, off, on, ...) after one unmeasured round each, so that load from other
+processes on the machine falls on both alike; each round's CPU includes writing the events it made.
+``--compare-rounds 0`` skips it; ``--levels '' --rates ''`` runs only it.
 
 Database and Redis come from the app settings (run against PostgreSQL and Redis):
 
@@ -231,9 +232,10 @@ async def main() -> None:
     parser.add_argument("--compare-journeys", type=int, default=40, help="journeys per mode per round")
     parser.add_argument(
         "--compare-off",
-        choices=("both", "metrics", "events"),
+        choices=("both", "metrics", "events", "none"),
         default="both",
-        help="what the 'off' runtime leaves out (both: the target's comparison; one: to find the cost)",
+        help="what the 'off' runtime leaves out (both: the target's comparison; one: to find the cost; "
+        "none: an A/A run, two identical runtimes, to see the noise)",
     )
     args = parser.parse_args()
     settings = load_settings()
@@ -254,8 +256,8 @@ async def main() -> None:
             if args.compare_rounds:
                 quiet = load_settings(  # neither metrics nor behaviour events (bot.analytics), or one
                     database_url=url,
-                    metrics=MetricsSettings(enabled=args.compare_off == "events"),
-                    analytics=AnalyticsSettings(enabled=args.compare_off == "metrics"),
+                    metrics=MetricsSettings(enabled=args.compare_off in ("events", "none")),
+                    analytics=AnalyticsSettings(enabled=args.compare_off in ("metrics", "none")),
                 )
                 unmetered = await build_runtime(quiet)
                 try:
