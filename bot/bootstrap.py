@@ -215,6 +215,7 @@ async def start(
         events = settings.analytics
         buffer = EventBuffer(commerce.analytics, interval=events.flush_seconds, batch_size=events.batch_size)
         pipeline.behaviour = BehaviourRecorder(commerce, buffer)
+        commerce.payments.on_paid = commerce.analytics.paid_hook()  # `paid` rows, in the capture's commit
     # documents an applicant sends in the chat land in the upload store the reviewer opens (R4.2-1)
     pipeline.keep_attachment = ChatFiles(upload_store(settings.data_dir), container.channels)
     senders: dict[str, Sender] = {

@@ -5,13 +5,14 @@ pipeline hands the notes here. This builds the event rows (a pseudonymous subjec
 time) and appends them to an in-memory :class:`EventBuffer`, which writes them in batches from a
 background task. Every turn is also counted per channel and language (written as one ``messages`` row
 per batch: the denominator of the NLU fallback rate), and a turn the bot did not understand adds an
-``nlu_fallback``.
+``nlu_fallback`` with the message, masked by ``mask_personal``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from commerce_core.analytics.types import mask_personal
 from commerce_core.api import BehaviourEventInput, Commerce, EventBuffer
 
 if TYPE_CHECKING:
@@ -50,7 +51,10 @@ class BehaviourRecorder:
             kept = {k: fields[k] for k in _FIELDS if k in fields}
             events.append(BehaviourEventInput(kind, subject, channel, language, at, **kept))
         if fallback:
-            events.append(BehaviourEventInput("nlu_fallback", subject, channel, language, at))
+            # what was not understood, masked before it is kept (no digits, no e-mail addresses): the
+            # dashboard's "most misunderstood messages" (R6.1-2)
+            said = mask_personal(message.effective_text) or None
+            events.append(BehaviourEventInput("nlu_fallback", subject, channel, language, at, query=said))
         self.buffer.add(events)
         self.buffer.start()
 

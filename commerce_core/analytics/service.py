@@ -17,25 +17,75 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections import Counter
-from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Date, String, bindparam, case, delete, func, insert, select
 
+from commerce_core.analytics.figures import dashboard_figures
 from commerce_core.analytics.model import BehaviourEvent
-from commerce_core.analytics.types import BehaviourEventInput, DashboardFigures, DayFigures
-from commerce_core.catalog.model import Product
-from commerce_core.db.base import table_of
-from commerce_core.orders.model import Order, OrderLine
+from commerce_core.analytics.types import BehaviourEventInput, DashboardFigures
+from commerce_core.db.base import UTCDateTime, table_of
+from commerce_core.orders.model import OrderLine
 from commerce_core.security import FieldCipher
-from commerce_core.uow import Units
+from commerce_core.uow import Units, Work
 
 log = logging.getLogger(__name__)
-_PERSONAL = re.compile(r"\d{5,}|@")
-FUNNEL = ("search", "product_view", "cart_add", "order_placed", "paid")
+
+
+_FIRST_MERCHANT = (
+    select(func.min(OrderLine.merchant_id))
+    .where(OrderLine.order_id == bindparam("b_order"))
+    .scalar_subquery()
+)
+#: the ``paid`` rows of one order: one per merchant in it (``merchant_id``, that merchant's share in
+#: ``amount``), so a merchant's funnel counts the orders it sold in; ``results`` is 1 on exactly one row
+#: of the order (the lowest merchant id), so the shop-wide funnel sums ``results`` and counts each order
+#: once however many merchants shared it
+_PAID_ROWS = insert(table_of(BehaviourEvent)).from_select(
+    ["day", "at", "kind", "subject", "channel", "language", "merchant_id", "amount", "results"],
+    select(
+        bindparam("b_day", type_=Date()),
+        bindparam("b_at", type_=UTCDateTime()),
+        bindparam("b_kind", type_=String()),
+        bindparam("b_subject", type_=String()),
+        bindparam("b_channel", type_=String()),
+        bindparam("b_language", type_=String()),
+        OrderLine.merchant_id,
+        func.sum(OrderLine.line_total),
+        case((OrderLine.merchant_id == _FIRST_MERCHANT, 1), else_=0),
+    )
+    .where(OrderLine.order_id == bindparam("b_order"))
+    .group_by(OrderLine.merchant_id),
+)
+
+
+def paid_event_writer(cipher: FieldCipher) -> Callable[[Work, int, int, str], Awaitable[None]]:
+    """The payments' ``on_paid`` hook: the ``paid`` events go with the capture's own commit.
+
+    Why in the capture's unit rather than the turn buffer: a payment arrives from the provider's
+    callback, outside any turn, and exactly once (the capture is idempotent), so the event is neither
+    lost with a process nor counted twice. It is one more statement in the commit's single round trip.
+    """
+
+    async def write(uow: Work, order_id: int, customer_id: int, provider: str) -> None:
+        at = uow.now()
+        await uow.write_later(
+            _PAID_ROWS,
+            {
+                "b_order": order_id,
+                "b_day": at.date(),
+                "b_at": at,
+                "b_kind": "paid",
+                "b_subject": customer_subject(cipher, customer_id),
+                "b_channel": provider[:16],
+                "b_language": "-",
+            },
+        )
+
+    return write
 
 
 def customer_subject(cipher: FieldCipher, customer_id: int) -> str:
@@ -74,6 +124,10 @@ class AnalyticsService:
 
     def customer_subject(self, customer_id: int) -> str:
         return customer_subject(self._cipher, customer_id)
+
+    def paid_hook(self) -> Callable[[Work, int, int, str], Awaitable[None]]:
+        """For ``commerce.payments.on_paid`` (see :func:`paid_event_writer`)."""
+        return paid_event_writer(self._cipher)
 
     def conversation_subject(self, conversation_key: str) -> str:
         """Before a web chatter becomes a customer: a pseudonym of the conversation instead."""
@@ -117,66 +171,9 @@ class AnalyticsService:
             return await events_of(uow.session, self.customer_subject(customer_id))
 
     async def figures(self, start: date, end: date, merchant_id: int | None = None) -> DashboardFigures:
-        """Aggregates for ``start``..``end`` (inclusive). A merchant sees its own products' views and
-        cart adds and its own orders; searches and NLU figures are shop-wide, so only admins get them."""
-        since = datetime.combine(start, time.min, tzinfo=UTC)
-        until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
-        e = BehaviourEvent
+        """Aggregates for ``start``..``end`` (inclusive), see :mod:`commerce_core.analytics.figures`."""
         async with self._units.orm() as uow:
-            s = uow.session
-            counted = select(e.kind, func.count()).where(e.day >= start, e.day <= end)
-            if merchant_id is not None:
-                products = select(Product.code).where(Product.merchant_id == merchant_id)
-                counted = counted.where(e.product.in_(products))
-            kinds = dict((await s.execute(counted.group_by(e.kind))).all())
-            counted_messages = select(func.coalesce(func.sum(e.results), 0)).where(
-                e.day >= start, e.day <= end, e.kind == "messages"
-            )
-            messages = int(await s.scalar(counted_messages) or 0)
-            zero = select(func.lower(e.query), func.count()).where(
-                e.day >= start, e.day <= end, e.kind == "search", e.results == 0, e.query != ""
-            )
-            zero_rows = (await s.execute(zero.group_by(func.lower(e.query)))).all()
-            orders = select(Order.id, Order.created_at, Order.paid_at, Order.total, Order.currency)
-            if merchant_id is not None:
-                mine = select(OrderLine.order_id).where(OrderLine.merchant_id == merchant_id)
-                orders = orders.where(Order.id.in_(mine))
-            created = (
-                await s.execute(orders.where(Order.created_at >= since, Order.created_at < until))
-            ).all()
-            paid = (await s.execute(orders.where(Order.paid_at >= since, Order.paid_at < until))).all()
-        per_day: dict[date, list[int]] = {}
-        day = start
-        while day <= end:
-            per_day[day] = [0, 0]
-            day += timedelta(days=1)
-        for _, created_at, _, _, _ in created:
-            bucket = per_day.get(created_at.date())
-            if bucket is not None:
-                bucket[0] += 1
-        for _, _, paid_at, total, _ in paid:
-            bucket = per_day.get(paid_at.date()) if paid_at else None
-            if bucket is not None:
-                bucket[1] += total
-        funnel = {k: int(kinds.get(k, 0)) for k in FUNNEL[:3]}
-        funnel["order_placed"], funnel["paid"] = len(created), len(paid)
-        if merchant_id is not None:
-            funnel.pop("search")
-        # a search that looks like a phone number, an e-mail or an id is someone's data, not a wish
-        wanted = {str(q): int(n) for q, n in zero_rows if q and not _PERSONAL.search(str(q))}
-        top_zero = Counter(wanted).most_common(10)
-        currency = next((row[4] for row in (*created, *paid)), "CNY")
-        return DashboardFigures(
-            start=start,
-            end=end,
-            funnel=funnel,
-            per_day=[DayFigures(d, v[0], v[1]) for d, v in per_day.items()],
-            zero_result_searches=top_zero if merchant_id is None else [],
-            turns_understood=messages,
-            nlu_fallbacks=int(kinds.get("nlu_fallback", 0)),
-            currency=currency,
-            merchant_id=merchant_id,
-        )
+            return await dashboard_figures(uow.session, start, end, merchant_id, uow.now())
 
 
 class EventBuffer:

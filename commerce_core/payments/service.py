@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -127,10 +127,17 @@ def _record_event(dialect_name: str) -> Any:
     return insert_ignoring_conflicts(dialect_name, events, "provider", "event_id").returning(events.c.id)
 
 
+#: ``(unit, order id, customer id, provider)``: runs inside the unit that captures the payment
+PaidHook = Callable[[Work, int, int, str], Awaitable[None]]
+
+
 class PaymentService:
     def __init__(self, units: Units, providers: Mapping[str, PaymentProvider]) -> None:
         self._units = units
         self._providers = dict(providers)
+        #: writes the ``paid`` behaviour event in the capturing unit (set by the edge when behaviour
+        #: events are on; see ``commerce_core.analytics.service.paid_event_writer``)
+        self.on_paid: PaidHook | None = None
 
     def register(self, provider: PaymentProvider) -> None:
         self._providers[provider.name] = provider
@@ -307,6 +314,8 @@ class PaymentService:
         )
         await inventory.commit(uow, order.order_id)
         await uow.write_later(_COUNT_SALES, {"b_order": order.order_id})
+        if self.on_paid is not None:
+            await self.on_paid(uow, order.order_id, order.customer_id, provider)
         return result("captured")
 
     async def process_refund(self, refund_id: str) -> str:

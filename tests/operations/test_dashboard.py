@@ -92,7 +92,7 @@ async def test_dashboard_shows_what_a_scripted_day_implies(
     assert "script-src 'self'" in csp and "unsafe" not in csp
     assert "/static/chart.umd.min.js" in page and "/static/dashboard.js" in page
     assert all("src=" in tag for tag in re.findall(r"<script\b[^>]*>", page))  # no inline script
-    assert page.count("<canvas") == 3 and "http://" not in page and "https://" not in page
+    assert page.count("<canvas") == 6 and "http://" not in page and "https://" not in page
     assert funnel(page) == {"search": 4, "product_view": 1, "cart_add": 1, "order_placed": 1, "paid": 1}
     assert day_row(page, today) == (1, f"{total / 100:.2f}")
     assert re.search(rf'<td class="query">{ZERO_QUERY}</td><td class="times">2</td>', page)
@@ -106,8 +106,9 @@ async def test_dashboard_shows_what_a_scripted_day_implies(
     response = await client.get("/admin/dashboard.csv", params={"from": today, "to": today})
     assert response.status == 200 and response.content_type == "text/csv"
     rows = list(csv.reader(io.StringIO((await response.text()).lstrip("\ufeff"))))
-    assert ["funnel", "paid", "1"] in rows and ["orders", today, "1"] in rows
-    assert ["sales", today, f"{total / 100:.2f}"] in rows and ["zero_result_search", ZERO_QUERY, "2"] in rows
+    assert ["funnel", "paid", "count", "1"] in rows and ["per_day", today, "orders", "1"] in rows
+    assert ["per_day", today, "sales", f"{total / 100:.2f}"] in rows
+    assert ["zero_results", ZERO_QUERY, "times", "2"] in rows
 
     for bad in ({"from": "yesterday"}, {"from": today, "to": "2020-01-01"}, {"from": "2000-01-01"}):
         assert (await client.get("/admin/dashboard", params=bad)).status == 400
@@ -125,7 +126,8 @@ async def test_dashboard_shows_what_a_scripted_day_implies(
     assert funnel(page) == {"product_view": 0, "cart_add": 0, "order_placed": 0, "paid": 0}
     assert day_row(page, today) == (0, "0.00")
     csv_text = await (await client.get("/admin/dashboard.csv")).text()
-    assert number not in csv_text and ["orders", today, "0"] in list(csv.reader(io.StringIO(csv_text)))
+    assert number not in csv_text
+    assert ["per_day", today, "orders", "0"] in list(csv.reader(io.StringIO(csv_text)))
 
     await browser.post("/admin/logout")
     await browser.login("agent@example.com")

@@ -1,6 +1,7 @@
 """R6.2-1 behaviour events: a scripted set of real turns through the HTTP app and the pipeline produces
 the expected events (searches with their query, filters and result count, a zero-result search, a
-product view, cart add, checkout, order, handoff, NLU fallback), each under a pseudonym, never the
+product view, cart add, checkout, order, paid (with the capture), handoff, NLU fallback with its
+message masked), each under a pseudonym, never the
 shopper's platform id; they are written in batches off the turn, included in the shopper's export
 (R6.3-1), erased with the shopper's data, and pruned by day after the retention period. SQLite and
 PostgreSQL."""
@@ -41,9 +42,10 @@ async def test_scripted_turns_produce_the_expected_events(
     client: Client, runtime: Runtime, clock: FakeClock
 ) -> None:
     commerce = runtime.container.commerce
-    number, _ = await place_order(client, SHOPPER)  # search, view, add, choose size, checkout ... order
+    number, payment = await place_order(client, SHOPPER)  # search, view, add, choose size, checkout ...
+    assert (await client.post(f"/sandbox/pay/{payment}")).status == 200  # paid on the sandbox's page
     await chat(client, SHOPPER, text="有没有潜水艇", lang="zh-Hans")  # the shop has none
-    await chat(client, SHOPPER, text="qwzx vlorp ghh", lang="en")  # nobody understands this
+    await chat(client, SHOPPER, text="qwzx vlorp 13912345678 ghh", lang="en")  # nobody understands this
 
     events = await stored(runtime)
     kinds = Counter(str(e["kind"]) for e in events)
@@ -55,12 +57,18 @@ async def test_scripted_turns_produce_the_expected_events(
     assert kinds["checkout_started"] == 1
     assert kinds["order_placed"] == 1
     assert kinds["nlu_fallback"] == 1
+    assert kinds["paid"] == 1  # written with the payment's capture, not by a turn
+    [fallback] = [e for e in events if e["kind"] == "nlu_fallback"]
+    assert fallback["query"] == "qwzx vlorp ########### ghh"  # kept masked: no phone number
+    [paid] = [e for e in events if e["kind"] == "paid"]
+    assert paid["amount"] and paid["merchant_id"] and paid["results"] == 1
     searches = [e for e in events if e["kind"] == "search"]
     assert searches[0]["results"] and int(str(searches[0]["results"])) > 0
     assert searches[0]["filters"] and "red" in str(searches[0]["filters"]).lower()
     zero = searches[1]
     assert zero["results"] == 0 and "潜水艇" in str(zero["query"])
-    assert {e["channel"] for e in events} == {"web"}
+    assert {e["channel"] for e in events if e["kind"] != "paid"} == {"web"}
+    assert paid["channel"] == "sandbox"  # a payment arrives from its provider, outside any chat
     assert {e["subject"] for e in events if e["kind"] == "messages"} == {"-"}  # a count, nobody's
     assert {e["product"] for e in events if e["kind"] in ("product_view", "cart_add")} == {"D1"}
 
@@ -75,6 +83,7 @@ async def test_scripted_turns_produce_the_expected_events(
 
     exported = await commerce.privacy.export(customer_id)
     assert any("潜水艇" in str(e["query"]) for e in exported["behaviour_events"])
+    assert any(e["kind"] == "paid" for e in exported["behaviour_events"])
 
     await commerce.privacy.erase(customer_id, actor="test")
     left = await stored(runtime)

@@ -7,7 +7,8 @@
   Array.prototype.forEach.call(canvases, function (canvas) {
     var config = JSON.parse(canvas.getAttribute("data-chart"));
     var sets = config.data.datasets;
-    if (sets.length > 1) {  // two measures on one chart: a second axis on the right
+    var twoAxes = sets.some(function (set) { return set.yAxisID === "y1"; });
+    if (twoAxes) {  // two measures on one chart: a second axis on the right
       config.options.scales = { y: { beginAtZero: true, position: "left" },
                                 y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } } };
     }
