@@ -386,3 +386,23 @@ __all__ += [
     "ReviewSummary",
     "ReviewableItem",
 ]
+# -- merchant order tools: part cancellation, filters, settlement (owner: morders) --
+from commerce_core.events import OrderPartCancelled  # noqa: E402
+from commerce_core.merchant_orders.types import (  # noqa: E402
+    CANCEL_REASON_LIMIT,
+    OrderFilter,
+    PartCancelResult,
+    SettlementOrder,
+    SettlementRefund,
+    SettlementStatement,
+)
+
+__all__ += [
+    "CANCEL_REASON_LIMIT",
+    "OrderFilter",
+    "OrderPartCancelled",
+    "PartCancelResult",
+    "SettlementOrder",
+    "SettlementRefund",
+    "SettlementStatement",
+]

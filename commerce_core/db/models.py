@@ -10,6 +10,7 @@ from commerce_core.inventory import model as inventory_model
 from commerce_core.merchants import model as merchants_model
 from commerce_core.operators import model as operators_model
 from commerce_core.orders import model as orders_model
+from commerce_core.orders import parts as order_parts_model
 from commerce_core.outbox import model as outbox_model
 from commerce_core.payments import model as payments_model
 from commerce_core.reviews import model as reviews_model
@@ -29,6 +30,7 @@ __all__ = [
     "merchants_model",
     "metadata",
     "operators_model",
+    "order_parts_model",
     "orders_model",
     "outbox_model",
     "payments_model",

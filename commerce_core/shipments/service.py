@@ -12,6 +12,7 @@ from commerce_core.errors import InvalidInput, NotAllowed, NotFound
 from commerce_core.events import OrderShipped, ShipmentDelayed, ShipmentUpdated
 from commerce_core.orders import transitions
 from commerce_core.orders.model import Order, OrderLine
+from commerce_core.orders.parts import OrderPartCancellation
 from commerce_core.orders.types import OrderStatus
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, CarrierEvent
@@ -337,12 +338,20 @@ async def _merchants_of(uow: UnitOfWork, order_id: int) -> list[int]:
 
 
 async def _unshipped(uow: UnitOfWork, order_id: int) -> list[int]:
-    """Merchants of the order with no parcel yet (parcels from before per-merchant shipping count for all)."""
+    """Merchants of the order with no parcel yet (parcels from before per-merchant shipping count for all);
+    a part its merchant cancelled waits for nothing."""
     shipped = set(
         (await uow.session.scalars(select(Shipment.merchant_id).where(Shipment.order_id == order_id))).all()
     )
     if None in shipped:
         return []
+    shipped |= set(
+        (
+            await uow.session.scalars(
+                select(OrderPartCancellation.merchant_id).where(OrderPartCancellation.order_id == order_id)
+            )
+        ).all()
+    )
     return [m for m in await _merchants_of(uow, order_id) if m not in shipped]
 
 
