@@ -36,6 +36,7 @@ from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.cases import subscribe_cases
+from bot.notifications.merchant_orders import notify_part_cancellations
 from bot.notifications.listings import notify_listing_decisions
 from bot.notifications.merchant_digest import OrderPacer
 from bot.notifications.merchants import notify_merchants
@@ -154,7 +155,8 @@ def bootstrap(
         settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow
     )
     commerce = Commerce.build(engine, commerce_config(settings), clock=clock, providers=providers)
-    commerce.support.settings = settings.support.core()  # the handoff's wait limit and working hours
+    commerce.support.settings = settings.support.core()
+    commerce.settlements.fee_percent = settings.platform_fee_percent  # the settlement statement's fee  # the handoff's wait limit and working hours
     installers: list[RouteInstaller] = [channel.install_routes for channel in built.values()]
     installers.append(
         functools.partial(_install_backoffice, commerce=commerce, settings=settings, context=context)
@@ -214,6 +216,7 @@ async def start(
     notify_listing_decisions(notifier, commerce)  # listing review decisions reach the merchant
     notifier = connect_telegram_staff_group(notifier, container.channels.get("telegram"))
     notify_applicants(notifier)  # merchant applicants who applied in chat hear the review's outcome
+    notify_part_cancellations(notifier, commerce)  # a merchant cancelled its part: the shopper is told
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime

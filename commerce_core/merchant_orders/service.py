@@ -185,7 +185,7 @@ async def _cancelled_parts(uow: UnitOfWork, order_id: int) -> dict[int, int]:
             OrderPartCancellation.order_id == order_id
         )
     )
-    return dict(rows.tuples())
+    return dict(rows.all())
 
 
 async def _shipped_parts(uow: UnitOfWork, order_id: int) -> set[int | None]:

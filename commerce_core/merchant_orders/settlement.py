@@ -118,7 +118,7 @@ async def _paid_orders(
     )
     goods: dict[str, int] = defaultdict(int)
     paid_at: dict[str, datetime] = {}
-    for number, at, line_total in rows.tuples():
+    for number, at, line_total in rows.all():
         goods[number] += line_total
         paid_at[number] = at or since
     return [SettlementOrder(n, paid_at[n], Money(amount, currency)) for n, amount in goods.items()]
@@ -143,7 +143,6 @@ async def _refunds(
                 .order_by(Refund.completed_at, Refund.id)
             )
         )
-        .tuples()
         .all()
     )
     found = []
@@ -180,7 +179,7 @@ async def _my_share(uow: UnitOfWork, refund: Refund, merchant_id: int) -> int:
             .where(AfterSalesItem.case_id == refund.after_sales_case_id)
         )
         by_merchant: dict[int, int] = defaultdict(int)
-        for who, value in weights.tuples():
+        for who, value in weights.all():
             by_merchant[who] += int(value)
         return share(refund.amount, by_merchant.get(merchant_id, 0), sum(by_merchant.values()))
     # a refund of the order as a whole: shared by goods against the order's total (the shipping fee

@@ -118,12 +118,12 @@ async def _order_views(
                     OrderPartCancellation.merchant_id == merchant_id,
                 )
             )
-        ).tuples()
+        ).all()
     )
     parcels = await session.execute(
         select(_PARCELS.c.order_id, _PARCELS.c.merchant_id).where(_PARCELS.c.order_id.in_(order_ids))
     )
-    shipped = {order_id for order_id, by in parcels.tuples() if by in (merchant_id, None)}
+    shipped = {order_id for order_id, by in parcels.all() if by in (merchant_id, None)}
     views = []
     for order in orders:
         mine = by_order[order.id]
