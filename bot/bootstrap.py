@@ -36,9 +36,9 @@ from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.cases import subscribe_cases
-from bot.notifications.merchant_orders import notify_part_cancellations
 from bot.notifications.listings import notify_listing_decisions
 from bot.notifications.merchant_digest import OrderPacer
+from bot.notifications.merchant_orders import notify_part_cancellations
 from bot.notifications.merchants import notify_merchants
 from bot.notifications.onboarding import notify_applicants
 from bot.notifications.staff_group import connect_staff_room
@@ -155,8 +155,8 @@ def bootstrap(
         settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow
     )
     commerce = Commerce.build(engine, commerce_config(settings), clock=clock, providers=providers)
-    commerce.support.settings = settings.support.core()
-    commerce.settlements.fee_percent = settings.platform_fee_percent  # the settlement statement's fee  # the handoff's wait limit and working hours
+    commerce.support.settings = settings.support.core()  # the handoff's wait limit and working hours
+    commerce.settlements.fee_percent = settings.platform_fee_percent  # the settlement statement's fee
     installers: list[RouteInstaller] = [channel.install_routes for channel in built.values()]
     installers.append(
         functools.partial(_install_backoffice, commerce=commerce, settings=settings, context=context)

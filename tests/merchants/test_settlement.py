@@ -18,8 +18,8 @@ from commerce_core.orders.types import LineRequest
 from tests.backoffice.conftest import Browser
 from tests.commerce.factory import ADDRESS
 from tests.conftest import fresh_postgres
-from tests.runtime_support import sqlite_copy
 from tests.merchants.conftest import Team, paid_two_merchant_order
+from tests.runtime_support import sqlite_copy
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Protocol
 
 from aiohttp import web
-from multidict import MultiDictProxy
 
 from bot.backoffice.pages import field, flash, form, now, redirect, render, text, visit
 from bot.backoffice.views.merchant import order as order_page
@@ -98,12 +97,12 @@ def _day(value: str) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _shown(query: MultiDictProxy[str]) -> dict[str, str]:
+def _shown(query: Mapping[str, str]) -> dict[str, str]:
     """The filter's values as typed, to show back in the form."""
     return {name: query.get(name, "").strip()[:32] for name in ("status", "from", "to", "q")}
 
 
-def _wanted(query: MultiDictProxy[str]) -> tuple[OrderFilter, dict[str, str]]:
+def _wanted(query: Mapping[str, str]) -> tuple[OrderFilter, dict[str, str]]:
     """The list's filter from the query string, and the values to show back in the form."""
     shown = _shown(query)
     status = shown["status"] or None
@@ -233,7 +232,7 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     raise redirect(request, "merchant.order", number=number)
 
 
-def _period(query: MultiDictProxy[str], today: date) -> tuple[date, date]:
+def _period(query: Mapping[str, str], today: date) -> tuple[date, date]:
     """``?month=YYYY-MM`` or ``?from=&to=`` (days, inclusive); the current month by default."""
     month = query.get("month", "").strip()[:7]
     if month or not (query.get("from") or query.get("to")):
