@@ -36,6 +36,7 @@ from bot.infra.redis import as_async_store, make_redis
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.cases import subscribe_cases
+from bot.notifications.catalogue_changes import announce_listing_changes
 from bot.notifications.listings import notify_listing_decisions
 from bot.notifications.merchant_digest import OrderPacer
 from bot.notifications.merchant_orders import notify_part_cancellations
@@ -217,6 +218,7 @@ async def start(
     notifier = connect_telegram_staff_group(notifier, container.channels.get("telegram"))
     notify_applicants(notifier)  # merchant applicants who applied in chat hear the review's outcome
     notify_part_cancellations(notifier, commerce)  # a merchant cancelled its part: the shopper is told
+    announce_listing_changes(notifier, redis)  # listings on/off sale reach every process's search and NLU
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime
