@@ -123,7 +123,7 @@ class Commerce:
         #: shoppers' product reviews (R5.3-1) and the held ones staff decide
         self.product_reviews = ProductReviews(units)
         #: merchants' own order tools: cancel a part they cannot fill, filtered lists; statements
-        self.merchant_orders = MerchantOrders(units, refund_runner=self.payments.process_refund)
+        self.merchant_orders = MerchantOrders(units, cipher, refund_runner=self.payments.process_refund)
         self.settlements = Settlements(units)  # the fee percentage: set from the settings by the edge
 
     @classmethod

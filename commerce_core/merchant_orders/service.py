@@ -13,7 +13,7 @@ every part left has gone to a carrier, otherwise still paid (the other merchants
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, column, select, table
@@ -34,6 +34,7 @@ from commerce_core.orders.model import Order, OrderLine
 from commerce_core.orders.parts import OrderPartCancellation
 from commerce_core.orders.types import OrderStatus
 from commerce_core.payments.refunds import request_refund
+from commerce_core.security import FieldCipher
 from commerce_core.uow import UnitOfWork, Units
 from commerce_core.validation import clean_text
 
@@ -53,9 +54,32 @@ class MerchantOrders:
     """``commerce.merchant_orders``: part cancellation and the filtered list (settlement: see
     :mod:`commerce_core.merchant_orders.settlement`)."""
 
-    def __init__(self, units: Units, *, refund_runner: RefundRunner | None = None) -> None:
+    def __init__(
+        self, units: Units, cipher: FieldCipher, *, refund_runner: RefundRunner | None = None
+    ) -> None:
         self._units = units
+        self._cipher = cipher
         self.refund_runner = refund_runner
+
+    async def parts_to_tell(
+        self, merchant_id: int, numbers: Sequence[str]
+    ) -> list[tuple[MerchantOrderView, str]]:
+        """This merchant's part of each order with the delivery city (never the street, name or phone),
+        in the order asked, in one unit: what a paid-order message or digest shows. Unknown numbers
+        and orders without this merchant's lines are left out."""
+        wanted = [normalise_public_id(n) for n in numbers][:MAX_CONSOLE_PAGE]
+        if not wanted:
+            return []
+        mine = select(OrderLine.order_id).where(OrderLine.merchant_id == merchant_id)
+        async with self._units.orm() as uow:
+            orders = (
+                await uow.session.scalars(select(Order).where(Order.number.in_(wanted), Order.id.in_(mine)))
+            ).all()
+            views = {v.number: v for v in await order_views(uow.session, merchant_id, orders)}
+            cities = {
+                o.number: str(self._cipher.decrypt_json(o.address_enc).get("city") or "") for o in orders
+            }
+        return [(views[n], cities[n]) for n in wanted if n in views]
 
     # -- the order list --------------------------------------------------------------------------
     async def orders(
