@@ -406,3 +406,12 @@ __all__ += [
     "SettlementRefund",
     "SettlementStatement",
 ]
+from commerce_core.events import ProductQuestionAnswered  # noqa: E402
+from commerce_core.questions.types import (  # noqa: E402
+    ANSWER_LIMIT,
+    QUESTION_LIMIT,
+    QuestionStatus,
+    QuestionView,
+)
+
+__all__ += ["ANSWER_LIMIT", "QUESTION_LIMIT", "ProductQuestionAnswered", "QuestionStatus", "QuestionView"]

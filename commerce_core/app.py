@@ -41,6 +41,7 @@ from commerce_core.payments.refunds import request_refund
 from commerce_core.payments.sandbox import SandboxProvider
 from commerce_core.payments.service import PaymentService
 from commerce_core.privacy import PrivacyService
+from commerce_core.questions.service import ProductQuestions
 from commerce_core.reviews.service import ProductReviews
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, SimulatedCarrier
@@ -125,6 +126,7 @@ class Commerce:
         #: merchants' own order tools: cancel a part they cannot fill, filtered lists; statements
         self.merchant_orders = MerchantOrders(units, cipher, refund_runner=self.payments.process_refund)
         self.settlements = Settlements(units)  # the fee percentage: set from the settings by the edge
+        self.questions = ProductQuestions(units)  # shoppers' product questions for the seller (R4.1-4)
 
     @classmethod
     def build(

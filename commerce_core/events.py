@@ -86,6 +86,19 @@ class OrderPartCancelled(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ProductQuestionAnswered(DomainEvent):
+    """The seller answered a shopper's product question (R4.1-4): the shopper is told, in their
+    language, on their channel."""
+
+    name: ClassVar[str] = "ProductQuestionAnswered"
+    question_id: str
+    customer_id: int
+    product_code: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentCaptured(DomainEvent):
     name: ClassVar[str] = "PaymentCaptured"
     payment_id: str
@@ -303,6 +316,7 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         OrderStatusChanged,
         OrderCancelled,
         OrderPartCancelled,
+        ProductQuestionAnswered,
         PaymentCaptured,
         RefundRequested,
         RefundSucceeded,

@@ -27,6 +27,7 @@ from bot.backoffice.views import (
     merchant,
     merchant_cases,
     merchant_orders,
+    merchant_questions,
     public,
 )
 from bot.backoffice.views import onboarding as onboarding
@@ -155,6 +156,28 @@ ROUTES: tuple[Route, ...] = (
         CHAT,
     ),
     Route("POST", "/merchant/orders/{number}/ship", "merchant.ship", merchant.ship, Action.SHIP_OWN_ORDERS),
+    # shoppers' product questions the bot could not answer (R4.1-4; views/merchant_questions.py)
+    Route(
+        "GET",
+        "/merchant/questions",
+        "merchant.questions",
+        merchant_questions.questions,
+        Action.VIEW_OWN_MERCHANT,
+    ),
+    Route(
+        "GET",
+        "/merchant/questions/rows",
+        "merchant.question_rows",
+        merchant_questions.question_rows,
+        Action.VIEW_OWN_MERCHANT,
+    ),
+    Route(
+        "POST",
+        "/merchant/questions/{question}/answer",
+        "merchant.question.answer",
+        merchant_questions.answer,
+        Action.SHIP_OWN_ORDERS,
+    ),
     # the after-sales desk: staff decide and arbitrate; the merchant of the items accepts returns
     Route("GET", "/cases", "cases", cases.queue, Action.HANDLE_CASES),
     Route("GET", "/cases/{number}", "case", cases.detail, Action.HANDLE_CASES),

@@ -13,6 +13,7 @@ from commerce_core.orders import model as orders_model
 from commerce_core.orders import parts as order_parts_model
 from commerce_core.outbox import model as outbox_model
 from commerce_core.payments import model as payments_model
+from commerce_core.questions import model as questions_model
 from commerce_core.reviews import model as reviews_model
 from commerce_core.shipments import model as shipments_model
 from commerce_core.status import StatusChange
@@ -34,6 +35,7 @@ __all__ = [
     "orders_model",
     "outbox_model",
     "payments_model",
+    "questions_model",
     "reviews_model",
     "shipments_model",
     "support_model",
