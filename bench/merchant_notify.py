@@ -78,13 +78,14 @@ class VirtualClock:
     The clock follows real time (our processing costs what it costs on this machine) and jumps to the
     earliest sleeper's wake-up only when the system is *idle*: every piece of work is waiting on this
     clock (a rate-limit wait, a digest window, the periodic job's next turn). It knows it is idle when
-    nobody has read it, slept on it or sent through the fake API for ``quiet`` real seconds: the relay,
-    the pacer and the limiter read it for every event they handle, so while orders are being processed
-    it does not jump (in a real run a wait overlaps that work; skipping it then would count the same
+    nobody has read it, slept on it or sent through the fake API for ``quiet`` real seconds: the digest
+    pacer reads it for every paid order and the limiter for every send, so while orders are being
+    processed it does not jump (in a real run a wait overlaps that work; skipping it then would count the same
     second twice and make the rate err low). Time never jumps past a wake-up, so no wait is cut short,
     and it never runs behind real time either: Redis expires the limiter's keys in real milliseconds,
     and a clock slower than real time would see a chat's schedule vanish before its virtual second
     was over. So ``virtual >= real``: the rate is measured against max(real, Telegram-bound) time.
+    A database call slower than ``quiet`` can pass for idleness: that only makes the rate err low.
     """
 
     def __init__(self, quiet: float = 0.02) -> None:
