@@ -97,3 +97,10 @@ async def test_english_question_offers_ask_the_seller_and_a_forged_button_asks_n
     assert "can no longer be sent" in conv.text
     asked = await runtime.commerce.questions.for_merchant(team.acme)
     assert [q.text for q in asked] == ["is it waterproof?"] and asked[0].language == "en"
+
+    # the question is the shopper's data: in their export, and gone when they are erased
+    asker = await runtime.commerce.customers.identify("telegram", "7101")
+    exported = await runtime.commerce.privacy.export(asker.id)
+    assert [q["question"] for q in exported["product_questions"]] == ["is it waterproof?"]
+    await runtime.commerce.privacy.erase(asker.id, actor="test")
+    assert await runtime.commerce.questions.for_merchant(team.acme) == []
