@@ -38,8 +38,10 @@ from bot.media import ChatFiles
 from bot.nlu_terms import catalogue_terms
 from bot.notifications import Notifier, Sender
 from bot.notifications.cases import subscribe_cases
+from bot.notifications.catalogue_changes import announce_listing_changes
 from bot.notifications.listings import notify_listing_decisions
 from bot.notifications.merchant_digest import OrderPacer
+from bot.notifications.merchant_orders import notify_part_cancellations
 from bot.notifications.merchants import notify_merchants
 from bot.notifications.onboarding import notify_applicants
 from bot.notifications.staff_group import connect_staff_room
@@ -162,6 +164,7 @@ def bootstrap(
         engine, commerce_config(settings), clock=clock, providers=providers, waybills=waybills
     )
     commerce.support.settings = settings.support.core()  # the handoff's wait limit and working hours
+    commerce.settlements.fee_percent = settings.platform_fee_percent  # the settlement statement's fee
     installers: list[RouteInstaller] = [channel.install_routes for channel in built.values()]
     installers.append(
         functools.partial(_install_backoffice, commerce=commerce, settings=settings, context=context)
@@ -226,6 +229,8 @@ async def start(
     notify_listing_decisions(notifier, commerce)  # listing review decisions reach the merchant
     notifier = connect_telegram_staff_group(notifier, container.channels.get("telegram"))
     notify_applicants(notifier)  # merchant applicants who applied in chat hear the review's outcome
+    notify_part_cancellations(notifier, commerce)  # a merchant cancelled its part: the shopper is told
+    announce_listing_changes(notifier, redis)  # listings on/off sale reach every process's search and NLU
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime

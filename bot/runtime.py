@@ -67,7 +67,7 @@ class Runtime:
     catalogue_sync: CatalogueSync = field(init=False)
 
     def __post_init__(self) -> None:
-        self.catalogue_sync = CatalogueSync(self.container.redis, self.refresh_catalogue)
+        self.catalogue_sync = CatalogueSync(self.container.redis, self.follow_catalogue)
 
     @property
     def commerce(self) -> Commerce:
@@ -145,6 +145,12 @@ class Runtime:
 
     async def refresh_catalogue(self) -> None:
         self.interpreter.update_catalogue(await catalogue_terms(self.container.commerce))
+
+    async def follow_catalogue(self) -> None:
+        """Another process changed what is on sale: search's segmenter learns any new listing's words
+        (a query must be cut as its documents were) and the NLU reloads its product terms."""
+        await self.container.commerce.catalog.load_search_terms()
+        await self.refresh_catalogue()
 
     async def run_jobs(self, interval: float = 2.0) -> None:
         self._relay_loop = self._relay_loop or asyncio.create_task(self.outbox_relay().run(self._stop))

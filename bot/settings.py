@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -104,6 +105,8 @@ class Settings(BaseSettings):
     #: (``shopbot demo`` turns it on at 5 s; SHOPBOT_AUTO_SHIP_AFTER_SECONDS=0 turns it off there)
     auto_ship_after_seconds: float = Field(default=0.0, ge=0)
     payment_window_minutes: int = 30
+    #: the platform's fee on a merchant's net sales, in percent (the settlement statement; R4.4)
+    platform_fee_percent: Decimal = Field(default=Decimal("5"), ge=0, le=100, decimal_places=2)
     nlu_backend: Literal["builtin", "rasa"] = "builtin"
     rasa_url: str | None = None
     # -- one section per channel that needs configuration; each keeps its own variable names

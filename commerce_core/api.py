@@ -391,3 +391,32 @@ from commerce_core.files.local import sniff_content_type  # noqa: E402
 from commerce_core.shipments.carrier import CarrierEvent, WaybillCarrier  # noqa: E402
 
 __all__ += ["CarrierEvent", "WaybillCarrier", "sniff_content_type"]
+# -- merchant order tools: part cancellation, filters, settlement (owner: morders) --
+from commerce_core.events import OrderPartCancelled  # noqa: E402
+from commerce_core.merchant_orders.types import (  # noqa: E402
+    CANCEL_REASON_LIMIT,
+    OrderFilter,
+    PartCancelResult,
+    SettlementOrder,
+    SettlementRefund,
+    SettlementStatement,
+)
+
+__all__ += [
+    "CANCEL_REASON_LIMIT",
+    "OrderFilter",
+    "OrderPartCancelled",
+    "PartCancelResult",
+    "SettlementOrder",
+    "SettlementRefund",
+    "SettlementStatement",
+]
+from commerce_core.events import ProductQuestionAnswered  # noqa: E402
+from commerce_core.questions.types import (  # noqa: E402
+    ANSWER_LIMIT,
+    QUESTION_LIMIT,
+    QuestionStatus,
+    QuestionView,
+)
+
+__all__ += ["ANSWER_LIMIT", "QUESTION_LIMIT", "ProductQuestionAnswered", "QuestionStatus", "QuestionView"]

@@ -27,6 +27,8 @@ from commerce_core.customers.service import CustomerService
 from commerce_core.db.engine import create_session_factory
 from commerce_core.inventory.service import InventoryService
 from commerce_core.linking import merge_customers
+from commerce_core.merchant_orders.service import MerchantOrders
+from commerce_core.merchant_orders.settlement import Settlements
 from commerce_core.merchants.onboarding import OnboardingService
 from commerce_core.merchants.service import MerchantService
 from commerce_core.operators.credentials import OperatorPolicy
@@ -39,6 +41,7 @@ from commerce_core.payments.refunds import request_refund
 from commerce_core.payments.sandbox import SandboxProvider
 from commerce_core.payments.service import PaymentService
 from commerce_core.privacy import PrivacyService
+from commerce_core.questions.service import ProductQuestions
 from commerce_core.reviews.service import ProductReviews
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, SimulatedCarrier, WaybillCarrier
@@ -123,6 +126,10 @@ class Commerce:
         self.analytics = AnalyticsService(units, cipher)
         #: shoppers' product reviews (R5.3-1) and the held ones staff decide
         self.product_reviews = ProductReviews(units)
+        #: merchants' own order tools: cancel a part they cannot fill, filtered lists; statements
+        self.merchant_orders = MerchantOrders(units, cipher, refund_runner=self.payments.process_refund)
+        self.settlements = Settlements(units)  # the fee percentage: set from the settings by the edge
+        self.questions = ProductQuestions(units)  # shoppers' product questions for the seller (R4.1-4)
 
     @classmethod
     def build(

@@ -70,6 +70,35 @@ class OrderCancelled(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class OrderPartCancelled(DomainEvent):
+    """A merchant cancelled its part of a paid order it could not fill (R4.4): the shopper is told
+    why, in their language, and that ``refund_amount`` is on its way (``whole_order``: nothing of the
+    order is left)."""
+
+    name: ClassVar[str] = "OrderPartCancelled"
+    order_number: str
+    customer_id: int
+    merchant_code: str
+    reason: str
+    refund_amount: int
+    currency: str
+    whole_order: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProductQuestionAnswered(DomainEvent):
+    """The seller answered a shopper's product question (R4.1-4): the shopper is told, in their
+    language, on their channel."""
+
+    name: ClassVar[str] = "ProductQuestionAnswered"
+    question_id: str
+    customer_id: int
+    product_code: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentCaptured(DomainEvent):
     name: ClassVar[str] = "PaymentCaptured"
     payment_id: str
@@ -286,6 +315,8 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         OrderPlaced,
         OrderStatusChanged,
         OrderCancelled,
+        OrderPartCancelled,
+        ProductQuestionAnswered,
         PaymentCaptured,
         RefundRequested,
         RefundSucceeded,

@@ -19,6 +19,7 @@ from commerce_core.customers.model import Address, ChannelIdentity, Customer
 from commerce_core.errors import NotFound
 from commerce_core.events import CustomerErased
 from commerce_core.orders.model import Order, OrderLine
+from commerce_core.questions.model import ProductQuestion
 from commerce_core.reviews.model import ProductReview
 from commerce_core.security import FieldCipher
 from commerce_core.support.model import AuditEntry, StaffTopic, Ticket, TicketMessage
@@ -98,6 +99,14 @@ class PrivacyService:
                         await s.scalars(select(ProductReview).where(ProductReview.customer_id == customer_id))
                     ).all()
                 ],
+                "product_questions": [  # R4.1-4: what they asked sellers, and the answers
+                    {"question": q.text, "answer": q.answer, "status": q.status}
+                    for q in (
+                        await s.scalars(
+                            select(ProductQuestion).where(ProductQuestion.customer_id == customer_id)
+                        )
+                    ).all()
+                ],
             }
 
     async def erase(self, customer_id: int, *, actor: str) -> None:
@@ -116,6 +125,7 @@ class PrivacyService:
             await s.execute(delete(StaffTopic).where(StaffTopic.conversation_key.in_(their_conversations)))
             subject = customer_subject(self._cipher, customer_id)
             await s.execute(delete(BehaviourEvent).where(BehaviourEvent.subject == subject))
+            await s.execute(delete(ProductQuestion).where(ProductQuestion.customer_id == customer_id))
             # their review comments are their words; the ratings stay (anonymous) in the average
             await s.execute(
                 update(ProductReview).where(ProductReview.customer_id == customer_id).values(comment=None)

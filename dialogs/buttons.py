@@ -24,6 +24,7 @@ from dialogs.flows import (
     listing_reports,
     operator_chat,
     orders,
+    questions,
     receipt,
     reviews,
     shopping,
@@ -39,6 +40,7 @@ from dialogs.payloads import (
     AfterSalesLine,
     AfterSalesOrder,
     AfterSalesReason,
+    AskSeller,
     BindPhone,
     CancelOrder,
     CaseAnswer,
@@ -361,6 +363,11 @@ async def _review_order(turn: Turn, action: ReviewOrder) -> None:
 @on(RateProduct)
 async def _rate_product(turn: Turn, action: RateProduct) -> None:
     await reviews.rate(turn, action.code, action.rating)
+
+
+@on(AskSeller)
+async def _ask_seller(turn: Turn, action: AskSeller) -> None:
+    await questions.ask(turn, action.question_id)
 
 
 _missing = [a.__name__ for a in set(ACTIONS) - _HANDLERS.keys()]

@@ -95,6 +95,7 @@ from dialogs.payloads_partners import (
 from dialogs.payloads_partners import (
     ShipOrder as ShipOrder,
 )
+from dialogs.payloads_questions import AskSeller as AskSeller
 from dialogs.payloads_reviews import RateProduct as RateProduct
 from dialogs.payloads_reviews import ReviewOrder as ReviewOrder
 from dialogs.payloads_webpay import PayWith as PayWith  # the web chat's payment choice
@@ -376,6 +377,7 @@ ACTIONS: tuple[type[Action], ...] = (
     PayWith,
     ReviewOrder,
     RateProduct,
+    AskSeller,
 )
 
 

@@ -51,6 +51,8 @@ from bot.backoffice.views.cases import CASE_DESK, CaseDeskPages
 from bot.backoffice.views.dashboard import FIGURES as DASHBOARD_FIGURES
 from bot.backoffice.views.listings import IMAGES, LISTINGS
 from bot.backoffice.views.merchant_cases import MERCHANT_CASES, MerchantCasePages
+from bot.backoffice.views.merchant_orders import MERCHANT_ORDERS, MerchantOrderPages
+from bot.backoffice.views.merchant_questions import MERCHANT_QUESTIONS
 from bot.backoffice.views.onboarding import DESK as ONBOARDING
 from bot.backoffice.views.onboarding import OnboardingDesk
 from bot.backoffice.views.search import SEARCH, ShopSearch
@@ -110,6 +112,9 @@ def setup_backoffice(
     backoffice[SEARCH] = ShopSearch(commerce)  # the operators' search box
     backoffice[CASE_DESK] = CaseDeskPages(commerce.cases)  # the after-sales desk (staff)
     backoffice[MERCHANT_CASES] = MerchantCasePages(commerce.case_parties)  # cases on a merchant's items
+    # merchants' order tools: filters and CSV, cancelling a part they cannot fill, settlement
+    backoffice[MERCHANT_ORDERS] = MerchantOrderPages(commerce.merchant_orders, commerce.settlements)
+    backoffice[MERCHANT_QUESTIONS] = commerce.questions  # shoppers' questions for the seller (R4.1-4)
     backoffice[LISTINGS] = commerce  # listings: merchants' entry and the reviewers' queue
     # one store for the uploads under the data folder: product images, applicants' documents
     files = upload_store(settings.data_dir)

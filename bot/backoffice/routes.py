@@ -26,6 +26,8 @@ from bot.backoffice.views import (
     dead_letters,
     merchant,
     merchant_cases,
+    merchant_orders,
+    merchant_questions,
     public,
 )
 from bot.backoffice.views import onboarding as onboarding
@@ -100,9 +102,42 @@ ROUTES: tuple[Route, ...] = (
     # merchant console
     Route("GET", "/merchant/products", "merchant.products", merchant.products, Action.VIEW_OWN_MERCHANT),
     Route("GET", "/merchant/products/{code}", "merchant.product", merchant.product, Action.VIEW_OWN_MERCHANT),
-    Route("GET", "/merchant/orders", "merchant.orders", merchant.orders, Action.VIEW_OWN_MERCHANT),
+    # the order list with filters and its CSV, my part's cancellation, settlement (views/merchant_orders.py)
+    Route("GET", "/merchant/orders", "merchant.orders", merchant_orders.orders, Action.VIEW_OWN_MERCHANT),
     Route(
-        "GET", "/merchant/orders/rows", "merchant.order_rows", merchant.order_rows, Action.VIEW_OWN_MERCHANT
+        "GET",
+        "/merchant/orders/rows",
+        "merchant.order_rows",
+        merchant_orders.order_rows,
+        Action.VIEW_OWN_MERCHANT,
+    ),
+    Route(
+        "GET",
+        "/merchant/orders.csv",
+        "merchant.orders_csv",
+        merchant_orders.orders_csv,
+        Action.VIEW_OWN_MERCHANT,
+    ),
+    Route(
+        "POST",
+        "/merchant/orders/{number}/cancel",
+        "merchant.cancel",
+        merchant_orders.cancel,
+        Action.SHIP_OWN_ORDERS,
+    ),
+    Route(
+        "GET",
+        "/merchant/settlement",
+        "merchant.settlement",
+        merchant_orders.settlement,
+        Action.MANAGE_OWN_MERCHANT,
+    ),
+    Route(
+        "GET",
+        "/merchant/settlement.csv",
+        "merchant.settlement_csv",
+        merchant_orders.settlement_csv,
+        Action.MANAGE_OWN_MERCHANT,
     ),
     Route("GET", "/merchant/orders/{number}", "merchant.order", merchant.order, Action.VIEW_OWN_MERCHANT),
     # agent console (live handoff)
@@ -121,6 +156,28 @@ ROUTES: tuple[Route, ...] = (
         CHAT,
     ),
     Route("POST", "/merchant/orders/{number}/ship", "merchant.ship", merchant.ship, Action.SHIP_OWN_ORDERS),
+    # shoppers' product questions the bot could not answer (R4.1-4; views/merchant_questions.py)
+    Route(
+        "GET",
+        "/merchant/questions",
+        "merchant.questions",
+        merchant_questions.questions,
+        Action.VIEW_OWN_MERCHANT,
+    ),
+    Route(
+        "GET",
+        "/merchant/questions/rows",
+        "merchant.question_rows",
+        merchant_questions.question_rows,
+        Action.VIEW_OWN_MERCHANT,
+    ),
+    Route(
+        "POST",
+        "/merchant/questions/{question}/answer",
+        "merchant.question.answer",
+        merchant_questions.answer,
+        Action.SHIP_OWN_ORDERS,
+    ),
     # the after-sales desk: staff decide and arbitrate; the merchant of the items accepts returns
     Route("GET", "/cases", "cases", cases.queue, Action.HANDLE_CASES),
     Route("GET", "/cases/{number}", "case", cases.detail, Action.HANDLE_CASES),

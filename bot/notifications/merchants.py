@@ -118,14 +118,9 @@ class PaidOrderForMerchants:
         lang = await directory.language_of(recipient)
         if lang is None:
             return []
-        parts: list[tuple[MerchantOrderView, str]] = []
-        for number in numbers:
-            try:
-                part = await self._commerce.operators.merchant_order(member.merchant_id, number)
-                city = await self._commerce.shipments.delivery_city(number)
-            except NotFound:
-                continue  # gone since (erased shopper): nothing to ship
-            parts.append((part, city))
+        # every claimed order's part and city in one read (orders gone since, e.g. an erased shopper's,
+        # are left out: nothing to ship)
+        parts = await self._commerce.merchant_orders.parts_to_tell(member.merchant_id, numbers)
         if not parts:
             return []
         t: Phrase = functools.partial(texts.get, lang)

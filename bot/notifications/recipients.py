@@ -16,6 +16,7 @@ bound identities (``bot.notifications.merchants.notify_merchants`` plugs it in):
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -114,6 +115,11 @@ class KnowsMembers(Protocol):
     async def members_of(self, recipient: Recipient) -> list[Recipient]: ...
 
 
+#: how long the operator directory remembers a recipient's contacts (seconds), and for how many
+CONTACTS_TTL = 2.0
+CONTACTS_KEPT = 2000
+
+
 class OperatorDirectory:
     """Merchants and staff from the operator accounts and the chat identities they bound with a code.
 
@@ -123,10 +129,28 @@ class OperatorDirectory:
     language is its first member's; :meth:`members_of` lets a subscriber write to each in their own.
     """
 
-    def __init__(self, commerce: Commerce) -> None:
+    def __init__(self, commerce: Commerce, *, remember_seconds: float = CONTACTS_TTL) -> None:
         self._commerce = commerce
+        self._remember = remember_seconds
+        self._known: dict[Recipient, tuple[float, list[OperatorContact]]] = {}
 
     async def _contacts(self, recipient: Recipient) -> list[OperatorContact]:
+        """The recipient's contacts, remembered for a moment: one paid order asks for the same merchant's
+        members, then each member's language, then their addresses, and a burst of orders asks again
+        for every order. A binding made or removed shows within ``remember_seconds``."""
+        now = time.monotonic()
+        known = self._known.get(recipient)
+        if known is not None and now - known[0] < self._remember:
+            return known[1]
+        found = await self._look_up(recipient)
+        if not found:  # nobody bound yet: a binding made a moment from now must count at once
+            return found
+        if len(self._known) >= CONTACTS_KEPT:
+            self._known.clear()
+        self._known[recipient] = (now, found)
+        return found
+
+    async def _look_up(self, recipient: Recipient) -> list[OperatorContact]:
         operators = self._commerce.operators
         if isinstance(recipient, Merchant):
             return await operators.chat_contacts(merchant_id=recipient.merchant_id)

@@ -10,8 +10,10 @@ from commerce_core.inventory import model as inventory_model
 from commerce_core.merchants import model as merchants_model
 from commerce_core.operators import model as operators_model
 from commerce_core.orders import model as orders_model
+from commerce_core.orders import parts as order_parts_model
 from commerce_core.outbox import model as outbox_model
 from commerce_core.payments import model as payments_model
+from commerce_core.questions import model as questions_model
 from commerce_core.reviews import model as reviews_model
 from commerce_core.shipments import model as shipments_model
 from commerce_core.status import StatusChange
@@ -29,9 +31,11 @@ __all__ = [
     "merchants_model",
     "metadata",
     "operators_model",
+    "order_parts_model",
     "orders_model",
     "outbox_model",
     "payments_model",
+    "questions_model",
     "reviews_model",
     "shipments_model",
     "support_model",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import column, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce_core.catalog.model import Product, Sku
@@ -20,6 +20,10 @@ from commerce_core.inventory.model import StockLevel
 from commerce_core.money import Money
 from commerce_core.operators.types import MerchantOrderLineView, MerchantOrderView, MerchantProductView
 from commerce_core.orders.model import Order, OrderLine
+from commerce_core.orders.parts import OrderPartCancellation
+
+#: the two columns of shipments the console reads (shipments depend on operators' neighbours, not here)
+_PARCELS = table("shipments", column("order_id"), column("merchant_id"))
 
 MAX_CONSOLE_PAGE = 200
 
@@ -105,6 +109,21 @@ async def _order_views(
     by_order: dict[int, list[OrderLine]] = defaultdict(list)
     for line in lines:
         by_order[line.order_id].append(line)
+    order_ids = [o.id for o in orders]
+    cancelled = dict(
+        (
+            await session.execute(
+                select(OrderPartCancellation.order_id, OrderPartCancellation.reason).where(
+                    OrderPartCancellation.order_id.in_(order_ids),
+                    OrderPartCancellation.merchant_id == merchant_id,
+                )
+            )
+        ).all()
+    )
+    parcels = await session.execute(
+        select(_PARCELS.c.order_id, _PARCELS.c.merchant_id).where(_PARCELS.c.order_id.in_(order_ids))
+    )
+    shipped = {order_id for order_id, by in parcels.all() if by in (merchant_id, None)}
     views = []
     for order in orders:
         mine = by_order[order.id]
@@ -127,9 +146,15 @@ async def _order_views(
                     for line in mine
                 ),
                 total=Money(sum(line.line_total for line in mine), order.currency),
+                part_cancelled=cancelled.get(order.id),
+                part_shipped=order.id in shipped,
             )
         )
     return views
+
+
+#: the views of orders as one merchant sees them (the console's other order tools build on it)
+order_views = _order_views
 
 
 async def merchant_orders(

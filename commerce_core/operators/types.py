@@ -149,6 +149,10 @@ class MerchantOrderView:
     shipped_at: datetime | None
     lines: tuple[MerchantOrderLineView, ...]
     total: Money
+    #: the reason, when this merchant cancelled its part (it could not fill it); None otherwise
+    part_cancelled: str | None = None
+    #: whether this merchant's part has gone to a carrier (a shipped part cannot be cancelled)
+    part_shipped: bool = False
 
 
 class LoginRefused(NotAllowed):

@@ -6,13 +6,14 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.errors import InvalidInput, NotAllowed, NotFound
 from commerce_core.events import OrderShipped, ShipmentDelayed, ShipmentUpdated
 from commerce_core.orders import transitions
 from commerce_core.orders.model import Order, OrderLine
+from commerce_core.orders.parts import OrderPartCancellation
 from commerce_core.orders.types import OrderStatus
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, CarrierEvent, WaybillCarrier
@@ -168,7 +169,11 @@ class ShipmentService:
 
     async def unshipped_merchants(self, order_number: str) -> list[int]:
         """The merchants whose part of a paid order still waits to be shipped (none unless paid)."""
-        async with self._units.orm() as uow:
+        async with self._units.hot() as uow:  # every paid order asks this (its merchants are told)
+            waiting = (await uow.execute(_UNSHIPPED, {"b_number": order_number})).scalars().all()
+        if waiting:
+            return sorted(set(waiting))
+        async with self._units.orm() as uow:  # none: say why (unknown order, not paid, all shipped)
             order = await uow.session.scalar(select(Order).where(Order.number == order_number))
             if order is None:
                 raise NotFound("no such order", code="order_not_found")
@@ -405,6 +410,25 @@ async def _view(uow: UnitOfWork, shipment: Shipment, order_number: str) -> Shipm
     )
 
 
+#: a paid order's merchants with no parcel and no cancelled part, in one statement on the hot unit
+_UNSHIPPED = (
+    select(OrderLine.merchant_id)
+    .join(Order, Order.id == OrderLine.order_id)
+    .where(
+        Order.number == bindparam("b_number"),
+        Order.status == OrderStatus.PAID.value,
+        ~exists().where(
+            Shipment.order_id == Order.id,
+            or_(Shipment.merchant_id == OrderLine.merchant_id, Shipment.merchant_id.is_(None)),
+        ),
+        ~exists().where(
+            OrderPartCancellation.order_id == Order.id,
+            OrderPartCancellation.merchant_id == OrderLine.merchant_id,
+        ),
+    )
+)
+
+
 async def _merchants_of(uow: UnitOfWork, order_id: int) -> list[int]:
     rows = await uow.session.scalars(
         select(OrderLine.merchant_id).where(OrderLine.order_id == order_id).distinct()
@@ -413,12 +437,20 @@ async def _merchants_of(uow: UnitOfWork, order_id: int) -> list[int]:
 
 
 async def _unshipped(uow: UnitOfWork, order_id: int) -> list[int]:
-    """Merchants of the order with no parcel yet (parcels from before per-merchant shipping count for all)."""
+    """Merchants of the order with no parcel yet (parcels from before per-merchant shipping count for all);
+    a part its merchant cancelled waits for nothing."""
     shipped = set(
         (await uow.session.scalars(select(Shipment.merchant_id).where(Shipment.order_id == order_id))).all()
     )
     if None in shipped:
         return []
+    shipped |= set(
+        (
+            await uow.session.scalars(
+                select(OrderPartCancellation.merchant_id).where(OrderPartCancellation.order_id == order_id)
+            )
+        ).all()
+    )
     return [m for m in await _merchants_of(uow, order_id) if m not in shipped]
 
 

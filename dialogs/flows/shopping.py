@@ -6,7 +6,7 @@ from typing import Any
 
 from commerce_core.api import CURRENCY_EXPONENTS, NotFound, SearchPage, SearchQuery
 from dialogs.context import Turn
-from dialogs.flows import named, reviews
+from dialogs.flows import named, questions, reviews
 from dialogs.flows import recommend as recommend_flow
 from dialogs.flows.base import Flow, StepSpec
 from dialogs.flows.common import focus_on, product_card, product_list, resolve_product
@@ -160,6 +160,8 @@ async def details(turn: Turn) -> None:
         return
     turn.note("product_view", product=product.code, merchant_id=product.merchant_id)
     turn.send(product_card(turn, product, reviews=await reviews.review_lines(turn, product.code)))
+    if questions.unanswered(turn):  # R4.1-4: a question the card does not answer goes to the seller
+        await questions.offer(turn, product)
 
 
 async def show(turn: Turn, code: str) -> None:

@@ -74,6 +74,7 @@ EXISTING_WIRE_FORMS = {
     "paywith:wechatpay_native:SB7K3M9Q2XAB": payloads.PayWith("wechatpay_native", "SB7K3M9Q2XAB"),
     "rvw:SB7K3M9Q2XAB": payloads.ReviewOrder("SB7K3M9Q2XAB"),
     "rvs:D1:4": payloads.RateProduct("D1", 4),
+    "askq:PQ0123456789": payloads.AskSeller("PQ0123456789"),
 }
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.backoffice.pages import field, flash, form, operators, redirect, render, text, visit
+from bot.backoffice.pages import flash, redirect, render, text
+from bot.backoffice.views.decisions import audit_decision, read_decision, reviewer
 from bot.backoffice.views.listings import commerce
 from commerce_core.api import DomainError, NotFound
 
@@ -39,23 +40,18 @@ async def item(request: web.Request, *, error: str | None = None, status: int = 
 
 async def decide(request: web.Request) -> web.StreamResponse:
     item_id = _item_id(request)
-    approve = request.match_info["decision"] == "approve"
-    values = await form(request)
-    reason = field(values, "reason", 1000) or None
-    if not approve and reason is None:
+    decision = await read_decision(request)
+    if decision is None:
         return await item(request, error=text(request, "listings.review.reason_required"), status=400)
-    me = visit(request).me()
     try:
         decided = await commerce(request).listing_reviews.decide(
-            item_id, approve=approve, actor=f"operator:{me.public_id}", reason=reason
+            item_id, approve=decision.approve, actor=reviewer(request), reason=decision.reason
         )
     except DomainError as refused:
         if refused.code == "review_not_found":
             raise
         key = "listings.review.already" if refused.code == "review_decided" else "listings.error.other"
         return await item(request, error=text(request, key), status=400)
-    action = "listing.approve" if approve else "listing.reject"
-    detail = f"{decided.kind} #{decided.id}" + (f": {reason}" if reason else "")
-    await operators(request).record(visit(request).actor, action, "listing", decided.product_code, detail)
-    flash(request, "listings.review.approved" if approve else "listings.review.rejected")
+    await audit_decision(request, decision, "listing", decided.product_code, f"{decided.kind} #{decided.id}")
+    flash(request, "listings.review.approved" if decision.approve else "listings.review.rejected")
     raise redirect(request, "listings.queue")

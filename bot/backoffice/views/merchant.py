@@ -62,20 +62,6 @@ async def product(request: web.Request) -> web.StreamResponse:
     return render(request, "product.html", product=shown)
 
 
-async def orders(request: web.Request) -> web.StreamResponse:
-    page = _page(request)
-    listed = await operators(request).merchant_orders(
-        _merchant_id(request), limit=PAGE + 1, offset=page * PAGE
-    )
-    return render(request, "orders.html", orders=listed[:PAGE], page=page, more=len(listed) > PAGE)
-
-
-async def order_rows(request: web.Request) -> web.StreamResponse:
-    """The first page's rows alone: what the list polls for, so new paid orders appear live."""
-    listed = await operators(request).merchant_orders(_merchant_id(request), limit=PAGE)
-    return render(request, "order_rows.html", orders=listed)
-
-
 async def order(request: web.Request, *, error: str | None = None, status: int = 200) -> web.StreamResponse:
     number = request.match_info["number"][:CODE_LIMIT]
     merchant_id = _merchant_id(request)

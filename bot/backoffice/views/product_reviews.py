@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.backoffice.pages import field, flash, form, operators, redirect, render, text, visit
+from bot.backoffice.pages import flash, redirect, render, text
+from bot.backoffice.views.decisions import audit_decision, read_decision, reviewer
 from bot.backoffice.views.listings import commerce
 from commerce_core.api import DomainError
 
@@ -30,22 +31,17 @@ async def queue(request: web.Request, *, error: str | None = None, status: int =
 
 async def decide(request: web.Request) -> web.StreamResponse:
     review_id = _review_id(request)
-    approve = request.match_info["decision"] == "approve"
-    values = await form(request)
-    reason = field(values, "reason", 1000) or None
-    if not approve and reason is None:
+    decision = await read_decision(request)
+    if decision is None:
         return await queue(request, error=text(request, "reviews.reason_required"), status=400)
-    me = visit(request).me()
     try:
         decided = await commerce(request).product_reviews.decide(
-            review_id, approve=approve, actor=f"operator:{me.public_id}", reason=reason
+            review_id, approve=decision.approve, actor=reviewer(request), reason=decision.reason
         )
     except DomainError as refused:
         if refused.code == "product_review_not_found":
             raise web.HTTPNotFound() from refused
         return await queue(request, error=text(request, "reviews.already"), status=400)
-    action = "product_review.approve" if approve else "product_review.reject"
-    detail = f"{decided.product_code}" + (f": {reason}" if reason else "")
-    await operators(request).record(visit(request).actor, action, "product_review", str(decided.id), detail)
-    flash(request, "reviews.approved" if approve else "reviews.rejected")
+    await audit_decision(request, decision, "product_review", str(decided.id), decided.product_code)
+    flash(request, "reviews.approved" if decision.approve else "reviews.rejected")
     raise redirect(request, "product_reviews.queue")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.backoffice.pages import field, flash, form, redirect, render, visit
+from bot.backoffice.views.decisions import read_decision
 from bot.backoffice.views.onboarding import ID_LIMIT, desk, explain
 from commerce_core.api import InvalidInput
 
@@ -34,15 +35,17 @@ async def decide(request: web.Request) -> web.StreamResponse:
     public_id = request.match_info["public_id"][:ID_LIMIT]
     onboarding = desk(request).commerce.onboarding
     actor = visit(request).actor
-    values = await form(request)
+    # the core requires the reasons itself (and audits the decision), with its own explanation
+    decision = await read_decision(
+        request, reason_field="reasons", extra=("suggestions",), reason_required=False
+    )
+    assert decision is not None
     try:
-        if request.match_info["decision"] == "approve":
+        if decision.approve:
             await onboarding.approve(public_id, actor)
-            flash(request, "onboarding.review.approved")
         else:
-            reasons, suggestions = field(values, "reasons", 1000), field(values, "suggestions", 1000)
-            await onboarding.reject(public_id, reasons, suggestions, actor)
-            flash(request, "onboarding.review.rejected")
+            await onboarding.reject(public_id, decision.reason or "", decision.extra["suggestions"], actor)
+        flash(request, f"onboarding.review.{'approved' if decision.approve else 'rejected'}")
     except InvalidInput as refused:
         return await application(request, error=explain(request, refused), status=400)
     raise redirect(request, "reviews.queue")
