@@ -85,6 +85,7 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
     if page.has_more:
         buttons.append(turn.button("button.more", MoreResults()))
     turn.state.shown_products = [p.code for p in page.items]
+    turn.state.reasons = {}  # a search or a plain list: no item is there for this shopper's own reasons
     turn.state.looking_at = "list"
     params.setdefault("page", page.page)
     return ProductList(
@@ -100,7 +101,9 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
 def product_card(
     turn: Turn, product: ProductView, *, reason: str | None = None, reviews: Sequence[str] = ()
 ) -> ProductCard:
-    """The card; ``reviews`` are its review lines (the average and latest comments, R5.3-1)."""
+    """The card; ``reviews`` are its review lines (the average and latest comments, R5.3-1). Opened from
+    a recommendation list, it repeats why the item was recommended (R5.3-2)."""
+    reason = reason or turn.state.reasons.get(product.code)
     options = []
     for name in ("color", "size", "storage", "capacity", "style"):
         values = product.option_values(name)

@@ -66,7 +66,9 @@ def render(replies: list[Reply], texts: Texts, lang: str, base: str) -> Rendered
             out.articles.append(
                 Article(
                     f"{reply.title} {reply.price}",
-                    "\n".join(line for line in (*reply.options, reply.description) if line)[:500],
+                    "\n".join(line for line in (*reply.options, reply.description, reply.reason) if line)[
+                        :500
+                    ],
                     absolute(reply.image, base),
                     absolute(reply.image, base) or base,
                 )
