@@ -244,7 +244,8 @@ async def focus_on(turn: Turn, code: str) -> ProductView | None:
 
 
 async def resolve_product(turn: Turn) -> ProductView | None:
-    """The product the shopper means: a named product, "the second one", or the one in focus."""
+    """The product the shopper means: a named product, "the second one", the only one of the list on
+    screen ("加入购物车" under a one-item list), or the one in focus."""
     commerce = turn.commerce
     code = turn.entity("product")
     ordinal = turn.entity("ordinal")
@@ -252,6 +253,13 @@ async def resolve_product(turn: Turn) -> ProductView | None:
         index = _ordinal_index(ordinal, len(turn.state.shown_products))
         if index is not None:
             code = turn.state.shown_products[index]
+    if (
+        code is None
+        and ordinal is None
+        and turn.state.looking_at == "list"
+        and len(turn.state.shown_products) == 1
+    ):
+        code = turn.state.shown_products[0]
     if code is None:
         code = turn.state.focus_product
     if code is None:
