@@ -77,15 +77,18 @@ def _looking_at_card(turn: Turn) -> bool:
 
 
 def changes_the_list(turn: Turn) -> bool:
-    """ "换成XL码的", "換成藍色的" right after a list: a colour or size for the list, not an exchange.
+    """ "换成XL码的", "換成藍色的" right after a list or a card: a colour or size for what is on screen,
+    not an exchange.
 
     The after-sales intents need words of their own (:mod:`dialogs.routing`); here "换" is the only one,
-    so with just a colour or size beside it and a list on screen the list is what changes. "XL码的要退"
+    so with just a colour or size beside it and a list or card on screen that is what changes. "XL码的要退"
     keeps its return word and stays an after-sales request.
     """
+    on_screen = (turn.state.looking_at == "list" and bool(turn.state.last_search)) or (
+        turn.state.looking_at == "card" and bool(turn.state.focus_product)
+    )
     return (
-        turn.state.looking_at == "list"
-        and bool(turn.state.last_search)
+        on_screen
         and bool(_wanted_options(turn))
         and _only_refining(turn)
         and not has_evidence(turn.nlu.intent, SWAP.sub(" ", turn.nlu.text))

@@ -190,3 +190,21 @@ async def test_a_variant_question_answers_yes_or_no(
     commerce = demo_runtime.container.commerce
     cart = await commerce.cart.view((await commerce.customers.identify("console", chat.session.user_id)).id)
     assert [line.sku_code for line in cart.lines] == ["P0001-BLUE-M"]
+
+
+SWAP_BLUE_M = {"zh-Hans": "换成蓝色M码的", "zh-Hant": "換成藍色M碼的", "en": "blue in M instead"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_changing_the_card_to_another_variant_is_not_an_exchange(
+    lang: str, demo_chat: Callable[..., Chat]
+) -> None:
+    """ "换成蓝色M码的" on a card answers about that variant; it does not start an after-sales exchange."""
+    chat = demo_chat(lang)
+    await chat.say(CARD[lang])
+    [card] = chat.of_type("product_card")
+    await chat.say(SWAP_BLUE_M[lang])
+    assert chat.text.startswith({"zh-Hans": "有的", "zh-Hant": "有的", "en": "Yes"}[lang]), chat.text
+    assert any(b["payload"] == f"sku:{card['data']['code']}-BLUE-M:1" for b in chat.last[0]["buttons"]), (
+        chat.text
+    )
