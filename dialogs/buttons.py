@@ -1,4 +1,9 @@
-"""What each pressed button does: one handler per action type, looked up in a table.
+"""What each pressed button does: a table from action type to the flow function it runs.
+
+Most buttons run one flow function with the action's fields as its arguments, in field order
+(:data:`FLOWS`: ``ShowProduct(code)`` runs ``shopping.show(turn, code)``); the few that check something
+first or adapt the arguments have a handler of their own (:data:`HANDLERS`). Both tables are checked
+when the module loads: every action has exactly one entry, and every flow accepts the action's fields.
 
 The engine decodes the payload (:mod:`dialogs.payloads`) and calls :func:`press`. A payload that does
 not decode gets ``payload.invalid``; one that refers to something that no longer applies (the
@@ -10,9 +15,11 @@ handler ever sees a raw string, so nothing unchecked reaches the core or the dat
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
+from typing import Any
 
 from commerce_core.api import CaseKind, NotFound
 from dialogs.context import Turn
@@ -83,30 +90,12 @@ from dialogs.payloads import (
     ViewCart,
     Yes,
     decode,
+    fields_of,
 )
 
 log = logging.getLogger(__name__)
-A = TypeVar("A", bound=Action)
+Flow = Callable[..., Awaitable[object]]
 Handler = Callable[[Turn, Any], Awaitable[None]]
-TypedHandler = Callable[[Turn, A], Awaitable[None]]
-_HANDLERS: dict[type[Action], Handler] = {}
-
-
-def on(action: type[A]) -> Callable[[TypedHandler[A]], TypedHandler[A]]:
-    """Register the handler of one action type (typed: the handler receives that action)."""
-
-    def register(handler: TypedHandler[A]) -> TypedHandler[A]:
-        _HANDLERS[action] = handler
-        return handler
-
-    return register
-
-
-def _simple(action: type[Action], step: Callable[[Turn], Awaitable[None]]) -> None:
-    async def run(turn: Turn, _: Action) -> None:
-        await step(turn)
-
-    _HANDLERS[action] = run
 
 
 async def press(turn: Turn, payload: str) -> None:
@@ -117,7 +106,15 @@ async def press(turn: Turn, payload: str) -> None:
         log.info("button payload rejected: %s", error)
         invalid(turn)
         return
-    await _HANDLERS[type(action)](turn, action)
+    handler = HANDLERS.get(type(action))
+    if handler is not None:
+        await handler(turn, action)
+    else:
+        await FLOWS[type(action)](turn, *_arguments(action))
+
+
+def _arguments(action: Action) -> list[object]:
+    return [getattr(action, field.name) for field in fields_of(type(action))]
 
 
 def invalid(turn: Turn) -> None:
@@ -128,6 +125,7 @@ def stale(turn: Turn) -> None:
     turn.say("payload.stale", turn.button("button.help", Help()))
 
 
+# -- buttons that check something before (or instead of) running a flow -----------------------------------
 async def _answer(turn: Turn, action: Yes | No | Skip) -> None:
     """A yes/no/skip button is the answer the waiting step asked for, as if typed, if it is that
     flow's button (or an old bare "yes" / "no")."""
@@ -144,56 +142,15 @@ async def _answer(turn: Turn, action: Yes | No | Skip) -> None:
         turn.say("flow.nothing_pending")
 
 
-_HANDLERS.update({Yes: _answer, No: _answer, Skip: _answer})
-
-
-for _action, _step in (
-    (MoreResults, shopping.more),
-    (ViewCart, cart.view),
-    (Checkout, checkout.start),
-    (MyOrders, orders.status),
-    (Human, support.human),
-    (Help, support.help_),
-    (LeaveMessage, support.leave_message),
-    (BindPhone, account.bind_phone),
-    (ExportData, account.export),
-    (EraseData, account.erase_request),
-):
-    _simple(_action, _step)
-
-
-@on(Expired)
 async def _expired(turn: Turn, _: Expired) -> None:
     turn.say("payload.expired", turn.button("button.help", Help()), turn.button("button.popular", Popular()))
 
 
-@on(Popular)
 async def _popular(turn: Turn, _: Popular) -> None:
     turn.state.focus_product = None
     await shopping.recommend(turn)
 
 
-@on(Language)
-async def _language(turn: Turn, action: Language) -> None:
-    await account.set_language(turn, action.tag)
-
-
-@on(ShowProduct)
-async def _show(turn: Turn, action: ShowProduct) -> None:
-    await shopping.show(turn, action.code)
-
-
-@on(Similar)
-async def _similar(turn: Turn, action: Similar) -> None:
-    await shopping.similar(turn, action.code)
-
-
-@on(AddProduct)
-async def _add(turn: Turn, action: AddProduct) -> None:
-    await cart.add_code(turn, action.code)
-
-
-@on(AddSku)
 async def _add_sku(turn: Turn, action: AddSku) -> None:
     try:
         await cart.add_sku(turn, action.code, action.quantity)
@@ -203,27 +160,6 @@ async def _add_sku(turn: Turn, action: AddSku) -> None:
         turn.say("product.gone")  # a variant button from before the product was taken off sale
 
 
-@on(Increase)
-async def _increase(turn: Turn, action: Increase) -> None:
-    await cart.change(turn, action.sku, 1)
-
-
-@on(Decrease)
-async def _decrease(turn: Turn, action: Decrease) -> None:
-    await cart.change(turn, action.sku, -1)
-
-
-@on(Remove)
-async def _remove(turn: Turn, action: Remove) -> None:
-    await cart.change(turn, action.sku, None, 0)
-
-
-@on(UseAddress)
-async def _use_address(turn: Turn, action: UseAddress) -> None:
-    await checkout.use_address(turn, action.address_id)
-
-
-@on(NewAddress)
 async def _new_address(turn: Turn, _: NewAddress) -> None:
     state = turn.state
     if state.active is None or state.active.flow != "checkout":
@@ -232,12 +168,6 @@ async def _new_address(turn: Turn, _: NewAddress) -> None:
     turn.say("checkout.ask_address")
 
 
-@on(Pay)
-async def _pay(turn: Turn, action: Pay) -> None:
-    await orders.pay_number(turn, action.order_number)
-
-
-@on(PayWith)
 async def _pay_with(turn: Turn, action: PayWith) -> None:
     """A provider picked from the web chat's choice; one this channel does not offer is stale."""
     if action.provider not in turn.settings.choices_for(turn.message.channel):
@@ -246,51 +176,10 @@ async def _pay_with(turn: Turn, action: PayWith) -> None:
     await orders.pay_number(turn, action.order_number, action.provider)
 
 
-@on(SandboxPay)
-async def _sandbox_pay(turn: Turn, action: SandboxPay) -> None:
-    await orders.sandbox_pay(turn, action.payment_id)
-
-
-@on(ShowOrder)
-async def _show_order(turn: Turn, action: ShowOrder) -> None:
-    await orders.show_status(turn, action.order_number)
-
-
-@on(Track)
-async def _track(turn: Turn, action: Track) -> None:
-    await orders.track(turn, action.order_number)
-
-
-@on(ConfirmReceipt)
-async def _confirm_receipt(turn: Turn, action: ConfirmReceipt) -> None:
-    await receipt.confirm(turn, action.order_number)
-
-
-@on(OrderHistory)
-async def _history(turn: Turn, action: OrderHistory) -> None:
-    await receipt.history(turn, action.order_number)
-
-
-@on(CancelOrder)
-async def _cancel(turn: Turn, action: CancelOrder) -> None:
-    await orders.cancel_number(turn, action.order_number)
-
-
-@on(ChangeAddress)
-async def _change_address(turn: Turn, action: ChangeAddress) -> None:
-    await orders.change_address_number(turn, action.order_number)
-
-
-@on(AfterSales)
 async def _after_sales(turn: Turn, action: AfterSales) -> None:
     await after_sales.begin(turn, CaseKind.RETURN, action.order_number)
     if _after_sales_slot(turn, "kind") and not _after_sales_slot(turn, "order"):
         turn.finish()  # not the shopper's order (or no longer there): no return is waiting on it
-
-
-@on(AfterSalesOrder)
-async def _after_sales_order(turn: Turn, action: AfterSalesOrder) -> None:
-    await after_sales.choose_order(turn, action.order_number)
 
 
 def _after_sales_slot(turn: Turn, slot: str) -> bool:
@@ -299,7 +188,6 @@ def _after_sales_slot(turn: Turn, slot: str) -> bool:
     return frame is not None and frame.flow == "after_sales" and slot in frame.slots
 
 
-@on(AfterSalesLine)
 async def _after_sales_line(turn: Turn, action: AfterSalesLine) -> None:
     if not _after_sales_slot(turn, "order"):
         stale(turn)
@@ -317,7 +205,6 @@ async def _after_sales_line(turn: Turn, action: AfterSalesLine) -> None:
     await after_sales.choose_item(turn, line.line_no, line.quantity)
 
 
-@on(AfterSalesReason)
 async def _after_sales_reason(turn: Turn, action: AfterSalesReason) -> None:
     if not _after_sales_slot(turn, "line"):
         stale(turn)
@@ -325,51 +212,81 @@ async def _after_sales_reason(turn: Turn, action: AfterSalesReason) -> None:
     await after_sales.choose_reason(turn, action.code)
 
 
-@on(ShipOrder)
-async def _ship_order(turn: Turn, action: ShipOrder) -> None:
-    await operator_chat.ship(turn, action.order_number)
-
-
-@on(CaseAnswer)
-async def _case_answer(turn: Turn, action: CaseAnswer) -> None:
-    await after_sales.ask_answer(turn, action.case_number)
-
-
-@on(CaseParcel)
-async def _case_parcel(turn: Turn, action: CaseParcel) -> None:
-    await after_sales.ask_parcel(turn, action.case_number)
-
-
-@on(RateCase)
-async def _rate_case(turn: Turn, action: RateCase) -> None:
-    await after_sales.rate(turn, action.case_number, action.rating)
-
-
-@on(ReportListing)
-async def _report_listing(turn: Turn, action: ReportListing) -> None:
-    await listing_reports.ask(turn, action.code)
-
-
-@on(ReportListingReason)
 async def _report_listing_reason(turn: Turn, action: ReportListingReason) -> None:
-    await listing_reports.report(turn, action.code, action.reason)
+    await listing_reports.report(turn, action.code, action.reason)  # the flow takes them the other way round
 
 
-@on(ReviewOrder)
-async def _review_order(turn: Turn, action: ReviewOrder) -> None:
-    await reviews.ask(turn, action.order_number)
+HANDLERS: Mapping[type[Action], Handler] = {
+    Yes: _answer,
+    No: _answer,
+    Skip: _answer,
+    Expired: _expired,
+    Popular: _popular,
+    AddSku: _add_sku,
+    NewAddress: _new_address,
+    PayWith: _pay_with,
+    AfterSales: _after_sales,
+    AfterSalesLine: _after_sales_line,
+    AfterSalesReason: _after_sales_reason,
+    ReportListingReason: _report_listing_reason,
+}
+
+#: action type -> the flow it runs, called with the turn and the action's fields in field order
+FLOWS: Mapping[type[Action], Flow] = {
+    # shopping and the cart
+    MoreResults: shopping.more,
+    ShowProduct: shopping.show,
+    Similar: shopping.similar,
+    AddProduct: cart.add_code,
+    ViewCart: cart.view,
+    Increase: partial(cart.change, delta=1),
+    Decrease: partial(cart.change, delta=-1),
+    Remove: partial(cart.change, delta=None, absolute=0),
+    # checkout, payment, orders
+    Checkout: checkout.start,
+    UseAddress: checkout.use_address,
+    Pay: orders.pay_number,
+    SandboxPay: orders.sandbox_pay,
+    MyOrders: orders.status,
+    ShowOrder: orders.show_status,
+    Track: orders.track,
+    ConfirmReceipt: receipt.confirm,
+    OrderHistory: receipt.history,
+    CancelOrder: orders.cancel_number,
+    ChangeAddress: orders.change_address_number,
+    AfterSalesOrder: after_sales.choose_order,
+    # people, help and the shopper's account
+    Human: support.human,
+    Help: support.help_,
+    LeaveMessage: support.leave_message,
+    Language: account.set_language,
+    BindPhone: account.bind_phone,
+    ExportData: account.export,
+    EraseData: account.erase_request,
+    # other people's buttons: the after-sales desk, merchants, listing reports, reviews
+    CaseAnswer: after_sales.ask_answer,
+    CaseParcel: after_sales.ask_parcel,
+    RateCase: after_sales.rate,
+    ShipOrder: operator_chat.ship,
+    ReportListing: listing_reports.ask,
+    ReviewOrder: reviews.ask,
+    RateProduct: reviews.rate,
+    AskSeller: questions.ask,
+}
 
 
-@on(RateProduct)
-async def _rate_product(turn: Turn, action: RateProduct) -> None:
-    await reviews.rate(turn, action.code, action.rating)
+def _check_tables() -> None:
+    """Fail at import, not on a shopper's tap: one entry per action, and flows that take its fields."""
+    covered = [*HANDLERS, *FLOWS]
+    missing = [a.__name__ for a in ACTIONS if a not in covered]
+    twice = [a.__name__ for a in HANDLERS if a in FLOWS]
+    if missing or twice or len(set(covered)) != len(ACTIONS):
+        raise TypeError(f"button tables: without an entry {missing}, in both tables {twice}")
+    for action, flow in FLOWS.items():
+        try:
+            inspect.signature(flow).bind(None, *(field.name for field in fields_of(action)))
+        except TypeError as error:
+            raise TypeError(f"{action.__name__}: its flow does not take its fields ({error})") from error
 
 
-@on(AskSeller)
-async def _ask_seller(turn: Turn, action: AskSeller) -> None:
-    await questions.ask(turn, action.question_id)
-
-
-_missing = [a.__name__ for a in set(ACTIONS) - _HANDLERS.keys()]
-if _missing:
-    raise TypeError(f"actions without a handler: {_missing}")
+_check_tables()

@@ -199,7 +199,7 @@ class Engine:
             if not refine.selection_out_of_range(turn):
                 await shopping.details(turn)
             return
-        if intent not in GUARDED_INTENTS and await refine.handle(turn):
+        if (intent not in GUARDED_INTENTS or refine.changes_the_list(turn)) and await refine.handle(turn):
             return
         if await receipt.handle_text(turn):
             return

@@ -134,9 +134,10 @@ class ProductList:
 
     @property
     def text(self) -> str:
-        lines = [self.title] + [
-            f"{i.position}. {i.title} {i.price}" + (f" ({i.reason})" if i.reason else "") for i in self.items
-        ]
+        lines = [self.title]
+        for i in self.items:  # the reason (already in the shopper's language) on its own line, indented
+            lines.append(f"{i.position}. {i.title} {i.price}")
+            lines.extend([f"   {i.reason}"] if i.reason else [])
         return "\n".join(lines)
 
 

@@ -60,6 +60,8 @@ CHANGE = _re(
     r"instead|ones|any in|in (?:a |an )?(?:other|different)|"
     r"换成|換成|改成|换个|換個|有没有|有沒有|的吗|的嗎|要.+的"
 )
+#: "换成XL码的" names a change the way an exchange does; on a list it changes the list
+SWAP = _re(r"换成|換成|改成|换个|換個|换|換")
 #: words that belong to another subject (cart, order): never a refinement
 ELSEWHERE = ("view_cart", "order_status", "checkout")
 
@@ -72,6 +74,30 @@ def _looking_at_card(turn: Turn) -> bool:
     return bool(turn.state.focus_product) and (
         turn.state.looking_at == "card" or THIS.search(turn.nlu.text) is not None
     )
+
+
+def changes_the_list(turn: Turn) -> bool:
+    """ "换成XL码的", "換成藍色的" right after a list or a card: a colour or size for what is on screen,
+    not an exchange.
+
+    The after-sales intents need words of their own (:mod:`dialogs.routing`); here "换" is the only one,
+    so with just a colour or size beside it and a list or card on screen that is what changes. "XL码的要退"
+    keeps its return word and stays an after-sales request.
+    """
+    on_screen = (turn.state.looking_at == "list" and bool(turn.state.last_search)) or (
+        turn.state.looking_at == "card" and bool(turn.state.focus_product)
+    )
+    return (
+        on_screen
+        and bool(_wanted_options(turn))
+        and _only_refining(turn)
+        and not has_evidence(turn.nlu.intent, SWAP.sub(" ", turn.nlu.text))
+    )
+
+
+def _on_the_list(turn: Turn, wanted: dict[str, str]) -> bool:
+    """ "要L码的", "要红色的" with a list on screen: which of the list, not an order of the card."""
+    return bool(wanted) and turn.state.looking_at == "list" and _only_refining(turn)
 
 
 async def handle(turn: Turn) -> bool:
@@ -89,7 +115,9 @@ async def handle(turn: Turn) -> bool:
         return True
     wanted = _wanted_options(turn)
     buying = turn.nlu.entity("quantity") is not None or (
-        turn.nlu.intent == "add_to_cart" and has_evidence("add_to_cart", text)
+        turn.nlu.intent == "add_to_cart"
+        and has_evidence("add_to_cart", text)
+        and not _on_the_list(turn, wanted)
     )
     if buying:
         return False  # "红色 L 的来2件": an order for a variant, which the cart flow takes

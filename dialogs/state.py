@@ -31,6 +31,8 @@ class ConversationState(BaseModel):
     shown_products: list[str] = Field(default_factory=list)  # codes of the last list, for "the second one"
     focus_product: str | None = None  # the product being talked about ("add it")
     viewed: list[str] = Field(default_factory=list)  # products opened lately, newest last (recommendations)
+    #: why each item of the last recommendation list is there: its card, opened from the list, says so too
+    reasons: dict[str, str] = Field(default_factory=dict)
     #: what was shown last, "list" or "card": "in red?" asks about the card, "blue ones" about the list
     looking_at: str | None = None
     last_search: dict[str, Any] | None = None  # for "more" / next page

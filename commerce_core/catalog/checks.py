@@ -53,6 +53,19 @@ ZH_TERMS: tuple[str, ...] = (
 )
 #: words with 最 that are ordinary Chinese, not claims ("recently", "last", "at least", "at most")
 ZH_ALLOWED = ("最近", "最后", "最後", "最少", "最多", "最终", "最終", "最长", "最長")
+#: 第一 as an ordinal ("the first time / day / piece", "at once") is ordinary Chinese in any text, not
+#: the claim "number one" (销量第一, 第一品牌), which stays a finding
+ZH_ORDINALS = tuple(
+    f"第一{unit}"
+    for unit in (
+        "次", "天", "件", "个", "個", "眼", "步", "批", "周", "週", "单", "單", "双", "雙", "回", "条", "條",
+        "顿", "頓", "年", "晚", "印象", "时间", "時間",
+    )
+)  # fmt: skip
+#: superlatives that are a claim when a seller writes them and an opinion when a shopper does ("最喜欢",
+#: "绝对值得", "唯一的缺点", "the best purchase I made"): review comments are not checked for these
+ZH_OPINIONS = ("第一", "顶级", "頂級", "极品", "極品", "绝对", "絕對", "唯一", "首选", "首選", "最")
+OPINION_TERMS = frozenset((*ZH_OPINIONS, "the best", "number one"))
 #: English claims, as word-bounded patterns
 EN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (term, re.compile(pattern))
@@ -147,23 +160,25 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").casefold()
 
 
-def advertising_terms(text: str) -> list[str]:
+def advertising_terms(text: str, *, opinions: bool = True) -> list[str]:
     """The absolute or false-advertising terms in ``text`` (zh and en), each once, in list order.
 
-    Reusable for any shopper- or merchant-written text (listings, later review comments).
+    ``opinions=False`` leaves out the superlatives that are only a shopper's opinion in a review comment
+    (:data:`OPINION_TERMS`); ad copy and health claims (全网最好, 国家级, "cures") are found in any text.
     """
     plain = normalise(text)
     found: list[str] = []
     masked = plain
-    for allowed in ZH_ALLOWED:
+    for allowed in (*ZH_ALLOWED, *ZH_ORDINALS):
         masked = masked.replace(allowed, "\x00" * len(allowed))
     for term in ZH_TERMS:
         needle = normalise(term)
         if needle in masked:
-            found.append(term)
+            if opinions or term not in OPINION_TERMS:
+                found.append(term)
             masked = masked.replace(needle, "\x00" * len(needle))  # 全网最好 is not also 最
     for term, pattern in EN_PATTERNS:
-        if pattern.search(plain):
+        if (opinions or term not in OPINION_TERMS) and pattern.search(plain):
             found.append(term)
     return found
 
@@ -299,10 +314,11 @@ def abusive_terms(text: str) -> list[str]:
 
 
 def check_comment(text: str) -> list[Finding]:
-    """Every finding for a shopper's review comment: the listing's advertising-terms check, contact
-    details and abuse. An empty list means it can be shown at once; otherwise staff decide."""
+    """Every finding for a shopper's review comment: the listing's advertising-terms check (without the
+    superlatives that are a shopper's opinion, not an advertisement: "第一次买，最喜欢这件" is a review),
+    contact details and abuse. An empty list means it can be shown at once; otherwise staff decide."""
     findings: list[Finding] = []
-    if terms := advertising_terms(text):
+    if terms := advertising_terms(text, opinions=False):
         findings.append(Finding("advertising_terms", "comment", ", ".join(terms)))
     if kinds := contact_details(text):
         findings.append(Finding("contact_details", "comment", ", ".join(kinds)))

@@ -26,6 +26,14 @@ from dialogs.payloads import REASONS, AfterSalesLine, AfterSalesOrder, AfterSale
 KIND_BY_INTENT = {"return_refund": CaseKind.RETURN, "exchange": CaseKind.EXCHANGE, "repair": CaseKind.REPAIR}
 ELIGIBLE = ("delivered", "completed")
 REFUND_WORDS = ("refund", "退款", "退钱", "退錢")
+#: the words that make a message at the reason step ask for another kind of case ("我要换大一码" while
+#: returning): the classifier's intent alone is not enough, the reason itself often sounds like one
+SWITCH_WORDS = {
+    CaseKind.EXCHANGE: ("换", "換", "exchange", "swap", "instead"),
+    CaseKind.REPAIR: ("修", "repair", "fix"),
+    CaseKind.RETURN: ("退货", "退貨", "return"),
+    CaseKind.REFUND: REFUND_WORDS,
+}
 
 
 def _kind(turn: Turn) -> CaseKind:
@@ -118,12 +126,34 @@ async def choose_item(turn: Turn, line_no: int, quantity: int) -> None:
 
 
 async def on_reason(turn: Turn) -> None:
-    """A typed reason: kept as the description, classified roughly for the policy."""
+    """A typed reason: kept as the description, classified roughly for the policy. A new request of
+    another kind ("我要换大一码" while returning) changes the case's kind, not just its reason."""
     text = turn.nlu.text.strip()
     if not text:
         turn.say("after_sales.ask_reason_again")
         return
+    if (kind := _switched_kind(turn)) is not None:
+        quantity = int(turn.slots.get("quantity", 1))
+        if kind in (CaseKind.EXCHANGE, CaseKind.REPAIR):
+            quantity = 1
+        turn.goto("reason", kind=kind.value, quantity=quantity)
+        turn.say("case_switch.switched", kind=turn.t(f"case_kind.{kind.value}"))
+        if classify_reason(text) == "other":  # "我要换货": the kind, but no reason yet
+            buttons = [Button.of(turn.t(f"reason.{code}"), AfterSalesReason(code)) for code in REASONS]
+            turn.say("after_sales.ask_reason", *buttons)
+            return
     await choose_reason(turn, classify_reason(text), text)
+
+
+def _switched_kind(turn: Turn) -> CaseKind | None:
+    """The other kind of case this message asks for, with that kind's own words, if any."""
+    if turn.nlu.intent not in KIND_BY_INTENT:
+        return None
+    wanted = _kind(turn)
+    lowered = turn.nlu.text.lower()
+    if wanted.value == turn.slots.get("kind") or not any(w in lowered for w in SWITCH_WORDS[wanted]):
+        return None
+    return wanted
 
 
 async def choose_reason(turn: Turn, code: str, text: str | None = None) -> None:

@@ -109,7 +109,7 @@ REASON_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (QUALITY_WORDS, "quality_issue"),
     (("发错", "發錯", "错了", "錯了", "wrong"), "wrong_item"),
     (("不符", "描述", "色差", "not as described", "different from"), "not_as_described"),
-    (("小", "大", "size", "fit", "尺码", "尺碼"), "size_fit"),
+    (("小", "大", "size", "fit", "尺码", "尺碼", "small", "big", "large", "tight", "loose"), "size_fit"),
     (("不想要", "不喜欢", "不喜歡", "changed my mind", "don't want", "don't like"), "changed_mind"),
 )
 CARRIER_WORDS = {

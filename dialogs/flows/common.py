@@ -85,6 +85,7 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
     if page.has_more:
         buttons.append(turn.button("button.more", MoreResults()))
     turn.state.shown_products = [p.code for p in page.items]
+    turn.state.reasons = {}  # a search or a plain list: no item is there for this shopper's own reasons
     turn.state.looking_at = "list"
     params.setdefault("page", page.page)
     return ProductList(
@@ -100,7 +101,9 @@ def product_list(turn: Turn, result: SearchPage, title_key: str, **params: objec
 def product_card(
     turn: Turn, product: ProductView, *, reason: str | None = None, reviews: Sequence[str] = ()
 ) -> ProductCard:
-    """The card; ``reviews`` are its review lines (the average and latest comments, R5.3-1)."""
+    """The card; ``reviews`` are its review lines (the average and latest comments, R5.3-1). Opened from
+    a recommendation list, it repeats why the item was recommended (R5.3-2)."""
+    reason = reason or turn.state.reasons.get(product.code)
     options = []
     for name in ("color", "size", "storage", "capacity", "style"):
         values = product.option_values(name)
@@ -241,7 +244,8 @@ async def focus_on(turn: Turn, code: str) -> ProductView | None:
 
 
 async def resolve_product(turn: Turn) -> ProductView | None:
-    """The product the shopper means: a named product, "the second one", or the one in focus."""
+    """The product the shopper means: a named product, "the second one", the only one of the list on
+    screen ("加入购物车" under a one-item list), or the one in focus."""
     commerce = turn.commerce
     code = turn.entity("product")
     ordinal = turn.entity("ordinal")
@@ -249,6 +253,13 @@ async def resolve_product(turn: Turn) -> ProductView | None:
         index = _ordinal_index(ordinal, len(turn.state.shown_products))
         if index is not None:
             code = turn.state.shown_products[index]
+    if (
+        code is None
+        and ordinal is None
+        and turn.state.looking_at == "list"
+        and len(turn.state.shown_products) == 1
+    ):
+        code = turn.state.shown_products[0]
     if code is None:
         code = turn.state.focus_product
     if code is None:

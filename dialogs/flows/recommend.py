@@ -75,6 +75,7 @@ async def personal(turn: Turn) -> bool:
     )
     buttons = [b for i in items for b in Button.offer(f"{i.position}. {i.title[:18]}", ShowProduct(i.code))]
     turn.state.shown_products = [i.code for i in items]
+    turn.state.reasons = {i.code: i.reason for i in items if i.reason}
     turn.state.looking_at = "list"
     turn.send(ProductList(turn.t("recommend.for_you"), items, 1, False, len(items), tuple(buttons)))
     return True

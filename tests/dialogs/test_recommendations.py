@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.channels.console import format_for_terminal
 from bot.runtime import Runtime
 from commerce_core.orders.types import LineRequest
 from dialogs.texts import load_texts
 from tests.commerce.factory import ADDRESS
 from tests.dialogs.conftest import Chat
+from tests.dialogs.reasons import VIEWED, buy_d1, expected
 
 TEXTS = load_texts()
 RECOMMEND = {"zh-Hans": "有什么推荐的吗", "zh-Hant": "有什麼推薦的嗎", "en": "what do you recommend"}
@@ -51,3 +53,24 @@ async def test_every_recommendation_says_why_from_this_shoppers_history(
     other = chat_factory(f"recs-new-{lang}", lang)
     await other.say(RECOMMEND[lang])
     assert viewed not in other.text  # another shopper's views are not this one's reasons
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant", "en"])
+async def test_the_console_prints_each_reason_under_its_item(
+    lang: str, chat_factory: Callable[..., Chat], runtime: Runtime
+) -> None:
+    """R5.3-2 in the console: bought D1 and viewed D2, the terminal shows each recommended item with
+    its reason on the next line, in the shopper's language; the card opened from the list repeats it."""
+    user = f"recs-console-{lang}"
+    await buy_d1(runtime.commerce, "console", user, lang)
+    chat = chat_factory(user, lang)
+    await chat.tap(f"p:{VIEWED}")
+    await chat.tap("orders")
+    await chat.say(RECOMMEND[lang])
+    lines = format_for_terminal(chat.last).split("\n")
+    want = await expected(runtime.commerce, lang)
+    for title, why in want.values():
+        at = next(n for n, line in enumerate(lines) if line[:1].isdigit() and title in line)
+        assert lines[at + 1].strip() == why, lines
+    await chat.tap("p:D3")
+    assert want["D3"][1] in format_for_terminal(chat.last)

@@ -1,14 +1,15 @@
 """R5.2-3 (issue 14): refinements of the last results and of the product in focus, in three scripts.
 
 Each test searches the demo catalogue, refines what it got in the shopper's own words, and checks the
-products shown: cheaper/dearer, another colour, "not red", under a price, sorted by price or sales, next
-and previous page, "the second one" bounded by what was shown, and a variant question answered yes or
-no from the product's variants.
+products shown: cheaper/dearer, another colour or size, "not red", under or over a price, sorted by price
+or sales, next and previous page, "the second one" bounded by what was shown, and a variant question
+answered yes or no from the product's variants.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 import pytest
 
@@ -27,13 +28,31 @@ async def shown(chat: Chat, runtime: Runtime) -> list[ProductView]:
     return [await runtime.container.commerce.catalog.get_product(code) for code in codes]
 
 
-async def refine(
-    chat: Chat, runtime: Runtime, first: str, then: str
-) -> tuple[list[ProductView], list[ProductView]]:
-    await chat.say(first)
-    before = await shown(chat, runtime)
-    await chat.say(then)
-    return before, await shown(chat, runtime)
+@dataclass
+class Refined:
+    """One search and one refinement by a new shopper: the products shown before and after."""
+
+    chat: Chat
+    before: list[ProductView]
+    after: list[ProductView]
+
+
+Refine = Callable[..., Awaitable[Refined]]
+
+
+@pytest.fixture
+def refine(lang: str, demo_chat: Callable[..., Chat], demo_runtime: Runtime) -> Refine:
+    """The shape every refinement test shares: a new shopper in ``lang`` searches ``first`` (the
+    dresses unless told), then says ``then``; both are per-language texts."""
+
+    async def run(then: Mapping[str, str], first: Mapping[str, str] = DRESSES) -> Refined:
+        chat = demo_chat(lang)
+        await chat.say(first[lang])
+        before = await shown(chat, demo_runtime)
+        await chat.say(then[lang])
+        return Refined(chat, before, await shown(chat, demo_runtime))
+
+    return run
 
 
 CHEAPER = {"zh-Hans": "有便宜点的吗", "zh-Hant": "有便宜一點的嗎", "en": "cheaper ones?"}
@@ -41,14 +60,14 @@ DEARER = {"zh-Hans": "有贵一点的吗", "zh-Hant": "有貴一點的嗎", "en"
 
 
 @pytest.mark.parametrize("lang", LANGS)
-async def test_cheaper_and_dearer(lang: str, demo_chat: Callable[..., Chat], demo_runtime: Runtime) -> None:
-    chat = demo_chat(lang)
-    before, after = await refine(chat, demo_runtime, DRESSES[lang], CHEAPER[lang])
-    assert after and max(p.min_price.amount for p in after) < min(p.min_price.amount for p in before)
-    assert all(p.category_code == "dresses" for p in after), [p.code for p in after]
-    chat = demo_chat(lang)
-    before, after = await refine(chat, demo_runtime, DRESSES[lang], DEARER[lang])
-    assert after and min(p.max_price.amount for p in after) > max(p.max_price.amount for p in before)
+async def test_cheaper_and_dearer(lang: str, refine: Refine) -> None:
+    cheaper = await refine(CHEAPER)
+    assert cheaper.after
+    assert max(p.min_price.amount for p in cheaper.after) < min(p.min_price.amount for p in cheaper.before)
+    assert all(p.category_code == "dresses" for p in cheaper.after), [p.code for p in cheaper.after]
+    dearer = await refine(DEARER)
+    assert dearer.after
+    assert min(p.max_price.amount for p in dearer.after) > max(p.max_price.amount for p in dearer.before)
 
 
 BLUE = {"zh-Hans": "换成蓝色的", "zh-Hant": "換成藍色的", "en": "blue ones instead"}
@@ -58,44 +77,54 @@ NOT_RED_BLUE = {
     "en": "not red, blue ones",
 }
 NOT_RED = {"zh-Hans": "不要红色的", "zh-Hant": "不要紅色的", "en": "not red"}
+RED_DRESSES = {"zh-Hans": "红色连衣裙", "zh-Hant": "紅色連衣裙", "en": "red dresses"}
 
 
 @pytest.mark.parametrize("lang", LANGS)
-async def test_another_colour_and_not_red(
-    lang: str, demo_chat: Callable[..., Chat], demo_runtime: Runtime
-) -> None:
-    red = {"zh-Hans": "红色连衣裙", "zh-Hant": "紅色連衣裙", "en": "red dresses"}[lang]
-    for change in (BLUE[lang], NOT_RED_BLUE[lang]):
-        chat = demo_chat(lang)
-        before, after = await refine(chat, demo_runtime, red, change)
-        assert all("red" in p.option_values("color") for p in before)
-        assert after and all("blue" in p.option_values("color") for p in after), (change, chat.text)
-        assert all(p.category_code == "dresses" for p in after)
-    chat = demo_chat(lang)
-    _, after = await refine(chat, demo_runtime, DRESSES[lang], NOT_RED[lang])
-    assert after and all(set(p.option_values("color")) - {"red"} for p in after), chat.text
+async def test_another_colour_and_not_red(lang: str, refine: Refine) -> None:
+    for change in (BLUE, NOT_RED_BLUE):
+        blue = await refine(change, first=RED_DRESSES)
+        assert all("red" in p.option_values("color") for p in blue.before)
+        assert blue.after and all("blue" in p.option_values("color") for p in blue.after), blue.chat.text
+        assert all(p.category_code == "dresses" for p in blue.after)
+    not_red = await refine(NOT_RED)
+    assert not_red.after and all(set(p.option_values("color")) - {"red"} for p in not_red.after), (
+        not_red.chat.text
+    )
+
+
+SIZE_XL = {"zh-Hans": "换成XL码的", "zh-Hant": "換成XL碼的", "en": "in XL instead"}
+SIZE_L = {"zh-Hans": "要L码的", "zh-Hant": "要L碼的", "en": "size L ones"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_another_size(lang: str, refine: Refine) -> None:
+    """ "换成XL码的" on a list changes the list (it is not an exchange of an order), "要L码的" narrows it
+    (it is not "add which product?")."""
+    for change, size in ((SIZE_XL, "XL"), (SIZE_L, "L")):
+        sized = await refine(change)
+        assert sized.after and all(size in p.option_values("size") for p in sized.after), sized.chat.text
+        assert all(p.category_code == "dresses" for p in sized.after)
+    assert any("XL" not in p.option_values("size") for p in sized.before)  # the list did change
 
 
 UNDER = {"zh-Hans": "200元以内的", "zh-Hant": "200元以內的", "en": "under 200"}
+OVER = {"zh-Hans": "300元以上的", "zh-Hant": "300元以上的", "en": "over 300"}
 BY_PRICE = {"zh-Hans": "按价格排序", "zh-Hant": "按價格排序", "en": "sort by price"}
 BY_SALES = {"zh-Hans": "按销量排序", "zh-Hant": "按銷量排序", "en": "sort by sales"}
 
 
 @pytest.mark.parametrize("lang", LANGS)
-async def test_price_limit_and_sorting(
-    lang: str, demo_chat: Callable[..., Chat], demo_runtime: Runtime
-) -> None:
-    chat = demo_chat(lang)
-    _, under = await refine(chat, demo_runtime, DRESSES[lang], UNDER[lang])
-    assert under and all(p.min_price.amount <= 20000 for p in under), chat.text
-    assert all(p.category_code == "dresses" for p in under)
-    chat = demo_chat(lang)
-    _, by_price = await refine(chat, demo_runtime, DRESSES[lang], BY_PRICE[lang])
-    prices = [p.min_price.amount for p in by_price]
+async def test_price_limit_and_sorting(lang: str, refine: Refine) -> None:
+    under = await refine(UNDER)
+    assert under.after and all(p.min_price.amount <= 20000 for p in under.after), under.chat.text
+    assert all(p.category_code == "dresses" for p in under.after)
+    over = await refine(OVER)
+    assert over.after and all(p.max_price.amount >= 30000 for p in over.after), over.chat.text
+    assert all(p.category_code == "dresses" for p in over.after)
+    prices = [p.min_price.amount for p in (await refine(BY_PRICE)).after]
     assert len(prices) > 1 and prices == sorted(prices), prices
-    chat = demo_chat(lang)
-    _, by_sales = await refine(chat, demo_runtime, DRESSES[lang], BY_SALES[lang])
-    sales = [p.sales for p in by_sales]
+    sales = [p.sales for p in (await refine(BY_SALES)).after]
     assert len(sales) > 1 and sales == sorted(sales, reverse=True), sales
 
 
@@ -104,15 +133,12 @@ PREVIOUS = {"zh-Hans": "上一页", "zh-Hant": "上一頁", "en": "previous page
 
 
 @pytest.mark.parametrize("lang", LANGS)
-async def test_next_and_previous_page(
-    lang: str, demo_chat: Callable[..., Chat], demo_runtime: Runtime
-) -> None:
-    chat = demo_chat(lang)
-    first, second = await refine(chat, demo_runtime, DRESSES[lang], NEXT[lang])
-    assert chat.of_type("product_list")[0]["data"]["page"] == 2
-    assert not {p.code for p in first} & {p.code for p in second}
-    await chat.say(PREVIOUS[lang])
-    assert [p.code for p in await shown(chat, demo_runtime)] == [p.code for p in first]
+async def test_next_and_previous_page(lang: str, refine: Refine, demo_runtime: Runtime) -> None:
+    paged = await refine(NEXT)
+    assert paged.chat.of_type("product_list")[0]["data"]["page"] == 2
+    assert not {p.code for p in paged.before} & {p.code for p in paged.after}
+    await paged.chat.say(PREVIOUS[lang])
+    assert [p.code for p in await shown(paged.chat, demo_runtime)] == [p.code for p in paged.before]
 
 
 SECOND = {"zh-Hans": "第二个", "zh-Hant": "第二個", "en": "the second one"}
@@ -164,3 +190,21 @@ async def test_a_variant_question_answers_yes_or_no(
     commerce = demo_runtime.container.commerce
     cart = await commerce.cart.view((await commerce.customers.identify("console", chat.session.user_id)).id)
     assert [line.sku_code for line in cart.lines] == ["P0001-BLUE-M"]
+
+
+SWAP_BLUE_M = {"zh-Hans": "换成蓝色M码的", "zh-Hant": "換成藍色M碼的", "en": "blue in M instead"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_changing_the_card_to_another_variant_is_not_an_exchange(
+    lang: str, demo_chat: Callable[..., Chat]
+) -> None:
+    """ "换成蓝色M码的" on a card answers about that variant; it does not start an after-sales exchange."""
+    chat = demo_chat(lang)
+    await chat.say(CARD[lang])
+    [card] = chat.of_type("product_card")
+    await chat.say(SWAP_BLUE_M[lang])
+    assert chat.text.startswith({"zh-Hans": "有的", "zh-Hant": "有的", "en": "Yes"}[lang]), chat.text
+    assert any(b["payload"] == f"sku:{card['data']['code']}-BLUE-M:1" for b in chat.last[0]["buttons"]), (
+        chat.text
+    )

@@ -72,3 +72,41 @@ async def test_start_from_a_zh_hans_user_and_one_english_word(
     assert TEXTS.get("zh-Hans", "thanks.welcome") in conv.text, conv.text
     await conv.post(shopper.text("ok"))
     assert not any(ch.isascii() and ch.isalpha() for ch in conv.text.replace("Telegram", "")[:20]), conv.text
+
+
+@pytest.mark.parametrize(("lang", "code"), [("zh-Hans", "zh-hans"), ("zh-Hant", "zh-hant"), ("en", "en")])
+async def test_start_and_one_english_word_keep_the_users_script(
+    lang: str,
+    code: str,
+    client: Client,  # noqa: F811
+    channel: TelegramChannel,  # noqa: F811
+    session: RecordingSession,  # noqa: F811
+) -> None:
+    """/start is answered in the script of the user's language_code; a Chinese shopper's "thanks"
+    (one English word) is answered in their script still."""
+    conv = Conversation(client, channel, session)
+    shopper = Shopper(7410 + len(lang), lang=code)
+    await conv.post(shopper.text("/start"))
+    starts = (TEXTS.get(lang, "greet.hello")[:10], TEXTS.get(lang, "help.text")[:10])
+    assert any(start in conv.text for start in starts), conv.text
+    await conv.post(shopper.text("thanks"))
+    assert TEXTS.get(lang, "thanks.welcome") in conv.text, conv.text
+
+
+@pytest.mark.parametrize(("lang", "code"), [("zh-Hans", "zh-hans"), ("zh-Hant", "zh-hant"), ("en", "en")])
+async def test_a_callback_with_unknown_data_is_answered_in_the_users_script(
+    lang: str,
+    code: str,
+    client: Client,  # noqa: F811
+    channel: TelegramChannel,  # noqa: F811
+    session: RecordingSession,  # noqa: F811
+) -> None:
+    """The tap is acknowledged (answerCallbackQuery, so the client stops spinning) and the shopper is
+    told the button is out of date, in their own script."""
+    conv = Conversation(client, channel, session)
+    shopper = Shopper(7420 + len(lang), lang=code)
+    for data, key in (("v2|p:D1", "payload.expired"), ("t|p:D1\x00", "payload.invalid")):
+        await conv.post(shopper.tap(data))
+        methods = [c.method for c in conv.last]
+        assert methods[0] == "answerCallbackQuery" and "sendMessage" in methods, (data, methods)
+        assert TEXTS.get(lang, key) in conv.text, (data, conv.text)

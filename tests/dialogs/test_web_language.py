@@ -24,6 +24,9 @@ async def test_a_typed_language_switch_reaches_the_page(client: Client) -> None:
     assert (await turn(client, text="你好", lang="zh-Hans"))["lang"] == "zh-Hans"
     assert (await turn(client, text="English please", lang="zh-Hans"))["lang"] == "en"
     assert (await turn(client, text="繁體中文", lang="en"))["lang"] == "zh-Hant"
+    assert (await turn(client, text="简体中文", lang="zh-Hant"))[
+        "lang"
+    ] == "zh-Hans"  # every script, both ways
 
 
 def test_the_page_applies_the_language_it_is_given() -> None:

@@ -232,6 +232,7 @@ def _every_reply_type(evil: str) -> list[dict[str, Any]]:
                         "price": evil,
                         "image": "javascript:alert(1)",
                         "available": 0,
+                        "reason": evil,
                     }
                 ],
                 "page": 1,
@@ -342,6 +343,7 @@ async def test_every_reply_type_renders_server_strings_as_text(page: Any, base_u
     assert await log.locator("a[href^='javascript:']").count() == 0
     assert await page.evaluate("window.__xss === undefined")
     await expect(log.locator(".card-product .product-name")).to_have_text(evil)
+    await expect(log.locator(".card-list .product .reason")).to_have_text(evil)  # a list item's why, as text
     await expect(log.locator(".card-cart .step[data-payload='inc:S1']")).to_be_enabled()
     download = log.locator(".card-file a.file")
     assert (await download.get_attribute("href") or "").startswith("blob:")

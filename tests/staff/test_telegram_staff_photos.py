@@ -4,27 +4,21 @@ group's general topic. Telegram is a recording Bot API session."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncGenerator
 from typing import Any
 
-import pytest_asyncio
+import pytest
 from aiogram import Bot
 from aiogram.types import File
 
-from bot.channels.base import ChannelContext
 from bot.channels.telegram.channel import TelegramChannel
 from bot.notifications import Notification, StaffQueue
 from bot.runtime import Runtime
 from commerce_core.api import FileRef, LocalFileStore
-from commerce_core.clock import FakeClock
 from commerce_core.support.types import HANDOFF_FILES_FOLDER
 from dialogs.messages import TextReply
-from nlu import BuiltinInterpreter
-from tests.commerce.factory import build_shop
-from tests.runtime_support import make_runtime
-from tests.staff.test_telegram_staff_group import GROUP, ForumSession, feed, sent
-from tests.telegram.conftest import FakeTimer, Shopper, telegram_settings
+from tests.staff.conftest import GROUP, ForumSession, feed, sent
+from tests.telegram.conftest import Shopper
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 
@@ -50,26 +44,10 @@ class PhotoSession(ForumSession):
         yield JPEG
 
 
-@pytest_asyncio.fixture
-async def staffed(
-    db_url: str, tmp_path: Path, clock: FakeClock, interpreter: BuiltinInterpreter
-) -> AsyncIterator[tuple[Runtime, TelegramChannel, PhotoSession]]:
-    timer = FakeTimer()
-    session = PhotoSession(clock=timer.now)
-
-    def telegram(context: ChannelContext) -> TelegramChannel:
-        settings = telegram_settings(staff_group_id=GROUP, staff_group_language="en")
-        return TelegramChannel(context, settings, session=session, timer=timer)
-
-    rt = await make_runtime(db_url, tmp_path, clock, interpreter, channels={"telegram": telegram})
-    await build_shop(rt.commerce)
-    await rt.refresh_catalogue()
-    channel = rt.channels["telegram"]
-    assert isinstance(channel, TelegramChannel)
-    try:
-        yield rt, channel, session
-    finally:
-        await rt.aclose()
+@pytest.fixture
+def forum_session_type() -> type[ForumSession]:
+    """Telegram here also serves the photos shoppers send."""
+    return PhotoSession
 
 
 async def test_a_photo_during_a_handoff_is_kept_and_announced(

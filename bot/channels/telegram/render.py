@@ -190,9 +190,11 @@ class Renderer:
     def html_lines(self, reply: Reply) -> list[str]:
         """The reply as escaped HTML lines (titles in bold)."""
         if isinstance(reply, ProductList):
-            return [f"<b>{e(reply.title)}</b>"] + [
-                f"{i.position}. {e(i.title)} <b>{e(i.price)}</b>" for i in reply.items
-            ]
+            lines = [f"<b>{e(reply.title)}</b>"]
+            for i in reply.items:  # a recommendation says why under its item, in the shopper's language
+                lines.append(f"{i.position}. {e(i.title)} <b>{e(i.price)}</b>")
+                lines.extend([f"<i>{e(i.reason)}</i>"] if i.reason else [])
+            return lines
         if isinstance(reply, CartSummary):
             return [f"<b>{e(reply.title)}</b>", *map(_line, reply.lines), f"<b>{e(reply.subtotal)}</b>"] + [
                 e(n) for n in reply.notes

@@ -63,10 +63,12 @@ def render(replies: list[Reply], texts: Texts, lang: str, base: str) -> Rendered
     parts: list[str] = []
     for reply in replies:
         if isinstance(reply, ProductCard):
+            # a recommended card says why under its description (R5.3-2), in the shopper's language
+            lines = (*reply.options, reply.description, reply.reason)
             out.articles.append(
                 Article(
                     f"{reply.title} {reply.price}",
-                    "\n".join(line for line in (*reply.options, reply.description) if line)[:500],
+                    "\n".join(line for line in lines if line)[:500],
                     absolute(reply.image, base),
                     absolute(reply.image, base) or base,
                 )

@@ -458,6 +458,7 @@
       info.appendChild(el("span", "product-title", item.title));
       info.appendChild(el("span", "price", item.price));
       if (item.available === 0) info.appendChild(el("span", "stock stock-out", t("outOfStock")));
+      if (item.reason) info.appendChild(el("span", "reason", item.reason));
       button.appendChild(info);
       button.appendChild(el("span", "chevron", "›")).setAttribute("aria-hidden", "true");
       var label = str(item.position) + ". " + str(item.title);
