@@ -15,7 +15,7 @@ from typing import Any, Protocol, cast
 from urllib.parse import parse_qsl, unquote
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 
 CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}
 
@@ -104,5 +104,31 @@ def as_async_store(client: aioredis.Redis | aioredis.client.Pipeline) -> AsyncKe
 
     Why a cast: redis-py has one set of stubs for its sync and async clients, so every command is
     typed "awaitable or value"; the asyncio client always returns awaitables.
+
+    A pipeline is wrapped (:class:`QueuedCommands`): awaiting a command queued on redis-py's
+    *cluster* pipeline re-initialises that pipeline and drops what was queued before (the state write
+    of a turn vanished on a cluster), so the wrapper queues without ever awaiting the pipeline.
     """
+    if isinstance(client, aioredis.client.Pipeline | ClusterPipeline):
+        return QueuedCommands(client)
     return cast(AsyncKeyValue, client)
+
+
+class QueuedCommands:
+    """:class:`AsyncKeyValue` over a pipeline (plain or cluster): each call queues one command; the
+    results come from the pipeline's ``execute()``."""
+
+    def __init__(self, pipeline: aioredis.client.Pipeline | ClusterPipeline) -> None:
+        self._pipeline: Any = pipeline
+
+    async def get(self, name: str) -> None:
+        self._pipeline.get(name)
+
+    async def set(self, name: str, value: Any, ex: Any = None, nx: bool = False) -> None:
+        self._pipeline.set(name, value, ex=ex, nx=nx)
+
+    async def delete(self, *names: str) -> None:
+        self._pipeline.delete(*names)
+
+    async def incr(self, name: str, amount: int = 1) -> None:
+        self._pipeline.incr(name, amount)

@@ -8,12 +8,39 @@ throw-away cluster. :meth:`RedisClusterServers.stop` kills every node it started
 
 from __future__ import annotations
 
+import functools
+import random
+import socket
 import subprocess
 from pathlib import Path
 
-from tests.processes import START_TIMEOUT, free_port, stop_process, wait_until
+from tests.processes import START_TIMEOUT, stop_process, wait_until
 
 NODES = 3
+BUS_OFFSET = 10000
+
+
+def cluster_ports(count: int) -> list[int]:
+    """Free ports whose cluster bus ports (port + 10000, Redis's rule) are free and valid too: the
+    kernel's free ports (up to 60999) would put the bus past 65535, and that node exits at start."""
+    found: list[int] = []
+    candidates = list(range(20000, 30000))
+    random.shuffle(candidates)
+    for port in candidates:
+        if all(_free(p) for p in (port, port + BUS_OFFSET)):
+            found.append(port)
+            if len(found) == count:
+                return found
+    raise RuntimeError("no free ports for a Redis Cluster")
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 class RedisClusterServers:
@@ -21,7 +48,7 @@ class RedisClusterServers:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.ports = [free_port() for _ in range(NODES)]
+        self.ports = cluster_ports(NODES)
         self.processes: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -46,14 +73,14 @@ class RedisClusterServers:
             ]  # fmt: skip
             self.processes.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
         for port in self.ports:
-            wait_until(lambda port=port: self._cli(port, "ping") == "PONG", START_TIMEOUT, f"redis {port}")
+            wait_until(functools.partial(self._answers, port), START_TIMEOUT, f"redis {port}")
         subprocess.run(
             ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{port}" for port in self.ports),
              "--cluster-replicas", "0", "--cluster-yes"],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
         for port in self.ports:
-            wait_until(lambda port=port: self._ok(port), START_TIMEOUT, f"cluster state on {port}")
+            wait_until(functools.partial(self._ok, port), START_TIMEOUT, f"cluster state on {port}")
         return self
 
     def _cli(self, port: int, *command: str) -> str:
@@ -61,6 +88,9 @@ class RedisClusterServers:
             ["redis-cli", "-p", str(port), *command], capture_output=True, timeout=10, check=False
         )
         return done.stdout.decode().strip()
+
+    def _answers(self, port: int) -> bool:
+        return self._cli(port, "ping") == "PONG"
 
     def _ok(self, port: int) -> bool:
         return "cluster_state:ok" in self._cli(port, "cluster", "info")
