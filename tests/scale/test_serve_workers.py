@@ -6,6 +6,7 @@ all of them gracefully. A second supervisor on the same port is refused (it woul
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,6 +66,7 @@ def test_two_workers_share_one_port_and_stop_together() -> None:
     supervisor = serve(port, directory, "--workers", "2")
     try:
         wait_until(lambda: log.read_text().count("ready in") >= 2, START_TIMEOUT, "two workers", log)
+        wait_until(lambda: healthy(port), START_TIMEOUT, "healthz", log)  # "ready" comes before listening
         text = log.read_text()
         assert f":{port}:w0)" in text and f":{port}:w1)" in text, tail(log)
         workers = children(supervisor.pid)
@@ -82,6 +84,7 @@ def test_two_workers_share_one_port_and_stop_together() -> None:
         assert not port_answers(port)
     finally:
         stop_process(supervisor, signal.SIGKILL)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def zombie(pid: int) -> bool:
