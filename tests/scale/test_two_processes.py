@@ -146,7 +146,7 @@ TELEGRAM_STEPS: list[tuple[str, str, str]] = [
     ("press", "t|add:D1", "Which one"),
     ("press", f"t|sku:{SKU}:1", "Added 1"),
     ("press", "t|checkout", "delivery address"),
-    ("say", ADDRESS, "5678"),
+    ("say", ADDRESS, "138******78"),  # the address read back, masked
     ("press", "t|yes:checkout", "SB"),
 ]
 
