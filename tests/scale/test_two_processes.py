@@ -165,9 +165,12 @@ async def test_a_telegram_chat_alternating_between_two_webhooks(world: World) ->
             else:
                 texts = await shopper.press(http, world.url(turn), what)
             assert any(expected in text for text in texts), f"turn {turn} ({what}) answered with {texts}"
+            assert len(set(texts)) == len(texts), f"turn {turn}: a message twice: {texts}"
         number = order_number(texts)
         before = len(fakes.texts(shopper.chat))
         await shopper.redeliver(http, world.url(len(TELEGRAM_STEPS)))  # Telegram retrying, elsewhere
+        await asyncio.sleep(2.0)
+        assert fakes.texts(shopper.chat)[before:] == [], "a redelivered update was answered again"
         pay = fakes.button(shopper.chat, data_prefix="t|sbxpay:")["callback_data"]  # the sandbox's button
         assert await shopper.press(http, world.url(1), pay)
         after_pay = await shopper.wait_for_more(before, quiet=2.0)
