@@ -84,8 +84,14 @@ def serve(
         raise typer.Exit(2)
 
     def serve_slot(slot: int) -> None:
+        slot_settings = settings
+        if "consumer" in settings.telegram.model_fields_set:  # a name given: one per worker all the same
+            consumer = f"{settings.telegram.consumer}:w{slot}"
+            slot_settings = settings.model_copy(
+                update={"telegram": settings.telegram.model_copy(update={"consumer": consumer})}
+            )
         slot_instance = f"{instance}:w{slot}"
-        asyncio.run(_serve_one(settings, slot_instance, bind, jobs=jobs, migrate=False, reuse_port=True))
+        asyncio.run(_serve_one(slot_settings, slot_instance, bind, jobs=jobs, migrate=False, reuse_port=True))
 
     def migrate() -> None:
         asyncio.run(upgrade(settings.db_url))
