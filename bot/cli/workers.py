@@ -14,13 +14,18 @@ Unix socket, released by the kernel when the supervisor dies) for as long as it 
 
 SIGTERM or SIGINT to the supervisor: every worker gets SIGTERM and stops gracefully (finishes its
 turns, stops its consumers and jobs, closes the listener); one still running after ``grace`` seconds
-is killed. A worker that exits on its own is started again in its slot after a short pause.
+is killed. A worker that exits on its own is started again in its slot after a short pause. A
+supervisor killed outright (SIGKILL, OOM) takes its workers with it: each asked the kernel for SIGTERM
+when its parent dies (Linux ``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import time
@@ -33,6 +38,18 @@ import typer
 log = logging.getLogger("shopbot.serve")
 #: a worker that ends on its own is started again after this pause (a crash loop stays slow)
 RESTART_PAUSE = 1.0
+
+
+#: prctl(2) option: the signal this process gets when its parent dies (Linux)
+PR_SET_PDEATHSIG = 1
+
+
+def _stop_with_parent() -> None:
+    """Ask the kernel for SIGTERM (a graceful stop) when the supervisor dies, even by SIGKILL: workers
+    left without it would keep the port and their slots with nobody to stop or restart them."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 class ServeWorkers:
@@ -88,14 +105,19 @@ class ServeWorkers:
         self.stopping = True
 
     def _start(self, slot: int) -> None:
-        process = self._context.Process(target=self._child, args=(slot,), name=f"shopbot-serve-w{slot}")
+        process = self._context.Process(
+            target=self._child, args=(slot, os.getpid()), name=f"shopbot-serve-w{slot}"
+        )
         process.start()
         self.workers[slot] = process
         log.info("worker %d started (pid %s) on port %d", slot, process.pid, self.port)
 
-    def _child(self, slot: int) -> None:
+    def _child(self, slot: int, supervisor: int) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):  # the server installs its own handlers
             signal.signal(sig, signal.SIG_DFL)
+        _stop_with_parent()
+        if os.getppid() != supervisor:  # it died before we asked to be told: nobody would stop us
+            return
         self.serve_slot(slot)
 
     def _supervise(self) -> None:

@@ -51,6 +51,11 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def readies(log: Path) -> int:
+    """How many workers said they were ready (each start of a slot says it once)."""
+    return log.read_text().count(", listening on http")
+
+
 def healthy(port: int) -> bool:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
         return bool(response.status == 200)
@@ -58,14 +63,15 @@ def healthy(port: int) -> bool:
 
 def test_two_workers_share_one_port_and_stop_together() -> None:
     """R3.3-1: both workers come up in their own slots on one port, answer there, and all of them end
-    on one SIGTERM to the supervisor; a second supervisor for the port is refused."""
+    on one SIGTERM to the supervisor; a second supervisor for the port is refused; a worker killed
+    outright is started again in its slot."""
     directory = Path(tempfile.mkdtemp(prefix="shopbot-workers-"))
     data_dir(directory)
     log = directory / "serve.log"
     port = free_port()
     supervisor = serve(port, directory, "--workers", "2")
     try:
-        wait_until(lambda: log.read_text().count("ready in") >= 2, START_TIMEOUT, "two workers", log)
+        wait_until(lambda: readies(log) >= 2, START_TIMEOUT, "two workers", log)
         wait_until(lambda: healthy(port), START_TIMEOUT, "healthz", log)  # "ready" comes before listening
         text = log.read_text()
         assert f":{port}:w0)" in text and f":{port}:w1)" in text, tail(log)
@@ -76,6 +82,13 @@ def test_two_workers_share_one_port_and_stop_together() -> None:
         second = serve(port, directory, "--workers", "2")
         assert second.wait(120) == 2  # refused: the port's slots are taken
 
+        os.kill(workers[0], signal.SIGKILL)  # a worker dies: the supervisor starts its slot again
+        wait_until(lambda: readies(log) >= 3, START_TIMEOUT, "a restarted worker", log)
+        wait_until(lambda: len(children(supervisor.pid)) == 2, START_TIMEOUT, "two workers again", log)
+        workers = children(supervisor.pid)
+        text = log.read_text()  # the same slot again, not a new one
+        assert text.count(f":{port}:w0)") + text.count(f":{port}:w1)") == 3 and f":{port}:w2)" not in text
+
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(90) == 0, tail(log)
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and not zombie(pid)]
@@ -83,7 +96,7 @@ def test_two_workers_share_one_port_and_stop_together() -> None:
         time.sleep(0.2)
         assert not port_answers(port)
     finally:
-        stop_process(supervisor, signal.SIGKILL)
+        stop_process(supervisor)  # SIGTERM; killed outright, it would take its workers with it
         shutil.rmtree(directory, ignore_errors=True)
 
 
