@@ -290,7 +290,7 @@ async def run(orders: int, merchants: int) -> dict[str, object]:
 
         runtime = await build_runtime(settings, channels={"telegram": channel})
         redis = runtime.container.redis
-        for pattern in ("shopbot:merchops:*", "{tg:42}:rate:*", "shopbot:tg:sent:*", "shopbot:pushed:*"):
+        for pattern in ("shopbot:{merchops}:*", "{tg:42}:rate:*", "shopbot:tg:sent:*", "shopbot:pushed:*"):
             async for key in redis.scan_iter(match=pattern, count=1000):
                 await redis.delete(key)
         subscriber = next(

@@ -33,6 +33,7 @@ from bot.observability.metrics import NO_OBSERVER, TurnObserver
 from bot.turns import (
     FORGET_FAILED,
     SWAP,
+    ConversationStates,
     DeadLetters,
     Mark,
     Owner,
@@ -44,13 +45,14 @@ from bot.turns import (
     processing_value,
     read_mark,
 )
+from bot.turns import lock_key as conversation_lock
 from commerce_core.api import Commerce, DomainError, PhoneVerifier, TicketStatus, is_connection_lost
 from dialogs.context import AttachmentKeeper, DialogSettings, Turn
 from dialogs.engine import Engine
 from dialogs.errors import describe
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
 from dialogs.payloads import LeaveMessage
-from dialogs.state import ConversationState, RedisStateStore
+from dialogs.state import ConversationState
 from dialogs.texts import DEFAULT_LANGUAGE, Texts, load_texts
 from nlu import Interpreter
 
@@ -148,7 +150,7 @@ class Pipeline:
         self.turns = turns or TurnConfig()
         self.dead_letters = DeadLetters(redis)
         self.engine = Engine()
-        self.states = RedisStateStore(as_async_store(redis), ttl=self.config.state_ttl)
+        self.states = ConversationStates(as_async_store(redis), ttl=self.config.state_ttl)
         self._locks = ConversationLocks()
         self._flood = FloodGate(redis)
         #: metrics and log context per turn (bootstrap sets it; see bot.observability.metrics)
@@ -179,7 +181,7 @@ class Pipeline:
             return flooded
         key = message.conversation_key
         async with self._locks.get(key):
-            lock_key, token = f"shopbot:lock:{key}", f"{self.owner}#{secrets.token_hex(8)}"
+            lock_key, token = conversation_lock(key), f"{self.owner}#{secrets.token_hex(8)}"
             lock_ms = int(self.config.lock_timeout * 1000)
             state_key = self.states.key_of(key)
             mark = mark_key(message) if message.dedup_key else None

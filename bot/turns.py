@@ -30,6 +30,7 @@ import redis.asyncio as aioredis
 from pydantic import Field, TypeAdapter
 
 from dialogs.messages import InboundMessage, Reply
+from dialogs.state import RedisStateStore
 
 REPLIES: TypeAdapter[list[Reply]] = TypeAdapter(list[Annotated[Reply, Field(discriminator="kind")]])
 MESSAGE: TypeAdapter[InboundMessage] = TypeAdapter(InboundMessage)
@@ -69,6 +70,19 @@ class TurnConfig:
 def conversation_tag(conversation_key: str) -> str:
     """The Redis Cluster hash tag of one conversation: all its per-turn keys share a slot."""
     return "{conv:" + conversation_key + "}"
+
+
+def lock_key(conversation_key: str) -> str:
+    """The conversation's cross-process lock: pipelined and scripted with its state and turn marks."""
+    return f"shopbot:lock:{conversation_tag(conversation_key)}"
+
+
+class ConversationStates(RedisStateStore):
+    """The dialogs' state store with the conversation's hash tag in the key
+    (``shopbot:state:{conv:<conversation>}``), so a turn's state, lock and marks share a slot."""
+
+    def key_of(self, conversation: str) -> str:
+        return "shopbot:state:" + conversation_tag(conversation)
 
 
 def mark_key(message: InboundMessage) -> str:

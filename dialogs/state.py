@@ -74,7 +74,7 @@ class RedisStateStore:
         return self._prefix + conversation
 
     async def load(self, key: str) -> ConversationState:
-        return self.parse(await self._redis.get(self._prefix + key))
+        return self.parse(await self._redis.get(self.key_of(key)))
 
     @staticmethod
     def parse(raw: bytes | str | None) -> ConversationState:
@@ -92,8 +92,8 @@ class RedisStateStore:
     async def save(self, key: str, state: ConversationState, *, client: RedisLike | None = None) -> None:
         """Store ``state``; ``client`` may be a pipeline, to send this with other commands."""
         await (client or self._redis).set(
-            self._prefix + key, state.model_dump_json(), ex=int(self._ttl.total_seconds())
+            self.key_of(key), state.model_dump_json(), ex=int(self._ttl.total_seconds())
         )
 
     async def delete(self, key: str, *, client: RedisLike | None = None) -> None:
-        await (client or self._redis).delete(self._prefix + key)
+        await (client or self._redis).delete(self.key_of(key))

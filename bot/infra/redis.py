@@ -1,21 +1,89 @@
-"""Redis clients: a real server for ``redis://`` URLs, an in-process store for ``memory://``."""
+"""Redis clients: a real server for ``redis://`` URLs, a Redis Cluster for ``redis+cluster://`` URLs,
+an in-process store for ``memory://``.
+
+Redis Cluster (issue 16): ``SHOPBOT_REDIS_URL=redis+cluster://host:port[,host:port...]`` (or
+``rediss+cluster://`` for TLS; ``user:password@`` and query options as for ``redis://``) builds
+redis-py's asyncio ``RedisCluster`` with every listed node as a startup node (one is enough, more
+survive one being down at start). Every multi-key operation of the app keeps its keys in one hash slot
+(``{conv:...}`` per conversation, ``{tg:<bot>}`` per Telegram bot, ...; the list is in
+``docs/scaling.md``), so scripts and transactions run unchanged on a cluster.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Protocol, cast
+from urllib.parse import parse_qsl, unquote
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
+
+CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}
+
+
+def is_cluster_url(url: str) -> bool:
+    return url.split("://", 1)[0].lower() in CLUSTER_SCHEMES
 
 
 def make_redis(url: str) -> aioredis.Redis:
-    """``memory://`` gives fakeredis (Redis-compatible, in this process); anything else a real client."""
+    """``memory://`` gives fakeredis (Redis-compatible, in this process); a cluster URL the cluster
+    client (see :func:`make_cluster`); anything else a real client."""
     if url.startswith("memory://"):
         import fakeredis
 
         server = fakeredis.FakeServer()
         client: Any = fakeredis.FakeAsyncRedis(server=server, decode_responses=False)
         return client  # type: ignore[no-any-return]
+    if is_cluster_url(url):
+        # Why the cast: the app is typed against ``redis.asyncio.Redis``; ``RedisCluster`` has the same
+        # commands (and routes each by its keys' slot), pipelines, scripts and locks, but is not a subclass
+        return cast(aioredis.Redis, make_cluster(url))
     return aioredis.from_url(url, decode_responses=False)
+
+
+def make_cluster(url: str) -> RedisCluster:
+    """``redis+cluster://[user:password@]host:port[,host:port...][?option=value...]``."""
+    scheme, _, rest = url.partition("://")
+    tls = CLUSTER_SCHEMES[scheme.lower()]
+    location, _, query = rest.partition("?")
+    netloc = location.split("/", 1)[0]  # a ``/0`` database is meaningless on a cluster (always 0)
+    credentials, _, hosts = netloc.rpartition("@")
+    nodes = [_node(address) for address in hosts.split(",") if address]
+    if not nodes:
+        raise ValueError(f"no cluster node in the Redis URL (expected host:port[,host:port]): {url!r}")
+    options: dict[str, Any] = {}
+    if credentials:
+        username, has_password, password = credentials.partition(":")
+        if has_password:
+            options["username"], options["password"] = unquote(username) or None, unquote(password)
+        else:  # ``redis://secret@host`` style: the password alone
+            options["password"] = unquote(username)
+    for name, value in parse_qsl(query):
+        options[name] = _option(value)
+    return RedisCluster(startup_nodes=nodes, decode_responses=False, ssl=tls, **options)
+
+
+def _node(address: str) -> ClusterNode:
+    host, _, port = address.strip().rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"a cluster node is host:port, not {address!r}")
+    return ClusterNode(host.strip("[]"), int(port))
+
+
+def _option(value: str) -> Any:
+    """Query options as redis-py's ``from_url`` reads them: numbers and yes/no become values."""
+    lowered = value.lower()
+    if lowered in {"true", "yes"}:
+        return True
+    if lowered in {"false", "no"}:
+        return False
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 class AsyncKeyValue(Protocol):
@@ -36,5 +104,31 @@ def as_async_store(client: aioredis.Redis | aioredis.client.Pipeline) -> AsyncKe
 
     Why a cast: redis-py has one set of stubs for its sync and async clients, so every command is
     typed "awaitable or value"; the asyncio client always returns awaitables.
+
+    A pipeline is wrapped (:class:`QueuedCommands`): awaiting a command queued on redis-py's
+    *cluster* pipeline re-initialises that pipeline and drops what was queued before (the state write
+    of a turn vanished on a cluster), so the wrapper queues without ever awaiting the pipeline.
     """
+    if isinstance(client, aioredis.client.Pipeline | ClusterPipeline):
+        return QueuedCommands(client)
     return cast(AsyncKeyValue, client)
+
+
+class QueuedCommands:
+    """:class:`AsyncKeyValue` over a pipeline (plain or cluster): each call queues one command; the
+    results come from the pipeline's ``execute()``."""
+
+    def __init__(self, pipeline: aioredis.client.Pipeline | ClusterPipeline) -> None:
+        self._pipeline: Any = pipeline
+
+    async def get(self, name: str) -> None:
+        self._pipeline.get(name)
+
+    async def set(self, name: str, value: Any, ex: Any = None, nx: bool = False) -> None:
+        self._pipeline.set(name, value, ex=ex, nx=nx)
+
+    async def delete(self, *names: str) -> None:
+        self._pipeline.delete(*names)
+
+    async def incr(self, name: str, amount: int = 1) -> None:
+        self._pipeline.incr(name, amount)

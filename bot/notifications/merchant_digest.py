@@ -48,7 +48,8 @@ redis.call('set', KEYS[2], string.format('%.17g', now + tonumber(ARGV[2])), 'ex'
 return items
 """
 
-PREFIX = "shopbot:merchops:"
+#: one hash tag for all of it: the claim script touches a member's lists and the shared waiting set
+PREFIX = "shopbot:{merchops}:"
 CLAIM_TTL = 14 * 86400
 #: seconds between two paid-order messages to one merchant user: twice Telegram's one a second per
 #: chat, so a claimed message finds the chat's send slot free even behind the bot-wide queue (30/s)

@@ -164,7 +164,8 @@ class PhoneVerifier:
         return self._sms.last_to(phone)
 
     def _key(self, customer_id: int, part: str) -> str:
-        return f"shopbot:verify:{customer_id}:{part}"
+        # one hash tag per customer: pending and attempts are deleted together (Redis Cluster slot)
+        return f"shopbot:verify:{{cust:{customer_id}}}:{part}"
 
     def _digest(self, phone: str, code: str) -> str:
         return hmac.new(self._secret, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()

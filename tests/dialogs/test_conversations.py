@@ -9,6 +9,7 @@ from base64 import b64decode
 from collections.abc import Callable
 
 from bot.runtime import Runtime
+from bot.turns import lock_key as conversation_lock
 from commerce_core.clock import FakeClock
 from commerce_core.orders.types import LineRequest
 from tests.commerce.factory import ADDRESS
@@ -288,7 +289,7 @@ async def test_a_turn_waits_while_another_process_holds_the_conversation(
 ) -> None:
     chat = chat_factory("shared", "en")
     message = chat.session.to_message("show my cart")
-    lock_key = f"shopbot:lock:{message.conversation_key}"
+    lock_key = conversation_lock(message.conversation_key)
     redis = runtime.pipeline.redis
     await redis.set(lock_key, "another-process", px=10_000)  # another process is mid-turn
     turn = asyncio.create_task(runtime.pipeline.handle(message))

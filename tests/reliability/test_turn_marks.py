@@ -16,7 +16,16 @@ import pytest_asyncio
 from bot.channels.console import ConsoleSession
 from bot.pipeline import Pipeline
 from bot.runtime import Runtime
-from bot.turns import DeadLetters, Owner, TurnInProgress, failures_key, mark_key, processing_value, read_mark
+from bot.turns import (
+    DeadLetters,
+    Owner,
+    TurnInProgress,
+    failures_key,
+    lock_key,
+    mark_key,
+    processing_value,
+    read_mark,
+)
 from commerce_core.clock import FakeClock
 from dialogs.messages import InboundMessage, Reply
 from tests.commerce.factory import build_shop
@@ -143,7 +152,7 @@ async def test_a_restarted_process_takes_over_its_dead_predecessors_turn_at_once
     pipeline.owner = Owner("host:8080")  # this start of the slot
     predecessor = Owner("host:8080")  # the start that was killed mid-turn
     message = said("hello")
-    lock = f"shopbot:lock:{message.conversation_key}"
+    lock = lock_key(message.conversation_key)
     await pipeline.redis.set(mark_key(message), processing_value(str(predecessor)), px=60_000)
     await pipeline.redis.set(lock, f"{predecessor}#abc", px=60_000)
     assert texts(await pipeline.handle(message))  # answered now, not after a minute

@@ -40,8 +40,9 @@ class UpdateInbox:
 
     def __init__(self, redis: aioredis.Redis, bot_id: str) -> None:
         self.redis = redis
-        self.stream = f"shopbot:tg:{bot_id}:updates"
-        self.seen_prefix = f"shopbot:tg:{bot_id}:seen:"
+        # one hash tag per bot: the store script's de-dup key and the stream share a Redis Cluster slot
+        self.stream = f"shopbot:tg:{{tginbox:{bot_id}}}:updates"
+        self.seen_prefix = f"shopbot:tg:{{tginbox:{bot_id}}}:seen:"
         self._store = redis.register_script(STORE_SCRIPT)
         self._group_ready = False
 
