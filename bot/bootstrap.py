@@ -22,6 +22,7 @@ from datetime import timedelta
 import redis.asyncio as aioredis
 from aiohttp.web import Application
 
+from bot.alerts.watch import watch_anomalies
 from bot.analytics.recorder import BehaviourRecorder
 from bot.backoffice import setup_backoffice
 from bot.backoffice.views.dead_letters import RECOVERY
@@ -214,6 +215,7 @@ async def start(
     notify_listing_decisions(notifier, commerce)  # listing review decisions reach the merchant
     notifier = connect_telegram_staff_group(notifier, container.channels.get("telegram"))
     notify_applicants(notifier)  # merchant applicants who applied in chat hear the review's outcome
+    watch_anomalies(notifier, commerce, settings.alerts)  # anomaly rules; alerts reach staff (bot.alerts)
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime

@@ -15,6 +15,7 @@ from commerce_core.after_sales.desk import CaseDesk
 from commerce_core.after_sales.parties import CaseParties
 from commerce_core.after_sales.service import AfterSalesService
 from commerce_core.after_sales.types import AfterSalesPolicy
+from commerce_core.alerts.service import AlertService
 from commerce_core.analytics.service import AnalyticsService
 from commerce_core.cart.service import CartService
 from commerce_core.catalog.listings import ListingService
@@ -120,6 +121,8 @@ class Commerce:
         self.analytics = AnalyticsService(units, cipher)
         #: shoppers' product reviews (R5.3-1) and the held ones staff decide
         self.product_reviews = ProductReviews(units)
+        #: anomaly alerts and fake-order signals (R3.4-2, R5.1-3, R4.1-6); thresholds set by the edge
+        self.alerts = AlertService(units, cipher)
 
     @classmethod
     def build(

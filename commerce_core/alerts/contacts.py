@@ -1,0 +1,117 @@
+"""The shared-contact rule's memory: which customers ship to (or proved) which phone and address,
+kept as blind indexes only (R4.1-6: many new accounts behind one phone or address is a fake-order sign).
+
+Why blind indexes: the rule must count accounts that share a phone without the alert tables holding a
+phone in clear. The phone's index is the one ``customers.phone_index`` already uses (HMAC of the
+normalised number under the blind-index key), so a verified phone and an order's recipient phone
+meet; an address gets the same HMAC over its normalised text with an ``address:`` prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from commerce_core.alerts.model import AlertContact
+from commerce_core.customers.model import Customer
+from commerce_core.customers.types import AddressInput
+from commerce_core.errors import InvalidInput
+from commerce_core.security import FieldCipher, mask_address_line, mask_phone, normalise_phone
+from commerce_core.uow import Units
+
+PHONE = "phone"
+ADDRESS = "address"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One fingerprint of a customer: kind, blind index, and the masked form staff may see."""
+
+    kind: str
+    digest: str
+    masked: str
+
+
+def _normalised_address(address: AddressInput) -> str:
+    parts = (address.country, address.region, address.city, address.district, address.line)
+    return "|".join("".join(part.split()).casefold() for part in parts)
+
+
+def contacts_of(cipher: FieldCipher, address: AddressInput, verified_phone: str | None) -> list[Contact]:
+    """The fingerprints an order gives: its recipient phone and address, and the buyer's verified phone."""
+    found: dict[tuple[str, str], Contact] = {}
+    for raw in (address.phone, verified_phone):
+        if not raw:
+            continue
+        try:
+            phone = normalise_phone(raw)
+        except InvalidInput:
+            continue  # an old row with a number today's rules refuse: nothing to compare it with
+        digest = cipher.blind_index(phone)
+        found.setdefault((PHONE, digest), Contact(PHONE, digest, mask_phone(phone)))
+    place = " ".join(p for p in (address.region, address.city, address.district) if p)
+    digest = cipher.blind_index("address:" + _normalised_address(address))
+    found[(ADDRESS, digest)] = Contact(ADDRESS, digest, f"{place} {mask_address_line(address.line)}".strip())
+    return list(found.values())
+
+
+async def remember(units: Units, customer_id: int, contacts: Iterable[Contact]) -> None:
+    """Record each fingerprint of ``customer_id`` once (another process recording it too is fine)."""
+    for contact in contacts:
+        async with units.orm() as uow:
+            known = await uow.session.scalar(
+                select(AlertContact.id).where(
+                    AlertContact.kind == contact.kind,
+                    AlertContact.digest == contact.digest,
+                    AlertContact.customer_id == customer_id,
+                )
+            )
+            if known is not None:
+                continue
+            uow.session.add(
+                AlertContact(
+                    customer_id=customer_id, kind=contact.kind, digest=contact.digest, created_at=uow.now()
+                )
+            )
+            try:
+                await uow.commit()
+            except IntegrityError:
+                continue  # recorded meanwhile by a retry or another process
+
+
+async def new_accounts_sharing(units: Units, contact: Contact, since: datetime) -> list[str]:
+    """Public ids of the live customers created since ``since`` behind this phone or address."""
+    async with units.orm() as uow:
+        recent = (Customer.created_at >= since) & Customer.erased_at.is_(None)
+        rows = set(
+            (
+                await uow.session.scalars(
+                    select(Customer.public_id)
+                    .join(AlertContact, AlertContact.customer_id == Customer.id)
+                    .where(AlertContact.kind == contact.kind, AlertContact.digest == contact.digest, recent)
+                )
+            ).all()
+        )
+        if contact.kind == PHONE:  # accounts that proved the number without ordering yet
+            rows |= set(
+                (
+                    await uow.session.scalars(
+                        select(Customer.public_id).where(Customer.phone_index == contact.digest, recent)
+                    )
+                ).all()
+            )
+    return sorted(rows)
+
+
+async def forget(units: Units, customer_id: int) -> int:
+    """Erasure: drop the customer's fingerprints (their alerts keep only masked forms and counts)."""
+    async with units.orm() as uow:
+        result = await uow.session.execute(
+            delete(AlertContact).where(AlertContact.customer_id == customer_id)
+        )
+        await uow.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

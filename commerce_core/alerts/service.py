@@ -1,0 +1,339 @@
+"""The anomaly rules (R3.4-2, R5.1-3, R4.1-6), each a reaction to one committed fact.
+
+The edge calls one method per outbox event (payment failed, order placed, refund succeeded, account
+linked). Each method reads the facts it needs from the domain's own tables (payment events, orders,
+refunds, identities, bindings), compares them with its :class:`AlertThresholds` and raises an alert
+through :func:`~commerce_core.alerts.store.raise_alert`, which stores each alert once per rule,
+subject and window, however many processes or retries evaluate the same event.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import distinct, func, select
+
+from commerce_core.alerts import contacts, store
+from commerce_core.alerts.types import AlertFilter, AlertRule, AlertThresholds, AlertView
+from commerce_core.customers.model import ChannelIdentity, Customer
+from commerce_core.customers.types import AddressInput
+from commerce_core.merchants.model import Merchant, MerchantApplication
+from commerce_core.money import CURRENCY_EXPONENTS
+from commerce_core.operators.model import OperatorIdentity, OperatorUser
+from commerce_core.operators.types import Actor
+from commerce_core.orders.model import Order, OrderLine
+from commerce_core.payments.model import Payment, PaymentEvent, Refund
+from commerce_core.payments.types import RefundStatus
+from commerce_core.security import FieldCipher, normalise_phone
+from commerce_core.uow import Units
+
+PLATFORM = "platform"
+
+
+def split_channels(identities: list[tuple[str, str]], joined: list[str]) -> tuple[list[str], list[str]]:
+    """(channels the account used before, channels new to it) after ``joined`` accounts were linked in
+    (``joined`` names them as ``channel:external id``)."""
+    before = sorted({channel for channel, user in identities if f"{channel}:{user}" not in joined})
+    added = sorted({entry.split(":", 1)[0] for entry in joined} - set(before))
+    return before, added
+
+
+class AlertService:
+    def __init__(self, units: Units, cipher: FieldCipher, thresholds: AlertThresholds | None = None) -> None:
+        self._units = units
+        self._cipher = cipher
+        #: replaced by the edge from its settings (``SHOPBOT_ALERTS_*``)
+        self.thresholds = thresholds or AlertThresholds()
+
+    # -- reading and acknowledging ---------------------------------------------------------------
+    async def find(
+        self, wanted: AlertFilter | None = None, *, limit: int = 100, offset: int = 0
+    ) -> list[AlertView]:
+        return await store.list_alerts(self._units, wanted or AlertFilter(), limit=limit, offset=offset)
+
+    async def get(self, public_id: str) -> AlertView:
+        return await store.get_alert(self._units, public_id)
+
+    async def acknowledge(self, public_id: str, actor: Actor, note: str | None = None) -> AlertView:
+        return await store.acknowledge(self._units, public_id, actor, note)
+
+    async def forget_customer(self, customer_id: int) -> int:
+        """Erasure (R3.3-2): the customer's phone and address fingerprints go."""
+        return await contacts.forget(self._units, customer_id)
+
+    async def _customer_public_id(self, customer_id: int) -> str:
+        async with self._units.orm() as uow:
+            found = await uow.session.scalar(select(Customer.public_id).where(Customer.id == customer_id))
+        return found or f"#{customer_id}"
+
+    # -- (1) bursts of failed payments -----------------------------------------------------------
+    async def payment_failed(self, order_number: str, customer_id: int) -> list[AlertView]:
+        """N failures within the window for this shopper, and N' for the whole platform (R3.4-2)."""
+        limits = self.thresholds
+        window = timedelta(minutes=limits.payment_failure_window_minutes)
+        since = self._units.clock.now() - window
+        failed = (
+            select(func.count(PaymentEvent.id))
+            .join(Payment, Payment.id == PaymentEvent.payment_id)
+            .where(PaymentEvent.kind == "failed", PaymentEvent.received_at >= since)
+        )
+        async with self._units.orm() as uow:
+            platform = int(await uow.session.scalar(failed) or 0)
+            shopper = int(
+                await uow.session.scalar(
+                    failed.join(Order, Order.id == Payment.order_id).where(Order.customer_id == customer_id)
+                )
+                or 0
+            )
+        raised: list[AlertView | None] = []
+        common = {"window_minutes": limits.payment_failure_window_minutes, "last_order": order_number}
+        if shopper >= limits.payment_failures_per_shopper:
+            customer = await self._customer_public_id(customer_id)
+            details = {**common, "failures": shopper, "threshold": limits.payment_failures_per_shopper}
+            raised.append(
+                await store.raise_alert(
+                    self._units,
+                    AlertRule.PAYMENT_FAILURES_SHOPPER,
+                    f"customer:{customer}",
+                    {**details, "customer": customer},
+                    window=window,
+                )
+            )
+        if platform >= limits.payment_failures_platform:
+            details = {**common, "failures": platform, "threshold": limits.payment_failures_platform}
+            raised.append(
+                await store.raise_alert(
+                    self._units, AlertRule.PAYMENT_FAILURES_PLATFORM, PLATFORM, details, window=window
+                )
+            )
+        return [alert for alert in raised if alert is not None]
+
+    # -- (2), (3), (5a): what an order shows -----------------------------------------------------
+    async def order_placed(self, order_number: str) -> list[AlertView]:
+        """A large order (R3.4-2); new accounts sharing its phone or address, and the merchant buying
+        from itself (R4.1-6)."""
+        async with self._units.orm() as uow:
+            order = await uow.session.scalar(select(Order).where(Order.number == order_number))
+            if order is None:
+                return []
+            quantity = int(
+                await uow.session.scalar(
+                    select(func.coalesce(func.sum(OrderLine.quantity), 0)).where(
+                        OrderLine.order_id == order.id
+                    )
+                )
+                or 0
+            )
+            buyer = await uow.session.scalar(select(Customer).where(Customer.id == order.customer_id))
+            if buyer is None or buyer.erased_at is not None:
+                return []
+            address = AddressInput.from_dict(self._cipher.decrypt_json(order.address_enc))
+            verified = (
+                self._cipher.decrypt(buyer.phone_enc) if buyer.phone_enc and buyer.phone_verified_at else None
+            )
+        raised = [
+            await self._large_order(order, quantity, buyer.public_id),
+            *await self._shared_contacts(order.number, buyer.id, address, verified),
+            *await self._self_purchase(order, buyer.id, buyer.public_id, address, verified),
+        ]
+        return [alert for alert in raised if alert is not None]
+
+    async def _large_order(self, order: Order, quantity: int, customer: str) -> AlertView | None:
+        limits = self.thresholds
+        exponent = CURRENCY_EXPONENTS.get(order.currency, 2)
+        amount_limit = round(limits.large_order_amount * 10**exponent)
+        reasons = [
+            name
+            for name, over in (
+                ("amount", order.total >= amount_limit),
+                ("quantity", quantity >= limits.large_order_quantity),
+            )
+            if over
+        ]
+        if not reasons:
+            return None
+        details = {
+            "order": order.number,
+            "customer": customer,
+            "total": order.total,
+            "currency": order.currency,
+            "quantity": quantity,
+            "reasons": reasons,
+            "amount_threshold": amount_limit,
+            "quantity_threshold": limits.large_order_quantity,
+        }
+        return await store.raise_alert(self._units, AlertRule.LARGE_ORDER, f"order:{order.number}", details)
+
+    async def _shared_contacts(
+        self, order_number: str, customer_id: int, address: AddressInput, verified: str | None
+    ) -> list[AlertView | None]:
+        limits = self.thresholds
+        found = contacts.contacts_of(self._cipher, address, verified)
+        await contacts.remember(self._units, customer_id, found)
+        window = timedelta(days=limits.new_account_days)
+        since = self._units.clock.now() - window
+        raised: list[AlertView | None] = []
+        for contact in found:
+            accounts = await contacts.new_accounts_sharing(self._units, contact, since)
+            if len(accounts) < limits.accounts_per_contact:
+                continue
+            rule = AlertRule.SHARED_PHONE if contact.kind == contacts.PHONE else AlertRule.SHARED_ADDRESS
+            details = {
+                "masked": contact.masked,
+                "accounts": len(accounts),
+                "customers": accounts[:20],
+                "threshold": limits.accounts_per_contact,
+                "new_account_days": limits.new_account_days,
+                "last_order": order_number,
+            }
+            # the subject names the blind index (a keyed hash), never the phone or address itself
+            subject = f"{contact.kind}:{contact.digest[:24]}"
+            raised.append(await store.raise_alert(self._units, rule, subject, details, window=window))
+        return raised
+
+    async def _self_purchase(
+        self, order: Order, customer_id: int, customer: str, address: AddressInput, verified: str | None
+    ) -> list[AlertView | None]:
+        """The buyer is one of the merchant's own: an identity a merchant user bound, the phone the
+        merchant gave as contact, or the chat account it applied from (R4.1-6: 刷单)."""
+        buyer_phones = {normalise_phone(p) for p in (address.phone, verified) if p}
+        async with self._units.orm() as uow:
+            s = uow.session
+            merchant_ids = set(
+                (
+                    await s.scalars(
+                        select(distinct(OrderLine.merchant_id)).where(OrderLine.order_id == order.id)
+                    )
+                ).all()
+            )
+            identities = {
+                (r[0], r[1])
+                for r in (
+                    await s.execute(
+                        select(ChannelIdentity.channel, ChannelIdentity.external_id).where(
+                            ChannelIdentity.customer_id == customer_id
+                        )
+                    )
+                ).all()
+            }
+            bound = (
+                await s.execute(
+                    select(
+                        OperatorUser.merchant_id, OperatorIdentity.channel, OperatorIdentity.channel_user_id
+                    )
+                    .join(OperatorUser, OperatorUser.id == OperatorIdentity.operator_id)
+                    .where(OperatorUser.merchant_id.in_(merchant_ids))
+                )
+            ).all()
+            merchants = (
+                (await s.execute(select(Merchant).where(Merchant.id.in_(merchant_ids)))).scalars().all()
+            )
+            applications = (
+                (
+                    await s.execute(
+                        select(MerchantApplication).where(MerchantApplication.merchant_id.in_(merchant_ids))
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        signals: dict[int, set[str]] = {}
+        for merchant_id, channel, user in bound:
+            if (channel, user) in identities and merchant_id is not None:
+                signals.setdefault(merchant_id, set()).add("bound_identity")
+        for merchant in merchants:
+            if merchant.contact_phone_enc and self._same_phone(merchant.contact_phone_enc, buyer_phones):
+                signals.setdefault(merchant.id, set()).add("contact_phone")
+        for app in applications:
+            applied_here = app.customer_id == customer_id or (app.channel, app.channel_user_id) in identities
+            if applied_here:
+                signals.setdefault(app.merchant_id, set()).add("applicant")
+            if self._same_phone(app.contact_phone_enc, buyer_phones):
+                signals.setdefault(app.merchant_id, set()).add("contact_phone")
+        codes = {merchant.id: merchant.code for merchant in merchants}
+        raised: list[AlertView | None] = []
+        for merchant_id, found in sorted(signals.items()):
+            code = codes.get(merchant_id, f"#{merchant_id}")
+            details = {
+                "order": order.number,
+                "merchant": code,
+                "customer": customer,
+                "signals": sorted(found),
+            }
+            subject = f"merchant:{code}:{order.number}"
+            raised.append(await store.raise_alert(self._units, AlertRule.SELF_PURCHASE, subject, details))
+        return raised
+
+    def _same_phone(self, encrypted: str, phones: set[str]) -> bool:
+        try:
+            return normalise_phone(self._cipher.decrypt(encrypted)) in phones
+        except ValueError:  # an unreadable or malformed contact: no match rather than a failed event
+            return False
+
+    # -- (5b) pay-then-refund loops --------------------------------------------------------------
+    async def refund_succeeded(self, order_number: str, customer_id: int) -> list[AlertView]:
+        """K of one shopper's paid orders refunded within the window (R4.1-6)."""
+        limits = self.thresholds
+        window = timedelta(hours=limits.refund_loop_window_hours)
+        since = self._units.clock.now() - window
+        async with self._units.orm() as uow:
+            orders = sorted(
+                (
+                    await uow.session.scalars(
+                        select(distinct(Order.number))
+                        .join(Refund, Refund.order_id == Order.id)
+                        .where(
+                            Order.customer_id == customer_id,
+                            Order.paid_at.is_not(None),
+                            Refund.status == RefundStatus.SUCCEEDED.value,
+                            Refund.completed_at >= since,
+                        )
+                    )
+                ).all()
+            )
+        if len(orders) < limits.refund_loop_orders:
+            return []
+        customer = await self._customer_public_id(customer_id)
+        details = {
+            "customer": customer,
+            "orders": orders[:20],
+            "count": len(orders),
+            "threshold": limits.refund_loop_orders,
+            "window_hours": limits.refund_loop_window_hours,
+            "last_order": order_number,
+        }
+        alert = await store.raise_alert(
+            self._units, AlertRule.REFUND_LOOP, f"customer:{customer}", details, window=window
+        )
+        return [alert] if alert is not None else []
+
+    # -- (4) a channel identity linked in from a new channel -------------------------------------
+    async def account_linked(self, customer_id: int, joined: list[str]) -> list[AlertView]:
+        """Staff hear of an account that gained a channel it never used (R5.1-3); the shopper is told
+        on their old channels by the edge's notification."""
+        async with self._units.orm() as uow:
+            identities = [
+                (r[0], r[1])
+                for r in (
+                    await uow.session.execute(
+                        select(ChannelIdentity.channel, ChannelIdentity.external_id).where(
+                            ChannelIdentity.customer_id == customer_id
+                        )
+                    )
+                ).all()
+            ]
+        before, added = split_channels(identities, joined)
+        if not before or not added:
+            return []  # a second device on a channel already used, or nothing left to protect
+        customer = await self._customer_public_id(customer_id)
+        details = {
+            "customer": customer,
+            "new_channels": added,
+            "old_channels": before,
+            "accounts": len(joined),
+        }
+        # the joined accounts' ids stay out of the subject: a keyed hash tells one linking from another
+        linking = self._cipher.blind_index("alert-link:" + ",".join(sorted(joined)))[:16]
+        subject = f"customer:{customer}:{linking}"
+        alert = await store.raise_alert(self._units, AlertRule.NEW_CHANNEL_LINKED, subject, details)
+        return [alert] if alert is not None else []
