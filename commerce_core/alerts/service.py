@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from commerce_core.alerts import contacts, store
 from commerce_core.alerts.types import AlertFilter, AlertRule, AlertThresholds, AlertView
@@ -202,7 +202,7 @@ class AlertService:
             merchant_ids = set(
                 (
                     await s.scalars(
-                        select(distinct(OrderLine.merchant_id)).where(OrderLine.order_id == order.id)
+                        select(OrderLine.merchant_id).distinct().where(OrderLine.order_id == order.id)
                     )
                 ).all()
             )
@@ -280,7 +280,7 @@ class AlertService:
             orders = sorted(
                 (
                     await uow.session.scalars(
-                        select(distinct(Order.number))
+                        select(Order.number).distinct()
                         .join(Refund, Refund.order_id == Order.id)
                         .where(
                             Order.customer_id == customer_id,
