@@ -139,3 +139,25 @@ async def test_alerts_are_listed_by_state_and_acknowledged_once(staffed: Staffed
         assert refused.code == "already_acknowledged"
     else:
         raise AssertionError("a second acknowledgement was accepted")
+
+
+async def test_erasing_a_shopper_erases_their_contact_fingerprints(staffed: Staffed) -> None:
+    """R3.3-2 with R4.1-6: an erased shopper's phone and address fingerprints go with their data, and
+    they no longer count towards a shared phone."""
+    from sqlalchemy import text
+
+    phone = "13912340000"
+    shoppers = [await staffed.commerce.customers.identify("telegram", f"790{n}") for n in range(3)]
+    for n, shopper in enumerate(shoppers[:2]):
+        await staffed.order(shopper.id, f"e{n}", address=other_address(phone, line=f"南京路{n}号"))
+    await staffed.relay()
+    await staffed.commerce.privacy.erase(shoppers[0].id, actor="customer")
+    await staffed.relay()
+    async with staffed.commerce.engine.connect() as conn:
+        left = await conn.scalar(
+            text("SELECT count(*) FROM alert_contacts WHERE customer_id = :c"), {"c": shoppers[0].id}
+        )
+    assert left == 0
+    await staffed.order(shoppers[2].id, "e2", address=other_address(phone, line="南京路2号"))
+    await staffed.relay()
+    assert await staffed.alerts() == []  # two live new accounts behind the phone: below three
