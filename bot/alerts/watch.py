@@ -10,6 +10,9 @@ with its row, so its message to staff is retried until posted and never lost.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable
+
 from bot.alerts.describe import summary
 from bot.alerts.settings import AlertSettings
 from bot.notifications.compose import Notification, Phrase, Writing
@@ -20,12 +23,15 @@ from commerce_core.api import (
     AlertRaised,
     Commerce,
     CustomerErased,
+    DomainError,
     NotFound,
     OrderPlaced,
     PaymentFailed,
     RefundSucceeded,
 )
 from dialogs.messages import Reply, TextReply
+
+log = logging.getLogger(__name__)
 
 #: who hears of an alert in chat: the admins' queue, which the staff group relays to its general topic
 ALERT_QUEUE = StaffQueue("admin")
@@ -37,21 +43,40 @@ class AnomalyWatch:
     def __init__(self, commerce: Commerce) -> None:
         self.commerce = commerce
 
-    async def payment_failed(self, event: PaymentFailed, writing: Writing) -> list[Notification]:
-        await self.commerce.alerts.payment_failed(event.order_number, event.customer_id)
+    @staticmethod
+    async def _evaluate(rule: str, evaluation: Awaitable[object], writing: Writing) -> list[Notification]:
+        """Run one rule. A database failure propagates, so the relay retries the event (the alert's
+        unique key makes the retry harmless); a problem with the data itself (a value the rule cannot
+        read) would fail every retry and hold up the shopper's other messages behind it, so it is
+        logged and the rule skipped for this event."""
+        try:
+            await evaluation
+        except (DomainError, ValueError, LookupError):
+            log.exception("anomaly rule %s skipped outbox message %s", rule, writing.message.id)
         return []
+
+    async def payment_failed(self, event: PaymentFailed, writing: Writing) -> list[Notification]:
+        alerts = self.commerce.alerts
+        return await self._evaluate(
+            "payment_failed", alerts.payment_failed(event.order_number, event.customer_id), writing
+        )
 
     async def order_placed(self, event: OrderPlaced, writing: Writing) -> list[Notification]:
-        await self.commerce.alerts.order_placed(event.order_number)
-        return []
+        return await self._evaluate(
+            "order_placed", self.commerce.alerts.order_placed(event.order_number), writing
+        )
 
     async def refund_succeeded(self, event: RefundSucceeded, writing: Writing) -> list[Notification]:
-        await self.commerce.alerts.refund_succeeded(event.order_number, event.customer_id)
-        return []
+        alerts = self.commerce.alerts
+        return await self._evaluate(
+            "refund_succeeded", alerts.refund_succeeded(event.order_number, event.customer_id), writing
+        )
 
     async def account_linked(self, event: AccountLinked, writing: Writing) -> list[Notification]:
-        await self.commerce.alerts.account_linked(event.customer_id, list(event.joined))
-        return []
+        alerts = self.commerce.alerts
+        return await self._evaluate(
+            "account_linked", alerts.account_linked(event.customer_id, list(event.joined)), writing
+        )
 
     async def customer_erased(self, event: CustomerErased, writing: Writing) -> list[Notification]:
         await self.commerce.alerts.forget_customer(event.customer_id)

@@ -41,18 +41,24 @@ def _normalised_address(address: AddressInput) -> str:
     return "|".join("".join(part.split()).casefold() for part in parts)
 
 
+def valid_phones(*raw: str | None) -> set[str]:
+    """The normalised form of each phone given; one that today's rules refuse is left out."""
+    found: set[str] = set()
+    for value in raw:
+        if value:
+            try:
+                found.add(normalise_phone(value))
+            except InvalidInput:
+                continue  # an old row with a number today's rules refuse: nothing to compare it with
+    return found
+
+
 def contacts_of(cipher: FieldCipher, address: AddressInput, verified_phone: str | None) -> list[Contact]:
     """The fingerprints an order gives: its recipient phone and address, and the buyer's verified phone."""
     found: dict[tuple[str, str], Contact] = {}
-    for raw in (address.phone, verified_phone):
-        if not raw:
-            continue
-        try:
-            phone = normalise_phone(raw)
-        except InvalidInput:
-            continue  # an old row with a number today's rules refuse: nothing to compare it with
+    for phone in sorted(valid_phones(address.phone, verified_phone)):
         digest = cipher.blind_index(phone)
-        found.setdefault((PHONE, digest), Contact(PHONE, digest, mask_phone(phone)))
+        found[(PHONE, digest)] = Contact(PHONE, digest, mask_phone(phone))
     place = " ".join(p for p in (address.region, address.city, address.district) if p)
     digest = cipher.blind_index("address:" + _normalised_address(address))
     found[(ADDRESS, digest)] = Contact(ADDRESS, digest, f"{place} {mask_address_line(address.line)}".strip())
@@ -60,27 +66,28 @@ def contacts_of(cipher: FieldCipher, address: AddressInput, verified_phone: str 
 
 
 async def remember(units: Units, customer_id: int, contacts: Iterable[Contact]) -> None:
-    """Record each fingerprint of ``customer_id`` once (another process recording it too is fine)."""
-    for contact in contacts:
+    """Record each fingerprint of ``customer_id`` once, in one unit (a retry, or another process
+    recording the same ones meanwhile, is fine: the unique key keeps one of each)."""
+    wanted = {(c.kind, c.digest) for c in contacts}
+    for _attempt in range(3):
         async with units.orm() as uow:
-            known = await uow.session.scalar(
-                select(AlertContact.id).where(
-                    AlertContact.kind == contact.kind,
-                    AlertContact.digest == contact.digest,
-                    AlertContact.customer_id == customer_id,
-                )
+            rows = await uow.session.execute(
+                select(AlertContact.kind, AlertContact.digest).where(AlertContact.customer_id == customer_id)
             )
-            if known is not None:
-                continue
-            uow.session.add(
-                AlertContact(
-                    customer_id=customer_id, kind=contact.kind, digest=contact.digest, created_at=uow.now()
-                )
+            known = {(str(kind), str(digest)) for kind, digest in rows.all()}
+            missing = wanted - known
+            if not missing:
+                return
+            now = uow.now()
+            uow.session.add_all(
+                AlertContact(customer_id=customer_id, kind=kind, digest=digest, created_at=now)
+                for kind, digest in sorted(missing)
             )
             try:
                 await uow.commit()
+                return
             except IntegrityError:
-                continue  # recorded meanwhile by a retry or another process
+                continue  # recorded meanwhile by a retry or another process: read again
 
 
 async def new_accounts_sharing(units: Units, contact: Contact, since: datetime) -> list[str]:

@@ -24,7 +24,7 @@ from commerce_core.operators.types import Actor
 from commerce_core.orders.model import Order, OrderLine
 from commerce_core.payments.model import Payment, PaymentEvent, Refund
 from commerce_core.payments.types import RefundStatus
-from commerce_core.security import FieldCipher, normalise_phone
+from commerce_core.security import FieldCipher
 from commerce_core.uow import Units
 
 PLATFORM = "platform"
@@ -196,7 +196,7 @@ class AlertService:
     ) -> list[AlertView | None]:
         """The buyer is one of the merchant's own: an identity a merchant user bound, the phone the
         merchant gave as contact, or the chat account it applied from (R4.1-6: 刷单)."""
-        buyer_phones = {normalise_phone(p) for p in (address.phone, verified) if p}
+        buyer_phones = contacts.valid_phones(address.phone, verified)
         async with self._units.orm() as uow:
             s = uow.session
             merchant_ids = set(
@@ -266,9 +266,10 @@ class AlertService:
 
     def _same_phone(self, encrypted: str, phones: set[str]) -> bool:
         try:
-            return normalise_phone(self._cipher.decrypt(encrypted)) in phones
-        except ValueError:  # an unreadable or malformed contact: no match rather than a failed event
+            contact = self._cipher.decrypt(encrypted)
+        except ValueError:  # unreadable (a retired key): no match rather than a failed event
             return False
+        return bool(contacts.valid_phones(contact) & phones)
 
     # -- (5b) pay-then-refund loops --------------------------------------------------------------
     async def refund_succeeded(self, order_number: str, customer_id: int) -> list[AlertView]:
@@ -280,7 +281,8 @@ class AlertService:
             orders = sorted(
                 (
                     await uow.session.scalars(
-                        select(Order.number).distinct()
+                        select(Order.number)
+                        .distinct()
                         .join(Refund, Refund.order_id == Order.id)
                         .where(
                             Order.customer_id == customer_id,
