@@ -9,12 +9,12 @@ meet; an address gets the same HMAC over its normalised text with an ``address:`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce_core.alerts.model import AlertContact
 from commerce_core.customers.model import Customer
@@ -65,53 +65,48 @@ def contacts_of(cipher: FieldCipher, address: AddressInput, verified_phone: str 
     return list(found.values())
 
 
-async def remember(units: Units, customer_id: int, contacts: Iterable[Contact]) -> None:
-    """Record each fingerprint of ``customer_id`` once, in one unit (a retry, or another process
-    recording the same ones meanwhile, is fine: the unique key keeps one of each)."""
-    wanted = {(c.kind, c.digest) for c in contacts}
+async def record_and_count(
+    units: Units, customer_id: int, found: list[Contact], since: datetime
+) -> list[tuple[Contact, list[str]]]:
+    """Record each fingerprint of ``customer_id`` once, then, in the same unit, count the live new
+    accounts (created since ``since``) behind each: ``(contact, their public ids)``.
+
+    One unit for all of it, as it runs for every order. A retry, or another process recording the
+    same fingerprints meanwhile, is fine: the unique key keeps one of each and the unit runs again."""
+    wanted = {(c.kind, c.digest) for c in found}
     for _attempt in range(3):
         async with units.orm() as uow:
-            rows = await uow.session.execute(
+            s = uow.session
+            rows = await s.execute(
                 select(AlertContact.kind, AlertContact.digest).where(AlertContact.customer_id == customer_id)
             )
             known = {(str(kind), str(digest)) for kind, digest in rows.all()}
-            missing = wanted - known
-            if not missing:
-                return
             now = uow.now()
-            uow.session.add_all(
+            s.add_all(
                 AlertContact(customer_id=customer_id, kind=kind, digest=digest, created_at=now)
-                for kind, digest in sorted(missing)
+                for kind, digest in sorted(wanted - known)
             )
             try:
-                await uow.commit()
-                return
+                await s.flush()
             except IntegrityError:
                 continue  # recorded meanwhile by a retry or another process: read again
+            counted = [(contact, await _new_accounts_sharing(s, contact, since)) for contact in found]
+            await uow.commit()
+            return counted
+    raise RuntimeError("could not record the contact fingerprints")
 
 
-async def new_accounts_sharing(units: Units, contact: Contact, since: datetime) -> list[str]:
-    """Public ids of the live customers created since ``since`` behind this phone or address."""
-    async with units.orm() as uow:
-        recent = (Customer.created_at >= since) & Customer.erased_at.is_(None)
-        rows = set(
-            (
-                await uow.session.scalars(
-                    select(Customer.public_id)
-                    .join(AlertContact, AlertContact.customer_id == Customer.id)
-                    .where(AlertContact.kind == contact.kind, AlertContact.digest == contact.digest, recent)
-                )
-            ).all()
-        )
-        if contact.kind == PHONE:  # accounts that proved the number without ordering yet
-            rows |= set(
-                (
-                    await uow.session.scalars(
-                        select(Customer.public_id).where(Customer.phone_index == contact.digest, recent)
-                    )
-                ).all()
-            )
-    return sorted(rows)
+async def _new_accounts_sharing(s: AsyncSession, contact: Contact, since: datetime) -> list[str]:
+    """Public ids of the live customers created since ``since`` behind this phone or address (for a
+    phone, also those who proved it without ordering yet)."""
+    recent = (Customer.created_at >= since) & Customer.erased_at.is_(None)
+    behind = select(AlertContact.customer_id).where(
+        AlertContact.kind == contact.kind, AlertContact.digest == contact.digest
+    )
+    who: ColumnElement[bool] = Customer.id.in_(behind)
+    if contact.kind == PHONE:
+        who = or_(who, Customer.phone_index == contact.digest)
+    return sorted((await s.scalars(select(Customer.public_id).where(who, recent))).all())
 
 
 async def forget(units: Units, customer_id: int) -> int:
