@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce_core.alerts.model import AlertContact
 from commerce_core.customers.model import Customer
 from commerce_core.customers.types import AddressInput
+from commerce_core.db.dialect import insert_ignoring_conflicts
 from commerce_core.errors import InvalidInput
 from commerce_core.security import FieldCipher, mask_address_line, mask_phone, normalise_phone
 from commerce_core.uow import Units
@@ -65,38 +65,18 @@ def contacts_of(cipher: FieldCipher, address: AddressInput, verified_phone: str 
     return list(found.values())
 
 
-async def record_and_count(
-    units: Units, customer_id: int, found: list[Contact], since: datetime
-) -> list[tuple[Contact, list[str]]]:
-    """Record each fingerprint of ``customer_id`` once, then, in the same unit, count the live new
-    accounts (created since ``since``) behind each: ``(contact, their public ids)``.
-
-    One unit for all of it, as it runs for every order. A retry, or another process recording the
-    same fingerprints meanwhile, is fine: the unique key keeps one of each and the unit runs again."""
-    wanted = {(c.kind, c.digest) for c in found}
-    for _attempt in range(3):
-        async with units.orm() as uow:
-            s = uow.session
-            rows = await s.execute(
-                select(AlertContact.kind, AlertContact.digest).where(AlertContact.customer_id == customer_id)
-            )
-            known = {(str(kind), str(digest)) for kind, digest in rows.all()}
-            now = uow.now()
-            s.add_all(
-                AlertContact(customer_id=customer_id, kind=kind, digest=digest, created_at=now)
-                for kind, digest in sorted(wanted - known)
-            )
-            try:
-                await s.flush()
-            except IntegrityError:
-                continue  # recorded meanwhile by a retry or another process: read again
-            counted = [(contact, await _new_accounts_sharing(s, contact, since)) for contact in found]
-            await uow.commit()
-            return counted
-    raise RuntimeError("could not record the contact fingerprints")
+async def record(s: AsyncSession, customer_id: int, found: list[Contact], now: datetime) -> None:
+    """Record each fingerprint of ``customer_id`` once, in the caller's unit: one statement, and a
+    retry (or another process recording the same ones meanwhile) inserts nothing."""
+    if not found:
+        return
+    rows = [
+        {"customer_id": customer_id, "kind": c.kind, "digest": c.digest, "created_at": now} for c in found
+    ]
+    await s.execute(insert_ignoring_conflicts(s, AlertContact, "kind", "digest", "customer_id"), rows)
 
 
-async def _new_accounts_sharing(s: AsyncSession, contact: Contact, since: datetime) -> list[str]:
+async def new_accounts_sharing(s: AsyncSession, contact: Contact, since: datetime) -> list[str]:
     """Public ids of the live customers created since ``since`` behind this phone or address (for a
     phone, also those who proved it without ordering yet)."""
     recent = (Customer.created_at >= since) & Customer.erased_at.is_(None)

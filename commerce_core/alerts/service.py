@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce_core.alerts import contacts, store
@@ -37,6 +37,15 @@ def split_channels(identities: list[tuple[str, str]], joined: list[str]) -> tupl
     before = sorted({channel for channel, user in identities if f"{channel}:{user}" not in joined})
     added = sorted({entry.split(":", 1)[0] for entry in joined} - set(before))
     return before, added
+
+
+def _contact_rule(contact: contacts.Contact) -> AlertRule:
+    return AlertRule.SHARED_PHONE if contact.kind == contacts.PHONE else AlertRule.SHARED_ADDRESS
+
+
+def _contact_subject(contact: contacts.Contact) -> str:
+    """The blind index (a keyed hash) names the subject, never the phone or address itself."""
+    return f"{contact.kind}:{contact.digest[:24]}"
 
 
 class AlertService:
@@ -117,12 +126,16 @@ class AlertService:
         new_since = self._units.clock.now() - timedelta(days=self.thresholds.new_account_days)
         async with self._units.orm() as uow:
             s = uow.session
-            order = await s.scalar(select(Order).where(Order.number == order_number))
-            if order is None:
+            found = (
+                await s.execute(
+                    select(Order, Customer)
+                    .join(Customer, Customer.id == Order.customer_id)
+                    .where(Order.number == order_number)
+                )
+            ).first()
+            if found is None or found[1].erased_at is not None:
                 return []
-            buyer = await s.scalar(select(Customer).where(Customer.id == order.customer_id))
-            if buyer is None or buyer.erased_at is not None:
-                return []
+            order, buyer = found
             lines = (
                 await s.execute(
                     select(OrderLine.merchant_id, func.sum(OrderLine.quantity))
@@ -189,13 +202,29 @@ class AlertService:
         verified: str | None,
         since: datetime,
     ) -> list[AlertView | None]:
+        """Record the order's fingerprints and count the new accounts behind each, in one unit; an
+        alert only where the threshold is reached and none was raised for it in the window yet."""
         limits = self.thresholds
+        window = timedelta(days=limits.new_account_days)
         found = contacts.contacts_of(self._cipher, address, verified)
+        async with self._units.orm() as uow:
+            s = uow.session
+            await contacts.record(s, customer_id, found, uow.now())
+            crowded = [
+                (contact, accounts)
+                for contact in found
+                if len(accounts := await contacts.new_accounts_sharing(s, contact, since))
+                >= limits.accounts_per_contact
+            ]
+            done: set[str] = set()
+            for rule in (AlertRule.SHARED_PHONE, AlertRule.SHARED_ADDRESS):
+                subjects = [_contact_subject(c) for c, _ in crowded if _contact_rule(c) is rule]
+                done |= await store.alerted_since(s, rule, subjects, uow.now() - window)
+            await uow.commit()
         raised: list[AlertView | None] = []
-        for contact, accounts in await contacts.record_and_count(self._units, customer_id, found, since):
-            if len(accounts) < limits.accounts_per_contact:
-                continue
-            rule = AlertRule.SHARED_PHONE if contact.kind == contacts.PHONE else AlertRule.SHARED_ADDRESS
+        for contact, accounts in crowded:
+            if _contact_subject(contact) in done:
+                continue  # already alerted in this window: the usual case once a crowd formed
             details = {
                 "masked": contact.masked,
                 "accounts": len(accounts),
@@ -204,9 +233,7 @@ class AlertService:
                 "new_account_days": limits.new_account_days,
                 "last_order": order_number,
             }
-            # the subject names the blind index (a keyed hash), never the phone or address itself
-            subject = f"{contact.kind}:{contact.digest[:24]}"
-            window = timedelta(days=limits.new_account_days)
+            rule, subject = _contact_rule(contact), _contact_subject(contact)
             raised.append(await store.raise_alert(self._units, rule, subject, details, window=window))
         return raised
 
@@ -216,42 +243,53 @@ class AlertService:
         """(merchant code, signals) for each merchant of the order whose own people the buyer looks
         like: an identity one of its users bound, the phone it gave as contact, or the chat account it
         applied from (R4.1-6: 刷单)."""
-        identities = {
-            (r[0], r[1])
-            for r in (
-                await s.execute(
-                    select(ChannelIdentity.channel, ChannelIdentity.external_id).where(
-                        ChannelIdentity.customer_id == customer_id
-                    )
-                )
-            ).all()
-        }
-        bound = (
-            await s.execute(
-                select(OperatorUser.merchant_id, OperatorIdentity.channel, OperatorIdentity.channel_user_id)
-                .join(OperatorUser, OperatorUser.id == OperatorIdentity.operator_id)
-                .where(OperatorUser.merchant_id.in_(merchant_ids))
+        buyer = ChannelIdentity.customer_id == customer_id
+        bound = await s.scalars(  # a chat account of the buyer is bound to one of the merchant's users
+            select(OperatorUser.merchant_id)
+            .join(OperatorIdentity, OperatorIdentity.operator_id == OperatorUser.id)
+            .join(
+                ChannelIdentity,
+                (ChannelIdentity.channel == OperatorIdentity.channel)
+                & (ChannelIdentity.external_id == OperatorIdentity.channel_user_id),
             )
-        ).all()
-        merchants = (await s.scalars(select(Merchant).where(Merchant.id.in_(merchant_ids)))).all()
-        applications = (
-            await s.scalars(
-                select(MerchantApplication).where(MerchantApplication.merchant_id.in_(merchant_ids))
-            )
-        ).all()
+            .where(buyer, OperatorUser.merchant_id.in_(merchant_ids))
+        )
         signals: dict[int, set[str]] = {}
-        for merchant_id, channel, user in bound:
-            if (channel, user) in identities and merchant_id is not None:
+        for merchant_id in bound.all():
+            if merchant_id is not None:
                 signals.setdefault(merchant_id, set()).add("bound_identity")
-        for merchant in merchants:
-            if merchant.contact_phone_enc and self._same_phone(merchant.contact_phone_enc, buyer_phones):
-                signals.setdefault(merchant.id, set()).add("contact_phone")
-        for app in applications:
-            if app.customer_id == customer_id or (app.channel, app.channel_user_id) in identities:
-                signals.setdefault(app.merchant_id, set()).add("applicant")
-            if self._same_phone(app.contact_phone_enc, buyer_phones):
-                signals.setdefault(app.merchant_id, set()).add("contact_phone")
-        codes = {merchant.id: merchant.code for merchant in merchants}
+        merchants = (
+            await s.execute(
+                select(Merchant.id, Merchant.code, Merchant.contact_phone_enc).where(
+                    Merchant.id.in_(merchant_ids)
+                )
+            )
+        ).all()
+        app = MerchantApplication
+        applied_from_here = or_(
+            app.customer_id == customer_id,
+            exists().where(
+                buyer,
+                ChannelIdentity.channel == app.channel,
+                ChannelIdentity.external_id == app.channel_user_id,
+            ),
+        )
+        applications = (
+            await s.execute(
+                select(app.merchant_id, app.contact_phone_enc, applied_from_here).where(
+                    app.merchant_id.in_(merchant_ids)
+                )
+            )
+        ).all()
+        for merchant_id, _, phone in merchants:
+            if phone and self._same_phone(phone, buyer_phones):
+                signals.setdefault(merchant_id, set()).add("contact_phone")
+        for merchant_id, phone, applied_here in applications:
+            if applied_here:
+                signals.setdefault(merchant_id, set()).add("applicant")
+            if self._same_phone(phone, buyer_phones):
+                signals.setdefault(merchant_id, set()).add("contact_phone")
+        codes = {merchant_id: code for merchant_id, code, _ in merchants}
         return [(codes.get(m, f"#{m}"), sorted(found)) for m, found in sorted(signals.items())]
 
     def _same_phone(self, encrypted: str, phones: set[str]) -> bool:

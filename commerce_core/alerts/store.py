@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce_core.alerts.model import Alert
 from commerce_core.alerts.types import AlertFilter, AlertRule, AlertState, AlertView
@@ -36,6 +37,19 @@ def window_key(rule: AlertRule, subject: str, now: datetime, window: timedelta |
         return f"{rule.value}:{subject}"
     bucket = int(now.timestamp() // window.total_seconds())
     return f"{rule.value}:{subject}:{bucket}"
+
+
+async def alerted_since(s: AsyncSession, rule: AlertRule, subjects: list[str], since: datetime) -> set[str]:
+    """Which of ``subjects`` this rule already alerted on since ``since`` (a cheap pre-check, in the
+    caller's unit, before :func:`raise_alert`; the unique key still decides)."""
+    if not subjects:
+        return set()
+    found = await s.scalars(
+        select(Alert.subject).where(
+            Alert.rule == rule.value, Alert.subject.in_(subjects), Alert.raised_at >= since
+        )
+    )
+    return set(found.all())
 
 
 def _view(row: Alert) -> AlertView:
