@@ -96,3 +96,39 @@ async def test_a_pay_then_refund_loop_is_flagged_once(staffed: Staffed) -> None:
     assert alert.details["customer"] == shopper.public_id
     assert alert.details["orders"] == sorted(numbers[:3]) and alert.details["count"] == 3
     assert len([p for p in staffed.group_posts() if alert.public_id in p]) == 1
+
+
+async def test_the_chat_account_that_applied_for_the_shop_buying_from_it_is_flagged(staffed: Staffed) -> None:
+    """R4.1-6: a shop opened from a Telegram chat ("我要开店"); that same chat account buys the shop's
+    product: the alert names the "applicant" signal."""
+    from commerce_core.api import Actor, LocalFileStore
+    from commerce_core.merchants.types import Applicant, ApplicationForm
+
+    commerce = staffed.commerce
+    applicant_chat = "7905"
+    buyer = await commerce.customers.identify("telegram", applicant_chat)
+    store = LocalFileStore(staffed.runtime.container.settings.data_dir / "files")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    refs = {
+        kind: await store.put(png, content_type="image/png", owner=f"chat:{applicant_chat}")
+        for kind in ("business_licence", "tax_registration")
+    }
+    chat = Applicant("zh-Hans", channel="telegram", channel_user_id=applicant_chat, customer_id=buyer.id)
+    form = ApplicationForm("莲花茶业", "李华", "王芳", "13700001234", "tea@example.com")
+    submitted = await commerce.onboarding.submit(chat, form, refs)
+    await commerce.onboarding.approve(submitted.public_id, Actor(None, None))
+    await commerce.merchants.change_status(submitted.merchant_code, MerchantStatus.ACTIVE, actor="test")
+    code = submitted.merchant_code
+    await commerce.catalog.create_category("tea", names("茶", "Tea"))
+    await commerce.catalog.create_product(
+        ProductDraft(
+            "T1", code, "tea", names("龙井", "Longjing"), names("绿茶", "Green tea"),
+            [VariantDraft("T1-STD", {"size": "std"}, 5900, 50)],
+        )
+    )
+    await commerce.catalog.publish("T1")
+    number = await staffed.order(buyer.id, "tea", sku="T1-STD")
+    await staffed.relay()
+    (alert,) = await staffed.alerts(AlertRule.SELF_PURCHASE)
+    assert alert.details["merchant"] == code and alert.details["order"] == number
+    assert alert.details["signals"] == ["applicant"]
