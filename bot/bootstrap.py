@@ -22,6 +22,7 @@ from datetime import timedelta
 import redis.asyncio as aioredis
 from aiohttp.web import Application
 
+from bot.alerts.watch import watch_anomalies
 from bot.analytics.recorder import BehaviourRecorder
 from bot.backoffice import setup_backoffice
 from bot.backoffice.views.dead_letters import RECOVERY
@@ -231,6 +232,7 @@ async def start(
     notify_applicants(notifier)  # merchant applicants who applied in chat hear the review's outcome
     notify_part_cancellations(notifier, commerce)  # a merchant cancelled its part: the shopper is told
     announce_listing_changes(notifier, redis)  # listings on/off sale reach every process's search and NLU
+    watch_anomalies(notifier, commerce, settings.alerts)  # anomaly rules; alerts reach staff (bot.alerts)
     runtime = Runtime(container, pipeline, notifier, sms, interpreter)
     container.context.bind(runtime)
     return runtime

@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.alerts.settings import AlertSettings
 from bot.analytics.settings import AnalyticsSettings
 from bot.carriers.settings import Kuaidi100Settings
 from bot.channels.telegram.settings import TelegramSettings
@@ -144,6 +145,8 @@ class Settings(BaseSettings):
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     #: Kuaidi100 waybill tracking (off without its key, customer id and salt)
     kuaidi100: Kuaidi100Settings = Field(default_factory=Kuaidi100Settings)
+    #: anomaly alerts and fake-order signals: a threshold per rule (SHOPBOT_ALERTS_*, bot.alerts)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     #: a turn's processing lease (and its conversation's lock): how long a process that died mid-turn
     #: (kill -9, OOM) keeps a platform's retry of that message waiting; a live turn never takes this long
     turn_lease_seconds: float = Field(default=30.0, gt=0, le=600)

@@ -420,3 +420,25 @@ from commerce_core.questions.types import (  # noqa: E402
 )
 
 __all__ += ["ANSWER_LIMIT", "QUESTION_LIMIT", "ProductQuestionAnswered", "QuestionStatus", "QuestionView"]
+# -- anomaly alerts and fake-order signals (owner: anomalies; R3.4-2, R5.1-3, R4.1-6) --
+from commerce_core.alerts.service import AlertService, split_channels  # noqa: E402
+from commerce_core.alerts.types import (  # noqa: E402
+    AlertFilter,
+    AlertRule,
+    AlertState,
+    AlertThresholds,
+    AlertView,
+)
+from commerce_core.events import AlertRaised, PaymentFailed  # noqa: E402
+
+__all__ += [
+    "AlertFilter",
+    "AlertRaised",
+    "AlertRule",
+    "AlertService",
+    "AlertState",
+    "AlertThresholds",
+    "AlertView",
+    "PaymentFailed",
+    "split_channels",
+]

@@ -15,6 +15,7 @@ from commerce_core.after_sales.desk import CaseDesk
 from commerce_core.after_sales.parties import CaseParties
 from commerce_core.after_sales.service import AfterSalesService
 from commerce_core.after_sales.types import AfterSalesPolicy
+from commerce_core.alerts.service import AlertService
 from commerce_core.analytics.service import AnalyticsService
 from commerce_core.cart.service import CartService
 from commerce_core.catalog.listings import ListingService
@@ -130,6 +131,8 @@ class Commerce:
         self.merchant_orders = MerchantOrders(units, cipher, refund_runner=self.payments.process_refund)
         self.settlements = Settlements(units)  # the fee percentage: set from the settings by the edge
         self.questions = ProductQuestions(units)  # shoppers' product questions for the seller (R4.1-4)
+        #: anomaly alerts and fake-order signals (R3.4-2, R5.1-3, R4.1-6); thresholds set by the edge
+        self.alerts = AlertService(units, cipher)
 
     @classmethod
     def build(

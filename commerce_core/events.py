@@ -110,6 +110,28 @@ class PaymentCaptured(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentFailed(DomainEvent):
+    """The provider reported a payment attempt failed (declined, wrong password, ...): watched for
+    bursts per shopper and platform-wide (R3.4-2, ``commerce_core.alerts``)."""
+
+    name: ClassVar[str] = "PaymentFailed"
+    payment_id: str
+    order_number: str
+    customer_id: int
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRaised(DomainEvent):
+    """An anomaly rule raised an alert (stored in ``alerts``): staff are told through the outbox."""
+
+    name: ClassVar[str] = "AlertRaised"
+    alert_id: str
+    rule: str
+    subject: str
+
+
+@dataclass(frozen=True, slots=True)
 class RefundRequested(DomainEvent):
     name: ClassVar[str] = "RefundRequested"
     refund_id: str
@@ -332,6 +354,8 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         CustomerErased,
         ListingReviewed,
         MerchantApplicationReviewed,
+        PaymentFailed,  # anomaly alerts (commerce_core.alerts)
+        AlertRaised,
     )
 }
 

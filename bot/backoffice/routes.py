@@ -30,6 +30,7 @@ from bot.backoffice.views import (
     merchant_questions,
     public,
 )
+from bot.backoffice.views import alerts as alerts
 from bot.backoffice.views import onboarding as onboarding
 from bot.backoffice.views import product_reviews as product_reviews
 from bot.backoffice.views import reviews as reviews
@@ -95,6 +96,15 @@ ROUTES: tuple[Route, ...] = (
         "dead_letter.retry",
         dead_letters.retry,
         Action.HANDLE_CONVERSATIONS,
+    ),
+    # anomaly alerts and fake-order signals (R3.4-2, R4.1-6): platform staff list and acknowledge them
+    Route("GET", "/alerts", "alerts", alerts.alerts, Action.HANDLE_ALERTS),
+    Route(
+        "POST",
+        r"/alerts/{public_id:AL[0-9A-Z]{10}}/acknowledge",
+        "alert.acknowledge",
+        alerts.acknowledge,
+        Action.HANDLE_ALERTS,
     ),
     # sales and funnel dashboard: admins the whole shop, a merchant owner its own (views/dashboard.py)
     Route("GET", "/dashboard", "dashboard", dashboard.dashboard, Action.VIEW_DASHBOARD),

@@ -6,6 +6,7 @@ Buttons carry the payloads the dialogs answer (``order:NUMBER``, ``track:NUMBER`
 
 from __future__ import annotations
 
+from bot.notifications.account_linking import account_linked
 from bot.notifications.compose import Notification, NotificationSubscribers, Phrase, Writing
 from bot.notifications.recipients import Shopper
 from bot.notifications.staff_handoff import subscribe_handoff
@@ -22,16 +23,6 @@ from commerce_core.api import (
 )
 from dialogs.messages import Button, Reply, TextReply
 from dialogs.payloads import ReviewOrder, encode
-
-
-async def account_linked(event: AccountLinked, writing: Writing) -> list[Notification]:
-    """Someone proved this account's phone from another chat or device: the owner hears of it on
-    their other channels, so a sign-in that was not theirs does not go unnoticed."""
-
-    def write(t: Phrase) -> list[Reply]:
-        return [TextReply(t("notify.account_linked"))]
-
-    return await writing.to(Shopper(event.customer_id, tuple(event.joined)), write)
 
 
 async def payment_captured(event: PaymentCaptured, writing: Writing) -> list[Notification]:

@@ -1,6 +1,7 @@
 """Import every aggregate's tables so ``Base.metadata`` is complete (for Alembic and tests)."""
 
 from commerce_core.after_sales import model as after_sales_model
+from commerce_core.alerts import model as alerts_model
 from commerce_core.analytics import model as analytics_model
 from commerce_core.cart import model as cart_model
 from commerce_core.catalog import model as catalog_model
@@ -23,6 +24,7 @@ metadata = Base.metadata
 __all__ = [
     "StatusChange",
     "after_sales_model",
+    "alerts_model",
     "analytics_model",
     "cart_model",
     "catalog_model",

@@ -28,8 +28,11 @@ PERMISSIONS: MappingProxyType[OperatorRole, frozenset[Action]] = MappingProxyTyp
             Action.HANDLE_CONVERSATIONS,
             Action.HANDLE_CASES,
             Action.VIEW_DASHBOARD,
+            Action.HANDLE_ALERTS,
         },
-        OperatorRole.AGENT: _EVERY_ACCOUNT | _CHAT | {Action.HANDLE_CONVERSATIONS, Action.HANDLE_CASES},
+        OperatorRole.AGENT: _EVERY_ACCOUNT
+        | _CHAT
+        | {Action.HANDLE_CONVERSATIONS, Action.HANDLE_CASES, Action.HANDLE_ALERTS},
         OperatorRole.REVIEWER: _EVERY_ACCOUNT | _CHAT | {Action.REVIEW_MERCHANTS, Action.REVIEW_LISTINGS},
         OperatorRole.MERCHANT_OWNER: _EVERY_ACCOUNT
         | _CHAT

@@ -49,6 +49,8 @@ class Action(StrEnum):
     BIND_CHAT_IDENTITY = "bind_chat_identity"
     #: the sales and funnel dashboard: admins see the whole shop, a merchant owner its own figures
     VIEW_DASHBOARD = "view_dashboard"
+    #: anomaly alerts and fake-order signals: platform staff (admins and agents) read and acknowledge
+    HANDLE_ALERTS = "handle_alerts"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from commerce_core.catalog.model import Product
 from commerce_core.db.base import table_of
 from commerce_core.db.dialect import insert_ignoring_conflicts
 from commerce_core.errors import NotAllowed, NotFound, PaymentRejected
-from commerce_core.events import PaymentCaptured, RefundSucceeded
+from commerce_core.events import PaymentCaptured, PaymentFailed, RefundSucceeded
 from commerce_core.ids import PAYMENT_PREFIX, new_public_id
 from commerce_core.inventory import service as inventory
 from commerce_core.merchants.visibility import merchant_on_sale
@@ -274,8 +274,12 @@ class PaymentService:
 
         status = PaymentStatus(payment.status)
         if note.kind == "failed":
-            if status is not PaymentStatus.PENDING:
+            if status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
                 return result("ignored")
+            # every failed attempt counts towards the failed-payment burst alerts (R3.4-2)
+            uow.emit(PaymentFailed(note.reference, order.number, order.customer_id, provider))
+            if status is PaymentStatus.FAILED:
+                return result("ignored")  # already failed: recorded, nothing to change
             PAYMENT_STATUS.check(status, PaymentStatus.FAILED)
             await uow.execute(_PAYMENT_FAILED, {"b_payment": payment.id})
             return result("failed")

@@ -1,0 +1,99 @@
+"""The shared-contact rule's memory: which customers ship to (or proved) which phone and address,
+kept as blind indexes only (R4.1-6: many new accounts behind one phone or address is a fake-order sign).
+
+Why blind indexes: the rule must count accounts that share a phone without the alert tables holding a
+phone in clear. The phone's index is the one ``customers.phone_index`` already uses (HMAC of the
+normalised number under the blind-index key), so a verified phone and an order's recipient phone
+meet; an address gets the same HMAC over its normalised text with an ``address:`` prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commerce_core.alerts.model import AlertContact
+from commerce_core.customers.model import Customer
+from commerce_core.customers.types import AddressInput
+from commerce_core.db.dialect import insert_ignoring_conflicts
+from commerce_core.errors import InvalidInput
+from commerce_core.security import FieldCipher, mask_address_line, mask_phone, normalise_phone
+from commerce_core.uow import Units
+
+PHONE = "phone"
+ADDRESS = "address"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One fingerprint of a customer: kind, blind index, and the masked form staff may see."""
+
+    kind: str
+    digest: str
+    masked: str
+
+
+def _normalised_address(address: AddressInput) -> str:
+    parts = (address.country, address.region, address.city, address.district, address.line)
+    return "|".join("".join(part.split()).casefold() for part in parts)
+
+
+def valid_phones(*raw: str | None) -> set[str]:
+    """The normalised form of each phone given; one that today's rules refuse is left out."""
+    found: set[str] = set()
+    for value in raw:
+        if value:
+            try:
+                found.add(normalise_phone(value))
+            except InvalidInput:
+                continue  # an old row with a number today's rules refuse: nothing to compare it with
+    return found
+
+
+def contacts_of(cipher: FieldCipher, address: AddressInput, verified_phone: str | None) -> list[Contact]:
+    """The fingerprints an order gives: its recipient phone and address, and the buyer's verified phone."""
+    found: dict[tuple[str, str], Contact] = {}
+    for phone in sorted(valid_phones(address.phone, verified_phone)):
+        digest = cipher.blind_index(phone)
+        found[(PHONE, digest)] = Contact(PHONE, digest, mask_phone(phone))
+    place = " ".join(p for p in (address.region, address.city, address.district) if p)
+    digest = cipher.blind_index("address:" + _normalised_address(address))
+    found[(ADDRESS, digest)] = Contact(ADDRESS, digest, f"{place} {mask_address_line(address.line)}".strip())
+    return list(found.values())
+
+
+async def record(s: AsyncSession, customer_id: int, found: list[Contact], now: datetime) -> None:
+    """Record each fingerprint of ``customer_id`` once, in the caller's unit: one statement, and a
+    retry (or another process recording the same ones meanwhile) inserts nothing."""
+    if not found:
+        return
+    rows = [
+        {"customer_id": customer_id, "kind": c.kind, "digest": c.digest, "created_at": now} for c in found
+    ]
+    await s.execute(insert_ignoring_conflicts(s, AlertContact, "kind", "digest", "customer_id"), rows)
+
+
+async def new_accounts_sharing(s: AsyncSession, contact: Contact, since: datetime) -> list[str]:
+    """Public ids of the live customers created since ``since`` behind this phone or address (for a
+    phone, also those who proved it without ordering yet)."""
+    recent = (Customer.created_at >= since) & Customer.erased_at.is_(None)
+    behind = select(AlertContact.customer_id).where(
+        AlertContact.kind == contact.kind, AlertContact.digest == contact.digest
+    )
+    who: ColumnElement[bool] = Customer.id.in_(behind)
+    if contact.kind == PHONE:
+        who = or_(who, Customer.phone_index == contact.digest)
+    return sorted((await s.scalars(select(Customer.public_id).where(who, recent))).all())
+
+
+async def forget(units: Units, customer_id: int) -> int:
+    """Erasure: drop the customer's fingerprints (their alerts keep only masked forms and counts)."""
+    async with units.orm() as uow:
+        result = await uow.session.execute(
+            delete(AlertContact).where(AlertContact.customer_id == customer_id)
+        )
+        await uow.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

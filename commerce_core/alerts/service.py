@@ -1,0 +1,369 @@
+"""The anomaly rules (R3.4-2, R5.1-3, R4.1-6), each a reaction to one committed fact.
+
+The edge calls one method per outbox event (payment failed, order placed, refund succeeded, account
+linked). Each method reads the facts it needs from the domain's own tables (payment events, orders,
+refunds, identities, bindings), compares them with its :class:`AlertThresholds` and raises an alert
+through :func:`~commerce_core.alerts.store.raise_alert`, which stores each alert once per rule,
+subject and window, however many processes or retries evaluate the same event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commerce_core.alerts import contacts, store
+from commerce_core.alerts.types import AlertFilter, AlertRule, AlertThresholds, AlertView
+from commerce_core.customers.model import ChannelIdentity, Customer
+from commerce_core.customers.types import AddressInput
+from commerce_core.merchants.model import Merchant, MerchantApplication
+from commerce_core.money import CURRENCY_EXPONENTS
+from commerce_core.operators.model import OperatorIdentity, OperatorUser
+from commerce_core.operators.types import Actor
+from commerce_core.orders.model import Order, OrderLine
+from commerce_core.payments.model import Payment, PaymentEvent, Refund
+from commerce_core.payments.types import RefundStatus
+from commerce_core.security import FieldCipher
+from commerce_core.uow import Units
+
+PLATFORM = "platform"
+
+
+def split_channels(identities: list[tuple[str, str]], joined: list[str]) -> tuple[list[str], list[str]]:
+    """(channels the account used before, channels new to it) after ``joined`` accounts were linked in
+    (``joined`` names them as ``channel:external id``)."""
+    before = sorted({channel for channel, user in identities if f"{channel}:{user}" not in joined})
+    added = sorted({entry.split(":", 1)[0] for entry in joined} - set(before))
+    return before, added
+
+
+def _contact_rule(contact: contacts.Contact) -> AlertRule:
+    return AlertRule.SHARED_PHONE if contact.kind == contacts.PHONE else AlertRule.SHARED_ADDRESS
+
+
+def _contact_subject(contact: contacts.Contact) -> str:
+    """The blind index (a keyed hash) names the subject, never the phone or address itself."""
+    return f"{contact.kind}:{contact.digest[:24]}"
+
+
+class AlertService:
+    def __init__(self, units: Units, cipher: FieldCipher, thresholds: AlertThresholds | None = None) -> None:
+        self._units = units
+        self._cipher = cipher
+        #: replaced by the edge from its settings (``SHOPBOT_ALERTS_*``)
+        self.thresholds = thresholds or AlertThresholds()
+
+    # -- reading and acknowledging ---------------------------------------------------------------
+    async def find(
+        self, wanted: AlertFilter | None = None, *, limit: int = 100, offset: int = 0
+    ) -> list[AlertView]:
+        return await store.list_alerts(self._units, wanted or AlertFilter(), limit=limit, offset=offset)
+
+    async def get(self, public_id: str) -> AlertView:
+        return await store.get_alert(self._units, public_id)
+
+    async def acknowledge(self, public_id: str, actor: Actor, note: str | None = None) -> AlertView:
+        return await store.acknowledge(self._units, public_id, actor, note)
+
+    async def forget_customer(self, customer_id: int) -> int:
+        """Erasure (R3.3-2): the customer's phone and address fingerprints go."""
+        return await contacts.forget(self._units, customer_id)
+
+    async def _customer_public_id(self, customer_id: int) -> str:
+        async with self._units.orm() as uow:
+            found = await uow.session.scalar(select(Customer.public_id).where(Customer.id == customer_id))
+        return found or f"#{customer_id}"
+
+    # -- (1) bursts of failed payments -----------------------------------------------------------
+    async def payment_failed(self, order_number: str, customer_id: int) -> list[AlertView]:
+        """N failures within the window for this shopper, and N' for the whole platform (R3.4-2)."""
+        limits = self.thresholds
+        window = timedelta(minutes=limits.payment_failure_window_minutes)
+        since = self._units.clock.now() - window
+        failed = (
+            select(func.count(PaymentEvent.id))
+            .join(Payment, Payment.id == PaymentEvent.payment_id)
+            .where(PaymentEvent.kind == "failed", PaymentEvent.received_at >= since)
+        )
+        async with self._units.orm() as uow:
+            platform = int(await uow.session.scalar(failed) or 0)
+            shopper = int(
+                await uow.session.scalar(
+                    failed.join(Order, Order.id == Payment.order_id).where(Order.customer_id == customer_id)
+                )
+                or 0
+            )
+        raised: list[AlertView | None] = []
+        common = {"window_minutes": limits.payment_failure_window_minutes, "last_order": order_number}
+        if shopper >= limits.payment_failures_per_shopper:
+            customer = await self._customer_public_id(customer_id)
+            details = {**common, "failures": shopper, "threshold": limits.payment_failures_per_shopper}
+            raised.append(
+                await store.raise_alert(
+                    self._units,
+                    AlertRule.PAYMENT_FAILURES_SHOPPER,
+                    f"customer:{customer}",
+                    {**details, "customer": customer},
+                    window=window,
+                )
+            )
+        if platform >= limits.payment_failures_platform:
+            details = {**common, "failures": platform, "threshold": limits.payment_failures_platform}
+            raised.append(
+                await store.raise_alert(
+                    self._units, AlertRule.PAYMENT_FAILURES_PLATFORM, PLATFORM, details, window=window
+                )
+            )
+        return [alert for alert in raised if alert is not None]
+
+    # -- (2), (3), (5a): what an order shows -----------------------------------------------------
+    async def order_placed(self, order_number: str) -> list[AlertView]:
+        """A large order (R3.4-2); new accounts sharing its phone or address, and the merchant buying
+        from itself (R4.1-6). Runs for every order, so it reads in one unit and writes in at most one
+        more (plus one per alert raised)."""
+        new_since = self._units.clock.now() - timedelta(days=self.thresholds.new_account_days)
+        async with self._units.orm() as uow:
+            s = uow.session
+            found = (
+                await s.execute(
+                    select(Order, Customer)
+                    .join(Customer, Customer.id == Order.customer_id)
+                    .where(Order.number == order_number)
+                )
+            ).first()
+            if found is None or found[1].erased_at is not None:
+                return []
+            order, buyer = found
+            lines = (
+                await s.execute(
+                    select(OrderLine.merchant_id, func.sum(OrderLine.quantity))
+                    .where(OrderLine.order_id == order.id)
+                    .group_by(OrderLine.merchant_id)
+                )
+            ).all()
+            address = AddressInput.from_dict(self._cipher.decrypt_json(order.address_enc))
+            verified = (
+                self._cipher.decrypt(buyer.phone_enc) if buyer.phone_enc and buyer.phone_verified_at else None
+            )
+            insiders = await self._insider_signals(
+                s,
+                buyer.id,
+                {int(merchant) for merchant, _ in lines},
+                contacts.valid_phones(address.phone, verified),
+            )
+        quantity = sum(int(count or 0) for _, count in lines)
+        raised = [await self._large_order(order, quantity, buyer.public_id)]
+        if buyer.created_at >= new_since:  # an older account never counts towards a shared contact
+            raised += await self._shared_contacts(order.number, buyer.id, address, verified, new_since)
+        for code, signals in insiders:
+            details = {
+                "order": order.number,
+                "merchant": code,
+                "customer": buyer.public_id,
+                "signals": signals,
+            }
+            subject = f"merchant:{code}:{order.number}"
+            raised.append(await store.raise_alert(self._units, AlertRule.SELF_PURCHASE, subject, details))
+        return [alert for alert in raised if alert is not None]
+
+    async def _large_order(self, order: Order, quantity: int, customer: str) -> AlertView | None:
+        limits = self.thresholds
+        exponent = CURRENCY_EXPONENTS.get(order.currency, 2)
+        amount_limit = round(limits.large_order_amount * 10**exponent)
+        reasons = [
+            name
+            for name, over in (
+                ("amount", order.total >= amount_limit),
+                ("quantity", quantity >= limits.large_order_quantity),
+            )
+            if over
+        ]
+        if not reasons:
+            return None
+        details = {
+            "order": order.number,
+            "customer": customer,
+            "total": order.total,
+            "currency": order.currency,
+            "quantity": quantity,
+            "reasons": reasons,
+            "amount_threshold": amount_limit,
+            "quantity_threshold": limits.large_order_quantity,
+        }
+        return await store.raise_alert(self._units, AlertRule.LARGE_ORDER, f"order:{order.number}", details)
+
+    async def _shared_contacts(
+        self,
+        order_number: str,
+        customer_id: int,
+        address: AddressInput,
+        verified: str | None,
+        since: datetime,
+    ) -> list[AlertView | None]:
+        """Record the order's fingerprints and count the new accounts behind each, in one unit; an
+        alert only where the threshold is reached and none was raised for it in the window yet."""
+        limits = self.thresholds
+        window = timedelta(days=limits.new_account_days)
+        found = contacts.contacts_of(self._cipher, address, verified)
+        async with self._units.orm() as uow:
+            s = uow.session
+            await contacts.record(s, customer_id, found, uow.now())
+            crowded = [
+                (contact, accounts)
+                for contact in found
+                if len(accounts := await contacts.new_accounts_sharing(s, contact, since))
+                >= limits.accounts_per_contact
+            ]
+            done: set[str] = set()
+            for rule in (AlertRule.SHARED_PHONE, AlertRule.SHARED_ADDRESS):
+                subjects = [_contact_subject(c) for c, _ in crowded if _contact_rule(c) is rule]
+                done |= await store.alerted_since(s, rule, subjects, uow.now() - window)
+            await uow.commit()
+        raised: list[AlertView | None] = []
+        for contact, accounts in crowded:
+            if _contact_subject(contact) in done:
+                continue  # already alerted in this window: the usual case once a crowd formed
+            details = {
+                "masked": contact.masked,
+                "accounts": len(accounts),
+                "customers": accounts[:20],
+                "threshold": limits.accounts_per_contact,
+                "new_account_days": limits.new_account_days,
+                "last_order": order_number,
+            }
+            rule, subject = _contact_rule(contact), _contact_subject(contact)
+            raised.append(await store.raise_alert(self._units, rule, subject, details, window=window))
+        return raised
+
+    async def _insider_signals(
+        self, s: AsyncSession, customer_id: int, merchant_ids: set[int], buyer_phones: set[str]
+    ) -> list[tuple[str, list[str]]]:
+        """(merchant code, signals) for each merchant of the order whose own people the buyer looks
+        like: an identity one of its users bound, the phone it gave as contact, or the chat account it
+        applied from (R4.1-6: 刷单)."""
+        buyer = ChannelIdentity.customer_id == customer_id
+        bound = await s.scalars(  # a chat account of the buyer is bound to one of the merchant's users
+            select(OperatorUser.merchant_id)
+            .join(OperatorIdentity, OperatorIdentity.operator_id == OperatorUser.id)
+            .join(
+                ChannelIdentity,
+                (ChannelIdentity.channel == OperatorIdentity.channel)
+                & (ChannelIdentity.external_id == OperatorIdentity.channel_user_id),
+            )
+            .where(buyer, OperatorUser.merchant_id.in_(merchant_ids))
+        )
+        signals: dict[int, set[str]] = {}
+        for merchant_id in bound.all():
+            if merchant_id is not None:
+                signals.setdefault(merchant_id, set()).add("bound_identity")
+        merchants = (
+            await s.execute(
+                select(Merchant.id, Merchant.code, Merchant.contact_phone_enc).where(
+                    Merchant.id.in_(merchant_ids)
+                )
+            )
+        ).all()
+        app = MerchantApplication
+        applied_from_here = or_(
+            app.customer_id == customer_id,
+            exists().where(
+                buyer,
+                ChannelIdentity.channel == app.channel,
+                ChannelIdentity.external_id == app.channel_user_id,
+            ),
+        )
+        applications = (
+            await s.execute(
+                select(app.merchant_id, app.contact_phone_enc, applied_from_here).where(
+                    app.merchant_id.in_(merchant_ids)
+                )
+            )
+        ).all()
+        for merchant_id, _, phone in merchants:
+            if phone and self._same_phone(phone, buyer_phones):
+                signals.setdefault(merchant_id, set()).add("contact_phone")
+        for merchant_id, phone, applied_here in applications:
+            if applied_here:
+                signals.setdefault(merchant_id, set()).add("applicant")
+            if self._same_phone(phone, buyer_phones):
+                signals.setdefault(merchant_id, set()).add("contact_phone")
+        codes = {merchant_id: code for merchant_id, code, _ in merchants}
+        return [(codes.get(m, f"#{m}"), sorted(found)) for m, found in sorted(signals.items())]
+
+    def _same_phone(self, encrypted: str, phones: set[str]) -> bool:
+        try:
+            contact = self._cipher.decrypt(encrypted)
+        except ValueError:  # unreadable (a retired key): no match rather than a failed event
+            return False
+        return bool(contacts.valid_phones(contact) & phones)
+
+    # -- (5b) pay-then-refund loops --------------------------------------------------------------
+    async def refund_succeeded(self, order_number: str, customer_id: int) -> list[AlertView]:
+        """K of one shopper's paid orders refunded within the window (R4.1-6)."""
+        limits = self.thresholds
+        window = timedelta(hours=limits.refund_loop_window_hours)
+        since = self._units.clock.now() - window
+        async with self._units.orm() as uow:
+            orders = sorted(
+                (
+                    await uow.session.scalars(
+                        select(Order.number)
+                        .distinct()
+                        .join(Refund, Refund.order_id == Order.id)
+                        .where(
+                            Order.customer_id == customer_id,
+                            Order.paid_at.is_not(None),
+                            Refund.status == RefundStatus.SUCCEEDED.value,
+                            Refund.completed_at >= since,
+                        )
+                    )
+                ).all()
+            )
+        if len(orders) < limits.refund_loop_orders:
+            return []
+        customer = await self._customer_public_id(customer_id)
+        details = {
+            "customer": customer,
+            "orders": orders[:20],
+            "count": len(orders),
+            "threshold": limits.refund_loop_orders,
+            "window_hours": limits.refund_loop_window_hours,
+            "last_order": order_number,
+        }
+        alert = await store.raise_alert(
+            self._units, AlertRule.REFUND_LOOP, f"customer:{customer}", details, window=window
+        )
+        return [alert] if alert is not None else []
+
+    # -- (4) a channel identity linked in from a new channel -------------------------------------
+    async def account_linked(self, customer_id: int, joined: list[str]) -> list[AlertView]:
+        """Staff hear of an account that gained a channel it never used (R5.1-3); the shopper is told
+        on their old channels by the edge's notification."""
+        async with self._units.orm() as uow:
+            identities = [
+                (r[0], r[1])
+                for r in (
+                    await uow.session.execute(
+                        select(ChannelIdentity.channel, ChannelIdentity.external_id).where(
+                            ChannelIdentity.customer_id == customer_id
+                        )
+                    )
+                ).all()
+            ]
+        before, added = split_channels(identities, joined)
+        if not before or not added:
+            return []  # a second device on a channel already used, or nothing left to protect
+        customer = await self._customer_public_id(customer_id)
+        details = {
+            "customer": customer,
+            "new_channels": added,
+            "old_channels": before,
+            "accounts": len(joined),
+        }
+        # the joined accounts' ids stay out of the subject: a keyed hash tells one linking from another
+        linking = self._cipher.blind_index("alert-link:" + ",".join(sorted(joined)))[:16]
+        subject = f"customer:{customer}:{linking}"
+        alert = await store.raise_alert(self._units, AlertRule.NEW_CHANNEL_LINKED, subject, details)
+        return [alert] if alert is not None else []
