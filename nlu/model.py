@@ -19,7 +19,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,23 +44,42 @@ class IntentModel:
     temperature: float
     threshold: float
     fingerprint: str
+    _table: FloatArray = field(init=False, repr=False, compare=False)
+    _scaled_bias: FloatArray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Scoring tables, derived once: row ``j`` of ``_table`` is feature ``j``'s weights already
+        # multiplied by its idf, with the idf itself as a last column, so one gather gives both the
+        # numerator and the norm of the tf-idf vector; the temperature is folded into the scale.
+        table = np.empty((self.weights.shape[0], self.weights.shape[1] + 1), dtype=np.float32)
+        table[:, :-1] = self.weights * self.idf[:, None]
+        table[:, -1] = self.idf
+        object.__setattr__(self, "_table", table)
+        scaled_bias = (self.bias / np.float32(self.temperature)).astype(np.float32)
+        object.__setattr__(self, "_scaled_bias", scaled_bias)
 
     def probabilities(self, feats: Sequence[str]) -> FloatArray:
-        """Calibrated probability per label (same order as ``labels``)."""
-        get = self.vocabulary.get
-        known = [(j, c) for f, c in Counter(feats).items() if (j := get(f)) is not None]
-        if known:
-            ix = np.fromiter((j for j, _ in known), dtype=np.intp, count=len(known))
-            v = np.fromiter((c for _, c in known), dtype=np.float32, count=len(known))
-            v = (np.log(v) + np.float32(1.0)) * self.idf[ix]  # sublinear tf, as in training
-            v /= np.float32(np.sqrt(np.dot(v, v)))
-            logits: FloatArray = (v @ self.weights[ix] + self.bias).astype(np.float32, copy=False)
+        """Calibrated probability per label (same order as ``labels``).
+
+        Profiling showed a dozen tiny numpy calls per message dominated this; counting happens on
+        feature indices in C (``Counter`` over ``map``) and the arithmetic is one gather, two dot
+        products and the softmax.
+        """
+        counts = Counter(map(self.vocabulary.get, feats))
+        unknown = counts.pop(None, 0)
+        if counts:
+            n = len(counts)
+            rows = self._table[np.fromiter(counts.keys(), dtype=np.intp, count=n)]
+            tf = np.fromiter(counts.values(), dtype=np.float32, count=n)
+            if n + unknown != len(feats):  # some feature repeats: sublinear tf, as in training
+                tf = np.log(tf) + np.float32(1.0)
+            tfidf = tf * rows[:, -1]
+            scale = np.float32(1.0 / (math.sqrt(float(tfidf @ tfidf)) * self.temperature))
+            z = (tf @ rows)[:-1] * scale + self._scaled_bias
         else:
-            logits = self.bias.copy()
-        z = logits / np.float32(self.temperature)
-        z = z - z.max()
-        e = np.exp(z)
-        out: FloatArray = (e / e.sum()).astype(np.float32)
+            z = self._scaled_bias
+        e = np.exp(z - z.max())
+        out: FloatArray = e / e.sum()
         return out
 
     def save(self, path: Path) -> None:

@@ -12,6 +12,7 @@ the original message, a "码/号/size" beside it, or the dialog asking for a siz
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from nlu.extractors.base import Candidate
 
@@ -223,9 +224,10 @@ def colours(text: str, expecting: bool = False) -> list[Candidate]:
     return out
 
 
-def sizes(text: str, original_upper: str, expecting: bool = False) -> list[Candidate]:
-    """Size mentions. ``original_upper`` marks, per normalised character, whether the user typed it in
-    upper case (a lone "M" is a size, the "m" of "I'm" is not)."""
+def sizes(text: str, typed_upper: Callable[[int], bool], expecting: bool = False) -> list[Candidate]:
+    """Size mentions. ``typed_upper(i)`` says whether the user typed normalised character ``i`` in
+    upper case (a lone "M" is a size, the "m" of "I'm" is not); it is a function because only a lone
+    letter ever needs asking, and building that answer for every character cost more than the rest."""
     out = [
         Candidate("size", _ZH_SIZE_WORDS[m.group()], m.start(), m.end()) for m in _SIZE_WORD_RE.finditer(text)
     ]
@@ -236,7 +238,7 @@ def sizes(text: str, original_upper: str, expecting: bool = False) -> list[Candi
         letter = m.group(1) or m.group(2)
         out.append(Candidate("size", _LETTER[letter], m.start(), m.end()))
     for m in _SINGLE.finditer(text):
-        if expecting or original_upper[m.start()] == "U":
+        if expecting or typed_upper(m.start()):
             out.append(Candidate("size", _LETTER[m.group(1)], m.start(), m.end()))
     for m in _SHOE.finditer(text):
         number = m.group(1) or m.group(3)
