@@ -20,6 +20,7 @@ _TRACKING = re.compile(
 _CARRIERS = {"sx": "sx", "sf": "sf", "yt": "yto", "jt": "jt", "zt": "zto", "1z": "ups"}
 _CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
 _DIGIT = re.compile(r"\d")
+_MAY_BE_PHONE = re.compile(r"1[3-9]|\+")
 _INTL = re.compile(r"(?<![\d+])\+(\d{1,3})[ -]?(\d(?:[ -]?\d){5,13})(?!\d)")
 
 
@@ -47,7 +48,7 @@ def tracking_numbers(text: str) -> list[Candidate]:
 
 def phone_numbers(text: str) -> list[Candidate]:
     """Value ``"+8613812345678"`` for Chinese mobiles, ``"+" + digits`` for other international numbers."""
-    if not _DIGIT.search(text):
+    if not _MAY_BE_PHONE.search(text):  # a mobile's first digits or an international "+"
         return []
     out = [
         Candidate("phone", "+86" + "".join(m.groups()), m.start(), m.end(), RANK_ID)
