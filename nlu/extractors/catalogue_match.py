@@ -70,7 +70,16 @@ class CatalogueMatcher:
         self._lengths_by_initial = _lengths_by_initial(self._exact)
         #: a fuzzy match keeps the term's first letter (see below), so other starts need no look
         fuzzy_keys = [k for k in self._exact if len(k) >= _MIN_FUZZY]
-        self._fuzzy_lengths_by_initial = _lengths_by_initial(fuzzy_keys)
+        #: per first letter, the window widths to try, in order: each term length L (longest first)
+        #: gives L - 1, L and L + 1 (a deletion, a substitution or swap, an insertion), each width once
+        self._fuzzy_widths_by_initial = {
+            c: tuple(
+                dict.fromkeys(
+                    w for length in lengths for w in (length - 1, length, length + 1) if w >= _MIN_FUZZY
+                )
+            )
+            for c, lengths in _lengths_by_initial(fuzzy_keys).items()
+        }
         self._fuzzy_prefixes = {k[:2] for k in fuzzy_keys}
         self._fuzzy_ends = {(k[0], k[-1]) for k in fuzzy_keys}
 
@@ -128,37 +137,32 @@ class CatalogueMatcher:
         """Windows within one edit of a term; a term already found exactly is not found again."""
         out: list[Candidate] = []
         n = len(text)
-        by_initial = self._fuzzy_lengths_by_initial
+        by_initial = self._fuzzy_widths_by_initial
         for start, ch in enumerate(text):
-            lengths = by_initial.get(ch)
-            if not lengths:
+            widths = by_initial.get(ch)
+            if not widths:
                 continue
             if start and ch in WORD_CHARS and text[start - 1] in WORD_CHARS:
                 continue
-            tried: set[int] = set()
-            for length in lengths:
-                for end in (start + length - 1, start + length, start + length + 1):
-                    if end in tried or end > n or end - start < _MIN_FUZZY:
-                        continue
-                    tried.add(end)
-                    last = text[end - 1]
-                    if last == " " or (end < n and last in WORD_CHARS and text[end] in WORD_CHARS):
-                        continue
-                    window = text[start:end]
-                    if not self._could_be_near(window) or all(covered[start:end]):
-                        continue
-                    keys: set[str] = set()
-                    for variant in _deletes(window) | {window}:
-                        keys |= self._fuzzy.get(variant, set())
-                    # typos rarely hit the first letter; requiring it keeps "like" from becoming "nike"
-                    best = [k for k in keys if k[0] == ch and k not in found and damerau(window, k) <= 1]
-                    if best:
-                        out.extend(self._candidates(min(best), start, end))
-                        covered[start:end] = [True] * (end - start)
-                        break
-                else:
+            for width in widths:
+                end = start + width
+                if end > n:
                     continue
-                break
+                last = text[end - 1]
+                if last == " " or (end < n and last in WORD_CHARS and text[end] in WORD_CHARS):
+                    continue
+                window = text[start:end]
+                if not self._could_be_near(window) or all(covered[start:end]):
+                    continue
+                keys: set[str] = set()
+                for variant in _deletes(window) | {window}:
+                    keys |= self._fuzzy.get(variant, set())
+                # typos rarely hit the first letter; requiring it keeps "like" from becoming "nike"
+                best = [k for k in keys if k[0] == ch and k not in found and damerau(window, k) <= 1]
+                if best:
+                    out.extend(self._candidates(min(best), start, end))
+                    covered[start:end] = [True] * width
+                    break
         return out
 
 
