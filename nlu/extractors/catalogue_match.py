@@ -9,6 +9,7 @@ deletion variant; candidates are then checked with a real edit distance.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -80,6 +81,8 @@ class CatalogueMatcher:
             )
             for c, lengths in _lengths_by_initial(fuzzy_keys).items()
         }
+        self._starts = _start_pattern(self._lengths_by_initial)
+        self._fuzzy_starts = _start_pattern(self._fuzzy_widths_by_initial)
         self._fuzzy_prefixes = {k[:2] for k in fuzzy_keys}
         self._fuzzy_ends = {(k[0], k[-1]) for k in fuzzy_keys}
 
@@ -107,11 +110,9 @@ class CatalogueMatcher:
         found: set[str] = set()
         exact = self._exact
         by_initial = self._lengths_by_initial
-        for start, ch in enumerate(text):
-            lengths = by_initial.get(ch)
-            if not lengths or (start and ch in WORD_CHARS and text[start - 1] in WORD_CHARS):
-                continue
-            for length in lengths:
+        for m in self._starts.finditer(text):
+            start = m.start()
+            for length in by_initial[m.group()]:
                 end = start + length
                 if end > n:
                     continue
@@ -138,13 +139,10 @@ class CatalogueMatcher:
         out: list[Candidate] = []
         n = len(text)
         by_initial = self._fuzzy_widths_by_initial
-        for start, ch in enumerate(text):
-            widths = by_initial.get(ch)
-            if not widths:
-                continue
-            if start and ch in WORD_CHARS and text[start - 1] in WORD_CHARS:
-                continue
-            for width in widths:
+        for m in self._fuzzy_starts.finditer(text):
+            start = m.start()
+            ch = m.group()
+            for width in by_initial[ch]:
                 end = start + width
                 if end > n:
                     continue
@@ -156,7 +154,7 @@ class CatalogueMatcher:
                     continue
                 keys: set[str] = set()
                 for variant in _deletes(window) | {window}:
-                    keys |= self._fuzzy.get(variant, set())
+                    keys |= self._fuzzy.get(variant, _NONE)
                 # typos rarely hit the first letter; requiring it keeps "like" from becoming "nike"
                 best = [k for k in keys if k[0] == ch and k not in found and damerau(window, k) <= 1]
                 if best:
@@ -164,6 +162,19 @@ class CatalogueMatcher:
                     covered[start:end] = [True] * width
                     break
         return out
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _start_pattern(initials: Iterable[str]) -> re.Pattern[str]:
+    """Where a term may start: one of ``initials``, and for a Latin letter or digit not right after
+    another (a match must not start inside a word). ``finditer`` finds these positions in C instead of
+    a Python loop over every character."""
+    word = "".join(sorted(re.escape(c) for c in initials if c in WORD_CHARS))
+    other = "".join(sorted(re.escape(c) for c in initials if c not in WORD_CHARS))
+    parts = ([f"(?<![A-Za-z0-9])[{word}]"] if word else []) + ([f"[{other}]"] if other else [])
+    return re.compile("|".join(parts) or "(?!)")
 
 
 def _lengths_by_initial(keys: Iterable[str]) -> dict[str, tuple[int, ...]]:
