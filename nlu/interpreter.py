@@ -36,6 +36,8 @@ _FILLER = re.compile(
     r"用|还是|改成|换成|"
     r"[\s,.!?~。，！？、:;])+"
 )
+_ALNUM = re.compile(r"[^\W_]")
+"""A letter or digit (``str.isalnum``), found in one C scan."""
 _CONFIDENCE = itemgetter(1)
 _as_score = partial(tuple.__new__, IntentScore)
 """``(intent, confidence)`` -> ``IntentScore`` without the named tuple's Python-level ``__new__`` (27 per
@@ -118,7 +120,7 @@ class BuiltinInterpreter:
         hints = hints or Hints()
         guess = detect_language(text, hints.lang)
         nt = normalise(text)
-        if not any(c.isalnum() for c in nt.text):
+        if not _ALNUM.search(nt.text):
             return Interpretation(
                 text, guess.lang, OUT_OF_SCOPE, 1.0, (), (IntentScore(OUT_OF_SCOPE, 1.0),), guess.mixed
             )

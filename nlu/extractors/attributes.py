@@ -205,20 +205,35 @@ _SHOE = re.compile(
     r"(?<![\d.])(3[5-9]|4[0-6])(\.5)?\s*(?:码|号|eu\b|的鞋)"
 )
 _BARE_SHOE = re.compile(r"(?<![\d.])(3[5-9]|4[0-6])(\.5)?(?![\d.])")
+_SHOE_NUMBER = re.compile(r"3[5-9]|4[0-6]")
+"""What both shoe-size patterns need: text without it skips them."""
+_ZH_COLOUR_START = re.compile(
+    "["
+    + "".join(
+        sorted({w[0] for w in _ZH_COLOUR_WORDS} | set(_ZH_COLOUR_CHARS) | set("红橙黄绿蓝紫粉白黑灰棕"))
+    )
+    + "]"
+)
+"""A character every Chinese colour match starts with: text without one skips those patterns."""
+_LATIN_LETTER = re.compile("[a-z]")
 
 
 def colours(text: str, expecting: bool = False) -> list[Candidate]:
     """Colour mentions; ``expecting`` (the dialog asked for a colour) also accepts a bare "红"."""
-    out = []
-    matches = list(_COLOUR_ZH.finditer(text))
-    if expecting:
-        matches += _COLOUR_ZH_BARE.finditer(text)
+    out: list[Candidate] = []
+    matches = []
+    if _ZH_COLOUR_START.search(text):
+        matches = list(_COLOUR_ZH.finditer(text))
+        if expecting:
+            matches += _COLOUR_ZH_BARE.finditer(text)
     for m in matches:
         word = m.group()
         key = word.rstrip("色的") if word not in _ZH_COLOUR_WORDS else word
         code = _ZH_COLOUR_WORDS.get(key) or _ZH_COLOUR_WORDS.get(word) or _ZH_COLOUR_CHARS.get(key[:1])
         if code:
             out.append(Candidate("color", code, m.start(), m.end()))
+    if not _LATIN_LETTER.search(text):
+        return out
     for m in _COLOUR_EN.finditer(text):
         out.append(Candidate("color", _EN_COLOURS[m.group()], m.start(), m.end()))
     return out
@@ -240,6 +255,8 @@ def sizes(text: str, typed_upper: Callable[[int], bool], expecting: bool = False
     for m in _SINGLE.finditer(text):
         if expecting or typed_upper(m.start()):
             out.append(Candidate("size", _LETTER[m.group(1)], m.start(), m.end()))
+    if not _SHOE_NUMBER.search(text):
+        return out
     for m in _SHOE.finditer(text):
         number = m.group(1) or m.group(3)
         half = m.group(2) or m.group(4) or ""
