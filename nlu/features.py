@@ -24,7 +24,8 @@ character)."""
 def features(text: str, tokenizer: Tokenizer) -> list[str]:
     """Feature strings for one normalised text (see ``nlu.normalize``)."""
     text = _DIGITS.sub("0", text)
-    tokens = [t for t in tokenizer.tokens(text) if not _PUNCT.match(t)]
+    # only a one-character token can be punctuation (longer ones are Han words, Latin words or digits)
+    tokens = [t for t in tokenizer.tokens(text) if len(t) > 1 or not _PUNCT.match(t)]
     out = ["w:" + t for t in tokens]
     padded = ["<s>", *tokens, "</s>"]
     out += ["b:" + a + " " + b for a, b in pairwise(padded)]
