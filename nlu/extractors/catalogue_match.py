@@ -127,21 +127,21 @@ class CatalogueMatcher:
             out.extend(self._find_fuzzy(text, covered, found))
         return out
 
-    def _could_be_near(self, window: str) -> bool:
-        """Cheap necessary condition for ``window`` to be within one edit of a term with its first
-        letter: the one edit is either at position 2 or later (the first two letters agree) or at 0/1
-        (then, both being at least ``_MIN_FUZZY`` long, the last letters agree). Most windows fail both
-        set lookups and never build their deletion variants."""
-        return window[:2] in self._fuzzy_prefixes or (window[0], window[-1]) in self._fuzzy_ends
-
     def _find_fuzzy(self, text: str, covered: list[bool], found: set[str]) -> list[Candidate]:
         """Windows within one edit of a term; a term already found exactly is not found again."""
         out: list[Candidate] = []
         n = len(text)
         by_initial = self._fuzzy_widths_by_initial
+        prefixes, ends = self._fuzzy_prefixes, self._fuzzy_ends
         for m in self._fuzzy_starts.finditer(text):
             start = m.start()
             ch = m.group()
+            # A cheap necessary condition for a window to be within one edit of a term with its first
+            # letter: the edit is at position 2 or later (the first two letters agree) or at 0/1 (then,
+            # both being at least ``_MIN_FUZZY`` long, the last letters agree). Most windows fail both
+            # set lookups and never build their deletion variants; the prefix half is the same for
+            # every width from this start.
+            prefix_ok = text[start : start + 2] in prefixes
             for width in by_initial[ch]:
                 end = start + width
                 if end > n:
@@ -149,9 +149,9 @@ class CatalogueMatcher:
                 last = text[end - 1]
                 if last == " " or (end < n and last in WORD_CHARS and text[end] in WORD_CHARS):
                     continue
-                window = text[start:end]
-                if not self._could_be_near(window) or all(covered[start:end]):
+                if not (prefix_ok or (ch, last) in ends) or all(covered[start:end]):
                     continue
+                window = text[start:end]
                 keys: set[str] = set()
                 for variant in _deletes(window) | {window}:
                     keys |= self._fuzzy.get(variant, _NONE)
