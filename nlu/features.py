@@ -11,27 +11,31 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from nlu.normalize import is_han
 from nlu.tokenize import Tokenizer
 
 _PUNCT = re.compile(r"^[^\w\u3400-\u9fff]+$")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _DIGITS = re.compile(r"\d+")
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+"""The characters ``nlu.normalize.is_han`` accepts, as a regular expression (one C scan, not a call per
+character)."""
 
 
 def features(text: str, tokenizer: Tokenizer) -> list[str]:
     """Feature strings for one normalised text (see ``nlu.normalize``)."""
     text = _DIGITS.sub("0", text)
-    tokens = [t for t in tokenizer.tokens(text) if not _PUNCT.match(t)]
+    # only a one-character token can be punctuation (longer ones are Han words, Latin words or digits)
+    tokens = [t for t in tokenizer.tokens(text) if len(t) > 1 or not _PUNCT.match(t)]
     out = ["w:" + t for t in tokens]
     padded = ["<s>", *tokens, "</s>"]
     out += ["b:" + a + " " + b for a, b in pairwise(padded)]
     for word in _LATIN_WORD.findall(text):
         w = " " + word + " "
-        for n in (3, 4, 5):
-            out += ["c:" + w[i : i + n] for i in range(len(w) - n + 1)]
-    han = "".join(c if is_han(c) else " " for c in text).split()
-    for run in han:
+        last = len(w)
+        out += ["c:" + w[i : i + 3] for i in range(last - 2)]
+        out += ["c:" + w[i : i + 4] for i in range(last - 3)]
+        out += ["c:" + w[i : i + 5] for i in range(last - 4)]
+    for run in _HAN_RUN.findall(text):
         out += ["h:" + c for c in run]
         out += ["h:" + run[i : i + 2] for i in range(len(run) - 1)]
         out += ["h:" + run[i : i + 3] for i in range(len(run) - 2)]

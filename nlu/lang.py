@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nlu.normalize import is_han, is_simplified_only, is_traditional_only
+from nlu.normalize import is_simplified_only, is_traditional_only
 
 ZH_HANS = "zh-Hans"
 ZH_HANT = "zh-Hant"
@@ -19,6 +19,8 @@ EN = "en"
 LANGS = (ZH_HANS, ZH_HANT, EN)
 
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+"""What ``nlu.normalize.is_han`` accepts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +33,14 @@ class LanguageGuess:
 
 def detect_language(text: str, hint: str | None = None) -> LanguageGuess:
     """Guess the language of the original ``text``; ``hint`` breaks ties and names script-less text."""
-    han = trad = simp = 0
-    for ch in text[:1000]:
-        if is_han(ch):
-            han += 1
-            if is_traditional_only(ch):
-                trad += 1
-            elif is_simplified_only(ch):
-                simp += 1
+    trad = simp = 0
+    han_chars = "".join(_HAN_RUN.findall(text[:1000]))  # one C scan; English text needs no loop
+    han = len(han_chars)
+    for ch in han_chars:
+        if is_traditional_only(ch):
+            trad += 1
+        elif is_simplified_only(ch):
+            simp += 1
     words = len(_LATIN_WORD.findall(text[:1000]))
     hint_lang = hint if hint in LANGS else None
     if han == 0:

@@ -12,6 +12,7 @@ characters, so this is both exact about offsets and fast.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -77,7 +78,8 @@ class NormalisedText:
 
     original: str
     text: str
-    origin: tuple[int, ...]
+    origin: Sequence[int]
+    """A ``range`` when every character maps to one character (most messages), else a tuple."""
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original ``(start, end)`` of the normalised span ``[start, end)``."""
@@ -114,11 +116,42 @@ def _regional(text: str) -> str:
     return text
 
 
+class _CharTable(dict[int, str]):
+    """``str.translate`` table filled on demand from ``_normalise_char``: translating a whole message
+    in C replaced a Python call per character (profiling: the largest part of ``normalise``). Bounded
+    like the cache it replaces, so a flood of distinct characters cannot grow it without limit."""
+
+    irregular: set[str]
+    """Characters whose normal form is not exactly one character: only text containing one of these
+    needs the per-character walk that builds an uneven offset map."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.irregular = set()
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= 1 << 16:
+            self.clear()
+        out = _normalise_char(chr(code))
+        if len(out) != 1:
+            self.irregular.add(chr(code))
+        self[code] = out
+        return out
+
+
+_TABLE = _CharTable()
+
+
 def normalise(text: str, limit: int = MAX_CHARS) -> NormalisedText:
     """Normalise ``text`` (at most ``limit`` original characters) keeping the offset map."""
+    text_in = text[:limit]
+    mapped = text_in.translate(_TABLE)
+    if len(mapped) == len(text_in) and _TABLE.irregular.isdisjoint(text_in):
+        # one character for one: the offset map is the identity
+        return NormalisedText(original=text, text=_regional(mapped), origin=range(len(mapped)))
     chars: list[str] = []
     origin: list[int] = []
-    for i, ch in enumerate(text[:limit]):
+    for i, ch in enumerate(text_in):
         out = _normalise_char(ch)
         if len(out) == 1:
             chars.append(out)

@@ -13,15 +13,19 @@ import re
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
+from math import inf, log
 
 import jieba
 import snowballstemmer  # type: ignore[import-untyped,unused-ignore]
+from jieba import finalseg  # type: ignore[import-untyped,unused-ignore]
 
 from nlu.normalize import is_han
 
 _CHUNKS = re.compile(
     r"[\u3400-\u4dbf\u4e00-\u9fff]+|[a-z]+(?:'[a-z]+)?|[0-9]+(?:\.[0-9]+)?|[^\s\w]", re.UNICODE
 )
+_JIEBA_HAN = re.compile("[\u4e00-\u9fd5]+")
+"""The Han characters jieba segments itself (its ``re_han_default``); others it splits one by one."""
 _STEMMER = snowballstemmer.stemmer("english")
 _LOCK = threading.Lock()
 
@@ -64,6 +68,67 @@ class Tokenizer:
                 self._pending.clear()
                 self._ready = True
 
+    def _segment(self, sentence: str) -> list[str]:
+        """``jieba.Tokenizer.lcut(sentence, HMM=True)`` for a run of jieba's Han characters, same result.
+
+        jieba builds a dict of word-end lists, then scores each with a generator over ``max`` that
+        looks every word up again; profiling showed that bookkeeping, not the dictionary, was most of
+        a parse's segmentation. Here each word's log-frequency is taken once, during the scan that
+        finds it, and the best route is kept in two lists. Same arithmetic in the same order, same
+        tie-break (the longer word), so the segmentation is identical.
+        """
+        freq = self._jieba.FREQ
+        logtotal = log(self._jieba.total)
+        n = len(sentence)
+        edges: list[list[tuple[int, float]]] = []
+        for k in range(n):
+            ends = []
+            i = k
+            frag = sentence[k]
+            while i < n and frag in freq:
+                f = freq[frag]
+                if f:
+                    ends.append((i, log(f) - logtotal))
+                i += 1
+                frag = sentence[k : i + 1]
+            edges.append(ends or [(k, 0.0 - logtotal)])  # jieba: log(FREQ.get(char) or 1), i.e. log 1
+        score = [0.0] * (n + 1)
+        to = [0] * (n + 1)
+        for idx in range(n - 1, -1, -1):
+            best_p = -inf
+            best_x = idx
+            for x, lp in edges[idx]:
+                p = lp + score[x + 1]
+                if p >= best_p:  # ends ascend: on a tie the later (longer) word wins, as in jieba
+                    best_p, best_x = p, x
+            score[idx] = best_p
+            to[idx] = best_x
+        out: list[str] = []
+        buf = ""
+        x = 0
+        while x < n:
+            y = to[x] + 1
+            if y - x == 1:
+                buf += sentence[x]
+            else:
+                if buf:
+                    self._flush(buf, out)
+                    buf = ""
+                out.append(sentence[x:y])
+            x = y
+        if buf:
+            self._flush(buf, out)
+        return out
+
+    def _flush(self, buf: str, out: list[str]) -> None:
+        """jieba's handling of a run of single characters: unknown runs go to its HMM."""
+        if len(buf) == 1:
+            out.append(buf)
+        elif not self._jieba.FREQ.get(buf):
+            out.extend(finalseg.cut(buf))
+        else:
+            out.extend(buf)
+
     def tokens(self, text: str) -> list[str]:
         """Word tokens of normalised (lower-case, simplified) text, digits collapsed to ``0``."""
         self._ensure_ready()
@@ -74,7 +139,9 @@ class Tokenizer:
             if is_han(first):
                 if len(chunk) == 1:
                     out.append(chunk)
-                else:
+                elif _JIEBA_HAN.fullmatch(chunk):
+                    out.extend(self._segment(chunk))
+                else:  # characters jieba's own splitting treats specially: let it do everything
                     out.extend(self._jieba.lcut(chunk, HMM=True))
             elif "a" <= first <= "z":
                 out.append(stem(chunk.replace("'", "")))

@@ -1,14 +1,14 @@
 """The values the NLU hands to the dialog layer.
 
-Everything here is a frozen dataclass so an ``Interpretation`` can be cached, compared in tests and
-passed between tasks without defensive copies. ``to_dict`` gives plain JSON types because the command
-line, logs and the Rasa backend all speak JSON.
+Everything here is immutable (frozen dataclasses, one named tuple) so an ``Interpretation`` can be
+cached, compared in tests and passed between tasks without defensive copies. ``to_dict`` gives plain
+JSON types because the command line, logs and the Rasa backend all speak JSON.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 JsonValue: TypeAlias = Any
 """Entity values are JSON types: ``str``, ``int``, ``float``, ``None`` or a ``dict`` of them."""
@@ -69,9 +69,13 @@ class Entity:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class IntentScore:
-    """An intent with its calibrated probability."""
+class IntentScore(NamedTuple):
+    """An intent with its calibrated probability.
+
+    A named tuple rather than a frozen dataclass: every parse builds one per intent (27), and a
+    frozen dataclass's ``__init__`` (two ``object.__setattr__`` calls) made that a tenth of a parse.
+    It is just as immutable, and compares and hashes by value the same way.
+    """
 
     intent: str
     confidence: float

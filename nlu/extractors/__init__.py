@@ -95,7 +95,6 @@ class EntityExtractor:
         """Every candidate span before overlap resolution (normalised coordinates)."""
         text = nt.text
         slot = canonical_slot(expected_slot)
-        upper = "".join("U" if nt.original[i].isupper() else "l" for i in nt.origin)
         cands: list[Candidate] = []
         cands += order_numbers(text)
         cands += tracking_numbers(text)
@@ -104,7 +103,7 @@ class EntityExtractor:
         cands += quantities(text)
         cands += ordinals(text)
         cands += colours(text, expecting=slot == "color")
-        cands += sizes(text, upper, expecting=slot == "size")
+        cands += sizes(text, lambda i: nt.original[nt.origin[i]].isupper(), expecting=slot == "size")
         cands += self.matcher.find(text)
         if slot:
             cands += _bare_number(text, slot)

@@ -12,6 +12,7 @@ the original message, a "码/号/size" beside it, or the dialog asking for a siz
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from nlu.extractors.base import Candidate
 
@@ -204,28 +205,44 @@ _SHOE = re.compile(
     r"(?<![\d.])(3[5-9]|4[0-6])(\.5)?\s*(?:码|号|eu\b|的鞋)"
 )
 _BARE_SHOE = re.compile(r"(?<![\d.])(3[5-9]|4[0-6])(\.5)?(?![\d.])")
+_SHOE_NUMBER = re.compile(r"3[5-9]|4[0-6]")
+"""What both shoe-size patterns need: text without it skips them."""
+_ZH_COLOUR_START = re.compile(
+    "["
+    + "".join(
+        sorted({w[0] for w in _ZH_COLOUR_WORDS} | set(_ZH_COLOUR_CHARS) | set("红橙黄绿蓝紫粉白黑灰棕"))
+    )
+    + "]"
+)
+"""A character every Chinese colour match starts with: text without one skips those patterns."""
+_LATIN_LETTER = re.compile("[a-z]")
 
 
 def colours(text: str, expecting: bool = False) -> list[Candidate]:
     """Colour mentions; ``expecting`` (the dialog asked for a colour) also accepts a bare "红"."""
-    out = []
-    matches = list(_COLOUR_ZH.finditer(text))
-    if expecting:
-        matches += _COLOUR_ZH_BARE.finditer(text)
+    out: list[Candidate] = []
+    matches = []
+    if _ZH_COLOUR_START.search(text):
+        matches = list(_COLOUR_ZH.finditer(text))
+        if expecting:
+            matches += _COLOUR_ZH_BARE.finditer(text)
     for m in matches:
         word = m.group()
         key = word.rstrip("色的") if word not in _ZH_COLOUR_WORDS else word
         code = _ZH_COLOUR_WORDS.get(key) or _ZH_COLOUR_WORDS.get(word) or _ZH_COLOUR_CHARS.get(key[:1])
         if code:
             out.append(Candidate("color", code, m.start(), m.end()))
+    if not _LATIN_LETTER.search(text):
+        return out
     for m in _COLOUR_EN.finditer(text):
         out.append(Candidate("color", _EN_COLOURS[m.group()], m.start(), m.end()))
     return out
 
 
-def sizes(text: str, original_upper: str, expecting: bool = False) -> list[Candidate]:
-    """Size mentions. ``original_upper`` marks, per normalised character, whether the user typed it in
-    upper case (a lone "M" is a size, the "m" of "I'm" is not)."""
+def sizes(text: str, typed_upper: Callable[[int], bool], expecting: bool = False) -> list[Candidate]:
+    """Size mentions. ``typed_upper(i)`` says whether the user typed normalised character ``i`` in
+    upper case (a lone "M" is a size, the "m" of "I'm" is not); it is a function because only a lone
+    letter ever needs asking, and building that answer for every character cost more than the rest."""
     out = [
         Candidate("size", _ZH_SIZE_WORDS[m.group()], m.start(), m.end()) for m in _SIZE_WORD_RE.finditer(text)
     ]
@@ -236,8 +253,10 @@ def sizes(text: str, original_upper: str, expecting: bool = False) -> list[Candi
         letter = m.group(1) or m.group(2)
         out.append(Candidate("size", _LETTER[letter], m.start(), m.end()))
     for m in _SINGLE.finditer(text):
-        if expecting or original_upper[m.start()] == "U":
+        if expecting or typed_upper(m.start()):
             out.append(Candidate("size", _LETTER[m.group(1)], m.start(), m.end()))
+    if not _SHOE_NUMBER.search(text):
+        return out
     for m in _SHOE.finditer(text):
         number = m.group(1) or m.group(3)
         half = m.group(2) or m.group(4) or ""

@@ -39,6 +39,6 @@ def resolve(cands: list[Candidate]) -> list[Candidate]:
     return sorted(chosen, key=lambda c: c.start)
 
 
-def is_word_char(ch: str) -> bool:
-    """Latin letters and digits: a Latin-script match must not continue into one of these."""
-    return ch.isascii() and ch.isalnum()
+WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+"""Latin letters and digits: a Latin-script match must not continue into one of these (a set, so hot
+loops test membership instead of calling a function per character)."""

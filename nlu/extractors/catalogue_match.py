@@ -9,11 +9,12 @@ deletion variant; candidates are then checked with a real edit distance.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
 from nlu.catalogue import CatalogueTerms
-from nlu.extractors.base import RANK_CATALOGUE, RANK_PATTERN, Candidate, is_word_char
+from nlu.extractors.base import RANK_CATALOGUE, RANK_PATTERN, WORD_CHARS, Candidate
 from nlu.normalize import is_han, normalise
 
 _TYPE_ORDER = {"product": 0, "brand": 1, "category": 2}
@@ -69,18 +70,25 @@ class CatalogueMatcher:
         #: the scan over every length at every position was most of a parse)
         self._lengths_by_initial = _lengths_by_initial(self._exact)
         #: a fuzzy match keeps the term's first letter (see below), so other starts need no look
-        self._fuzzy_lengths_by_initial = _lengths_by_initial(k for k in self._exact if len(k) >= _MIN_FUZZY)
+        fuzzy_keys = [k for k in self._exact if len(k) >= _MIN_FUZZY]
+        #: per first letter, the window widths to try, in order: each term length L (longest first)
+        #: gives L - 1, L and L + 1 (a deletion, a substitution or swap, an insertion), each width once
+        self._fuzzy_widths_by_initial = {
+            c: tuple(
+                dict.fromkeys(
+                    w for length in lengths for w in (length - 1, length, length + 1) if w >= _MIN_FUZZY
+                )
+            )
+            for c, lengths in _lengths_by_initial(fuzzy_keys).items()
+        }
+        self._starts = _start_pattern(self._lengths_by_initial)
+        self._fuzzy_starts = _start_pattern(self._fuzzy_widths_by_initial)
+        self._fuzzy_prefixes = {k[:2] for k in fuzzy_keys}
+        self._fuzzy_ends = {(k[0], k[-1]) for k in fuzzy_keys}
 
     def words(self) -> list[str]:
         """Chinese surface forms, for the tokenizer's dictionary."""
         return [k.replace(" ", "") for k in self._exact if any(is_han(c) for c in k)]
-
-    @staticmethod
-    def _boundary_ok(word: list[bool], start: int, end: int) -> bool:
-        """A Latin-script match must not start or end inside a word (``word[i]``: is a word char)."""
-        left_ok = start == 0 or not (word[start] and word[start - 1])
-        right_ok = end == len(word) or not (word[end - 1] and word[end])
-        return left_ok and right_ok
 
     def _candidates(self, key: str, start: int, end: int) -> list[Candidate]:
         out = []
@@ -90,70 +98,83 @@ class CatalogueMatcher:
         return out
 
     def find(self, text: str, fuzzy: bool = True) -> list[Candidate]:
-        """Exact matches everywhere; fuzzy ones only where no exact match covers the text."""
+        """Exact matches everywhere; fuzzy ones only where no exact match covers the text.
+
+        A Latin-script match must not start or end inside a word: ``WORD_CHARS`` membership of the
+        characters on both sides, asked only where a term could start (profiling showed a per-character
+        word mask and a call per character cost more than the matching itself).
+        """
         out: list[Candidate] = []
         n = len(text)
         covered = [False] * n
         found: set[str] = set()
-        word = [is_word_char(c) for c in text]
         exact = self._exact
-        for start in range(n):
-            lengths = self._lengths_by_initial.get(text[start])
-            if not lengths or (start and word[start] and word[start - 1]):
-                continue
-            for length in lengths:
+        by_initial = self._lengths_by_initial
+        for m in self._starts.finditer(text):
+            start = m.start()
+            for length in by_initial[m.group()]:
                 end = start + length
                 if end > n:
                     continue
                 key = text[start:end]
-                if key in exact and (end == n or not (word[end - 1] and word[end])):
+                if key in exact and (
+                    end == n or not (text[end - 1] in WORD_CHARS and text[end] in WORD_CHARS)
+                ):
                     out.extend(self._candidates(key, start, end))
                     found.add(key)
-                    for i in range(start, end):
-                        covered[i] = True
+                    covered[start:end] = [True] * length
         if fuzzy and n <= 300 and not all(covered):
-            out.extend(self._find_fuzzy(text, word, covered, found))
+            out.extend(self._find_fuzzy(text, covered, found))
         return out
 
-    def _find_fuzzy(
-        self, text: str, word: list[bool], covered: list[bool], found: set[str]
-    ) -> list[Candidate]:
+    def _find_fuzzy(self, text: str, covered: list[bool], found: set[str]) -> list[Candidate]:
         """Windows within one edit of a term; a term already found exactly is not found again."""
         out: list[Candidate] = []
         n = len(text)
-        for start in range(n):
-            if start and word[start - 1] and word[start]:
-                continue
-            lengths = self._fuzzy_lengths_by_initial.get(text[start])
-            if not lengths:
-                continue
-            tried: set[int] = set()
-            for length in lengths:
-                for end in (start + length - 1, start + length, start + length + 1):
-                    if end in tried or end > n or end - start < _MIN_FUZZY:
-                        continue
-                    tried.add(end)
-                    if text[end - 1] == " " or not self._boundary_ok(word, start, end):
-                        continue
-                    if all(covered[start:end]):
-                        continue
-                    window = text[start:end]
-                    keys: set[str] = set()
-                    for variant in _deletes(window) | {window}:
-                        keys |= self._fuzzy.get(variant, set())
-                    # typos rarely hit the first letter; requiring it keeps "like" from becoming "nike"
-                    best = [
-                        k for k in keys if k[0] == window[0] and k not in found and damerau(window, k) <= 1
-                    ]
-                    if best:
-                        out.extend(self._candidates(min(best), start, end))
-                        for i in range(start, end):
-                            covered[i] = True
-                        break
-                else:
+        by_initial = self._fuzzy_widths_by_initial
+        prefixes, ends = self._fuzzy_prefixes, self._fuzzy_ends
+        for m in self._fuzzy_starts.finditer(text):
+            start = m.start()
+            ch = m.group()
+            # A cheap necessary condition for a window to be within one edit of a term with its first
+            # letter: the edit is at position 2 or later (the first two letters agree) or at 0/1 (then,
+            # both being at least ``_MIN_FUZZY`` long, the last letters agree). Most windows fail both
+            # set lookups and never build their deletion variants; the prefix half is the same for
+            # every width from this start.
+            prefix_ok = text[start : start + 2] in prefixes
+            for width in by_initial[ch]:
+                end = start + width
+                if end > n:
                     continue
-                break
+                last = text[end - 1]
+                if last == " " or (end < n and last in WORD_CHARS and text[end] in WORD_CHARS):
+                    continue
+                if not (prefix_ok or (ch, last) in ends) or all(covered[start:end]):
+                    continue
+                window = text[start:end]
+                keys: set[str] = set()
+                for variant in _deletes(window) | {window}:
+                    keys |= self._fuzzy.get(variant, _NONE)
+                # typos rarely hit the first letter; requiring it keeps "like" from becoming "nike"
+                best = [k for k in keys if k[0] == ch and k not in found and damerau(window, k) <= 1]
+                if best:
+                    out.extend(self._candidates(min(best), start, end))
+                    covered[start:end] = [True] * width
+                    break
         return out
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _start_pattern(initials: Iterable[str]) -> re.Pattern[str]:
+    """Where a term may start: one of ``initials``, and for a Latin letter or digit not right after
+    another (a match must not start inside a word). ``finditer`` finds these positions in C instead of
+    a Python loop over every character."""
+    word = "".join(sorted(re.escape(c) for c in initials if c in WORD_CHARS))
+    other = "".join(sorted(re.escape(c) for c in initials if c not in WORD_CHARS))
+    parts = ([f"(?<![A-Za-z0-9])[{word}]"] if word else []) + ([f"[{other}]"] if other else [])
+    return re.compile("|".join(parts) or "(?!)")
 
 
 def _lengths_by_initial(keys: Iterable[str]) -> dict[str, tuple[int, ...]]:

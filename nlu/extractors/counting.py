@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from nlu.extractors.base import Candidate
-from nlu.numbers import CN_NUM, EN_NUM, NOT_AFTER_NUMBER, parse_number
+from nlu.numbers import CN_NUM, EN_NUM, HAS_NUMBER_WORD, HAS_NUMERAL, NOT_AFTER_NUMBER, parse_number
 
 MAX_QUANTITY = 9999
 
@@ -64,6 +64,10 @@ _THAT_CN = re.compile(
     r"(?:这|那)一?(?:个|件|款|双|条|套)(?=$|[\s,.!?~吧呢吗啊呀了好可有还的是多怎就也能要不在加删换拿放来给买])"
 )
 
+_MAY_BE_ORDINAL = re.compile(rf"第|最后|{_ORD_EN}|last|\d|that|this|这|那")
+"""Something every ordinal pattern needs (a digit covers "option 2", "#3"): text without any skips the
+patterns."""
+
 
 def _quantity(raw: str) -> int | None:
     value = parse_number(raw)
@@ -75,6 +79,8 @@ def _quantity(raw: str) -> int | None:
 def quantities(text: str) -> list[Candidate]:
     """Quantities the shopper asks for; value is an ``int`` in 1..9999."""
     out: list[Candidate] = []
+    if not HAS_NUMERAL.search(text) and not HAS_NUMBER_WORD.search(text):  # all patterns need a number
+        return out
     for pattern in (_QTY_CN, _QTY_EN):
         for m in pattern.finditer(text):
             q = _quantity(m.group(1))
@@ -109,6 +115,8 @@ def _ord_value(raw: str) -> int | None:
 def ordinals(text: str) -> list[Candidate]:
     """References to an item in a shown list; value ``{"ordinal": n}`` (see module docstring)."""
     out: list[Candidate] = []
+    if not _MAY_BE_ORDINAL.search(text):
+        return out
     for m in _ORDINAL_CN.finditer(text):
         cn = -1 if m.group(2) is None else _ord_value(m.group(2))
         if cn is not None:

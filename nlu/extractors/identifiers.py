@@ -19,11 +19,15 @@ _TRACKING = re.compile(
 )
 _CARRIERS = {"sx": "sx", "sf": "sf", "yt": "yto", "jt": "jt", "zt": "zto", "1z": "ups"}
 _CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+_DIGIT = re.compile(r"\d")
+_MAY_BE_PHONE = re.compile(r"1[3-9]|\+")
 _INTL = re.compile(r"(?<![\d+])\+(\d{1,3})[ -]?(\d(?:[ -]?\d){5,13})(?!\d)")
 
 
 def order_numbers(text: str) -> list[Candidate]:
     """``SB7K3M9Q2XAB`` (any case) -> value ``"SB7K3M9Q2XAB"``."""
+    if "sb" not in text:
+        return []
     return [
         Candidate("order_number", m.group().upper(), m.start(), m.end(), RANK_ID)
         for m in _ORDER.finditer(text)
@@ -32,7 +36,9 @@ def order_numbers(text: str) -> list[Candidate]:
 
 def tracking_numbers(text: str) -> list[Candidate]:
     """Value ``{"number": "SF1234567890123", "carrier": "sf"}``."""
-    out = []
+    out: list[Candidate] = []
+    if not _DIGIT.search(text):  # every carrier's format has digits
+        return out
     for m in _TRACKING.finditer(text):
         number = m.group().upper()
         value = {"number": number, "carrier": _CARRIERS[m.group()[:2]]}
@@ -42,6 +48,8 @@ def tracking_numbers(text: str) -> list[Candidate]:
 
 def phone_numbers(text: str) -> list[Candidate]:
     """Value ``"+8613812345678"`` for Chinese mobiles, ``"+" + digits`` for other international numbers."""
+    if not _MAY_BE_PHONE.search(text):  # a mobile's first digits or an international "+"
+        return []
     out = [
         Candidate("phone", "+86" + "".join(m.groups()), m.start(), m.end(), RANK_ID)
         for m in _CN_MOBILE.finditer(text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from nlu.extractors.base import Candidate
-from nlu.numbers import CN_NUM, NOT_AFTER_NUMBER, as_json_number, parse_number
+from nlu.numbers import CN_NUM, HAS_NUMERAL, NOT_AFTER_NUMBER, as_json_number, parse_number
 
 _NUM = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?(?:\s?[kw万千](?![a-z]))?|{CN_NUM})"
 _PRE = r"(?:¥|\$|us\$|rmb|usd|cny|€|£)"
@@ -110,6 +110,8 @@ def _value(
 def prices(text: str) -> list[Candidate]:
     """All price mentions; overlapping ones are settled by the caller (longest wins)."""
     out: list[Candidate] = []
+    if not HAS_NUMERAL.search(text):  # every pattern below needs a number
+        return out
     for m in _RANGE.finditer(text):
         low, high, cur = _amount(m, 1), _amount(m, 2), _currency(m, 1, 2)
         if low is None or high is None or not (cur or m.group("ctx") or m.group("after")):
