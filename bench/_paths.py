@@ -146,9 +146,8 @@ class TelegramPath:
         person = {"id": chat, "is_bot": False, "first_name": "B", "language_code": "zh-hans"}
         where = {"id": chat, "type": "private", "first_name": "B"}
         if payload is None:
-            event: dict[str, Any] = {
-                "message": {"message_id": n + 1, "date": 1_700_000_000, "chat": where, "from": person, "text": text}
-            }
+            said = {"message_id": n + 1, "date": 1_700_000_000, "chat": where, "from": person, "text": text}
+            event: dict[str, Any] = {"message": said}
         else:
             data = await callbacks.pack(payload, self.channel.redis)
             shown = {"message_id": n, "date": 1_700_000_000, "chat": where, "text": "."}
@@ -172,8 +171,9 @@ class WeChatPath:
     """Signed, encrypted messages to ``POST /wechat``; the passive reply ends the turn."""
 
     def __init__(
-        self, channel: WeChatChannel, http: ClientSession, base_url: str, token: str, aes_key: str, app_id: str
+        self, channel: WeChatChannel, http: ClientSession, base_url: str, keys: tuple[str, str, str]
     ) -> None:
+        token, aes_key, app_id = keys
         self.http = http
         self.url = f"{base_url}/wechat"
         self.token = token

@@ -27,10 +27,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# what a benchmark of 100 shoppers from one address needs: no per-IP / per-user flood limits
-for _name in ("SHOPBOT_RATE_WEB_PER_IP", "SHOPBOT_RATE_WEB_PER_SESSION", "SHOPBOT_RATE_CHAT_USER_PER_MINUTE"):
-    os.environ.setdefault(_name, "0")
-
 import httpx
 from aiohttp import web
 
@@ -54,6 +50,12 @@ from bot.settings import load_settings
 SECRET = "bench-secret-token"
 WX_TOKEN, WX_APP_ID = "benchtoken", "wxbench000000000"
 WX_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+#: what 100 shoppers from one address need: no per-IP / per-user flood limits (serve processes too)
+NO_FLOOD_LIMITS = (
+    "SHOPBOT_RATE_WEB_PER_IP",
+    "SHOPBOT_RATE_WEB_PER_SESSION",
+    "SHOPBOT_RATE_CHAT_USER_PER_MINUTE",
+)
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -100,7 +102,7 @@ async def in_process(args: argparse.Namespace, url: str, botapi: str) -> dict[st
             paths: dict[str, Any] = {
                 "pipeline": PipelinePath(runtime),
                 "telegram": TelegramPath(tg, http, base, SECRET),
-                "wechat": WeChatPath(wx, http, base, WX_TOKEN, WX_AES_KEY, WX_APP_ID),
+                "wechat": WeChatPath(wx, http, base, (WX_TOKEN, WX_AES_KEY, WX_APP_ID)),
                 "web": WebPath(http, [base]),
             }
             worker = asyncio.create_task(tg.run_worker(stop))
@@ -175,7 +177,10 @@ async def serve_processes(args: argparse.Namespace, url: str, folder: Path) -> d
 
 
 def line(name: str, r: dict[str, float]) -> str:
-    return f"  {name:<18} {r['turns']:>6} turns {r['turns_per_s']:>8} turns/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+    return (
+        f"  {name:<18} {r['turns']:>6} turns {r['turns_per_s']:>8} turns/s  "
+        f"p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms"
+    )
 
 
 async def main() -> None:
@@ -187,6 +192,8 @@ async def main() -> None:
     parser.add_argument("--no-serve", action="store_true", help="skip the shopbot serve comparison")
     parser.add_argument("--profile", default="", help="a folder: cProfile each in-process path into it")
     args = parser.parse_args()
+    for name in NO_FLOOD_LIMITS:
+        os.environ.setdefault(name, "0")
     base = load_settings()
     print(
         f"Seeded 8-turn journeys, {args.concurrency} conversations at once, "
