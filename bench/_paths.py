@@ -185,9 +185,14 @@ class WeChatPath:
         self.passive = 0
         remember = channel.choices.remember
 
+        self.late: dict[str, asyncio.Future[None]] = {}
+
         async def watched(openid: str, buttons: list[Any]) -> None:
             self.buttons[openid] = [b.payload for b in buttons]
             await remember(openid, buttons)
+            late = self.late.pop(openid, None)
+            if late is not None and not late.done():
+                late.set_result(None)
 
         channel.choices.remember = watched  # type: ignore[method-assign]
 
@@ -222,6 +227,12 @@ class WeChatPath:
                 raise RuntimeError(f"/wechat answered {response.status}: {answer[:200]!r}")
         if answer != b"success":
             self.passive += 1
+        elif c.user not in self.buttons:  # answered late (customer-service messages): wait for it
+            late = self.late[c.user] = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(late, 60)
+            except TimeoutError:
+                self.late.pop(c.user, None)
         return self.buttons.get(c.user, [])
 
 
