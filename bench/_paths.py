@@ -33,6 +33,7 @@ from typing import Any
 from aiohttp import ClientSession, DummyCookieJar, TCPConnector
 from wechatpy.crypto import WeChatCrypto
 
+from bench._common import summary
 from bench.turns import JOURNEY, PICKS
 from bot.channels.telegram import callbacks
 from bot.channels.telegram.channel import TelegramChannel
@@ -43,6 +44,9 @@ from bot.channels.wechat.security import sha1_signature
 from dialogs.messages import InboundMessage
 
 SEED = 16
+#: every journey of every round is a new shopper (a shopper's second journey would be a different
+#: thing: a repeated update is answered from its stored reply, a finished checkout is not restarted)
+SHOPPERS = itertools.count(1)
 UPDATE_ID = re.compile(rb'"update_id":\s*(\d+)')
 ENCRYPTED = re.compile(r"<Encrypt><!\[CDATA\[(.*?)\]\]></Encrypt>", re.S)
 
@@ -87,24 +91,29 @@ async def drive(
             j = queue.pop()
             await one(Conversation(j, new_user(j)))
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    wall = time.perf_counter() - started
-    from bench._common import summary
-
-    return {"turns": len(latencies), "turns_per_s": round(len(latencies) / wall, 1), **summary(latencies)}
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "turns": len(latencies),
+        "turns_per_s": round(len(latencies) / wall, 1),
+        # this process's CPU (server, workers and the load generator; not PostgreSQL's or Redis's)
+        "cpu_ms_per_turn": round(cpu / len(latencies) * 1000, 3),
+        **summary(latencies),
+    }
 
 
 class PipelinePath:
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: Any, channel: str = "test") -> None:
         self.pipeline = runtime.pipeline
+        self.channel = channel
         self.run = secrets.token_hex(3)
 
     def user(self, journey: int) -> str:
-        return f"b{self.run}-{journey}"
+        return f"b{self.run}-{next(SHOPPERS)}"
 
     async def turn(self, c: Conversation, n: int, text: str, payload: str | None) -> list[str]:
-        message = InboundMessage("test", c.user, c.user, text, payload, dedup_key=f"{c.user}:{n}")
+        message = InboundMessage(self.channel, c.user, c.user, text, payload, dedup_key=f"{c.user}:{n}")
         replies = await self.pipeline.handle(message)
         return [b.payload for r in replies for b in getattr(r, "buttons", ())]
 
@@ -139,7 +148,7 @@ class TelegramPath:
         channel.renderer.render = watched_render  # type: ignore[method-assign]
 
     def user(self, journey: int) -> str:
-        return str(self.chats + journey)
+        return str(self.chats + next(SHOPPERS))
 
     async def turn(self, c: Conversation, n: int, text: str, payload: str | None) -> list[str]:
         chat, update_id = int(c.user), next(self.ids)
@@ -182,7 +191,8 @@ class WeChatPath:
         self.buttons: dict[str, list[str]] = {}
         self.ids = itertools.count(random.randrange(10**15, 2 * 10**15))
         self.run = secrets.token_hex(3)
-        self.passive = 0
+        self.passive = 0  # turns answered in the HTTP response (within WeChat's 5 s)
+        self.sent = 0
         remember = channel.choices.remember
 
         self.late: dict[str, asyncio.Future[None]] = {}
@@ -197,7 +207,7 @@ class WeChatPath:
         channel.choices.remember = watched  # type: ignore[method-assign]
 
     def user(self, journey: int) -> str:
-        return f"o{self.run}{journey}"
+        return f"o{self.run}{next(SHOPPERS)}"
 
     async def turn(self, c: Conversation, n: int, text: str, payload: str | None) -> list[str]:
         if payload is not None:  # WeChat shoppers answer with the button's number
@@ -225,6 +235,7 @@ class WeChatPath:
             answer = await response.read()
             if response.status != 200:
                 raise RuntimeError(f"/wechat answered {response.status}: {answer[:200]!r}")
+        self.sent += 1
         if answer != b"success":
             self.passive += 1
         elif c.user not in self.buttons:  # answered late (customer-service messages): wait for it
@@ -245,7 +256,7 @@ class WebPath:
         self.next = itertools.cycle(range(len(self.urls)))
 
     def user(self, journey: int) -> str:
-        return str(journey)
+        return str(next(SHOPPERS))  # the server names the shopper (a new session cookie)
 
     async def turn(self, c: Conversation, n: int, text: str, payload: str | None) -> list[str]:
         body = {"payload": payload} if payload else {"text": text}
