@@ -203,8 +203,17 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--journeys", type=int, default=300, help="journeys per path (8 turns each)")
     parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=100, help="Telegram chats processed at once")
-    parser.add_argument("--paths", default="pipeline,telegram,wechat,web")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=100,
+        help="Telegram chats processed at once (SHOPBOT_TELEGRAM_WORKERS, 16 by default in the product)",
+    )
+    parser.add_argument(
+        "--paths",
+        default="pipeline,telegram,wechat,web",
+        help="in-process paths to run; pipeline_as_web is the pipeline with the web channel, no HTTP",
+    )
     parser.add_argument("--rounds", type=int, default=2, help="rounds per path, in alternating order")
     parser.add_argument("--no-serve", action="store_true", help="skip the shopbot serve comparison")
     parser.add_argument("--profile", default="", help="a folder: cProfile each in-process path into it")
