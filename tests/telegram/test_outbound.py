@@ -118,3 +118,32 @@ async def test_outbox_notifications_reach_telegram_users(
     channel: TelegramChannel, session: RecordingSession
 ) -> None:
     assert channel.runtime.notifier.senders["telegram"] is channel.sender
+
+
+async def test_a_notification_cut_off_after_its_first_part_resumes_at_the_second_with_one_counter() -> None:
+    """R3.3-5: the outbox retries a notification whose second part failed; the shopper gets the first
+    part once and the second once. What was sent is one counter per notification and chat (as for
+    turn replies), not one key per part."""
+    timer = FakeTimer()
+    session = RecordingSession(clock=timer.now)
+    sender = make_sender(timer, session, max_attempts=1)
+    replies = [TextReply("付款成功"), TextReply("订单详情"), TextReply("感谢惠顾")]
+    real = session.make_request
+    sent = 0
+
+    async def second_part_fails_once(bot: Bot, method: object, timeout: int | None = None) -> object:  # noqa: ASYNC109
+        nonlocal sent
+        sent += 1
+        if sent == 2:
+            raise TelegramServerError(method=method, message="Bad Gateway")  # type: ignore[arg-type]
+        return await real(bot, method, timeout)  # type: ignore[arg-type]
+
+    session.make_request = second_part_fails_once  # type: ignore[method-assign]
+    with pytest.raises(TelegramServerError):
+        await sender.push("31", replies, "outbox:77")
+    await sender.push("31", replies, "outbox:77")  # the relay's retry
+    await sender.push("31", replies, "outbox:77")  # a duplicate delivery: nothing more
+    assert [c.params["text"] for c in session.calls] == ["付款成功", "订单详情", "感谢惠顾"]
+    redis = sender.redis
+    assert int(await redis.get("shopbot:tg:sent:outbox:77:31")) == 3
+    assert await redis.keys("shopbot:tg:sent:outbox:77:31:*") == []

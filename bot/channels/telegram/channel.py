@@ -16,10 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PreCheckoutQuery, Update
 from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import web
@@ -27,12 +25,15 @@ from pydantic import ValidationError
 
 from bot.channels.base import ChannelContext, Job
 from bot.channels.telegram import callbacks
+from bot.channels.telegram.acks import AckBatcher
+from bot.channels.telegram.botapi import BotApiSession
 from bot.channels.telegram.handlers import build_router
 from bot.channels.telegram.http import SECRET_HEADER, install_webhook
 from bot.channels.telegram.inbox import BadUpdate, StoredUpdate, UpdateInbox, chat_of
 from bot.channels.telegram.lanes import ChatLanes
-from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender, turn_reply_marks
+from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender, turn_reply_parts
 from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
+from bot.channels.telegram.polling import run_polling
 from bot.channels.telegram.render import RenderContext, Renderer, e
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.staff_group import staff_group_of
@@ -49,7 +50,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
-ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query", "my_chat_member"]
+#: how often the update worker looks for left-over and abandoned inbox entries (see run_worker)
+RECHECK_SECONDS = 1.0
 LANGUAGE_HINTS = {"zh-hant": "zh-Hant", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh": "zh-Hans", "en": "en"}
 
 
@@ -79,9 +81,8 @@ class TelegramChannel:
             )
         self.context = context
         self.settings = settings
-        if session is None and settings.api_base:
-            session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base.rstrip("/")))
-        self.bot = Bot(settings.bot_token, session=session)
+        # one connection pool for every Bot API call of this process (see botapi)
+        self.bot = Bot(settings.bot_token, session=session or BotApiSession(settings.api_base))
         self.bot_id = settings.bot_token.split(":", 1)[0]
         self.dispatcher = Dispatcher(disable_fsm=True, channel=self)
         self.dispatcher.include_router(build_router())
@@ -112,6 +113,7 @@ class TelegramChannel:
         self.staff_group = staff_group_of(self)  # handed-off conversations as forum topics
         #: tests inject a crash here (between storing and processing an update)
         self.before_process: Callable[[StoredUpdate], Awaitable[None]] | None = None
+        self._acks: AckBatcher | None = None
         self._closed = False
 
     @property
@@ -155,22 +157,36 @@ class TelegramChannel:
 
     # -- workers ----------------------------------------------------------------------------------
     async def run_worker(self, stop: asyncio.Event) -> None:
-        """Read the inbox into per-chat lanes (see :mod:`lanes`): a slow chat never holds up another."""
+        """Read the inbox into per-chat lanes (see :mod:`lanes`): a slow chat never holds up another.
+
+        Reads take new entries only; left-over and abandoned ones are looked for every
+        ``RECHECK_SECONDS`` (at most the claim time) and after a lane stopped on an error.
+        Acknowledgements go out in batches (:mod:`acks`)."""
         claim_ms = int(self.settings.claim_idle_seconds * 1000)
         lanes = ChatLanes(self._work_on, parallel=self.settings.workers)
+        acks, finished = AckBatcher(self.inbox), asyncio.Event()
+        self._acks = acks
+        acking = asyncio.create_task(acks.run(finished))
         room = self.settings.batch * 4
+        every = min(RECHECK_SECONDS, self.settings.claim_idle_seconds) or RECHECK_SECONDS
+        loop = asyncio.get_running_loop()
+        checked_at, errors = float("-inf"), 0
         try:
             while not stop.is_set():
                 try:
                     if lanes.busy >= room:  # enough read ahead: let the lanes catch up
                         await asyncio.sleep(0.05)
                         continue
+                    recheck = loop.time() - checked_at >= every or len(lanes.errors) != errors
+                    if recheck:
+                        checked_at, errors = loop.time(), len(lanes.errors)
                     entries = await self.inbox.read(
                         self.settings.consumer,
                         count=self.settings.batch,
-                        block_ms=1000,
+                        block_ms=int(every * 1000),
                         claim_idle_ms=claim_ms,
-                        skip=lanes.in_flight,
+                        skip=lanes.in_flight | acks.unsent,
+                        recheck=recheck,
                     )
                     for entry in entries:
                         lanes.add(entry)
@@ -178,9 +194,13 @@ class TelegramChannel:
                     raise
                 except Exception:  # Redis down or similar: the entries stay pending and are read again
                     log.exception("telegram update worker: retrying in 1 s")
+                    checked_at = float("-inf")
                     await asyncio.sleep(1.0)
         finally:
             await lanes.close()
+            finished.set()
+            await acking
+            self._acks = None
 
     async def drain(self) -> int:
         """Process everything stored now (tests, replay); returns how many updates were processed."""
@@ -206,7 +226,10 @@ class TelegramChannel:
             await self.before_process(item)
         if not await self.process(item.body):
             return False
-        await self.inbox.ack(item.entry_id)
+        if self._acks is not None:  # the update worker: acknowledged with others (acks)
+            self._acks.add(item.entry_id)
+        else:
+            await self.inbox.ack(item.entry_id)
         return True
 
     async def process(self, body: bytes) -> bool:
@@ -260,38 +283,8 @@ class TelegramChannel:
 
     # -- polling ----------------------------------------------------------------------------------
     async def run_polling(self, stop: asyncio.Event | None = None) -> None:
-        """Long polling into the same inbox and workers as the webhook (Telegram confirms an update
-        when we ask for the next offset, i.e. after it was stored)."""
-        stop = stop or asyncio.Event()
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        worker = asyncio.create_task(self.run_worker(stop))
-        offset: int | None = None
-        failures = 0
-        try:
-            while not stop.is_set():
-                try:
-                    updates = await self.bot.get_updates(
-                        offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES, request_timeout=35
-                    )
-                    failures = 0
-                except TelegramRetryAfter as error:
-                    await asyncio.sleep(error.retry_after)
-                    continue
-                except (TelegramNetworkError, TelegramAPIError) as error:
-                    failures += 1
-                    log.warning("telegram getUpdates failed (%s); backing off", error)
-                    await asyncio.sleep(min(60.0, 2.0**failures))
-                    continue
-                for update in updates:
-                    body = update.model_dump_json(by_alias=True, exclude_none=True, exclude_unset=True)
-                    await self.ingest(body.encode())
-                    offset = update.update_id + 1
-                if not updates:
-                    await asyncio.sleep(0.1)  # a long poll returned empty: never spin
-        finally:
-            stop.set()
-            worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
+        """Long polling into the same inbox and workers as the webhook (see :mod:`polling`)."""
+        await run_polling(self, stop)
 
     # -- events (called by the handlers) -----------------------------------------------------------
     async def language_of(self, chat: str, hint: str | None = None) -> str:
@@ -451,7 +444,16 @@ class TelegramChannel:
         edit_kinds: frozenset[str] = frozenset(),
     ) -> None:
         chat = str(chat_id)
-        await self.outbound.unblock(chat)  # the shopper wrote to us: the bot is not blocked
+        parts = turn_reply_parts(self.redis, message)
+        # one round trip: the shopper wrote to us, so the bot is not blocked; and how many of this
+        # update's replies went out already (when it is a retry)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.delete(self.outbound.blocked_key(chat))
+            if parts is not None:
+                pipe.get(parts.key)
+            found = await pipe.execute()
+        if parts is not None:
+            parts.already = int(found[1] or 0)
         replies = await self.runtime.pipeline.handle(message)
         if not replies:
             return
@@ -472,9 +474,14 @@ class TelegramChannel:
             remove_keyboard=remove,
         )
         items = await self.renderer.render(replies, ctx)
-        done, mark = await turn_reply_marks(self.redis, message)
         try:
-            await self.outbound.send_all(items, chat, done=done, mark=mark)
+            await self.outbound.send_all(
+                items,
+                chat,
+                done=parts.done if parts else None,
+                mark=parts.mark if parts else None,
+                check_blocked=False,  # unblocked above
+            )
         except ChatBlocked:
             pass
         except TelegramAPIError:

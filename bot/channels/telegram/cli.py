@@ -11,7 +11,8 @@ import typer
 
 from bot.bootstrap import build_runtime
 from bot.channels.base import ChannelContext, ChannelFactory
-from bot.channels.telegram.channel import ALLOWED_UPDATES, CHANNEL, TelegramChannel
+from bot.channels.telegram.channel import CHANNEL, TelegramChannel
+from bot.channels.telegram.polling import ALLOWED_UPDATES
 from bot.channels.telegram.session import TEST_TOKEN, RecordedCall, RecordingSession
 from bot.channels.telegram.settings import TelegramSettings
 from bot.infra.ratelimit import VirtualTimer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PreCheckoutQuery, Update
 
@@ -29,31 +29,22 @@ USER_CONTENT = {
 
 
 def build_router() -> Router:
+    """One async handler per event kind, choosing by content itself.
+
+    Why no aiogram filters (``F.contact``, ...): magic filters are plain functions, and aiogram runs
+    every plain function in a worker thread (``asyncio.to_thread``); a text message went through six
+    thread hand-offs before its handler ran (issue 16's profile of the Telegram path)."""
     router = Router(name="shopbot-telegram")
 
-    @router.message(F.successful_payment)
-    async def on_successful_payment(message: Message, channel: TelegramChannel, event_update: Update) -> None:
-        await channel.on_successful_payment(message, event_update.update_id)
-
-    @router.message(F.contact)
-    async def on_contact(message: Message, channel: TelegramChannel, event_update: Update) -> None:
-        await channel.on_contact(message, event_update.update_id)
-
-    @router.message(F.location)
-    async def on_location(message: Message, channel: TelegramChannel, event_update: Update) -> None:
-        await channel.on_user_message(message, event_update.update_id)
-
-    @router.message(F.photo)
-    async def on_photo(message: Message, channel: TelegramChannel, event_update: Update) -> None:
-        await channel.on_user_message(message, event_update.update_id)
-
-    @router.message(F.voice)
-    async def on_voice(message: Message, channel: TelegramChannel, event_update: Update) -> None:
-        await channel.on_user_message(message, event_update.update_id)
-
-    @router.message(F.content_type.in_(USER_CONTENT))
+    @router.message()
     async def on_message(message: Message, channel: TelegramChannel, event_update: Update) -> None:
-        await channel.on_user_message(message, event_update.update_id)
+        update_id = event_update.update_id
+        if message.successful_payment:
+            await channel.on_successful_payment(message, update_id)
+        elif message.contact:
+            await channel.on_contact(message, update_id)
+        elif message.content_type in USER_CONTENT:
+            await channel.on_user_message(message, update_id)
 
     @router.callback_query()
     async def on_callback(query: CallbackQuery, channel: TelegramChannel, event_update: Update) -> None:

@@ -5,8 +5,9 @@
   overall; a 429 pauses that chat for ``retry_after``.
 * :class:`Outbound` sends through the limiter, honours 429, retries transient errors (5xx, network)
   with exponential backoff, and on 403 (the user blocked the bot) marks the chat blocked and stops.
-* :class:`TelegramSender` is the Notifier's sender: each message of a notification is marked sent in
-  Redis only after Telegram accepted it, and a failure raises so the outbox retries later.
+* :class:`TelegramSender` is the Notifier's sender: a notification's parts are counted sent in Redis
+  (:class:`SentParts`, one key per notification and chat) only after Telegram accepted each, and a
+  failure raises so the outbox retries later, skipping the parts already sent.
 """
 
 from __future__ import annotations
@@ -56,18 +57,18 @@ class Outbound:
         self.max_attempts = max_attempts
         self.max_retry_after = max_retry_after
 
-    def _blocked_key(self, chat: str) -> str:
+    def blocked_key(self, chat: str) -> str:
         return f"shopbot:tg:blocked:{chat}"
 
     async def is_blocked(self, chat: str) -> bool:
-        return bool(await self.redis.exists(self._blocked_key(chat)))
+        return bool(await self.redis.exists(self.blocked_key(chat)))
 
     async def mark_blocked(self, chat: str) -> None:
         log.info("telegram chat %s blocked the bot; messages to it stop", chat)
-        await self.redis.set(self._blocked_key(chat), b"1", ex=BLOCKED_TTL)
+        await self.redis.set(self.blocked_key(chat), b"1", ex=BLOCKED_TTL)
 
     async def unblock(self, chat: str) -> None:
-        await self.redis.delete(self._blocked_key(chat))
+        await self.redis.delete(self.blocked_key(chat))
 
     async def send(self, item: Outgoing, chat: str) -> Any:
         """Send one call through the limiter; raises ChatBlocked, or the last error after retries."""
@@ -121,9 +122,11 @@ class Outbound:
         *,
         done: Callable[[int], Awaitable[bool]] | None = None,
         mark: Callable[[int], Awaitable[None]] | None = None,
+        check_blocked: bool = True,
     ) -> None:
-        """Send in order; ``done``/``mark`` skip and record parts already sent (for retried pushes)."""
-        if await self.is_blocked(chat):
+        """Send in order; ``done``/``mark`` skip and record parts already sent (for retried pushes).
+        ``check_blocked=False``: the caller knows the chat is not blocked (the shopper just wrote)."""
+        if check_blocked and await self.is_blocked(chat):
             raise ChatBlocked(chat)
         for index, item in enumerate(items):
             if done is not None and await done(index):
@@ -153,44 +156,62 @@ class TelegramSender:
             chat_id=int(chat) if chat.lstrip("-").isdigit() else chat, lang=await self.language_of(chat)
         )
         items = await self.renderer.render(replies, ctx)
-        prefix = f"shopbot:tg:sent:{dedup_key}:{chat}"
-
-        async def done(index: int) -> bool:
-            return bool(await self.redis.exists(f"{prefix}:{index}"))
-
-        async def mark(index: int) -> None:
-            await self.redis.set(f"{prefix}:{index}", b"1", ex=14 * 86400)
-
+        # one counter per notification and chat, as turn replies have (see SentParts)
+        sent = SentParts(self.redis, f"shopbot:tg:sent:{dedup_key}:{chat}", PUSH_MARK_SECONDS)
+        await sent.load()
         try:
-            await self.outbound.send_all(items, chat, done=done, mark=mark)
+            await self.outbound.send_all(items, chat, done=sent.done, mark=sent.mark)
         except ChatBlocked:
             log.info("notification %s to blocked chat %s not sent", dedup_key, chat)
 
 
 #: how long the count of an update's sent replies is kept: as long as its done mark (bot.turns)
 SENT_MARK_SECONDS = 2 * 86400
+#: how long a notification's count is kept: longer than the outbox retries it
+PUSH_MARK_SECONDS = 14 * 86400
+
+
+class SentParts:
+    """How many parts of one message sequence (a turn's replies, a notification) already went out.
+
+    Why: a process killed after Telegram accepted a part but before the work was recorded as done (the
+    update acknowledged, the outbox message settled) leaves it to be done again; the retry would send
+    every part again (the kill -9 fault test saw a duplicate). Counting sent parts, in one Redis key,
+    narrows that window to the instant between Telegram's answer and one Redis write: a part is sent
+    at most once more, never skipped. Parts go out in order, so a count says which ones.
+    """
+
+    def __init__(self, redis: Any, key: str, ttl: int) -> None:
+        self.redis = redis
+        self.key = key
+        self.ttl = ttl
+        self.already = 0
+
+    async def load(self) -> None:
+        self.already = int(await self.redis.get(self.key) or 0)
+
+    async def done(self, index: int) -> bool:
+        return index < self.already
+
+    async def mark(self, index: int) -> None:
+        await self.redis.set(self.key, index + 1, ex=self.ttl)
+
+
+def turn_reply_parts(redis: Any, message: InboundMessage) -> SentParts | None:
+    """The sent-part count of a turn's replies (not yet loaded); None for a message without a
+    de-duplication key. The key shares the conversation's hash tag, like its turn marks."""
+    if not message.dedup_key:
+        return None
+    key = f"shopbot:tg:sent:{conversation_tag(message.conversation_key)}:{message.dedup_key}"
+    return SentParts(redis, key, SENT_MARK_SECONDS)
 
 
 async def turn_reply_marks(
     redis: Any, message: InboundMessage
 ) -> tuple[Callable[[int], Awaitable[bool]] | None, Callable[[int], Awaitable[None]] | None]:
-    """How many of this update's replies already went out, and a way to count one more.
-
-    Why: a process killed after sending a reply but before acknowledging the update leaves it in the
-    inbox; the retry gets the stored reply (the turn is done) and would send it all again (the kill -9
-    fault test saw a duplicate). Counting sent parts per update narrows that window to the instant
-    between Telegram's answer and one Redis write. The key shares the conversation's hash tag, like
-    its turn marks.
-    """
-    if not message.dedup_key:
+    """How many of this update's replies already went out, and a way to count one more."""
+    parts = turn_reply_parts(redis, message)
+    if parts is None:
         return None, None
-    key = f"shopbot:tg:sent:{conversation_tag(message.conversation_key)}:{message.dedup_key}"
-    already = int(await redis.get(key) or 0)
-
-    async def done(index: int) -> bool:
-        return index < already
-
-    async def mark(index: int) -> None:
-        await redis.set(key, index + 1, ex=SENT_MARK_SECONDS)
-
-    return done, mark
+    await parts.load()
+    return parts.done, parts.mark

@@ -1,0 +1,278 @@
+"""The channel paths of ``bench/channels.py``: one shopper turn each, as its channel delivers it.
+
+Every path offers ``turn(conversation, n, text, payload) -> button payloads shown``, and :func:`drive`
+runs the same seeded 8-turn journeys (``bench.turns.JOURNEY``) through any of them, so the figures of
+the paths differ only in the way a turn arrives and leaves:
+
+* :class:`PipelinePath`: ``pipeline.handle`` (the reference);
+* :class:`TelegramPath`: ``POST /telegram/webhook`` on the HTTP app -> durable inbox -> the update
+  worker (lanes) -> dispatcher -> pipeline -> rendering -> a fake Bot API in another process (the
+  turn is over when the worker acknowledged the update); send limits on a virtual clock;
+* :class:`WeChatPath`: ``POST /wechat`` in safe mode (signed, AES-encrypted), answered passively;
+* :class:`WebPath`: ``POST /api/chat`` with the session cookie, against one or several servers in
+  turn (round robin per request).
+
+Buttons: Telegram shoppers tap (a callback query with the button's packed data), WeChat shoppers reply
+with the button's number, web shoppers send its payload; the benchmark learns which buttons a turn
+showed by watching the channel's own renderer, not by parsing what went over the wire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import ClientSession, DummyCookieJar, TCPConnector
+from wechatpy.crypto import WeChatCrypto
+
+from bench._common import summary
+from bench.turns import JOURNEY, PICKS
+from bot.channels.telegram import callbacks
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.http import SECRET_HEADER
+from bot.channels.telegram.inbox import StoredUpdate
+from bot.channels.wechat.channel import WeChatChannel
+from bot.channels.wechat.security import sha1_signature
+from dialogs.messages import InboundMessage
+
+SEED = 16
+#: every journey of every round is a new shopper (a shopper's second journey would be a different
+#: thing: a repeated update is answered from its stored reply, a finished checkout is not restarted)
+SHOPPERS = itertools.count(1)
+UPDATE_ID = re.compile(rb'"update_id":\s*(\d+)')
+ENCRYPTED = re.compile(r"<Encrypt><!\[CDATA\[(.*?)\]\]></Encrypt>", re.S)
+
+
+@dataclass
+class Conversation:
+    journey: int
+    user: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Turn = Callable[[Conversation, int, str, str | None], Awaitable[list[str]]]
+
+
+async def drive(
+    turn: Turn, new_user: Callable[[int], str], *, concurrency: int, journeys: int
+) -> dict[str, float]:
+    """``journeys`` journeys, ``concurrency`` at a time; turns/s and latencies."""
+    picks = random.Random(SEED)
+    chosen = [picks.choice(PICKS) for _ in range(journeys)]
+    latencies: list[float] = []
+    queue = list(range(journeys))[::-1]
+
+    async def one(conversation: Conversation) -> None:
+        buttons: list[str] = []
+        for n, line in enumerate(JOURNEY):
+            payload = None
+            if line == "@pick":
+                line = chosen[conversation.journey]
+            elif line in ("@add", "@pay"):
+                prefix = "add:" if line == "@add" else "sbxpay:"
+                found = [p for p in buttons if p.startswith(prefix)]
+                if not found:
+                    raise RuntimeError(f"turn {n}: no {prefix} button among {buttons}")
+                payload = found[0]
+            started = time.perf_counter()
+            buttons = await turn(conversation, n, "" if payload else line, payload)
+            latencies.append(time.perf_counter() - started)
+
+    async def worker() -> None:
+        while queue:
+            j = queue.pop()
+            await one(Conversation(j, new_user(j)))
+
+    started, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "turns": len(latencies),
+        "turns_per_s": round(len(latencies) / wall, 1),
+        # this process's CPU (server, workers and the load generator; not PostgreSQL's or Redis's)
+        "cpu_ms_per_turn": round(cpu / len(latencies) * 1000, 3),
+        **summary(latencies),
+    }
+
+
+class PipelinePath:
+    def __init__(self, runtime: Any, channel: str = "test") -> None:
+        self.pipeline = runtime.pipeline
+        self.channel = channel
+        self.run = secrets.token_hex(3)
+
+    def user(self, journey: int) -> str:
+        return f"b{self.run}-{next(SHOPPERS)}"
+
+    async def turn(self, c: Conversation, n: int, text: str, payload: str | None) -> list[str]:
+        message = InboundMessage(self.channel, c.user, c.user, text, payload, dedup_key=f"{c.user}:{n}")
+        replies = await self.pipeline.handle(message)
+        return [b.payload for r in replies for b in getattr(r, "buttons", ())]
+
+
+class TelegramPath:
+    """Updates through the webhook; done when the worker acknowledged them."""
+
+    def __init__(self, channel: TelegramChannel, http: ClientSession, base_url: str, secret: str) -> None:
+        self.channel = channel
+        self.http = http
+        self.url = f"{base_url}{channel.settings.webhook_path}"
+        self.headers = {SECRET_HEADER: secret, "Content-Type": "application/json"}
+        self.done: dict[int, asyncio.Future[None]] = {}
+        self.buttons: dict[str, list[str]] = {}
+        self.ids = itertools.count(random.randrange(10**9, 2 * 10**9))
+        self.chats = random.randrange(10**8, 9 * 10**8) * 1000
+        work, render = channel._work_on, channel.renderer.render
+
+        async def watched_work(item: StoredUpdate) -> bool:
+            finished = await work(item)
+            found = UPDATE_ID.search(item.body[:64])
+            future = self.done.pop(int(found.group(1)), None) if found and finished else None
+            if future is not None and not future.done():
+                future.set_result(None)
+            return finished
+
+        async def watched_render(replies: list[Any], ctx: Any) -> Any:
+            self.buttons[str(ctx.chat_id)] = [b.payload for r in replies for b in getattr(r, "buttons", ())]
+            return await render(replies, ctx)
+
+        channel._work_on = watched_work  # type: ignore[method-assign]
+        channel.renderer.render = watched_render  # type: ignore[method-assign]
+
+    def user(self, journey: int) -> str:
+        return str(self.chats + next(SHOPPERS))
+
+    async def turn(self, c: Conversation, n: int, text: str, payload: str | None) -> list[str]:
+        chat, update_id = int(c.user), next(self.ids)
+        person = {"id": chat, "is_bot": False, "first_name": "B", "language_code": "zh-hans"}
+        where = {"id": chat, "type": "private", "first_name": "B"}
+        if payload is None:
+            said = {"message_id": n + 1, "date": 1_700_000_000, "chat": where, "from": person, "text": text}
+            event: dict[str, Any] = {"message": said}
+        else:
+            data = await callbacks.pack(payload, self.channel.redis)
+            shown = {"message_id": n, "date": 1_700_000_000, "chat": where, "text": "."}
+            event = {
+                "callback_query": {
+                    "id": str(update_id), "from": person, "chat_instance": "b", "message": shown, "data": data
+                }
+            }  # fmt: skip
+        body = json.dumps({"update_id": update_id, **event}, ensure_ascii=False).encode()
+        future = asyncio.get_running_loop().create_future()
+        self.done[update_id] = future
+        self.buttons.pop(c.user, None)
+        async with self.http.post(self.url, data=body, headers=self.headers) as response:
+            if response.status != 200:
+                raise RuntimeError(f"webhook answered {response.status}: {await response.text()}")
+        await future
+        return self.buttons.get(c.user, [])
+
+
+class WeChatPath:
+    """Signed, encrypted messages to ``POST /wechat``; the passive reply ends the turn."""
+
+    def __init__(
+        self, channel: WeChatChannel, http: ClientSession, base_url: str, keys: tuple[str, str, str]
+    ) -> None:
+        token, aes_key, app_id = keys
+        self.http = http
+        self.url = f"{base_url}/wechat"
+        self.token = token
+        self.crypto = WeChatCrypto(token, aes_key, app_id)
+        self.now = channel.now
+        self.buttons: dict[str, list[str]] = {}
+        self.ids = itertools.count(random.randrange(10**15, 2 * 10**15))
+        self.run = secrets.token_hex(3)
+        self.passive = 0  # turns answered in the HTTP response (within WeChat's 5 s)
+        self.sent = 0
+        remember = channel.choices.remember
+
+        self.late: dict[str, asyncio.Future[None]] = {}
+
+        async def watched(openid: str, buttons: list[Any]) -> None:
+            self.buttons[openid] = [b.payload for b in buttons]
+            await remember(openid, buttons)
+            late = self.late.pop(openid, None)
+            if late is not None and not late.done():
+                late.set_result(None)
+
+        channel.choices.remember = watched  # type: ignore[method-assign]
+
+    def user(self, journey: int) -> str:
+        return f"o{self.run}{next(SHOPPERS)}"
+
+    async def turn(self, c: Conversation, n: int, text: str, payload: str | None) -> list[str]:
+        if payload is not None:  # WeChat shoppers answer with the button's number
+            text = str(self.buttons.get(c.user, []).index(payload) + 1)
+        self.buttons.pop(c.user, None)
+        msg_id = next(self.ids)
+        xml = (
+            f"<xml><ToUserName>gh</ToUserName><FromUserName>{c.user}</FromUserName>"
+            f"<CreateTime>{int(self.now())}</CreateTime><MsgType>text</MsgType>"
+            f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+        )
+        timestamp, nonce = str(int(self.now())), secrets.token_hex(4)
+        found = ENCRYPTED.search(self.crypto.encrypt_message(xml, nonce, timestamp))
+        assert found is not None
+        encrypt = found.group(1)
+        query = {
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "signature": sha1_signature(self.token, timestamp, nonce),
+            "encrypt_type": "aes",
+            "msg_signature": sha1_signature(self.token, timestamp, nonce, encrypt),
+        }
+        body = f"<xml><ToUserName>gh</ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+        async with self.http.post(self.url, params=query, data=body.encode()) as response:
+            answer = await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"/wechat answered {response.status}: {answer[:200]!r}")
+        self.sent += 1
+        if answer != b"success":
+            self.passive += 1
+        elif c.user not in self.buttons:  # answered late (customer-service messages): wait for it
+            late = self.late[c.user] = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(late, 60)
+            except TimeoutError:
+                self.late.pop(c.user, None)
+        return self.buttons.get(c.user, [])
+
+
+class WebPath:
+    """``POST /api/chat`` with each conversation's session cookie, servers taken in turn."""
+
+    def __init__(self, http: ClientSession, base_urls: list[str]) -> None:
+        self.http = http
+        self.urls = [f"{base}/api/chat" for base in base_urls]
+        self.next = itertools.cycle(range(len(self.urls)))
+
+    def user(self, journey: int) -> str:
+        return str(next(SHOPPERS))  # the server names the shopper (a new session cookie)
+
+    async def turn(self, c: Conversation, n: int, text: str, payload: str | None) -> list[str]:
+        body = {"payload": payload} if payload else {"text": text}
+        body["id"] = f"{c.user}:{n}"
+        headers = {"Cookie": c.data["cookie"]} if "cookie" in c.data else {}
+        url = self.urls[next(self.next)]
+        async with self.http.post(url, json=body, headers=headers) as response:
+            if response.status != 200:
+                raise RuntimeError(f"/api/chat answered {response.status}: {await response.text()}")
+            answer = await response.json()
+            cookie = response.cookies.get("shopbot_session")
+            if cookie is not None:
+                c.data["cookie"] = f"shopbot_session={cookie.value}"
+        return [b["payload"] for r in answer["replies"] for b in r.get("buttons", ())]
+
+
+def client(concurrency: int) -> ClientSession:
+    """One keep-alive pool for a path's shoppers (cookies are set per conversation, by hand)."""
+    return ClientSession(connector=TCPConnector(limit=concurrency), cookie_jar=DummyCookieJar())
