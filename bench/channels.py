@@ -137,6 +137,7 @@ async def in_process(args: argparse.Namespace, url: str, botapi: str) -> dict[st
             finally:
                 stop.set()
                 await worker
+                paths["telegram"].poster.close()
                 await runner.cleanup()
     finally:
         await runtime.aclose()

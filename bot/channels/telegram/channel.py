@@ -445,25 +445,30 @@ class TelegramChannel:
     ) -> None:
         chat = str(chat_id)
         parts = turn_reply_parts(self.redis, message)
-        # one round trip: the shopper wrote to us, so the bot is not blocked; and how many of this
-        # update's replies went out already (when it is a retry)
+        keyboard_key = f"shopbot:tg:kb:{chat}"
+        # one round trip: the shopper wrote to us, so the bot is not blocked; whether the "share my
+        # phone number" keyboard is shown; and how many of this update's replies went out already
+        # (when it is a retry). Reading the keyboard flag here saves a write per turn (issue 16's
+        # profile): it changes only when the dialog starts or stops waiting for an address, and a
+        # chat's updates are processed one at a time (lanes), so nothing changes it in between.
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(self.outbound.blocked_key(chat))
+            pipe.exists(keyboard_key)
             if parts is not None:
                 pipe.get(parts.key)
             found = await pipe.execute()
+        keyboard_shown = bool(found[1])
         if parts is not None:
-            parts.already = int(found[1] or 0)
+            parts.already = int(found[2] or 0)
         replies = await self.runtime.pipeline.handle(message)
         if not replies:
             return
         state = await self.runtime.pipeline.state_of(message.conversation_key)
         ask = awaits_delivery_address(state)  # offer the "share my phone number" keyboard button
-        keyboard_key = f"shopbot:tg:kb:{chat}"
         remove = False
         if ask:
             await self.redis.set(keyboard_key, b"1", ex=86400)
-        else:
+        elif keyboard_shown:
             remove = bool(await self.redis.delete(keyboard_key))
         ctx = RenderContext(
             chat_id,
