@@ -27,7 +27,7 @@ from bot.channels.base import ChannelContext, Job
 from bot.channels.telegram import callbacks
 from bot.channels.telegram.acks import AckBatcher
 from bot.channels.telegram.botapi import BotApiSession
-from bot.channels.telegram.handlers import build_router
+from bot.channels.telegram.handlers import build_router, dispatch_directly
 from bot.channels.telegram.http import SECRET_HEADER, install_webhook
 from bot.channels.telegram.inbox import BadUpdate, StoredUpdate, UpdateInbox, chat_of
 from bot.channels.telegram.lanes import ChatLanes
@@ -253,7 +253,8 @@ class TelegramChannel:
                 update.event_type  # noqa: B018 - raises for update kinds newer than aiogram
             except UpdateTypeLookupError:
                 return True
-            await self.dispatcher.feed_update(self.bot, update)
+            if not await dispatch_directly(self, update):
+                await self.dispatcher.feed_update(self.bot, update)
         except (json.JSONDecodeError, UnicodeDecodeError):
             log.warning("telegram inbox entry is not JSON: dropped")
             return True
@@ -446,11 +447,8 @@ class TelegramChannel:
         chat = str(chat_id)
         parts = turn_reply_parts(self.redis, message)
         keyboard_key = f"shopbot:tg:kb:{chat}"
-        # one round trip: the shopper wrote to us, so the bot is not blocked; whether the "share my
-        # phone number" keyboard is shown; and how many of this update's replies went out already
-        # (when it is a retry). Reading the keyboard flag here saves a write per turn (issue 16's
-        # profile): it changes only when the dialog starts or stops waiting for an address, and a
-        # chat's updates are processed one at a time (lanes), so nothing changes it in between.
+        # one round trip: the bot is not blocked (the shopper wrote); is the contact keyboard shown (a
+        # chat's updates run one at a time, so no write per turn is needed); replies sent already
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(self.outbound.blocked_key(chat))
             pipe.exists(keyboard_key)
