@@ -1,7 +1,9 @@
 """Channel paths at pipeline speed: the same seeded 8-turn journeys through every way in, one run.
 
 (a) the pipeline alone; (b) Telegram: webhook -> inbox -> workers -> a fake Bot API on loopback (in its
-own process; Telegram's send limits on a virtual clock, so the figure measures our code); (c) WeChat
+own process; Telegram's send limits on a virtual clock, so the figure measures our code; the updates
+are posted by a lean keep-alive client with pre-serialised bodies, so the load generator in this
+process costs little of the CPU per turn: see ``bench._paths``); (c) WeChat
 safe mode (signed and encrypted) with passive replies; (d) the web chat HTTP API; each with
 ``--concurrency`` (100) conversations at once on the PostgreSQL and Redis of the app settings (a
 scratch database is created and dropped). Then (d) against ``shopbot serve`` processes: one, and two
