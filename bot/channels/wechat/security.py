@@ -122,9 +122,7 @@ class Cryptor:
         """
         assert self._cipher is not None
         text = xml.encode()
-        plain = b"".join(
-            (self._random_prefix(), struct.pack(">I", len(text)), text, self._app_id_bytes)
-        )
+        plain = b"".join((self._random_prefix(), struct.pack(">I", len(text)), text, self._app_id_bytes))
         pad = _BLOCK - len(plain) % _BLOCK
         encryptor = self._cipher.encryptor()
         sealed = encryptor.update(plain + bytes((pad,)) * pad) + encryptor.finalize()
