@@ -36,7 +36,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import ClientSession, DummyCookieJar, TCPConnector
-from wechatpy.crypto import WeChatCrypto
 
 from bench._common import summary
 from bench.turns import JOURNEY, PICKS
@@ -45,7 +44,7 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.http import SECRET_HEADER
 from bot.channels.telegram.inbox import StoredUpdate
 from bot.channels.wechat.channel import WeChatChannel
-from bot.channels.wechat.security import sha1_signature
+from bot.channels.wechat.security import Cryptor, sha1_signature
 from dialogs.messages import InboundMessage
 
 SEED = 16
@@ -65,7 +64,6 @@ CALLBACK_UPDATE = (
     b'{"update_id":%d,"callback_query":{"id":"%d","from":' + PERSON + b',"chat_instance":"b",'
     b'"message":{"message_id":%d,"date":1700000000,"chat":' + CHAT + b',"text":"."},"data":%s}}'
 )  # fmt: skip
-ENCRYPTED = re.compile(r"<Encrypt><!\[CDATA\[(.*?)\]\]></Encrypt>", re.S)
 
 
 @dataclass
@@ -231,7 +229,9 @@ class WeChatPath:
         self.http = http
         self.url = f"{base_url}/wechat"
         self.token = token
-        self.crypto = WeChatCrypto(token, aes_key, app_id)
+        # the channel's own cipher (built once, as WeChat's servers keep theirs): wechatpy's
+        # ``encrypt_message`` rebuilt it per message and charged that to the path
+        self.crypto = Cryptor(token, app_id, [aes_key])
         self.now = channel.now
         self.buttons: dict[str, list[str]] = {}
         self.ids = itertools.count(random.randrange(10**15, 2 * 10**15))
@@ -250,6 +250,14 @@ class WeChatPath:
                 late.set_result(None)
 
         channel.choices.remember = watched  # type: ignore[method-assign]
+        remember_on = channel.choices.remember_on
+
+        def watched_on(batch: Any, openid: str, buttons: list[Any]) -> None:
+            # the passive reply's buttons, queued with the reply (its HTTP answer ends the turn)
+            self.buttons[openid] = [b.payload for b in buttons]
+            remember_on(batch, openid, buttons)
+
+        channel.choices.remember_on = watched_on  # type: ignore[method-assign]
 
     def user(self, journey: int) -> str:
         return f"o{self.run}{next(SHOPPERS)}"
@@ -265,9 +273,7 @@ class WeChatPath:
             f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>"
         )
         timestamp, nonce = str(int(self.now())), secrets.token_hex(4)
-        found = ENCRYPTED.search(self.crypto.encrypt_message(xml, nonce, timestamp))
-        assert found is not None
-        encrypt = found.group(1)
+        encrypt = self.crypto.seal(xml)
         query = {
             "timestamp": timestamp,
             "nonce": nonce,

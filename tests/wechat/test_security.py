@@ -68,7 +68,7 @@ def test_wecom_vector_verify_decrypt_encrypt(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(Rejected):
         cryptor.decrypt(encrypt, "0" * 40, d["timestamp"], d["nonce"])
     e = v["encrypt"]
-    monkeypatch.setattr(PrpCrypto, "get_random_string", lambda self: e["random"])
+    monkeypatch.setattr(Cryptor, "_random_prefix", lambda self: e["random"].encode())
     envelope = parse_xml(cryptor.encrypt(e["plaintext"], e["timestamp"], e["nonce"]))
     assert envelope["Encrypt"] == e["expected_encrypt"]
     assert envelope["MsgSignature"] == e["expected_msg_signature"]

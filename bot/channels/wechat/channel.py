@@ -284,9 +284,13 @@ class WeChatChannel:
         if rendered.empty:
             await self.pending.done(inbound.dedup_key)
             return SUCCESS
-        await self.choices.remember(inbound.openid, rendered.choices)
         xml = passive_reply(rendered, self.texts, lang, source=inbound.account, target=inbound.openid)
-        await self.redis.set(seen, xml.encode(), ex=SEEN_TTL)  # a retry whose answer was lost gets it again
+        # one round trip, in this order: the buttons a reply of "2" presses, then the reply itself for a
+        # retry whose answer was lost
+        async with self.redis.pipeline(transaction=False) as batch:
+            self.choices.remember_on(batch, inbound.openid, rendered.choices)
+            batch.set(seen, xml.encode(), ex=SEEN_TTL)
+            await batch.execute()
         return xml
 
     def _keep(self, task: asyncio.Task[None]) -> None:
@@ -324,7 +328,22 @@ class WeChatChannel:
             await self.redis.set(sender.unsubscribed_key(openid), b"1")
             await self.window.close(openid)
             return []
-        await self.window.opened(openid)
+        # the window opens and, for a number, the buttons it may press are read: one round trip
+        said = inbound.message
+        look_up = bool(
+            inbound.kind not in ("location_report", "subscribe", "unsupported")
+            and inbound.saying is None
+            and said is not None
+            and said.text
+            and not said.payload
+            and self.choices.may_select(said.text, inbound.menu_id)
+        )
+        async with self.redis.pipeline(transaction=False) as batch:
+            self.window.open_on(batch, openid)
+            if look_up:
+                self.choices.look_up_on(batch, openid)
+            done = await batch.execute()
+        shown_raw = done[2] if look_up else None
         if inbound.kind == "location_report":
             if inbound.latitude is not None and inbound.longitude is not None:
                 await self.redis.set(
@@ -359,7 +378,9 @@ class WeChatChannel:
         if message is None:
             return []
         if message.text and not message.payload:
-            payload = await self.choices.resolve(openid, message.text, inbound.menu_id)
+            payload = await self.choices.resolve(
+                openid, message.text, inbound.menu_id, shown_raw=shown_raw, read=not look_up
+            )
             if payload is not None:
                 message = InboundMessage(
                     "wechat", openid, openid, "", payload, dedup_key=message.dedup_key, language_hint="zh"

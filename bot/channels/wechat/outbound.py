@@ -42,9 +42,15 @@ class Window:
 
     async def opened(self, openid: str) -> None:
         """The shopper wrote (or tapped, subscribed, scanned): a new window with a full allowance."""
+        async with self._redis.pipeline(transaction=True) as batch:
+            self.open_on(batch, openid)
+            await batch.execute()
+
+    def open_on(self, batch: Any, openid: str) -> None:
+        """:meth:`opened` as commands queued on a Redis pipeline (one round trip with others)."""
         key = self._key(openid)
-        await self._redis.hset(key, mapping={"since": str(int(self._now())), "sent": "0"})  # type: ignore[misc]
-        await self._redis.expire(key, self._seconds)
+        batch.hset(key, mapping={"since": str(int(self._now())), "sent": "0"})
+        batch.expire(key, self._seconds)
 
     async def take(self, openid: str, count: int = 1) -> bool:
         """Reserve ``count`` messages of the allowance; False (nothing reserved) when not possible."""

@@ -147,17 +147,37 @@ class Choices:
         return f"shopbot:wechat:choices:{openid}"
 
     async def remember(self, openid: str, buttons: list[Button]) -> None:
-        if not buttons:
-            return
-        data = json.dumps([[b.label, b.payload] for b in buttons], ensure_ascii=False)
-        await self._redis.set(self._key(openid), data.encode(), ex=self._ttl)
+        if buttons:
+            await self._redis.set(self._key(openid), self._encoded(buttons), ex=self._ttl)
 
-    async def resolve(self, openid: str, text: str, menu_id: str | None = None) -> str | None:
-        """The payload ``text`` (a number, or a tapped menu item) selects, if any."""
+    def remember_on(self, batch: Any, openid: str, buttons: list[Button]) -> None:
+        """:meth:`remember` queued on a Redis pipeline (one round trip with the other commands)."""
+        if buttons:
+            batch.set(self._key(openid), self._encoded(buttons), ex=self._ttl)
+
+    @staticmethod
+    def _encoded(buttons: list[Button]) -> bytes:
+        return json.dumps([[b.label, b.payload] for b in buttons], ensure_ascii=False).encode()
+
+    @staticmethod
+    def may_select(text: str, menu_id: str | None = None) -> bool:
+        """Whether ``text`` could press a shown button (a number or a menu item): else no look-up."""
         key = menu_id or text.strip()
-        if not (key.isascii() and key.isdigit()):
+        return key.isascii() and key.isdigit()
+
+    def look_up_on(self, batch: Any, openid: str) -> None:
+        """Queue the read of the shown buttons (its result goes to :meth:`resolve` as ``shown``)."""
+        batch.get(self._key(openid))
+
+    async def resolve(
+        self, openid: str, text: str, menu_id: str | None = None, *, shown_raw: Any = None, read: bool = True
+    ) -> str | None:
+        """The payload ``text`` (a number, or a tapped menu item) selects, if any; ``read=False`` with
+        ``shown_raw`` when the buttons were read already in a batch (:meth:`look_up_on`)."""
+        if not self.may_select(text, menu_id):
             return None
-        raw = await self._redis.get(self._key(openid))
+        key = menu_id or text.strip()
+        raw = await self._redis.get(self._key(openid)) if read else shown_raw
         if not raw:
             return None
         shown: list[list[str]] = json.loads(raw)
