@@ -6,14 +6,39 @@ conversation forgotten."""
 from __future__ import annotations
 
 import secrets
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from bot.runtime import Runtime
 from bot.turns import conversation_tag, lock_key, mark_key
+from commerce_core.clock import FakeClock
 from dialogs.messages import InboundMessage
-from tests.reliability.test_turn_marks import runtime, texts  # noqa: F401  (the fixture)
+from tests.commerce.factory import build_shop
+from tests.conftest import REDIS_URL
+from tests.reliability.test_turn_marks import texts
+from tests.runtime_support import make_runtime
+
+
+@pytest_asyncio.fixture
+async def runtime(
+    tmp_path: Path, clock: FakeClock, interpreter: Any, sqlite_template: Path
+) -> AsyncIterator[Runtime]:
+    """The bot on SQLite (the turn's keys live in Redis; the database does not matter here), real Redis."""
+    shutil.copy(sqlite_template, tmp_path / "shop.db")
+    rt = await make_runtime(
+        f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}", tmp_path, clock, interpreter, REDIS_URL
+    )
+    await build_shop(rt.container.commerce)
+    await rt.refresh_catalogue()
+    try:
+        yield rt
+    finally:
+        await rt.aclose()
 
 
 def message(user: str, text: str, delivery: str | None) -> InboundMessage:
