@@ -89,6 +89,15 @@ class RedisStateStore:
             return ConversationState(lang=state.lang, customer_id=state.customer_id)
         return state
 
+    @staticmethod
+    def dump(state: ConversationState) -> str:
+        """The stored form of ``state`` (for callers that write it in a script of their own)."""
+        return state.model_dump_json()
+
+    @property
+    def ttl_seconds(self) -> int:
+        return int(self._ttl.total_seconds())
+
     async def save(self, key: str, state: ConversationState, *, client: RedisLike | None = None) -> None:
         """Store ``state``; ``client`` may be a pipeline, to send this with other commands."""
         await (client or self._redis).set(

@@ -49,12 +49,6 @@ _PENDING = (
     .where(Payment.provider == bindparam("b_provider"), Payment.status == PaymentStatus.PENDING.value)
     .subquery()
 )
-#: a line of the order sold by a frozen merchant (R4.2-3: its unpaid orders refuse payment)
-_FROZEN_LINE = (
-    select(OrderLine.id)
-    .where(OrderLine.order_id == bindparam("b_order"), ~merchant_on_sale(OrderLine.merchant_id))
-    .limit(1)
-)
 _PAYABLE_ORDER = (
     select(
         Order.id,
@@ -65,6 +59,12 @@ _PAYABLE_ORDER = (
         _PENDING.c.public_id,
         _PENDING.c.pay_url,
         _PENDING.c.provider_ref,
+        # ``frozen``: a line of the order is sold by a frozen merchant (R4.2-3: its unpaid orders
+        # refuse payment); in the same statement, one query per payment request, not two
+        select(OrderLine.id)
+        .where(OrderLine.order_id == Order.id, ~merchant_on_sale(OrderLine.merchant_id))
+        .exists()
+        .label("frozen"),
     )
     .outerjoin(_PENDING, _PENDING.c.order_id == Order.id)
     .where(Order.number == bindparam("b_number"))
@@ -163,7 +163,7 @@ class PaymentService:
                 raise NotAllowed(
                     "this order is not awaiting payment", code="order_not_payable", status=order.status
                 )
-            if (await uow.execute(_FROZEN_LINE, {"b_order": order.id})).first() is not None:
+            if order.frozen:
                 raise NotAllowed("a seller in this order is suspended", code="merchant_frozen")
         amount = Money(order.total, order.currency)
         if order.public_id is not None:
