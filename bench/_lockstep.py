@@ -49,6 +49,10 @@ class Worker:
     @classmethod
     async def start(cls, name: str, script: Path, args: list[str]) -> Worker:
         env = {**os.environ, "PYTHONHASHSEED": "0"}  # same dict layouts in both processes
+        # both on the same CPU (they take turns, so they never compete for it): otherwise each tends to
+        # stay on the CPU it started on, and one CPU busier with other work made one worker a few %
+        # dearer for a whole run (A/A runs came out at -3 % and +6 % with CIs excluding zero)
+        cpu = max(os.sched_getaffinity(0))
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             str(script),
@@ -56,6 +60,7 @@ class Worker:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env=env,
+            preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
         )
         return cls(name, process)
 
