@@ -10,13 +10,14 @@ Target (dialogs issue): at least 500 turns/s and p99 at most 50 ms at 100 concur
 one process.
 
 Metrics and behaviour events on vs off (operations issue, target: process CPU per turn within 3 %):
-two runtimes on the same database in one process, one with ``SHOPBOT_METRICS_ENABLED`` (Prometheus
-series, pool events, log context per turn) and ``SHOPBOT_ANALYTICS_ENABLED`` (behaviour events, the
-``paid`` rows) and one without (``--compare-off metrics`` or ``events`` leaves out only one, to see
-which costs what; ``none`` is an A/A run of two identical runtimes, to see the noise), run in
-alternating rounds (on, off, off, on, ...) after one unmeasured round each, so that load from other
-processes on the machine falls on both alike; each round's CPU includes writing the events it made.
-``--compare-rounds 0`` skips it; ``--levels '' --rates ''`` runs only it.
+one worker process with ``SHOPBOT_METRICS_ENABLED`` (Prometheus series, pool events, log context per
+turn) and ``SHOPBOT_ANALYTICS_ENABLED`` (behaviour events, the ``paid`` rows) and one without
+(``--compare-off metrics`` or ``events`` leaves out only one, to see which costs what; ``none`` is an
+A/A run of two identical workers, to see the noise), on the same seeded database, taking turns round
+by round in ABBA order, each billing only its own process CPU (``bench/_lockstep.py`` says why and
+how). Prints the median of the rounds' on/off ratios with its 95 % confidence interval: read the
+figure only if an A/A run on the same machine state has a CI around zero. ``--compare-rounds 0``
+skips it; ``--levels '' --rates ''`` runs only it.
 
 Database and Redis come from the app settings (run against PostgreSQL and Redis):
 
@@ -252,9 +253,16 @@ async def main() -> None:
         help="offered turns/s for 100 paced conversations ('' for none)",
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each paced level runs")
-    parser.add_argument("--compare-rounds", type=int, default=6, help="metrics on/off rounds (0: none)")
-    parser.add_argument("--compare-concurrency", type=int, default=10)
-    parser.add_argument("--compare-journeys", type=int, default=40, help="journeys per mode per round")
+    parser.add_argument(
+        "--compare-rounds", type=int, default=150, help="metrics on/off round pairs (0: none)"
+    )
+    parser.add_argument("--compare-concurrency", type=int, default=5)
+    parser.add_argument(
+        "--compare-journeys",
+        type=int,
+        default=5,
+        help="journeys per mode per round (short rounds: the two halves of a pair see the same machine)",
+    )
     parser.add_argument(
         "--compare-off",
         choices=("both", "metrics", "events", "none"),
