@@ -10,13 +10,14 @@ Target (dialogs issue): at least 500 turns/s and p99 at most 50 ms at 100 concur
 one process.
 
 Metrics and behaviour events on vs off (operations issue, target: process CPU per turn within 3 %):
-two runtimes on the same database in one process, one with ``SHOPBOT_METRICS_ENABLED`` (Prometheus
-series, pool events, log context per turn) and ``SHOPBOT_ANALYTICS_ENABLED`` (behaviour events, the
-``paid`` rows) and one without (``--compare-off metrics`` or ``events`` leaves out only one, to see
-which costs what; ``none`` is an A/A run of two identical runtimes, to see the noise), run in
-alternating rounds (on, off, off, on, ...) after one unmeasured round each, so that load from other
-processes on the machine falls on both alike; each round's CPU includes writing the events it made.
-``--compare-rounds 0`` skips it; ``--levels '' --rates ''`` runs only it.
+one worker process with ``SHOPBOT_METRICS_ENABLED`` (Prometheus series, pool events, log context per
+turn) and ``SHOPBOT_ANALYTICS_ENABLED`` (behaviour events, the ``paid`` rows) and one without
+(``--compare-off metrics`` or ``events`` leaves out only one, to see which costs what; ``none`` is an
+A/A run of two identical workers, to see the noise), on the same seeded database, taking turns round
+by round in ABBA order, each billing only its own process CPU (``bench/_lockstep.py`` says why and
+how). Prints the median of the rounds' on/off ratios with its 95 % confidence interval: read the
+figure only if an A/A run on the same machine state has a CI around zero. ``--compare-rounds 0``
+skips it; ``--levels '' --rates ''`` runs only it.
 
 Database and Redis come from the app settings (run against PostgreSQL and Redis):
 
@@ -29,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -38,14 +38,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import emit_json, scratch_database, summary
+from bench._lockstep import Worker, lockstep, own_cpu_ms, report
 from bot.analytics.settings import AnalyticsSettings
 from bot.bootstrap import build_runtime
 from bot.observability.settings import MetricsSettings
 from bot.runtime import settle_heap
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from commerce_core.catalog.types import ProductDraft, VariantDraft
 from commerce_core.merchants.types import MerchantStatus
 from dialogs.messages import InboundMessage
+
+SCRIPT = Path(__file__).resolve()
 
 JOURNEY = (
     "有没有红色连衣裙",
@@ -184,43 +187,60 @@ async def _flush_events(runtime: object) -> None:
         await behaviour.buffer.flush()
 
 
-async def compare_metrics(
-    on: object, off: object, rounds: int, concurrency: int, journeys: int
-) -> dict[str, object]:
-    """Process CPU per turn with metrics and behaviour events on and off, from alternating rounds (ABBA
-    order); each round's CPU includes writing the events it produced."""
-    totals = {"on": [0, 0.0], "off": [0, 0.0]}  # turns, CPU ms
-    per_round: dict[str, list[float]] = {"on": [], "off": []}
-    for runtime in (on, off):  # one unmeasured round each: caches, prepared statements, pools at size
-        await level(runtime, concurrency, journeys)
-        await _flush_events(runtime)
-    for n in range(rounds):
-        order = (("on", on), ("off", off)) if n % 2 == 0 else (("off", off), ("on", on))
-        for mode, runtime in order:
-            cpu_before = time.process_time()
-            figures = await level(runtime, concurrency, journeys)
+def compare_settings(url: str, mode: str, left_out: str) -> Settings:
+    """The ``on`` runtime counts metrics and writes behaviour events; ``off`` leaves out what
+    ``--compare-off`` names (``none``: nothing, an A/A run)."""
+    off = mode == "off"
+    return load_settings(
+        database_url=url,
+        metrics=MetricsSettings(enabled=not (off and left_out in ("metrics", "both"))),
+        analytics=AnalyticsSettings(enabled=not (off and left_out in ("events", "both"))),
+    )
+
+
+async def compare_worker(args: argparse.Namespace) -> None:
+    """One side of the on/off comparison, in its own process (see ``bench/_lockstep.py``): warm up,
+    then run a round of journeys for each ``round`` line on stdin and report this process's CPU."""
+    runtime = await build_runtime(compare_settings(args.compare_url, args.compare_worker, args.compare_off))
+    loop = asyncio.get_running_loop()
+    commands = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
+    try:
+        await runtime.refresh_catalogue()
+        settle_heap(runtime)
+        await level(runtime, 1, 2)  # prepared statements, jieba, the NLU model
+        for _ in range(2):  # caches, pools at size, the allocator's arenas
+            await level(runtime, args.compare_concurrency, args.compare_journeys)
             await _flush_events(runtime)
-            cpu_ms = (time.process_time() - cpu_before) * 1000
-            turns = int(figures["turns"])
-            totals[mode][0] += turns
-            totals[mode][1] += cpu_ms
-            per_round[mode].append(round(cpu_ms / turns, 3))
-    per_turn = {mode: round(cpu / turns, 3) for mode, (turns, cpu) in totals.items()}
-    overhead = round((per_turn["on"] / per_turn["off"] - 1) * 100, 2)
-    # each round's on/off ratio: the two halves of a round run back to back, so a swing of the machine's
-    # load between rounds cancels out; the median of the ratios resists the odd disturbed round
-    ratios = [a / b for a, b in zip(per_round["on"], per_round["off"], strict=True)]
-    paired = round((statistics.median(ratios) - 1) * 100, 2)
-    return {
-        "rounds": rounds,
-        "concurrency": concurrency,
-        "turns_per_mode": {mode: int(t[0]) for mode, t in totals.items()},
-        "cpu_ms_per_turn_on": per_turn["on"],
-        "cpu_ms_per_turn_off": per_turn["off"],
-        "cpu_ms_per_turn_by_round": per_round,
-        "cpu_overhead_pct": overhead,
-        "cpu_overhead_pct_median_of_rounds": paired,
-    }
+        report(cpu_ms=own_cpu_ms(), turns=0)
+        while (await commands.readline()).strip() == b"round":
+            figures = await level(runtime, args.compare_concurrency, args.compare_journeys)
+            await _flush_events(runtime)  # the events this round made are written in it
+            report(cpu_ms=own_cpu_ms(), turns=figures["turns"])
+    finally:
+        await runtime.aclose()
+
+
+async def compare_metrics(url: str, args: argparse.Namespace) -> dict[str, object]:
+    """Start the ``on`` and ``off`` workers on the seeded database and run them in lockstep."""
+    common = [
+        "--compare-url",
+        url,
+        "--compare-off",
+        args.compare_off,
+        "--compare-concurrency",
+        str(args.compare_concurrency),
+        "--compare-journeys",
+        str(args.compare_journeys),
+    ]
+    on = await Worker.start("on", SCRIPT, ["--compare-worker", "on", *common])
+    off = await Worker.start("off", SCRIPT, ["--compare-worker", "off", *common])
+    try:
+        await asyncio.gather(on.ready(), off.ready())
+        figures = await lockstep(on, off, args.compare_rounds)
+    finally:
+        await asyncio.gather(on.stop(), off.stop())
+    return {**figures, "concurrency": args.compare_concurrency}
 
 
 async def main() -> None:
@@ -233,9 +253,16 @@ async def main() -> None:
         help="offered turns/s for 100 paced conversations ('' for none)",
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each paced level runs")
-    parser.add_argument("--compare-rounds", type=int, default=6, help="metrics on/off rounds (0: none)")
-    parser.add_argument("--compare-concurrency", type=int, default=10)
-    parser.add_argument("--compare-journeys", type=int, default=40, help="journeys per mode per round")
+    parser.add_argument(
+        "--compare-rounds", type=int, default=150, help="metrics on/off round pairs (0: none)"
+    )
+    parser.add_argument("--compare-concurrency", type=int, default=5)
+    parser.add_argument(
+        "--compare-journeys",
+        type=int,
+        default=5,
+        help="journeys per mode per round (short rounds: the two halves of a pair see the same machine)",
+    )
     parser.add_argument(
         "--compare-off",
         choices=("both", "metrics", "events", "none"),
@@ -243,7 +270,12 @@ async def main() -> None:
         help="what the 'off' runtime leaves out (both: the target's comparison; one: to find the cost; "
         "none: an A/A run, two identical runtimes, to see the noise)",
     )
+    parser.add_argument("--compare-worker", choices=("on", "off"), help=argparse.SUPPRESS)
+    parser.add_argument("--compare-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.compare_worker:
+        await compare_worker(args)
+        return
     settings = load_settings()
     results = []
     paced_results = []
@@ -259,28 +291,10 @@ async def main() -> None:
                 results.append(await level(runtime, concurrency, journeys))
             for rate in (float(x) for x in args.rates.split(",") if x.strip()):
                 paced_results.append(await paced(runtime, 100, rate, args.seconds))
-            if args.compare_rounds:
-                quiet = load_settings(  # neither metrics nor behaviour events (bot.analytics), or one
-                    database_url=url,
-                    metrics=MetricsSettings(enabled=args.compare_off in ("events", "none")),
-                    analytics=AnalyticsSettings(enabled=args.compare_off in ("metrics", "none")),
-                )
-                unmetered = await build_runtime(quiet)
-                try:
-                    await unmetered.refresh_catalogue()
-                    settle_heap(unmetered)
-                    await level(unmetered, 1, 2)  # the same warm-up the metered runtime had
-                    compared = await compare_metrics(
-                        runtime,
-                        unmetered,
-                        args.compare_rounds,
-                        args.compare_concurrency,
-                        args.compare_journeys,
-                    )
-                finally:
-                    await unmetered.aclose()
         finally:
             await runtime.aclose()
+        if args.compare_rounds:  # after the seeding runtime has closed: nothing else of ours runs
+            compared = await compare_metrics(url, args)
     print(
         f"Whole journeys ({len(JOURNEY)} turns each) through the pipeline on {settings.db_url.split('+')[0]} "
         f"and {settings.redis_url.split('://')[0]}:"
@@ -308,8 +322,11 @@ async def main() -> None:
             f"  process CPU per turn: on {compared['cpu_ms_per_turn_on']} ms, "
             f"off {compared['cpu_ms_per_turn_off']} ms, "
             f"overhead {compared['cpu_overhead_pct']} % pooled, "
-            f"{compared['cpu_overhead_pct_median_of_rounds']} % median of the rounds' ratios (target <= 3 %)"
+            f"{compared['cpu_overhead_pct_median_of_rounds']} % median of the rounds' ratios "
+            f"(95 % CI {compared['cpu_overhead_pct_ci95']}), "
+            f"{compared['cpu_overhead_pct_trimmed_mean']} % trimmed mean (target <= 3 %)"
         )
+        print(f"  load average at the end: {compared['load_average']}")
         print(f"  per round (ms CPU/turn): {compared['cpu_ms_per_turn_by_round']}")
     emit_json(
         {
