@@ -32,7 +32,9 @@ def test_compose_has_prometheus_scraping_the_app_and_grafana_provisioned() -> No
     files = mounted(prometheus)
     config = yaml.safe_load((ROOT / files["/etc/prometheus/prometheus.yml"]).read_text())
     [job] = config["scrape_configs"]
-    assert job["static_configs"][0]["targets"] == [f"app:{port}"]
+    # every app replica (`--scale app=N`) is found by the compose DNS name, on the metrics port
+    [discovery] = job["dns_sd_configs"]
+    assert discovery["names"] == ["app"] and discovery["type"] == "A" and str(discovery["port"]) == port
     assert config["rule_files"] == ["/etc/prometheus/shopbot.rules.yml"]
     assert (ROOT / files["/etc/prometheus/shopbot.rules.yml"]).exists()
     provisioning = ROOT / mounted(grafana)["/etc/grafana/provisioning"]
