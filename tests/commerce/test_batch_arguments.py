@@ -1,0 +1,62 @@
+"""A batch INSERT's arguments taken straight from its rows equal what SQLAlchemy would bind (R6.2-1).
+
+The fast path of ``commerce_core.db.fast.statements`` skips ``construct_params`` for batches whose
+rows carry every bind (behaviour events): the values, their order and the bind processors (UTC
+timestamps) must be exactly those of the general path, or events would land in the wrong columns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
+
+from commerce_core.analytics.model import BehaviourEvent
+from commerce_core.db.base import table_of
+from commerce_core.db.fast.statements import PlanCache, _arguments, _many_arguments
+
+EVENTS = insert(table_of(BehaviourEvent)).inline()
+
+
+def rows() -> list[dict[str, object]]:
+    china = timezone(timedelta(hours=8))
+    return [
+        {
+            "day": datetime(2026, 12, 4).date(),
+            "at": datetime(2026, 12, 4, 9, n, tzinfo=china if n % 2 else UTC),
+            "kind": kind,
+            "subject": f"s{n}",
+            "channel": "web",
+            "language": "zh-Hans",
+            "merchant_id": n if n % 3 else None,
+            "product": None,
+            "query": "红色连衣裙" if kind == "search" else None,
+            "filters": {"colour": "red"} if n % 2 else None,
+            "results": n,
+            "amount": None,
+        }
+        for n, kind in enumerate(["search", "view", "cart", "search", "paid"])
+    ]
+
+
+def test_a_batch_binds_the_same_values_as_the_general_path() -> None:
+    plans = PlanCache(pg_asyncpg.dialect())
+    batch = rows()
+    plan = plans.plan(EVENTS, tuple(batch[0]))
+    sql, fast = _many_arguments(plan, batch)
+    general = [_arguments(plan, row) for row in batch]
+    assert sql == general[0][0]
+    assert fast == [args for _, args in general]
+    assert len(fast[0]) == len(batch[0])  # every column bound, none filled by a default
+
+
+def test_a_statement_whose_binds_are_not_row_keys_goes_the_general_way() -> None:
+    plans = PlanCache(pg_asyncpg.dialect())
+    table = table_of(BehaviourEvent)
+    statement = update(table).where(table.c.subject == bindparam("who")).values(results=7)
+    batch = [{"who": "a"}, {"who": "b"}]
+    plan = plans.plan(statement, tuple(batch[0]))
+    sql, args = _many_arguments(plan, batch)
+    assert (sql, args) == (plan.sql, [_arguments(plan, row)[1] for row in batch])
+    assert sorted(map(str, args[0])) == ["7", "a"]  # the literal value is bound too
