@@ -151,45 +151,14 @@ class AfterSalesService:
                         maximum=line.quantity - claimed.get(line.id, 0),
                     )
                 chosen.append((line, item.quantity))
-            now = uow.now()
             refund_amount = (
                 sum(line.unit_price * q for line, q in chosen)
                 if kind in (CaseKind.RETURN, CaseKind.REFUND)
                 else 0
             )
-            case = AfterSalesCase(
-                number=new_public_id(CASE_PREFIX),
-                order_id=order.id,
-                customer_id=customer_id,
-                kind=kind.value,
-                status=CaseStatus.OPEN.value,
-                reason_code=reason_code,
-                reason_text=text,
-                quality_issue=quality,
-                photos=photo_refs,
-                refund_amount=refund_amount,
-                progress=[],
-                first_response_due_at=now + self.policy.first_response_sla,
-                created_at=now,
-                updated_at=now,
+            return await self._open(
+                uow, order, customer_id, kind, reason_code, text, quality, photo_refs, refund_amount, chosen
             )
-            uow.session.add(case)
-            await uow.flush()
-            uow.session.add_all(
-                AfterSalesItem(case_id=case.id, order_line_id=line.id, quantity=q) for line, q in chosen
-            )
-            uow.record_status(
-                "after_sales_case", case.id, None, CaseStatus.OPEN.value, f"customer:{customer_id}"
-            )
-            uow.emit(
-                AfterSalesOpened(
-                    case.number, order.number, customer_id, kind.value, case.first_response_due_at.isoformat()
-                )
-            )
-            await uow.flush()
-            view = await self._view(uow, case)
-            await uow.commit()
-            return view
 
     async def report_parcel_problem(
         self, customer_id: int, order_number: str, *, reason_code: str, reason_text: str | None = None
@@ -223,41 +192,57 @@ class AfterSalesService:
             if open_case is not None:
                 return await self._view(uow, open_case)
             lines = (await uow.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id))).all()
-            now = uow.now()
-            case = AfterSalesCase(
-                number=new_public_id(CASE_PREFIX),
-                order_id=order.id,
-                customer_id=customer_id,
-                kind=CaseKind.PARCEL_PROBLEM.value,
-                status=CaseStatus.OPEN.value,
-                reason_code=reason_code,
-                reason_text=text,
-                quality_issue=reason_code == "damaged_in_transit",
-                photos=[],
-                refund_amount=0,
-                progress=[],
-                first_response_due_at=now + self.policy.first_response_sla,
-                created_at=now,
-                updated_at=now,
+            kind, quality = CaseKind.PARCEL_PROBLEM, reason_code == "damaged_in_transit"
+            items = [(line, line.quantity) for line in lines]
+            return await self._open(uow, order, customer_id, kind, reason_code, text, quality, [], 0, items)
+
+    async def _open(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        customer_id: int,
+        kind: CaseKind,
+        reason_code: str,
+        text: str | None,
+        quality: bool,
+        photos: list[str],
+        refund_amount: int,
+        items: list[tuple[OrderLine, int]],
+    ) -> CaseView:
+        """A new open case on ``items`` (line, quantity), its status history and its
+        ``AfterSalesOpened`` event, committed: every way a shopper opens a case ends here."""
+        now = uow.now()
+        case = AfterSalesCase(
+            number=new_public_id(CASE_PREFIX),
+            order_id=order.id,
+            customer_id=customer_id,
+            kind=kind.value,
+            status=CaseStatus.OPEN.value,
+            reason_code=reason_code,
+            reason_text=text,
+            quality_issue=quality,
+            photos=photos,
+            refund_amount=refund_amount,
+            progress=[],
+            first_response_due_at=now + self.policy.first_response_sla,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(case)
+        await uow.flush()
+        uow.session.add_all(
+            AfterSalesItem(case_id=case.id, order_line_id=line.id, quantity=q) for line, q in items
+        )
+        uow.record_status("after_sales_case", case.id, None, CaseStatus.OPEN.value, f"customer:{customer_id}")
+        uow.emit(
+            AfterSalesOpened(
+                case.number, order.number, customer_id, kind.value, case.first_response_due_at.isoformat()
             )
-            uow.session.add(case)
-            await uow.flush()
-            uow.session.add_all(
-                AfterSalesItem(case_id=case.id, order_line_id=line.id, quantity=line.quantity)
-                for line in lines
-            )
-            uow.record_status(
-                "after_sales_case", case.id, None, CaseStatus.OPEN.value, f"customer:{customer_id}"
-            )
-            uow.emit(
-                AfterSalesOpened(
-                    case.number, order.number, customer_id, case.kind, case.first_response_due_at.isoformat()
-                )
-            )
-            await uow.flush()
-            view = await self._view(uow, case)
-            await uow.commit()
-            return view
+        )
+        await uow.flush()
+        view = await self._view(uow, case)
+        await uow.commit()
+        return view
 
     def _check_policy(self, order: Order, kind: CaseKind, quality: bool, now: datetime) -> None:
         if kind is CaseKind.REFUND and order.status == OrderStatus.SHIPPED.value and not quality:
