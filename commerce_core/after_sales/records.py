@@ -17,8 +17,7 @@ from commerce_core.after_sales.types import CaseStatus, CaseUpdate
 from commerce_core.errors import NotFound
 from commerce_core.events import AfterSalesDeskUpdate
 from commerce_core.ids import normalise_public_id
-from commerce_core.operators.audit import add_audit
-from commerce_core.operators.model import OperatorUser
+from commerce_core.operators.audit import add_actor_audit
 from commerce_core.operators.types import Actor
 from commerce_core.orders.model import Order, OrderLine
 from commerce_core.uow import UnitOfWork
@@ -82,19 +81,12 @@ def actor_label(actor: Actor) -> str:
 
 async def audit(uow: UnitOfWork, actor: Actor, action: str, case: AfterSalesCase, detail: str = "") -> None:
     """One audit row for a person's action on a case, in the action's own transaction."""
-    email = None
-    if actor.operator_id:
-        email = await uow.session.scalar(
-            select(OperatorUser.email).where(OperatorUser.public_id == actor.operator_id)
-        )
-    add_audit(
+    await add_actor_audit(
         uow,
-        actor_id=actor.operator_id,
-        actor_email=email,
+        actor,
         action=f"case.{action}",
         object_type="after_sales_case",
         object_id=case.number,
-        ip=actor.ip,
         detail=detail or None,
     )
 

@@ -20,8 +20,7 @@ from commerce_core.alerts.types import AlertFilter, AlertRule, AlertState, Alert
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.events import AlertRaised
 from commerce_core.ids import new_public_id, public_id_pattern
-from commerce_core.operators.audit import add_audit
-from commerce_core.operators.model import OperatorUser
+from commerce_core.operators.audit import add_actor_audit
 from commerce_core.operators.types import Actor
 from commerce_core.uow import Units
 from commerce_core.validation import clean_text
@@ -154,19 +153,12 @@ async def acknowledge(units: Units, public_id: str, actor: Actor, note: str | No
         row.acknowledged_at = uow.now()
         row.acknowledged_by = actor.operator_id[:16] if actor.operator_id else None
         row.note = note
-        email = None
-        if actor.operator_id is not None:
-            email = await uow.session.scalar(
-                select(OperatorUser.email).where(OperatorUser.public_id == actor.operator_id)
-            )
-        add_audit(
+        await add_actor_audit(
             uow,
-            actor_id=row.acknowledged_by,
-            actor_email=email,
+            actor,
             action="alert.acknowledge",
             object_type="alert",
             object_id=row.public_id,
-            ip=actor.ip,
             detail=f"{row.rule} {row.subject}" + (f": {note}" if note else ""),
         )
         await uow.commit()

@@ -25,9 +25,8 @@ from commerce_core.inventory import service as inventory
 from commerce_core.merchant_orders.types import CANCEL_REASON_LIMIT, OrderFilter, PartCancelResult
 from commerce_core.merchants.model import Merchant
 from commerce_core.money import Money
-from commerce_core.operators.audit import add_audit
+from commerce_core.operators.audit import add_actor_audit
 from commerce_core.operators.console import MAX_CONSOLE_PAGE, order_views
-from commerce_core.operators.model import OperatorUser
 from commerce_core.operators.types import Actor, MerchantOrderView
 from commerce_core.orders import transitions
 from commerce_core.orders.model import Order, OrderLine
@@ -166,7 +165,14 @@ class MerchantOrders:
                     order.number, order.customer_id, str(code), reason, refund, order.currency, whole
                 )
             )
-            await _audit(uow, actor, order.number, f"{refund} {order.currency}; {reason}")
+            await add_actor_audit(
+                uow,
+                actor,
+                action="order.cancel_part",
+                object_type="order",
+                object_id=order.number,
+                detail=f"{refund} {order.currency}; {reason}",
+            )
             result = PartCancelResult(
                 order.number, order.status, refund_id, Money(refund, order.currency), whole
             )
@@ -215,21 +221,3 @@ async def _cancelled_parts(uow: UnitOfWork, order_id: int) -> dict[int, int]:
 async def _shipped_parts(uow: UnitOfWork, order_id: int) -> set[int | None]:
     rows = await uow.session.scalars(select(_PARCELS.c.merchant_id).where(_PARCELS.c.order_id == order_id))
     return set(rows.all())
-
-
-async def _audit(uow: UnitOfWork, actor: Actor, number: str, detail: str) -> None:
-    email = None
-    if actor.operator_id:
-        email = await uow.session.scalar(
-            select(OperatorUser.email).where(OperatorUser.public_id == actor.operator_id)
-        )
-    add_audit(
-        uow,
-        actor_id=actor.operator_id,
-        actor_email=email,
-        action="order.cancel_part",
-        object_type="order",
-        object_id=number,
-        ip=actor.ip,
-        detail=detail,
-    )

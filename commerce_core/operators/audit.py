@@ -10,8 +10,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce_core.errors import InvalidInput
-from commerce_core.operators.model import OperatorAudit
-from commerce_core.operators.types import AuditEntryView, AuditFilter
+from commerce_core.operators.model import OperatorAudit, OperatorUser
+from commerce_core.operators.types import Actor, AuditEntryView, AuditFilter
 from commerce_core.uow import UnitOfWork
 
 MAX_AUDIT_PAGE = 500
@@ -40,6 +40,37 @@ def add_audit(
             ip=ip[:45] if ip else None,
             detail=detail[:500] if detail else None,
         )
+    )
+
+
+async def add_actor_audit(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    action: str,
+    object_type: str,
+    object_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Queue one audit row for an action an :class:`Actor` performed, in the action's own unit of work.
+
+    Callers that hold only the actor (not its account row) share this so that the row always names the
+    operator by e-mail as well as id (R7.1: an auditor reads who, not an opaque id); the system actor
+    (no operator id) is written with neither. An id that names no account is still written down."""
+    email = None
+    if actor.operator_id:
+        email = await uow.session.scalar(
+            select(OperatorUser.email).where(OperatorUser.public_id == actor.operator_id)
+        )
+    add_audit(
+        uow,
+        actor_id=actor.operator_id[:16] if actor.operator_id else None,
+        actor_email=email,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        ip=actor.ip,
+        detail=detail,
     )
 
 

@@ -16,8 +16,7 @@ from commerce_core.catalog.model import Product
 from commerce_core.errors import InvalidInput, NotAllowed, NotFound
 from commerce_core.events import ProductQuestionAnswered
 from commerce_core.ids import new_public_id, normalise_public_id
-from commerce_core.operators.audit import add_audit
-from commerce_core.operators.model import OperatorUser
+from commerce_core.operators.audit import add_actor_audit
 from commerce_core.operators.types import Actor
 from commerce_core.questions.model import ProductQuestion
 from commerce_core.questions.types import ANSWER_LIMIT, QUESTION_LIMIT, QuestionStatus, QuestionView
@@ -134,19 +133,12 @@ class ProductQuestions:
                     question.public_id, question.customer_id, product.code, question.text, text
                 )
             )
-            email = None
-            if actor.operator_id:
-                email = await uow.session.scalar(
-                    select(OperatorUser.email).where(OperatorUser.public_id == actor.operator_id)
-                )
-            add_audit(
+            await add_actor_audit(
                 uow,
-                actor_id=actor.operator_id,
-                actor_email=email,
+                actor,
                 action="question.answer",
                 object_type="product_question",
                 object_id=question.public_id,
-                ip=actor.ip,
                 detail=text,
             )
             view = _view(question, product)
