@@ -157,23 +157,6 @@ async def _order_views(
 order_views = _order_views
 
 
-async def merchant_orders(
-    session: AsyncSession, merchant_id: int, *, limit: int = 50, offset: int = 0
-) -> list[MerchantOrderView]:
-    """Orders with at least one line of this merchant, newest first, showing only those lines."""
-    _check_page(limit, offset)
-    orders = (
-        await session.scalars(
-            select(Order)
-            .where(Order.id.in_(select(OrderLine.order_id).where(OrderLine.merchant_id == merchant_id)))
-            .order_by(Order.created_at.desc(), Order.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-    ).all()
-    return await _order_views(session, merchant_id, orders)
-
-
 async def merchant_order(session: AsyncSession, merchant_id: int, number: str) -> MerchantOrderView:
     order = await session.scalar(
         select(Order).where(

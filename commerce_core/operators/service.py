@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from commerce_core.errors import InvalidInput, NotAllowed, NotFound
 from commerce_core.merchants.model import Merchant
 from commerce_core.operators import bindings, console, credentials
-from commerce_core.operators.audit import add_audit, read_audit
+from commerce_core.operators.audit import add_actor_audit, add_audit, read_audit
 from commerce_core.operators.base import merchant_code_of, new_operator_id, operator_view, parse_role
 from commerce_core.operators.model import OperatorUser
 from commerce_core.operators.permissions import allowed
@@ -230,20 +230,8 @@ class OperatorService(SignIn):
         action = clean_text(action, "action", max_length=64)
         object_type = clean_text(object_type, "object_type", max_length=32)
         async with self._units.orm() as uow:
-            email = None
-            if actor.operator_id is not None:
-                email = await uow.session.scalar(
-                    select(OperatorUser.email).where(OperatorUser.public_id == actor.operator_id)
-                )
-            add_audit(
-                uow,
-                actor_id=actor.operator_id[:16] if actor.operator_id else None,
-                actor_email=email,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                ip=actor.ip,
-                detail=detail,
+            await add_actor_audit(
+                uow, actor, action=action, object_type=object_type, object_id=object_id, detail=detail
             )
             await uow.commit()
 
@@ -329,15 +317,10 @@ class OperatorService(SignIn):
         async with self._units.orm() as uow:
             return await console.merchant_product(uow.session, merchant_id, code)
 
-    async def merchant_orders(
-        self, merchant_id: int, *, limit: int = 50, offset: int = 0
-    ) -> list[MerchantOrderView]:
-        async with self._units.orm() as uow:
-            return await console.merchant_orders(uow.session, merchant_id, limit=limit, offset=offset)
-
     async def merchant_order(self, merchant_id: int, number: str) -> MerchantOrderView:
         async with self._units.orm() as uow:
             return await console.merchant_order(uow.session, merchant_id, number)
+
 
 def _may_create(creator: OperatorUser | None, role: OperatorRole, merchant_id: int | None) -> bool:
     """The server creates anyone; admins anyone; a merchant owner only staff of their own merchant."""
@@ -352,4 +335,3 @@ def _may_create(creator: OperatorUser | None, role: OperatorRole, merchant_id: i
         and merchant_id is not None
         and merchant_id == creator.merchant_id
     )
-

@@ -150,11 +150,11 @@ async def test_merchant_console_shows_only_the_merchants_own_lines_of_an_order(c
     assert mine.total.amount == 2 * 19900 and mine.lines[0].quantity == 2
     theirs = await ops.merchant_order(beta, number)
     assert [line.sku_code for line in theirs.lines] == ["B1-WHT"] and theirs.total.amount == 4900
-    assert [o.number for o in await ops.merchant_orders(beta)] == [number]
+    assert [o.number for o in await commerce.merchant_orders.orders(beta)] == [number]
 
     await commerce.merchants.register("gamma", names("伽马", "Gamma"), status=MerchantStatus.ACTIVE)
     gamma = (await commerce.merchants.get("gamma")).id
-    assert await ops.merchant_orders(gamma) == []
+    assert await commerce.merchant_orders.orders(gamma) == []
     for merchant, wanted in [(gamma, number), (acme, "SB0000000000"), (acme, "not a number")]:
         with pytest.raises(NotFound):
             await ops.merchant_order(merchant, wanted)
