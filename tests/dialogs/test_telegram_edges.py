@@ -4,6 +4,8 @@ zh-Hans; one English word does not flip a Chinese shopper to English."""
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -43,28 +45,42 @@ MEDIA: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-@pytest.mark.parametrize(("lang", "code"), [("zh-Hans", "zh-hans"), ("zh-Hant", "zh-hant"), ("en", "en")])
-async def test_media_without_words_gets_a_polite_answer(
-    lang: str,
-    code: str,
+SCRIPTS = [("zh-Hans", "zh-hans"), ("zh-Hant", "zh-hant"), ("en", "en")]
+_USER_IDS = itertools.count(7300)
+
+
+@dataclass(frozen=True)
+class ShopperChat:
+    """One Telegram shopper whose client sends ``language_code`` ``code``, talking to the real webhook;
+    ``lang`` is the script the bot must answer in."""
+
+    lang: str
+    conv: Conversation
+    shopper: Shopper
+
+
+@pytest.fixture(params=SCRIPTS, ids=[lang for lang, _ in SCRIPTS])
+def chat(
+    request: pytest.FixtureRequest,
     client: Client,  # noqa: F811
     channel: TelegramChannel,  # noqa: F811
     session: RecordingSession,  # noqa: F811
-) -> None:
-    conv = Conversation(client, channel, session)
-    shopper = Shopper(7300 + len(lang), lang=code)
+) -> ShopperChat:
+    """A fresh private chat per test, once per script (each test checks all three scripts)."""
+    lang, code = request.param
+    return ShopperChat(lang, Conversation(client, channel, session), Shopper(next(_USER_IDS), lang=code))
+
+
+async def test_media_without_words_gets_a_polite_answer(chat: ShopperChat) -> None:
+    conv, shopper = chat.conv, chat.shopper
     for kind, (content, key) in MEDIA.items():
         await conv.post(shopper.message(**content))
-        assert TEXTS.get(lang, key) in conv.text, (kind, conv.text)
+        assert TEXTS.get(chat.lang, key) in conv.text, (kind, conv.text)
 
 
-async def test_start_from_a_zh_hans_user_and_one_english_word(
-    client: Client,  # noqa: F811
-    channel: TelegramChannel,  # noqa: F811
-    session: RecordingSession,  # noqa: F811
-) -> None:
-    conv = Conversation(client, channel, session)
-    shopper = Shopper(7401, lang="zh-hans")
+@pytest.mark.parametrize("chat", [SCRIPTS[0]], ids=["zh-Hans"], indirect=True)
+async def test_start_from_a_zh_hans_user_and_one_english_word(chat: ShopperChat) -> None:
+    conv, shopper = chat.conv, chat.shopper
     await conv.post(shopper.text("/start"))
     zh_start = (TEXTS.get("zh-Hans", "greet.hello")[:10], TEXTS.get("zh-Hans", "help.text")[:10])
     assert any(start in conv.text for start in zh_start), conv.text
@@ -74,18 +90,10 @@ async def test_start_from_a_zh_hans_user_and_one_english_word(
     assert not any(ch.isascii() and ch.isalpha() for ch in conv.text.replace("Telegram", "")[:20]), conv.text
 
 
-@pytest.mark.parametrize(("lang", "code"), [("zh-Hans", "zh-hans"), ("zh-Hant", "zh-hant"), ("en", "en")])
-async def test_start_and_one_english_word_keep_the_users_script(
-    lang: str,
-    code: str,
-    client: Client,  # noqa: F811
-    channel: TelegramChannel,  # noqa: F811
-    session: RecordingSession,  # noqa: F811
-) -> None:
+async def test_start_and_one_english_word_keep_the_users_script(chat: ShopperChat) -> None:
     """/start is answered in the script of the user's language_code; a Chinese shopper's "thanks"
     (one English word) is answered in their script still."""
-    conv = Conversation(client, channel, session)
-    shopper = Shopper(7410 + len(lang), lang=code)
+    conv, shopper, lang = chat.conv, chat.shopper, chat.lang
     await conv.post(shopper.text("/start"))
     starts = (TEXTS.get(lang, "greet.hello")[:10], TEXTS.get(lang, "help.text")[:10])
     assert any(start in conv.text for start in starts), conv.text
@@ -93,20 +101,12 @@ async def test_start_and_one_english_word_keep_the_users_script(
     assert TEXTS.get(lang, "thanks.welcome") in conv.text, conv.text
 
 
-@pytest.mark.parametrize(("lang", "code"), [("zh-Hans", "zh-hans"), ("zh-Hant", "zh-hant"), ("en", "en")])
-async def test_a_callback_with_unknown_data_is_answered_in_the_users_script(
-    lang: str,
-    code: str,
-    client: Client,  # noqa: F811
-    channel: TelegramChannel,  # noqa: F811
-    session: RecordingSession,  # noqa: F811
-) -> None:
+async def test_a_callback_with_unknown_data_is_answered_in_the_users_script(chat: ShopperChat) -> None:
     """The tap is acknowledged (answerCallbackQuery, so the client stops spinning) and the shopper is
     told the button is out of date, in their own script."""
-    conv = Conversation(client, channel, session)
-    shopper = Shopper(7420 + len(lang), lang=code)
+    conv, shopper = chat.conv, chat.shopper
     for data, key in (("v2|p:D1", "payload.expired"), ("t|p:D1\x00", "payload.invalid")):
         await conv.post(shopper.tap(data))
         methods = [c.method for c in conv.last]
         assert methods[0] == "answerCallbackQuery" and "sendMessage" in methods, (data, methods)
-        assert TEXTS.get(lang, key) in conv.text, (data, conv.text)
+        assert TEXTS.get(chat.lang, key) in conv.text, (data, conv.text)
