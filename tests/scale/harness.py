@@ -16,7 +16,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -159,12 +159,17 @@ class ButtonPlatforms(FakePlatforms):
 
 
 class TelegramUser:
-    """One Telegram user: updates POSTed to a webhook (any server's) until a 2xx, as Telegram does."""
+    """One Telegram user: updates POSTed to a webhook (any server's) until a 2xx, as Telegram does.
+
+    ``settled``, when given, says whether the servers have finished everything sent so far (see
+    :meth:`wait_for_more`): a test that can ask them need not wait for a quiet spell after each turn."""
 
     update_ids = iter(range(int(time.time()) % 100_000 * 10_000, 10**12))
 
-    def __init__(self, fakes: ButtonPlatforms, chat: int) -> None:
-        self.fakes, self.chat = fakes, chat
+    def __init__(
+        self, fakes: ButtonPlatforms, chat: int, settled: Callable[[], Awaitable[bool]] | None = None
+    ) -> None:
+        self.fakes, self.chat, self.settled = fakes, chat, settled
         self.last: dict[str, Any] = {}
 
     async def send(self, http: httpx.AsyncClient, base_url: str, event: dict[str, Any]) -> None:
@@ -226,14 +231,17 @@ class TelegramUser:
         return await self.wait_for_more(before)
 
     async def wait_for_more(self, before: int, *, quiet: float = 0.6) -> list[str]:
-        """The texts after the first ``before``, once at least one came and none followed for ``quiet`` s."""
+        """The texts after the first ``before``, once at least one came and then either none followed for
+        ``quiet`` s or the servers say they are done (``settled``: nothing more is coming)."""
         deadline = time.monotonic() + WAIT
-        seen, settled = before, time.monotonic()
+        seen, changed_at = before, time.monotonic()
         while time.monotonic() < deadline:
             now = len(self.fakes.texts(self.chat))
             if now != seen:
-                seen, settled = now, time.monotonic()
-            elif now > before and time.monotonic() - settled >= quiet:
+                seen, changed_at = now, time.monotonic()
+            elif now > before and (
+                time.monotonic() - changed_at >= quiet or (self.settled is not None and await self.settled())
+            ):
                 break
             await asyncio.sleep(0.05)
         return self.fakes.texts(self.chat)[before:]
