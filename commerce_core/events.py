@@ -86,6 +86,19 @@ class OrderPartCancelled(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ProductQuestionAsked(DomainEvent):
+    """A shopper sent a product question to the seller (R4.1-4): the merchant's users with a bound
+    chat are told the product and the question. Nothing about the shopper travels with it, and it has
+    no ordering key: it is the merchant's news, not a step in a shopper's story."""
+
+    name: ClassVar[str] = "ProductQuestionAsked"
+    question_id: str
+    merchant_id: int
+    product_code: str
+    question: str
+
+
+@dataclass(frozen=True, slots=True)
 class ProductQuestionAnswered(DomainEvent):
     """The seller answered a shopper's product question (R4.1-4): the shopper is told, in their
     language, on their channel."""
@@ -338,6 +351,7 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         OrderStatusChanged,
         OrderCancelled,
         OrderPartCancelled,
+        ProductQuestionAsked,
         ProductQuestionAnswered,
         PaymentCaptured,
         RefundRequested,
