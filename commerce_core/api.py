@@ -449,3 +449,8 @@ __all__ += [
     "PaymentFailed",
     "split_channels",
 ]
+# -- waybill tracking stops (Kuaidi100 "abort": subscribed once more, then raised; R4.4-2) --
+from commerce_core.events import WaybillTrackingStopped  # noqa: E402
+from commerce_core.shipments.stops import StopOutcome  # noqa: E402
+
+__all__ += ["StopOutcome", "WaybillTrackingStopped"]

@@ -192,6 +192,21 @@ class ShipmentDelayed(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class WaybillTrackingStopped(DomainEvent):
+    """The waybill service stopped tracking a waybill again after we subscribed it once more (R4.4-2):
+    the merchant who shipped it and staff are told, to check the express company and the number.
+    No customer id: it is not a step of the shopper's story (their delay notice is separate)."""
+
+    name: ClassVar[str] = "WaybillTrackingStopped"
+    order_number: str
+    tracking_number: str
+    carrier: str
+    company: str
+    reason: str
+    merchant_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AfterSalesOpened(DomainEvent):
     name: ClassVar[str] = "AfterSalesOpened"
     case_number: str
@@ -359,6 +374,7 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         OrderShipped,
         ShipmentUpdated,
         ShipmentDelayed,
+        WaybillTrackingStopped,
         AfterSalesOpened,
         AfterSalesStatusChanged,
         AfterSalesDeskUpdate,
