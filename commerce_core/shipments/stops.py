@@ -14,7 +14,8 @@ after the abort (earlier is refused as a duplicate). So:
   once (:class:`~commerce_core.events.WaybillTrackingStopped`), and nothing is subscribed again.
 
 A repeated abort push (Kuaidi100 repeats pushes it is unsure we got) while the new subscription
-still waits counts once.
+still waits counts once. (A repeat arriving after the half hour would count as the second stop: the
+pushes carry no time of their own to tell a late repeat from a new stop.)
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class WaybillStops:
             )
             if shipment is None:
                 raise NotFound("no such waybill", code="waybill_not_found")
-            company = (corrected_company or "").strip().lower()[:32]
+            carrier, company = shipment.carrier, (corrected_company or "").strip().lower()[:32]
             if shipment.status == ShipmentStatus.DELIVERED.value:
                 outcome = StopOutcome.IGNORED
             elif company and company != shipment.carrier_company:
@@ -97,7 +98,7 @@ class WaybillStops:
                     )
                     outcome = StopOutcome.RAISED
             await uow.commit()
-        log.info("%s stopped tracking %s (%s): %s", shipment.carrier, tracking_number, reason, outcome)
+        log.info("%s stopped tracking %s (%s): %s", carrier, tracking_number, reason, outcome)
         return outcome
 
     async def resubscribe_due(self, *, limit: int = 50) -> int:
