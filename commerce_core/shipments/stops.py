@@ -69,7 +69,7 @@ class WaybillStops:
                 .with_for_update()
             )
             if shipment is None:
-                raise NotFound("no such waybill", code="waybill_not_found")
+                raise NotFound("no such shipment", code="shipment_not_found")
             carrier, company = shipment.carrier, (corrected_company or "").strip().lower()[:32]
             if shipment.status == ShipmentStatus.DELIVERED.value:
                 outcome = StopOutcome.IGNORED
