@@ -45,7 +45,9 @@ from bot.notifications.merchant_digest import OrderPacer
 from bot.notifications.merchant_orders import notify_part_cancellations
 from bot.notifications.merchants import notify_merchants
 from bot.notifications.onboarding import notify_applicants
+from bot.notifications.questions import notify_new_questions
 from bot.notifications.staff_group import connect_staff_room
+from bot.notifications.tracking import notify_tracking_stops
 from bot.observability.metrics import observer_for
 from bot.pipeline import Pipeline, PipelineConfig
 from bot.runtime import Container, Runtime
@@ -228,6 +230,8 @@ async def start(
     notifier = notify_merchants(Notifier(commerce, texts, senders), commerce, OrderPacer(redis))
     subscribe_cases(notifier.subscribers, commerce)  # the after-sales desk: shoppers, staff, merchants told
     notify_listing_decisions(notifier, commerce)  # listing review decisions reach the merchant
+    notify_new_questions(notifier, commerce, settings.public_base_url)  # a shopper's question: the seller
+    notify_tracking_stops(notifier)  # a waybill Kuaidi100 gave up on twice: the merchant and staff
     notifier = connect_telegram_staff_group(notifier, container.channels.get("telegram"))
     notify_applicants(notifier)  # merchant applicants who applied in chat hear the review's outcome
     notify_part_cancellations(notifier, commerce)  # a merchant cancelled its part: the shopper is told

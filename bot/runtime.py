@@ -116,6 +116,8 @@ class Runtime:
             "waybills_queried": await commerce.shipments.query_quiet_waybills(
                 timedelta(minutes=self.container.settings.kuaidi100.query_after_minutes)
             ),
+            # waybills Kuaidi100 stopped tracking once are subscribed again after its half hour
+            "waybills_resubscribed": await commerce.shipments.stops.resubscribe_due(),
             "refunds_retried": await commerce.payments.retry_pending_refunds(),
             # nobody claimed them in time: the shopper is told (outbox) and the bot takes over again
             "handoffs_timed_out": len(await commerce.support.expire_overdue()),

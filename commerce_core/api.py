@@ -411,7 +411,7 @@ __all__ += [
     "SettlementRefund",
     "SettlementStatement",
 ]
-from commerce_core.events import ProductQuestionAnswered  # noqa: E402
+from commerce_core.events import ProductQuestionAnswered, ProductQuestionAsked  # noqa: E402
 from commerce_core.questions.types import (  # noqa: E402
     ANSWER_LIMIT,
     QUESTION_LIMIT,
@@ -419,7 +419,14 @@ from commerce_core.questions.types import (  # noqa: E402
     QuestionView,
 )
 
-__all__ += ["ANSWER_LIMIT", "QUESTION_LIMIT", "ProductQuestionAnswered", "QuestionStatus", "QuestionView"]
+__all__ += [
+    "ANSWER_LIMIT",
+    "QUESTION_LIMIT",
+    "ProductQuestionAnswered",
+    "ProductQuestionAsked",
+    "QuestionStatus",
+    "QuestionView",
+]
 # -- anomaly alerts and fake-order signals (owner: anomalies; R3.4-2, R5.1-3, R4.1-6) --
 from commerce_core.alerts.service import AlertService, split_channels  # noqa: E402
 from commerce_core.alerts.types import (  # noqa: E402
@@ -442,3 +449,8 @@ __all__ += [
     "PaymentFailed",
     "split_channels",
 ]
+# -- waybill tracking stops (Kuaidi100 "abort": subscribed once more, then raised; R4.4-2) --
+from commerce_core.events import WaybillTrackingStopped  # noqa: E402
+from commerce_core.shipments.stops import StopOutcome  # noqa: E402
+
+__all__ += ["StopOutcome", "WaybillTrackingStopped"]

@@ -86,6 +86,19 @@ class OrderPartCancelled(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ProductQuestionAsked(DomainEvent):
+    """A shopper sent a product question to the seller (R4.1-4): the merchant's users with a bound
+    chat are told the product and the question. Nothing about the shopper travels with it, and it has
+    no ordering key: it is the merchant's news, not a step in a shopper's story."""
+
+    name: ClassVar[str] = "ProductQuestionAsked"
+    question_id: str
+    merchant_id: int
+    product_code: str
+    question: str
+
+
+@dataclass(frozen=True, slots=True)
 class ProductQuestionAnswered(DomainEvent):
     """The seller answered a shopper's product question (R4.1-4): the shopper is told, in their
     language, on their channel."""
@@ -176,6 +189,21 @@ class ShipmentDelayed(DomainEvent):
     customer_id: int
     tracking_number: str
     hours_without_event: int
+
+
+@dataclass(frozen=True, slots=True)
+class WaybillTrackingStopped(DomainEvent):
+    """The waybill service stopped tracking a waybill again after we subscribed it once more (R4.4-2):
+    the merchant who shipped it and staff are told, to check the express company and the number.
+    No customer id: it is not a step of the shopper's story (their delay notice is separate)."""
+
+    name: ClassVar[str] = "WaybillTrackingStopped"
+    order_number: str
+    tracking_number: str
+    carrier: str
+    company: str
+    reason: str
+    merchant_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +366,7 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         OrderStatusChanged,
         OrderCancelled,
         OrderPartCancelled,
+        ProductQuestionAsked,
         ProductQuestionAnswered,
         PaymentCaptured,
         RefundRequested,
@@ -345,6 +374,7 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = {
         OrderShipped,
         ShipmentUpdated,
         ShipmentDelayed,
+        WaybillTrackingStopped,
         AfterSalesOpened,
         AfterSalesStatusChanged,
         AfterSalesDeskUpdate,

@@ -29,7 +29,7 @@ from dialogs.flows import merchant_apply as merchant_apply
 from dialogs.flows import parcel_problem as parcel_problem
 from dialogs.flows.base import StepSpec
 from dialogs.flows.registry import FLOWS, waiting_step
-from dialogs.language import detected_language, requested_language
+from dialogs.language import DEFAULT_HINT_CHANNELS, detected_language, requested_language
 from dialogs.payloads import Human, Popular
 from dialogs.routing import GUARDED_INTENTS, has_evidence, outside_catalogue, routed_intent
 from dialogs.state import ConversationState
@@ -125,6 +125,7 @@ class Engine:
             state.lang,
             first=state.turns == 1 and not turn.message.payload,
             hinted=bool(turn.message.language_hint),
+            default_hint=turn.message.channel in DEFAULT_HINT_CHANNELS,
         )
         if not turn.has_customer and self._needs_customer(turn):
             await turn.ensure_customer()

@@ -42,6 +42,9 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _COMMAND_WORD = re.compile(r"(?:^|\s)/\w+")
 #: a Chinese shopper's message switches to English only with this many English words of its own
 SWITCH_WORDS = 3
+#: channels whose language hint is the channel's default for everyone, not the user's own setting:
+#: WeChat says "zh" for every user (most are Chinese), so a plainly English first message overrules it
+DEFAULT_HINT_CHANNELS = frozenset({"wechat"})
 
 
 def requested_language(text: str) -> str | None:
@@ -58,13 +61,21 @@ def requested_language(text: str) -> str | None:
 
 
 def detected_language(
-    nlu: Interpretation, current: str | None, *, first: bool = False, hinted: bool = False
+    nlu: Interpretation,
+    current: str | None,
+    *,
+    first: bool = False,
+    hinted: bool = False,
+    default_hint: bool = False,
 ) -> str | None:
     """The language the message is clearly written in, or None when it does not say (IDs, "ok", emoji).
 
     A conversation's first message decides on less evidence ("hi" is English) than a later one, which
     must be clearly in another language to switch. ``hinted``: the platform told us the user's language
     (Telegram's ``language_code``), which a first short English word does not overrule.
+    ``default_hint``: the hint is only the channel's default (WeChat's "zh" for everyone); then a first
+    message that is plainly English (``nlu.plain_english``: "Red Floral Dress", "red dress please";
+    never a brand, a model name or pinyin alone) is English.
     """
     text = _COMMAND_WORD.sub(" ", outside_catalogue(nlu))  # "/start", "AirPods Pro" say no language
     text = _ADDRESSES.sub(" ", text)  # an e-mail or web address is in no language (onboarding asks one)
@@ -73,6 +84,8 @@ def detected_language(
     chinese = current in ("zh-Hans", "zh-Hant")
     if first and not hinted and words and not cjk and not any(ch.isdigit() for ch in text):
         return "en"  # nothing else to go on: a first "hi" is English
+    if first and nlu.plain_english and (default_hint or not hinted):
+        return "en"  # the catalogue's English words with nothing Chinese around them
     if chinese and not cjk and words < SWITCH_WORDS:
         return None  # "ok", "iPhone", "thx": one English word does not make a Chinese shopper English
     if first and words and not cjk and not any(ch.isdigit() for ch in text):

@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from nlu.catalogue import EMPTY_CATALOGUE, CatalogueTerms
 from nlu.data import DATA_DIR
+from nlu.english import EnglishVocabulary
 from nlu.extractors import EntityExtractor, canonical_slot
 from nlu.features import features
 from nlu.lang import detect_language
@@ -83,6 +84,7 @@ class BuiltinInterpreter:
         self.tokenizer = tokenizer or Tokenizer()
         self.extractor = EntityExtractor(catalogue)
         self.tokenizer.add_terms(self.extractor.matcher.words())
+        self.english = EnglishVocabulary(catalogue)
 
     @classmethod
     def load(
@@ -99,6 +101,7 @@ class BuiltinInterpreter:
     def update_catalogue(self, terms: CatalogueTerms) -> None:
         self.extractor.update_catalogue(terms)
         self.tokenizer.add_terms(self.extractor.matcher.words())
+        self.english = EnglishVocabulary(terms)
 
     async def parse(self, text: str, hints: Hints | None = None) -> Interpretation:
         return self.parse_sync(text, hints)
@@ -135,4 +138,6 @@ class BuiltinInterpreter:
             intent, confidence = INFORM, max(0.9, confidence if intent == INFORM else 0.0)
         elif intent == OUT_OF_SCOPE and _is_only(text, entities, set(_SLOT_INTENT)):
             intent, confidence = "order_status", 0.7
-        return Interpretation(text, guess.lang, intent, confidence, entities, ranking, guess.mixed)
+        # only Latin-script text can be plainly English; Chinese text skips the word scan
+        plain = guess.lang == "en" and not guess.mixed and self.english.is_plain_english(text)
+        return Interpretation(text, guess.lang, intent, confidence, entities, ranking, guess.mixed, plain)

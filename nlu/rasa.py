@@ -11,11 +11,13 @@ instead of stopping it.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
-from nlu.catalogue import CatalogueTerms
+from nlu.catalogue import EMPTY_CATALOGUE, CatalogueTerms
+from nlu.english import EnglishVocabulary
 from nlu.interpreter import Interpreter
 from nlu.lang import detect_language
 from nlu.normalize import safe_text
@@ -83,6 +85,8 @@ class RasaHttpInterpreter:
         self._timeout = timeout
         self._params = {"token": token} if token else {}
         self.fallback = fallback
+        #: Rasa knows no catalogue language: the catalogue's English words judge ``plain_english``
+        self.english = EnglishVocabulary(EMPTY_CATALOGUE)
 
     async def parse(self, text: str, hints: Hints | None = None) -> Interpretation:
         url = f"{self.base_url}/model/parse"
@@ -94,7 +98,10 @@ class RasaHttpInterpreter:
             payload = response.json()
             if not isinstance(payload, dict):
                 raise NluBackendError(f"Rasa at {url} answered {type(payload).__name__}, not an object")
-            return from_rasa(text, payload, hints)
+            found = from_rasa(text, payload, hints)
+            if found.lang == "en" and not found.mixed and self.english.is_plain_english(text):
+                found = replace(found, plain_english=True)
+            return found
         except (httpx.HTTPError, ValueError, NluBackendError) as exc:
             if self.fallback is None:
                 if isinstance(exc, NluBackendError):
@@ -104,7 +111,8 @@ class RasaHttpInterpreter:
             return await self.fallback.parse(text, hints)
 
     def update_catalogue(self, terms: CatalogueTerms) -> None:
-        """Rasa keeps its own lookup tables; only the fallback learns the new catalogue."""
+        """Rasa keeps its own lookup tables; the fallback and the English vocabulary learn it here."""
+        self.english = EnglishVocabulary(terms)
         if self.fallback is not None:
             self.fallback.update_catalogue(terms)
 

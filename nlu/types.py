@@ -108,6 +108,9 @@ class Interpretation:
     entities: tuple[Entity, ...] = ()
     ranking: tuple[IntentScore, ...] = ()
     mixed: bool = field(default=False)
+    #: Latin script made only of English words the catalogue's English names use and common English
+    #: words (``nlu.english``): evidence of English where the platform names no language (WeChat)
+    plain_english: bool = field(default=False)
 
     def entity(self, type_: str) -> Entity | None:
         """The first entity of a type, the common question of a dialog step."""

@@ -10,6 +10,9 @@ Three parts of its API, each with its own signature:
   ``nu``, ``com``, ``state`` and ``data`` [{time, context, areaName, statusCode}], newest first) and
   ``sign`` = MD5(param + salt), upper-case hex. A forged or unsigned push is refused with 403 and
   changes nothing; duplicates are harmless (events are keyed by their time and text).
+- **abort** (a push with ``status: abort``): Kuaidi100 gave up on the waybill; handled by
+  ``commerce_core.shipments.stops`` (take over a corrected company code, else subscribe once more
+  with ``autoCom`` half an hour later, else tell the merchant and staff).
 - **query** (``POST {api}/poll/query.do``): ``customer``, ``param`` (JSON with ``com`` and ``num``) and
   ``sign`` = MD5(param + key + customer), upper-case hex: the fallback for waybills with no push.
 
@@ -61,6 +64,8 @@ _EN = {
     ShipmentStatus.DELIVERED: "Delivered",
     ShipmentStatus.EXCEPTION: "Problem",
 }
+#: the push status of a waybill Kuaidi100 stopped tracking (see commerce_core.shipments.stops)
+ABORT = "abort"
 #: Kuaidi100 reports scan times in China Standard Time
 _CST = timezone(timedelta(hours=8))
 
@@ -119,6 +124,12 @@ class Push:
     tracking_number: str
     company: str
     events: list[CarrierEvent]
+    #: Kuaidi100's watch on the waybill: polling, shutdown (delivered), abort (gave up), updateall
+    status: str = "polling"
+    #: why it gave up ("3天查询无记录", "60天无变化")
+    message: str = ""
+    #: the express company's code Kuaidi100 corrected ours to (with an abort), else ""
+    corrected_company: str = ""
 
 
 def read_push(salt: str, form: Mapping[str, str]) -> Push:
@@ -130,9 +141,11 @@ def read_push(salt: str, form: Mapping[str, str]) -> Push:
         body = json.loads(param)
         result = body["lastResult"]
         number, company = str(result["nu"]), str(result.get("com") or "")
-    except (ValueError, KeyError, TypeError):
+        status, message = str(body.get("status") or "polling"), str(body.get("message") or "")
+        corrected = str(body.get("comNew") or "") if status == ABORT else ""
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise PushRefused("not a Kuaidi100 push") from None
-    return Push(number, company, events_of(result))
+    return Push(number, company, events_of(result), status, message[:200], corrected[:32])
 
 
 class Kuaidi100Carrier:
@@ -163,9 +176,11 @@ class Kuaidi100Carrier:
             raise Kuaidi100Error(f"{path} answered something that is not an object")
         return answer
 
-    async def subscribe(self, company: str, tracking_number: str) -> None:
+    async def subscribe(self, company: str, tracking_number: str, *, guess_company: bool = False) -> None:
         settings = self._settings
         parameters = {"callbackurl": self.callback_url, "salt": settings.salt, "resultv2": "1"}
+        if guess_company:  # autoCom: Kuaidi100 works out the express company from the number too
+            parameters["autoCom"] = "1"
         param = {"company": company, "number": tracking_number, "key": settings.key, "parameters": parameters}
         answer = await self._post("/poll", {"schema": "json", "param": _compact(param)})
         if not answer.get("result") and str(answer.get("returnCode")) != "501":  # 501: already subscribed
@@ -214,6 +229,10 @@ class Kuaidi100Callback:
             return _answer(False, 403, str(refused))
         try:
             await self._shipments.apply_events(push.tracking_number, push.events, tracked=True)
+            if push.status == ABORT:  # Kuaidi100 gave up on it: subscribe once more, or raise it
+                await self._shipments.stops.stopped(
+                    push.tracking_number, reason=push.message, corrected_company=push.corrected_company
+                )
         except DomainError as unknown:  # not our waybill (or no longer): nothing to change
             return _answer(False, 404, unknown.code or "unknown waybill")
         return _answer(True, 200, "成功")

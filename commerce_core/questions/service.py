@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from commerce_core.catalog.model import Product
 from commerce_core.errors import InvalidInput, NotAllowed, NotFound
-from commerce_core.events import ProductQuestionAnswered
+from commerce_core.events import ProductQuestionAnswered, ProductQuestionAsked
 from commerce_core.ids import new_public_id, normalise_public_id
 from commerce_core.operators.audit import add_actor_audit
 from commerce_core.operators.types import Actor
@@ -47,9 +47,7 @@ class ProductQuestions:
     def __init__(self, units: Units) -> None:
         self._units = units
 
-    async def offer(
-        self, customer_id: int | None, product_code: str, text: str, *, language: str
-    ) -> str:
+    async def offer(self, customer_id: int | None, product_code: str, text: str, *, language: str) -> str:
         """Keep a question the bot could not answer; returns its id for the "Ask the seller" button
         (``customer_id`` None: an anonymous chat, whose shopper becomes a customer by asking)."""
         text = clean_text(text, "question", max_length=QUESTION_LIMIT)
@@ -78,7 +76,8 @@ class ProductQuestions:
     async def ask(self, public_id: str, customer_id: int) -> QuestionView:
         """The shopper pressed "Ask the seller": the question goes to the seller (once)."""
         async with self._units.orm() as uow:
-            question, product = await self._load(uow, public_id)
+            # locked: two presses at once must not both send it (the seller is told once)
+            question, product = await self._load(uow, public_id, lock=True)
             if question.customer_id not in (None, customer_id):
                 raise NotFound("no such question", code="question_not_found")
             if question.status == QuestionStatus.OFFERED.value:
@@ -87,6 +86,12 @@ class ProductQuestions:
                 question.asked_at = uow.now()
                 uow.record_status(
                     "product_question", question.id, "offered", "open", f"customer:{customer_id}"
+                )
+                # once per question: only the offered -> open step emits it, in the same commit
+                uow.emit(
+                    ProductQuestionAsked(
+                        question.public_id, question.merchant_id, product.code, question.text
+                    )
                 )
             view = _view(question, product)
             await uow.commit()

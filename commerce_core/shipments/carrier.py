@@ -58,8 +58,10 @@ class WaybillCarrier(Protocol):
 
     name: str
 
-    async def subscribe(self, company: str, tracking_number: str) -> None:
-        """Ask the service to push this waybill's scans to us; raises on refusal or outage."""
+    async def subscribe(self, company: str, tracking_number: str, *, guess_company: bool = False) -> None:
+        """Ask the service to push this waybill's scans to us; raises on refusal or outage.
+        ``guess_company``: let the service work out the express company too (a second subscription
+        after it stopped tracking: the merchant's code may be the reason)."""
         ...
 
     async def query(self, company: str, tracking_number: str) -> list[CarrierEvent]:

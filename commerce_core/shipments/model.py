@@ -54,6 +54,10 @@ class Shipment(Base):
     carrier_company: Mapped[str | None] = mapped_column(String(32), nullable=True)
     #: when a waybill service last told us about the parcel (push or query): the fallback's clock
     tracked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: how often the waybill service stopped tracking the waybill ("abort": no scans for days); the
+    #: first stop is subscribed again (``resubscribe_at``), the second is a problem for people
+    tracking_stops: Mapped[int] = mapped_column(default=0, server_default="0")
+    resubscribe_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_shipments_open", "status", "last_event_at"),)
 

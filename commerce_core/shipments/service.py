@@ -18,6 +18,7 @@ from commerce_core.orders.types import OrderStatus
 from commerce_core.security import FieldCipher
 from commerce_core.shipments.carrier import Carrier, CarrierEvent, WaybillCarrier
 from commerce_core.shipments.model import SHIPMENT_STATUS, Shipment, TrackingEvent
+from commerce_core.shipments.stops import WaybillStops
 from commerce_core.shipments.types import ShipmentStatus, ShipmentView, TrackingEventView
 from commerce_core.uow import UnitOfWork, Units
 
@@ -40,6 +41,7 @@ class ShipmentService:
         self._carriers = carriers
         #: waybill-tracking services (Kuaidi100) by name: they track merchants' waybills, create none
         self.waybills: dict[str, WaybillCarrier] = dict(waybills or {})
+        self.stops = WaybillStops(units, self.waybills)  # a service that gave up on a waybill
         self._cipher = cipher
         self._warehouse = warehouse_city
         self.delay_after = delay_after

@@ -83,9 +83,19 @@ class FakeKuaidi100:
         )
 
     def push(
-        self, number: str, state: str, data: list[dict[str, str]], *, salt: str | None = None
+        self,
+        number: str,
+        state: str,
+        data: list[dict[str, str]],
+        *,
+        salt: str | None = None,
+        status: str = "polling",
+        message: str = "",
+        com_new: str = "",
     ) -> dict[str, str]:
-        """The form Kuaidi100 posts to the callback of ``number``'s subscription, signed with its salt."""
+        """The form Kuaidi100 posts to the callback of ``number``'s subscription, signed with its salt.
+        ``status="abort"`` is its giving up on the waybill (``message`` why; ``com_new`` the express
+        company's code it corrected ours to, and subscribed itself)."""
         subscribed = next(s for s in self.subscriptions if s["number"] == number)
         result = {
             "message": "ok",
@@ -96,6 +106,7 @@ class FakeKuaidi100:
             "nu": number,
             "data": data,
         }
-        param = json.dumps({"status": "polling", "message": "", "lastResult": result}, ensure_ascii=False)
+        body = {"status": status, "message": message, "autoCheck": "0", "comOld": "", "comNew": com_new}
+        param = json.dumps({**body, "lastResult": result}, ensure_ascii=False)
         used = subscribed["parameters"]["salt"] if salt is None else salt
         return {"param": param, "sign": md5_upper(param + used)}

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from nlu import BuiltinInterpreter, Hints, Interpreter, NluBackendError, RasaHttpInterpreter
+from nlu import SAMPLE_CATALOGUE, BuiltinInterpreter, Hints, Interpreter, NluBackendError, RasaHttpInterpreter
 
 RASA_ANSWER = {
     "text": "我要两件红色的",
@@ -97,3 +97,13 @@ async def test_lone_surrogates_can_be_sent() -> None:
     )
     result = await rasa.parse("\ud800")
     assert result.intent == "out_of_scope"
+
+
+async def test_a_plainly_english_message_is_marked_with_rasa_too() -> None:
+    """WeChat's first-message language (nlu.english) does not depend on the NLU backend."""
+    answer = {"intent": {"name": "search_product", "confidence": 0.9}, "entities": []}
+    rasa = fake_rasa(httpx.MockTransport(lambda r: httpx.Response(200, json=answer)))
+    assert not (await rasa.parse("Floral Midi Dress")).plain_english  # no catalogue yet
+    rasa.update_catalogue(SAMPLE_CATALOGUE)
+    assert (await rasa.parse("Floral Midi Dress")).plain_english
+    assert not (await rasa.parse("AirPods Pro")).plain_english
