@@ -118,6 +118,19 @@ async def test_a_replayed_nonce_leaves_no_claim_behind(world: WeChatWorld) -> No
     assert (await official.post_xml(forged, query=captured))[0] == 403
     assert not await redis.exists("shopbot:wechat:seen:msg:4242")
     assert (await official.post_xml(forged))[0] == 200  # WeChat's own delivery of it is answered
+    # encrypted: the captured URL's msg_signature covers only its own ciphertext
+    sealed = official.crypto.encrypt_message(official.text_xml("oShopper", "你好"), "n")
+    encrypt = xmltodict.parse(sealed)["xml"]["Encrypt"]
+    captured = official.query(encrypt=encrypt)
+    assert (await official.post_xml(official.text_xml("oShopper", "再见"), encrypted=True, query=captured))[
+        0
+    ] == 403
+    assert (
+        await official.post_xml(
+            official.text_xml("oVictim", "取消", msg_id=4343), encrypted=True, query=captured
+        )
+    )[0] == 403
+    assert not await redis.exists("shopbot:wechat:seen:msg:4343")
     await world.channel.drain()
 
 

@@ -251,7 +251,7 @@ class WeChatChannel:
             else:
                 xml = body.decode("utf-8", errors="replace")
             inbound = classify(xml, root)
-            claimed, earlier = await self._claim(query, body, inbound)
+            claimed, earlier = await self._claim(query, body, inbound, sealed=encrypted)
         except Rejected as error:
             log.warning("wechat: request refused (%s)", error.reason)
             forbidden = any(word in error.reason for word in ("signature", "stale", "replayed"))
@@ -266,7 +266,7 @@ class WeChatChannel:
         return Answer(200, body_out, "application/xml", passive=True, delivered=inbound.dedup_key)
 
     async def _claim(
-        self, query: Mapping[str, str], body: bytes, inbound: Inbound
+        self, query: Mapping[str, str], body: bytes, inbound: Inbound, *, sealed: bool
     ) -> tuple[bool | None, Any]:
         """The nonce check and the message's claim, one Redis round trip: ``(True, None)`` when this
         request takes the message, ``(False, what the claim holds)`` when another delivery took it,
@@ -275,17 +275,27 @@ class WeChatChannel:
 
         Why together: they were two round trips of the seven a WeChat turn added to the pipeline's
         (issue 16). Everything that can refuse a request without Redis (signatures, freshness, the
-        ciphertext, the XML) has run before, so only a replayed nonce can still refuse it here."""
-        if inbound.kind == "ignore" or not inbound.openid:
-            await self.nonces.check(query.get("timestamp", ""), query.get("nonce", ""), body)
+        ciphertext, the XML) has run before, so only a replayed nonce can still refuse it here.
+        A ``sealed`` (encrypted) message needs no nonce: its ``msg_signature`` covers the ciphertext,
+        so a captured signed URL cannot carry another message, and the same one again is de-duplicated
+        by its claim (what :class:`NonceBook` adds only for plaintext, whose signature covers no body).
+        """
+        seen = _seen_key(inbound)
+        answered = inbound.kind != "ignore" and bool(inbound.openid)
+        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+        if sealed:
+            earlier = await self.redis.set(seen, b"-", nx=True, ex=SEEN_TTL, get=True) if answered else None
+            return (earlier is None, earlier) if answered else (None, None)
+        if not answered:
+            await self.nonces.check(timestamp, nonce, body)
             return None, None
         async with self.redis.pipeline(transaction=False) as batch:
-            digest = self.nonces.check_on(batch, query.get("timestamp", ""), query.get("nonce", ""), body)
-            batch.set(_seen_key(inbound), b"-", nx=True, ex=SEEN_TTL, get=True)
+            digest = self.nonces.check_on(batch, timestamp, nonce, body)
+            batch.set(seen, b"-", nx=True, ex=SEEN_TTL, get=True)
             nonce_before, earlier = await batch.execute()
         if nonce_before is not None and bytes(nonce_before) != digest:
             if earlier is None:  # our claim of a message this request may not carry: undone
-                await self.redis.delete(_seen_key(inbound))
+                await self.redis.delete(seen)
             raise Rejected("replayed_nonce")
         return earlier is None, earlier
 

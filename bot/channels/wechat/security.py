@@ -212,7 +212,8 @@ class NonceBook:
     Why: the plaintext signature covers only token, timestamp and nonce, not the body, so one captured
     signed URL could carry any body and any openid. A (timestamp, nonce) seen again with a different
     body is refused; the same body again is WeChat's own retry (it resends a message it got no answer
-    for), which the channel's de-duplication answers with the stored reply.
+    for), which the channel's de-duplication answers with the stored reply. Encrypted messages do not
+    need it (their ``msg_signature`` covers the ciphertext): the channel asks only for plaintext ones.
     """
 
     def __init__(self, store: NonceStore, window: int) -> None:
