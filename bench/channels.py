@@ -158,6 +158,7 @@ async def in_process(args: argparse.Namespace, url: str, botapi: str) -> dict[st
                 stop.set()
                 await worker
                 paths["telegram"].poster.close()
+                paths["wechat"].poster.close()
                 await runner.cleanup()
     finally:
         await runtime.aclose()

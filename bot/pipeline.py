@@ -21,6 +21,7 @@ import re
 import secrets
 import time
 from collections import OrderedDict
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -65,6 +66,12 @@ _LEAVE_QUEUE = re.compile(
 )
 _ALWAYS_ANSWERED = re.compile(r"^(/start|/help|help|帮助|幫助)\b", re.IGNORECASE)
 _RATINGS = frozenset("12345")
+#: the state the last turn run by :meth:`Pipeline.handle` in this context saved (None: no turn ran, e.g.
+#: a replayed delivery, or the conversation was forgotten). Why: a channel that renders the replies in
+#: the shopper's language read the state back from Redis after every turn (issue 16: the WeChat path);
+#: a caller sets it to None before ``handle`` and reads it after (same task), else falls back to
+#: :meth:`Pipeline.state_of`.
+SAVED_STATE: ContextVar[ConversationState | None] = ContextVar("saved_state", default=None)
 CHANNEL_LANGUAGE_HINTS = {
     "zh": "zh-Hans",
     "zh-hans": "zh-Hans",
@@ -265,6 +272,7 @@ class Pipeline:
             done,
             self._done_seconds,
         )
+        SAVED_STATE.set(kept)
         record.done()
         return replies
 

@@ -16,7 +16,7 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from aiohttp import web
@@ -39,6 +39,7 @@ from bot.channels.wechat.security import (
 )
 from bot.channels.wechat.settings import WeChatSettings
 from bot.infra.redis import as_async_store
+from bot.pipeline import SAVED_STATE
 from bot.turns import TurnInProgress
 from commerce_core.api import DomainError, PaymentProvider
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
@@ -69,6 +70,20 @@ class Answer:
     #: the delivery to strike off the unanswered list once this answer is written to WeChat
     #: (not before: a process killed in between leaves it listed, and the recovery job answers it)
     delivered: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Worked:
+    """A message's turn done: its replies, and the shopper's language when the turn said it (None:
+    read the conversation's state for it)."""
+
+    replies: list[Reply]
+    lang: str | None = None
+
+
+def _seen_key(inbound: Inbound) -> str:
+    """Claims the message (``-``) while it is worked on, then holds its passive reply for a retry."""
+    return f"shopbot:wechat:seen:{inbound.dedup_key}"
 
 
 def create(context: ChannelContext) -> WeChatChannel | None:
@@ -157,9 +172,10 @@ class WeChatChannel:
             self._keep(asyncio.create_task(self._deliver_late(inbound, task)))
         return len(overdue)
 
-    def _start(self, inbound: Inbound) -> asyncio.Task[list[Reply]]:
-        """Run the message's turn, remembering that this process is on it."""
-        task = asyncio.create_task(self._work(inbound))
+    def _start(self, inbound: Inbound, xml_in: str | None = None) -> asyncio.Task[Worked]:
+        """Run the message's turn, remembering that this process is on it (and, with ``xml_in``,
+        writing the message down as unanswered in the turn's first Redis round trip)."""
+        task = asyncio.create_task(self._work(inbound, xml_in))
         self._working.add(inbound.dedup_key)
         task.add_done_callback(lambda _: self._working.discard(inbound.dedup_key))
         return task
@@ -216,7 +232,6 @@ class WeChatChannel:
         """One POST from WeChat. Forged, stale or unreadable requests get 403/400 and change nothing."""
         try:
             self._check_request(query)
-            await self.nonces.check(query.get("timestamp", ""), query.get("nonce", ""), body)
             root = parse_xml(body)
             encrypted = "Encrypt" in root
             if encrypted:
@@ -235,12 +250,13 @@ class WeChatChannel:
                 raise Rejected("bad_signature")  # only msg_signature, which covers nothing in plaintext
             else:
                 xml = body.decode("utf-8", errors="replace")
+            inbound = classify(xml, root)
+            claimed, earlier = await self._claim(query, body, inbound, sealed=encrypted)
         except Rejected as error:
             log.warning("wechat: request refused (%s)", error.reason)
             forbidden = any(word in error.reason for word in ("signature", "stale", "replayed"))
             return Answer(403 if forbidden else 400, error.reason)
-        inbound = classify(xml, root)
-        body_out = await self._answer(inbound, xml)
+        body_out = await self._answer(inbound, xml, claimed, earlier) if claimed is not None else SUCCESS
         if body_out == FAILED:
             return Answer(503, "retry")
         if body_out == SUCCESS:
@@ -249,12 +265,43 @@ class WeChatChannel:
             body_out = self.cryptor.encrypt(body_out, str(int(self.now())), secrets.token_hex(8))
         return Answer(200, body_out, "application/xml", passive=True, delivered=inbound.dedup_key)
 
-    async def _answer(self, inbound: Inbound, xml_in: str) -> str:
-        if inbound.kind == "ignore" or not inbound.openid:
-            return SUCCESS
-        seen = f"shopbot:wechat:seen:{inbound.dedup_key}"
-        if not await self.redis.set(seen, b"-", nx=True, ex=SEEN_TTL):
-            earlier = await self.redis.get(seen)
+    async def _claim(
+        self, query: Mapping[str, str], body: bytes, inbound: Inbound, *, sealed: bool
+    ) -> tuple[bool | None, Any]:
+        """The nonce check and the message's claim, one Redis round trip: ``(True, None)`` when this
+        request takes the message, ``(False, what the claim holds)`` when another delivery took it,
+        ``(None, None)`` for what is not answered (events we ignore). Raises :class:`Rejected` for a
+        replayed nonce, its claim undone.
+
+        Why together: they were two round trips of the seven a WeChat turn added to the pipeline's
+        (issue 16). Everything that can refuse a request without Redis (signatures, freshness, the
+        ciphertext, the XML) has run before, so only a replayed nonce can still refuse it here.
+        A ``sealed`` (encrypted) message needs no nonce: its ``msg_signature`` covers the ciphertext,
+        so a captured signed URL cannot carry another message, and the same one again is de-duplicated
+        by its claim (what :class:`NonceBook` adds only for plaintext, whose signature covers no body).
+        """
+        seen = _seen_key(inbound)
+        answered = inbound.kind != "ignore" and bool(inbound.openid)
+        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+        if sealed:
+            earlier = await self.redis.set(seen, b"-", nx=True, ex=SEEN_TTL, get=True) if answered else None
+            return (earlier is None, earlier) if answered else (None, None)
+        if not answered:
+            await self.nonces.check(timestamp, nonce, body)
+            return None, None
+        async with self.redis.pipeline(transaction=False) as batch:
+            digest = self.nonces.check_on(batch, timestamp, nonce, body)
+            batch.set(seen, b"-", nx=True, ex=SEEN_TTL, get=True)
+            nonce_before, earlier = await batch.execute()
+        if nonce_before is not None and bytes(nonce_before) != digest:
+            if earlier is None:  # our claim of a message this request may not carry: undone
+                await self.redis.delete(seen)
+            raise Rejected("replayed_nonce")
+        return earlier is None, earlier
+
+    async def _answer(self, inbound: Inbound, xml_in: str, claimed: bool, earlier: Any) -> str:
+        seen = _seen_key(inbound)
+        if not claimed:
             if earlier and bytes(earlier) != b"-":
                 return bytes(earlier).decode()  # answered: the reply WeChat lost, again
             if inbound.dedup_key in self._working:
@@ -263,12 +310,11 @@ class WeChatChannel:
             # died (kill -9, OOM) or lost its connection. Run it here; the turn's own processing mark
             # (bot.turns) keeps a live process and us from both running it, and replays a done turn.
             log.warning("wechat: %s was taken but never answered; taking it over", inbound.dedup_key)
-        # written down only by whoever runs the turn: a retry of an answered message must not put it
-        # back (the recovery job would answer it a second time)
-        await self.pending.add(inbound.dedup_key, xml_in)
-        task = self._start(inbound)
+        # written down (in the turn's first round trip) only by whoever runs the turn: a retry of an
+        # answered message must not put it back (the recovery job would answer it a second time)
+        task = self._start(inbound, xml_in)
         try:
-            replies = await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget)
+            worked = await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget)
         except TimeoutError:
             self._keep(asyncio.create_task(self._deliver_late(inbound, task)))
             return SUCCESS
@@ -276,11 +322,11 @@ class WeChatChannel:
             log.exception("wechat: handling %s failed; waiting for WeChat's retry", inbound.dedup_key)
             await self.redis.delete(seen)
             return FAILED
-        if not replies:
+        if not worked.replies:
             await self.pending.done(inbound.dedup_key)
             return SUCCESS
-        lang = await self.language_of(inbound.openid)
-        rendered = render(replies, self.texts, lang, self.settings.public_base_url)
+        lang = worked.lang or await self.language_of(inbound.openid)
+        rendered = render(worked.replies, self.texts, lang, self.settings.public_base_url)
         if rendered.empty:
             await self.pending.done(inbound.dedup_key)
             return SUCCESS
@@ -297,11 +343,11 @@ class WeChatChannel:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _deliver_late(self, inbound: Inbound, task: asyncio.Task[list[Reply]]) -> None:
+    async def _deliver_late(self, inbound: Inbound, task: asyncio.Task[Worked]) -> None:
         """WeChat got ``success`` and will not retry: a failed late turn is retried here instead."""
         for attempt in range(1, LATE_ATTEMPTS + 1):
             try:
-                replies = await task
+                replies = (await task).replies
                 if replies:
                     await self.sender.push(inbound.openid, replies, f"late:{inbound.dedup_key}")
                 await self.pending.done(inbound.dedup_key)
@@ -309,24 +355,34 @@ class WeChatChannel:
             except Exception as error:
                 log.exception("wechat: late answer to %s failed (attempt %d)", inbound.dedup_key, attempt)
                 if attempt == LATE_ATTEMPTS:
-                    await self.redis.delete(f"shopbot:wechat:seen:{inbound.dedup_key}")
+                    await self.redis.delete(_seen_key(inbound))
                     return
                 # a dead process's lease on the turn runs out by itself: wait for it, not less
                 busy = isinstance(error, TurnInProgress)
                 await asyncio.sleep(self.context.settings.turn_lease_seconds if busy else attempt)
-                task = asyncio.create_task(self._work(inbound))
+                task = asyncio.create_task(self._work(inbound, None))
 
     async def drain(self) -> None:
         """Wait for answers still on their way (tests, shutdown)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
-    async def _work(self, inbound: Inbound) -> list[Reply]:
+    async def _work(self, inbound: Inbound, xml_in: str | None) -> Worked:
+        SAVED_STATE.set(None)  # (this task's own context) set by the pipeline's turn, if one runs
+        replies = await self._replies(inbound, xml_in)
+        saved = SAVED_STATE.get()
+        return Worked(replies, (saved.lang or DEFAULT_LANGUAGE) if saved is not None else None)
+
+    async def _replies(self, inbound: Inbound, xml_in: str | None) -> list[Reply]:
         openid = inbound.openid
         sender = self.sender
         if inbound.kind == "unsubscribe":
-            await self.redis.set(sender.unsubscribed_key(openid), b"1")
-            await self.window.close(openid)
+            async with self.redis.pipeline(transaction=False) as batch:
+                if xml_in is not None:
+                    self.pending.add_on(batch, inbound.dedup_key, xml_in)
+                batch.set(sender.unsubscribed_key(openid), b"1")
+                self.window.close_on(batch, openid)
+                await batch.execute()
             return []
         # the window opens and, for a number, the buttons it may press are read: one round trip
         said = inbound.message
@@ -339,11 +395,13 @@ class WeChatChannel:
             and self.choices.may_select(said.text, inbound.menu_id)
         )
         async with self.redis.pipeline(transaction=False) as batch:
+            if xml_in is not None:  # written down as unanswered (see pending)
+                self.pending.add_on(batch, inbound.dedup_key, xml_in)
             self.window.open_on(batch, openid)
             if look_up:
                 self.choices.look_up_on(batch, openid)
             done = await batch.execute()
-        shown_raw = done[2] if look_up else None
+        shown_raw = done[-1] if look_up else None
         if inbound.kind == "location_report":
             if inbound.latitude is not None and inbound.longitude is not None:
                 await self.redis.set(

@@ -70,6 +70,10 @@ class Window:
     async def close(self, openid: str) -> None:
         await self._redis.delete(self._key(openid))
 
+    def close_on(self, batch: Any, openid: str) -> None:
+        """:meth:`close` queued on a Redis pipeline."""
+        batch.delete(self._key(openid))
+
 
 class WeChatSender:
     """Pushes replies (order notifications, late answers) to a shopper: the notifier's Sender."""

@@ -7,12 +7,19 @@ off once answered (passive reply or customer-service messages). A recovery job i
 answers entries older than any live process could still be working on (the turn lease plus WeChat's
 retry window) with customer-service messages; the turn's processing mark and the push's sent mark keep
 two processes from answering twice.
+
+Cost (issue 16's profile: two of the seven Redis round trips a WeChat turn added to the pipeline's):
+the entry is written in the turn's first round trip (:meth:`PendingMessages.add_on`, queued with the
+window and the choices), and answered messages are struck off together (:meth:`PendingMessages.done`:
+one ``HDEL`` for every message answered while the previous one was on its way).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -24,13 +31,52 @@ class PendingMessages:
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
+        self._gathering: _Strike | None = None  # keys answered since the last HDEL left
+        self._flying: set[str] = set()  # keys of the HDEL on its way
+        self._striker: asyncio.Task[None] | None = None
 
     async def add(self, dedup_key: str, xml: str) -> None:
-        entry = json.dumps({"xml": xml, "at": time.time()}, ensure_ascii=False)
-        await self.redis.hsetnx(PENDING, dedup_key, entry)  # type: ignore[misc]
+        await self.redis.hsetnx(PENDING, dedup_key, self._entry(xml))  # type: ignore[misc]
+
+    def add_on(self, batch: Any, dedup_key: str, xml: str) -> None:
+        """:meth:`add` queued on a Redis pipeline (one round trip with the turn's other commands)."""
+        batch.hsetnx(PENDING, dedup_key, self._entry(xml))
+
+    @staticmethod
+    def _entry(xml: str) -> str:
+        return json.dumps({"xml": xml, "at": time.time()}, ensure_ascii=False)
 
     async def done(self, dedup_key: str) -> None:
-        await self.redis.hdel(PENDING, dedup_key)  # type: ignore[misc]
+        """Strike ``dedup_key`` off; returns once it is (group commit: keys answered while an ``HDEL``
+        is on its way leave together in the next one)."""
+        if self._gathering is None:
+            self._gathering = _Strike(asyncio.get_running_loop().create_future())
+        strike = self._gathering
+        strike.keys.append(dedup_key)
+        if self._striker is None:
+            self._striker = asyncio.create_task(self._strike())
+        await asyncio.shield(strike.future)
+
+    def striking(self, dedup_key: str) -> bool:
+        """Whether ``dedup_key`` is answered and about to be struck off (the recovery job skips it)."""
+        gathering = self._gathering
+        return dedup_key in self._flying or (gathering is not None and dedup_key in gathering.keys)
+
+    async def _strike(self) -> None:
+        try:
+            while (strike := self._gathering) is not None:
+                self._gathering = None
+                self._flying = set(strike.keys)
+                try:
+                    await self.redis.hdel(PENDING, *strike.keys)  # type: ignore[misc]
+                except Exception as error:  # noqa: BLE001 - each waiter gets it
+                    strike.future.set_exception(error)
+                else:
+                    strike.future.set_result(None)
+                finally:
+                    self._flying = set()
+        finally:
+            self._striker = None
 
     async def overdue(self, older_than: float, limit: int = 100) -> list[tuple[str, str]]:
         """(delivery key, xml) of entries that arrived more than ``older_than`` seconds ago."""
@@ -38,7 +84,21 @@ class PendingMessages:
         cutoff = time.time() - older_than
         found: list[tuple[str, str]] = []
         for key, value in raw.items():
+            if self.striking(key.decode()):
+                continue  # answered; its HDEL is on its way
             entry = json.loads(value)
             if float(entry.get("at", 0)) < cutoff:
                 found.append((key.decode(), str(entry["xml"])))
         return found[:limit]
+
+
+class _Strike:
+    """Keys struck off by one ``HDEL``, and the future their callers wait on."""
+
+    __slots__ = ("future", "keys")
+
+    def __init__(self, future: asyncio.Future[None]) -> None:
+        self.keys: list[str] = []
+        self.future = future
+        # a waiter cancelled meanwhile must not leave "exception never retrieved" behind
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())

@@ -9,11 +9,11 @@ articles (title, description, picture, link).
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as aioredis
-from wechatpy import replies as wx
 
 from dialogs.messages import Button, PaymentRequest, ProductCard, Reply
 from dialogs.texts import Texts
@@ -94,15 +94,30 @@ def numbered(rendered: Rendered, texts: Texts, lang: str) -> str:
 
 
 def passive_reply(rendered: Rendered, texts: Texts, lang: str, *, source: str, target: str) -> str:
-    """The XML of the one passive reply: a news card when a single card is all there is to say."""
+    """The XML of the one passive reply: a news card when a single card is all there is to say.
+
+    wechatpy's reply layout, written with one format string: its reply objects cost a tenth of a
+    WeChat turn's own CPU in issue 16's profile; unlike them, a ``]]>`` in a text cannot end its CDATA."""
+    head = f"<FromUserName>{_cdata(source)}</FromUserName>\n<ToUserName>{_cdata(target)}</ToUserName>\n"
+    created = f"<CreateTime>{int(time.time())}</CreateTime>"
     if len(rendered.articles) == 1 and not rendered.text and not rendered.choices:
         a = rendered.articles[0]
-        reply: wx.BaseReply = wx.ArticlesReply(source=source, target=target)
-        reply.add_article({"title": a.title, "description": a.description, "image": a.picurl, "url": a.url})
+        item = (
+            f"<item>\n<Title>{_cdata(a.title)}</Title>\n<Description>{_cdata(a.description)}</Description>\n"
+            f"<PicUrl>{_cdata(a.picurl)}</PicUrl>\n<Url>{_cdata(a.url)}</Url>\n</item>"
+        )
+        body = (
+            f"<MsgType><![CDATA[news]]></MsgType>\n<ArticleCount>1</ArticleCount>\n"
+            f"<Articles>{item}</Articles>"
+        )
     else:
-        reply = wx.TextReply(source=source, target=target, content=numbered(rendered, texts, lang))
-    xml: str = reply.render()
-    return xml
+        content = _cdata(numbered(rendered, texts, lang))
+        body = f"<MsgType><![CDATA[text]]></MsgType>\n<Content>{content}</Content>"
+    return f"<xml>\n{body}\n{head}{created}\n</xml>"
+
+
+def _cdata(text: str) -> str:
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def custom_messages(rendered: Rendered, openid: str, texts: Texts, lang: str) -> list[dict[str, Any]]:
