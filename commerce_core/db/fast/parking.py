@@ -25,6 +25,7 @@ What keeps this safe and fair:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from typing import Any
 
@@ -103,7 +104,15 @@ class Parking:
         self._parked = []
 
     def close_all(self) -> None:
-        """Close every parked connection now (the engine is being disposed; we are in its greenlet)."""
+        """Close every parked connection now (the engine is being disposed, in its greenlet). Parked
+        connections of another event loop cannot be closed from here: they are only forgotten."""
+        try:
+            ours = asyncio.get_running_loop() is self.loop
+        except RuntimeError:  # a synchronous dispose
+            ours = False
+        if not ours:
+            self.abandon()
+            return
         if self._sweep is not None:
             self._sweep.cancel()
             self._sweep = None
@@ -111,7 +120,8 @@ class Parking:
         note_parked(self._pool, -len(parked))
         for fairy, _ in parked:
             fairy.info.pop(_CHECKED_OUT_AT, None)
-            fairy.invalidate()  # closes the driver connection; the record is reconnected on next use
+            with contextlib.suppress(Exception):  # a broken connection must not fail the dispose
+                fairy.invalidate()  # closes the driver connection
 
 
 async def _give_back(fairies: list[PoolProxiedConnection]) -> None:
