@@ -92,3 +92,21 @@ class FairAsyncQueuePool(AsyncAdaptedQueuePool):
     """SQLAlchemy's asyncio queue pool with :class:`FairQueue` as its wait queue."""
 
     _queue_class: Any = FairQueue
+    #: connections hot units keep between units (``fast.parking``): checked out, but not in use
+    parked = 0
+
+    def checkedout(self) -> int:
+        """Connections in use (parked ones are idle: they do not count)."""
+        return int(super().checkedout()) - self.parked
+
+
+def has_waiters(pool: Any) -> bool:
+    """True when someone waits for a connection of ``pool`` (then a connection given back goes to them)."""
+    queue = getattr(pool, "_pool", None)
+    return isinstance(queue, FairQueue) and any(not waiter.done() for waiter in queue._waiters)
+
+
+def note_parked(pool: Any, change: int) -> None:
+    """Count connections parked by hot units (see ``FairAsyncQueuePool.checkedout``)."""
+    if isinstance(pool, FairAsyncQueuePool):
+        pool.parked += change

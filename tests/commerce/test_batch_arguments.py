@@ -1,8 +1,9 @@
-"""A batch INSERT's arguments taken straight from its rows equal what SQLAlchemy would bind (R6.2-1).
+"""Arguments taken straight from the caller's values equal what SQLAlchemy would bind (R6.2-1).
 
-The fast path of ``commerce_core.db.fast.statements`` skips ``construct_params`` for batches whose
-rows carry every bind (behaviour events): the values, their order and the bind processors (UTC
-timestamps) must be exactly those of the general path, or events would land in the wrong columns.
+The fast path of ``commerce_core.db.fast.statements`` skips ``construct_params`` for statements and
+batches whose values carry every bind (behaviour events, the hot statements of a shopper turn): the
+values, their order and the bind processors (UTC timestamps) must be exactly those of the general
+path, or rows would land in the wrong columns.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 
 from commerce_core.analytics.model import BehaviourEvent
 from commerce_core.db.base import table_of
-from commerce_core.db.fast.statements import PlanCache, _arguments, _many_arguments
+from commerce_core.db.fast.statements import PlanCache, _arguments, _general_arguments, _many_arguments
 
 EVENTS = insert(table_of(BehaviourEvent)).inline()
 
@@ -45,7 +46,7 @@ def test_a_batch_binds_the_same_values_as_the_general_path() -> None:
     batch = rows()
     plan = plans.plan(EVENTS, tuple(batch[0]))
     sql, fast = _many_arguments(plan, batch)
-    general = [_arguments(plan, row) for row in batch]
+    general = [_general_arguments(plan, row) for row in batch]
     assert sql == general[0][0]
     assert fast == [args for _, args in general]
     assert len(fast[0]) == len(batch[0])  # every column bound, none filled by a default
@@ -58,5 +59,20 @@ def test_a_statement_whose_binds_are_not_row_keys_goes_the_general_way() -> None
     batch = [{"who": "a"}, {"who": "b"}]
     plan = plans.plan(statement, tuple(batch[0]))
     sql, args = _many_arguments(plan, batch)
-    assert (sql, args) == (plan.sql, [_arguments(plan, row)[1] for row in batch])
+    assert (sql, args) == (plan.sql, [_general_arguments(plan, row)[1] for row in batch])
     assert sorted(map(str, args[0])) == ["7", "a"]  # the literal value is bound too
+
+
+def test_one_statement_binds_the_same_values_as_the_general_path() -> None:
+    """A prebuilt statement with ``bindparam`` (a timestamp among them) and a full insert: taken
+    directly, as SQLAlchemy would bind them; with a literal among the binds, the general way."""
+    plans = PlanCache(pg_asyncpg.dialect())
+    table = table_of(BehaviourEvent)
+    at = datetime(2026, 12, 4, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+    prebuilt = update(table).where(table.c.subject == bindparam("who")).values(at=bindparam("when"))
+    for statement, params in ((prebuilt, {"who": "a", "when": at}), (EVENTS, rows()[1])):
+        plan = plans.plan(statement, tuple(params))
+        assert _arguments(plan, params) == _general_arguments(plan, params)
+    with_literal = update(table).where(table.c.subject == bindparam("who")).values(results=7)
+    plan = plans.plan(with_literal, ("who",))
+    assert _arguments(plan, {"who": "a"}) == _general_arguments(plan, {"who": "a"})

@@ -19,6 +19,8 @@ async def test_first_contact_creates_one_customer_even_when_messages_race(commer
         *[commerce.customers.identify("telegram", "42", language="en") for _ in range(6)]
     )
     assert len({c.id for c in results}) == 1
+    async with commerce.units.orm() as uow:  # the losers of the race left no customer without an account
+        assert (await uow.session.execute(text("SELECT count(*) FROM customers"))).scalar() == 1
     other = await commerce.customers.identify("wechat", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
     assert other.id != results[0].id and other.language == "zh-Hans"
     # which channels exist is the edge's registry; the core refuses names that cannot be one

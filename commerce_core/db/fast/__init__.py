@@ -15,7 +15,9 @@ When to use which unit (services ask by name: ``units.hot()`` or ``units.orm()``
   back, maintenance jobs. Clarity wins there; the unit has the ``AsyncSession``.
 
 Both kinds write status history and outbox rows through :mod:`commerce_core.db.journal` in their
-own transaction. Modules: :mod:`.pg_unit` (the connection-level unit) and :mod:`.statements`
-(compiling Core statements once and running them on the driver). The engine's fair connection pool
-(:mod:`commerce_core.db.fair_pool`) stays beside the engine: it serves both kinds of unit.
+own transaction. Modules: :mod:`.pg_unit` (the connection-level unit), :mod:`.statements`
+(compiling Core statements once and running them on the driver) and :mod:`.parking` (a hot unit's
+connection kept for the next hot unit instead of a pool checkin and checkout each time). The
+engine's fair connection pool (:mod:`commerce_core.db.fair_pool`) stays beside the engine: it serves
+both kinds of unit.
 """

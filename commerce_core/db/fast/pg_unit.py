@@ -20,6 +20,9 @@ Same guarantees as :class:`~commerce_core.uow.UnitOfWork`:
   arrival order (a FIFO semaphore). The pool's overflow stays free for the ORM units beside them,
   and the database is not handed more concurrent work than its cores can take (a pool of 40 gave
   ~450 orders/s on 2 cores, 16 ~600);
+* a connection a unit ends with is parked for the next hot unit when nobody waits for the pool
+  (:mod:`.parking`: no pool checkin/checkout, ~80 µs of CPU a unit), and goes back to the pool
+  when unused for a moment;
 * broken connections are discarded, never pooled again: a unit that ends with a connection-level
   error (or on a connection asyncpg already knows is closed) invalidates it, and a connection taken
   from the pool is checked for free (``is_closed``) and, after ``PING_AFTER_IDLE`` seconds unused,
@@ -48,6 +51,7 @@ from sqlalchemy.util import greenlet_spawn
 from commerce_core.clock import Clock
 from commerce_core.db.base import UTCDateTime
 from commerce_core.db.fast import statements as fastpath
+from commerce_core.db.fast.parking import parking_of
 from commerce_core.db.journal import (
     HISTORY,
     HISTORY_COLUMNS,
@@ -183,7 +187,9 @@ class PgUnitOfWork(Changes):
                 raise
             return  # the block's own exception is the one worth reporting
         fairy.info[_LAST_USED] = asyncio.get_running_loop().time()
-        await greenlet_spawn(fairy.close)
+        parking = parking_of(self._engine)
+        if parking is None or not parking.park(fairy):
+            await greenlet_spawn(fairy.close)
 
     async def _connection(self, begin: bool) -> asyncpg.Connection:
         driver = self._driver
@@ -202,8 +208,10 @@ class PgUnitOfWork(Changes):
 
     async def _live_connection(self) -> asyncpg.Connection:
         """A pooled connection that is not known to be dead (one replacement at most, then it fails)."""
+        parking = parking_of(self._engine)
         for attempt in range(2):
-            fairy = self._fairy = await self._engine.raw_connection()
+            parked = parking.take() if parking is not None and not attempt else None
+            fairy = self._fairy = parked or await self._engine.raw_connection()
             driver = fairy.driver_connection
             assert isinstance(driver, asyncpg.Connection)
             now = asyncio.get_running_loop().time()

@@ -135,6 +135,27 @@ def _single(processor: Any) -> Callable[[Any], Any] | None:
 
 
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """The SQL and positional arguments of one parameter set.
+
+    When every bind of the plan is a key of ``params`` (the usual prebuilt statement with
+    ``bindparam``, or an insert given all its values) the values are taken directly and the same bind
+    processors run: SQLAlchemy's ``construct_params`` costs ~10 µs a call (it resolves every bind,
+    defaults included), and a shopper turn runs several statements. Anything else (literal binds,
+    column defaults, expanding IN) goes the general way (:func:`_general_arguments`)."""
+    if not plan.expanding and all(name in params for name in plan.names):
+        return plan.sql, _direct(plan, params)
+    return _general_arguments(plan, params)
+
+
+def _direct(plan: _Plan, params: Mapping[str, Any]) -> list[Any]:
+    return [
+        fn(params[name]) if fn is not None and params[name] is not None else params[name]
+        for name, fn in zip(plan.names, plan.processors, strict=True)
+    ]
+
+
+def _general_arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """Through SQLAlchemy's own parameter construction (what the generic execution path binds)."""
     if plan.expanding:
         state = plan.compiled.construct_expanded_state(params)
         processors = state.processors
@@ -154,23 +175,12 @@ def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
 
 
 def _many_arguments(plan: _Plan, sets: list[Mapping[str, Any]]) -> tuple[str, list[list[Any]]]:
-    """The positional arguments of a batch (same keys in every set).
-
-    Why not :func:`_arguments` per row: SQLAlchemy's ``construct_params`` costs tens of µs a row
-    (it resolves every bind, defaults included), which made a batch of behaviour events cost more
-    than the turns that produced them. When every bind of the plan is a key of the row (the usual
-    ``insert(table)`` with all its values), the row's values are taken directly, then the same
-    bind processors run; anything else (literal binds, column defaults, expanding IN) goes the
-    general way."""
+    """The positional arguments of a batch (same keys in every set): each row as :func:`_arguments`
+    takes it (directly when the rows carry every bind, else the general way)."""
     if plan.expanding or not all(name in sets[0] for name in plan.names):
-        calls = [_arguments(plan, p) for p in sets]
+        calls = [_general_arguments(plan, p) for p in sets]
         return calls[0][0], [args for _, args in calls]
-    pairs = tuple(zip(plan.names, plan.processors, strict=True))
-    rows = [
-        [fn(row[name]) if fn is not None and row[name] is not None else row[name] for name, fn in pairs]
-        for row in sets
-    ]
-    return plan.sql, rows
+    return plan.sql, [_direct(plan, row) for row in sets]
 
 
 def bound(plans: PlanCache, statement: Executable, parameters: Any = None) -> list[tuple[str, list[Any]]]:
