@@ -18,6 +18,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.driver_info import DriverInfo
 
+from bot.infra.redis_parser import NonWaitingHiredisParser
+
 CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}
 
 
@@ -41,7 +43,10 @@ def make_redis(url: str) -> aioredis.Redis:
     # one DriverInfo for the whole pool: without it every new connection resolves it again, and that
     # reads redis-py's package metadata from disk (~4 ms of CPU per connection; a pool growing to 100
     # connections under load spent more CPU on that than on a hundred turns)
-    return aioredis.from_url(url, decode_responses=False, driver_info=DriverInfo())
+    # the parser: a stale-data check before each command that does not wait (see ``redis_parser``)
+    return aioredis.from_url(
+        url, decode_responses=False, driver_info=DriverInfo(), parser_class=NonWaitingHiredisParser
+    )
 
 
 def make_cluster(url: str) -> RedisCluster:

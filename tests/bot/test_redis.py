@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from bot.infra.redis import make_redis
@@ -25,4 +28,28 @@ async def test_redis_round_trip_with_expiry_and_atomic_ops(url: str) -> None:
         assert await client.incr("shopbot:test:counter") >= 1
         await client.delete(key, "shopbot:test:counter")
     finally:
+        await client.aclose()
+
+
+async def test_a_reply_left_on_a_pooled_connection_is_never_read_as_the_next_answer() -> None:
+    """A command cancelled after it was sent leaves its reply on the connection; the pool's stale-data
+    check (our non-waiting one, ``bot.infra.redis_parser``) must see it, whether the reply already sits
+    in the stream's buffer or still in the socket, and reconnect instead of handing it to the next
+    command."""
+    client = make_redis(REDIS_URL)
+    try:
+        await client.set("shopbot:test:stale", b"mine", ex=30)
+        pool = client.connection_pool
+        for settle in (0.05, 0.0):  # 0.05: the loop has read the reply; 0.0: it may still be in the socket
+            connection = await pool.get_connection()
+            await connection.send_command("ECHO", "left-behind")
+            if settle:
+                await asyncio.sleep(settle)
+            else:  # the reply is on its way; give the kernel a moment without running the event loop
+                time.sleep(0.02)  # noqa: ASYNC251 (on purpose: the loop must not read it)
+            await pool.release(connection)
+            assert await client.get("shopbot:test:stale") == b"mine"
+            assert await client.echo("next") == b"next"
+    finally:
+        await client.delete("shopbot:test:stale")
         await client.aclose()
