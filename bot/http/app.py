@@ -28,7 +28,7 @@ from bot.infra.flood import WINDOW_SECONDS, FloodGate
 from bot.infra.input import too_deep
 from bot.observability import http as observability
 from bot.runtime import Runtime
-from commerce_core.api import DomainError, PaymentRejected
+from commerce_core.api import DomainError, PaymentRejected, customer_key
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 FLOOD: web.AppKey[FloodGate] = web.AppKey("flood", FloodGate)
@@ -107,7 +107,8 @@ async def sandbox_pay(request: web.Request) -> web.Response:
         result = await runtime.container.commerce.payments.sandbox_pay(request.match_info["payment"][:32])
     except DomainError as error:
         return web.Response(status=404, text=f"{error.code}")
-    await runtime.relay_notifications()  # the job loop does the rest
+    if result.customer_id is not None:  # the payer's own notifications now; the relay job the rest
+        await runtime.outbox_relay().drain_recipient(customer_key(result.customer_id))
     return web.Response(
         text=f"<!doctype html><meta charset=utf-8><p>Payment {html.escape(result.outcome)}. "
         f"You can go back to the chat.</p>",

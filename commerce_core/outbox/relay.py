@@ -40,6 +40,7 @@ __all__ = [
     "OutboxRelay",
     "RelaySettings",
     "RoundReport",
+    "customer_key",
     "default_wakeup",
     "pending_count",
     "relay_once",
@@ -152,6 +153,34 @@ class OutboxRelay:
         claimed = await store.claim(
             self.sessions, self.clock.now(), batch=settings.batch, run=settings.run, lease=settings.lease
         )
+        return await self._deliver(claimed)
+
+    async def drain_recipient(self, ordering_key: str) -> int:
+        """Deliver what is due now for one recipient (``ordering_key``, e.g. :func:`customer_key`)
+        and return how many were delivered; everybody else's messages stay for :meth:`run`.
+
+        Why: the web chat's pay button shows the payment confirmation in its own answer. Draining the
+        whole outbox there made that shopper wait for everybody's notifications (issue 16: the web
+        path's p99 of 1.7 s). The claim follows the usual rules (the key's head, locked with SKIP
+        LOCKED, then its due run, leased), so a key another relay is delivering is left to it."""
+        delivered = 0
+        settings = self.settings
+        while True:
+            claimed = await store.claim(
+                self.sessions,
+                self.clock.now(),
+                batch=1,
+                run=settings.run,
+                lease=settings.lease,
+                key=ordering_key,
+            )
+            report = await self._deliver(claimed)
+            delivered += report.delivered
+            # a full run may have more behind it; anything less was all that was due
+            if len(claimed.messages) < settings.run or report.delivered < len(claimed.messages):
+                return delivered
+
+    async def _deliver(self, claimed: store.Claim) -> RoundReport:
         if not claimed.messages:
             return RoundReport(claimed=claimed.parked, parked=claimed.parked)
         runs: dict[str | int, list[OutboxEnvelope]] = {}
@@ -235,6 +264,12 @@ class OutboxRelay:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+
+def customer_key(customer_id: int) -> str:
+    """The ordering key of a shopper's messages (what ``DomainEvent.ordering_key`` writes for an event
+    with a ``customer_id``): the recipient :meth:`OutboxRelay.drain_recipient` takes."""
+    return f"customer:{customer_id}"
 
 
 def _describe(exc: BaseException) -> str:

@@ -87,7 +87,9 @@ def _queued(table: Any) -> ColumnElement[bool]:
     return and_(table.c.sent_at.is_(None), table.c.parked_at.is_(None))
 
 
-def _heads(now: datetime, limit: int) -> Select[Any]:
+def _heads(now: datetime, limit: int, key: str | None = None) -> Select[Any]:
+    """The due heads (oldest queued message of their key, or a message with no key), locked;
+    with ``key``, that key's head alone, under the same rules."""
     earlier = _OUTBOX.alias("earlier")
     first_of_its_key = or_(
         _OUTBOX.c.ordering_key.is_(None),
@@ -97,13 +99,10 @@ def _heads(now: datetime, limit: int) -> Select[Any]:
             _queued(earlier),
         ),
     )
-    return (
-        _columns()
-        .where(_queued(_OUTBOX), _OUTBOX.c.available_at <= now, first_of_its_key)
-        .order_by(_OUTBOX.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=_OUTBOX)
-    )
+    heads = _columns().where(_queued(_OUTBOX), _OUTBOX.c.available_at <= now, first_of_its_key)
+    if key is not None:
+        heads = heads.where(_OUTBOX.c.ordering_key == key)
+    return heads.order_by(_OUTBOX.c.id).limit(limit).with_for_update(skip_locked=True, of=_OUTBOX)
 
 
 def _columns() -> Select[Any]:
@@ -136,11 +135,23 @@ def _runs(keys: list[str], run: int) -> Select[Any]:
 
 
 async def claim(
-    sessions: async_sessionmaker[AsyncSession], now: datetime, *, batch: int, run: int, lease: timedelta
+    sessions: async_sessionmaker[AsyncSession],
+    now: datetime,
+    *,
+    batch: int,
+    run: int,
+    lease: timedelta,
+    key: str | None = None,
 ) -> Claim:
-    """Lease up to ``batch`` heads and the due runs behind them (at most ``run`` messages a key)."""
+    """Lease up to ``batch`` heads and the due runs behind them (at most ``run`` messages a key).
+
+    With ``key`` (one recipient's ordering key), only that key's head and run: what a channel
+    relays into the answer of the request that queued them (the web chat's pay button) without
+    delivering everybody else's. The same head rule and lock apply, so a key another relay holds
+    (leased, or being claimed right now) is left alone, and nothing is delivered twice or out of
+    order."""
     async with sessions() as session, session.begin():
-        heads = (await session.execute(_heads(now, batch))).all()
+        heads = (await session.execute(_heads(now, batch, key))).all()
         if not heads:
             return Claim([])
         keys = {row.ordering_key: row.id for row in heads if row.ordering_key is not None}
