@@ -145,7 +145,10 @@ async def in_process(args: argparse.Namespace, url: str, botapi: str) -> dict[st
                         # order and payment notifications; the web path relays the payment one inline):
                         # delivered now, its CPU per turn reported apart so paths compare like for like
                         relay_cpu = time.process_time()
-                        await runtime.relay_notifications()
+                        if args.profile:
+                            await profiled_relay(name, args, runtime)
+                        else:
+                            await runtime.relay_notifications()
                         relay_cpu = time.process_time() - relay_cpu
                         figures["relay_after_cpu_ms_per_turn"] = round(relay_cpu / figures["turns"] * 1000, 3)
                         print(line(name, figures), flush=True)
@@ -176,6 +179,17 @@ async def profiled(name: str, args: argparse.Namespace, path: Any) -> dict[str, 
     profile.dump_stats(out)
     pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     return figures
+
+
+async def profiled_relay(name: str, args: argparse.Namespace, runtime: Any) -> None:
+    """What the path's turns left for the relay, profiled apart (``<path>.relay.prof``)."""
+    import cProfile
+
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
+    await runtime.relay_notifications()
+    profile.disable()
+    profile.dump_stats(Path(args.profile) / f"{name}.relay.prof")
 
 
 async def serve_processes(args: argparse.Namespace, url: str, folder: Path) -> dict[str, dict[str, float]]:

@@ -12,8 +12,11 @@ body or the query string is ignored, so no client can speak or read as another s
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -35,6 +38,7 @@ from dialogs.messages import InboundMessage
 from dialogs.payloads import SandboxPay
 from dialogs.state import ConversationState
 
+log = logging.getLogger(__name__)
 CHANNEL = "web"
 #: buttons that capture a payment at once (the sandbox's): the confirmation is relayed into the answer
 PAYS_AT_ONCE = f"{SandboxPay.prefix}:"
@@ -71,6 +75,8 @@ class WebChannel(InboxChannel):
         self.payment_provider = self.payments.provider
         #: read by bootstrap: the providers the dialog offers as a choice here (issue 11)
         self.payment_choices = self.payments.choices
+        #: the payers' own notifications, relayed into the pay button's answer (see RecipientRelay)
+        self.relay = RecipientRelay(lambda keys: context.runtime.outbox_relay().drain_recipients(keys))
 
     def install_routes(self, app: web.Application) -> None:
         app.router.add_get("/", index)
@@ -139,8 +145,7 @@ class WebChannel(InboxChannel):
         states = self.context.runtime.pipeline.states
         state = await states.load(conversation)
         if state.customer_id is not None:
-            relay = self.context.runtime.outbox_relay()
-            await relay.drain_recipient(customer_key(state.customer_id))
+            await self.relay.deliver(customer_key(state.customer_id))
         return await self.inbox.drain(user), state
 
     async def _pushed_and_state(
@@ -160,6 +165,42 @@ class WebChannel(InboxChannel):
         session = existing_session(request)
         found = await self.inbox.drain(session.pseudonym) if session is not None else []
         return web.json_response({"replies": [{**p, "pushed": True} for p in found]})
+
+
+class RecipientRelay:
+    """Relays the messages of the recipients asked for; pay buttons pressed while a round is under
+    way share the next one (one claim of all their keys instead of one transaction pair each).
+
+    A caller's key goes into a round that starts after it asked, so the round sees what the caller's
+    turn committed. A round that fails (the database is away) is logged, not raised: the payment
+    was taken, and the relay job and the page's inbox poll deliver its confirmation."""
+
+    def __init__(self, drain: Callable[[list[str]], Awaitable[object]]) -> None:
+        self._drain = drain
+        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
+        self._worker: asyncio.Task[None] | None = None
+
+    async def deliver(self, ordering_key: str) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(ordering_key, []).append(done)
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._rounds())
+        await asyncio.shield(done)  # a caller that goes away does not cancel the others' round
+
+    async def _rounds(self) -> None:
+        try:
+            while self._waiting:
+                asked, self._waiting = self._waiting, {}
+                try:
+                    await self._drain(list(asked))
+                except Exception:
+                    log.exception("relaying the payers' notifications failed; the relay job will")
+                for waiting in asked.values():
+                    for done in waiting:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._worker = None
 
 
 def create(context: ChannelContext) -> WebChannel:

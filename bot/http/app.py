@@ -108,7 +108,7 @@ async def sandbox_pay(request: web.Request) -> web.Response:
     except DomainError as error:
         return web.Response(status=404, text=f"{error.code}")
     if result.customer_id is not None:  # the payer's own notifications now; the relay job the rest
-        await runtime.outbox_relay().drain_recipient(customer_key(result.customer_id))
+        await runtime.outbox_relay().drain_recipients([customer_key(result.customer_id)])
     return web.Response(
         text=f"<!doctype html><meta charset=utf-8><p>Payment {html.escape(result.outcome)}. "
         f"You can go back to the chat.</p>",

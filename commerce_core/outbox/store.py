@@ -19,6 +19,7 @@ shopper's events from one request at a time, so this does not arise in practice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,10 +100,10 @@ def _queued(table: Any) -> ColumnElement[bool]:
     return and_(table.c.sent_at.is_(None), table.c.parked_at.is_(None))
 
 
-def _heads(*, one_key: bool) -> Select[Any]:
+def _heads(*, of_keys: bool) -> Select[Any]:
     """The due heads (oldest queued message of their key, or a message with no key) up to ``limit``,
-    locked; ``one_key``: that ``key``'s head alone, under the same rules. Bound parameters ``now``,
-    ``limit`` (and ``key``): built once, as building a statement costs more than running it (in
+    locked; ``of_keys``: the heads of those ``keys`` alone, under the same rules. Bound parameters
+    ``now``, ``limit`` (and ``keys``): built once, as building a statement costs more than running it (in
     issue 16's profile a claim built anew per pay button cost milliseconds before any SQL)."""
     earlier = _OUTBOX.alias("earlier")
     first_of_its_key = or_(
@@ -115,8 +116,8 @@ def _heads(*, one_key: bool) -> Select[Any]:
     )
     now = bindparam("now", type_=_OUTBOX.c.available_at.type)
     heads = _columns().where(_queued(_OUTBOX), _OUTBOX.c.available_at <= now, first_of_its_key)
-    if one_key:
-        heads = heads.where(_OUTBOX.c.ordering_key == bindparam("key", type_=_OUTBOX.c.ordering_key.type))
+    if of_keys:
+        heads = heads.where(_OUTBOX.c.ordering_key.in_(bindparam("keys", expanding=True)))
     limit = bindparam("limit", type_=Integer())
     return heads.order_by(_OUTBOX.c.id).limit(limit).with_for_update(skip_locked=True, of=_OUTBOX)
 
@@ -156,7 +157,7 @@ def _by_ids(**values: Any) -> Any:
     return update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True))).values(**values)
 
 
-_HEADS, _HEAD_OF_KEY, _RUNS = _heads(one_key=False), _heads(one_key=True), _runs()
+_HEADS, _HEADS_OF_KEYS, _RUNS = _heads(of_keys=False), _heads(of_keys=True), _runs()
 _LEASE = _by_ids(available_at=bindparam("until", type_=_OUTBOX.c.available_at.type))
 _SENT = _by_ids(sent_at=bindparam("at", type_=_OUTBOX.c.sent_at.type))
 _RELEASED = _by_ids(available_at=bindparam("at", type_=_OUTBOX.c.available_at.type))
@@ -169,33 +170,33 @@ async def claim(
     batch: int,
     run: int,
     lease: timedelta,
-    key: str | None = None,
+    keys: Sequence[str] | None = None,
 ) -> Claim:
     """Lease up to ``batch`` heads and the due runs behind them (at most ``run`` messages a key).
 
-    With ``key`` (one recipient's ordering key), only that key's head and run: what a channel
-    relays into the answer of the request that queued them (the web chat's pay button) without
+    With ``keys`` (recipients' ordering keys), only those keys' heads and runs: what a channel
+    relays into the answer of the requests that queued them (the web chat's pay button) without
     delivering everybody else's. The same head rule and lock apply, so a key another relay holds
     (leased, or being claimed right now) is left alone, and nothing is delivered twice or out of
     order."""
     async with sessions() as session, session.begin():
-        if key is None:
+        if keys is None:
             found = await session.execute(_HEADS, {"now": now, "limit": batch})
         else:
-            found = await session.execute(_HEAD_OF_KEY, {"now": now, "limit": 1, "key": key})
+            found = await session.execute(_HEADS_OF_KEYS, {"now": now, "limit": batch, "keys": list(keys)})
         heads = found.all()
         if not heads:
             return Claim([])
-        keys = {row.ordering_key: row.id for row in heads if row.ordering_key is not None}
+        head_of = {row.ordering_key: row.id for row in heads if row.ordering_key is not None}
         chosen = [row for row in heads if row.ordering_key is None]
-        if keys:
+        if head_of:
             by_key: dict[str, list[Any]] = {}
-            for row in (await session.execute(_RUNS, {"keys": list(keys), "run": run})).all():
+            for row in (await session.execute(_RUNS, {"keys": list(head_of), "run": run})).all():
                 by_key.setdefault(row.ordering_key, []).append(row)
-            for ordering_key, rows in by_key.items():
+            for key, rows in by_key.items():
                 # an earlier row that committed after our look for heads now leads the key: leave
                 # the key alone this round (its new head is someone else's, or ours next round)
-                if rows[0].id != keys[ordering_key]:
+                if rows[0].id != head_of[key]:
                     continue
                 chosen.append(rows[0])
                 for row in rows[1:]:

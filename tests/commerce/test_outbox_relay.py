@@ -413,20 +413,25 @@ def test_customer_key_is_the_ordering_key_events_write() -> None:
     assert customer_key(42) == delayed(42, 1).ordering_key == OrderPlaced("N1", 42, 1, "CNY").ordering_key
 
 
-async def test_draining_one_recipient_leaves_everybody_else_for_the_relay(
+async def test_draining_recipients_leaves_everybody_else_for_the_relay(
     commerce: Commerce, clock: FakeClock
 ) -> None:
-    """Issue 16: the pay button relays the payer's own notifications into its answer; another
-    shopper's wait for the relay, which still delivers each of them exactly once."""
-    await add_events(commerce, delayed(1, 1), delayed(2, 1), delayed(1, 2), delayed(2, 2))
+    """Issue 16: the pay button relays the payers' own notifications into its answer (pay buttons
+    pressed together share one claim); another shopper's wait for the relay, which still delivers
+    each of them exactly once."""
+    await add_events(
+        commerce, delayed(1, 1), delayed(2, 1), delayed(1, 2), delayed(3, 1), delayed(2, 2), delayed(1, 3)
+    )
     recorder = Recorder(failing=set(), seen=[])
-    relay = OutboxRelay(commerce.engine, clock, recorder, sessions=commerce.sessions)
-    assert await relay.drain_recipient(customer_key(1)) == 2
-    assert recorder.seen == [(1, 1), (1, 2)]  # theirs, in order, nobody else's
+    runs_of_two = RelaySettings(run=2)
+    relay = OutboxRelay(commerce.engine, clock, recorder, settings=runs_of_two, sessions=commerce.sessions)
+    assert await relay.drain_recipients([customer_key(1), customer_key(3)]) == 4  # 1's backlog: 2 claims
+    assert [seq for customer, seq in recorder.seen if customer == 1] == [1, 2, 3]  # in order
+    assert sorted(customer for customer, _ in recorder.seen) == [1, 1, 1, 3]  # nobody else's
     assert await pending_count(commerce.sessions) == 2
-    assert await relay.drain_recipient(customer_key(1)) == 0  # nothing twice
+    assert await relay.drain_recipients([customer_key(1)]) == 0  # nothing twice
     assert await relay.drain() == 2
-    assert recorder.seen == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    assert sorted(recorder.seen) == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (3, 1)]
 
 
 async def test_a_recipient_another_relay_is_delivering_is_left_to_it(
@@ -451,9 +456,9 @@ async def test_a_recipient_another_relay_is_delivering_is_left_to_it(
     await add_events(commerce, delayed(1, 3))
     recorder = Recorder(failing=set(), seen=[])
     web = OutboxRelay(commerce.engine, clock, recorder, sessions=commerce.sessions)
-    assert await web.drain_recipient(customer_key(1)) == 0
+    assert await web.drain_recipients([customer_key(1)]) == 0
     release.set()
     assert (await busy).delivered == 2
-    assert await web.drain_recipient(customer_key(1)) == 1
+    assert await web.drain_recipients([customer_key(1)]) == 1
     assert seen == [("background", 1), ("background", 2)] and recorder.seen == [(1, 3)]
     assert await pending_count(commerce.sessions) == 0
