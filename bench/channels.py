@@ -122,7 +122,7 @@ async def in_process(args: argparse.Namespace, url: str, botapi: str) -> dict[st
                 "pipeline_as_web": PipelinePath(runtime, "web"),
                 "telegram": TelegramPath(tg, http, base, SECRET),
                 "wechat": WeChatPath(wx, http, base, (WX_TOKEN, WX_AES_KEY, WX_APP_ID)),
-                "web": WebPath(http, [base]),
+                "web": WebPath([base]),
             }
             worker = asyncio.create_task(tg.run_worker(stop))
             try:
@@ -161,6 +161,7 @@ async def in_process(args: argparse.Namespace, url: str, botapi: str) -> dict[st
                 stop.set()
                 await worker
                 paths["telegram"].poster.close()
+                paths["web"].close()
                 await runner.cleanup()
     finally:
         await runtime.aclose()
@@ -207,20 +208,21 @@ async def serve_processes(args: argparse.Namespace, url: str, folder: Path) -> d
     try:
         for server in servers:
             wait_ready(server)
-        async with client(args.concurrency) as http:
-            setups = {"web_1_serve": [servers[0].base_url], "web_2_serve": [s.base_url for s in servers]}
-            for bases in setups.values():
-                path = WebPath(http, bases)
-                await drive(path.turn, path.user, concurrency=4, journeys=8)  # warm-up
-            for round_ in range(args.rounds):
-                for label in list(setups) if round_ % 2 == 0 else list(setups)[::-1]:
-                    path = WebPath(http, setups[label])
-                    figures = await drive(
-                        path.turn, path.user, concurrency=args.concurrency, journeys=args.journeys
-                    )
-                    print(line(label, figures), flush=True)
-                    if figures["turns_per_s"] > results.get(label, {}).get("turns_per_s", 0):
-                        results[label] = figures
+        setups = {"web_1_serve": [servers[0].base_url], "web_2_serve": [s.base_url for s in servers]}
+        for bases in setups.values():
+            path = WebPath(bases)
+            await drive(path.turn, path.user, concurrency=4, journeys=8)  # warm-up
+            path.close()
+        for round_ in range(args.rounds):
+            for label in list(setups) if round_ % 2 == 0 else list(setups)[::-1]:
+                path = WebPath(setups[label])
+                figures = await drive(
+                    path.turn, path.user, concurrency=args.concurrency, journeys=args.journeys
+                )
+                path.close()
+                print(line(label, figures), flush=True)
+                if figures["turns_per_s"] > results.get(label, {}).get("turns_per_s", 0):
+                    results[label] = figures
     finally:
         for server in servers:
             server.stop()
