@@ -10,15 +10,17 @@ scratch database is created and dropped). Then (d) against ``shopbot serve`` pro
 behind a round-robin client (each request to the next server; ``--no-serve`` skips this).
 
 What is billed to whom. The load generator runs in this process, so its CPU counts in "CPU/turn
-here"; it is kept cheap rather than subtracted (see ``bench._paths``): one keep-alive aiohttp session
-per path, no cookie jar, WeChat requests sealed with a cipher built once (the channel's own
-``Cryptor.seal``, as WeChat's servers keep theirs), replies never decrypted (the buttons a turn showed
-are read off the channel's renderer). In issue 16's profile what remains of the client is about
-0.3-0.5 ms per turn on web and WeChat (aiohttp's request/response, the WeChat seal and signature).
-Notification delivery is reported apart: after each path the outbox relay delivers what its turns left
-(``relay_after_cpu_ms_per_turn``): the pipeline path relays nothing while it runs, the web path relays
-the sandbox payment's confirmation inline (it is in the pay button's answer), so "CPU/turn here" alone
-bills the web path for work the pipeline path defers.
+here"; it is kept cheap rather than subtracted (see ``bench._paths``): Telegram updates and web chat
+posts go out as pre-built requests over kept-alive connections (no client library per request),
+WeChat requests through one keep-alive aiohttp session, sealed with a cipher built once (the channel's
+own ``Cryptor.seal``, as WeChat's servers keep theirs), replies never decrypted (the buttons a turn
+showed are read off the channel's renderer). In issue 16's profile what remained of the aiohttp client
+was about 0.3-0.5 ms per turn on web and WeChat. Notification delivery is reported apart: after each
+path the outbox relay delivers what its turns left (``relay_after_cpu_ms_per_turn``): the pipeline
+path relays nothing while it runs, the web path relays the paying shopper's own notifications inline
+(the confirmation is in the pay button's answer; in this journey that is all of that shopper's, the
+order placed included), so "CPU/turn here" alone bills the web path for work the pipeline path defers.
+``--profile DIR`` writes a cProfile (CPU time) of each path, and of the relay after it, into DIR.
 
 Each path runs ``--rounds`` times in alternating order (load from other processes falls on all alike)
 and its best round counts. Prints turns/s, p50/p99 and this process's CPU per turn for each, then one
