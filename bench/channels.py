@@ -10,15 +10,17 @@ scratch database is created and dropped). Then (d) against ``shopbot serve`` pro
 behind a round-robin client (each request to the next server; ``--no-serve`` skips this).
 
 What is billed to whom. The load generator runs in this process, so its CPU counts in "CPU/turn
-here"; it is kept cheap rather than subtracted (see ``bench._paths``): one keep-alive aiohttp session
-per path, no cookie jar, WeChat requests sealed with a cipher built once (the channel's own
-``Cryptor.seal``, as WeChat's servers keep theirs), replies never decrypted (the buttons a turn showed
-are read off the channel's renderer). In issue 16's profile what remains of the client is about
-0.3-0.5 ms per turn on web and WeChat (aiohttp's request/response, the WeChat seal and signature).
-Notification delivery is reported apart: after each path the outbox relay delivers what its turns left
-(``relay_after_cpu_ms_per_turn``): the pipeline path relays nothing while it runs, the web path relays
-the sandbox payment's confirmation inline (it is in the pay button's answer), so "CPU/turn here" alone
-bills the web path for work the pipeline path defers.
+here"; it is kept cheap rather than subtracted (see ``bench._paths``): Telegram updates and web chat
+posts go out as pre-built requests over kept-alive connections (no client library per request),
+WeChat requests through one keep-alive aiohttp session, sealed with a cipher built once (the channel's
+own ``Cryptor.seal``, as WeChat's servers keep theirs), replies never decrypted (the buttons a turn
+showed are read off the channel's renderer). In issue 16's profile what remained of the aiohttp client
+was about 0.3-0.5 ms per turn on web and WeChat. Notification delivery is reported apart: after each
+path the outbox relay delivers what its turns left (``relay_after_cpu_ms_per_turn``): the pipeline
+path relays nothing while it runs, the web path relays the paying shopper's own notifications inline
+(the confirmation is in the pay button's answer; in this journey that is all of that shopper's, the
+order placed included), so "CPU/turn here" alone bills the web path for work the pipeline path defers.
+``--profile DIR`` writes a cProfile (CPU time) of each path, and of the relay after it, into DIR.
 
 Each path runs ``--rounds`` times in alternating order (load from other processes falls on all alike)
 and its best round counts. Prints turns/s, p50/p99 and this process's CPU per turn for each, then one
@@ -122,7 +124,7 @@ async def in_process(args: argparse.Namespace, url: str, botapi: str) -> dict[st
                 "pipeline_as_web": PipelinePath(runtime, "web"),
                 "telegram": TelegramPath(tg, http, base, SECRET),
                 "wechat": WeChatPath(wx, http, base, (WX_TOKEN, WX_AES_KEY, WX_APP_ID)),
-                "web": WebPath(http, [base]),
+                "web": WebPath([base]),
             }
             worker = asyncio.create_task(tg.run_worker(stop))
             try:
@@ -145,7 +147,10 @@ async def in_process(args: argparse.Namespace, url: str, botapi: str) -> dict[st
                         # order and payment notifications; the web path relays the payment one inline):
                         # delivered now, its CPU per turn reported apart so paths compare like for like
                         relay_cpu = time.process_time()
-                        await runtime.relay_notifications()
+                        if args.profile:
+                            await profiled_relay(name, args, runtime)
+                        else:
+                            await runtime.relay_notifications()
                         relay_cpu = time.process_time() - relay_cpu
                         figures["relay_after_cpu_ms_per_turn"] = round(relay_cpu / figures["turns"] * 1000, 3)
                         print(line(name, figures), flush=True)
@@ -159,6 +164,7 @@ async def in_process(args: argparse.Namespace, url: str, botapi: str) -> dict[st
                 await worker
                 paths["telegram"].poster.close()
                 paths["wechat"].poster.close()
+                paths["web"].close()
                 await runner.cleanup()
     finally:
         await runtime.aclose()
@@ -179,6 +185,17 @@ async def profiled(name: str, args: argparse.Namespace, path: Any) -> dict[str, 
     return figures
 
 
+async def profiled_relay(name: str, args: argparse.Namespace, runtime: Any) -> None:
+    """What the path's turns left for the relay, profiled apart (``<path>.relay.prof``)."""
+    import cProfile
+
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
+    await runtime.relay_notifications()
+    profile.disable()
+    profile.dump_stats(Path(args.profile) / f"{name}.relay.prof")
+
+
 async def serve_processes(args: argparse.Namespace, url: str, folder: Path) -> dict[str, dict[str, float]]:
     """(d) against one ``shopbot serve``, then two behind a round-robin client (same database)."""
     settings = load_settings(database_url=url)
@@ -194,20 +211,21 @@ async def serve_processes(args: argparse.Namespace, url: str, folder: Path) -> d
     try:
         for server in servers:
             wait_ready(server)
-        async with client(args.concurrency) as http:
-            setups = {"web_1_serve": [servers[0].base_url], "web_2_serve": [s.base_url for s in servers]}
-            for bases in setups.values():
-                path = WebPath(http, bases)
-                await drive(path.turn, path.user, concurrency=4, journeys=8)  # warm-up
-            for round_ in range(args.rounds):
-                for label in list(setups) if round_ % 2 == 0 else list(setups)[::-1]:
-                    path = WebPath(http, setups[label])
-                    figures = await drive(
-                        path.turn, path.user, concurrency=args.concurrency, journeys=args.journeys
-                    )
-                    print(line(label, figures), flush=True)
-                    if figures["turns_per_s"] > results.get(label, {}).get("turns_per_s", 0):
-                        results[label] = figures
+        setups = {"web_1_serve": [servers[0].base_url], "web_2_serve": [s.base_url for s in servers]}
+        for bases in setups.values():
+            path = WebPath(bases)
+            await drive(path.turn, path.user, concurrency=4, journeys=8)  # warm-up
+            path.close()
+        for round_ in range(args.rounds):
+            for label in list(setups) if round_ % 2 == 0 else list(setups)[::-1]:
+                path = WebPath(setups[label])
+                figures = await drive(
+                    path.turn, path.user, concurrency=args.concurrency, journeys=args.journeys
+                )
+                path.close()
+                print(line(label, figures), flush=True)
+                if figures["turns_per_s"] > results.get(label, {}).get("turns_per_s", 0):
+                    results[label] = figures
     finally:
         for server in servers:
             server.stop()

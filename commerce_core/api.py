@@ -146,7 +146,14 @@ from commerce_core.orders.types import (
     OrderView,
     StatusChangeView,
 )
-from commerce_core.outbox.relay import OutboxEnvelope, OutboxRelay, RelaySettings, RoundReport, relay_once
+from commerce_core.outbox.relay import (
+    OutboxEnvelope,
+    OutboxRelay,
+    RelaySettings,
+    RoundReport,
+    customer_key,
+    relay_once,
+)
 from commerce_core.outbox.store import ParkedMessage, parked_messages, pending_count, requeue
 from commerce_core.outbox.subscribers import OutboxSubscribers
 from commerce_core.payments.provider import (
@@ -322,6 +329,7 @@ __all__ += [
     "ShipmentUpdated",
     "SupportSettings",
     "TicketKind",
+    "customer_key",
     "decode_event",
     "parked_messages",
     "pending_count",

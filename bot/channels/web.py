@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -32,10 +33,12 @@ from bot.payments.web import WebPayments
 from bot.pipeline import ConversationBusy
 from bot.render import reply_to_json
 from bot.turns import TurnInProgress
+from commerce_core.api import customer_key
 from dialogs.messages import InboundMessage
 from dialogs.payloads import SandboxPay
 from dialogs.state import ConversationState
 
+log = logging.getLogger(__name__)
 CHANNEL = "web"
 #: buttons that capture a payment at once (the sandbox's): the confirmation is relayed into the answer
 PAYS_AT_ONCE = f"{SandboxPay.prefix}:"
@@ -72,8 +75,8 @@ class WebChannel(InboxChannel):
         self.payment_provider = self.payments.provider
         #: read by bootstrap: the providers the dialog offers as a choice here (issue 11)
         self.payment_choices = self.payments.choices
-        #: the outbox relay after each turn, one round for all turns waiting on it (see Coalesced)
-        self.relay = Coalesced(lambda: context.runtime.relay_notifications())
+        #: the payers' own notifications, relayed into the pay button's answer
+        self.relay = RecipientRelay(lambda keys: context.runtime.outbox_relay().drain_recipients(keys))
 
     def install_routes(self, app: web.Application) -> None:
         app.router.add_get("/", index)
@@ -117,13 +120,9 @@ class WebChannel(InboxChannel):
                 text="busy, retry this message", headers={"Retry-After": "1"}
             ) from error
         if message.payload and message.payload.startswith(PAYS_AT_ONCE):
-            # the sandbox pay button captured a payment: its confirmation, relayed now, comes back in
-            # this response. Other turns (typed or pressed) leave notifications to the relay job (woken
-            # by the database) and the page's inbox poll: a relay round per message cost the web path a
-            # sixth of its time, and relaying after every button (add to cart too) made those turns wait
-            # for everyone's notifications (the web path's p99 of 1.6 s in issue 16's bench)
-            await self.relay()
-        pushed, state = await self._pushed_and_state(user, message.conversation_key)
+            pushed, state = await self._relay_own(user, message.conversation_key)
+        else:
+            pushed, state = await self._pushed_and_state(user, message.conversation_key)
         response = web.json_response(
             {
                 "replies": [reply_to_json(r) for r in replies] + [{**p, "pushed": True} for p in pushed],
@@ -132,6 +131,24 @@ class WebChannel(InboxChannel):
         )
         remember(request, response, session, public_url=self.context.settings.public_base_url)
         return response
+
+    async def _relay_own(
+        self, user: str, conversation: str
+    ) -> tuple[list[dict[str, Any]], ConversationState]:
+        """The sandbox pay button captured a payment: relay this shopper's own notifications now, so
+        the confirmation comes back in this answer, then take what was pushed to them.
+
+        Only theirs (their ordering key, claimed under the relay's usual lock and lease): draining the
+        whole outbox here made every payer wait for everybody's notifications (issue 16: the web path's
+        p99 of 1.7 s, and a share of its CPU). Everybody else's, and other turns' (typed or pressed),
+        are left to the relay job (woken by the database's commit) and the page's inbox poll.
+
+        See :class:`RecipientRelay` for how pay buttons pressed at the same moment share a claim."""
+        states = self.context.runtime.pipeline.states
+        state = await states.load(conversation)
+        if state.customer_id is not None:
+            await self.relay.deliver(customer_key(state.customer_id))
+        return await self.inbox.drain(user), state
 
     async def _pushed_and_state(
         self, user: str, conversation: str
@@ -152,43 +169,42 @@ class WebChannel(InboxChannel):
         return web.json_response({"replies": [{**p, "pushed": True} for p in found]})
 
 
-class Coalesced:
-    """Calls of a coroutine function shared by concurrent callers: each caller waits for a call that
-    started after it asked, at most one runs at a time and at most one more is queued.
+class RecipientRelay:
+    """Relays the messages of the recipients asked for, at once; the keys asked for before a round
+    has started (in the same turn of the event loop) share its claim.
 
-    Why: every web chat turn relays the outbox before answering, so that a payment confirmation is in
-    the same response. Each relay round is a claim query in PostgreSQL; with 100 shoppers at once,
-    100 rounds ran side by side, each finding at most its own message (issue 16's profile of the web
-    path: about a sixth of its time). A round that starts after a turn's commit delivers what that
-    turn queued, so turns waiting together can share one.
-    """
+    Why not wait for the round under way and share the next (as the whole-outbox relay did): each
+    button then waited for that round and for everybody in its own, which doubled the pay step's
+    median in issue 16's bench. A round starts after its callers asked, so it sees what their turns
+    committed. A round that fails (the database is away) is logged, not raised: the payment was
+    taken, and the relay job and the page's inbox poll deliver its confirmation."""
 
-    def __init__(self, call: Callable[[], Awaitable[object]]) -> None:
-        self._call = call
-        self._running: asyncio.Task[None] | None = None
-        self._queued: asyncio.Task[None] | None = None
+    def __init__(self, drain: Callable[[list[str]], Awaitable[object]]) -> None:
+        self._drain = drain
+        self._forming: dict[str, list[asyncio.Future[None]]] | None = None
+        self._rounds: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
 
-    async def __call__(self) -> None:
-        if self._running is None:
-            task = self._running = asyncio.create_task(self._first())
-        else:
-            if self._queued is None:
-                self._queued = asyncio.create_task(self._after(self._running))
-            task = self._queued
-        await asyncio.shield(task)
+    async def deliver(self, ordering_key: str) -> None:
+        if self._forming is None:
+            self._forming = {}
+            task = asyncio.create_task(self._round())
+            self._rounds.add(task)
+            task.add_done_callback(self._rounds.discard)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._forming.setdefault(ordering_key, []).append(done)
+        await asyncio.shield(done)  # a caller that goes away does not cancel the others' round
 
-    async def _first(self) -> None:
+    async def _round(self) -> None:
+        asked, self._forming = self._forming or {}, None
         try:
-            await self._call()
+            await self._drain(list(asked))
+        except Exception:
+            log.exception("relaying the payers' notifications failed; the relay job will")
         finally:
-            if self._running is asyncio.current_task():
-                self._running = None
-
-    async def _after(self, previous: asyncio.Task[None]) -> None:
-        await asyncio.wait({previous})
-        self._queued = None
-        self._running = asyncio.current_task()
-        await self._first()
+            for waiting in asked.values():
+                for done in waiting:
+                    if not done.done():
+                        done.set_result(None)
 
 
 def create(context: ChannelContext) -> WebChannel:

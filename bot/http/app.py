@@ -28,7 +28,7 @@ from bot.infra.flood import WINDOW_SECONDS, FloodGate
 from bot.infra.input import too_deep
 from bot.observability import http as observability
 from bot.runtime import Runtime
-from commerce_core.api import DomainError, PaymentRejected
+from commerce_core.api import DomainError, PaymentRejected, customer_key
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 FLOOD: web.AppKey[FloodGate] = web.AppKey("flood", FloodGate)
@@ -64,10 +64,10 @@ async def rate_limited(request: web.Request, handler: Any) -> web.StreamResponse
         runtime = request.app[RUNTIME]
         limits, gate, now = runtime.container.settings.rate, request.app[FLOOD], time.time()
         session = request.cookies.get(limits.web_session_cookie, "")[:128]
-        allowed = await gate.allow("web-ip", request.remote or "-", limits.web_per_ip, now)
-        if allowed and session:
-            allowed = await gate.allow("web-session", session, limits.web_per_session, now)
-        if not allowed:
+        checks = [("web-ip", request.remote or "-", limits.web_per_ip)]
+        if session:
+            checks.append(("web-session", session, limits.web_per_session))
+        if not await gate.allow_each(checks, now):  # both counted in one Redis round trip
             return web.json_response(
                 {"error": "rate_limited"}, status=429, headers={"Retry-After": str(WINDOW_SECONDS)}
             )
@@ -107,7 +107,8 @@ async def sandbox_pay(request: web.Request) -> web.Response:
         result = await runtime.container.commerce.payments.sandbox_pay(request.match_info["payment"][:32])
     except DomainError as error:
         return web.Response(status=404, text=f"{error.code}")
-    await runtime.relay_notifications()  # the job loop does the rest
+    if result.customer_id is not None:  # the payer's own notifications now; the relay job the rest
+        await runtime.outbox_relay().drain_recipients([customer_key(result.customer_id)])
     return web.Response(
         text=f"<!doctype html><meta charset=utf-8><p>Payment {html.escape(result.outcome)}. "
         f"You can go back to the chat.</p>",

@@ -10,6 +10,7 @@ spread over a Redis Cluster.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 from pydantic import Field
@@ -72,10 +73,26 @@ class FloodGate:
 
     async def spend(self, scope: str, subject: str, now: float) -> int:
         """Count one more for ``subject`` in this minute; how many it has used so far."""
-        digest = hashlib.blake2b(subject.encode("utf-8", "replace"), digest_size=12).hexdigest()
-        key = f"shopbot:flood:{{{scope}:{digest}}}:{int(now // WINDOW_SECONDS)}"
+        [used] = await self.spend_each([(scope, subject)], now)
+        return used
+
+    async def allow_each(self, limits: Sequence[tuple[str, str, int]], now: float) -> bool:
+        """Whether every ``(scope, subject, limit)`` may go on, all counted in one round trip (the
+        web chat's per-IP and per-session limits were two round trips per request)."""
+        counted = [(scope, subject, limit) for scope, subject, limit in limits if limit > 0]
+        if not counted:
+            return True
+        used = await self.spend_each([(scope, subject) for scope, subject, _ in counted], now)
+        return all(n <= limit for n, (_, _, limit) in zip(used, counted, strict=True))
+
+    async def spend_each(self, subjects: Sequence[tuple[str, str]], now: float) -> list[int]:
+        """Count one more for each ``(scope, subject)`` in this minute, in one round trip."""
+        window = int(now // WINDOW_SECONDS)
         async with self._redis.pipeline(transaction=False) as batch:
-            batch.incr(key)
-            batch.expire(key, WINDOW_SECONDS + 5)
-            used, _ = await batch.execute()
-        return int(used)
+            for scope, subject in subjects:
+                digest = hashlib.blake2b(subject.encode("utf-8", "replace"), digest_size=12).hexdigest()
+                key = f"shopbot:flood:{{{scope}:{digest}}}:{window}"
+                batch.incr(key)
+                batch.expire(key, WINDOW_SECONDS + 5)
+            replies = await batch.execute()
+        return [int(used) for used in replies[::2]]

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,6 +41,7 @@ __all__ = [
     "OutboxRelay",
     "RelaySettings",
     "RoundReport",
+    "customer_key",
     "default_wakeup",
     "pending_count",
     "relay_once",
@@ -152,6 +154,34 @@ class OutboxRelay:
         claimed = await store.claim(
             self.sessions, self.clock.now(), batch=settings.batch, run=settings.run, lease=settings.lease
         )
+        return await self._deliver(claimed)
+
+    async def drain_recipients(self, ordering_keys: Collection[str]) -> int:
+        """Deliver what is due now for these recipients (ordering keys, e.g. :func:`customer_key`)
+        and return how many were delivered; everybody else's messages stay for :meth:`run`.
+
+        Why: the web chat's pay button shows the payment confirmation in its own answer. Draining the
+        whole outbox there made that shopper wait for everybody's notifications (issue 16: the web
+        path's p99 of 1.7 s). The claim follows the usual rules (each key's head, locked with SKIP
+        LOCKED, then its due run, leased), so a key another relay is delivering is left to it."""
+        delivered, settings = 0, self.settings
+        keys = list(dict.fromkeys(ordering_keys))
+        while keys:
+            claimed = await store.claim(
+                self.sessions,
+                self.clock.now(),
+                batch=len(keys),
+                run=settings.run,
+                lease=settings.lease,
+                keys=keys,
+            )
+            delivered += (await self._deliver(claimed)).delivered
+            # a key whose run was full may have more behind it; the others gave all that was due
+            taken = Counter(envelope.ordering_key for envelope in claimed.messages)
+            keys = [key for key in keys if taken[key] >= settings.run]
+        return delivered
+
+    async def _deliver(self, claimed: store.Claim) -> RoundReport:
         if not claimed.messages:
             return RoundReport(claimed=claimed.parked, parked=claimed.parked)
         runs: dict[str | int, list[OutboxEnvelope]] = {}
@@ -235,6 +265,12 @@ class OutboxRelay:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+
+def customer_key(customer_id: int) -> str:
+    """The ordering key of a shopper's messages (what ``DomainEvent.ordering_key`` writes for an event
+    with a ``customer_id``): a recipient as :meth:`OutboxRelay.drain_recipients` takes it."""
+    return f"customer:{customer_id}"
 
 
 def _describe(exc: BaseException) -> str:

@@ -30,7 +30,7 @@ from commerce_core.events import (
 )
 from commerce_core.orders.types import LineRequest
 from commerce_core.outbox.model import OutboxMessage
-from commerce_core.outbox.relay import OutboxEnvelope, OutboxRelay, RelaySettings, relay_once
+from commerce_core.outbox.relay import OutboxEnvelope, OutboxRelay, RelaySettings, customer_key, relay_once
 from commerce_core.outbox.store import parked_messages, pending_count, requeue
 from commerce_core.outbox.subscribers import OutboxSubscribers
 from commerce_core.outbox.wakeup import PostgresListener
@@ -335,10 +335,7 @@ async def test_two_relays_share_the_work_once_each_in_order_per_key(
         assert all(mine[i][1] <= mine[i + 1][0] for i in range(len(mine) - 1))  # never two at once
     assert {relay for relay, *_ in spans} == {"a", "b"}  # both took a share
     overlapping = sum(
-        1
-        for _, c1, _, s1, e1 in spans
-        for _, c2, _, s2, e2 in spans
-        if c1 < c2 and s1 < e2 and s2 < e1
+        1 for _, c1, _, s1, e1 in spans for _, c2, _, s2, e2 in spans if c1 < c2 and s1 < e2 and s2 < e1
     )
     assert overlapping > 0  # different shoppers were served at the same time
 
@@ -407,3 +404,61 @@ async def test_an_unreadable_head_is_parked_and_the_rest_of_its_key_still_goes(
     recorder = Recorder(failing=set(), seen=[])
     assert await OutboxRelay(commerce.engine, clock, recorder, sessions=commerce.sessions).drain() == 1
     assert recorder.seen == [(1, 2)] and len(await parked_messages(commerce.sessions)) == 1
+
+
+# -- one recipient's messages now (the web chat's pay button) ---------------------------------------
+
+
+def test_customer_key_is_the_ordering_key_events_write() -> None:
+    assert customer_key(42) == delayed(42, 1).ordering_key == OrderPlaced("N1", 42, 1, "CNY").ordering_key
+
+
+async def test_draining_recipients_leaves_everybody_else_for_the_relay(
+    commerce: Commerce, clock: FakeClock
+) -> None:
+    """Issue 16: the pay button relays the payers' own notifications into its answer (pay buttons
+    pressed together share one claim); another shopper's wait for the relay, which still delivers
+    each of them exactly once."""
+    await add_events(
+        commerce, delayed(1, 1), delayed(2, 1), delayed(1, 2), delayed(3, 1), delayed(2, 2), delayed(1, 3)
+    )
+    recorder = Recorder(failing=set(), seen=[])
+    runs_of_two = RelaySettings(run=2)
+    relay = OutboxRelay(commerce.engine, clock, recorder, settings=runs_of_two, sessions=commerce.sessions)
+    assert await relay.drain_recipients([customer_key(1), customer_key(3)]) == 4  # 1's backlog: 2 claims
+    assert [seq for customer, seq in recorder.seen if customer == 1] == [1, 2, 3]  # in order
+    assert sorted(customer for customer, _ in recorder.seen) == [1, 1, 1, 3]  # nobody else's
+    assert await pending_count(commerce.sessions) == 2
+    assert await relay.drain_recipients([customer_key(1)]) == 0  # nothing twice
+    assert await relay.drain() == 2
+    assert sorted(recorder.seen) == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (3, 1)]
+
+
+async def test_a_recipient_another_relay_is_delivering_is_left_to_it(
+    commerce: Commerce, clock: FakeClock
+) -> None:
+    """The background relay holds the payer's messages (leased, mid-delivery): draining that
+    recipient takes nothing, so nothing is delivered twice or out of order; it goes on afterwards."""
+    await add_events(commerce, delayed(1, 1), delayed(1, 2))
+    started, release = asyncio.Event(), asyncio.Event()
+    seen: list[tuple[str, int]] = []
+
+    async def slow(envelope: OutboxEnvelope) -> None:
+        started.set()
+        await release.wait()
+        event = envelope.event()
+        assert isinstance(event, ShipmentDelayed)
+        seen.append(("background", event.hours_without_event))
+
+    background = OutboxRelay(commerce.engine, clock, slow, sessions=commerce.sessions)
+    busy = asyncio.create_task(background.deliver_once())
+    await started.wait()
+    await add_events(commerce, delayed(1, 3))
+    recorder = Recorder(failing=set(), seen=[])
+    web = OutboxRelay(commerce.engine, clock, recorder, sessions=commerce.sessions)
+    assert await web.drain_recipients([customer_key(1)]) == 0
+    release.set()
+    assert (await busy).delivered == 2
+    assert await web.drain_recipients([customer_key(1)]) == 1
+    assert seen == [("background", 1), ("background", 2)] and recorder.seen == [(1, 3)]
+    assert await pending_count(commerce.sessions) == 0

@@ -8,6 +8,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.runtime import Runtime
+from commerce_core.api import pending_count
+
 Client = TestClient[web.Request, web.Application]
 ADDRESS = "张三 13812345678 上海市浦东新区世纪大道100号"
 
@@ -155,3 +158,28 @@ async def test_markup_in_a_message_comes_back_only_as_json_text(client: Client) 
 async def test_the_app_refuses_oversized_bodies(client: Client) -> None:
     response = await client.post("/api/chat", json={"user": "web-big", "text": "x" * 70_000})
     assert response.status == 413
+
+
+async def test_the_pay_button_relays_only_the_payers_notifications(client: Client, runtime: Runtime) -> None:
+    """Issue 16: the pay button's answer holds the payer's confirmation; another shopper's pending
+    notification is left to the relay, which delivers it once (the payer's is not delivered again)."""
+    jar = client.session.cookie_jar
+    other_number, other_payment = await place_order(client, "web-other")
+    [other_cookie] = [f"{c.key}={c.value}" for c in jar if c.key == "shopbot_session"]
+    await runtime.relay_notifications()  # what placing the order queued: not what this test is about
+    await runtime.container.commerce.payments.sandbox_pay(other_payment)  # paid, not yet relayed
+    jar.clear()  # a second shopper (a new session)
+    number, payment = await place_order(client, "web-payer")
+    replies = await chat(client, payload=f"sbxpay:{payment}")
+    pushed = [r["text"] for r in replies if r.get("pushed")]
+    assert any(number in text for text in pushed) and not any(other_number in text for text in pushed)
+    assert await pending_count(runtime.container.commerce.sessions) >= 1  # the other shopper's
+    jar.clear()
+    inbox = await client.get("/api/inbox", headers={"Cookie": other_cookie})
+    assert (await inbox.json())["replies"] == []
+    assert await runtime.relay_notifications() >= 1
+    assert await runtime.relay_notifications() == 0
+    inbox = await client.get("/api/inbox", headers={"Cookie": other_cookie})
+    [confirmation] = (await inbox.json())["replies"]
+    assert other_number in confirmation["text"] and "已收到订单" in confirmation["text"]
+    assert (await (await client.get("/api/inbox")).json())["replies"] == []  # no second copy for anyone
