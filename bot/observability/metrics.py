@@ -5,7 +5,9 @@ Two kinds of series:
 
 * counted as things happen: turn latency per channel and flow, turns and failed turns per channel,
   NLU intents and fallbacks, webhook rejects and payment callbacks (the HTTP middleware in
-  :mod:`bot.observability.http`), database connections in use (pool events);
+  :mod:`bot.observability.http`); turns' counts reach the series at most a second late (tallied in
+  plain integers, pushed once a second and at every scrape: :class:`TurnMetrics`), and database
+  connections in use are read from the pool at each push;
 * sampled when Prometheus scrapes (:meth:`Metrics.sample`): Telegram inbox depth, outbox lag,
   notification backlog, after-sales cases overdue for a first response. Asking the database once per
   scrape (every 15 s or so) costs nothing a shopper would notice; asking it per turn would.
@@ -247,8 +249,8 @@ class TurnMetrics:
     Why turns are tallied in plain integers and pushed to the series at most once a second (and at
     every scrape): every ``inc``/``observe``/``set`` of prometheus-client takes a lock (and in
     multi-process mode writes a memory-mapped file); per turn that was five of them plus the pool
-    gauge, about 1.3 % of a turn's CPU (callgrind, ``bench/_probe_turns.py``). Tallied, a turn costs a
-    few dictionary and list additions; the series lag by at most :data:`PUSH_SECONDS`."""
+    gauge: 8.6 µs of the observer per turn, 3.0 µs tallied (timeit, one process). Tallied, a turn costs
+    a few dictionary and list additions; the series lag by at most :data:`PUSH_SECONDS`."""
 
     def __init__(self, metrics: Metrics, log_key: bytes = b"") -> None:
         self.metrics = metrics
