@@ -21,6 +21,7 @@ import re
 import secrets
 import time
 from collections import OrderedDict
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -93,6 +94,10 @@ class PipelineConfig:
 
 #: channels whose users are flood-controlled here: one polite answer, then silence until the minute ends
 FLOOD_CONTROLLED = frozenset({"telegram", "wechat"})
+#: the state the last turn of this task saved, for its caller (the Telegram channel renders with it
+#: instead of reading it back from Redis: issue 16); None when no turn ran (a redelivery, a flood
+#: answer) or it forgot the conversation. A caller sets None before ``handle`` and reads it after.
+saved_state: ContextVar[ConversationState | None] = ContextVar("saved_state", default=None)
 
 
 class ConversationLocks:
@@ -265,6 +270,7 @@ class Pipeline:
             done,
             self._done_seconds,
         )
+        saved_state.set(kept)
         record.done()
         return replies
 
