@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 #: a write that rides along with the next reservation's round trip (it queues commands on a pipeline)
@@ -121,6 +122,8 @@ class SharedRateLimiter:
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._redis = redis
+        #: redis-py's cluster pipelines refuse scripts: there the riders go first, in a round trip
+        self._scripts_in_pipelines = not isinstance(redis, RedisCluster)
 
     def _chat_params(self, group: bool) -> tuple[float, int]:
         if group:
@@ -139,10 +142,11 @@ class SharedRateLimiter:
         limits: list[str | int] = [repr(self._global_interval), repr(interval), burst]
         while True:
             args = [repr(self.timer.now()), *limits]
-            if riders:
+            if riders and self._scripts_in_pipelines:
                 answer = await self._reserve_with(riders, keys, args)
                 riders.clear()
             else:
+                await self.write(riders or [])
                 answer = await self._reserve(keys=keys, args=args)
             reserved, wait = answer
             if reserved:
@@ -151,8 +155,9 @@ class SharedRateLimiter:
 
     async def _reserve_with(self, riders: list[Rider], keys: list[str], args: list[Any]) -> Any:
         """The riders' writes and one reservation in one pipelined round trip (not a transaction:
-        the keys may sit in different Redis Cluster slots). The script goes by its digest; Redis
-        without it (restarted, flushed) gets it loaded by the plain call."""
+        independent writes). The script goes by its digest (a pipeline given the script object
+        would ask Redis whether it knows it first: a round trip more); a Redis without it
+        (restarted, flushed) gets it loaded by the plain call."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for ride in riders:
                 ride(pipe)
