@@ -75,14 +75,14 @@ def json_ready(value: Any, bot: Bot) -> Any:
     if isinstance(value, Enum):
         return json_ready(value.value, bot)
     if isinstance(value, BaseModel):
-        return json_ready(value.model_dump(warnings=False), bot)
+        return json_ready(value.model_dump(warnings=False, exclude_none=True), bot)
     return value
 
 
 def json_body(method: TelegramMethod[Any], bot: Bot) -> bytes | None:
     """The JSON body of a call; None when a file goes with it (a multipart upload)."""
     try:
-        fields = json_ready(method.model_dump(warnings=False), bot)
+        fields = json_ready(method.model_dump(warnings=False, exclude_none=True), bot)
     except _HasFile:
         return None
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PreCheckoutQuery, Update
 from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import web
@@ -340,7 +341,7 @@ class TelegramChannel:
 
     async def on_callback(self, query: CallbackQuery, update_id: int) -> None:
         try:  # always answered, at once, before any work
-            await self.bot.answer_callback_query(query.id)
+            await self.outbound.call(AnswerCallbackQuery(callback_query_id=query.id))
         except TelegramAPIError as error:
             log.info("answerCallbackQuery failed: %s", error)
         payload = await callbacks.unpack(query.data, self.redis)

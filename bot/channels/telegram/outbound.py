@@ -65,6 +65,10 @@ class Outbound:
             partial(session.send_quietly, bot) if isinstance(session, BotApiSession) else bot.__call__
         )
 
+    async def call(self, method: TelegramMethod[Any]) -> None:
+        """One Bot API call outside the send limits (answering a button tap), its answer not read."""
+        await self._call(method)
+
     def blocked_key(self, chat: str) -> str:
         return f"shopbot:tg:blocked:{chat}"
 
