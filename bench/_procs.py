@@ -23,16 +23,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SERVE = "import sys; from bot.cli import main; sys.argv = ['shopbot', 'serve']; main()"
 
-#: a Bot API that accepts every call: sends and edits answer with a message in the caller's chat
+#: a Bot API that accepts every call: sends and edits answer with a message in the caller's chat; it
+#: reads JSON bodies (what the channel sends) and forms (multipart uploads), as Telegram does
 FAKE_BOT_API = r"""
-import itertools, sys
+import itertools, json, sys
 from aiohttp import web
 ids = itertools.count(1000)
 
 async def call(request):
     method = request.match_info["method"]
     if method.startswith(("send", "edit")):
-        form = await request.post()
+        if request.content_type == "application/json":
+            form = json.loads(await request.read())
+        else:
+            form = await request.post()
         chat = int(form.get("chat_id") or 1)
         result = {"message_id": next(ids), "date": 1700000000,
                   "chat": {"id": chat, "type": "private" if chat > 0 else "group"}}

@@ -68,7 +68,8 @@ _ALWAYS_ANSWERED = re.compile(r"^(/start|/help|help|帮助|幫助)\b", re.IGNORE
 _RATINGS = frozenset("12345")
 #: the state the last turn run by :meth:`Pipeline.handle` in this context saved (None: no turn ran, e.g.
 #: a replayed delivery, or the conversation was forgotten). Why: a channel that renders the replies in
-#: the shopper's language read the state back from Redis after every turn (issue 16: the WeChat path);
+#: the shopper's language read the state back from Redis after every turn (issue 16: WeChat, Telegram,
+#: web);
 #: a caller sets it to None before ``handle`` and reads it after (same task), else falls back to
 #: :meth:`Pipeline.state_of`.
 SAVED_STATE: ContextVar[ConversationState | None] = ContextVar("saved_state", default=None)

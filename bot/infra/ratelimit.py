@@ -18,10 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import NoScriptError
+
+#: a write that rides along with the next reservation's round trip (it queues commands on a pipeline)
+Rider = Callable[[Any], None]
 
 
 class Timer(Protocol):
@@ -116,23 +122,65 @@ class SharedRateLimiter:
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._redis = redis
+        #: redis-py's cluster pipelines refuse scripts: there the riders go first, in a round trip
+        self._scripts_in_pipelines = not isinstance(redis, RedisCluster)
 
     def _chat_params(self, group: bool) -> tuple[float, int]:
         if group:
             return 60.0 / self.limits.per_group_per_minute + 1e-9, self.limits.per_group_burst
         return 1.0 / self.limits.per_chat_rate + 1e-9, self.limits.per_chat_burst
 
-    async def reserve(self, chat: str, *, group: bool = False) -> float:
+    async def reserve(self, chat: str, *, group: bool = False, riders: list[Rider] | None = None) -> float:
         """Claim the next slot for one message to ``chat``; returns how long to wait for it (when the
-        chat itself must wait first, this waits on the timer and asks again)."""
+        chat itself must wait first, this waits on the timer and asks again).
+
+        ``riders``: writes queued by the caller (the sent-part count of the message before, a chat
+        flag) that go to Redis in this reservation's round trip, before it; the list is emptied. Why:
+        each was a round trip of its own per message sent (issue 16's profile)."""
         interval, burst = self._chat_params(group)
         keys = [self._prefix + "global", self._prefix + "chat:" + chat, self._prefix + "pause:" + chat]
         limits: list[str | int] = [repr(self._global_interval), repr(interval), burst]
         while True:
-            reserved, wait = await self._reserve(keys=keys, args=[repr(self.timer.now()), *limits])
+            args = [repr(self.timer.now()), *limits]
+            if riders and self._scripts_in_pipelines:
+                answer = await self._reserve_with(riders, keys, args)
+                riders.clear()
+            else:
+                await self.write(riders or [])
+                answer = await self._reserve(keys=keys, args=args)
+            reserved, wait = answer
             if reserved:
                 return float(wait)
             await self.timer.sleep(float(wait))
+
+    async def _reserve_with(self, riders: list[Rider], keys: list[str], args: list[Any]) -> Any:
+        """The riders' writes and one reservation in one pipelined round trip (not a transaction:
+        independent writes). The script goes by its digest (a pipeline given the script object
+        would ask Redis whether it knows it first: a round trip more); a Redis without it
+        (restarted, flushed) gets it loaded by the plain call."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for ride in riders:
+                ride(pipe)
+            pipe.evalsha(self._reserve.sha, len(keys), *keys, *args)
+            *written, answer = await pipe.execute(raise_on_error=False)
+        for result in written:
+            if isinstance(result, Exception):
+                raise result
+        if isinstance(answer, NoScriptError):
+            return await self._reserve(keys=keys, args=args)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def write(self, riders: list[Rider]) -> None:
+        """The riders' writes on their own (nothing more to reserve for); the list is emptied."""
+        if not riders:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for ride in riders:
+                ride(pipe)
+            riders.clear()
+            await pipe.execute()
 
     async def pause(self, chat: str, seconds: float) -> None:
         """The platform said 429: nothing more to this chat (from any process) for ``seconds``."""

@@ -26,6 +26,7 @@ from commerce_core.clock import FakeClock
 from dialogs.messages import Attachment, InboundMessage, TextReply
 from nlu import BuiltinInterpreter
 from tests.commerce.factory import build_shop
+from tests.fake_bot_api import bot_api_params
 from tests.merchants.onboarding_support import PDF
 from tests.runtime_support import make_runtime
 from tests.telegram.conftest import SECRET, FakeTimer, Shopper, body, telegram_settings
@@ -56,7 +57,7 @@ class FakePlatforms:
 
     async def bot_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        params = dict(await request.post())
+        params = await bot_api_params(request)
         self.calls.append(method)
         result: Any = True
         if method == "getFile":

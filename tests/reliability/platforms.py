@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.channels.wechat.security import sha1_signature
+from tests.fake_bot_api import bot_api_params
 from tests.processes import free_port
 
 BOT_TOKEN = "123456:fault-injection-token"
@@ -78,7 +79,7 @@ class FakePlatforms:
 
     async def _bot_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        form = dict(await request.post())
+        form = await bot_api_params(request)
         chat = str(form.get("chat_id", ""))
         if method.startswith("send") and method != "sendChatAction":
             with self._lock:

@@ -32,6 +32,7 @@ from commerce_core.db.engine import create_engine
 from nlu.training import load_or_train
 from tests.commerce.factory import build_shop
 from tests.conftest import POSTGRES_ADMIN_URL, missing_service
+from tests.fake_bot_api import bot_api_params
 from tests.reliability.platforms import BOT_TOKEN, WEBHOOK_SECRET, FakePlatforms
 from tests.reliability.test_faults import MODEL_CACHE
 
@@ -133,7 +134,7 @@ class ButtonPlatforms(FakePlatforms):
         self.buttons: dict[str, list[dict[str, Any]]] = {}
 
     async def _bot_api(self, request: web.Request) -> web.Response:
-        form = dict(await request.post())
+        form = await bot_api_params(request)
         markup = form.get("reply_markup")
         if isinstance(markup, str) and markup:
             rows = json.loads(markup).get("inline_keyboard", [])

@@ -9,20 +9,26 @@ here makes every later lookup a dictionary hit. The pool (aiogram's one ``Client
 session, keep-alive, ``limit`` connections) is shared by the update workers, pushed notifications and
 the staff group, as the channel makes one session for all of them.
 
-Calls without files are posted as a form body this module builds itself (:func:`form_body`): aiogram
-hands a ``FormData`` to aiohttp, which percent-encodes it with ``urllib.parse.quote_plus``, a Python
-loop per byte; for Chinese texts that was about 5% of the Telegram path's CPU (issue 16's profile).
-The wire format stays ``application/x-www-form-urlencoded`` with the same fields (Telegram, and
-every fake Bot API of the tests, read it alike); calls with files go through aiogram's own
-multipart path.
+Calls without files are posted as JSON bodies, as the Bot API accepts them (:func:`json_ready`):
+aiogram hands a ``FormData`` to aiohttp, which percent-encodes every field (``quote_plus``, a Python
+loop per byte) after aiogram's ``prepare_value`` walked every value (and serialised each nested one to
+JSON separately); together about a tenth of the Telegram path's own CPU in issue 16's profile. A JSON
+body is one ``json.dumps`` of the method's fields. Calls with files go through aiogram's own
+multipart path. :meth:`BotApiSession.send_quietly` is the outbound path's call: Telegram's answer is
+checked (errors raise aiogram's exceptions, as ``bot(method)`` does) but a successful answer is not
+turned into aiogram models nobody reads (a ``Message`` with its ``Chat`` per reply sent).
 """
 
 from __future__ import annotations
 
-import re
+import datetime
+import json
+from enum import Enum
+from http import HTTPStatus
 from typing import Any, cast
 
 from aiogram import Bot
+from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.exceptions import TelegramNetworkError
@@ -30,25 +36,56 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 from aiohttp import ClientError, ClientTimeout
+from pydantic import BaseModel
+from yarl import URL
 
 #: how many Bot API calls may be in flight at once (Telegram allows ~30 messages/s per bot anyway)
 POOL_CONNECTIONS = 100
 #: ``Response[T]`` per returned type, held strongly (see the module docstring)
 _RESPONSE_MODELS: dict[Any, Any] = {}
-FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
-#: values sent as they are; any other is percent-encoded byte by byte (bytes.hex, in C)
-URL_SAFE = re.compile(r"[A-Za-z0-9_.\-~]*")
+JSON_HEADERS = {"Content-Type": "application/json"}
+_PLAIN = (str, int, float, bool)
 
 
-def form_body(fields: dict[str, str]) -> bytes:
-    """``key=value&...`` with every value that is not plainly safe percent-encoded in full.
+class _HasFile(Exception):
+    """A value is a file to upload: the call needs aiogram's multipart body."""
 
-    Encoding every byte of such a value (``%E6%9C%89``, ``%20`` ...) is valid form encoding and is one
-    C call per value, where ``quote_plus`` loops in Python over the bytes."""
-    return "&".join(
-        f"{key}={value}" if URL_SAFE.fullmatch(value) else f"{key}=%{value.encode().hex('%')}"
-        for key, value in fields.items()
-    ).encode()
+
+def json_ready(value: Any, bot: Bot) -> Any:
+    """``value`` (a method's ``model_dump``) as the Bot API reads it in a JSON body; None to leave out.
+
+    What aiogram's ``prepare_value`` does for a form, without its per-field JSON strings: unset
+    values (None) are left out, aiogram's ``Default`` markers take the bot's defaults, dates become
+    Unix times, enums their values; a file raises :class:`_HasFile`."""
+    kind = type(value)
+    if kind in _PLAIN or value is None:
+        return value
+    if kind is dict:
+        return {key: ready for key, item in value.items() if (ready := json_ready(item, bot)) is not None}
+    if kind is list or kind is tuple:
+        return [ready for item in value if (ready := json_ready(item, bot)) is not None]
+    if isinstance(value, Default):
+        return json_ready(bot.default[value.name], bot)
+    if isinstance(value, InputFile):
+        raise _HasFile
+    if isinstance(value, datetime.timedelta):
+        return round((datetime.datetime.now() + value).timestamp())
+    if isinstance(value, datetime.datetime):
+        return round(value.timestamp())
+    if isinstance(value, Enum):
+        return json_ready(value.value, bot)
+    if isinstance(value, BaseModel):
+        return json_ready(value.model_dump(warnings=False, exclude_none=True), bot)
+    return value
+
+
+def json_body(method: TelegramMethod[Any], bot: Bot) -> bytes | None:
+    """The JSON body of a call; None when a file goes with it (a multipart upload)."""
+    try:
+        fields = json_ready(method.model_dump(warnings=False, exclude_none=True), bot)
+    except _HasFile:
+        return None
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def keep_response_model(returning: Any) -> None:
@@ -57,12 +94,24 @@ def keep_response_model(returning: Any) -> None:
         _RESPONSE_MODELS[returning] = Response[returning]
 
 
+def accepted(status: int, content: str) -> bool:
+    """Telegram's answer says ``ok`` (any other answer goes through aiogram's checks and raises)."""
+    if not HTTPStatus.OK <= status <= HTTPStatus.IM_USED:
+        return False
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("ok") is True
+
+
 class BotApiSession(AiohttpSession):
-    """aiogram's aiohttp session with its response models kept alive."""
+    """aiogram's aiohttp session with JSON bodies and its response models kept alive."""
 
     def __init__(self, api_base: str = "", limit: int = POOL_CONNECTIONS) -> None:
         api = TelegramAPIServer.from_base(api_base.rstrip("/")) if api_base else PRODUCTION
         super().__init__(api=api, limit=limit)
+        self._urls: dict[tuple[str, str], URL] = {}
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
@@ -76,28 +125,41 @@ class BotApiSession(AiohttpSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
     ) -> TelegramType:
-        """aiogram's request, with the form body of :func:`form_body` when no file goes with it."""
-        files: dict[str, InputFile] = {}
-        fields: dict[str, str] = {}
-        for key, value in method.model_dump(warnings=False).items():
-            prepared = self.prepare_value(value, bot=bot, files=files)
-            if prepared:
-                fields[key] = prepared
-        if files:  # an upload: aiogram's multipart form
+        """aiogram's request, with a JSON body when no file goes with it."""
+        body = json_body(method, bot)
+        if body is None:  # an upload: aiogram's multipart form
             return await super().make_request(bot, method, timeout)
+        status, content = await self._post(bot, method, body, timeout)
+        response = self.check_response(bot, method, status, content)
+        return cast(TelegramType, response.result)
+
+    async def send_quietly(self, bot: Bot, method: TelegramMethod[Any]) -> None:
+        """One call whose result the caller does not read: errors raise as from ``bot(method)``."""
+        body = json_body(method, bot)
+        if body is None:
+            await self.make_request(bot, method)
+            return
+        status, content = await self._post(bot, method, body, None)
+        if not accepted(status, content):
+            self.check_response(bot, method, status, content)  # raises aiogram's error for it
+
+    async def _post(
+        self, bot: Bot, method: TelegramMethod[Any], body: bytes, seconds: int | None
+    ) -> tuple[int, str]:
         session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        key = (bot.token, method.__api_method__)
+        url = self._urls.get(key)
+        if url is None:
+            url = self._urls[key] = URL(self.api.api_url(token=bot.token, method=method.__api_method__))
         try:
             async with session.post(
                 url,
-                data=form_body(fields),
-                headers=FORM_HEADERS,
-                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
+                data=body,
+                headers=JSON_HEADERS,
+                timeout=ClientTimeout(total=self.timeout if seconds is None else seconds),
             ) as resp:
-                raw_result = await resp.text()
+                return resp.status, await resp.text()
         except TimeoutError as error:
             raise TelegramNetworkError(method=method, message="Request timeout error") from error
         except ClientError as error:
             raise TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}") from error
-        response = self.check_response(bot, method, resp.status, raw_result)
-        return cast(TelegramType, response.result)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PreCheckoutQuery, Update
 from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import web
@@ -27,7 +28,7 @@ from bot.channels.base import ChannelContext, Job
 from bot.channels.telegram import callbacks
 from bot.channels.telegram.acks import AckBatcher
 from bot.channels.telegram.botapi import BotApiSession
-from bot.channels.telegram.handlers import build_router, dispatch_directly
+from bot.channels.telegram.handlers import build_router, dispatch_directly, raw_text_fallback
 from bot.channels.telegram.http import SECRET_HEADER, install_webhook
 from bot.channels.telegram.inbox import BadUpdate, StoredUpdate, UpdateInbox, chat_of
 from bot.channels.telegram.lanes import ChatLanes
@@ -38,7 +39,8 @@ from bot.channels.telegram.render import RenderContext, Renderer, e
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.staff_group import staff_group_of
 from bot.channels.telegram.staff_group_photos import keep_handoff_photo
-from bot.infra.ratelimit import Limits, SharedRateLimiter, Timer, WallTimer
+from bot.infra.ratelimit import Limits, Rider, SharedRateLimiter, Timer, WallTimer
+from bot.pipeline import SAVED_STATE
 from bot.settings import ConfigurationError
 from commerce_core.api import PaymentProvider, PaymentRejected
 from dialogs.messages import Attachment, InboundMessage
@@ -247,7 +249,7 @@ class TelegramChannel:
                     data.get("update_id"),
                     error.error_count(),
                 )
-                await self._raw_text_fallback(data)
+                await raw_text_fallback(self, data)
                 return True
             try:
                 update.event_type  # noqa: B018 - raises for update kinds newer than aiogram
@@ -262,25 +264,6 @@ class TelegramChannel:
             log.exception("telegram update failed; it stays in the inbox and is tried again")
             return False
         return True
-
-    async def _raw_text_fallback(self, data: dict[str, Any]) -> None:
-        """A private text message aiogram's model refused (odd old fields): still answer the words."""
-        message = data.get("message")
-        if not isinstance(message, dict) or not isinstance(message.get("text"), str):
-            return
-        chat, sender = message.get("chat") or {}, message.get("from") or {}
-        if chat.get("type") != "private" or not isinstance(sender.get("id"), int):
-            return
-        inbound = InboundMessage(
-            CHANNEL,
-            str(sender["id"]),
-            str(chat["id"]),
-            text=message["text"][:4096],
-            dedup_key=str(data["update_id"]),
-            display_name=str(sender.get("first_name", ""))[:64] or None,
-            language_hint=sender.get("language_code"),
-        )
-        await self.turn(inbound, chat_id=int(chat["id"]))
 
     # -- polling ----------------------------------------------------------------------------------
     async def run_polling(self, stop: asyncio.Event | None = None) -> None:
@@ -358,7 +341,7 @@ class TelegramChannel:
 
     async def on_callback(self, query: CallbackQuery, update_id: int) -> None:
         try:  # always answered, at once, before any work
-            await self.bot.answer_callback_query(query.id)
+            await self.outbound.call(AnswerCallbackQuery(callback_query_id=query.id))
         except TelegramAPIError as error:
             log.info("answerCallbackQuery failed: %s", error)
         payload = await callbacks.unpack(query.data, self.redis)
@@ -458,16 +441,20 @@ class TelegramChannel:
         keyboard_shown = bool(found[1])
         if parts is not None:
             parts.already = int(found[2] or 0)
+        SAVED_STATE.set(None)
         replies = await self.runtime.pipeline.handle(message)
         if not replies:
             return
-        state = await self.runtime.pipeline.state_of(message.conversation_key)
+        # the state the turn saved (no second read from Redis); loaded when no turn ran (a redelivery)
+        state = SAVED_STATE.get() or await self.runtime.pipeline.state_of(message.conversation_key)
         ask = awaits_delivery_address(state)  # offer the "share my phone number" keyboard button
-        remove = False
+        remove = keyboard_shown and not ask
+        # the keyboard flag is written with the first reply's reservation (Outbound.send_all)
+        riders: list[Rider] = []
         if ask:
-            await self.redis.set(keyboard_key, b"1", ex=86400)
-        elif keyboard_shown:
-            remove = bool(await self.redis.delete(keyboard_key))
+            riders.append(lambda pipe: pipe.set(keyboard_key, b"1", ex=86400))
+        elif remove:
+            riders.append(lambda pipe: pipe.delete(keyboard_key))
         ctx = RenderContext(
             chat_id,
             lang=state.lang or DEFAULT_LANGUAGE,
@@ -478,13 +465,7 @@ class TelegramChannel:
         )
         items = await self.renderer.render(replies, ctx)
         try:
-            await self.outbound.send_all(
-                items,
-                chat,
-                done=parts.done if parts else None,
-                mark=parts.mark if parts else None,
-                check_blocked=False,  # unblocked above
-            )
+            await self.outbound.send_all(items, chat, sent=parts, check_blocked=False, riders=riders)
         except ChatBlocked:
             pass
         except TelegramAPIError:

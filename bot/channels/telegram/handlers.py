@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Router
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PreCheckoutQuery, Update
+
+from dialogs.messages import InboundMessage
 
 if TYPE_CHECKING:
     from bot.channels.telegram.channel import TelegramChannel
@@ -81,3 +83,23 @@ def build_router() -> Router:
         await channel.on_my_chat_member(event)
 
     return router
+
+
+async def raw_text_fallback(channel: TelegramChannel, data: dict[str, Any]) -> None:
+    """A private text message aiogram's model refused (odd old fields): still answer the words."""
+    message = data.get("message")
+    if not isinstance(message, dict) or not isinstance(message.get("text"), str):
+        return
+    chat, sender = message.get("chat") or {}, message.get("from") or {}
+    if chat.get("type") != "private" or not isinstance(sender.get("id"), int):
+        return
+    inbound = InboundMessage(
+        channel.name,
+        str(sender["id"]),
+        str(chat["id"]),
+        text=message["text"][:4096],
+        dedup_key=str(data["update_id"]),
+        display_name=str(sender.get("first_name", ""))[:64] or None,
+        language_hint=sender.get("language_code"),
+    )
+    await channel.turn(inbound, chat_id=int(chat["id"]))

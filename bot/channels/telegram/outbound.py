@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -26,9 +27,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import TelegramMethod
 
+from bot.channels.telegram.botapi import BotApiSession
 from bot.channels.telegram.render import Outgoing, RenderContext, Renderer
-from bot.infra.ratelimit import SharedRateLimiter
+from bot.infra.ratelimit import Rider, SharedRateLimiter
 from bot.turns import conversation_tag
 from dialogs.messages import InboundMessage, Reply
 
@@ -56,6 +59,15 @@ class Outbound:
         self.timer = limiter.timer
         self.max_attempts = max_attempts
         self.max_retry_after = max_retry_after
+        session = bot.session
+        #: the call when the answer is not read: no aiogram models built for it (botapi)
+        self._call: Callable[[TelegramMethod[Any]], Awaitable[Any]] = (
+            partial(session.send_quietly, bot) if isinstance(session, BotApiSession) else bot.__call__
+        )
+
+    async def call(self, method: TelegramMethod[Any]) -> None:
+        """One Bot API call outside the send limits (answering a button tap), its answer not read."""
+        await self._call(method)
 
     def blocked_key(self, chat: str) -> str:
         return f"shopbot:tg:blocked:{chat}"
@@ -70,18 +82,20 @@ class Outbound:
     async def unblock(self, chat: str) -> None:
         await self.redis.delete(self.blocked_key(chat))
 
-    async def send(self, item: Outgoing, chat: str) -> Any:
-        """Send one call through the limiter; raises ChatBlocked, or the last error after retries."""
+    async def send(self, item: Outgoing, chat: str, riders: list[Rider] | None = None) -> None:
+        """Send one call through the limiter; raises ChatBlocked, or the last error after retries.
+        ``riders``: Redis writes to make in the reservation's round trip (see the limiter)."""
         group = chat.startswith("-")
         attempts = 0
         waited_429 = 0.0
         method = item.method
         while True:
-            delay = await self.limiter.reserve(chat, group=group)
+            delay = await self.limiter.reserve(chat, group=group, riders=riders)
             if delay > 0:
                 await self.timer.sleep(delay)
             try:
-                return await self.bot(method)
+                await self._call(method)
+                return
             except TelegramRetryAfter as error:
                 waited_429 += error.retry_after
                 if waited_429 > self.max_retry_after:
@@ -93,7 +107,7 @@ class Outbound:
                 raise ChatBlocked(chat) from error
             except TelegramBadRequest as error:
                 if "message is not modified" in error.message:
-                    return None
+                    return
                 if item.fallback is not None and method is not item.fallback:
                     log.info(
                         "telegram refused %s (%s); sending the fallback", method.__api_method__, error.message
@@ -120,20 +134,30 @@ class Outbound:
         items: list[Outgoing],
         chat: str,
         *,
-        done: Callable[[int], Awaitable[bool]] | None = None,
-        mark: Callable[[int], Awaitable[None]] | None = None,
+        sent: SentParts | None = None,
         check_blocked: bool = True,
+        riders: list[Rider] | None = None,
     ) -> None:
-        """Send in order; ``done``/``mark`` skip and record parts already sent (for retried pushes).
-        ``check_blocked=False``: the caller knows the chat is not blocked (the shopper just wrote)."""
-        if check_blocked and await self.is_blocked(chat):
-            raise ChatBlocked(chat)
-        for index, item in enumerate(items):
-            if done is not None and await done(index):
-                continue
-            await self.send(item, chat)
-            if mark is not None:
-                await mark(index)
+        """Send in order; ``sent`` skips and counts the parts already sent (retried updates, pushes).
+        ``check_blocked=False``: the caller knows the chat is not blocked (the shopper just wrote).
+
+        ``riders`` (the caller's Redis writes) and each part's sent count go to Redis with the next
+        part's reservation, so a part costs one round trip besides its Bot API call; what is left
+        (the last part's count) is written before this returns. A part's count is written before the
+        next part goes out, so a retry resends at most the one part whose count was in flight."""
+        pending: list[Rider] = list(riders or ())
+        try:
+            if check_blocked and await self.is_blocked(chat):
+                raise ChatBlocked(chat)
+            for index, item in enumerate(items):
+                if sent is not None and index < sent.already:
+                    continue
+                await self.send(item, chat, pending)
+                if sent is not None:
+                    pending.append(partial(sent.mark_on, index=index))
+        finally:
+            if pending:
+                await self.limiter.write(pending)
 
 
 class TelegramSender:
@@ -160,7 +184,7 @@ class TelegramSender:
         sent = SentParts(self.redis, f"shopbot:tg:sent:{dedup_key}:{chat}", PUSH_MARK_SECONDS)
         await sent.load()
         try:
-            await self.outbound.send_all(items, chat, done=sent.done, mark=sent.mark)
+            await self.outbound.send_all(items, chat, sent=sent)
         except ChatBlocked:
             log.info("notification %s to blocked chat %s not sent", dedup_key, chat)
 
@@ -190,11 +214,9 @@ class SentParts:
     async def load(self) -> None:
         self.already = int(await self.redis.get(self.key) or 0)
 
-    async def done(self, index: int) -> bool:
-        return index < self.already
-
-    async def mark(self, index: int) -> None:
-        await self.redis.set(self.key, index + 1, ex=self.ttl)
+    def mark_on(self, pipe: Any, index: int) -> None:
+        """Count parts up to ``index`` sent, as one command queued on ``pipe`` (see Outbound.send_all)."""
+        pipe.set(self.key, index + 1, ex=self.ttl)
 
 
 def turn_reply_parts(redis: Any, message: InboundMessage) -> SentParts | None:
@@ -204,14 +226,3 @@ def turn_reply_parts(redis: Any, message: InboundMessage) -> SentParts | None:
         return None
     key = f"shopbot:tg:sent:{conversation_tag(message.conversation_key)}:{message.dedup_key}"
     return SentParts(redis, key, SENT_MARK_SECONDS)
-
-
-async def turn_reply_marks(
-    redis: Any, message: InboundMessage
-) -> tuple[Callable[[int], Awaitable[bool]] | None, Callable[[int], Awaitable[None]] | None]:
-    """How many of this update's replies already went out, and a way to count one more."""
-    parts = turn_reply_parts(redis, message)
-    if parts is None:
-        return None, None
-    await parts.load()
-    return parts.done, parts.mark
