@@ -173,14 +173,15 @@ class SharedRateLimiter:
         return answer
 
     async def write(self, riders: list[Rider]) -> None:
-        """The riders' writes on their own (nothing more to reserve for); the list is emptied."""
+        """The riders' writes on their own (nothing more to reserve for); the list is emptied once they
+        are written (kept when Redis refused them)."""
         if not riders:
             return
         async with self._redis.pipeline(transaction=False) as pipe:
             for ride in riders:
                 ride(pipe)
-            riders.clear()
             await pipe.execute()
+        riders.clear()  # only once written: a caller may try them again after a failure
 
     async def pause(self, chat: str, seconds: float) -> None:
         """The platform said 429: nothing more to this chat (from any process) for ``seconds``."""

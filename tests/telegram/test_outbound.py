@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramServerError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.outbound import Outbound, TelegramSender
@@ -147,3 +149,28 @@ async def test_a_notification_cut_off_after_its_first_part_resumes_at_the_second
     redis = sender.redis
     assert int(await redis.get("shopbot:tg:sent:outbox:77:31")) == 3
     assert await redis.keys("shopbot:tg:sent:outbox:77:31:*") == []
+
+
+async def test_a_sent_part_is_counted_through_a_short_redis_outage_so_a_retry_does_not_resend_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Telegram accepted the part; Redis refuses the count's write twice (restarting), then takes it:
+    the count is written, and the same notification pushed again (the outbox's retry) sends nothing."""
+    timer = FakeTimer()
+    session = RecordingSession(clock=timer.now)
+    sender = make_sender(timer, session)
+    limiter = sender.outbound.limiter
+    real_write, refusals = limiter.write, [2]
+
+    async def flaky_write(riders: list[Any]) -> None:
+        if riders and refusals[0]:
+            refusals[0] -= 1
+            raise RedisConnectionError("Redis is restarting")
+        await real_write(riders)
+
+    monkeypatch.setattr(limiter, "write", flaky_write)
+    monkeypatch.setattr("bot.channels.telegram.outbound.RECORD_RETRY_PAUSE", 0.01)
+    await sender.push("77", [TextReply("已付款")], "outbox:outage")
+    assert refusals == [0] and len(session.calls) == 1
+    await sender.push("77", [TextReply("已付款")], "outbox:outage")
+    assert len(session.calls) == 1

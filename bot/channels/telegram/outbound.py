@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -28,6 +30,8 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import TelegramMethod
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.channels.telegram.botapi import BotApiSession
 from bot.channels.telegram.render import Outgoing, RenderContext, Renderer
@@ -157,7 +161,24 @@ class Outbound:
                     pending.append(partial(sent.mark_on, index=index))
         finally:
             if pending:
+                await self._record(pending)
+
+    async def _record(self, pending: list[Rider]) -> None:
+        """Write what is left (sent-part counts), retrying through a short Redis outage.
+
+        Why: Telegram already accepted these parts; if their count is not written, the update's retry
+        sends them again (the Redis-restart fault test saw a duplicate when Redis went away between a
+        part's send and its count). Waiting a few seconds for Redis costs nothing: without Redis no
+        turn runs anyway. After ``RECORD_RETRY_SECONDS`` the error is raised as before."""
+        deadline = time.monotonic() + RECORD_RETRY_SECONDS
+        while True:
+            try:
                 await self.limiter.write(pending)
+                return
+            except (RedisConnectionError, RedisTimeoutError, OSError):
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(RECORD_RETRY_PAUSE)
 
 
 class TelegramSender:
@@ -189,6 +210,9 @@ class TelegramSender:
             log.info("notification %s to blocked chat %s not sent", dedup_key, chat)
 
 
+#: how long sent-part counts are retried through a Redis outage, and the pause between tries
+RECORD_RETRY_SECONDS = 10.0
+RECORD_RETRY_PAUSE = 0.2
 #: how long the count of an update's sent replies is kept: as long as its done mark (bot.turns)
 SENT_MARK_SECONDS = 2 * 86400
 #: how long a notification's count is kept: longer than the outbox retries it
