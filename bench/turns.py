@@ -219,7 +219,7 @@ async def compare_worker(args: argparse.Namespace) -> None:
             # buffer's own task; a write that runs while this worker waits for its next round is billed
             # to that round (CPU is cumulative), so every write is counted (read the pooled ratio: a
             # median of rounds sees a write only in the rounds that paid for it). A flush after every
-            # round of 40 turns, ~0.3 s apart in lockstep, wrote several times as often as production
+            # round of 40 turns (~0.2 s apart in lockstep) wrote about ten times as often as production
             figures = await level(runtime, args.compare_concurrency, args.compare_journeys)
             report(cpu_ms=own_cpu_ms(), turns=figures["turns"])
     finally:

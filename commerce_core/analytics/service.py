@@ -2,8 +2,9 @@
 back-office dashboard (R6.2-1, R6.1-1/2).
 
 Why batches: a turn must not wait for an INSERT. The edge hands events to :class:`EventBuffer`, which
-keeps them in memory and writes them with one multi-row INSERT every ``interval`` seconds (or as soon
-as ``batch_size`` are waiting); a turn pays for a list append. Events still in memory when the process
+keeps them in memory and writes them in one statement every ``interval`` seconds (or as soon as
+``batch_size`` are waiting): a binary COPY on PostgreSQL, a multi-row INSERT elsewhere; a turn pays for
+a list append. Events still in memory when the process
 dies are lost: acceptable for statistics, never for orders (orders and payments are counted from their
 own tables, not from events).
 

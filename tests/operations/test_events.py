@@ -101,7 +101,7 @@ async def test_scripted_turns_produce_the_expected_events(
 
 
 async def test_a_turn_does_not_wait_for_the_database(client: Client, runtime: Runtime) -> None:
-    """The events of a turn wait in memory; one batched INSERT writes them later."""
+    """The events of a turn wait in memory; one batched write stores them later."""
     behaviour = runtime.pipeline.behaviour
     assert behaviour is not None
     await chat(client, "events-buffer", text="有没有红色连衣裙", lang="zh-Hans")
