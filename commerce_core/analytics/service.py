@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, String, bindparam, case, delete, func, insert, select
+from sqlalchemy import Date, String, bindparam, case, delete, func, insert, literal_column, select
 
 from commerce_core.analytics.figures import dashboard_figures
 from commerce_core.analytics.model import BehaviourEvent
@@ -57,7 +57,10 @@ _PAID_ROWS = insert(table_of(BehaviourEvent)).from_select(
         bindparam("b_language", type_=String()),
         OrderLine.merchant_id,
         func.sum(OrderLine.line_total),
-        case((OrderLine.merchant_id == _FIRST_MERCHANT, 1), else_=0),
+        # literal columns, not bound values: every bind of the statement is then one the hook passes,
+        # so the fast path binds it directly (bound 1 and 0 sent each capture through SQLAlchemy's
+        # construct_params, ~10 µs)
+        case((OrderLine.merchant_id == _FIRST_MERCHANT, literal_column("1")), else_=literal_column("0")),
     )
     .where(OrderLine.order_id == bindparam("b_order"))
     .group_by(OrderLine.merchant_id),
