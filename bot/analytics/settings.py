@@ -13,6 +13,6 @@ class AnalyticsSettings(BaseSettings):
     enabled: bool = True
     #: days of events kept; older days are deleted by the background jobs (R7.1-3 retention)
     retention_days: int = Field(default=180, ge=1, le=3650)
-    #: events wait in memory at most this long before one batched INSERT writes them
+    #: events wait in memory at most this long before one batched write (a COPY on PostgreSQL) stores them
     flush_seconds: float = Field(default=2.0, gt=0, le=300)
     batch_size: int = Field(default=500, ge=1, le=10_000)

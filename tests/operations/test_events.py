@@ -9,13 +9,19 @@ PostgreSQL."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot.runtime import Runtime
+from commerce_core.analytics.model import BehaviourEvent
+from commerce_core.analytics.service import _INSERT_EVENTS, EVENT_COLUMNS
 from commerce_core.api import FakeClock
+from commerce_core.db.base import table_of
+from commerce_core.db.fast.pg_unit import PgUnitOfWork
 from tests.conftest import fresh_postgres
 from tests.http.test_app import chat, place_order
 from tests.operations.conftest import Client
@@ -95,10 +101,54 @@ async def test_scripted_turns_produce_the_expected_events(
 
 
 async def test_a_turn_does_not_wait_for_the_database(client: Client, runtime: Runtime) -> None:
-    """The events of a turn wait in memory; one batched INSERT writes them later."""
+    """The events of a turn wait in memory; one batched write stores them later."""
     behaviour = runtime.pipeline.behaviour
     assert behaviour is not None
     await chat(client, "events-buffer", text="有没有红色连衣裙", lang="zh-Hans")
     assert behaviour.buffer.pending == 2  # the turn counted and its search, not yet written
     assert sorted(str(e["kind"]) for e in await stored(runtime)) == ["messages", "search"]
     assert behaviour.buffer.pending == 0
+
+
+async def test_the_batched_write_stores_exactly_what_the_general_insert_stores(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a batch goes in with one binary COPY on the raw connection; the rows it stores must
+    be the ones the ORM unit's INSERT stores from the same values (UTC times from another zone, JSON
+    filters, NULLs, text COPY's text format would mangle). On SQLite both are the INSERT."""
+    commerce = runtime.container.commerce
+    analytics = commerce.analytics
+    copies: list[int] = []
+    original = PgUnitOfWork.copy_rows
+
+    async def counting(self: PgUnitOfWork, statement: Any, columns: Any, rows: Any) -> None:
+        copies.append(len(rows))
+        await original(self, statement, columns, rows)
+
+    monkeypatch.setattr(PgUnitOfWork, "copy_rows", counting)
+    at = datetime(2026, 12, 4, 23, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+    rows = [
+        (at.date(), at, "search", "s" * 64, "web", "zh-Hans", None, None,
+         "红色\t连衣裙\n\\N \"x\"", {"颜色": "红", "size": ["M", "L"], "max": 300}, 0, None),
+        (at.date(), at, "order_placed", "subject-2", "telegram", "en", 2_000_000_000, "D1",
+         None, None, None, 1_999_999_999),
+        (at.date(), at, "messages", "-", "wechat", "zh-Hant", None, None, "", {}, 40, None),
+    ]  # fmt: skip
+    await analytics.record_rows(rows)
+    async with commerce.units.orm() as uow:  # the general path: the ORM unit's INSERT
+        await uow.session.execute(
+            _INSERT_EVENTS, [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in rows]
+        )
+        await uow.commit()
+    async with commerce.engine.connect() as conn:  # typed columns: datetimes and JSON on both backends
+        table = table_of(BehaviourEvent)
+        found = await conn.execute(select(table).order_by(table.c.id))
+        stored_rows = [{k: v for k, v in row._mapping.items() if k != "id"} for row in found]
+    postgres = commerce.engine.dialect.name == "postgresql"
+    assert copies == ([3] if postgres else [])  # the COPY path ran where it exists
+    assert len(stored_rows) == 6
+    assert stored_rows[:3] == stored_rows[3:]  # column by column, the same rows
+    assert stored_rows[0]["at"] == at  # the same instant (stored as UTC)
+    assert stored_rows[0]["filters"] == {"颜色": "红", "size": ["M", "L"], "max": 300}
+    assert stored_rows[0]["query"] == "红色\t连衣裙\n\\N \"x\""
+    assert stored_rows[2]["filters"] == {} and stored_rows[2]["query"] == ""
