@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy import ColumnElement, Select, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce_core.alerts.model import AlertContact
@@ -76,9 +77,7 @@ async def record(s: AsyncSession, customer_id: int, found: list[Contact], now: d
     await s.execute(insert_ignoring_conflicts(s, AlertContact, "kind", "digest", "customer_id"), rows)
 
 
-async def new_accounts_sharing(s: AsyncSession, contact: Contact, since: datetime) -> list[str]:
-    """Public ids of the live customers created since ``since`` behind this phone or address (for a
-    phone, also those who proved it without ordering yet)."""
+def _new_accounts(contact: Contact, since: datetime) -> Select[Any]:
     recent = (Customer.created_at >= since) & Customer.erased_at.is_(None)
     behind = select(AlertContact.customer_id).where(
         AlertContact.kind == contact.kind, AlertContact.digest == contact.digest
@@ -86,7 +85,20 @@ async def new_accounts_sharing(s: AsyncSession, contact: Contact, since: datetim
     who: ColumnElement[bool] = Customer.id.in_(behind)
     if contact.kind == PHONE:
         who = or_(who, Customer.phone_index == contact.digest)
-    return sorted((await s.scalars(select(Customer.public_id).where(who, recent))).all())
+    return select(Customer.public_id).where(who, recent)
+
+
+async def new_accounts_sharing(s: AsyncSession, contact: Contact, since: datetime) -> list[str]:
+    """Public ids of the live customers created since ``since`` behind this phone or address (for a
+    phone, also those who proved it without ordering yet)."""
+    return sorted((await s.scalars(_new_accounts(contact, since))).all())
+
+
+async def new_accounts_reach(s: AsyncSession, contact: Contact, since: datetime, threshold: int) -> bool:
+    """Whether at least ``threshold`` of :func:`new_accounts_sharing` exist, reading no more than
+    that many rows (the question every order asks of its contacts)."""
+    found = await s.scalars(_new_accounts(contact, since).limit(threshold))
+    return len(found.all()) >= threshold
 
 
 async def forget(units: Units, customer_id: int) -> int:

@@ -10,6 +10,7 @@ subject and window, however many processes or retries evaluate the same event.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,9 +27,23 @@ from commerce_core.orders.model import Order, OrderLine
 from commerce_core.payments.model import Payment, PaymentEvent, Refund
 from commerce_core.payments.types import RefundStatus
 from commerce_core.security import FieldCipher
-from commerce_core.uow import Units
+from commerce_core.uow import UnitOfWork, Units
 
 PLATFORM = "platform"
+#: what the order rules read of an order and its buyer: columns, not entities (no ORM identity map)
+_ORDER_AND_BUYER = select(
+    Order.id,
+    Order.number,
+    Order.customer_id,
+    Order.total,
+    Order.currency,
+    Order.address_enc,
+    Customer.public_id,
+    Customer.erased_at,
+    Customer.created_at,
+    Customer.phone_enc,
+    Customer.phone_verified_at,
+).join(Customer, Customer.id == Order.customer_id)
 
 
 def split_channels(identities: list[tuple[str, str]], joined: list[str]) -> tuple[list[str], list[str]]:
@@ -121,21 +136,18 @@ class AlertService:
     # -- (2), (3), (5a): what an order shows -----------------------------------------------------
     async def order_placed(self, order_number: str) -> list[AlertView]:
         """A large order (R3.4-2); new accounts sharing its phone or address, and the merchant buying
-        from itself (R4.1-6). Runs for every order, so it reads in one unit and writes in at most one
-        more (plus one per alert raised)."""
-        new_since = self._units.clock.now() - timedelta(days=self.thresholds.new_account_days)
+        from itself (R4.1-6). Runs for every order (issue 16: it was the outbox relay's largest
+        cost after the recipients), so it reads the columns it needs, records the order's contact
+        fingerprints and checks which shared contacts were already alerted on, all in ONE unit; it
+        counts the accounts behind a contact only when no alert on it is open in the window (the
+        usual case once a crowd formed), and writes once more per alert raised."""
+        limits = self.thresholds
+        new_since = self._units.clock.now() - timedelta(days=limits.new_account_days)
         async with self._units.orm() as uow:
             s = uow.session
-            found = (
-                await s.execute(
-                    select(Order, Customer)
-                    .join(Customer, Customer.id == Order.customer_id)
-                    .where(Order.number == order_number)
-                )
-            ).first()
-            if found is None or found[1].erased_at is not None:
+            order = (await s.execute(_ORDER_AND_BUYER.where(Order.number == order_number))).first()
+            if order is None or order.erased_at is not None:
                 return []
-            order, buyer = found
             lines = (
                 await s.execute(
                     select(OrderLine.merchant_id, func.sum(OrderLine.quantity))
@@ -145,30 +157,34 @@ class AlertService:
             ).all()
             address = AddressInput.from_dict(self._cipher.decrypt_json(order.address_enc))
             verified = (
-                self._cipher.decrypt(buyer.phone_enc) if buyer.phone_enc and buyer.phone_verified_at else None
+                self._cipher.decrypt(order.phone_enc) if order.phone_enc and order.phone_verified_at else None
             )
             insiders = await self._insider_signals(
                 s,
-                buyer.id,
+                order.customer_id,
                 {int(merchant) for merchant, _ in lines},
                 contacts.valid_phones(address.phone, verified),
             )
+            crowds: list[tuple[contacts.Contact, list[str]]] = []
+            if order.created_at >= new_since:  # an older account never counts towards a shared contact
+                crowds = await self._crowds(uow, order.customer_id, address, verified, new_since)
+                await uow.commit()
         quantity = sum(int(count or 0) for _, count in lines)
-        raised = [await self._large_order(order, quantity, buyer.public_id)]
-        if buyer.created_at >= new_since:  # an older account never counts towards a shared contact
-            raised += await self._shared_contacts(order.number, buyer.id, address, verified, new_since)
+        raised = [await self._large_order(order, quantity, order.public_id)]
+        raised += [await self._shared_contact(order.number, *crowd) for crowd in crowds]
         for code, signals in insiders:
             details = {
                 "order": order.number,
                 "merchant": code,
-                "customer": buyer.public_id,
+                "customer": order.public_id,
                 "signals": signals,
             }
             subject = f"merchant:{code}:{order.number}"
             raised.append(await store.raise_alert(self._units, AlertRule.SELF_PURCHASE, subject, details))
         return [alert for alert in raised if alert is not None]
 
-    async def _large_order(self, order: Order, quantity: int, customer: str) -> AlertView | None:
+    async def _large_order(self, order: Any, quantity: int, customer: str) -> AlertView | None:
+        """``order``: a row with the order's number, total and currency."""
         limits = self.thresholds
         exponent = CURRENCY_EXPONENTS.get(order.currency, 2)
         amount_limit = round(limits.large_order_amount * 10**exponent)
@@ -194,48 +210,47 @@ class AlertService:
         }
         return await store.raise_alert(self._units, AlertRule.LARGE_ORDER, f"order:{order.number}", details)
 
-    async def _shared_contacts(
-        self,
-        order_number: str,
-        customer_id: int,
-        address: AddressInput,
-        verified: str | None,
-        since: datetime,
-    ) -> list[AlertView | None]:
-        """Record the order's fingerprints and count the new accounts behind each, in one unit; an
-        alert only where the threshold is reached and none was raised for it in the window yet."""
+    async def _crowds(
+        self, uow: UnitOfWork, customer_id: int, address: AddressInput, verified: str | None, since: datetime
+    ) -> list[tuple[contacts.Contact, list[str]]]:
+        """Record the order's fingerprints (in the caller's unit) and return each contact that has
+        reached the threshold of new accounts with no alert on it in the window yet, with them.
+
+        Cheap in the usual cases: a contact already alerted on is not counted (one query for all of
+        them), and the others are counted with a limit (a crowd of thousands is not read whole
+        unless it is to be alerted on)."""
         limits = self.thresholds
-        window = timedelta(days=limits.new_account_days)
+        s = uow.session
         found = contacts.contacts_of(self._cipher, address, verified)
-        async with self._units.orm() as uow:
-            s = uow.session
-            await contacts.record(s, customer_id, found, uow.now())
-            crowded = [
-                (contact, accounts)
-                for contact in found
-                if len(accounts := await contacts.new_accounts_sharing(s, contact, since))
-                >= limits.accounts_per_contact
-            ]
-            done: set[str] = set()
-            for rule in (AlertRule.SHARED_PHONE, AlertRule.SHARED_ADDRESS):
-                subjects = [_contact_subject(c) for c, _ in crowded if _contact_rule(c) is rule]
-                done |= await store.alerted_since(s, rule, subjects, uow.now() - window)
-            await uow.commit()
-        raised: list[AlertView | None] = []
-        for contact, accounts in crowded:
+        await contacts.record(s, customer_id, found, uow.now())
+        done = await store.alerted_since(
+            s,
+            [(_contact_rule(contact), _contact_subject(contact)) for contact in found],
+            uow.now() - timedelta(days=limits.new_account_days),
+        )
+        crowds: list[tuple[contacts.Contact, list[str]]] = []
+        for contact in found:
             if _contact_subject(contact) in done:
                 continue  # already alerted in this window: the usual case once a crowd formed
-            details = {
-                "masked": contact.masked,
-                "accounts": len(accounts),
-                "customers": accounts[:20],
-                "threshold": limits.accounts_per_contact,
-                "new_account_days": limits.new_account_days,
-                "last_order": order_number,
-            }
-            rule, subject = _contact_rule(contact), _contact_subject(contact)
-            raised.append(await store.raise_alert(self._units, rule, subject, details, window=window))
-        return raised
+            if await contacts.new_accounts_reach(s, contact, since, limits.accounts_per_contact):
+                crowds.append((contact, await contacts.new_accounts_sharing(s, contact, since)))
+        return crowds
+
+    async def _shared_contact(
+        self, order_number: str, contact: contacts.Contact, accounts: list[str]
+    ) -> AlertView | None:
+        limits = self.thresholds
+        details = {
+            "masked": contact.masked,
+            "accounts": len(accounts),
+            "customers": accounts[:20],
+            "threshold": limits.accounts_per_contact,
+            "new_account_days": limits.new_account_days,
+            "last_order": order_number,
+        }
+        rule, subject = _contact_rule(contact), _contact_subject(contact)
+        window = timedelta(days=limits.new_account_days)
+        return await store.raise_alert(self._units, rule, subject, details, window=window)
 
     async def _insider_signals(
         self, s: AsyncSession, customer_id: int, merchant_ids: set[int], buyer_phones: set[str]

@@ -38,17 +38,19 @@ def window_key(rule: AlertRule, subject: str, now: datetime, window: timedelta |
     return f"{rule.value}:{subject}:{bucket}"
 
 
-async def alerted_since(s: AsyncSession, rule: AlertRule, subjects: list[str], since: datetime) -> set[str]:
-    """Which of ``subjects`` this rule already alerted on since ``since`` (a cheap pre-check, in the
-    caller's unit, before :func:`raise_alert`; the unique key still decides)."""
+async def alerted_since(s: AsyncSession, subjects: list[tuple[AlertRule, str]], since: datetime) -> set[str]:
+    """Which of the ``(rule, subject)`` pairs were already alerted on since ``since``, by subject (a
+    cheap pre-check, in the caller's unit, before :func:`raise_alert`; the unique key still decides).
+    One query for all of them."""
     if not subjects:
         return set()
-    found = await s.scalars(
-        select(Alert.subject).where(
-            Alert.rule == rule.value, Alert.subject.in_(subjects), Alert.raised_at >= since
+    found = await s.execute(
+        select(Alert.rule, Alert.subject).where(
+            Alert.subject.in_({subject for _, subject in subjects}), Alert.raised_at >= since
         )
     )
-    return set(found.all())
+    wanted = {(rule.value, subject) for rule, subject in subjects}
+    return {subject for rule, subject in found.all() if (rule, subject) in wanted}
 
 
 def _view(row: Alert) -> AlertView:
