@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, cast, runtime_checkable
 
 from commerce_core.api import Commerce, OperatorContact
 
@@ -235,16 +235,17 @@ class EventDirectory:
 
     def __init__(self, inner: RecipientDirectory) -> None:
         self.inner = inner
+        self._finds_both = isinstance(inner, KnowsReach)  # asked once: a protocol check is not free
         self._reach: dict[Recipient, Reach] = {}
         self._languages: dict[Recipient, str | None] = {}
         self._addresses: dict[Recipient, list[Address]] = {}
 
     async def _both(self, recipient: Recipient) -> Reach | None:
-        if not isinstance(self.inner, KnowsReach):
+        if not self._finds_both:
             return None
         found = self._reach.get(recipient)
         if found is None:
-            found = self._reach[recipient] = await self.inner.reach_of(recipient)
+            found = self._reach[recipient] = await cast(KnowsReach, self.inner).reach_of(recipient)
         return found
 
     async def language_of(self, recipient: Recipient) -> str | None:

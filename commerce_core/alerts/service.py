@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from commerce_core.alerts import contacts, store
 from commerce_core.alerts.types import AlertFilter, AlertRule, AlertThresholds, AlertView
@@ -44,6 +45,42 @@ _ORDER_AND_BUYER = select(
     Customer.phone_enc,
     Customer.phone_verified_at,
 ).join(Customer, Customer.id == Order.customer_id)
+_ORDER_AND_BUYER_BY_NUMBER = _ORDER_AND_BUYER.where(Order.number == bindparam("b_number"))
+_ITEMS_BY_MERCHANT = (
+    select(OrderLine.merchant_id, func.sum(OrderLine.quantity))
+    .where(OrderLine.order_id == bindparam("b_order"))
+    .group_by(OrderLine.merchant_id)
+)
+# the self-purchase rule's reads, built once (every order runs them): ``b_buyer`` the customer id,
+# ``b_merchants`` the order's merchant ids
+_BUYER_ACCOUNT = ChannelIdentity.customer_id == bindparam("b_buyer")
+_THE_MERCHANTS: BindParameter[Any] = bindparam("b_merchants", expanding=True)
+#: a chat account of the buyer is bound to one of the merchant's users
+_BOUND_TO_BUYER = (
+    select(OperatorUser.merchant_id)
+    .join(OperatorIdentity, OperatorIdentity.operator_id == OperatorUser.id)
+    .join(
+        ChannelIdentity,
+        (ChannelIdentity.channel == OperatorIdentity.channel)
+        & (ChannelIdentity.external_id == OperatorIdentity.channel_user_id),
+    )
+    .where(_BUYER_ACCOUNT, OperatorUser.merchant_id.in_(_THE_MERCHANTS))
+)
+_MERCHANT_CONTACTS = select(Merchant.id, Merchant.code, Merchant.contact_phone_enc).where(
+    Merchant.id.in_(_THE_MERCHANTS)
+)
+_APPLICATIONS = select(
+    MerchantApplication.merchant_id,
+    MerchantApplication.contact_phone_enc,
+    or_(  # applied from here: as this customer, or from one of their chat accounts
+        MerchantApplication.customer_id == bindparam("b_buyer"),
+        exists().where(
+            _BUYER_ACCOUNT,
+            ChannelIdentity.channel == MerchantApplication.channel,
+            ChannelIdentity.external_id == MerchantApplication.channel_user_id,
+        ),
+    ),
+).where(MerchantApplication.merchant_id.in_(_THE_MERCHANTS))
 
 
 def split_channels(identities: list[tuple[str, str]], joined: list[str]) -> tuple[list[str], list[str]]:
@@ -145,16 +182,10 @@ class AlertService:
         new_since = self._units.clock.now() - timedelta(days=limits.new_account_days)
         async with self._units.orm() as uow:
             s = uow.session
-            order = (await s.execute(_ORDER_AND_BUYER.where(Order.number == order_number))).first()
+            order = (await s.execute(_ORDER_AND_BUYER_BY_NUMBER, {"b_number": order_number})).first()
             if order is None or order.erased_at is not None:
                 return []
-            lines = (
-                await s.execute(
-                    select(OrderLine.merchant_id, func.sum(OrderLine.quantity))
-                    .where(OrderLine.order_id == order.id)
-                    .group_by(OrderLine.merchant_id)
-                )
-            ).all()
+            lines = (await s.execute(_ITEMS_BY_MERCHANT, {"b_order": order.id})).all()
             address = AddressInput.from_dict(self._cipher.decrypt_json(order.address_enc))
             verified = (
                 self._cipher.decrypt(order.phone_enc) if order.phone_enc and order.phone_verified_at else None
@@ -258,44 +289,15 @@ class AlertService:
         """(merchant code, signals) for each merchant of the order whose own people the buyer looks
         like: an identity one of its users bound, the phone it gave as contact, or the chat account it
         applied from (R4.1-6: 刷单)."""
-        buyer = ChannelIdentity.customer_id == customer_id
-        bound = await s.scalars(  # a chat account of the buyer is bound to one of the merchant's users
-            select(OperatorUser.merchant_id)
-            .join(OperatorIdentity, OperatorIdentity.operator_id == OperatorUser.id)
-            .join(
-                ChannelIdentity,
-                (ChannelIdentity.channel == OperatorIdentity.channel)
-                & (ChannelIdentity.external_id == OperatorIdentity.channel_user_id),
-            )
-            .where(buyer, OperatorUser.merchant_id.in_(merchant_ids))
-        )
+        if not merchant_ids:
+            return []
+        these = {"b_buyer": customer_id, "b_merchants": sorted(merchant_ids)}
         signals: dict[int, set[str]] = {}
-        for merchant_id in bound.all():
+        for merchant_id in (await s.scalars(_BOUND_TO_BUYER, these)).all():
             if merchant_id is not None:
                 signals.setdefault(merchant_id, set()).add("bound_identity")
-        merchants = (
-            await s.execute(
-                select(Merchant.id, Merchant.code, Merchant.contact_phone_enc).where(
-                    Merchant.id.in_(merchant_ids)
-                )
-            )
-        ).all()
-        app = MerchantApplication
-        applied_from_here = or_(
-            app.customer_id == customer_id,
-            exists().where(
-                buyer,
-                ChannelIdentity.channel == app.channel,
-                ChannelIdentity.external_id == app.channel_user_id,
-            ),
-        )
-        applications = (
-            await s.execute(
-                select(app.merchant_id, app.contact_phone_enc, applied_from_here).where(
-                    app.merchant_id.in_(merchant_ids)
-                )
-            )
-        ).all()
+        merchants = (await s.execute(_MERCHANT_CONTACTS, these)).all()
+        applications = (await s.execute(_APPLICATIONS, these)).all()
         for merchant_id, _, phone in merchants:
             if phone and self._same_phone(phone, buyer_phones):
                 signals.setdefault(merchant_id, set()).add("contact_phone")
