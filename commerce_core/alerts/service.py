@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
 from commerce_core.alerts import contacts, store
@@ -28,7 +27,7 @@ from commerce_core.orders.model import Order, OrderLine
 from commerce_core.payments.model import Payment, PaymentEvent, Refund
 from commerce_core.payments.types import RefundStatus
 from commerce_core.security import FieldCipher
-from commerce_core.uow import UnitOfWork, Units
+from commerce_core.uow import Units, Work
 
 PLATFORM = "platform"
 #: what the order rules read of an order and its buyer: columns, not entities (no ORM identity map)
@@ -180,18 +179,17 @@ class AlertService:
         usual case once a crowd formed), and writes once more per alert raised."""
         limits = self.thresholds
         new_since = self._units.clock.now() - timedelta(days=limits.new_account_days)
-        async with self._units.orm() as uow:
-            s = uow.session
-            order = (await s.execute(_ORDER_AND_BUYER_BY_NUMBER, {"b_number": order_number})).first()
+        async with self._units.hot() as uow:  # prepared statements on PostgreSQL, built once above
+            order = (await uow.execute(_ORDER_AND_BUYER_BY_NUMBER, {"b_number": order_number})).first()
             if order is None or order.erased_at is not None:
                 return []
-            lines = (await s.execute(_ITEMS_BY_MERCHANT, {"b_order": order.id})).all()
+            lines = (await uow.execute(_ITEMS_BY_MERCHANT, {"b_order": order.id})).all()
             address = AddressInput.from_dict(self._cipher.decrypt_json(order.address_enc))
             verified = (
                 self._cipher.decrypt(order.phone_enc) if order.phone_enc and order.phone_verified_at else None
             )
             insiders = await self._insider_signals(
-                s,
+                uow,
                 order.customer_id,
                 {int(merchant) for merchant, _ in lines},
                 contacts.valid_phones(address.phone, verified),
@@ -242,7 +240,7 @@ class AlertService:
         return await store.raise_alert(self._units, AlertRule.LARGE_ORDER, f"order:{order.number}", details)
 
     async def _crowds(
-        self, uow: UnitOfWork, customer_id: int, address: AddressInput, verified: str | None, since: datetime
+        self, uow: Work, customer_id: int, address: AddressInput, verified: str | None, since: datetime
     ) -> list[tuple[contacts.Contact, list[str]]]:
         """Record the order's fingerprints (in the caller's unit) and return each contact that has
         reached the threshold of new accounts with no alert on it in the window yet, with them.
@@ -251,11 +249,10 @@ class AlertService:
         them), and the others are counted with a limit (a crowd of thousands is not read whole
         unless it is to be alerted on)."""
         limits = self.thresholds
-        s = uow.session
         found = contacts.contacts_of(self._cipher, address, verified)
-        await contacts.record(s, customer_id, found, uow.now())
+        await contacts.record(uow, customer_id, found, uow.now())
         done = await store.alerted_since(
-            s,
+            uow,
             [(_contact_rule(contact), _contact_subject(contact)) for contact in found],
             uow.now() - timedelta(days=limits.new_account_days),
         )
@@ -263,8 +260,8 @@ class AlertService:
         for contact in found:
             if _contact_subject(contact) in done:
                 continue  # already alerted in this window: the usual case once a crowd formed
-            if await contacts.new_accounts_reach(s, contact, since, limits.accounts_per_contact):
-                crowds.append((contact, await contacts.new_accounts_sharing(s, contact, since)))
+            if await contacts.new_accounts_reach(uow, contact, since, limits.accounts_per_contact):
+                crowds.append((contact, await contacts.new_accounts_sharing(uow, contact, since)))
         return crowds
 
     async def _shared_contact(
@@ -284,7 +281,7 @@ class AlertService:
         return await store.raise_alert(self._units, rule, subject, details, window=window)
 
     async def _insider_signals(
-        self, s: AsyncSession, customer_id: int, merchant_ids: set[int], buyer_phones: set[str]
+        self, work: Work, customer_id: int, merchant_ids: set[int], buyer_phones: set[str]
     ) -> list[tuple[str, list[str]]]:
         """(merchant code, signals) for each merchant of the order whose own people the buyer looks
         like: an identity one of its users bound, the phone it gave as contact, or the chat account it
@@ -293,11 +290,11 @@ class AlertService:
             return []
         these = {"b_buyer": customer_id, "b_merchants": sorted(merchant_ids)}
         signals: dict[int, set[str]] = {}
-        for merchant_id in (await s.scalars(_BOUND_TO_BUYER, these)).all():
+        for merchant_id in (await work.execute(_BOUND_TO_BUYER, these)).scalars().all():
             if merchant_id is not None:
                 signals.setdefault(merchant_id, set()).add("bound_identity")
-        merchants = (await s.execute(_MERCHANT_CONTACTS, these)).all()
-        applications = (await s.execute(_APPLICATIONS, these)).all()
+        merchants = (await work.execute(_MERCHANT_CONTACTS, these)).all()
+        applications = (await work.execute(_APPLICATIONS, these)).all()
         for merchant_id, _, phone in merchants:
             if phone and self._same_phone(phone, buyer_phones):
                 signals.setdefault(merchant_id, set()).add("contact_phone")
