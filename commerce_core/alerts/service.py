@@ -38,11 +38,11 @@ _ORDER_AND_BUYER = select(
     Order.total,
     Order.currency,
     Order.address_enc,
-    Customer.public_id,
-    Customer.erased_at,
-    Customer.created_at,
-    Customer.phone_enc,
-    Customer.phone_verified_at,
+    Customer.public_id.label("buyer"),
+    Customer.erased_at.label("buyer_erased_at"),
+    Customer.created_at.label("buyer_since"),
+    Customer.phone_enc.label("buyer_phone_enc"),
+    Customer.phone_verified_at.label("buyer_phone_verified_at"),
 ).join(Customer, Customer.id == Order.customer_id)
 _ORDER_AND_BUYER_BY_NUMBER = _ORDER_AND_BUYER.where(Order.number == bindparam("b_number"))
 _ITEMS_BY_MERCHANT = (
@@ -181,13 +181,12 @@ class AlertService:
         new_since = self._units.clock.now() - timedelta(days=limits.new_account_days)
         async with self._units.hot() as uow:  # prepared statements on PostgreSQL, built once above
             order = (await uow.execute(_ORDER_AND_BUYER_BY_NUMBER, {"b_number": order_number})).first()
-            if order is None or order.erased_at is not None:
+            if order is None or order.buyer_erased_at is not None:
                 return []
             lines = (await uow.execute(_ITEMS_BY_MERCHANT, {"b_order": order.id})).all()
             address = AddressInput.from_dict(self._cipher.decrypt_json(order.address_enc))
-            verified = (
-                self._cipher.decrypt(order.phone_enc) if order.phone_enc and order.phone_verified_at else None
-            )
+            phone, phone_verified = order.buyer_phone_enc, order.buyer_phone_verified_at
+            verified = self._cipher.decrypt(phone) if phone and phone_verified else None
             insiders = await self._insider_signals(
                 uow,
                 order.customer_id,
@@ -195,17 +194,17 @@ class AlertService:
                 contacts.valid_phones(address.phone, verified),
             )
             crowds: list[tuple[contacts.Contact, list[str]]] = []
-            if order.created_at >= new_since:  # an older account never counts towards a shared contact
+            if order.buyer_since >= new_since:  # an older account never counts towards a shared contact
                 crowds = await self._crowds(uow, order.customer_id, address, verified, new_since)
                 await uow.commit()
         quantity = sum(int(count or 0) for _, count in lines)
-        raised = [await self._large_order(order, quantity, order.public_id)]
+        raised = [await self._large_order(order, quantity, order.buyer)]
         raised += [await self._shared_contact(order.number, *crowd) for crowd in crowds]
         for code, signals in insiders:
             details = {
                 "order": order.number,
                 "merchant": code,
-                "customer": order.public_id,
+                "customer": order.buyer,
                 "signals": signals,
             }
             subject = f"merchant:{code}:{order.number}"
