@@ -135,6 +135,19 @@ class KnowsMembers(Protocol):
     async def members_of(self, recipient: Recipient) -> list[Recipient]: ...
 
 
+_KNOWS: dict[tuple[type, type], bool] = {}
+
+
+def _knows(protocol: type, directory: object) -> bool:
+    """``isinstance(directory, protocol)`` for a runtime-checkable protocol of methods, remembered
+    per class: the check walks the protocol's attributes, and every event asks it several times."""
+    key = (protocol, type(directory))
+    found = _KNOWS.get(key)
+    if found is None:
+        found = _KNOWS[key] = isinstance(directory, protocol)
+    return found
+
+
 #: how long the operator directory remembers a recipient's contacts (seconds), and for how many
 CONTACTS_TTL = 2.0
 CONTACTS_KEPT = 2000
@@ -214,12 +227,14 @@ class Directory:
     async def members_of(self, recipient: Recipient) -> list[Recipient]:
         """The people in a group, each to be written to in their own language (a person: themself)."""
         found = self._for(recipient)
-        return await found.members_of(recipient) if isinstance(found, KnowsMembers) else [recipient]
+        if not _knows(KnowsMembers, found):
+            return [recipient]
+        return await cast(KnowsMembers, found).members_of(recipient)
 
     async def reach_of(self, recipient: Recipient) -> Reach:
         found = self._for(recipient)
-        if isinstance(found, KnowsReach):
-            return await found.reach_of(recipient)
+        if _knows(KnowsReach, found):
+            return await cast(KnowsReach, found).reach_of(recipient)
         return Reach(await found.language_of(recipient), await found.addresses_of(recipient))
 
 
@@ -235,7 +250,7 @@ class EventDirectory:
 
     def __init__(self, inner: RecipientDirectory) -> None:
         self.inner = inner
-        self._finds_both = isinstance(inner, KnowsReach)  # asked once: a protocol check is not free
+        self._finds_both = _knows(KnowsReach, inner)
         self._reach: dict[Recipient, Reach] = {}
         self._languages: dict[Recipient, str | None] = {}
         self._addresses: dict[Recipient, list[Address]] = {}
@@ -274,13 +289,12 @@ class EventDirectoryOfGroups(EventDirectory):
     async def members_of(self, recipient: Recipient) -> list[Recipient]:
         if recipient not in self._members:
             inner = self.inner
-            assert isinstance(inner, KnowsMembers)
-            self._members[recipient] = await inner.members_of(recipient)
+            self._members[recipient] = await cast(KnowsMembers, inner).members_of(recipient)
         return list(self._members[recipient])
 
 
 def for_one_event(directory: RecipientDirectory) -> EventDirectory:
     """``directory``'s answers kept for one event's notifications (see :class:`EventDirectory`)."""
-    if isinstance(directory, KnowsMembers):
+    if _knows(KnowsMembers, directory):
         return EventDirectoryOfGroups(directory)
     return EventDirectory(directory)
