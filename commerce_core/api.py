@@ -60,7 +60,7 @@ from commerce_core.catalog.types import (
     VariantDraft,
 )
 from commerce_core.clock import Clock, FakeClock, SystemClock
-from commerce_core.customers.types import AddressInput, AddressView, CustomerView
+from commerce_core.customers.types import AddressInput, AddressView, CustomerReach, CustomerView
 from commerce_core.customers.verification import (
     CodeGuard,
     PhoneVerifier,
@@ -217,6 +217,7 @@ __all__ = [
     "CodeGuard",
     "Commerce",
     "CommerceConfig",
+    "CustomerReach",
     "CustomerView",
     "DomainError",
     "FakeClock",

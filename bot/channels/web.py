@@ -30,7 +30,7 @@ from bot.channels.web_session import existing_session, remember, session_of
 from bot.http.origin import check_same_origin
 from bot.notifications.senders import DRAIN_BATCH
 from bot.payments.web import WebPayments
-from bot.pipeline import ConversationBusy
+from bot.pipeline import SAVED_STATE, ConversationBusy
 from bot.render import reply_to_json
 from bot.turns import TurnInProgress
 from commerce_core.api import customer_key
@@ -111,6 +111,7 @@ class WebChannel(InboxChannel):
             language_hint=str(body.get("lang") or "")[:8] or None,
         )
         runtime = self.context.runtime
+        SAVED_STATE.set(None)  # (this request's own context) set by the pipeline's turn, if one runs
         try:
             replies = await runtime.pipeline.handle(message)
         except (TurnInProgress, ConversationBusy, RedisConnectionError) as error:
@@ -119,8 +120,13 @@ class WebChannel(InboxChannel):
             raise web.HTTPServiceUnavailable(
                 text="busy, retry this message", headers={"Retry-After": "1"}
             ) from error
+        # the state the turn just saved; None when no turn ran (a replayed message, a flood reply, an
+        # erased shopper): then read from Redis as before
+        saved = SAVED_STATE.get()
         if message.payload and message.payload.startswith(PAYS_AT_ONCE):
-            pushed, state = await self._relay_own(user, message.conversation_key)
+            pushed, state = await self._relay_own(user, message.conversation_key, saved)
+        elif saved is not None:
+            pushed, state = await self.inbox.drain(user), saved
         else:
             pushed, state = await self._pushed_and_state(user, message.conversation_key)
         response = web.json_response(
@@ -133,7 +139,7 @@ class WebChannel(InboxChannel):
         return response
 
     async def _relay_own(
-        self, user: str, conversation: str
+        self, user: str, conversation: str, saved: ConversationState | None
     ) -> tuple[list[dict[str, Any]], ConversationState]:
         """The sandbox pay button captured a payment: relay this shopper's own notifications now, so
         the confirmation comes back in this answer, then take what was pushed to them.
@@ -144,8 +150,7 @@ class WebChannel(InboxChannel):
         are left to the relay job (woken by the database's commit) and the page's inbox poll.
 
         See :class:`RecipientRelay` for how pay buttons pressed at the same moment share a claim."""
-        states = self.context.runtime.pipeline.states
-        state = await states.load(conversation)
+        state = saved or await self.context.runtime.pipeline.states.load(conversation)
         if state.customer_id is not None:
             await self.relay.deliver(customer_key(state.customer_id))
         return await self.inbox.drain(user), state

@@ -16,7 +16,7 @@ from bot.notifications.compose import (
     NotificationSubscribers,
     Writing,
 )
-from bot.notifications.recipients import Directory, RecipientDirectory, ShopperDirectory
+from bot.notifications.recipients import Directory, RecipientDirectory, ShopperDirectory, for_one_event
 from bot.notifications.senders import Sender
 from bot.notifications.shoppers import shopper_subscribers
 from commerce_core.api import Commerce, DomainEvent, OutboxEnvelope, OutboxSubscribers
@@ -66,29 +66,35 @@ class Notifier:
         if self.subscribers.of(envelope.event_type):
             await self.notify(envelope.event(), envelope)
 
-    async def compose(self, event: DomainEvent, message: OutboxEnvelope) -> list[Notification]:
+    async def compose(
+        self, event: DomainEvent, message: OutboxEnvelope, directory: RecipientDirectory | None = None
+    ) -> list[Notification]:
         """Every notification ``event`` gives rise to, in subscription order."""
-        writing = Writing(message, self.texts, self.directory)
+        writing = Writing(message, self.texts, directory or self.directory)
         notifications: list[Notification] = []
         for subscriber in self.subscribers.of(event.name):
             notifications += await subscriber(event, writing)
         return notifications
 
     async def notify(self, event: DomainEvent, message: OutboxEnvelope) -> None:
+        # the recipients' languages, addresses and members, looked up once for this event only
+        directory = for_one_event(self.directory)
         failures: list[tuple[Any, BaseException]] = []
-        for notification in await self.compose(event, message):
-            failures += await self.deliver(notification)
+        for notification in await self.compose(event, message, directory):
+            failures += await self.deliver(notification, directory)
         if failures:
             where, first = failures[0]
             raise DeliveryFailed(
                 f"{len(failures)} address(es) failed, first {where}: {type(first).__name__}: {first}"
             ) from first
 
-    async def deliver(self, notification: Notification) -> list[tuple[Any, BaseException]]:
+    async def deliver(
+        self, notification: Notification, directory: RecipientDirectory | None = None
+    ) -> list[tuple[Any, BaseException]]:
         """Push to every address of the recipient; one failing address does not keep the others
         from theirs. Returns the failures (address, error)."""
         failures: list[tuple[Any, BaseException]] = []
-        for address in await self.directory.addresses_of(notification.recipient):
+        for address in await (directory or self.directory).addresses_of(notification.recipient):
             sender = self.senders.get(address.channel)
             if sender is None:
                 continue  # a channel this deployment does not run: nothing to push to

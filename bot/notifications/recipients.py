@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, cast, runtime_checkable
 
-from commerce_core.api import Commerce, NotFound, OperatorContact
+from commerce_core.api import Commerce, OperatorContact
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,29 +73,49 @@ class RecipientDirectory(Protocol):
         ...
 
 
+class Reach(NamedTuple):
+    """A recipient's language (None: send nothing) and addresses, found together."""
+
+    language: str | None
+    addresses: list[Address]
+
+
+NOBODY = Reach(None, [])
+
+
+@runtime_checkable
+class KnowsReach(Protocol):
+    """A directory that finds a recipient's language and addresses in one look-up."""
+
+    async def reach_of(self, recipient: Recipient) -> Reach: ...
+
+
 class ShopperDirectory:
-    """Shoppers from the core's customer records; no one else."""
+    """Shoppers from the core's customer records; no one else.
+
+    One read gives a shopper's language and accounts (``customers.reach``): a notification asks
+    for both, and :class:`EventDirectory` keeps the answer for the rest of the event."""
 
     def __init__(self, commerce: Commerce) -> None:
         self._commerce = commerce
 
-    async def language_of(self, recipient: Recipient) -> str | None:
+    async def reach_of(self, recipient: Recipient) -> Reach:
         if not isinstance(recipient, Shopper):
-            return None
-        try:
-            customer = await self._commerce.customers.get(recipient.customer_id)
-        except NotFound:
-            return None  # erased customers get no messages
-        return customer.language
+            return NOBODY
+        found = await self._commerce.customers.reach(recipient.customer_id)
+        if found is None:
+            return NOBODY  # erased customers get no messages
+        skip = recipient.except_accounts
+        return Reach(
+            found.language,
+            [Address(channel, user) for channel, user in found.identities if f"{channel}:{user}" not in skip],
+        )
+
+    async def language_of(self, recipient: Recipient) -> str | None:
+        return (await self.reach_of(recipient)).language
 
     async def addresses_of(self, recipient: Recipient) -> list[Address]:
-        if not isinstance(recipient, Shopper):
-            return []
-        identities = await self._commerce.customers.identities(recipient.customer_id)
-        skip = recipient.except_accounts
-        return [
-            Address(channel, user_id) for channel, user_id in identities if f"{channel}:{user_id}" not in skip
-        ]
+        return (await self.reach_of(recipient)).addresses
 
 
 class NoOperators:
@@ -113,6 +133,19 @@ class KnowsMembers(Protocol):
     """A directory that can split a group (a merchant, a staff queue) into the people in it."""
 
     async def members_of(self, recipient: Recipient) -> list[Recipient]: ...
+
+
+_KNOWS: dict[tuple[type, type], bool] = {}
+
+
+def _knows(protocol: type, directory: object) -> bool:
+    """``isinstance(directory, protocol)`` for a runtime-checkable protocol of methods, remembered
+    per class: the check walks the protocol's attributes, and every event asks it several times."""
+    key = (protocol, type(directory))
+    found = _KNOWS.get(key)
+    if found is None:
+        found = _KNOWS[key] = isinstance(directory, protocol)
+    return found
 
 
 #: how long the operator directory remembers a recipient's contacts (seconds), and for how many
@@ -194,4 +227,74 @@ class Directory:
     async def members_of(self, recipient: Recipient) -> list[Recipient]:
         """The people in a group, each to be written to in their own language (a person: themself)."""
         found = self._for(recipient)
-        return await found.members_of(recipient) if isinstance(found, KnowsMembers) else [recipient]
+        if not _knows(KnowsMembers, found):
+            return [recipient]
+        return await cast(KnowsMembers, found).members_of(recipient)
+
+    async def reach_of(self, recipient: Recipient) -> Reach:
+        found = self._for(recipient)
+        if _knows(KnowsReach, found):
+            return await cast(KnowsReach, found).reach_of(recipient)
+        return Reach(await found.language_of(recipient), await found.addresses_of(recipient))
+
+
+class EventDirectory:
+    """A directory's answers kept for the notifications of ONE outbox event.
+
+    Why: an event's notification asks for its recipient's language (to write it), then for their
+    addresses (to push it), and a paid order asks for the same merchant's members again for each
+    notification; each was a database read (issue 16: most of the relay's CPU). Kept for one event
+    only, never longer: a shopper may switch language or unbind a channel between two events, and
+    the next event must see it. A directory that finds both at once (:class:`KnowsReach`) is asked
+    once per recipient; any other is asked each question once."""
+
+    def __init__(self, inner: RecipientDirectory) -> None:
+        self.inner = inner
+        self._finds_both = _knows(KnowsReach, inner)
+        self._reach: dict[Recipient, Reach] = {}
+        self._languages: dict[Recipient, str | None] = {}
+        self._addresses: dict[Recipient, list[Address]] = {}
+
+    async def _both(self, recipient: Recipient) -> Reach | None:
+        if not self._finds_both:
+            return None
+        found = self._reach.get(recipient)
+        if found is None:
+            found = self._reach[recipient] = await cast(KnowsReach, self.inner).reach_of(recipient)
+        return found
+
+    async def language_of(self, recipient: Recipient) -> str | None:
+        if (both := await self._both(recipient)) is not None:
+            return both.language
+        if recipient not in self._languages:
+            self._languages[recipient] = await self.inner.language_of(recipient)
+        return self._languages[recipient]
+
+    async def addresses_of(self, recipient: Recipient) -> list[Address]:
+        if (both := await self._both(recipient)) is not None:
+            return list(both.addresses)
+        if recipient not in self._addresses:
+            self._addresses[recipient] = await self.inner.addresses_of(recipient)
+        return list(self._addresses[recipient])
+
+
+class EventDirectoryOfGroups(EventDirectory):
+    """:class:`EventDirectory` over a directory that splits groups into members (kept apart so a
+    subscriber's ``isinstance(directory, KnowsMembers)`` answers as it would for the inner one)."""
+
+    def __init__(self, inner: RecipientDirectory) -> None:
+        super().__init__(inner)
+        self._members: dict[Recipient, list[Recipient]] = {}
+
+    async def members_of(self, recipient: Recipient) -> list[Recipient]:
+        if recipient not in self._members:
+            inner = self.inner
+            self._members[recipient] = await cast(KnowsMembers, inner).members_of(recipient)
+        return list(self._members[recipient])
+
+
+def for_one_event(directory: RecipientDirectory) -> EventDirectory:
+    """``directory``'s answers kept for one event's notifications (see :class:`EventDirectory`)."""
+    if _knows(KnowsMembers, directory):
+        return EventDirectoryOfGroups(directory)
+    return EventDirectory(directory)

@@ -22,7 +22,7 @@ from bot.channels.base import ChannelContext
 from bot.channels.wechat.pay import SUCCESS_XML, WeChatPayProvider, fail_xml
 from bot.payments.alipay import SUCCESS_BODY, AlipayProvider
 from bot.payments.settings import ALIPAY, WECHATPAY_NATIVE
-from commerce_core.api import PaymentProvider, PaymentRejected
+from commerce_core.api import PaymentProvider, PaymentRejected, customer_key
 
 log = logging.getLogger(__name__)
 QR_PROVIDERS = frozenset({ALIPAY, WECHATPAY_NATIVE})
@@ -90,15 +90,22 @@ class WebPayments:
         )
 
     async def _notify(self, provider: str, request: web.Request) -> bool:
+        """Record the provider's notification, then relay the payer's own notifications (their
+        confirmation) at once. Only the payer's: relaying the whole outbox here made the provider's
+        callback wait for everybody's notifications (issue 16); the rest are the relay job's."""
         runtime = self.context.runtime
         try:
-            await runtime.container.commerce.payments.handle_notification(
+            outcome = await runtime.container.commerce.payments.handle_notification(
                 provider, await request.read(), request.headers
             )
         except PaymentRejected as error:
             log.warning("%s notification refused (%s)", provider, error.code)
             return False
-        await runtime.relay_notifications()
+        if outcome.customer_id is not None:
+            try:
+                await runtime.outbox_relay().drain_recipients([customer_key(outcome.customer_id)])
+            except Exception:  # the payment is recorded: the relay job delivers the confirmation
+                log.exception("relaying the payer's notifications failed; the relay job will")
         return True
 
     async def alipay_notify(self, request: web.Request) -> web.Response:

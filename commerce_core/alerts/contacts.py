@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, delete, or_, select
 
 from commerce_core.alerts.model import AlertContact
 from commerce_core.customers.model import Customer
@@ -21,7 +21,7 @@ from commerce_core.customers.types import AddressInput
 from commerce_core.db.dialect import insert_ignoring_conflicts
 from commerce_core.errors import InvalidInput
 from commerce_core.security import FieldCipher, mask_address_line, mask_phone, normalise_phone
-from commerce_core.uow import Units
+from commerce_core.uow import Units, Work
 
 PHONE = "phone"
 ADDRESS = "address"
@@ -65,7 +65,7 @@ def contacts_of(cipher: FieldCipher, address: AddressInput, verified_phone: str 
     return list(found.values())
 
 
-async def record(s: AsyncSession, customer_id: int, found: list[Contact], now: datetime) -> None:
+async def record(work: Work, customer_id: int, found: list[Contact], now: datetime) -> None:
     """Record each fingerprint of ``customer_id`` once, in the caller's unit: one statement, and a
     retry (or another process recording the same ones meanwhile) inserts nothing."""
     if not found:
@@ -73,20 +73,46 @@ async def record(s: AsyncSession, customer_id: int, found: list[Contact], now: d
     rows = [
         {"customer_id": customer_id, "kind": c.kind, "digest": c.digest, "created_at": now} for c in found
     ]
-    await s.execute(insert_ignoring_conflicts(s, AlertContact, "kind", "digest", "customer_id"), rows)
+    await work.execute(_RECORD[work.dialect_name == "postgresql"], rows)
 
 
-async def new_accounts_sharing(s: AsyncSession, contact: Contact, since: datetime) -> list[str]:
-    """Public ids of the live customers created since ``since`` behind this phone or address (for a
-    phone, also those who proved it without ordering yet)."""
-    recent = (Customer.created_at >= since) & Customer.erased_at.is_(None)
+def _new_accounts(kind: str) -> Select[Any]:
+    """The live customers created since ``b_since`` behind the ``b_digest`` of ``kind`` (for a
+    phone, also those who proved it without ordering yet); built once per kind."""
+    recent = (Customer.created_at >= bindparam("b_since")) & Customer.erased_at.is_(None)
     behind = select(AlertContact.customer_id).where(
-        AlertContact.kind == contact.kind, AlertContact.digest == contact.digest
+        AlertContact.kind == kind, AlertContact.digest == bindparam("b_digest")
     )
     who: ColumnElement[bool] = Customer.id.in_(behind)
-    if contact.kind == PHONE:
-        who = or_(who, Customer.phone_index == contact.digest)
-    return sorted((await s.scalars(select(Customer.public_id).where(who, recent))).all())
+    if kind == PHONE:
+        who = or_(who, Customer.phone_index == bindparam("b_digest"))
+    return select(Customer.public_id).where(who, recent)
+
+
+_NEW_ACCOUNTS = {kind: _new_accounts(kind) for kind in (PHONE, ADDRESS)}
+_SOME_NEW_ACCOUNTS = {
+    kind: query.limit(bindparam("b_limit", type_=Integer)) for kind, query in _NEW_ACCOUNTS.items()
+}
+#: (SQLite, PostgreSQL) the insert of fingerprints, a conflict inserting nothing
+_RECORD = tuple(
+    insert_ignoring_conflicts(name, AlertContact, "kind", "digest", "customer_id")
+    for name in ("sqlite", "postgresql")
+)
+
+
+async def new_accounts_sharing(work: Work, contact: Contact, since: datetime) -> list[str]:
+    """Public ids of the live customers created since ``since`` behind this phone or address (for a
+    phone, also those who proved it without ordering yet)."""
+    found = await work.execute(_NEW_ACCOUNTS[contact.kind], {"b_since": since, "b_digest": contact.digest})
+    return sorted(found.scalars().all())
+
+
+async def new_accounts_reach(work: Work, contact: Contact, since: datetime, threshold: int) -> bool:
+    """Whether at least ``threshold`` of :func:`new_accounts_sharing` exist, reading no more than
+    that many rows (the question every order asks of its contacts)."""
+    query = _SOME_NEW_ACCOUNTS[contact.kind]
+    found = await work.execute(query, {"b_since": since, "b_digest": contact.digest, "b_limit": threshold})
+    return len(found.all()) >= threshold
 
 
 async def forget(units: Units, customer_id: int) -> int:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce_core.alerts.model import Alert
 from commerce_core.alerts.types import AlertFilter, AlertRule, AlertState, AlertView
@@ -22,7 +21,7 @@ from commerce_core.events import AlertRaised
 from commerce_core.ids import new_public_id, public_id_pattern
 from commerce_core.operators.audit import add_actor_audit
 from commerce_core.operators.types import Actor
-from commerce_core.uow import Units
+from commerce_core.uow import Units, Work
 from commerce_core.validation import clean_text
 
 ALERT_PREFIX = "AL"
@@ -38,17 +37,22 @@ def window_key(rule: AlertRule, subject: str, now: datetime, window: timedelta |
     return f"{rule.value}:{subject}:{bucket}"
 
 
-async def alerted_since(s: AsyncSession, rule: AlertRule, subjects: list[str], since: datetime) -> set[str]:
-    """Which of ``subjects`` this rule already alerted on since ``since`` (a cheap pre-check, in the
-    caller's unit, before :func:`raise_alert`; the unique key still decides)."""
+_ALERTED_SINCE = select(Alert.rule, Alert.subject).where(
+    Alert.subject.in_(bindparam("b_subjects", expanding=True)), Alert.raised_at >= bindparam("b_since")
+)
+
+
+async def alerted_since(work: Work, subjects: list[tuple[AlertRule, str]], since: datetime) -> set[str]:
+    """Which of the ``(rule, subject)`` pairs were already alerted on since ``since``, by subject (a
+    cheap pre-check, in the caller's unit, before :func:`raise_alert`; the unique key still decides).
+    One query for all of them."""
     if not subjects:
         return set()
-    found = await s.scalars(
-        select(Alert.subject).where(
-            Alert.rule == rule.value, Alert.subject.in_(subjects), Alert.raised_at >= since
-        )
+    found = await work.execute(
+        _ALERTED_SINCE, {"b_subjects": sorted({subject for _, subject in subjects}), "b_since": since}
     )
-    return set(found.all())
+    wanted = {(rule.value, subject) for rule, subject in subjects}
+    return {subject for rule, subject in found.all() if (rule, subject) in wanted}
 
 
 def _view(row: Alert) -> AlertView:

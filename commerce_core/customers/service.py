@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.customers.model import Address, ChannelIdentity, Customer
-from commerce_core.customers.types import AddressInput, AddressView, CustomerView
+from commerce_core.customers.types import AddressInput, AddressView, CustomerReach, CustomerView
 from commerce_core.db.base import table_of
 from commerce_core.errors import InvalidInput, NotFound
 from commerce_core.ids import CUSTOMER_PREFIX, new_public_id
@@ -106,6 +106,14 @@ _ADDRESSES_OF = (
 )
 _ADDRESS_OF = select(*_ADDRESS_COLUMNS).where(
     Address.id == bindparam("b_address"), Address.customer_id == bindparam("b_customer")
+)
+
+#: a live customer's language and accounts in one read (one row per account; one with NULLs for none)
+_REACH = (
+    select(Customer.language, ChannelIdentity.channel, ChannelIdentity.external_id)
+    .outerjoin(ChannelIdentity, ChannelIdentity.customer_id == Customer.id)
+    .where(Customer.id == bindparam("b_customer"), Customer.erased_at.is_(None))
+    .order_by(ChannelIdentity.id)
 )
 
 
@@ -219,6 +227,18 @@ class CustomerService:
                 )
             ).all()
             return [(r[0], r[1]) for r in rows]
+
+    async def reach(self, customer_id: int) -> CustomerReach | None:
+        """The language and accounts to notify a customer on, or None for an erased (or unknown) one.
+
+        Why not :meth:`get` and :meth:`identities`: every notification asked both, two ORM units and
+        a decryption of the name and phone it never used (issue 16: most of the outbox relay's CPU).
+        This is one prepared statement on the hot unit."""
+        async with self._units.hot() as uow:
+            rows = (await uow.execute(_REACH, {"b_customer": customer_id})).all()
+        if not rows:
+            return None
+        return CustomerReach(rows[0][0], [(r[1], r[2]) for r in rows if r[1] is not None])
 
     async def set_language(self, customer_id: int, language: str) -> None:
         check_language(language)

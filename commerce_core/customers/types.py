@@ -63,6 +63,15 @@ class AddressView:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerReach:
+    """What a notification needs of a shopper: the language to write in and the ``(channel, external
+    id)`` accounts to push to, in the order they were added."""
+
+    language: str
+    identities: list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerView:
     id: int
     public_id: str

@@ -302,3 +302,30 @@ async def test_the_worker_pushes_a_payment_confirmation_at_commit_not_at_the_nex
     finally:
         runtime.stop()
         await jobs
+
+
+async def test_one_lookup_per_shopper_and_event_and_a_new_one_for_the_next_event(
+    commerce: Commerce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: an event's notification asks for its shopper's language and addresses in one read,
+    kept for that event only: a language switched between two events shows in the second."""
+    web = RecordingSender()
+    customer = await commerce.customers.identify("web", "u-switch", language="en")
+    reads: list[int] = []
+    reach = commerce.customers.reach
+
+    async def counted(customer_id: int) -> Any:
+        reads.append(customer_id)
+        return await reach(customer_id)
+
+    monkeypatch.setattr(commerce.customers, "reach", counted)
+    notifier = Notifier(commerce, TEXTS, {"web": web})
+    await notifier.handle(envelope(ShipmentDelayed("N1", customer.id, "SX1", 50), 1))
+    await commerce.customers.set_language(customer.id, "zh-Hant")
+    await notifier.handle(envelope(ShipmentDelayed("N1", customer.id, "SX1", 60), 2))
+    texts = [replies[0].text for _, replies, _ in web.pushed]  # type: ignore[attr-defined]
+    assert texts == [
+        TEXTS.get("en", "notify.delayed", number="N1", hours=50),
+        TEXTS.get("zh-Hant", "notify.delayed", number="N1", hours=60),
+    ]
+    assert reads == [customer.id, customer.id]  # one read per event, none kept across events

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.channels.web import WebChannel
 from bot.runtime import Runtime
 from commerce_core.api import pending_count
 
@@ -183,3 +185,42 @@ async def test_the_pay_button_relays_only_the_payers_notifications(client: Clien
     [confirmation] = (await inbox.json())["replies"]
     assert other_number in confirmation["text"] and "已收到订单" in confirmation["text"]
     assert (await (await client.get("/api/inbox")).json())["replies"] == []  # no second copy for anyone
+
+
+async def test_the_answer_takes_the_language_from_the_turn_without_reading_the_state_again(
+    client: Client, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: the answer's ``lang`` (the page's header follows a typed language switch) comes from
+    the state the turn just saved, not from a second read of it; a message answered from the stored
+    reply (a retried id: no turn ran) still gets the conversation's language, read as before."""
+    web_channel = runtime.channels["web"]
+    assert isinstance(web_channel, WebChannel)
+    reads: list[str] = []
+    states = runtime.pipeline.states
+    load, pushed_and_state = states.load, web_channel._pushed_and_state
+
+    async def counted_load(conversation: str) -> Any:
+        reads.append("load")
+        return await load(conversation)
+
+    async def counted_pushed_and_state(user: str, conversation: str) -> Any:
+        reads.append("pushed_and_state")
+        return await pushed_and_state(user, conversation)
+
+    monkeypatch.setattr(states, "load", counted_load)
+    monkeypatch.setattr(web_channel, "_pushed_and_state", counted_pushed_and_state)
+
+    async def answer(**body: Any) -> dict[str, Any]:
+        response = await client.post("/api/chat", json=body)
+        assert response.status == 200, await response.text()
+        found: dict[str, Any] = await response.json()
+        return found
+
+    number, payment = await place_order(client, "web-lang")
+    switched = await answer(payload="lang:en", id="switch-1")
+    assert switched["lang"] == "en" and reads == []
+    paid = await answer(payload=f"sbxpay:{payment}")
+    assert any(number in r["text"] for r in paid["replies"] if r.get("pushed")) and paid["lang"] == "en"
+    assert reads == []  # the pay button's relay found the shopper from the saved state too
+    again = await answer(payload="lang:en", id="switch-1")  # the page retried: the stored reply
+    assert again["lang"] == "en" and reads == ["pushed_and_state"]

@@ -14,14 +14,16 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
 from bot.http.app import create_app
 from bot.payments.settings import PaymentSettings
 from bot.runtime import Runtime
-from commerce_core.api import FakeClock, OrderStatus
+from commerce_core.api import FakeClock, OrderStatus, customer_key
+from commerce_core.outbox.model import OutboxMessage
 from dialogs.texts import load_texts
 from tests.payments.fake_alipay import FakeAlipay
-from tests.payments.production import chat, production_runtime
+from tests.payments.production import chat, production_runtime, session_headers
 from tests.wechat.conftest import FakeWeChat, wechat_settings
 
 Client = TestClient[web.Request, web.Application]
@@ -86,6 +88,20 @@ async def status(runtime: Runtime, number: str) -> OrderStatus:
     return (await runtime.container.commerce.orders.get(number)).status
 
 
+async def queued_for(runtime: Runtime, number: str) -> list[str]:
+    """The event types still waiting in the outbox for the shopper of order ``number``."""
+    order = await runtime.container.commerce.orders.get(number)
+    async with runtime.container.commerce.sessions() as session:
+        found = await session.scalars(
+            select(OutboxMessage.event_type).where(
+                OutboxMessage.ordering_key == customer_key(order.customer_id),
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.parked_at.is_(None),
+            )
+        )
+        return list(found.all())
+
+
 async def test_a_shopper_picks_alipay_and_only_alipays_signed_notice_pays(
     client: tuple[Client, Runtime, FakeWeChat], alipay: FakeAlipay
 ) -> None:
@@ -114,9 +130,20 @@ async def test_a_shopper_picks_alipay_and_only_alipays_signed_notice_pays(
     assert other.status == 400 and forged.status == 400
     assert await status(runtime, data["order_number"]) == OrderStatus.PENDING_PAYMENT
 
+    # another shopper's order waits in the outbox meanwhile (its notifications are the relay job's)
+    bystander = (await place_order(http, "bystander", "zh-Hant"))["text"].split()[1]  # "訂單 {number} ..."
+    assert await queued_for(runtime, bystander)
+
     paid = await http.post("/payments/alipay/notify", data=alipay.notification(data["payment_id"]))
     assert paid.status == 200 and await paid.text() == "success"
     assert await status(runtime, data["order_number"]) == OrderStatus.PAID
+    # the callback relayed the payer's notifications (the confirmation is in their web inbox) and
+    # nobody else's (issue 16: it drained the whole outbox inline)
+    assert await queued_for(runtime, data["order_number"]) == []
+    assert await queued_for(runtime, bystander)
+    pushed = (await http.get("/api/inbox", headers=session_headers(http, "pick-alipay"))).json()
+    [confirmation] = (await pushed)["replies"]
+    assert data["order_number"] in confirmation["text"] and confirmation["pushed"]
 
 
 async def test_a_shopper_picks_wechat_pay_and_only_its_signed_notice_pays(
