@@ -152,18 +152,23 @@ class KeepAlivePoster:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
-        """``(status, body)`` of one POST; a connection goes back to the pool after a full answer."""
+        """``(status, body)`` of one POST."""
+        status, _head, answer = await self.exchange(b"%s%d\r\n\r\n%s" % (self.head, len(body), body))
+        return status, answer
+
+    async def exchange(self, request: bytes) -> tuple[int, bytes, bytes]:
+        """Send one whole request; ``(status, answer head, answer body)``. A connection goes back to
+        the pool after a full answer (one with a ``Content-Length`` and no ``Connection: close``)."""
         reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
-        writer.write(b"%s%d\r\n\r\n%s" % (self.head, len(body), body))
+        writer.write(request)
         head = await reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
         found = CONTENT_LENGTH.search(head)
         answer = await reader.readexactly(int(found.group(1))) if found else b""
         if found and b"connection: close" not in head.lower():
             self.idle.append((reader, writer))
         else:
             writer.close()
-        return status, answer
+        return int(head[9:12]), head, answer
 
     def close(self) -> None:
         for _reader, writer in self.idle:
@@ -235,18 +240,8 @@ class SignedPoster(KeepAlivePoster):
 
     async def post_query(self, query: bytes, body: bytes) -> tuple[int, bytes]:
         """``(status, body)`` of ``POST <path>?<query>``."""
-        reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
-        writer.write(
-            b"POST %s?%s HTTP/1.1\r\n%s%d\r\n\r\n%s" % (self.path, query, self.rest, len(body), body)
-        )
-        head = await reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        found = CONTENT_LENGTH.search(head)
-        answer = await reader.readexactly(int(found.group(1))) if found else b""
-        if found and b"connection: close" not in head.lower():
-            self.idle.append((reader, writer))
-        else:
-            writer.close()
+        request = b"POST %s?%s HTTP/1.1\r\n%s%d\r\n\r\n%s" % (self.path, query, self.rest, len(body), body)
+        status, _head, answer = await self.exchange(request)
         return status, answer
 
 
@@ -364,19 +359,10 @@ class SessionPoster(KeepAlivePoster):
     answer sets (``(status, body, cookie or None)``)."""
 
     async def post_as(self, body: bytes, cookie: str | None) -> tuple[int, bytes, str | None]:
-        reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
         head = self.head
         if cookie is not None:  # the head ends with "Content-Length: ": the cookie goes before it
             head = b"%sCookie: %s\r\nContent-Length: " % (head[: -len(b"Content-Length: ")], cookie.encode())
-        writer.write(b"%s%d\r\n\r\n%s" % (head, len(body), body))
-        answer_head = await reader.readuntil(b"\r\n\r\n")
-        status = int(answer_head[9:12])
-        found = CONTENT_LENGTH.search(answer_head)
-        answer = await reader.readexactly(int(found.group(1))) if found else b""
-        if found and b"connection: close" not in answer_head.lower():
-            self.idle.append((reader, writer))
-        else:
-            writer.close()
+        status, answer_head, answer = await self.exchange(b"%s%d\r\n\r\n%s" % (head, len(body), body))
         issued = SET_SESSION.search(answer_head)
         return status, answer, issued.group(1).decode() if issued else None
 
