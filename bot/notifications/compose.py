@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.notifications.recipients import Recipient, RecipientDirectory
+from bot.notifications.recipients import KnowsMembers, Merchant, Recipient, RecipientDirectory, StaffMember
 from commerce_core.api import EVENT_TYPES, DomainEvent, OutboxEnvelope
 from dialogs.messages import Reply
 from dialogs.texts import Texts
@@ -54,6 +54,30 @@ class Writing:
             return []
         replies = write(functools.partial(self.texts.get, lang))
         return [Notification(recipient, replies, dedup_key or self.dedup_key)] if replies else []
+
+    async def merchant_users(self, merchant_id: int) -> list[Recipient]:
+        """Every user of the merchant when the directory knows them (each is told in their own
+        language), else the merchant itself as one recipient."""
+        merchant = Merchant(merchant_id)
+        if isinstance(self.directory, KnowsMembers):
+            return await self.directory.members_of(merchant)
+        return [merchant]
+
+    async def to_merchant_users(
+        self, merchant_id: int, write: Callable[[Phrase, str], list[Reply]]
+    ) -> list[Notification]:
+        """A notification for each of :meth:`merchant_users` in their language, one per user and event.
+        ``write`` gets the language too, for what is kept per language (a product's name)."""
+        found: list[Notification] = []
+        for member in await self.merchant_users(merchant_id):
+            lang = await self.directory.language_of(member)
+            if lang is None:
+                continue
+            replies = write(functools.partial(self.texts.get, lang), lang)
+            if replies:
+                who = member.user_id if isinstance(member, StaffMember) else f"m{merchant_id}"
+                found.append(Notification(member, replies, f"{self.dedup_key}:op{who}"))
+        return found
 
 
 NotificationSubscriber = Callable[[E, Writing], Awaitable[list[Notification]]]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from bot.notifications.compose import Notification, Phrase, Writing
 from bot.notifications.notifier import Notifier
-from bot.notifications.recipients import KnowsMembers, Merchant, Recipient, StaffMember
 from commerce_core.api import Commerce, ListingReviewed, NotFound, pick_language
 from dialogs.messages import Reply, TextReply
 
@@ -25,25 +24,15 @@ class ListingDecisionForMerchant:
             product = await self._commerce.catalog.get_product(event.product_code, live_only=False)
         except NotFound:
             return []  # the listing is gone: nothing to tell
-        members: list[Recipient] = [Merchant(event.merchant_id)]
-        if isinstance(writing.directory, KnowsMembers):
-            members = await writing.directory.members_of(Merchant(event.merchant_id))
-        found: list[Notification] = []
-        for member in members:
-            lang = await writing.directory.language_of(member)
-            if lang is None:
-                continue
+
+        def write(t: Phrase, lang: str) -> list[Reply]:
+            key = f"listings.notify.{event.decision}"
+            kind = t(f"listings.notify.kind.{event.kind}")
+            reason = t("listings.notify.reason", reason=event.reason) if event.reason else ""
             name = pick_language(product.name, lang)
+            return [TextReply(t(key, name=name, code=event.product_code, kind=kind, reason=reason))]
 
-            def write(t: Phrase, name: str = name) -> list[Reply]:
-                key = f"listings.notify.{event.decision}"
-                kind = t(f"listings.notify.kind.{event.kind}")
-                reason = t("listings.notify.reason", reason=event.reason) if event.reason else ""
-                return [TextReply(t(key, name=name, code=event.product_code, kind=kind, reason=reason))]
-
-            who = member.user_id if isinstance(member, StaffMember) else f"m{event.merchant_id}"
-            found += await writing.to(member, write, dedup_key=f"{writing.dedup_key}:op{who}")
-        return found
+        return await writing.to_merchant_users(event.merchant_id, write)
 
 
 def notify_listing_decisions(notifier: Notifier, commerce: Commerce) -> Notifier:

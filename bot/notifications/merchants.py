@@ -18,7 +18,6 @@ from bot.notifications.notifier import Notifier
 from bot.notifications.recipients import (
     Directory,
     KnowsMembers,
-    Merchant,
     OperatorDirectory,
     Recipient,
     RecipientDirectory,
@@ -91,10 +90,7 @@ class PaidOrderForMerchants:
             return []  # the order is gone (erased shopper): nothing to ship
         found: list[Notification] = []
         for merchant_id in merchants:
-            members: list[Recipient] = [Merchant(merchant_id)]
-            if isinstance(writing.directory, KnowsMembers):
-                members = await writing.directory.members_of(Merchant(merchant_id))
-            for member in members:
+            for member in await writing.merchant_users(merchant_id):
                 if self.pacer is not None and isinstance(member, StaffMember):
                     found += await self._paced(writing, Member(merchant_id, member.user_id), number)
                 else:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from bot.notifications.compose import Notification, Phrase, Writing
 from bot.notifications.notifier import Notifier
-from bot.notifications.recipients import KnowsMembers, Merchant, Recipient, StaffMember
 from commerce_core.api import Commerce, NotFound, ProductQuestionAsked, pick_language
 from dialogs.messages import Reply, TextReply
 
@@ -36,24 +35,13 @@ class QuestionForMerchant:
             product = await self._commerce.catalog.get_product(event.product_code, live_only=False)
         except NotFound:
             return []  # the listing is gone: nothing left to answer about
-        members: list[Recipient] = [Merchant(event.merchant_id)]
-        if isinstance(writing.directory, KnowsMembers):
-            members = await writing.directory.members_of(Merchant(event.merchant_id))
         link = self.link(event.question_id)
-        found: list[Notification] = []
-        for member in members:
-            lang = await writing.directory.language_of(member)
-            if lang is None:
-                continue
+
+        def write(t: Phrase, lang: str) -> list[Reply]:
             name = pick_language(product.name, lang)
+            return [TextReply(t("questions.for_seller", product=name, question=event.question, link=link))]
 
-            def write(t: Phrase, name: str = name) -> list[Reply]:
-                text = t("questions.for_seller", product=name, question=event.question, link=link)
-                return [TextReply(text)]
-
-            who = member.user_id if isinstance(member, StaffMember) else f"m{event.merchant_id}"
-            found += await writing.to(member, write, dedup_key=f"{writing.dedup_key}:op{who}")
-        return found
+        return await writing.to_merchant_users(event.merchant_id, write)
 
 
 def notify_new_questions(notifier: Notifier, commerce: Commerce, public_base_url: str) -> Notifier:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bot.notifications.compose import Notification, Phrase, Writing
 from bot.notifications.notifier import Notifier
-from bot.notifications.recipients import KnowsMembers, Merchant, Recipient, StaffMember, StaffQueue
+from bot.notifications.recipients import StaffQueue
 from commerce_core.api import WaybillTrackingStopped
 from dialogs.messages import Reply, TextReply
 
@@ -30,16 +30,9 @@ async def tracking_stopped(event: WaybillTrackingStopped, writing: Writing) -> l
 
     found: list[Notification] = []
     if event.merchant_id is not None:
-        members: list[Recipient] = [Merchant(event.merchant_id)]
-        if isinstance(writing.directory, KnowsMembers):
-            members = await writing.directory.members_of(Merchant(event.merchant_id))
-        for member in members:
-            who = member.user_id if isinstance(member, StaffMember) else f"m{event.merchant_id}"
-            found += await writing.to(
-                member,
-                lambda t: write(t, "tracking.stopped_merchant"),
-                dedup_key=f"{writing.dedup_key}:op{who}",
-            )
+        found += await writing.to_merchant_users(
+            event.merchant_id, lambda t, _lang: write(t, "tracking.stopped_merchant")
+        )
     staff = StaffQueue("agent")
     found += await writing.to(
         staff, lambda t: write(t, "tracking.stopped_staff"), dedup_key=f"{writing.dedup_key}:staff"
