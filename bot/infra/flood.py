@@ -68,9 +68,6 @@ class FloodGate:
     def __init__(self, redis: aioredis.Redis) -> None:
         self._redis = redis
 
-    async def allow(self, scope: str, subject: str, limit: int, now: float) -> bool:
-        return limit <= 0 or await self.spend(scope, subject, now) <= limit
-
     async def spend(self, scope: str, subject: str, now: float) -> int:
         """Count one more for ``subject`` in this minute; how many it has used so far."""
         [used] = await self.spend_each([(scope, subject)], now)
