@@ -36,7 +36,13 @@ class DomainEvent:
         """Whose notifications must arrive in the order the events happened (a shopper's "paid"
         before "shipped"); relays deliver different keys concurrently. None: no order needed."""
         customer_id = getattr(self, "customer_id", None)
-        return f"customer:{customer_id}" if customer_id is not None else None
+        return customer_key(customer_id) if customer_id is not None else None
+
+
+def customer_key(customer_id: int) -> str:
+    """The ordering key of a shopper's messages (:meth:`DomainEvent.ordering_key`): also how a relay
+    is asked for one shopper's notifications (``OutboxRelay.drain_recipients``)."""
+    return f"customer:{customer_id}"
 
 
 @dataclass(frozen=True, slots=True)

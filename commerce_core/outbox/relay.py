@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from commerce_core.clock import Clock
 from commerce_core.db.engine import create_session_factory, is_sqlite
-from commerce_core.events import MalformedEvent
+from commerce_core.events import MalformedEvent, customer_key
 from commerce_core.outbox import store
 from commerce_core.outbox.store import OutboxEnvelope, Parked, Retry, Settlement, pending_count
 from commerce_core.outbox.wakeup import CommitSignal, NoWakeup, PostgresListener, Wakeup
@@ -265,12 +265,6 @@ class OutboxRelay:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-
-
-def customer_key(customer_id: int) -> str:
-    """The ordering key of a shopper's messages (what ``DomainEvent.ordering_key`` writes for an event
-    with a ``customer_id``): a recipient as :meth:`OutboxRelay.drain_recipients` takes it."""
-    return f"customer:{customer_id}"
 
 
 def _describe(exc: BaseException) -> str:
