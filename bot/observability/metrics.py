@@ -193,14 +193,18 @@ def turn_context(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mutab
 
 class TurnRecord:
     """One turn being measured: started by :meth:`TurnMetrics.begin`, told what the NLU and the
-    engine made of it, closed by :meth:`done` or :meth:`failed`."""
+    engine made of it, closed by :meth:`done` or :meth:`failed`. Everything is counted at ``done``, in
+    one call: the record only notes what it is told before."""
 
-    __slots__ = ("_flow", "_message", "_observer", "_started", "_turn_id", "channel")
+    __slots__ = (
+        "_message", "_observer", "_started", "_turn_id", "channel", "fallback", "flow", "intent", "seconds",
+    )  # fmt: skip
 
     def __init__(self, observer: TurnMetrics, message: InboundMessage) -> None:
         self._observer, self.channel, self._message = observer, message.channel, message
-        self._flow, self._turn_id = "none", ""
+        self.flow, self.intent, self.fallback, self._turn_id = "none", "", False, ""
         self._started = time.perf_counter()
+        self.seconds = 0.0
 
     @property
     def conversation(self) -> str:
@@ -216,19 +220,20 @@ class TurnRecord:
         return self._turn_id
 
     def understood(self, flow: str, intent: str, fallback: bool) -> None:
-        self._flow = flow
-        self._observer.counted(intent, self.channel, fallback)
+        self.flow, self.intent, self.fallback = flow, intent, fallback
 
     def done(self) -> None:
-        seconds = time.perf_counter() - self._started
-        self._observer.answered(self.channel, self._flow, seconds)
+        self.seconds = seconds = time.perf_counter() - self._started
+        self._observer.answered(self)
         if log.isEnabledFor(logging.DEBUG):  # a line per turn only when asked: rendering one costs
-            log.debug("turn", extra={"flow": self._flow, "ms": round(seconds * 1000, 1)})
+            log.debug("turn", extra={"flow": self.flow, "ms": round(seconds * 1000, 1)})
         _current.set(None)
 
     def failed(self) -> None:
+        if self.intent:  # understood before it failed: the NLU's count stands
+            self._observer.counted(self.intent, self.channel, self.fallback)
         self._observer.metrics.turn_errors.labels(self.channel).inc()
-        log.warning("turn failed", extra={"flow": self._flow}, exc_info=True)
+        log.warning("turn failed", extra={"flow": self.flow}, exc_info=True)
         _current.set(None)
 
 
@@ -246,17 +251,21 @@ PUSH_SECONDS = 1.0
 class TurnMetrics:
     """The pipeline's observer when metrics are on; :data:`NO_OBSERVER` when they are off.
 
-    Why turns are tallied in plain integers and pushed to the series at most once a second (and at
-    every scrape): every ``inc``/``observe``/``set`` of prometheus-client takes a lock (and in
-    multi-process mode writes a memory-mapped file); per turn that was five of them plus the pool
-    gauge: 5.2 µs of the observer per turn, 2.9 µs tallied (timeit, same machine state). A turn costs
-    a few dictionary and list additions; the series lag by at most :data:`PUSH_SECONDS`."""
+    Why turns are kept as records and counted at most once a second (and at every scrape): every
+    ``inc``/``observe``/``set`` of prometheus-client takes a lock (and in multi-process mode writes a
+    memory-mapped file); per turn that was five of them plus the pool gauge: 5.2 µs of the observer per
+    turn, 2.9 µs tallied in the turn (timeit). And in the running pipeline any counting in the turn
+    costs several times its timeit figure: it runs between the turn's database and Redis work, with
+    its code and data out of the CPU's caches (``bench/turns.py``: running the hooks twice per turn
+    added a sixth of what running them once did). So a turn only notes its figures on its record and
+    puts the record on a list; the push counts a second's records in one loop. The series lag by at
+    most :data:`PUSH_SECONDS`."""
 
     def __init__(self, metrics: Metrics, log_key: bytes = b"") -> None:
         self.metrics = metrics
         self.log_key = (log_key or secrets.token_bytes(16))[:32]
-        #: per (channel, flow): [turns, seconds, count per histogram bucket ...] since the last push
-        self._tallies: dict[tuple[str, str], list[Any]] = {}
+        #: the turns answered since the last push, counted at the push
+        self._answered: list[TurnRecord] = []
         self._intents: dict[str, int] = {}
         self._fallbacks: dict[str, int] = {}
         self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
@@ -276,15 +285,31 @@ class TurnMetrics:
         if fallback:
             self._fallbacks[channel] = self._fallbacks.get(channel, 0) + 1
 
-    def answered(self, channel: str, flow: str, seconds: float) -> None:
-        tally = self._tallies.get((channel, flow))
-        if tally is None:
-            tally = self._tallies[(channel, flow)] = [0, 0.0] + [0] * len(self._bounds)
-        tally[0] += 1
-        tally[1] += seconds
-        tally[2 + bisect.bisect_left(self._bounds, seconds)] += 1  # the first bucket with seconds <= le
+    def answered(self, record: TurnRecord) -> None:
+        """A turn answered: kept as it is until the next push counts it (see the class)."""
+        self._answered.append(record)
         if self._timer is None:
             self._schedule()
+
+    def _tally(self, records: list[TurnRecord]) -> dict[tuple[str, str], list[Any]]:
+        """Per (channel, flow): [turns, seconds, count per histogram bucket ...]; and the NLU's
+        intents and fallbacks (``intent`` empty when the turn never reached the NLU)."""
+        tallies: dict[tuple[str, str], list[Any]] = {}
+        bounds, width = self._bounds, 2 + len(self._bounds)
+        intents, fallbacks = self._intents, self._fallbacks
+        for record in records:
+            channel, seconds = record.channel, record.seconds
+            tally = tallies.get((channel, record.flow))
+            if tally is None:
+                tally = tallies[(channel, record.flow)] = [0, 0.0] + [0] * (width - 2)
+            tally[0] += 1
+            tally[1] += seconds
+            tally[2 + bisect.bisect_left(bounds, seconds)] += 1  # the first bucket with seconds <= le
+            if record.intent:
+                intents[record.intent] = intents.get(record.intent, 0) + 1
+                if record.fallback:
+                    fallbacks[channel] = fallbacks.get(channel, 0) + 1
+        return tallies
 
     def _schedule(self) -> None:
         try:
@@ -304,8 +329,8 @@ class TurnMetrics:
             self._timer.cancel()
             self._timer = None
         metrics = self.metrics
-        tallies, self._tallies = self._tallies, {}
-        for key, tally in tallies.items():
+        answered, self._answered = self._answered, []
+        for key, tally in self._tally(answered).items():
             children = self._children.get(key)
             if children is None:
                 children = self._children[key] = (
