@@ -74,6 +74,14 @@ class Runtime:
         return self.container.commerce
 
     @property
+    def _late_events_window(self) -> timedelta:
+        """How far back an erasure may still meet a late write of behaviour events: a process writes
+        what it holds within a flush interval (or drops it); ten of them, and never under ten minutes,
+        leaves room for a slow database."""
+        flush_seconds = self.container.settings.analytics.flush_seconds
+        return max(timedelta(minutes=10), timedelta(seconds=10 * flush_seconds))
+
+    @property
     def channels(self) -> dict[str, Channel]:
         return self.container.channels
 
@@ -127,6 +135,8 @@ class Runtime:
             "returns_received": len(await commerce.case_parties.receive_returns()),
             # the relay loop of run_jobs delivers on commit; without it, deliver what is due now
             "notified": 0 if self._relay_loop else await self.relay_notifications(),
+            # behaviour events a process wrote just after their shopper was erased (R6.3-1)
+            "late_events_erased": await commerce.privacy.erase_late_events(self._late_events_window),
             # paid orders held back by a merchant chat's send window go out as one digest
             "merchant_digests": await flush_merchant_digests(self.notifier),
         }

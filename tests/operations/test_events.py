@@ -152,3 +152,28 @@ async def test_the_batched_write_stores_exactly_what_the_general_insert_stores(
     assert stored_rows[0]["filters"] == {"颜色": "红", "size": ["M", "L"], "max": 300}
     assert stored_rows[0]["query"] == "红色\t连衣裙\n\\N \"x\""
     assert stored_rows[2]["filters"] == {} and stored_rows[2]["query"] == ""
+
+
+async def test_events_written_just_after_an_erasure_are_erased_by_the_job_loop(
+    client: Client, runtime: Runtime, clock: FakeClock
+) -> None:
+    """R6.3-1: a shopper's last turns wait in memory until the next batch, so a batch can land just
+    after their erasure (here: kept before, written after). The job loop deletes such late events."""
+    commerce = runtime.container.commerce
+    number, _ = await place_order(client, "events-late-erasure")
+    async with commerce.engine.connect() as conn:
+        customer_id = (
+            await conn.execute(text("SELECT customer_id FROM orders WHERE number = :n"), {"n": number})
+        ).scalar_one()
+    subject = commerce.analytics.customer_subject(customer_id)
+    await stored(runtime)  # the order's turns written
+    await chat(client, "events-late-erasure", text="有没有红色连衣裙", lang="zh-Hans")  # kept in memory
+    await commerce.privacy.erase(customer_id, actor="test")
+    late = [e for e in await stored(runtime) if e["subject"] == subject]  # the batch lands after it
+    assert [e["kind"] for e in late] == ["search"]
+
+    clock.advance(minutes=1)
+    assert (await runtime.tick())["late_events_erased"] == 1
+    assert not [e for e in await stored(runtime) if e["subject"] == subject]
+    clock.advance(minutes=30)  # long past: the probe no longer looks at this erasure
+    assert (await runtime.tick())["late_events_erased"] == 0
