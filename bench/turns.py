@@ -259,7 +259,7 @@ async def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each paced level runs")
     parser.add_argument(
-        "--compare-rounds", type=int, default=150, help="metrics on/off round pairs (0: none)"
+        "--compare-rounds", type=int, default=300, help="metrics on/off round pairs (0: none)"
     )
     parser.add_argument("--compare-concurrency", type=int, default=5)
     parser.add_argument(
