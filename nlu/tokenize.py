@@ -56,6 +56,9 @@ class Tokenizer:
         #: run's words depend only on the run and jieba's dictionary; every change to the dictionary
         #: (``add_terms``, the first load) empties it, so a remembered segmentation is never stale.
         self._segments: dict[str, tuple[str, ...]] = {}
+        self.version = 0
+        """Counts the changes of the dictionary, raised once each change is complete: what was computed
+        from tokens may be reused only while it stays the same (``BuiltinInterpreter``'s parse memory)."""
 
     def add_terms(self, terms: Iterable[str]) -> None:
         """Teach jieba words it should keep whole (catalogue names); cheap, no retraining."""
@@ -67,6 +70,7 @@ class Tokenizer:
                 self._segments = {}
             else:
                 self._pending |= new
+            self.version += 1
 
     def _ensure_ready(self) -> None:
         if self._ready:
@@ -79,6 +83,7 @@ class Tokenizer:
                 self._pending.clear()
                 self._segments = {}
                 self._ready = True
+                self.version += 1
 
     def _segment(self, sentence: str) -> list[str]:
         """``jieba.Tokenizer.lcut(sentence, HMM=True)`` for a run of jieba's Han characters, same result.
