@@ -7,6 +7,7 @@ line and the benchmark use to avoid an event loop per message.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import partial
 from operator import itemgetter
@@ -23,7 +24,7 @@ from nlu.model import IntentModel
 from nlu.normalize import normalise
 from nlu.tokenize import Tokenizer
 from nlu.training import load_or_train
-from nlu.types import INFORM, OUT_OF_SCOPE, Entity, Hints, IntentScore, Interpretation
+from nlu.types import INFORM, OUT_OF_SCOPE, Entity, Hints, IntentScore, Interpretation, JsonValue
 
 CLASSIFY_CHARS = 600
 """Only the start of a very long message is classified: the intent is stated early, and jieba's cost
@@ -44,6 +45,14 @@ _as_score = partial(tuple.__new__, IntentScore)
 """``(intent, confidence)`` -> ``IntentScore`` without the named tuple's Python-level ``__new__`` (27 per
 parse)."""
 _SLOT_INTENT = {"order_number": "order_status", "tracking_number": "order_status"}
+_NO_HINTS = Hints()
+
+PARSE_CACHE = 1024
+"""Interpretations remembered per interpreter (short messages only); past this the memory starts
+afresh. About 3 KiB each, mostly the ranking."""
+PARSE_CACHE_CHARS = 64
+"""Only messages up to this long are remembered: the ones shoppers repeat word for word ("确认",
+"第一个", "结算", "yes"); a longer one seldom comes back."""
 
 
 @runtime_checkable
@@ -57,6 +66,25 @@ class Interpreter(Protocol):
     def update_catalogue(self, terms: CatalogueTerms) -> None:
         """Use a new catalogue for product, brand and category matching (no retraining)."""
         ...
+
+
+def _own(value: JsonValue) -> JsonValue:
+    """A copy of an entity value's dicts and lists (scalars are immutable and shared)."""
+    if isinstance(value, dict):
+        return {k: _own(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_own(v) for v in value]
+    return value
+
+
+def _detached(found: Interpretation) -> Interpretation:
+    """``found`` with entity values nobody else holds: an ``Interpretation`` is frozen, but a price's or
+    an ordinal's value is a dict, and a caller changing the one it was given must not change what the
+    next caller of a remembered parse gets."""
+    if not any(isinstance(e.value, dict | list) for e in found.entities):
+        return found
+    entities = tuple(Entity(e.type, _own(e.value), e.start, e.end, e.text) for e in found.entities)
+    return dataclasses.replace(found, entities=entities)
 
 
 def _is_only(text: str, entities: tuple[Entity, ...], types: set[str]) -> bool:
@@ -79,12 +107,17 @@ class BuiltinInterpreter:
         model: IntentModel,
         catalogue: CatalogueTerms = EMPTY_CATALOGUE,
         tokenizer: Tokenizer | None = None,
+        parse_cache: int = PARSE_CACHE,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer or Tokenizer()
         self.extractor = EntityExtractor(catalogue)
         self.tokenizer.add_terms(self.extractor.matcher.words())
         self.english = EnglishVocabulary(catalogue)
+        self.parse_cache = parse_cache
+        #: (text, hints) -> interpretation, valid only for the state in ``_parsed_for`` (see ``_state``)
+        self._parsed: dict[tuple[str, Hints], Interpretation] = {}
+        self._parsed_for: tuple[object, ...] = ()
 
     @classmethod
     def load(
@@ -118,9 +151,51 @@ class BuiltinInterpreter:
         pairs = sorted(zip(self.model.labels, probs.tolist(), strict=True), key=_CONFIDENCE, reverse=True)
         return tuple(map(_as_score, pairs))
 
+    def _state(self) -> tuple[object, ...]:
+        """Everything an interpretation depends on besides the text and the hints: the model, the
+        catalogue index, the English vocabulary, the tokenizer and its dictionary's ``version``."""
+        tokenizer = self.tokenizer
+        return (self.model, self.extractor.matcher, self.english, tokenizer, tokenizer.version)
+
+    def _current(self, state: tuple[object, ...]) -> bool:
+        """``state`` is the one the remembered interpretations were computed with. Objects compare by
+        identity (a new catalogue index or model is a new object, even when equal), the version by
+        value."""
+        before = self._parsed_for
+        return (
+            len(before) == len(state)
+            and all(a is b for a, b in zip(before[:-1], state[:-1], strict=True))
+            and before[-1] == state[-1]
+        )
+
     def parse_sync(self, text: str, hints: Hints | None = None) -> Interpretation:
-        """Interpret ``text`` without an event loop."""
-        hints = hints or Hints()
+        """Interpret ``text`` without an event loop.
+
+        Short messages are remembered with their hints: shoppers send the same ones again and again,
+        and their interpretation is a function of the text, the hints and ``_state``. A remembered one
+        is used only while that state is the very same (a catalogue update, which adds words to jieba
+        and replaces the index, forgets them all), so it is never stale.
+        """
+        hints = hints or _NO_HINTS
+        if not self.parse_cache or len(text) > PARSE_CACHE_CHARS:
+            return self._parse(text, hints)
+        key = (text, hints)
+        state = self._state()
+        if not self._current(state):
+            self._parsed = {}
+            self._parsed_for = state
+        parsed = self._parsed
+        found = parsed.get(key)
+        if found is not None:
+            return _detached(found)
+        found = self._parse(text, hints)
+        if parsed is self._parsed and self._current(self._state()):  # nothing changed while parsing
+            if len(parsed) >= self.parse_cache:
+                parsed.clear()
+            parsed[key] = _detached(found)
+        return found
+
+    def _parse(self, text: str, hints: Hints) -> Interpretation:
         guess = detect_language(text, hints.lang)
         nt = normalise(text)
         if not _ALNUM.search(nt.text):

@@ -11,6 +11,7 @@ characters, so this is both exact about offsets and fast.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -109,7 +110,14 @@ REGIONAL_WORDS: dict[str, str] = {
 assert all(len(k) == len(v) for k, v in REGIONAL_WORDS.items())
 
 
+_ANY_REGIONAL = re.compile("|".join(REGIONAL_WORDS))
+"""One C scan tells whether any regional word occurs (most messages: none) before the word-by-word
+replacement, whose order decides overlapping words."""
+
+
 def _regional(text: str) -> str:
+    if not _ANY_REGIONAL.search(text):
+        return text
     for word, mainland in REGIONAL_WORDS.items():
         if word in text:
             text = text.replace(word, mainland)

@@ -28,6 +28,12 @@ _JIEBA_HAN = re.compile("[\u4e00-\u9fd5]+")
 """The Han characters jieba segments itself (its ``re_han_default``); others it splits one by one."""
 _STEMMER = snowballstemmer.stemmer("english")
 _LOCK = threading.Lock()
+SEGMENT_CACHE = 4096
+"""Han runs whose segmentation is remembered; past this the memory starts afresh (bounded, like the
+other per-character caches)."""
+SEGMENT_CACHE_CHARS = 64
+"""Only runs up to this long are remembered: longer ones rarely come back, and would make the memory's
+bound a matter of megabytes."""
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -46,6 +52,13 @@ class Tokenizer:
         self._jieba = jieba.Tokenizer()
         self._ready = False
         self._pending: set[str] = set(terms)
+        #: Han run -> its words. Shoppers repeat themselves ("确认", "第一个", "我的订单到哪了"), and a
+        #: run's words depend only on the run and jieba's dictionary; every change to the dictionary
+        #: (``add_terms``, the first load) empties it, so a remembered segmentation is never stale.
+        self._segments: dict[str, tuple[str, ...]] = {}
+        self.version = 0
+        """Counts the changes of the dictionary, raised once each change is complete: what was computed
+        from tokens may be reused only while it stays the same (``BuiltinInterpreter``'s parse memory)."""
 
     def add_terms(self, terms: Iterable[str]) -> None:
         """Teach jieba words it should keep whole (catalogue names); cheap, no retraining."""
@@ -54,8 +67,10 @@ class Tokenizer:
             if self._ready:
                 for term in new:
                     self._jieba.add_word(term, freq=2000)
+                self._segments = {}
             else:
                 self._pending |= new
+            self.version += 1
 
     def _ensure_ready(self) -> None:
         if self._ready:
@@ -66,7 +81,9 @@ class Tokenizer:
                 for term in self._pending:
                     self._jieba.add_word(term, freq=2000)
                 self._pending.clear()
+                self._segments = {}
                 self._ready = True
+                self.version += 1
 
     def _segment(self, sentence: str) -> list[str]:
         """``jieba.Tokenizer.lcut(sentence, HMM=True)`` for a run of jieba's Han characters, same result.
@@ -120,6 +137,20 @@ class Tokenizer:
             self._flush(buf, out)
         return out
 
+    def _words(self, run: str) -> tuple[str, ...]:
+        """``_segment(run)``, remembered (see ``_segments``). The dictionary of remembered runs is read
+        before segmenting: should ``add_terms`` replace it meanwhile, a result computed against the old
+        dictionary lands in the discarded one."""
+        segments = self._segments
+        words = segments.get(run)
+        if words is None:
+            words = tuple(self._segment(run))
+            if len(run) <= SEGMENT_CACHE_CHARS:
+                if len(segments) >= SEGMENT_CACHE:
+                    segments.clear()
+                segments[run] = words
+        return words
+
     def _flush(self, buf: str, out: list[str]) -> None:
         """jieba's handling of a run of single characters: unknown runs go to its HMM."""
         if len(buf) == 1:
@@ -140,7 +171,7 @@ class Tokenizer:
                 if len(chunk) == 1:
                     out.append(chunk)
                 elif _JIEBA_HAN.fullmatch(chunk):
-                    out.extend(self._segment(chunk))
+                    out.extend(self._words(chunk))
                 else:  # characters jieba's own splitting treats specially: let it do everything
                     out.extend(self._jieba.lcut(chunk, HMM=True))
             elif "a" <= first <= "z":

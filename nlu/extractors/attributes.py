@@ -216,6 +216,10 @@ _ZH_COLOUR_START = re.compile(
 )
 """A character every Chinese colour match starts with: text without one skips those patterns."""
 _LATIN_LETTER = re.compile("[a-z]")
+_MAY_BE_ZH_SIZE_WORD = re.compile("[码碼号]")
+"""Every Chinese size word ends in one of these; the others are English: text with neither skips
+``_SIZE_WORD_RE``."""
+assert all(w[-1] in "码碼号" or w.isascii() for w in _ZH_SIZE_WORDS)
 
 
 def colours(text: str, expecting: bool = False) -> list[Candidate]:
@@ -243,18 +247,25 @@ def sizes(text: str, typed_upper: Callable[[int], bool], expecting: bool = False
     """Size mentions. ``typed_upper(i)`` says whether the user typed normalised character ``i`` in
     upper case (a lone "M" is a size, the "m" of "I'm" is not); it is a function because only a lone
     letter ever needs asking, and building that answer for every character cost more than the rest."""
-    out = [
-        Candidate("size", _ZH_SIZE_WORDS[m.group()], m.start(), m.end()) for m in _SIZE_WORD_RE.finditer(text)
-    ]
-    out.extend(
-        Candidate("size", _LETTER[m.group(1)], m.start(), m.end()) for m in _MULTI_LETTER.finditer(text)
+    latin = _LATIN_LETTER.search(text) is not None
+    out = (
+        [
+            Candidate("size", _ZH_SIZE_WORDS[m.group()], m.start(), m.end())
+            for m in _SIZE_WORD_RE.finditer(text)
+        ]
+        if latin or _MAY_BE_ZH_SIZE_WORD.search(text)
+        else []
     )
-    for m in _LETTER_CTX.finditer(text):
-        letter = m.group(1) or m.group(2)
-        out.append(Candidate("size", _LETTER[letter], m.start(), m.end()))
-    for m in _SINGLE.finditer(text):
-        if expecting or typed_upper(m.start()):
-            out.append(Candidate("size", _LETTER[m.group(1)], m.start(), m.end()))
+    if latin:  # letter sizes
+        out.extend(
+            Candidate("size", _LETTER[m.group(1)], m.start(), m.end()) for m in _MULTI_LETTER.finditer(text)
+        )
+        for m in _LETTER_CTX.finditer(text):
+            letter = m.group(1) or m.group(2)
+            out.append(Candidate("size", _LETTER[letter], m.start(), m.end()))
+        for m in _SINGLE.finditer(text):
+            if expecting or typed_upper(m.start()):
+                out.append(Candidate("size", _LETTER[m.group(1)], m.start(), m.end()))
     if not _SHOE_NUMBER.search(text):
         return out
     for m in _SHOE.finditer(text):

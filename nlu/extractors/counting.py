@@ -67,6 +67,11 @@ _THAT_CN = re.compile(
 _MAY_BE_ORDINAL = re.compile(rf"第|最后|{_ORD_EN}|last|\d|that|this|这|那")
 """Something every ordinal pattern needs (a digit covers "option 2", "#3"): text without any skips the
 patterns."""
+_LATIN_LETTER = re.compile("[a-z]")
+"""What the English quantity and ordinal patterns need (with "#" for "#3"): Chinese text skips them."""
+_MAY_BE_TIMES = re.compile("[x×*]")
+"""What "x3" and "3x" need."""
+_MAY_BE_ENGLISH_ORDINAL = re.compile("[a-z#]")
 
 
 def _quantity(raw: str) -> int | None:
@@ -81,20 +86,23 @@ def quantities(text: str) -> list[Candidate]:
     out: list[Candidate] = []
     if not HAS_NUMERAL.search(text) and not HAS_NUMBER_WORD.search(text):  # all patterns need a number
         return out
-    for pattern in (_QTY_CN, _QTY_EN):
+    latin = _LATIN_LETTER.search(text) is not None  # the English patterns need a word
+    for pattern in (_QTY_CN, _QTY_EN) if latin else (_QTY_CN,):
         for m in pattern.finditer(text):
             q = _quantity(m.group(1))
             if q is not None:
                 out.append(Candidate("quantity", q, m.start(), m.end()))
-    for pattern in (_QTY_CN_LABEL, _QTY_EN_VERB):  # the span is the number, not the verb or label before it
-        for m in pattern.finditer(text):
+    for pattern in (_QTY_CN_LABEL, _QTY_EN_VERB) if latin else (_QTY_CN_LABEL,):
+        for m in pattern.finditer(text):  # the span is the number, not the verb or label before it
             q = _quantity(m.group(1))
             if q is not None:
                 out.append(Candidate("quantity", q, m.start(1), m.end(1)))
-    for m in _QTY_TIMES.finditer(text):
+    for m in _QTY_TIMES.finditer(text) if _MAY_BE_TIMES.search(text) else ():
         q = _quantity(m.group(1) or m.group(2))
         if q is not None:
             out.append(Candidate("quantity", q, m.start(), m.end()))
+    if not latin:
+        return out
     for m in _COUPLE.finditer(text):
         q = _quantity(m.group().removesuffix(" of"))
         if q is not None:
@@ -121,7 +129,8 @@ def ordinals(text: str) -> list[Candidate]:
         cn = -1 if m.group(2) is None else _ord_value(m.group(2))
         if cn is not None:
             out.append(Candidate("ordinal", {"ordinal": -cn if m.group(1) else cn}, m.start(), m.end()))
-    for m in _ORDINAL_EN.finditer(text):
+    english = _MAY_BE_ENGLISH_ORDINAL.search(text) is not None
+    for m in _ORDINAL_EN.finditer(text) if english else ():
         ordinal, to_last, ordinal2, to_last2, last, last2, number = m.groups()
         if last or last2:
             n: int | None = -1
@@ -133,6 +142,6 @@ def ordinals(text: str) -> list[Candidate]:
                 n = -n
         if n is not None:
             out.append(Candidate("ordinal", {"ordinal": n}, m.start(), m.end()))
-    for pattern in (_THAT_EN, _THAT_CN):
+    for pattern in (_THAT_EN, _THAT_CN) if english else (_THAT_CN,):
         out.extend(Candidate("ordinal", {"ordinal": 0}, m.start(), m.end()) for m in pattern.finditer(text))
     return out

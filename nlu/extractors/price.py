@@ -31,26 +31,38 @@ def _money(i: int) -> str:
     return _MONEY.replace("{i}", str(i))
 
 
+_BETWEEN = r"到|至|-|~|—|to|and"
+_MAX_BEFORE = (
+    r"under|below|less than|cheaper than|at most|no more than|not more than|not over|max(?:imum)?|up to|"
+    r"within|budget(?: is| of)?|不超过|不超|不要超过|别超过|不到|低于|少于|小于|不高于|最多|最高|预算|"
+    r"便宜于"
+)
+_MAX_AFTER = r"以下|以内|之内|内|及以下|封顶|以下的"
+_MIN_BEFORE = (
+    r"over|above|more than|at least|starting at|min(?:imum)?|不低于|高于|超过|多于|大于|至少|最少|最低"
+)
+_MIN_AFTER = r"以上|起|往上|及以上|起步|or more|and up|\+"
+_ABOUT_BEFORE = r"around|about|roughly|approximately|approx\.?|大概|大约|差不多"
+_ABOUT_AFTER = r"左右|上下"
+
 _RANGE = re.compile(
     rf"(?P<ctx>between|from|价格在?|价位在?|预算在?|budget(?: is)?|price(?: range)?|在)?\s*{_money(1)}\s*"
-    rf"(?:到|至|-|~|—|to|and)\s*{_money(2)}(?P<after>\s*(?:之间|左右|价位|的价格|range))?"
+    rf"(?:{_BETWEEN})\s*{_money(2)}(?P<after>\s*(?:之间|左右|价位|的价格|range))?"
 )
-_MAX = re.compile(
-    rf"(?:under|below|less than|cheaper than|at most|no more than|not more than|not over|max(?:imum)?|up to|"
-    rf"within|budget(?: is| of)?|不超过|不超|不要超过|别超过|不到|低于|少于|小于|不高于|最多|最高|预算|"
-    rf"便宜于)\s*:?\s*"
-    rf"{_money(1)}{_NOT_MONEY}|{_money(2)}\s*(?:以下|以内|之内|内|及以下|封顶|以下的)"
-)
-_MIN = re.compile(
-    rf"(?:over|above|more than|at least|starting at|min(?:imum)?|不低于|高于|超过|多于|大于|至少|"
-    rf"最少|最低)\s*:?\s*"
-    rf"{_money(1)}{_NOT_MONEY}|{_money(2)}\s*(?:以上|起|往上|及以上|起步|or more|and up|\+)"
-)
-_ABOUT = re.compile(
-    rf"(?:around|about|roughly|approximately|approx\.?|大概|大约|差不多)\s*{_money(1)}{_NOT_MONEY}|"
-    rf"{_money(2)}\s*(?:左右|上下)"
-)
+_MAX = re.compile(rf"(?:{_MAX_BEFORE})\s*:?\s*{_money(1)}{_NOT_MONEY}|{_money(2)}\s*(?:{_MAX_AFTER})")
+_MIN = re.compile(rf"(?:{_MIN_BEFORE})\s*:?\s*{_money(1)}{_NOT_MONEY}|{_money(2)}\s*(?:{_MIN_AFTER})")
+_ABOUT = re.compile(rf"(?:{_ABOUT_BEFORE})\s*{_money(1)}{_NOT_MONEY}|{_money(2)}\s*(?:{_ABOUT_AFTER})")
 _EXACT = re.compile(_money(1))
+
+#: Words each pattern cannot match without: a text lacking them skips that pattern. The patterns
+#: behind a number (every Chinese numeral is one, so "第一个" or "张三" would run them all) are the
+#: costliest part of price extraction, and their words are rare; an exact price counts only with a
+#: currency, so a text without one skips ``_EXACT`` too.
+_MAY_BE_RANGE = re.compile(_BETWEEN)
+_MAY_BE_MAX = re.compile(f"{_MAX_BEFORE}|{_MAX_AFTER}")
+_MAY_BE_MIN = re.compile(f"{_MIN_BEFORE}|{_MIN_AFTER}")
+_MAY_BE_ABOUT = re.compile(f"{_ABOUT_BEFORE}|{_ABOUT_AFTER}")
+_MAY_HAVE_CURRENCY = re.compile(f"{_PRE}|{_POST}")
 
 _CURRENCY = {
     "¥": "CNY",
@@ -112,14 +124,20 @@ def prices(text: str) -> list[Candidate]:
     out: list[Candidate] = []
     if not HAS_NUMERAL.search(text):  # every pattern below needs a number
         return out
-    for m in _RANGE.finditer(text):
+    for m in _RANGE.finditer(text) if _MAY_BE_RANGE.search(text) else ():
         low, high, cur = _amount(m, 1), _amount(m, 2), _currency(m, 1, 2)
         if low is None or high is None or not (cur or m.group("ctx") or m.group("after")):
             continue
         low, high = min(low, high), max(low, high)
         start = m.start() if m.group("ctx") else m.start("num1") - len(m.group("pre1") or "")
         out.append(Candidate("price", _value(low, high, cur), start, m.end()))
-    for pattern, kind in ((_MAX, "max"), (_MIN, "min"), (_ABOUT, "about")):
+    for pattern, gate, kind in (
+        (_MAX, _MAY_BE_MAX, "max"),
+        (_MIN, _MAY_BE_MIN, "min"),
+        (_ABOUT, _MAY_BE_ABOUT, "about"),
+    ):
+        if not gate.search(text):
+            continue
         for m in pattern.finditer(text):
             i = 1 if m.group("num1") is not None else 2
             amount = _amount(m, i)
@@ -133,6 +151,8 @@ def prices(text: str) -> list[Candidate]:
             else:
                 value = _value(amount * 0.8, amount * 1.2, cur)
             out.append(Candidate("price", value, m.start(), m.end()))
+    if not _MAY_HAVE_CURRENCY.search(text):
+        return out
     for m in _EXACT.finditer(text):
         cur = _currency(m, 1)
         amount = _amount(m, 1)
