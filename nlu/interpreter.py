@@ -53,6 +53,10 @@ afresh. About 3 KiB each, mostly the ranking."""
 PARSE_CACHE_CHARS = 64
 """Only messages up to this long are remembered: the ones shoppers repeat word for word ("确认",
 "第一个", "结算", "yes"); a longer one seldom comes back."""
+_PERSONAL = re.compile(r"[\d@]")
+"""Messages with a digit or an ``@`` are never remembered: phone numbers, addresses, order and tracking
+numbers, e-mail addresses are personal or one shopper's own, and the memory must not keep them past
+their turn (nor could they come back from another shopper)."""
 
 
 @runtime_checkable
@@ -177,7 +181,7 @@ class BuiltinInterpreter:
         and replaces the index, forgets them all), so it is never stale.
         """
         hints = hints or _NO_HINTS
-        if not self.parse_cache or len(text) > PARSE_CACHE_CHARS:
+        if not self.parse_cache or len(text) > PARSE_CACHE_CHARS or _PERSONAL.search(text):
             return self._parse(text, hints)
         key = (text, hints)
         state = self._state()

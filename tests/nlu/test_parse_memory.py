@@ -58,3 +58,12 @@ def test_changing_a_returned_value_does_not_change_the_next_answer(interpreter: 
     again.value["max"] = 2
     third = remembering.parse_sync("300块以内的跑鞋").entity("price")
     assert third is not None and third.value["max"] == 300
+
+
+def test_messages_with_numbers_or_addresses_are_not_kept(interpreter: BuiltinInterpreter) -> None:
+    """A phone number, an address, an order number or an e-mail is one shopper's own: the memory of
+    short messages must not keep it after the turn (R6.3-1)."""
+    remembering = BuiltinInterpreter(interpreter.model, SAMPLE_CATALOGUE, interpreter.tokenizer)
+    for text in ("13812345678", "张三 上海市世纪大道100号", "SO-2026-0042", "me@example.com", "确认"):
+        remembering.parse_sync(text)
+    assert [text for text, _ in remembering._parsed] == ["确认"]
