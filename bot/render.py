@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -12,7 +11,9 @@ from pydantic import TypeAdapter
 from dialogs.messages import Button, FileReply, Reply
 
 #: fields every reply answers at the top level (``text`` may be a property), or not at all (``content``)
-_TOP_LEVEL = frozenset({"kind", "buttons", "text", "content"})
+_TOP_LEVEL = {"kind", "buttons", "text", "content"}
+#: per reply class: the serializer of its other fields (None: it has none), built at its first reply
+_DATA: dict[type[Any], TypeAdapter[Any] | None] = {}
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
@@ -32,12 +33,12 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
     return result
 
 
-@cache
 def _data_of(kind: type[Any]) -> TypeAdapter[Any] | None:
     """The serializer of ``kind``'s fields, or None when it has nothing beyond the top-level ones."""
-    if all(field.name in _TOP_LEVEL for field in dataclasses.fields(kind)):
-        return None
-    return TypeAdapter(kind)
+    if kind not in _DATA:
+        others = any(field.name not in _TOP_LEVEL for field in dataclasses.fields(kind))
+        _DATA[kind] = TypeAdapter(kind) if others else None
+    return _DATA[kind]
 
 
 def buttons_of(replies: list[Reply]) -> list[Button]:
