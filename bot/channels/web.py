@@ -33,7 +33,7 @@ from bot.payments.web import WebPayments
 from bot.pipeline import SAVED_STATE, ConversationBusy
 from bot.render import reply_to_json
 from bot.turns import TurnInProgress
-from commerce_core.api import customer_key
+from commerce_core.api import OutboxRelay, customer_key
 from dialogs.messages import InboundMessage
 from dialogs.payloads import SandboxPay
 from dialogs.state import ConversationState
@@ -76,7 +76,8 @@ class WebChannel(InboxChannel):
         #: read by bootstrap: the providers the dialog offers as a choice here (issue 11)
         self.payment_choices = self.payments.choices
         #: the payers' own notifications, relayed into the pay button's answer
-        self.relay = RecipientRelay(lambda keys: context.runtime.outbox_relay().drain_recipients(keys))
+        self.relay = RecipientRelay(self._drain_payers)
+        self._outbox: OutboxRelay | None = None  # one for every round (see _drain_payers)
 
     def install_routes(self, app: web.Application) -> None:
         app.router.add_get("/", index)
@@ -166,6 +167,15 @@ class WebChannel(InboxChannel):
             batch.get(states.key_of(conversation))
             items, raw = await batch.execute()
         return [json.loads(item) for item in items or ()], states.parse(raw)
+
+    async def _drain_payers(self, ordering_keys: list[str]) -> int:
+        """One outbox relay for every round of :attr:`relay`, built at the first: rounds running at
+        once then record their outcomes in shared writes (the relay writes one at a time, taking
+        along every run finished meanwhile) instead of one transaction per round, and a relay is
+        not built per pay button (issue 16)."""
+        if self._outbox is None:
+            self._outbox = self.context.runtime.outbox_relay()
+        return await self._outbox.drain_recipients(ordering_keys)
 
     async def pushed(self, request: web.Request) -> web.Response:
         """The session's pushed replies; without a session there is nothing to fetch."""

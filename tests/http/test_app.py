@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -224,3 +225,37 @@ async def test_the_answer_takes_the_language_from_the_turn_without_reading_the_s
     assert reads == []  # the pay button's relay found the shopper from the saved state too
     again = await answer(payload="lang:en", id="switch-1")  # the page retried: the stored reply
     assert again["lang"] == "en" and reads == ["pushed_and_state"]
+
+
+async def test_pay_buttons_pressed_at_once_each_answer_with_their_own_confirmation_once(
+    client: Client, runtime: Runtime
+) -> None:
+    """Issue 16: the pay buttons' rounds share one outbox relay (and its writes); two shoppers paying
+    at the same moment each get their confirmation in their answer, not the other's, and nobody gets a
+    second copy later."""
+    jar, sessions = client.session.cookie_jar, []
+    orders = []
+    for user in ("web-payer-a", "web-payer-b"):
+        jar.clear()
+        orders.append(await place_order(client, user))
+        [cookie] = [f"{c.key}={c.value}" for c in jar if c.key == "shopbot_session"]
+        sessions.append(cookie)
+    jar.clear()
+
+    async def pay(cookie: str, payment: str) -> list[str]:
+        response = await client.post(
+            "/api/chat", json={"payload": f"sbxpay:{payment}"}, headers={"Cookie": cookie}
+        )
+        assert response.status == 200, await response.text()
+        return [r["text"] for r in (await response.json())["replies"] if r.get("pushed")]
+
+    answers = await asyncio.gather(
+        *(pay(c, payment) for c, (_, payment) in zip(sessions, orders, strict=True))
+    )
+    for pushed, (number, _), (other, _) in zip(answers, orders, orders[::-1], strict=True):
+        assert any(number in text and "已收到订单" in text for text in pushed)
+        assert not any(other in text for text in pushed)
+    await runtime.relay_notifications()  # what is left (the merchant's): nothing more for the payers
+    for cookie in sessions:
+        inbox = await client.get("/api/inbox", headers={"Cookie": cookie})
+        assert (await inbox.json())["replies"] == []
