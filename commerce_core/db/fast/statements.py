@@ -17,6 +17,7 @@ Database errors are translated to the SQLAlchemy exception classes the services 
 from __future__ import annotations
 
 import collections
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 _MAX_PLANS = 512
+#: a row-locking clause in compiled SQL (keywords are rendered upper case; values are all bound)
+_LOCKING = re.compile(r"\bFOR (?:NO KEY UPDATE|UPDATE|KEY SHARE|SHARE)\b")
 #: namedtuple with field names known only at run time (typed loosely on purpose)
 _ROW_FACTORY: Any = collections.namedtuple
 
@@ -73,6 +76,8 @@ class _Plan:
     expanding: bool
     row_type: type[tuple[Any, ...]] | None
     result_processors: tuple[Callable[[Any], Any] | None, ...]
+    #: the statement takes row locks somewhere (its own FOR UPDATE, or one of its CTEs')
+    locks: bool
 
 
 class PlanCache:
@@ -117,6 +122,7 @@ class PlanCache:
             expanding,
             row_type,
             result_processors,
+            bool(_LOCKING.search(compiled.string)),
         )
 
 
@@ -181,6 +187,13 @@ def _many_arguments(plan: _Plan, sets: list[Mapping[str, Any]]) -> tuple[str, li
         calls = [_general_arguments(plan, p) for p in sets]
         return calls[0][0], [args for _, args in calls]
     return plan.sql, [_direct(plan, row) for row in sets]
+
+
+def locks_rows(plans: PlanCache, statement: Executable, parameters: Any = None) -> bool:
+    """True when ``statement`` takes row locks anywhere, in a CTE included (a SELECT whose CTE locks
+    the rows it then writes from needs a transaction around it, like SELECT ... FOR UPDATE)."""
+    first = parameters[0] if isinstance(parameters, list) and parameters else parameters
+    return plans.plan(statement, tuple(first or {})).locks
 
 
 def bound(plans: PlanCache, statement: Executable, parameters: Any = None) -> list[tuple[str, list[Any]]]:
