@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 
 from commerce_core.catalog.model import Product
 from commerce_core.db.base import table_of
@@ -71,22 +72,58 @@ _PAYABLE_ORDER = (
     .limit(1)
 )
 _INSERT_PAYMENT = insert(table_of(Payment))
+_LOCKED_COLUMNS = (
+    Order.id.label("order_id"),
+    Order.number,
+    Order.customer_id,
+    Order.status.label("order_status"),
+    Payment.id,
+    Payment.status,
+    Payment.amount,
+    Payment.currency,
+    Payment.provider_ref,
+)
 _LOCK_PAYMENT = (
-    select(
-        Order.id.label("order_id"),
-        Order.number,
-        Order.customer_id,
-        Order.status.label("order_status"),
-        Payment.id,
-        Payment.status,
-        Payment.amount,
-        Payment.currency,
-        Payment.provider_ref,
-    )
+    select(*_LOCKED_COLUMNS)
     .join(Payment, Payment.order_id == Order.id)
     .where(Payment.public_id == bindparam("b_reference"), Payment.provider == bindparam("b_provider"))
     .with_for_update()
 )
+
+
+def _lock_and_record() -> Any:
+    """PostgreSQL: :data:`_LOCK_PAYMENT`, the notification's event row (``event_row``: its id, or NULL
+    when the event id was seen before or the amount does not match) and the stock the order holds
+    (``held_skus``/``held_units``, see :func:`inventory.held_by`), in one statement. The event is
+    inserted from the locked row, so only once the payment and order are locked, as before."""
+    held_skus, held_units = inventory.held_by(Order.id)
+    locked = (
+        select(*_LOCKED_COLUMNS, held_skus.label("held_skus"), held_units.label("held_units"))
+        .join(Payment, Payment.order_id == Order.id)
+        .where(Payment.public_id == bindparam("b_reference"), Payment.provider == bindparam("b_provider"))
+        .with_for_update(of=(Order, Payment))
+        .cte("locked")
+    )
+    events = table_of(PaymentEvent)
+    values = select(
+        bindparam("provider", type_=events.c.provider.type),
+        bindparam("event_id", type_=events.c.event_id.type),
+        locked.c.id,
+        bindparam("kind", type_=events.c.kind.type),
+        bindparam("payload", type_=events.c.payload.type),
+        bindparam("received_at", type_=events.c.received_at.type),
+    ).where(locked.c.amount == bindparam("b_amount"), locked.c.currency == bindparam("b_currency"))
+    recorded = (
+        postgresql.insert(events)
+        .from_select(["provider", "event_id", "payment_id", "kind", "payload", "received_at"], values)
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        .returning(events.c.id)
+        .cte("recorded")
+    )
+    return select(*locked.c, select(recorded.c.id).scalar_subquery().label("event_row")).add_cte(recorded)
+
+
+_LOCK_AND_RECORD = _lock_and_record()
 _PAYMENT_FAILED = (
     update(Payment).where(Payment.id == bindparam("b_payment")).values(status=PaymentStatus.FAILED.value)
 )
@@ -238,27 +275,30 @@ class PaymentService:
 
     async def _apply(self, provider: str, note: Notification) -> NotificationResult:
         async with self._units.hot() as uow:
-            locked = (
-                await uow.execute(_LOCK_PAYMENT, {"b_reference": note.reference, "b_provider": provider})
-            ).first()
+            event: dict[str, Any] = dict(
+                provider=provider,
+                event_id=note.event_id,
+                kind=note.kind,
+                payload={"provider_ref": note.provider_ref},
+                received_at=uow.now(),
+            )
+            lookup: dict[str, Any] = {"b_reference": note.reference, "b_provider": provider}
+            one_trip = uow.dialect_name == "postgresql"
+            if one_trip:  # lock, record the event and read the held stock: one round trip
+                lookup |= event | {"b_amount": note.amount, "b_currency": note.currency}
+            locked = (await uow.execute(_LOCK_AND_RECORD if one_trip else _LOCK_PAYMENT, lookup)).first()
             if locked is None:
                 raise PaymentRejected("notification for an unknown payment", code="unknown_payment")
             order = payment = locked
             if note.amount != payment.amount or note.currency != payment.currency:
                 log.warning("payment %s: amount mismatch (%s %s)", note.reference, note.amount, note.currency)
                 raise PaymentRejected("amount or currency does not match the order", code="amount_mismatch")
-            recorded = await uow.execute(
-                _record_event(uow.dialect_name),
-                dict(
-                    provider=provider,
-                    event_id=note.event_id,
-                    payment_id=payment.id,
-                    kind=note.kind,
-                    payload={"provider_ref": note.provider_ref},
-                    received_at=uow.now(),
-                ),
-            )
-            if recorded.scalar() is None:
+            if one_trip:
+                recorded = locked.event_row
+            else:
+                event["payment_id"] = payment.id
+                recorded = (await uow.execute(_record_event(uow.dialect_name), event)).scalar()
+            if recorded is None:
                 return NotificationResult("duplicate", order.number, order.customer_id, note.reference)
             result = await self._apply_locked(uow, provider, note, payment, order)
             await uow.commit()
@@ -316,7 +356,10 @@ class PaymentService:
             OrderStatus.PAID,
             actor=f"provider:{provider}",
         )
-        await inventory.commit(uow, order.order_id)
+        if uow.dialect_name == "postgresql":  # the locking statement read the held stock
+            await inventory.commit_held(uow, order.order_id, order.held_skus or (), order.held_units or ())
+        else:
+            await inventory.commit(uow, order.order_id)
         await uow.write_later(_COUNT_SALES, {"b_order": order.order_id})
         if self.on_paid is not None:
             await self.on_paid(uow, order.order_id, order.customer_id, provider)
