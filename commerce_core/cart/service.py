@@ -6,6 +6,9 @@ returned with the view, so the dialog can explain them and the shopper can fix t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import bindparam, delete, exists, insert, select, update
 
 from commerce_core.cart.model import CartLine
@@ -24,7 +27,9 @@ MAX_CART_LINES = 50
 
 
 #: a customer's cart with what decides its problems; columns, not entities, so it runs on any unit
-#: of work (checkout reads the cart on the connection-level PostgreSQL unit), and is built once
+#: of work (checkout reads the cart on the connection-level PostgreSQL unit), and is built once; it
+#: also carries what an order line needs (product, merchant), so placing an order prices the cart
+#: from this one read (:func:`load_cart_rows`)
 _CART = (
     select(
         CartLine.quantity,
@@ -36,6 +41,8 @@ _CART = (
         Sku.price,
         Sku.currency,
         Product.code.label("product_code"),
+        Product.id.label("product_id"),
+        Product.merchant_id,
         Product.name,
         Product.images,
         effective_listing_status(Product.status, Product.merchant_id).label("status"),
@@ -76,7 +83,18 @@ _UPDATE_LINE = (
 
 
 async def load_cart(uow: Work, customer_id: int) -> CartView:
+    return (await load_cart_rows(uow, customer_id))[0]
+
+
+async def load_cart_rows(uow: Work, customer_id: int) -> tuple[CartView, Sequence[Any]]:
+    """The cart's view and the rows it was built from (one per line, in cart order: SKU ``id``,
+    ``code``, ``price``, ``currency``, ``options``, ``product_id``, ``merchant_id``, ``name``,
+    ``status``, ``on_hand``, ``reserved``, ``quantity``), read in one statement."""
     rows = (await uow.execute(_CART, {"b_customer": customer_id})).all()
+    return _view(rows), rows
+
+
+def _view(rows: Sequence[Any]) -> CartView:
     lines, problems = [], []
     for row in rows:
         available = max(0, (row.on_hand or 0) - (row.reserved or 0))
