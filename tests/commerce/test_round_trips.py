@@ -28,12 +28,13 @@ from commerce_core.status import StatusChange
 from tests.commerce.factory import ADDRESS, build_shop
 
 #: the figures after issue 16 (before: adding to the cart 6, placing 8, starting the payment 2,
-#: capturing it 7)
+#: capturing it 7, reading the latest orders 2)
 ADD_TRIPS = 4  # BEGIN, the SKU beside the locked cart, the line, COMMIT
 PLACE_TRIPS = (
     5  # cart (prices and stock), BEGIN, order + lines + stock, reservations + cart + journal, COMMIT
 )
 START_TRIPS = 1  # the payment row, inserted if the order just placed is still payable
+STATUS_TRIPS = 1  # the customer's latest orders beside their lines
 CAPTURE_TRIPS = 5  # BEGIN, lock + event + held stock, stock row, payment + order + journal, COMMIT
 
 
@@ -95,7 +96,12 @@ async def test_placing_and_paying_an_order_take_few_round_trips_and_keep_every_w
     # what the fewer statements still do: stock held, then taken off the shelf; the cart emptied;
     # the event recorded; history and outbox rows written with the changes
     assert result.outcome == "captured"
-    assert (await commerce.orders.get(order.number)).status == OrderStatus.PAID.value
+    with counting(monkeypatch) as asking:  # "where is my order?"
+        latest = await commerce.orders.for_customer(shop.customer_id, limit=1)
+    assert len(asking) <= STATUS_TRIPS, asking
+    assert [(o.number, o.status) for o in latest] == [(order.number, OrderStatus.PAID.value)]
+    assert [(line.sku_code, line.quantity) for line in latest[0].lines] == [("D1-RED-M", 2)]
+    assert await commerce.orders.get(order.number) == latest[0]
     assert (await commerce.cart.view(shop.customer_id)).is_empty
     assert await _stock(commerce) == (6, 0)
     async with commerce.units.orm() as uow:
