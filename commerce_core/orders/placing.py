@@ -4,10 +4,12 @@ The same idempotency key from the same customer always yields the same order, ev
 requests race (the unique key decides). Everything runs on the hot unit, rare branches included: a
 retry that finds its cart already emptied is answered from the existing order's rows.
 
-Steps of :meth:`OrderPlacing._place`, in the order they touch the database: price the lines (cart,
-SKUs, stock on hand; most refusals end here without writing), total them, insert the order (the
-unique key decides a race), insert its lines, empty the cart (with the commit), reserve stock last
-(a popular SKU's row stays locked only from there to COMMIT), record, announce, commit.
+Steps of :meth:`OrderPlacing._place`, in the order they touch the database: price the lines (the
+cart's own read, or the SKUs', with stock on hand; most refusals end here without writing), total
+them, insert the order (the unique key decides a race), insert its lines, reserve stock last (a
+popular SKU's row stays locked only from there to COMMIT), empty the cart (with the commit),
+record, announce, commit. On PostgreSQL the order, its lines and a one-SKU order's reservation are
+one statement (:mod:`commerce_core.orders.one_trip`): 5 round trips from the cart to COMMIT.
 """
 
 from __future__ import annotations
