@@ -4,16 +4,18 @@ The same idempotency key from the same customer always yields the same order, ev
 requests race (the unique key decides). Everything runs on the hot unit, rare branches included: a
 retry that finds its cart already emptied is answered from the existing order's rows.
 
-Steps of :meth:`OrderPlacing._place`, in the order they touch the database: price the lines (cart,
-SKUs, stock on hand; most refusals end here without writing), total them, insert the order (the
-unique key decides a race), insert its lines, empty the cart (with the commit), reserve stock last
-(a popular SKU's row stays locked only from there to COMMIT), record, announce, commit.
+Steps of :meth:`OrderPlacing._place`, in the order they touch the database: price the lines (the
+cart's own read, or the SKUs', with stock on hand; most refusals end here without writing), total
+them, insert the order (the unique key decides a race), insert its lines, reserve stock last (a
+popular SKU's row stays locked only from there to COMMIT), empty the cart (with the commit),
+record, announce, commit. On PostgreSQL the order, its lines and a one-SKU order's reservation are
+one statement (:mod:`commerce_core.orders.one_trip`): 5 round trips from the cart to COMMIT.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +24,8 @@ from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.cart.model import CartLine
-from commerce_core.cart.service import load_cart
+from commerce_core.cart.service import load_cart_rows
+from commerce_core.cart.types import CartView
 from commerce_core.catalog.model import Product, Sku
 from commerce_core.catalog.types import ListingStatus
 from commerce_core.customers.types import AddressInput
@@ -35,6 +38,7 @@ from commerce_core.inventory import service as inventory
 from commerce_core.inventory.model import StockLevel
 from commerce_core.merchants.visibility import effective_listing_status
 from commerce_core.money import Money
+from commerce_core.orders import one_trip
 from commerce_core.orders.model import Order, OrderLine
 from commerce_core.orders.queries import OrderQueries
 from commerce_core.orders.types import LineRequest, OrderLineView, OrderPolicy, OrderStatus, OrderView
@@ -158,12 +162,16 @@ class OrderPlacing(OrderQueries):
             now = uow.now()
             due = now + self.policy.payment_window
             number = new_public_id(ORDER_PREFIX)
-            order_id = await self._insert_order(uow, request, number, totals, now, due)
-            line_ids = await self._insert_lines(uow, order_id, priced)
+            values = self._order_values(request, number, totals, now, due)
+            if uow.dialect_name == "postgresql":
+                order_id, line_ids = await self._insert_in_one_trip(uow, values, priced, due, now)
+            else:
+                order_id = await self._insert_order(uow, values)
+                line_ids = await self._insert_lines(uow, order_id, priced)
+                await self._reserve(uow, order_id, priced, due, now)
             if request.items is None:
                 # only this customer's rows, which nothing later in the unit reads
                 await uow.write_later(_EMPTY_CART, {"b_customer": request.customer_id})
-            await self._reserve(uow, order_id, priced, due, now)
             uow.record_status(
                 "order", order_id, None, OrderStatus.PENDING_PAYMENT.value, f"customer:{request.customer_id}"
             )
@@ -212,31 +220,31 @@ class OrderPlacing(OrderQueries):
             )
         return _Totals(currency, subtotal.amount, fee, total)
 
-    async def _insert_order(
-        self, uow: Work, request: _Request, number: str, totals: _Totals, now: datetime, due: datetime
-    ) -> int:
+    def _order_values(
+        self, request: _Request, number: str, totals: _Totals, now: datetime, due: datetime
+    ) -> dict[str, Any]:
+        return dict(
+            number=number,
+            customer_id=request.customer_id,
+            idempotency_key=request.key,
+            status=OrderStatus.PENDING_PAYMENT.value,
+            currency=totals.currency,
+            subtotal=totals.subtotal,
+            shipping_fee=totals.fee,
+            total=totals.total,
+            refunded_total=0,
+            address_enc=self._cipher.encrypt_json(request.address.to_dict()),
+            note=request.note,
+            payment_due_at=due,
+            created_at=now,
+            updated_at=now,
+        )
+
+    @staticmethod
+    async def _insert_order(uow: Work, values: dict[str, Any]) -> int:
         """The order row; the unique (customer, key) decides a race between two identical requests."""
         try:
-            inserted = await uow.execute(
-                _insert_order(uow.dialect_name),
-                dict(
-                    number=number,
-                    customer_id=request.customer_id,
-                    idempotency_key=request.key,
-                    status=OrderStatus.PENDING_PAYMENT.value,
-                    currency=totals.currency,
-                    subtotal=totals.subtotal,
-                    shipping_fee=totals.fee,
-                    total=totals.total,
-                    refunded_total=0,
-                    address_enc=self._cipher.encrypt_json(request.address.to_dict()),
-                    note=request.note,
-                    payment_due_at=due,
-                    created_at=now,
-                    updated_at=now,
-                ),
-            )
-            order_id: int | None = inserted.scalar()
+            order_id: int | None = (await uow.execute(_insert_order(uow.dialect_name), values)).scalar()
         except IntegrityError as exc:  # the customer does not exist (foreign key)
             raise NotFound("no such customer", code="customer_not_found") from exc
         if order_id is None:
@@ -244,33 +252,40 @@ class OrderPlacing(OrderQueries):
         return order_id
 
     @staticmethod
+    async def _insert_in_one_trip(
+        uow: Work, values: dict[str, Any], priced: list[_Priced], due: datetime, now: datetime
+    ) -> tuple[int, list[int]]:
+        """PostgreSQL: :meth:`_insert_order`, :meth:`_insert_lines` and, for an order of one SKU,
+        :meth:`_reserve` in one statement (:mod:`commerce_core.orders.one_trip`)."""
+        quantities = _quantities(priced)
+        single = next(iter(quantities.items())) if len(quantities) == 1 else None
+        try:
+            placed = await one_trip.insert_order(uow, values, _line_values(priced), single)
+        except IntegrityError as exc:  # the customer does not exist (foreign key)
+            raise NotFound("no such customer", code="customer_not_found") from exc
+        if placed is None:
+            raise _LostRace
+        order_id, line_ids, held = placed
+        codes = {p.sku_id: p.sku_code for p in priced}
+        if single is None:
+            await inventory.reserve(uow, order_id, quantities, due, now, codes)
+        elif not held:
+            await inventory.refuse(uow, single[0], single[1], codes[single[0]])
+        else:
+            await inventory.record_reservations(uow, order_id, quantities, due, now)
+        return order_id, line_ids
+
+    @staticmethod
     async def _insert_lines(uow: Work, order_id: int, priced: list[_Priced]) -> list[int]:
-        lines = [
-            {
-                "order_id": order_id,
-                "line_no": n,
-                "sku_id": p.sku_id,
-                "product_id": p.product_id,
-                "merchant_id": p.merchant_id,
-                "sku_code": p.sku_code,
-                "product_name": p.name,
-                "options": p.options,
-                "unit_price": p.price,
-                "quantity": p.quantity,
-                "line_total": p.price * p.quantity,
-            }
-            for n, p in enumerate(priced, start=1)
-        ]
+        lines = [{"order_id": order_id, **line} for line in _line_values(priced)]
         return list((await uow.execute(_INSERT_LINES, lines)).scalars().all())
 
     @staticmethod
     async def _reserve(uow: Work, order_id: int, priced: list[_Priced], due: datetime, now: datetime) -> None:
         """Stock last: in a flash sale every buyer queues on one SKU's row, so it is locked only from
         here to COMMIT, not for the whole transaction."""
-        quantities: dict[int, int] = {}
-        for p in priced:
-            quantities[p.sku_id] = quantities.get(p.sku_id, 0) + p.quantity
-        await inventory.reserve(uow, order_id, quantities, due, now, {p.sku_id: p.sku_code for p in priced})
+        codes = {p.sku_id: p.sku_code for p in priced}
+        await inventory.reserve(uow, order_id, _quantities(priced), due, now, codes)
 
     @staticmethod
     def _placed_view(
@@ -320,50 +335,98 @@ class OrderPlacing(OrderQueries):
     async def _price(uow: Work, customer_id: int, items: Sequence[LineRequest] | None) -> list[_Priced]:
         """The lines to order (the cart's unless ``items`` are given) with today's prices; refuses
         unknown SKUs and, without writing, lines with too little stock (the reservation stays the
-        authority: this read takes no lock)."""
+        authority: this read takes no lock). The cart's own read carries prices and stock, so
+        ordering the cart reads once."""
         if items is None:
-            items = await _cart_items(uow, customer_id)
+            cart, cart_rows = await load_cart_rows(uow, customer_id)
+            items = _cart_items(cart)
+            for item in items:
+                check_quantity(item.quantity)
+            return _priced(items, {row.code: row for row in cart_rows}, _cart_available)
         if not items:
             raise InvalidInput("an order needs at least one item", code="cart_empty")
         for item in items:
             check_quantity(item.quantity)
         codes = [item.sku_code for item in items]
         rows = {row.code: row for row in (await uow.execute(_PRICES, {"b_codes": codes})).all()}
-        wanted: dict[str, int] = {}
-        for item in items:
-            wanted[item.sku_code] = wanted.get(item.sku_code, 0) + item.quantity
-        priced = []
-        for item in items:
-            found = rows.get(item.sku_code)
-            if found is None or found.status != ListingStatus.LIVE.value:
-                raise NotFound(f"no SKU {item.sku_code!r} on sale", code="sku_not_found", sku=item.sku_code)
-            available = max(0, found.available or 0)
-            if available < wanted[item.sku_code]:
-                raise OutOfStock(
-                    "not enough stock",
-                    sku=item.sku_code,
-                    requested=wanted[item.sku_code],
-                    available=available,
-                )
-            priced.append(
-                _Priced(
-                    found.id,
-                    found.code,
-                    found.price,
-                    found.currency,
-                    dict(found.options),
-                    found.product_id,
-                    found.merchant_id,
-                    dict(found.name),
-                    item.quantity,
-                )
+        return _priced(items, rows, _price_available)
+
+
+def _quantities(priced: list[_Priced]) -> dict[int, int]:
+    """SKU id -> units over the order's lines."""
+    quantities: dict[int, int] = {}
+    for p in priced:
+        quantities[p.sku_id] = quantities.get(p.sku_id, 0) + p.quantity
+    return quantities
+
+
+def _line_values(priced: list[_Priced]) -> list[dict[str, Any]]:
+    """The order's line rows (all columns but ``order_id``), numbered from 1."""
+    return [
+        {
+            "line_no": n,
+            "sku_id": p.sku_id,
+            "product_id": p.product_id,
+            "merchant_id": p.merchant_id,
+            "sku_code": p.sku_code,
+            "product_name": p.name,
+            "options": p.options,
+            "unit_price": p.price,
+            "quantity": p.quantity,
+            "line_total": p.price * p.quantity,
+        }
+        for n, p in enumerate(priced, start=1)
+    ]
+
+
+def _cart_available(row: Any) -> int | None:
+    return None if row.on_hand is None else row.on_hand - (row.reserved or 0)
+
+
+def _price_available(row: Any) -> int | None:
+    available: int | None = row.available
+    return available
+
+
+def _priced(
+    items: Sequence[LineRequest], rows: dict[str, Any], available_of: Callable[[Any], int | None]
+) -> list[_Priced]:
+    """``items`` priced from ``rows`` (by SKU code: id, code, price, currency, options, product_id,
+    merchant_id, name, listing status, and the stock ``available_of`` reads)."""
+    wanted: dict[str, int] = {}
+    for item in items:
+        wanted[item.sku_code] = wanted.get(item.sku_code, 0) + item.quantity
+    priced = []
+    for item in items:
+        found = rows.get(item.sku_code)
+        if found is None or found.status != ListingStatus.LIVE.value:
+            raise NotFound(f"no SKU {item.sku_code!r} on sale", code="sku_not_found", sku=item.sku_code)
+        available = max(0, available_of(found) or 0)
+        if available < wanted[item.sku_code]:
+            raise OutOfStock(
+                "not enough stock",
+                sku=item.sku_code,
+                requested=wanted[item.sku_code],
+                available=available,
             )
-        return priced
+        priced.append(
+            _Priced(
+                found.id,
+                found.code,
+                found.price,
+                found.currency,
+                dict(found.options),
+                found.product_id,
+                found.merchant_id,
+                dict(found.name),
+                item.quantity,
+            )
+        )
+    return priced
 
 
-async def _cart_items(uow: Work, customer_id: int) -> list[LineRequest]:
+def _cart_items(cart: CartView) -> list[LineRequest]:
     """The cart's lines, if it can be checked out (problems other than a changed price block it)."""
-    cart = await load_cart(uow, customer_id)
     if cart.is_empty:
         raise InvalidInput("the cart is empty", code="cart_empty")
     if not cart.can_checkout:

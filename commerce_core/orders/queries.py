@@ -1,16 +1,18 @@
 """Reading orders: by number, a customer's latest, the operator's list, an order's history.
 
-Shopper reads (status, tracking, "my orders") are prebuilt column statements on the hot unit; the
-operator's list and history are ORM reads. The part shared by the other order modules (views from
-rows, loading and locking an order on the ORM unit) lives here too.
+Shopper reads (status, tracking, "my orders") are prebuilt column statements on the hot unit, an
+order and its lines in one read; the operator's list and history are ORM reads. The part shared by
+the other order modules (views from rows, loading and locking an order on the ORM unit) lives here
+too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 
 from commerce_core.customers.types import AddressInput
 from commerce_core.db.base import table_of
@@ -33,6 +35,34 @@ _ORDERS_OF_CUSTOMER = (
     .order_by(_ORDERS.c.id.desc())
     .limit(bindparam("b_limit"))
 )
+
+
+def _with_lines(orders: Select[Any]) -> Select[Any]:
+    """``orders`` (newest first), each row beside one of its lines (columns ``l_<name>``; one row of
+    NULLs for an order without lines): an order and its lines in one read instead of two."""
+    picked = orders.subquery("picked")
+    return (
+        select(picked, *(column.label(f"l_{column.key}") for column in _LINES.c))
+        .outerjoin(_LINES, _LINES.c.order_id == picked.c.id)
+        .order_by(picked.c.id.desc(), _LINES.c.line_no)
+    )
+
+
+_ORDER_WITH_LINES = _with_lines(_ORDER_BY_NUMBER)
+_ORDERS_WITH_LINES = _with_lines(_ORDERS_OF_CUSTOMER)
+
+
+def _grouped(rows: Sequence[Any]) -> list[tuple[Any, list[SimpleNamespace]]]:
+    """Rows of :func:`_with_lines` as (order row, its lines), in the rows' order."""
+    grouped: list[tuple[Any, list[SimpleNamespace]]] = []
+    for row in rows:
+        if not grouped or grouped[-1][0].id != row.id:
+            grouped.append((row, []))
+        if row.l_id is not None:
+            grouped[-1][1].append(SimpleNamespace(**{c.key: getattr(row, f"l_{c.key}") for c in _LINES.c}))
+    return grouped
+
+
 _LINES_OF = (
     select(_LINES)
     .where(_LINES.c.order_id.in_(bindparam("b_orders", expanding=True)))
@@ -96,10 +126,11 @@ class OrderQueries:
     async def get(self, number: str, *, customer_id: int | None = None) -> OrderView:
         """An order by number; with ``customer_id``, only that customer's (others see 'not found')."""
         async with self._units.hot() as uow:
-            order = (await uow.execute(_ORDER_BY_NUMBER, {"b_number": normalise_public_id(number)})).first()
-            if order is None or (customer_id is not None and order.customer_id != customer_id):
-                raise NotFound("no such order", code="order_not_found", order=number)
-            return await self._view(uow, order)
+            rows = (await uow.execute(_ORDER_WITH_LINES, {"b_number": normalise_public_id(number)})).all()
+        found = _grouped(rows)
+        if not found or (customer_id is not None and found[0][0].customer_id != customer_id):
+            raise NotFound("no such order", code="order_not_found", order=number)
+        return self._as_view(*found[0])
 
     @staticmethod
     async def _load(uow: UnitOfWork, number: str, customer_id: int | None, *, lock: bool = False) -> Order:
@@ -111,10 +142,10 @@ class OrderQueries:
 
     async def for_customer(self, customer_id: int, *, limit: int = 10) -> list[OrderView]:
         async with self._units.hot() as uow:
-            orders = (
-                await uow.execute(_ORDERS_OF_CUSTOMER, {"b_customer": customer_id, "b_limit": limit})
+            rows = (
+                await uow.execute(_ORDERS_WITH_LINES, {"b_customer": customer_id, "b_limit": limit})
             ).all()
-            return await self._views(uow, orders)
+        return [self._as_view(order, lines) for order, lines in _grouped(rows)]
 
     async def list_recent(self, *, status: str | None = None, limit: int = 50) -> list[OrderView]:
         async with self._units.orm() as uow:

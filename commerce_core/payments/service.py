@@ -8,26 +8,22 @@ what we asked for, or the notification is rejected and nothing changes.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import select
 
-from commerce_core.catalog.model import Product
-from commerce_core.db.base import table_of
-from commerce_core.db.dialect import insert_ignoring_conflicts
 from commerce_core.errors import NotAllowed, NotFound, PaymentRejected
 from commerce_core.events import PaymentCaptured, PaymentFailed, RefundSucceeded
 from commerce_core.ids import PAYMENT_PREFIX, new_public_id
 from commerce_core.inventory import service as inventory
-from commerce_core.merchants.visibility import merchant_on_sale
 from commerce_core.money import Money
 from commerce_core.orders import transitions
-from commerce_core.orders.model import Order, OrderLine
-from commerce_core.orders.types import OrderStatus
-from commerce_core.payments.model import PAYMENT_STATUS, Payment, PaymentEvent, Refund
+from commerce_core.orders.model import Order
+from commerce_core.orders.types import OrderStatus, OrderView
+from commerce_core.payments import statements
+from commerce_core.payments.model import PAYMENT_STATUS, Payment, Refund
 from commerce_core.payments.payable import check_payable
 from commerce_core.payments.provider import Notification, PaymentIntentRequest, PaymentProvider
 from commerce_core.payments.refunds import request_refund
@@ -42,90 +38,6 @@ from commerce_core.payments.types import (
 from commerce_core.uow import Units, Work
 
 log = logging.getLogger(__name__)
-
-# Hot-path statements, built once (compiled and prepared once per database, not once per payment).
-_PENDING = (
-    select(Payment.order_id, Payment.public_id, Payment.pay_url, Payment.provider_ref)
-    .where(Payment.provider == bindparam("b_provider"), Payment.status == PaymentStatus.PENDING.value)
-    .subquery()
-)
-_PAYABLE_ORDER = (
-    select(
-        Order.id,
-        Order.customer_id,
-        Order.status,
-        Order.total,
-        Order.currency,
-        _PENDING.c.public_id,
-        _PENDING.c.pay_url,
-        _PENDING.c.provider_ref,
-        # ``frozen``: a line of the order is sold by a frozen merchant (R4.2-3: its unpaid orders
-        # refuse payment); in the same statement, one query per payment request, not two
-        select(OrderLine.id)
-        .where(OrderLine.order_id == Order.id, ~merchant_on_sale(OrderLine.merchant_id))
-        .exists()
-        .label("frozen"),
-    )
-    .outerjoin(_PENDING, _PENDING.c.order_id == Order.id)
-    .where(Order.number == bindparam("b_number"))
-    .limit(1)
-)
-_INSERT_PAYMENT = insert(table_of(Payment))
-_LOCK_PAYMENT = (
-    select(
-        Order.id.label("order_id"),
-        Order.number,
-        Order.customer_id,
-        Order.status.label("order_status"),
-        Payment.id,
-        Payment.status,
-        Payment.amount,
-        Payment.currency,
-        Payment.provider_ref,
-    )
-    .join(Payment, Payment.order_id == Order.id)
-    .where(Payment.public_id == bindparam("b_reference"), Payment.provider == bindparam("b_provider"))
-    .with_for_update()
-)
-_PAYMENT_FAILED = (
-    update(Payment).where(Payment.id == bindparam("b_payment")).values(status=PaymentStatus.FAILED.value)
-)
-_PAYMENT_CAPTURED = (
-    update(Payment)
-    .where(Payment.id == bindparam("b_payment"))
-    .values(
-        status=PaymentStatus.CAPTURED.value,
-        captured_at=bindparam("b_now"),
-        provider_ref=bindparam("b_provider_ref"),
-    )
-)
-#: add an order's units to its products' sales counts, in one statement (rows are visited in the same
-#: plan order by every capture, so concurrent captures lock products consistently)
-_SOLD_UNITS = (
-    select(func.coalesce(func.sum(OrderLine.quantity), 0))
-    .where(OrderLine.order_id == bindparam("b_order"), OrderLine.product_id == Product.id)
-    .scalar_subquery()
-)
-_COUNT_SALES = (
-    update(Product)
-    .where(Product.id.in_(select(OrderLine.product_id).where(OrderLine.order_id == bindparam("b_order"))))
-    .values(sales_count=Product.sales_count + _SOLD_UNITS)
-)
-_SANDBOX_PAYMENT = select(Payment.provider_ref, Payment.amount, Payment.currency).where(
-    Payment.public_id == bindparam("b_reference"), Payment.provider == "sandbox"
-)
-
-_PENDING_PAY_URL = select(Payment.provider, Payment.pay_url).where(
-    Payment.public_id == bindparam("b_reference"), Payment.status == PaymentStatus.PENDING.value
-)
-
-
-@functools.cache
-def _record_event(dialect_name: str) -> Any:
-    """Insert a notification's (provider, event id) unless seen before; returns its id, or no row."""
-    events = table_of(PaymentEvent)
-    return insert_ignoring_conflicts(dialect_name, events, "provider", "event_id").returning(events.c.id)
-
 
 #: ``(unit, order id, customer id, provider)``: runs inside the unit that captures the payment
 PaidHook = Callable[[Work, int, int, str], Awaitable[None]]
@@ -149,13 +61,28 @@ class PaymentService:
             raise NotFound(f"no payment provider {name!r}", code="provider_not_found") from None
 
     async def start(
-        self, order_number: str, *, customer_id: int | None = None, provider: str = "sandbox"
+        self,
+        order_number: str,
+        *,
+        customer_id: int | None = None,
+        provider: str = "sandbox",
+        placed: OrderView | None = None,
     ) -> PaymentRequestView:
-        """A payment request for an unpaid order; asking again returns the same pending payment."""
+        """A payment request for an unpaid order; asking again returns the same pending payment.
+
+        ``placed``: the order as placing it answered, a moment ago (with ``customer_id``): its amount
+        is known, so the order is not read first; the insert itself checks what the read would
+        have (one round trip instead of two), and anything unusual takes the usual way."""
         gateway = self.provider(provider)
+        if placed is not None and placed.number == order_number and placed.customer_id == customer_id:
+            started = await self._start_placed(gateway, placed, provider)
+            if started is not None:
+                return started
         async with self._units.hot() as uow:
             order = (
-                await uow.execute(_PAYABLE_ORDER, {"b_provider": provider, "b_number": order_number})
+                await uow.execute(
+                    statements.PAYABLE_ORDER, {"b_provider": provider, "b_number": order_number}
+                )
             ).first()
             if order is None or (customer_id is not None and order.customer_id != customer_id):
                 raise NotFound("no such order", code="order_not_found", order=order_number)
@@ -180,19 +107,8 @@ class PaymentService:
         )
         async with self._units.hot(single_statement=True) as uow:
             await uow.execute(
-                _INSERT_PAYMENT,
-                dict(
-                    public_id=reference,
-                    order_id=order.id,
-                    provider=provider,
-                    provider_ref=created.provider_ref,
-                    pay_url=created.pay_url,
-                    amount=amount.amount,
-                    currency=amount.currency,
-                    status=PaymentStatus.PENDING.value,
-                    refunded_amount=0,
-                    created_at=uow.now(),
-                ),
+                statements.INSERT_PAYMENT,
+                self._payment_row(uow, reference, order.id, provider, amount, created),
             )
             await uow.commit()
         return PaymentRequestView(
@@ -205,11 +121,50 @@ class PaymentService:
             created.provider_ref,
         )
 
+    async def _start_placed(
+        self, gateway: PaymentProvider, placed: OrderView, provider: str
+    ) -> PaymentRequestView | None:
+        """:meth:`start` for an order just placed; None when the conditional insert found it not
+        payable as it stood (the provider's unused payment then expires on its side)."""
+        reference = new_public_id(PAYMENT_PREFIX)
+        amount, number = placed.total, placed.number
+        created = await gateway.create_payment(
+            PaymentIntentRequest(reference, amount.amount, amount.currency, f"Order {number}", number)
+        )
+        async with self._units.hot(single_statement=True) as uow:
+            row = self._payment_row(uow, reference, placed.id, provider, amount, created)
+            inserted = (
+                await uow.execute(statements.INSERT_FOR_PLACED, row | {"b_customer": placed.customer_id})
+            ).first()
+            await uow.commit()
+        if inserted is None:
+            return None
+        return PaymentRequestView(
+            reference, number, provider, amount, created.pay_url, created.client_token, created.provider_ref
+        )
+
+    @staticmethod
+    def _payment_row(
+        uow: Work, reference: str, order_id: int, provider: str, amount: Money, created: Any
+    ) -> dict[str, Any]:
+        return dict(
+            public_id=reference,
+            order_id=order_id,
+            provider=provider,
+            provider_ref=created.provider_ref,
+            pay_url=created.pay_url,
+            amount=amount.amount,
+            currency=amount.currency,
+            status=PaymentStatus.PENDING.value,
+            refunded_amount=0,
+            created_at=uow.now(),
+        )
+
     async def pending_pay_url(self, payment_id: str) -> tuple[str, str] | None:
         """(provider, pay URL) of a payment still awaiting money, for the web chat's QR image; None once
         it is paid, failed or unknown (the random payment id is what the shopper was handed)."""
         async with self._units.hot() as uow:
-            row = (await uow.execute(_PENDING_PAY_URL, {"b_reference": payment_id})).first()
+            row = (await uow.execute(statements.PENDING_PAY_URL, {"b_reference": payment_id})).first()
         return (str(row.provider), str(row.pay_url)) if row is not None and row.pay_url else None
 
     async def check_payable(self, order_number: str, amount: int, currency: str) -> PayableProblem | None:
@@ -238,8 +193,19 @@ class PaymentService:
 
     async def _apply(self, provider: str, note: Notification) -> NotificationResult:
         async with self._units.hot() as uow:
+            event: dict[str, Any] = dict(
+                provider=provider,
+                event_id=note.event_id,
+                kind=note.kind,
+                payload={"provider_ref": note.provider_ref},
+                received_at=uow.now(),
+            )
+            lookup: dict[str, Any] = {"b_reference": note.reference, "b_provider": provider}
+            one_trip = uow.dialect_name == "postgresql"
+            if one_trip:  # lock, record the event and read the held stock: one round trip
+                lookup |= event | {"b_amount": note.amount, "b_currency": note.currency}
             locked = (
-                await uow.execute(_LOCK_PAYMENT, {"b_reference": note.reference, "b_provider": provider})
+                await uow.execute(statements.LOCK_AND_RECORD if one_trip else statements.LOCK_PAYMENT, lookup)
             ).first()
             if locked is None:
                 raise PaymentRejected("notification for an unknown payment", code="unknown_payment")
@@ -247,18 +213,12 @@ class PaymentService:
             if note.amount != payment.amount or note.currency != payment.currency:
                 log.warning("payment %s: amount mismatch (%s %s)", note.reference, note.amount, note.currency)
                 raise PaymentRejected("amount or currency does not match the order", code="amount_mismatch")
-            recorded = await uow.execute(
-                _record_event(uow.dialect_name),
-                dict(
-                    provider=provider,
-                    event_id=note.event_id,
-                    payment_id=payment.id,
-                    kind=note.kind,
-                    payload={"provider_ref": note.provider_ref},
-                    received_at=uow.now(),
-                ),
-            )
-            if recorded.scalar() is None:
+            if one_trip:
+                recorded = locked.event_row
+            else:
+                event["payment_id"] = payment.id
+                recorded = (await uow.execute(statements.record_event(uow.dialect_name), event)).scalar()
+            if recorded is None:
                 return NotificationResult("duplicate", order.number, order.customer_id, note.reference)
             result = await self._apply_locked(uow, provider, note, payment, order)
             await uow.commit()
@@ -281,7 +241,7 @@ class PaymentService:
             if status is PaymentStatus.FAILED:
                 return result("ignored")  # already failed: recorded, nothing to change
             PAYMENT_STATUS.check(status, PaymentStatus.FAILED)
-            await uow.execute(_PAYMENT_FAILED, {"b_payment": payment.id})
+            await uow.execute(statements.PAYMENT_FAILED, {"b_payment": payment.id})
             return result("failed")
         if status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return result("duplicate")  # a second success for an already captured payment
@@ -297,7 +257,7 @@ class PaymentService:
         if order.order_status != OrderStatus.PENDING_PAYMENT.value:
             # money arrived for an order that was already cancelled (e.g. payment timeout): capture it
             # now (the refund below reads the captured payment) and queue its refund, in this unit
-            await uow.execute(_PAYMENT_CAPTURED, captured)
+            await uow.execute(statements.PAYMENT_CAPTURED, captured)
             uow.emit(captured_event)
             refund_id = await request_refund(
                 uow, order.order_id, order.number, payment.amount, "late_payment"
@@ -305,7 +265,7 @@ class PaymentService:
             return result("refunding_late_payment", (refund_id,) if refund_id else ())
         # the payment and order rows are locked above, and the products' counts are the last rows a
         # capture locks: these writes all go with the commit, in one round trip on PostgreSQL
-        await uow.write_later(_PAYMENT_CAPTURED, captured)
+        await uow.write_later(statements.PAYMENT_CAPTURED, captured)
         uow.emit(captured_event)
         await transitions.move_row(
             uow,
@@ -316,8 +276,11 @@ class PaymentService:
             OrderStatus.PAID,
             actor=f"provider:{provider}",
         )
-        await inventory.commit(uow, order.order_id)
-        await uow.write_later(_COUNT_SALES, {"b_order": order.order_id})
+        if uow.dialect_name == "postgresql":  # the locking statement read the held stock
+            await inventory.commit_held(uow, order.order_id, order.held_skus or (), order.held_units or ())
+        else:
+            await inventory.commit(uow, order.order_id)
+        await uow.write_later(statements.COUNT_SALES, {"b_order": order.order_id})
         if self.on_paid is not None:
             await self.on_paid(uow, order.order_id, order.customer_id, provider)
         return result("captured")
@@ -408,7 +371,7 @@ class PaymentService:
         known = sandbox.intents.get(payment_id)
         if known is None:  # created by another process: read what the sandbox would know
             async with self._units.hot() as uow:
-                row = (await uow.execute(_SANDBOX_PAYMENT, {"b_reference": payment_id})).first()
+                row = (await uow.execute(statements.SANDBOX_PAYMENT, {"b_reference": payment_id})).first()
             if row is None:
                 raise NotFound("no such sandbox payment", code="payment_not_found")
             known = (row.provider_ref or "", row.amount, row.currency)

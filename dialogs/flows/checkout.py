@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
-from commerce_core.api import AddressView, DomainError, InvalidInput, Money
+from commerce_core.api import AddressView, DomainError, InvalidInput, Money, OrderView
 from dialogs import forms
 from dialogs.context import Turn
 from dialogs.flows.base import Flow, StepSpec
@@ -134,12 +134,15 @@ async def on_confirm(turn: Turn) -> None:
     turn.state.last_order = order.number
     turn.note("order_placed", amount=order.total.amount)
     turn.send(order_summary(turn, order, title_key="order.placed"))
-    await payment_request(turn, order.number)
+    await payment_request(turn, order.number, placed=order)
 
 
-async def payment_request(turn: Turn, order_number: str, provider: str | None = None) -> None:
+async def payment_request(
+    turn: Turn, order_number: str, provider: str | None = None, *, placed: OrderView | None = None
+) -> None:
     """Ask for the money: with ``provider`` (a picked one) or the channel's own; where the channel
-    offers a choice (the web chat with Alipay and WeChat Pay), first a button per provider."""
+    offers a choice (the web chat with Alipay and WeChat Pay), first a button per provider.
+    ``placed``: the order placing just answered with (the payment then starts without reading it)."""
     choices = turn.settings.choices_for(turn.message.channel)
     if provider is None and choices:
         offer_providers(turn, order_number, choices)
@@ -148,6 +151,7 @@ async def payment_request(turn: Turn, order_number: str, provider: str | None = 
         order_number,
         customer_id=turn.customer_id,
         provider=provider or turn.settings.provider_for(turn.message.channel),
+        placed=placed,
     )
     buttons: list[Button] = []
     if turn.settings.sandbox_payments and request.provider == "sandbox":

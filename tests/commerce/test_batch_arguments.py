@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 
 from commerce_core.analytics.model import BehaviourEvent
+from commerce_core.cart.service import _CART
 from commerce_core.db.base import table_of
 from commerce_core.db.fast.statements import PlanCache, _arguments, _general_arguments, _many_arguments
+from commerce_core.payments import statements
 
 EVENTS = insert(table_of(BehaviourEvent)).inline()
 
@@ -76,3 +78,40 @@ def test_one_statement_binds_the_same_values_as_the_general_path() -> None:
     with_literal = update(table).where(table.c.subject == bindparam("who")).values(results=7)
     plan = plans.plan(with_literal, ("who",))
     assert _arguments(plan, {"who": "a"}) == _general_arguments(plan, {"who": "a"})
+
+
+def test_statements_carrying_their_own_values_bind_them_directly_as_the_general_path_would() -> None:
+    """A literal (``status == "frozen"``) compiles to a bind holding its value: the hot statements of
+    a shopper turn that compare with one are taken directly, with the values and order that
+    ``construct_params`` gives; a value the caller passes under that name still wins."""
+    plans = PlanCache(pg_asyncpg.dialect())
+    hot = (
+        (_CART, {"b_customer": 7}),
+        (statements.PAYABLE_ORDER, {"b_provider": "sandbox", "b_number": "O123"}),
+        (statements.PENDING_PAY_URL, {"b_reference": "P123"}),
+    )
+    for statement, params in hot:
+        plan = plans.plan(statement, tuple(params))
+        assert plan.constants, "the statement compares with a literal"
+        assert _arguments(plan, params) == _general_arguments(plan, params)
+    plan = plans.plan(_CART, ("b_customer",))
+    name = next(iter(plan.constants))
+    overridden = {"b_customer": 7, name: "other"}
+    assert _arguments(plan, overridden) == _general_arguments(plan, overridden)
+    assert "other" in _arguments(plan, overridden)[1]
+
+
+def test_column_defaults_are_not_taken_for_constants() -> None:
+    """SQLAlchemy works column defaults out per execution (scalar ones too): such a bind keeps its
+    statement on the general way."""
+    table = Table(
+        "defaults",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("counted", Integer, default=lambda: 5),
+        Column("label", String(8), default="x"),
+    )
+    plans = PlanCache(pg_asyncpg.dialect())
+    plan = plans.plan(insert(table), ("id",))
+    assert plan.constants == {}
+    assert _arguments(plan, {"id": 1}) == _general_arguments(plan, {"id": 1})

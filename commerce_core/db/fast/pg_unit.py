@@ -11,10 +11,11 @@ Same guarantees as :class:`~commerce_core.uow.UnitOfWork`:
 * history rows and outbox events are written in that transaction, just before COMMIT (here in one
   statement, both tables, in emission order, together with every ``write_later`` write: one data-
   modifying CTE, so a capture's payment, order and history rows cost one round trip, not four);
-* ``BEGIN`` is sent lazily before the first statement that writes or locks. A plain SELECT before it
-  runs on its own: under READ COMMITTED every statement takes a fresh snapshot anyway, so this
-  changes no result and saves two round trips for units that only read (or give up after reading,
-  like most buyers in a flash sale);
+* ``BEGIN`` is sent lazily before the first statement that writes or locks (a SELECT whose CTE
+  locks rows included: the lock must last to COMMIT). A plain SELECT before it runs on its own:
+  under READ COMMITTED every statement takes a fresh snapshot anyway, so this changes no result and
+  saves two round trips for units that only read (or give up after reading, like most buyers in a
+  flash sale);
 * ``single_statement`` units (one INSERT, nothing else) let that statement be its own transaction;
 * admission is bounded: at most ``pool_size`` hot units hold a connection at once, the rest wait in
   arrival order (a FIFO semaphore). The pool's overflow stays free for the ORM units beside them,
@@ -268,7 +269,11 @@ class PgUnitOfWork(Changes):
                 raise RuntimeError("a single-statement unit of work ran a second statement")
             reads_only = True  # its own implicit transaction: atomic on its own
         else:
-            reads_only = isinstance(statement, Select) and statement._for_update_arg is None
+            reads_only = (
+                isinstance(statement, Select)
+                and statement._for_update_arg is None
+                and not fastpath.locks_rows(self._plans, statement, parameters)
+            )
         self._statements += 1
         driver = await self._connection(begin=not reads_only)
         return await fastpath.run(driver, self._plans, statement, parameters)

@@ -17,6 +17,7 @@ Database errors are translated to the SQLAlchemy exception classes the services 
 from __future__ import annotations
 
 import collections
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 _MAX_PLANS = 512
+#: a row-locking clause in compiled SQL (keywords are rendered upper case; values are all bound)
+_LOCKING = re.compile(r"\bFOR (?:NO KEY UPDATE|UPDATE|KEY SHARE|SHARE)\b")
 #: namedtuple with field names known only at run time (typed loosely on purpose)
 _ROW_FACTORY: Any = collections.namedtuple
 
@@ -73,6 +76,11 @@ class _Plan:
     expanding: bool
     row_type: type[tuple[Any, ...]] | None
     result_processors: tuple[Callable[[Any], Any] | None, ...]
+    #: the statement takes row locks somewhere (its own FOR UPDATE, or one of its CTEs')
+    locks: bool
+    #: values of the binds the statement carries itself (a literal such as ``status == "active"``
+    #: compiles to a bind holding "active"), by name: used when the parameters do not name them
+    constants: Mapping[str, Any]
 
 
 class PlanCache:
@@ -117,7 +125,23 @@ class PlanCache:
             expanding,
             row_type,
             result_processors,
+            bool(_LOCKING.search(compiled.string)),
+            _constants(compiled, names),
         )
+
+
+def _constants(compiled: SQLCompiler, names: tuple[str, ...]) -> Mapping[str, Any]:
+    """The plain values of the binds that have one (not required, no callable), by name: what
+    ``construct_params`` would fill in for them when the parameters leave them out. Binds of
+    column defaults worked out per execution (``insert_prefetch``/``update_prefetch``) are not
+    constants: a plan with one left out keeps going the general way."""
+    computed = {column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)}
+    constants = {}
+    for name in names:
+        bind = compiled.binds.get(name)
+        if bind is not None and not bind.required and bind.callable is None and name not in computed:
+            constants[name] = bind.value
+    return constants
 
 
 def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -137,17 +161,22 @@ def _single(processor: Any) -> Callable[[Any], Any] | None:
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
     """The SQL and positional arguments of one parameter set.
 
-    When every bind of the plan is a key of ``params`` (the usual prebuilt statement with
-    ``bindparam``, or an insert given all its values) the values are taken directly and the same bind
-    processors run: SQLAlchemy's ``construct_params`` costs ~10 µs a call (it resolves every bind,
-    defaults included), and a shopper turn runs several statements. Anything else (literal binds,
-    column defaults, expanding IN) goes the general way (:func:`_general_arguments`)."""
-    if not plan.expanding and all(name in params for name in plan.names):
+    When every bind of the plan is a key of ``params`` or holds its own value (the usual prebuilt
+    statement with ``bindparam`` and literals, or an insert given all its values) the values are
+    taken directly and the same bind processors run: SQLAlchemy's ``construct_params`` costs ~10 µs
+    a call (it resolves every bind, defaults included), and a shopper turn runs several statements.
+    Anything else (column defaults computed per row, expanding IN) goes the general way
+    (:func:`_general_arguments`)."""
+    if not plan.expanding and all(name in params or name in plan.constants for name in plan.names):
         return plan.sql, _direct(plan, params)
     return _general_arguments(plan, params)
 
 
 def _direct(plan: _Plan, params: Mapping[str, Any]) -> list[Any]:
+    """The arguments of a parameter set that names every bind the statement does not carry itself
+    (a value given for such a bind wins over the statement's own, as in ``construct_params``)."""
+    if plan.constants:
+        params = {**plan.constants, **params}
     return [
         fn(params[name]) if fn is not None and params[name] is not None else params[name]
         for name, fn in zip(plan.names, plan.processors, strict=True)
@@ -177,10 +206,17 @@ def _general_arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[str, lis
 def _many_arguments(plan: _Plan, sets: list[Mapping[str, Any]]) -> tuple[str, list[list[Any]]]:
     """The positional arguments of a batch (same keys in every set): each row as :func:`_arguments`
     takes it (directly when the rows carry every bind, else the general way)."""
-    if plan.expanding or not all(name in sets[0] for name in plan.names):
+    if plan.expanding or not all(name in sets[0] or name in plan.constants for name in plan.names):
         calls = [_general_arguments(plan, p) for p in sets]
         return calls[0][0], [args for _, args in calls]
     return plan.sql, [_direct(plan, row) for row in sets]
+
+
+def locks_rows(plans: PlanCache, statement: Executable, parameters: Any = None) -> bool:
+    """True when ``statement`` takes row locks anywhere, in a CTE included (a SELECT whose CTE locks
+    the rows it then writes from needs a transaction around it, like SELECT ... FOR UPDATE)."""
+    first = parameters[0] if isinstance(parameters, list) and parameters else parameters
+    return plans.plan(statement, tuple(first or {})).locks
 
 
 def bound(plans: PlanCache, statement: Executable, parameters: Any = None) -> list[tuple[str, list[Any]]]:
