@@ -160,12 +160,13 @@ class Commands:
     def _add(self, shape: Callable[[Any], Any] | None, *args: Any) -> None:
         out = [b"*%d\r\n" % len(args)]
         for arg in args:
-            if isinstance(arg, str):
+            kind = type(arg)
+            if kind is str:
                 arg = arg.encode()
-            elif isinstance(arg, int) and not isinstance(arg, bool):
+            elif kind is int:
                 arg = b"%d" % arg
-            elif not isinstance(arg, bytes):
-                raise TypeError(f"not a Redis argument: {type(arg).__name__}")
+            elif kind is not bytes:
+                raise TypeError(f"not a Redis argument: {kind.__name__}")
             out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
         self.parts.append(b"".join(out))
         self.shapes.append(shape)
