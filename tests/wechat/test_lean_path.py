@@ -157,17 +157,25 @@ async def test_answered_messages_are_struck_off_together(world: WeChatWorld) -> 
     pending = PendingMessages(redis)
     for n in range(20):
         await pending.add(f"msg:{n}", "<xml/>")
-    calls: list[tuple[Any, ...]] = []
-    real = redis.hdel
+    trips: list[list[tuple[Any, ...]]] = []  # the commands of each round trip
+    real = redis.pipeline
 
-    async def counted(*args: Any) -> Any:
-        calls.append(args)
-        return await real(*args)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        batch = real(*args, **kwargs)
+        execute = batch.execute
 
-    redis.hdel = counted  # type: ignore[method-assign]
+        async def counted_execute(*a: Any, **k: Any) -> Any:
+            trips.append([command for command, _options in batch.command_stack])
+            return await execute(*a, **k)
+
+        batch.execute = counted_execute
+        return batch
+
+    redis.pipeline = counted  # type: ignore[method-assign]
     try:
         await asyncio.gather(*(pending.done(f"msg:{n}") for n in range(20)))
     finally:
-        redis.hdel = real  # type: ignore[method-assign]
+        redis.pipeline = real  # type: ignore[method-assign]
     assert await redis.hlen(PENDING) == 0
-    assert 1 <= len(calls) <= 2 and sum(len(c) - 1 for c in calls) == 20
+    hdels = [command for trip in trips for command in trip if command[0] == "HDEL"]
+    assert 1 <= len(trips) <= 2 and sum(len(c) - 2 for c in hdels) == 20

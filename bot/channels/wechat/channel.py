@@ -11,7 +11,6 @@ message still being worked on just gets ``success``, so the shopper is never ans
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -23,8 +22,10 @@ from aiohttp import web
 
 from bot.channels.base import ChannelContext, Job
 from bot.channels.wechat.api import AccessTokens, WeChatApi
+from bot.channels.wechat.batch import GroupCommit
 from bot.channels.wechat.handoff_photos import keep_handoff_image
 from bot.channels.wechat.inbound import Inbound, classify
+from bot.channels.wechat.jobs import every, reconcile_payments
 from bot.channels.wechat.outbound import WeChatSender, Window
 from bot.channels.wechat.pay import WeChatPayProvider
 from bot.channels.wechat.pending import PendingMessages
@@ -36,12 +37,13 @@ from bot.channels.wechat.security import (
     check_fresh,
     check_signature,
     parse_xml,
+    sealed_envelope,
 )
 from bot.channels.wechat.settings import WeChatSettings
 from bot.infra.redis import as_async_store
 from bot.pipeline import SAVED_STATE
 from bot.turns import TurnInProgress
-from commerce_core.api import DomainError, PaymentProvider
+from commerce_core.api import PaymentProvider
 from dialogs.messages import Button, InboundMessage, Reply, TextReply
 from dialogs.texts import DEFAULT_LANGUAGE
 
@@ -79,6 +81,15 @@ class Worked:
 
     replies: list[Reply]
     lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A turn's first Redis commands are done (the window opened, the message written down as
+    unanswered); ``shown`` is what the look-up of the buttons it may press found (None: none made)."""
+
+    looked_up: bool
+    shown: Any = None
 
 
 def _seen_key(inbound: Inbound) -> str:
@@ -134,7 +145,9 @@ class WeChatChannel:
         self.payment_provider = self.pay.name if self.pay is not None else None
         self._background: set[asyncio.Task[None]] = set()
         self._working: set[str] = set()
-        self.pending = PendingMessages(self.redis)  # deliveries this process is running a turn for
+        #: this channel's Redis work of concurrent requests, one round trip for all (see :mod:`batch`)
+        self.group = GroupCommit(self.redis)
+        self.pending = PendingMessages(self.redis, self.group)  # deliveries this process runs a turn for
         self._closed = False
 
     @property
@@ -151,14 +164,7 @@ class WeChatChannel:
 
     async def recover_loop(self, stop: asyncio.Event) -> None:
         """Answer messages a dead process took and never answered (see :mod:`pending`)."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), RECOVER_EVERY)
-                return
-            try:
-                await self.recover()
-            except Exception:
-                log.exception("wechat: recovering unanswered messages failed")
+        await every(stop, RECOVER_EVERY, self.recover, "recovering unanswered messages")
 
     async def recover(self) -> int:
         """Run the overdue unanswered messages now, answering with customer-service messages."""
@@ -172,27 +178,20 @@ class WeChatChannel:
             self._keep(asyncio.create_task(self._deliver_late(inbound, task)))
         return len(overdue)
 
-    def _start(self, inbound: Inbound, xml_in: str | None = None) -> asyncio.Task[Worked]:
+    def _start(
+        self, inbound: Inbound, xml_in: str | None = None, opened: Opened | None = None
+    ) -> asyncio.Task[Worked]:
         """Run the message's turn, remembering that this process is on it (and, with ``xml_in``,
-        writing the message down as unanswered in the turn's first Redis round trip)."""
-        task = asyncio.create_task(self._work(inbound, xml_in))
+        writing the message down as unanswered in the turn's first Redis round trip; with ``opened``
+        that round trip was the claim's)."""
+        task = asyncio.create_task(self._work(inbound, xml_in, opened))
         self._working.add(inbound.dedup_key)
         task.add_done_callback(lambda _: self._working.discard(inbound.dedup_key))
         return task
 
     async def reconcile_loop(self, stop: asyncio.Event) -> None:
         """Every minute, ask WeChat Pay about payments whose notification is late."""
-        while not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), RECONCILE_EVERY)
-            except TimeoutError:
-                pass
-            else:
-                return
-            try:
-                await self.reconcile_payments()
-            except Exception:
-                log.exception("wechat: payment reconciliation failed")
+        await every(stop, RECONCILE_EVERY, self.reconcile_payments, "payment reconciliation")
 
     def now(self) -> float:
         return self._clock.now().timestamp()
@@ -232,7 +231,8 @@ class WeChatChannel:
         """One POST from WeChat. Forged, stale or unreadable requests get 403/400 and change nothing."""
         try:
             self._check_request(query)
-            root = parse_xml(body)
+            sealed = sealed_envelope(body)  # WeChat's safe-mode envelope, read without a parser
+            root = {"Encrypt": sealed} if sealed is not None else parse_xml(body)
             encrypted = "Encrypt" in root
             if encrypted:
                 if not self.cryptor.enabled:
@@ -251,12 +251,12 @@ class WeChatChannel:
             else:
                 xml = body.decode("utf-8", errors="replace")
             inbound = classify(xml, root)
-            claimed, earlier = await self._claim(query, body, inbound, sealed=encrypted)
+            runs, earlier, opened = await self._claim(query, body, inbound, xml if encrypted else None)
         except Rejected as error:
             log.warning("wechat: request refused (%s)", error.reason)
             forbidden = any(word in error.reason for word in ("signature", "stale", "replayed"))
             return Answer(403 if forbidden else 400, error.reason)
-        body_out = await self._answer(inbound, xml, claimed, earlier) if claimed is not None else SUCCESS
+        body_out = SUCCESS if runs is None else await self._answer(inbound, xml, runs, earlier, opened)
         if body_out == FAILED:
             return Answer(503, "retry")
         if body_out == SUCCESS:
@@ -266,12 +266,19 @@ class WeChatChannel:
         return Answer(200, body_out, "application/xml", passive=True, delivered=inbound.dedup_key)
 
     async def _claim(
-        self, query: Mapping[str, str], body: bytes, inbound: Inbound, *, sealed: bool
-    ) -> tuple[bool | None, Any]:
-        """The nonce check and the message's claim, one Redis round trip: ``(True, None)`` when this
-        request takes the message, ``(False, what the claim holds)`` when another delivery took it,
-        ``(None, None)`` for what is not answered (events we ignore). Raises :class:`Rejected` for a
-        replayed nonce, its claim undone.
+        self, query: Mapping[str, str], body: bytes, inbound: Inbound, sealed: str | None
+    ) -> tuple[bool | None, Any, Opened | None]:
+        """The nonce check and the message's claim, one Redis round trip: ``(runs, what the claim held
+        before, ...)``: ``runs`` when this delivery runs the turn (it took the message, or takes over
+        one taken and never answered: :meth:`_runs`), None for what is not answered (events we
+        ignore). Raises :class:`Rejected` for a replayed nonce, its claim undone.
+
+        A ``sealed`` message (its decrypted XML) is authentic, so the turn's first commands (written
+        down as unanswered, the window opened, the buttons read: :meth:`_open_on`) go in the claim's
+        round trip too, shared with other requests' (:mod:`batch`), and the third value says what
+        they found. For a delivery that then does not run the turn (a retry of a message answered or
+        on its way here) the entry written down is struck off again; its window is opened all the
+        same (the shopper did write: it is WeChat's delivery of the same message).
 
         Why together: they were two round trips of the seven a WeChat turn added to the pipeline's
         (issue 16). Everything that can refuse a request without Redis (signatures, freshness, the
@@ -283,12 +290,24 @@ class WeChatChannel:
         seen = _seen_key(inbound)
         answered = inbound.kind != "ignore" and bool(inbound.openid)
         timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
-        if sealed:
-            earlier = await self.redis.set(seen, b"-", nx=True, ex=SEEN_TTL, get=True) if answered else None
-            return (earlier is None, earlier) if answered else (None, None)
+        if sealed is not None:
+            if not answered:
+                return None, None, None
+            look_up = self._looks_up(inbound)
+
+            def queue(batch: Any) -> None:
+                batch.set(seen, b"-", nx=True, ex=SEEN_TTL, get=True)
+                self._open_on(batch, inbound, sealed, look_up)
+
+            done = await self.group.run(queue)
+            earlier, written = done[0], done[1]
+            runs = self._runs(inbound, earlier)
+            if written and not runs:
+                await self.pending.done(inbound.dedup_key)
+            return runs, earlier, Opened(look_up, done[-1] if look_up else None)
         if not answered:
             await self.nonces.check(timestamp, nonce, body)
-            return None, None
+            return None, None, None
         async with self.redis.pipeline(transaction=False) as batch:
             digest = self.nonces.check_on(batch, timestamp, nonce, body)
             batch.set(seen, b"-", nx=True, ex=SEEN_TTL, get=True)
@@ -297,22 +316,32 @@ class WeChatChannel:
             if earlier is None:  # our claim of a message this request may not carry: undone
                 await self.redis.delete(seen)
             raise Rejected("replayed_nonce")
-        return earlier is None, earlier
+        return self._runs(inbound, earlier), earlier, None
 
-    async def _answer(self, inbound: Inbound, xml_in: str, claimed: bool, earlier: Any) -> str:
+    def _runs(self, inbound: Inbound, earlier: Any) -> bool:
+        """Whether this delivery runs the message's turn, given what its claim held before: yes when
+        nothing (taken now) and when a claim no answer followed, unless this process is on it.
+
+        WeChat retries only when our answer never reached it: the process that took the message died
+        (kill -9, OOM) or lost its connection, so it is run here; the turn's own processing mark
+        (bot.turns) keeps a live process and us from both running it, and replays a done turn."""
+        if earlier and bytes(earlier) != b"-":
+            return False  # answered: the stored reply goes back
+        return earlier is None or inbound.dedup_key not in self._working
+
+    async def _answer(
+        self, inbound: Inbound, xml_in: str, runs: bool, earlier: Any, opened: Opened | None
+    ) -> str:
         seen = _seen_key(inbound)
-        if not claimed:
+        if not runs:
             if earlier and bytes(earlier) != b"-":
                 return bytes(earlier).decode()  # answered: the reply WeChat lost, again
-            if inbound.dedup_key in self._working:
-                return SUCCESS  # this process is on it and answers late if it must
-            # WeChat retries only when our answer never reached it: the process that took the message
-            # died (kill -9, OOM) or lost its connection. Run it here; the turn's own processing mark
-            # (bot.turns) keeps a live process and us from both running it, and replays a done turn.
+            return SUCCESS  # this process is on it and answers late if it must
+        if earlier is not None:
             log.warning("wechat: %s was taken but never answered; taking it over", inbound.dedup_key)
         # written down (in the turn's first round trip) only by whoever runs the turn: a retry of an
         # answered message must not put it back (the recovery job would answer it a second time)
-        task = self._start(inbound, xml_in)
+        task = self._start(inbound, xml_in, opened)
         try:
             worked = await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget)
         except TimeoutError:
@@ -331,12 +360,14 @@ class WeChatChannel:
             await self.pending.done(inbound.dedup_key)
             return SUCCESS
         xml = passive_reply(rendered, self.texts, lang, source=inbound.account, target=inbound.openid)
-        # one round trip, in this order: the buttons a reply of "2" presses, then the reply itself for a
-        # retry whose answer was lost
-        async with self.redis.pipeline(transaction=False) as batch:
+
+        # one round trip (shared, see :mod:`batch`), in this order: the buttons a reply of "2" presses,
+        # then the reply itself for a retry whose answer was lost
+        def queue(batch: Any) -> None:
             self.choices.remember_on(batch, inbound.openid, rendered.choices)
             batch.set(seen, xml.encode(), ex=SEEN_TTL)
-            await batch.execute()
+
+        await self.group.run(queue)
         return xml
 
     def _keep(self, task: asyncio.Task[None]) -> None:
@@ -360,33 +391,23 @@ class WeChatChannel:
                 # a dead process's lease on the turn runs out by itself: wait for it, not less
                 busy = isinstance(error, TurnInProgress)
                 await asyncio.sleep(self.context.settings.turn_lease_seconds if busy else attempt)
-                task = asyncio.create_task(self._work(inbound, None))
+                task = asyncio.create_task(self._work(inbound, None, None))
 
     async def drain(self) -> None:
         """Wait for answers still on their way (tests, shutdown)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
-    async def _work(self, inbound: Inbound, xml_in: str | None) -> Worked:
+    async def _work(self, inbound: Inbound, xml_in: str | None, opened: Opened | None) -> Worked:
         SAVED_STATE.set(None)  # (this task's own context) set by the pipeline's turn, if one runs
-        replies = await self._replies(inbound, xml_in)
+        replies = await self._replies(inbound, xml_in, opened)
         saved = SAVED_STATE.get()
         return Worked(replies, (saved.lang or DEFAULT_LANGUAGE) if saved is not None else None)
 
-    async def _replies(self, inbound: Inbound, xml_in: str | None) -> list[Reply]:
-        openid = inbound.openid
-        sender = self.sender
-        if inbound.kind == "unsubscribe":
-            async with self.redis.pipeline(transaction=False) as batch:
-                if xml_in is not None:
-                    self.pending.add_on(batch, inbound.dedup_key, xml_in)
-                batch.set(sender.unsubscribed_key(openid), b"1")
-                self.window.close_on(batch, openid)
-                await batch.execute()
-            return []
-        # the window opens and, for a number, the buttons it may press are read: one round trip
+    def _looks_up(self, inbound: Inbound) -> bool:
+        """Whether the message may press a shown button (a number): then the buttons are read first."""
         said = inbound.message
-        look_up = bool(
+        return bool(
             inbound.kind not in ("location_report", "subscribe", "unsupported")
             and inbound.saying is None
             and said is not None
@@ -394,14 +415,29 @@ class WeChatChannel:
             and not said.payload
             and self.choices.may_select(said.text, inbound.menu_id)
         )
-        async with self.redis.pipeline(transaction=False) as batch:
-            if xml_in is not None:  # written down as unanswered (see pending)
-                self.pending.add_on(batch, inbound.dedup_key, xml_in)
-            self.window.open_on(batch, openid)
-            if look_up:
-                self.choices.look_up_on(batch, openid)
-            done = await batch.execute()
-        shown_raw = done[-1] if look_up else None
+
+    def _open_on(self, batch: Any, inbound: Inbound, xml_in: str | None, look_up: bool) -> None:
+        """Written down as unanswered (``xml_in``), the window opened (closed: unsubscribe), buttons read."""
+        openid = inbound.openid
+        if xml_in is not None:
+            self.pending.add_on(batch, inbound.dedup_key, xml_in)
+        if inbound.kind == "unsubscribe":
+            batch.set(self.sender.unsubscribed_key(openid), b"1")
+            self.window.close_on(batch, openid)
+            return
+        self.window.open_on(batch, openid)
+        if look_up:
+            self.choices.look_up_on(batch, openid)
+
+    async def _replies(self, inbound: Inbound, xml_in: str | None, opened: Opened | None) -> list[Reply]:
+        openid = inbound.openid
+        sender = self.sender
+        if opened is None:  # not done in the claim's round trip
+            look_up = self._looks_up(inbound)
+            done = await self.group.run(lambda batch: self._open_on(batch, inbound, xml_in, look_up))
+            opened = Opened(look_up, done[-1] if look_up else None)
+        if inbound.kind == "unsubscribe":
+            return []
         if inbound.kind == "location_report":
             if inbound.latitude is not None and inbound.longitude is not None:
                 await self.redis.set(
@@ -437,7 +473,7 @@ class WeChatChannel:
             return []
         if message.text and not message.payload:
             payload = await self.choices.resolve(
-                openid, message.text, inbound.menu_id, shown_raw=shown_raw, read=not look_up
+                openid, message.text, inbound.menu_id, shown_raw=opened.shown, read=not opened.looked_up
             )
             if payload is not None:
                 message = InboundMessage(
@@ -449,26 +485,11 @@ class WeChatChannel:
 
     # -- payments ----------------------------------------------------------------------------------
     async def reconcile_payments(self) -> int:
-        """Ask WeChat Pay about payments whose notification is late; apply what it says. Returns how many."""
+        """Ask WeChat Pay about payments whose notification is late (see :mod:`reconcile`)."""
         if self.pay is None:
             return 0
-        applied = 0
-        window = self.runtime.container.commerce.orders.policy.payment_window.total_seconds()
-        for reference in await self.pay.due_for_query(self.settings.pay_query_after_minutes * 60):
-            note = await self.pay.query_notification(reference)
-            if note is None:
-                continue
-            try:
-                await self.runtime.container.commerce.payments.apply(self.pay.name, note)
-            except DomainError as error:  # unknown payment or amount mismatch: a person must look
-                log.warning("wechat pay: queried payment %s refused (%s)", reference, error.code)
-            else:
-                applied += 1
-            await self.pay.settled(reference)
-        stale = await self.pay.due_for_query(window * 2)
-        for reference in stale:  # long past the payment window: the order has expired by now
-            await self.pay.settled(reference)
-        return applied
+        commerce = self.runtime.container.commerce
+        return await reconcile_payments(self.pay, commerce, self.settings.pay_query_after_minutes * 60)
 
     async def aclose(self) -> None:
         if not self._closed:

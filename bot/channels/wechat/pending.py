@@ -10,8 +10,9 @@ two processes from answering twice.
 
 Cost (issue 16's profile: two of the seven Redis round trips a WeChat turn added to the pipeline's):
 the entry is written in the turn's first round trip (:meth:`PendingMessages.add_on`, queued with the
-window and the choices), and answered messages are struck off together (:meth:`PendingMessages.done`:
-one ``HDEL`` for every message answered while the previous one was on its way).
+claim, the window and the choices), and answered messages are struck off together
+(:meth:`PendingMessages.done`: one ``HDEL`` for every message answered before the channel's next
+group-committed round trip, which it rides in; see :mod:`batch`).
 """
 
 from __future__ import annotations
@@ -23,17 +24,20 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from bot.channels.wechat.batch import GroupCommit
+
 PENDING = "shopbot:wechat:pending"
 
 
 class PendingMessages:
     """A Redis hash: delivery key -> {"xml": the decrypted message, "at": when it arrived}."""
 
-    def __init__(self, redis: aioredis.Redis) -> None:
+    def __init__(self, redis: aioredis.Redis, group: GroupCommit | None = None) -> None:
         self.redis = redis
-        self._gathering: _Strike | None = None  # keys answered since the last HDEL left
-        self._flying: set[str] = set()  # keys of the HDEL on its way
-        self._striker: asyncio.Task[None] | None = None
+        self._group = group or GroupCommit(redis)
+        self._gathering: list[str] | None = None  # keys answered since the last HDEL left
+        self._gathered: asyncio.Future[list[Any]] | None = None  # that HDEL's result
+        self._flying: set[str] = set()  # keys of the HDELs on their way
 
     async def add(self, dedup_key: str, xml: str) -> None:
         await self.redis.hsetnx(PENDING, dedup_key, self._entry(xml))  # type: ignore[misc]
@@ -47,36 +51,27 @@ class PendingMessages:
         return json.dumps({"xml": xml, "at": time.time()}, ensure_ascii=False)
 
     async def done(self, dedup_key: str) -> None:
-        """Strike ``dedup_key`` off; returns once it is (group commit: keys answered while an ``HDEL``
-        is on its way leave together in the next one)."""
-        if self._gathering is None:
-            self._gathering = _Strike(asyncio.get_running_loop().create_future())
-        strike = self._gathering
-        strike.keys.append(dedup_key)
-        if self._striker is None:
-            self._striker = asyncio.create_task(self._strike())
-        await asyncio.shield(strike.future)
+        """Strike ``dedup_key`` off; returns once it is. Keys answered before the next round trip of
+        the channel's :class:`GroupCommit` leave together in one ``HDEL``, in that round trip (with
+        other requests' claims and replies under load)."""
+        if self._gathering is None or self._gathered is None:
+            keys: list[str] = []
+            self._gathering = keys
+            self._gathered = self._group.add(lambda batch: self._strike_on(batch, keys))
+            self._gathered.add_done_callback(lambda _: self._flying.difference_update(keys))
+        self._gathering.append(dedup_key)
+        await asyncio.shield(self._gathered)
+
+    def _strike_on(self, batch: Any, keys: list[str]) -> None:
+        """Queued when the round trip is made up: keys answered from now on go to the next one."""
+        if self._gathering is keys:
+            self._gathering = self._gathered = None
+        self._flying.update(keys)
+        batch.hdel(PENDING, *keys)
 
     def striking(self, dedup_key: str) -> bool:
         """Whether ``dedup_key`` is answered and about to be struck off (the recovery job skips it)."""
-        gathering = self._gathering
-        return dedup_key in self._flying or (gathering is not None and dedup_key in gathering.keys)
-
-    async def _strike(self) -> None:
-        try:
-            while (strike := self._gathering) is not None:
-                self._gathering = None
-                self._flying = set(strike.keys)
-                try:
-                    await self.redis.hdel(PENDING, *strike.keys)  # type: ignore[misc]
-                except Exception as error:  # noqa: BLE001 - each waiter gets it
-                    strike.future.set_exception(error)
-                else:
-                    strike.future.set_result(None)
-                finally:
-                    self._flying = set()
-        finally:
-            self._striker = None
+        return dedup_key in self._flying or (self._gathering is not None and dedup_key in self._gathering)
 
     async def overdue(self, older_than: float, limit: int = 100) -> list[tuple[str, str]]:
         """(delivery key, xml) of entries that arrived more than ``older_than`` seconds ago."""
@@ -90,15 +85,3 @@ class PendingMessages:
             if float(entry.get("at", 0)) < cutoff:
                 found.append((key.decode(), str(entry["xml"])))
         return found[:limit]
-
-
-class _Strike:
-    """Keys struck off by one ``HDEL``, and the future their callers wait on."""
-
-    __slots__ = ("future", "keys")
-
-    def __init__(self, future: asyncio.Future[None]) -> None:
-        self.keys: list[str] = []
-        self.future = future
-        # a waiter cancelled meanwhile must not leave "exception never retrieved" behind
-        future.add_done_callback(lambda done: done.cancelled() or done.exception())
