@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from bot.channels.base import ChannelContext, Job
 from bot.channels.telegram import callbacks
-from bot.channels.telegram.acks import AckBatcher
+from bot.channels.telegram.acks import LEFT_FOR_ACK, AckBatcher
 from bot.channels.telegram.botapi import BotApiSession
 from bot.channels.telegram.handlers import build_router, dispatch_directly, raw_text_fallback
 from bot.channels.telegram.http import SECRET_HEADER, install_webhook
@@ -226,11 +226,20 @@ class TelegramChannel:
         """Process one stored update; acknowledge it only when that succeeded (else it is retried)."""
         if self.before_process is not None:
             await self.before_process(item)
-        if not await self.process(item.body):
+        left: list[Rider] = []  # sent-part counts written with the acknowledgement (acks)
+        token = LEFT_FOR_ACK.set(left)
+        try:
+            done = await self.process(item.body)
+        finally:
+            LEFT_FOR_ACK.reset(token)
+        if not done:
+            if left:  # parts that went out before the failure: their retry must skip them
+                await self.outbound.record(left)
             return False
         if self._acks is not None:  # the update worker: acknowledged with others (acks)
-            self._acks.add(item.entry_id)
-        else:
+            self._acks.add(item.entry_id, left)
+        else:  # drain: the counts through a short Redis outage first (Outbound.record), then the ack
+            await self.outbound.record(left)
             await self.inbox.ack(item.entry_id)
         return True
 
@@ -428,25 +437,27 @@ class TelegramChannel:
         edit_kinds: frozenset[str] = frozenset(),
     ) -> None:
         chat = str(chat_id)
-        parts = turn_reply_parts(self.redis, message)
         keyboard_key = f"shopbot:tg:kb:{chat}"
         # one round trip: the bot is not blocked (the shopper wrote); is the contact keyboard shown (a
-        # chat's updates run one at a time, so no write per turn is needed); replies sent already
+        # chat's updates run one at a time, so no write per turn is needed)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(self.outbound.blocked_key(chat))
             pipe.exists(keyboard_key)
-            if parts is not None:
-                pipe.get(parts.key)
             found = await pipe.execute()
         keyboard_shown = bool(found[1])
-        if parts is not None:
-            parts.already = int(found[2] or 0)
         SAVED_STATE.set(None)
         replies = await self.runtime.pipeline.handle(message)
         if not replies:
             return
-        # the state the turn saved (no second read from Redis); loaded when no turn ran (a redelivery)
-        state = SAVED_STATE.get() or await self.runtime.pipeline.state_of(message.conversation_key)
+        parts = turn_reply_parts(self.redis, message)
+        # the state the turn saved (no second read from Redis). A turn that ran here sent nothing yet
+        # (replies go out only after its done mark is stored; a retry finds the mark and replays);
+        # when none ran (a redelivery replayed the stored replies) some may have gone out: counted
+        state = SAVED_STATE.get()
+        if state is None:
+            state = await self.runtime.pipeline.state_of(message.conversation_key)
+            if parts is not None:
+                await parts.load()
         ask = awaits_delivery_address(state)  # offer the "share my phone number" keyboard button
         remove = keyboard_shown and not ask
         # the keyboard flag is written with the first reply's reservation (Outbound.send_all)
@@ -465,7 +476,9 @@ class TelegramChannel:
         )
         items = await self.renderer.render(replies, ctx)
         try:
-            await self.outbound.send_all(items, chat, sent=parts, check_blocked=False, riders=riders)
+            await self.outbound.send_all(
+                items, chat, sent=parts, check_blocked=False, riders=riders, leave=LEFT_FOR_ACK.get()
+            )
         except ChatBlocked:
             pass
         except TelegramAPIError:

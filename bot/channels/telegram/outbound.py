@@ -141,6 +141,7 @@ class Outbound:
         sent: SentParts | None = None,
         check_blocked: bool = True,
         riders: list[Rider] | None = None,
+        leave: list[Rider] | None = None,
     ) -> None:
         """Send in order; ``sent`` skips and counts the parts already sent (retried updates, pushes).
         ``check_blocked=False``: the caller knows the chat is not blocked (the shopper just wrote).
@@ -148,8 +149,13 @@ class Outbound:
         ``riders`` (the caller's Redis writes) and each part's sent count go to Redis with the next
         part's reservation, so a part costs one round trip besides its Bot API call; what is left
         (the last part's count) is written before this returns. A part's count is written before the
-        next part goes out, so a retry resends at most the one part whose count was in flight."""
+        next part goes out, so a retry resends at most the one part whose count was in flight.
+
+        ``leave``: the caller writes what is left itself, in a round trip it makes anyway (the update
+        worker: with the update's acknowledgement, see :mod:`acks`); only sent-part counts are left
+        to it, a caller's rider not yet written (no part went out) is written here."""
         pending: list[Rider] = list(riders or ())
+        callers = list(pending)
         try:
             if check_blocked and await self.is_blocked(chat):
                 raise ChatBlocked(chat)
@@ -161,9 +167,12 @@ class Outbound:
                     pending.append(partial(sent.mark_on, index=index))
         finally:
             if pending:
-                await self._record(pending)
+                if leave is not None and not any(ride in callers for ride in pending):
+                    leave.extend(pending)
+                else:
+                    await self.record(pending)
 
-    async def _record(self, pending: list[Rider]) -> None:
+    async def record(self, pending: list[Rider]) -> None:
         """Write what is left (sent-part counts), retrying through a short Redis outage.
 
         Why: Telegram already accepted these parts; if their count is not written, the update's retry
