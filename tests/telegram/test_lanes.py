@@ -97,7 +97,7 @@ async def test_the_last_replys_count_rides_with_the_acknowledgement_through_a_re
     """The update worker writes a turn's last sent-part count with the update's acknowledgement (one
     round trip); Redis refuses that once: both are kept and written on the next try, so the update
     is acknowledged and a retry of it (a crash before the acknowledgement) sends nothing again."""
-    inbox, refused = channel.inbox, []
+    inbox, refused = channel.inbox, list[int]()
     real_ack = inbox.ack
 
     async def flaky_ack(*entry_ids: bytes, writes: Any = ()) -> None:

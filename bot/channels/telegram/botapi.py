@@ -41,6 +41,7 @@ from aiogram.types import InputFile
 from pydantic import BaseModel
 
 from bot.channels.telegram.keepalive import KeepAlivePool
+from bot.channels.telegram.render import AnyCall, Call, api_name, built
 
 #: how many Bot API calls may be in flight at once (Telegram allows ~30 messages/s per bot anyway)
 POOL_CONNECTIONS = 100
@@ -81,8 +82,10 @@ def json_ready(value: Any, bot: Bot) -> Any:
     return value
 
 
-def json_body(method: TelegramMethod[Any], bot: Bot) -> bytes | None:
+def json_body(method: AnyCall, bot: Bot) -> bytes | None:
     """The JSON body of a call; None when a file goes with it (a multipart upload)."""
+    if isinstance(method, Call):  # its fields as posted (render)
+        return json.dumps(method.params, ensure_ascii=False, separators=(",", ":")).encode()
     try:
         fields = json_ready(method.model_dump(warnings=False, exclude_none=True), bot)
     except _HasFile:
@@ -137,24 +140,22 @@ class BotApiSession(AiohttpSession):
         response = self.check_response(bot, method, status, content)
         return cast(TelegramType, response.result)
 
-    async def send_quietly(self, bot: Bot, method: TelegramMethod[Any]) -> None:
+    async def send_quietly(self, bot: Bot, method: AnyCall) -> None:
         """One call whose result the caller does not read: errors raise as from ``bot(method)``."""
         body = json_body(method, bot)
         if body is None:
-            await self.make_request(bot, method)
+            await self.make_request(bot, built(method))
             return
         status, content = await self._post(bot, method, body, None)
         if not accepted(status, content):
-            self.check_response(bot, method, status, content)  # raises aiogram's error for it
+            self.check_response(bot, built(method), status, content)  # raises aiogram's error for it
 
-    async def _post(
-        self, bot: Bot, method: TelegramMethod[Any], body: bytes, seconds: int | None
-    ) -> tuple[int, str]:
+    async def _post(self, bot: Bot, method: AnyCall, body: bytes, seconds: int | None) -> tuple[int, str]:
         """One JSON call over the kept-alive pool (:mod:`keepalive`); errors as aiogram's."""
-        key = (bot.token, method.__api_method__)
+        key = (bot.token, api_name(method))
         target = self._targets.get(key)
         if target is None:
-            url = urlsplit(self.api.api_url(token=bot.token, method=method.__api_method__))
+            url = urlsplit(self.api.api_url(token=bot.token, method=key[1]))
             origin = f"{url.scheme}://{url.netloc}"
             if origin not in self._pools:
                 self._pools[origin] = KeepAlivePool(origin, self._limit)
@@ -166,9 +167,10 @@ class BotApiSession(AiohttpSession):
         try:
             status, content = await pool.post(path, body, self.timeout if seconds is None else seconds)
         except TimeoutError as error:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from error
+            raise TelegramNetworkError(method=built(method), message="Request timeout error") from error
         except OSError as error:
-            raise TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}") from error
+            message = f"{type(error).__name__}: {error}"
+            raise TelegramNetworkError(method=built(method), message=message) from error
         return status, content.decode("utf-8", "replace")
 
     async def close(self) -> None:

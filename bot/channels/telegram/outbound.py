@@ -34,7 +34,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.channels.telegram.botapi import BotApiSession
-from bot.channels.telegram.render import Outgoing, RenderContext, Renderer
+from bot.channels.telegram.render import AnyCall, Outgoing, RenderContext, Renderer, api_name, built
 from bot.infra.ratelimit import Rider, SharedRateLimiter
 from bot.turns import conversation_tag
 from dialogs.messages import InboundMessage, Reply
@@ -65,9 +65,13 @@ class Outbound:
         self.max_retry_after = max_retry_after
         session = bot.session
         #: the call when the answer is not read: no aiogram models built for it (botapi)
-        self._call: Callable[[TelegramMethod[Any]], Awaitable[Any]] = (
-            partial(session.send_quietly, bot) if isinstance(session, BotApiSession) else bot.__call__
+        self._call: Callable[[AnyCall], Awaitable[Any]] = (
+            partial(session.send_quietly, bot) if isinstance(session, BotApiSession) else self._as_method
         )
+
+    async def _as_method(self, call: AnyCall) -> Any:
+        """A session other than ours (tests' recording one) gets aiogram's method object."""
+        return await self.bot(built(call))
 
     async def call(self, method: TelegramMethod[Any]) -> None:
         """One Bot API call outside the send limits (answering a button tap), its answer not read."""
@@ -92,7 +96,7 @@ class Outbound:
         group = chat.startswith("-")
         attempts = 0
         waited_429 = 0.0
-        method = item.method
+        method = item.call
         while True:
             delay = await self.limiter.reserve(chat, group=group, riders=riders)
             if delay > 0:
@@ -114,7 +118,7 @@ class Outbound:
                     return
                 if item.fallback is not None and method is not item.fallback:
                     log.info(
-                        "telegram refused %s (%s); sending the fallback", method.__api_method__, error.message
+                        "telegram refused %s (%s); sending the fallback", api_name(method), error.message
                     )
                     method = item.fallback
                     continue
@@ -126,7 +130,7 @@ class Outbound:
                 backoff = min(30.0, 0.5 * 2**attempts) * (0.75 + random.random() / 2)
                 log.warning(
                     "telegram %s failed (%s); retry %s in %.1fs",
-                    method.__api_method__,
+                    api_name(method),
                     error,
                     attempts,
                     backoff,
