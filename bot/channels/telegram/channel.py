@@ -35,7 +35,7 @@ from bot.channels.telegram.lanes import ChatLanes
 from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender, turn_reply_parts
 from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
 from bot.channels.telegram.polling import run_polling
-from bot.channels.telegram.render import RenderContext, Renderer, e
+from bot.channels.telegram.render import Call, RenderContext, Renderer, e
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.staff_group import staff_group_of
 from bot.channels.telegram.staff_group_photos import keep_handoff_photo
@@ -350,7 +350,7 @@ class TelegramChannel:
 
     async def on_callback(self, query: CallbackQuery, update_id: int) -> None:
         try:  # always answered, at once, before any work
-            await self.outbound.call(AnswerCallbackQuery(callback_query_id=query.id))
+            await self.outbound.call(Call(AnswerCallbackQuery, {"callback_query_id": query.id}))
         except TelegramAPIError as error:
             log.info("answerCallbackQuery failed: %s", error)
         payload = await callbacks.unpack(query.data, self.redis)

@@ -29,7 +29,6 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import TelegramMethod
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -73,7 +72,7 @@ class Outbound:
         """A session other than ours (tests' recording one) gets aiogram's method object."""
         return await self.bot(built(call))
 
-    async def call(self, method: TelegramMethod[Any]) -> None:
+    async def call(self, method: AnyCall) -> None:
         """One Bot API call outside the send limits (answering a button tap), its answer not read."""
         await self._call(method)
 
