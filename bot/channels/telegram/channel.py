@@ -18,24 +18,23 @@ from typing import TYPE_CHECKING, Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramAPIError
-from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PreCheckoutQuery, Update
 from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import web
 from pydantic import ValidationError
 
 from bot.channels.base import ChannelContext, Job
-from bot.channels.telegram import callbacks
 from bot.channels.telegram.acks import LEFT_FOR_ACK, AckBatcher
 from bot.channels.telegram.botapi import BotApiSession
 from bot.channels.telegram.handlers import build_router, dispatch_directly, raw_text_fallback
 from bot.channels.telegram.http import SECRET_HEADER, install_webhook
 from bot.channels.telegram.inbox import BadUpdate, StoredUpdate, UpdateInbox, chat_of
 from bot.channels.telegram.lanes import ChatLanes
+from bot.channels.telegram.lean import PlainTap, Sender, command_text, handle_plain, tap
 from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender, turn_reply_parts
 from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
 from bot.channels.telegram.polling import run_polling
-from bot.channels.telegram.render import Call, RenderContext, Renderer, e
+from bot.channels.telegram.render import RenderContext, Renderer, e
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.staff_group import staff_group_of
 from bot.channels.telegram.staff_group_photos import keep_handoff_photo
@@ -250,6 +249,8 @@ class TelegramChannel:
         """
         try:
             data = json.loads(body)
+            if await handle_plain(self, data):  # a private text or a tap: no aiogram models (lean)
+                return True
             try:
                 update = Update.model_validate(data, context={"bot": self.bot})
             except ValidationError as error:
@@ -304,9 +305,7 @@ class TelegramChannel:
         text = message.text or message.caption or ""
         if message.chat.type != "private" and not text.startswith("/"):
             return  # in groups the bot answers commands only
-        if text.startswith("/"):
-            command, _, rest = text.partition(" ")
-            text = (command.split("@", 1)[0] + (" " + rest if rest else "")).strip()
+        text = command_text(text)
         attachments: list[Attachment] = []
         if message.photo:
             attachments.append(Attachment("image", url=f"tg-file:{message.photo[-1].file_id}"))
@@ -349,35 +348,10 @@ class TelegramChannel:
         await self.turn(self.inbound(message, update_id, attachments=(attachment,)), chat_id=message.chat.id)
 
     async def on_callback(self, query: CallbackQuery, update_id: int) -> None:
-        try:  # always answered, at once, before any work
-            await self.outbound.call(Call(AnswerCallbackQuery, {"callback_query_id": query.id}))
-        except TelegramAPIError as error:
-            log.info("answerCallbackQuery failed: %s", error)
-        payload = await callbacks.unpack(query.data, self.redis)
-        if payload is None or query.message is None:
-            return  # not one of our buttons (or an expired long payload)
-        chat_id = query.message.chat.id
-        if payload == "more":
-            kinds = frozenset({"product_list"})
-        elif payload.startswith(("inc:", "dec:")):
-            kinds = frozenset({"cart"})
-        else:
-            kinds = frozenset()
-        inbound = InboundMessage(
-            CHANNEL,
-            str(query.from_user.id),
-            str(chat_id),
-            payload=payload,
-            dedup_key=str(update_id),
-            display_name=query.from_user.full_name[:64],
-            language_hint=query.from_user.language_code,
-        )
-        await self.turn(
-            inbound,
-            chat_id=chat_id,
-            edit_message_id=query.message.message_id if kinds else None,
-            edit_kinds=kinds,
-        )
+        user, message = query.from_user, query.message
+        sender = Sender(user.id, user.full_name, user.language_code)
+        chat_id, message_id = (message.chat.id, message.message_id) if message else (None, None)
+        await tap(self, PlainTap(update_id, query.id, query.data, chat_id, message_id, sender))
 
     async def on_pre_checkout(self, query: PreCheckoutQuery) -> None:
         lang = await self.language_of(str(query.from_user.id), query.from_user.language_code)
