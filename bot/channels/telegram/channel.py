@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 #: how often the update worker looks for left-over and abandoned inbox entries (see run_worker)
 RECHECK_SECONDS = 1.0
+#: under load (lanes busy), a pause after a short read: a read per update or two was a Redis round
+#: trip each (issue 16); an idle worker reads at once, so a lone shopper waits no longer
+READ_PAUSE = 0.003
 LANGUAGE_HINTS = {"zh-hant": "zh-Hant", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh": "zh-Hans", "en": "en"}
 
 
@@ -191,6 +194,9 @@ class TelegramChannel:
                     )
                     for entry in entries:
                         lanes.add(entry)
+                    if entries and len(entries) < self.settings.batch and lanes.busy > len(entries):
+                        # lanes at work already: let a few more arrive, so a read takes several
+                        await asyncio.sleep(READ_PAUSE)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # Redis down or similar: the entries stay pending and are read again
