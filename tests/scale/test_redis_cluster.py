@@ -108,7 +108,7 @@ async def test_every_multi_key_script_keeps_to_one_slot(world: World) -> None:
         assert await inbox.store(1, "77", b'{"update_id": 1}') is True
         assert await inbox.store(1, "77", b'{"update_id": 1}') is False  # a redelivery: not stored again
         [entry] = await inbox.read("scale-consumer")
-        await inbox.ack(entry.entry_id)  # XACK + XDEL in one MULTI
+        await inbox.ack(entry.entry_id)  # XACK + XDEL in one round trip
         assert await inbox.backlog() == 0
 
         limiter = SharedRateLimiter(client, WallTimer(), Limits(), scope="tg:4242")

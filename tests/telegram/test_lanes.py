@@ -7,8 +7,10 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.inbox import StoredUpdate
@@ -84,3 +86,41 @@ async def test_an_update_whose_turn_failed_stays_in_the_inbox_and_is_answered_on
     assert await channel.inbox.backlog() == 0  # acknowledged (and deleted) only now
     assert (await client.post("/telegram/webhook", data=update, headers=HEADERS)).status == 200
     assert await channel.drain() == 0 and len(session.of("sendMessage")) == len(greetings)
+
+
+async def test_the_last_replys_count_rides_with_the_acknowledgement_through_a_redis_outage(
+    client: Client,
+    channel: TelegramChannel,
+    session: RecordingSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The update worker writes a turn's last sent-part count with the update's acknowledgement (one
+    round trip); Redis refuses that once: both are kept and written on the next try, so the update
+    is acknowledged and a retry of it (a crash before the acknowledgement) sends nothing again."""
+    inbox, refused = channel.inbox, list[int]()
+    real_ack = inbox.ack
+
+    async def flaky_ack(*entry_ids: bytes, writes: Any = ()) -> None:
+        if not refused:
+            refused.append(len(writes))
+            raise RedisConnectionError("Redis is restarting")
+        await real_ack(*entry_ids, writes=writes)
+
+    monkeypatch.setattr(inbox, "ack", flaky_ack)
+    monkeypatch.setattr("bot.channels.telegram.acks.RETRY_SECONDS", 0.01)
+    update = body(Shopper(8401).text("你好"))
+    assert (await client.post("/telegram/webhook", data=update, headers=HEADERS)).status == 200
+    stop = asyncio.Event()
+    worker = asyncio.create_task(channel.run_worker(stop))
+    for _ in range(500):
+        if refused and await inbox.backlog() == 0:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await worker
+    assert refused == [1]  # the count went with the refused acknowledgement
+    assert await inbox.backlog() == 0
+    greetings = [c for c in session.of("sendMessage") if c.chat_id == "8401"]
+    assert len(greetings) == 1
+    assert await channel.process(update)  # as a retry would: the stored replies, all counted sent
+    assert [c for c in session.of("sendMessage") if c.chat_id == "8401"] == greetings

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.channels.telegram import callbacks
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.render import MAX_TEXT, RenderContext, Renderer, e, split_text
+from bot.channels.telegram.render import MAX_TEXT, RenderContext, Renderer, built, e, split_text
 from bot.channels.telegram.session import RecordingSession
 from bot.infra.redis import make_redis
 from dialogs.messages import Button, PaymentRequest, ProductCard, ProductList, ProductListItem, TextReply
@@ -74,7 +74,8 @@ async def test_product_card_is_a_photo_with_an_escaped_caption() -> None:
     assert "&lt;script&gt;" in (item.method.caption or "") and "desc &amp; more" in (
         item.method.caption or ""
     )
-    assert isinstance(item.fallback, SendMessage)  # if Telegram cannot fetch the picture
+    assert item.fallback is not None  # if Telegram cannot fetch the picture: the text
+    assert isinstance(built(item.fallback), SendMessage)
     svg = ProductCard("D8", "t", "¥1.00", "d", "/media/demo/D8.svg", 3)
     [text_only] = await renderer().render([svg], RenderContext(5))
     assert isinstance(text_only.method, SendMessage)

@@ -18,20 +18,19 @@ from typing import TYPE_CHECKING, Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramAPIError
-from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, PreCheckoutQuery, Update
 from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import web
 from pydantic import ValidationError
 
 from bot.channels.base import ChannelContext, Job
-from bot.channels.telegram import callbacks
-from bot.channels.telegram.acks import AckBatcher
+from bot.channels.telegram.acks import LEFT_FOR_ACK, AckBatcher
 from bot.channels.telegram.botapi import BotApiSession
 from bot.channels.telegram.handlers import build_router, dispatch_directly, raw_text_fallback
 from bot.channels.telegram.http import SECRET_HEADER, install_webhook
 from bot.channels.telegram.inbox import BadUpdate, StoredUpdate, UpdateInbox, chat_of
 from bot.channels.telegram.lanes import ChatLanes
+from bot.channels.telegram.lean import PlainTap, Sender, command_text, handle_plain, tap
 from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender, turn_reply_parts
 from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
 from bot.channels.telegram.polling import run_polling
@@ -54,6 +53,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 #: how often the update worker looks for left-over and abandoned inbox entries (see run_worker)
 RECHECK_SECONDS = 1.0
+#: under load (lanes busy), a pause after a short read: a read per update or two was a Redis round
+#: trip each (issue 16); an idle worker reads at once, so a lone shopper waits no longer
+READ_PAUSE = 0.003
 LANGUAGE_HINTS = {"zh-hant": "zh-Hant", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh": "zh-Hans", "en": "en"}
 
 
@@ -192,6 +194,9 @@ class TelegramChannel:
                     )
                     for entry in entries:
                         lanes.add(entry)
+                    if entries and len(entries) < self.settings.batch and lanes.busy > len(entries):
+                        # lanes at work already: let a few more arrive, so a read takes several
+                        await asyncio.sleep(READ_PAUSE)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # Redis down or similar: the entries stay pending and are read again
@@ -226,11 +231,20 @@ class TelegramChannel:
         """Process one stored update; acknowledge it only when that succeeded (else it is retried)."""
         if self.before_process is not None:
             await self.before_process(item)
-        if not await self.process(item.body):
+        left: list[Rider] = []  # sent-part counts written with the acknowledgement (acks)
+        token = LEFT_FOR_ACK.set(left)
+        try:
+            done = await self.process(item.body)
+        finally:
+            LEFT_FOR_ACK.reset(token)
+        if not done:
+            if left:  # parts that went out before the failure: their retry must skip them
+                await self.outbound.record(left)
             return False
         if self._acks is not None:  # the update worker: acknowledged with others (acks)
-            self._acks.add(item.entry_id)
-        else:
+            self._acks.add(item.entry_id, left)
+        else:  # drain: the counts through a short Redis outage first (Outbound.record), then the ack
+            await self.outbound.record(left)
             await self.inbox.ack(item.entry_id)
         return True
 
@@ -241,6 +255,8 @@ class TelegramChannel:
         """
         try:
             data = json.loads(body)
+            if await handle_plain(self, data):  # a private text or a tap: no aiogram models (lean)
+                return True
             try:
                 update = Update.model_validate(data, context={"bot": self.bot})
             except ValidationError as error:
@@ -295,9 +311,7 @@ class TelegramChannel:
         text = message.text or message.caption or ""
         if message.chat.type != "private" and not text.startswith("/"):
             return  # in groups the bot answers commands only
-        if text.startswith("/"):
-            command, _, rest = text.partition(" ")
-            text = (command.split("@", 1)[0] + (" " + rest if rest else "")).strip()
+        text = command_text(text)
         attachments: list[Attachment] = []
         if message.photo:
             attachments.append(Attachment("image", url=f"tg-file:{message.photo[-1].file_id}"))
@@ -340,35 +354,10 @@ class TelegramChannel:
         await self.turn(self.inbound(message, update_id, attachments=(attachment,)), chat_id=message.chat.id)
 
     async def on_callback(self, query: CallbackQuery, update_id: int) -> None:
-        try:  # always answered, at once, before any work
-            await self.outbound.call(AnswerCallbackQuery(callback_query_id=query.id))
-        except TelegramAPIError as error:
-            log.info("answerCallbackQuery failed: %s", error)
-        payload = await callbacks.unpack(query.data, self.redis)
-        if payload is None or query.message is None:
-            return  # not one of our buttons (or an expired long payload)
-        chat_id = query.message.chat.id
-        if payload == "more":
-            kinds = frozenset({"product_list"})
-        elif payload.startswith(("inc:", "dec:")):
-            kinds = frozenset({"cart"})
-        else:
-            kinds = frozenset()
-        inbound = InboundMessage(
-            CHANNEL,
-            str(query.from_user.id),
-            str(chat_id),
-            payload=payload,
-            dedup_key=str(update_id),
-            display_name=query.from_user.full_name[:64],
-            language_hint=query.from_user.language_code,
-        )
-        await self.turn(
-            inbound,
-            chat_id=chat_id,
-            edit_message_id=query.message.message_id if kinds else None,
-            edit_kinds=kinds,
-        )
+        user, message = query.from_user, query.message
+        sender = Sender(user.id, user.full_name, user.language_code)
+        chat_id, message_id = (message.chat.id, message.message_id) if message else (None, None)
+        await tap(self, PlainTap(update_id, query.id, query.data, chat_id, message_id, sender))
 
     async def on_pre_checkout(self, query: PreCheckoutQuery) -> None:
         lang = await self.language_of(str(query.from_user.id), query.from_user.language_code)
@@ -428,25 +417,27 @@ class TelegramChannel:
         edit_kinds: frozenset[str] = frozenset(),
     ) -> None:
         chat = str(chat_id)
-        parts = turn_reply_parts(self.redis, message)
         keyboard_key = f"shopbot:tg:kb:{chat}"
         # one round trip: the bot is not blocked (the shopper wrote); is the contact keyboard shown (a
-        # chat's updates run one at a time, so no write per turn is needed); replies sent already
+        # chat's updates run one at a time, so no write per turn is needed)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.delete(self.outbound.blocked_key(chat))
             pipe.exists(keyboard_key)
-            if parts is not None:
-                pipe.get(parts.key)
             found = await pipe.execute()
         keyboard_shown = bool(found[1])
-        if parts is not None:
-            parts.already = int(found[2] or 0)
         SAVED_STATE.set(None)
         replies = await self.runtime.pipeline.handle(message)
         if not replies:
             return
-        # the state the turn saved (no second read from Redis); loaded when no turn ran (a redelivery)
-        state = SAVED_STATE.get() or await self.runtime.pipeline.state_of(message.conversation_key)
+        parts = turn_reply_parts(self.redis, message)
+        # the state the turn saved (no second read from Redis). A turn that ran here sent nothing yet
+        # (replies go out only after its done mark is stored; a retry finds the mark and replays);
+        # when none ran (a redelivery replayed the stored replies) some may have gone out: counted
+        state = SAVED_STATE.get()
+        if state is None:
+            state = await self.runtime.pipeline.state_of(message.conversation_key)
+            if parts is not None:
+                await parts.load()
         ask = awaits_delivery_address(state)  # offer the "share my phone number" keyboard button
         remove = keyboard_shown and not ask
         # the keyboard flag is written with the first reply's reservation (Outbound.send_all)
@@ -465,7 +456,9 @@ class TelegramChannel:
         )
         items = await self.renderer.render(replies, ctx)
         try:
-            await self.outbound.send_all(items, chat, sent=parts, check_blocked=False, riders=riders)
+            await self.outbound.send_all(
+                items, chat, sent=parts, check_blocked=False, riders=riders, leave=LEFT_FOR_ACK.get()
+            )
         except ChatBlocked:
             pass
         except TelegramAPIError:

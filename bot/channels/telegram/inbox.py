@@ -12,11 +12,14 @@ Run Redis with persistence (AOF) in production: the stream is the inbox.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
+
+from bot.infra.ratelimit import Rider
 
 STORE_SCRIPT = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
@@ -99,13 +102,23 @@ class UpdateInbox:
         )
         return _entries(fresh)
 
-    async def ack(self, *entry_ids: bytes) -> None:
-        """Acknowledge and delete processed entries: one round trip for any number of them."""
-        if not entry_ids:
+    async def ack(self, *entry_ids: bytes, writes: Sequence[Rider] = ()) -> None:
+        """Acknowledge and delete processed entries: one round trip for any number of them.
+
+        ``writes``: what their work left to write (sent-part counts, see ``outbound``), queued before
+        the acknowledgement in the same round trip. Not a transaction: those keys live in other hash
+        slots (each conversation's), and nothing needs it. A count written without the
+        acknowledgement only makes a retry skip parts that did go out; an ``XACK`` without its ``XDEL``
+        (the connection lost between them) leaves an entry no read hands out again, trimmed with
+        the stream's ``MAXLEN``."""
+        if not entry_ids and not writes:
             return
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xack(self.stream, self.group, *entry_ids)
-            pipe.xdel(self.stream, *entry_ids)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for write in writes:
+                write(pipe)
+            if entry_ids:
+                pipe.xack(self.stream, self.group, *entry_ids)
+                pipe.xdel(self.stream, *entry_ids)
             await pipe.execute()
 
     async def backlog(self) -> int:

@@ -29,12 +29,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import TelegramMethod
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.channels.telegram.botapi import BotApiSession
-from bot.channels.telegram.render import Outgoing, RenderContext, Renderer
+from bot.channels.telegram.render import AnyCall, Outgoing, RenderContext, Renderer, api_name, built
 from bot.infra.ratelimit import Rider, SharedRateLimiter
 from bot.turns import conversation_tag
 from dialogs.messages import InboundMessage, Reply
@@ -65,11 +64,15 @@ class Outbound:
         self.max_retry_after = max_retry_after
         session = bot.session
         #: the call when the answer is not read: no aiogram models built for it (botapi)
-        self._call: Callable[[TelegramMethod[Any]], Awaitable[Any]] = (
-            partial(session.send_quietly, bot) if isinstance(session, BotApiSession) else bot.__call__
+        self._call: Callable[[AnyCall], Awaitable[Any]] = (
+            partial(session.send_quietly, bot) if isinstance(session, BotApiSession) else self._as_method
         )
 
-    async def call(self, method: TelegramMethod[Any]) -> None:
+    async def _as_method(self, call: AnyCall) -> Any:
+        """A session other than ours (tests' recording one) gets aiogram's method object."""
+        return await self.bot(built(call))
+
+    async def call(self, method: AnyCall) -> None:
         """One Bot API call outside the send limits (answering a button tap), its answer not read."""
         await self._call(method)
 
@@ -92,7 +95,7 @@ class Outbound:
         group = chat.startswith("-")
         attempts = 0
         waited_429 = 0.0
-        method = item.method
+        method = item.call
         while True:
             delay = await self.limiter.reserve(chat, group=group, riders=riders)
             if delay > 0:
@@ -114,7 +117,7 @@ class Outbound:
                     return
                 if item.fallback is not None and method is not item.fallback:
                     log.info(
-                        "telegram refused %s (%s); sending the fallback", method.__api_method__, error.message
+                        "telegram refused %s (%s); sending the fallback", api_name(method), error.message
                     )
                     method = item.fallback
                     continue
@@ -126,7 +129,7 @@ class Outbound:
                 backoff = min(30.0, 0.5 * 2**attempts) * (0.75 + random.random() / 2)
                 log.warning(
                     "telegram %s failed (%s); retry %s in %.1fs",
-                    method.__api_method__,
+                    api_name(method),
                     error,
                     attempts,
                     backoff,
@@ -141,6 +144,7 @@ class Outbound:
         sent: SentParts | None = None,
         check_blocked: bool = True,
         riders: list[Rider] | None = None,
+        leave: list[Rider] | None = None,
     ) -> None:
         """Send in order; ``sent`` skips and counts the parts already sent (retried updates, pushes).
         ``check_blocked=False``: the caller knows the chat is not blocked (the shopper just wrote).
@@ -148,8 +152,13 @@ class Outbound:
         ``riders`` (the caller's Redis writes) and each part's sent count go to Redis with the next
         part's reservation, so a part costs one round trip besides its Bot API call; what is left
         (the last part's count) is written before this returns. A part's count is written before the
-        next part goes out, so a retry resends at most the one part whose count was in flight."""
+        next part goes out, so a retry resends at most the one part whose count was in flight.
+
+        ``leave``: the caller writes what is left itself, in a round trip it makes anyway (the update
+        worker: with the update's acknowledgement, see :mod:`acks`); only sent-part counts are left
+        to it, a caller's rider not yet written (no part went out) is written here."""
         pending: list[Rider] = list(riders or ())
+        callers = list(pending)
         try:
             if check_blocked and await self.is_blocked(chat):
                 raise ChatBlocked(chat)
@@ -161,9 +170,12 @@ class Outbound:
                     pending.append(partial(sent.mark_on, index=index))
         finally:
             if pending:
-                await self._record(pending)
+                if leave is not None and not any(ride in callers for ride in pending):
+                    leave.extend(pending)
+                else:
+                    await self.record(pending)
 
-    async def _record(self, pending: list[Rider]) -> None:
+    async def record(self, pending: list[Rider]) -> None:
         """Write what is left (sent-part counts), retrying through a short Redis outage.
 
         Why: Telegram already accepted these parts; if their count is not written, the update's retry

@@ -19,16 +19,7 @@ from aiogram.methods import (
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.types import (
-    BufferedInputFile,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    LabeledPrice,
-    LinkPreviewOptions,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-)
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, LabeledPrice, LinkPreviewOptions
 
 from bot.channels.telegram import callbacks
 from dialogs.messages import (
@@ -49,7 +40,10 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 STARS = "XTR"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+NO_PREVIEW_JSON = {"is_disabled": True}
+#: a reply markup as the Bot API reads it: ``{"inline_keyboard": [[{"text", "callback_data"}]]}``,
+#: ``{"keyboard": ...}`` or ``{"remove_keyboard": true}`` (aiogram's models accept these dicts)
+Markup = dict[str, Any]
 
 
 def e(value: object) -> str:
@@ -116,12 +110,52 @@ class RenderContext:
     remove_keyboard: bool = False
 
 
+@dataclass(slots=True)
+class Call:
+    """A Bot API call kept as the JSON fields it is posted with (``api``: its aiogram method class).
+
+    Why: the texts of a turn's replies (``sendMessage``, ``editMessageText``) were aiogram method
+    objects with an ``InlineKeyboardButton`` model per button, dumped back to a dict for the JSON body
+    (``botapi.json_body``): about 55 µs of CPU per message in issue 16's profile, for fields we write
+    ourselves. :class:`~bot.channels.telegram.botapi.BotApiSession` posts ``params`` as they are;
+    any other session (tests' recording one) gets the aiogram object (:meth:`build`), validated as
+    aiogram validates it."""
+
+    api: type[TelegramMethod[Any]]
+    params: dict[str, Any]
+
+    @property
+    def api_method(self) -> str:
+        return str(self.api.__api_method__)
+
+    def build(self) -> TelegramMethod[Any]:
+        return self.api.model_validate(self.params)
+
+
+#: a call as the outbound path sends it: an aiogram method object, or its JSON fields
+AnyCall = TelegramMethod[Any] | Call
+
+
+def built(call: AnyCall) -> TelegramMethod[Any]:
+    """The aiogram method object of ``call``."""
+    return call.build() if isinstance(call, Call) else call
+
+
+def api_name(call: AnyCall) -> str:
+    return call.api_method if isinstance(call, Call) else str(call.__api_method__)
+
+
 @dataclass
 class Outgoing:
-    method: TelegramMethod[Any]
-    #: sent instead when ``method`` is refused with 400 (an edit of an old message, a photo URL)
-    fallback: TelegramMethod[Any] | None = None
+    call: AnyCall
+    #: sent instead when ``call`` is refused with 400 (an edit of an old message, a photo URL)
+    fallback: AnyCall | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def method(self) -> TelegramMethod[Any]:
+        """The call as an aiogram method object (built anew from a :class:`Call`'s fields)."""
+        return built(self.call)
 
 
 class Renderer:
@@ -174,18 +208,10 @@ class Renderer:
         return self._messages(ctx, split_html(parts), markup)
 
     def _messages(self, ctx: RenderContext, chunks: list[str], markup: Markup | None) -> list[Outgoing]:
-        return [
-            Outgoing(
-                SendMessage(
-                    chat_id=ctx.chat_id,
-                    text=chunk,
-                    parse_mode="HTML",
-                    link_preview_options=NO_PREVIEW,
-                    reply_markup=markup if index == len(chunks) - 1 else None,
-                )
-            )
-            for index, chunk in enumerate(chunks)
-        ]
+        out = [Outgoing(Call(SendMessage, _text_fields(ctx, chunk))) for chunk in chunks]
+        if markup is not None:
+            out[-1].call.params["reply_markup"] = markup  # type: ignore[union-attr]
+        return out
 
     def html_lines(self, reply: Reply) -> list[str]:
         """The reply as escaped HTML lines (titles in bold)."""
@@ -210,15 +236,16 @@ class Renderer:
             return head + [f"<i>{e(ev.at)}</i> {e(ev.text)}" for ev in reply.events]
         return [e(line) for line in reply.text.split("\n")]
 
-    async def keyboard(self, buttons: tuple[Button, ...] | list[Button]) -> InlineKeyboardMarkup | None:
+    async def keyboard(self, buttons: tuple[Button, ...] | list[Button]) -> Markup | None:
+        """An inline keyboard (as the Bot API reads it) for ``buttons``; None without buttons."""
         if not buttons:
             return None
-        rows: list[list[InlineKeyboardButton]] = []
-        row: list[InlineKeyboardButton] = []
+        rows: list[list[dict[str, str]]] = []
+        row: list[dict[str, str]] = []
         row_kind = ""
         for button in buttons:
             data = await callbacks.pack(button.payload, self.redis)
-            key = InlineKeyboardButton(text=button.label[:64], callback_data=data)
+            key = {"text": button.label[:64], "callback_data": data}
             if button.payload.startswith(("inc:", "dec:")):
                 kind = "pair"  # the cart's + and - of one line side by side
             else:
@@ -230,24 +257,17 @@ class Renderer:
             row_kind = kind
         if row:
             rows.append(row)
-        return InlineKeyboardMarkup(inline_keyboard=rows)
+        return {"inline_keyboard": rows}
 
     async def _edit(self, reply: Reply, ctx: RenderContext) -> Outgoing:
         assert ctx.edit_message_id is not None
         text = split_html(self.html_lines(reply))[0]
         markup = await self.keyboard(getattr(reply, "buttons", ()))
-        send = self._messages(ctx, [text], markup)[0].method
-        return Outgoing(
-            EditMessageText(
-                chat_id=ctx.chat_id,
-                message_id=ctx.edit_message_id,
-                text=text,
-                parse_mode="HTML",
-                link_preview_options=NO_PREVIEW,
-                reply_markup=markup,
-            ),
-            fallback=send,
-        )
+        send = self._messages(ctx, [text], markup)[0].call
+        fields = {**_text_fields(ctx, text), "message_id": ctx.edit_message_id}
+        if markup is not None:
+            fields["reply_markup"] = markup
+        return Outgoing(Call(EditMessageText, fields), fallback=send)
 
     async def _card(self, card: ProductCard, ctx: RenderContext) -> list[Outgoing]:
         lines = [f"<b>{e(card.title)}</b>  <b>{e(card.price)}</b>", *(e(o) for o in card.options)]
@@ -262,14 +282,11 @@ class Renderer:
         if len(caption) > MAX_CAPTION:
             caption = "\n".join(lines)[:MAX_CAPTION]
         text_version = self._messages(ctx, split_html([*lines, description]), markup)
-        return [
-            Outgoing(
-                SendPhoto(
-                    chat_id=ctx.chat_id, photo=photo, caption=caption, parse_mode="HTML", reply_markup=markup
-                ),
-                fallback=text_version[0].method if len(text_version) == 1 else None,
-            )
-        ]
+        keyboard = InlineKeyboardMarkup.model_validate(markup) if markup else None
+        photo_call = SendPhoto(
+            chat_id=ctx.chat_id, photo=photo, caption=caption, parse_mode="HTML", reply_markup=keyboard
+        )
+        return [Outgoing(photo_call, fallback=text_version[0].call if len(text_version) == 1 else None)]
 
     def photo_url(self, image: str | None) -> str | None:
         """Telegram fetches photos itself: only public http(s) pictures in a format it accepts."""
@@ -285,10 +302,8 @@ class Renderer:
             buttons = list(request.buttons)
             markup = await self.keyboard(buttons)
             if request.pay_url and request.pay_url.startswith("https://"):
-                link = InlineKeyboardButton(text=self.t(ctx, "telegram.pay_link"), url=request.pay_url)
-                markup = InlineKeyboardMarkup(
-                    inline_keyboard=[[link], *(markup.inline_keyboard if markup else [])]
-                )
+                link = {"text": self.t(ctx, "telegram.pay_link"), "url": request.pay_url}
+                markup = {"inline_keyboard": [[link], *(markup["inline_keyboard"] if markup else [])]}
             return self._messages(ctx, split_html([e(x) for x in request.text.split("\n")]), markup)
         stars = request.currency == STARS
         if not stars and self.provider_token is None:
@@ -316,31 +331,39 @@ class Renderer:
         return [*head, Outgoing(invoice)]
 
     def _reply_keyboard(self, out: list[Outgoing], ctx: RenderContext) -> None:
-        markup: ReplyKeyboardMarkup | ReplyKeyboardRemove
+        markup: Markup
         if ctx.ask_contact:
-            markup = ReplyKeyboardMarkup(
-                keyboard=[
-                    [KeyboardButton(text=self.t(ctx, "telegram.share_phone"), request_contact=True)],
-                    [KeyboardButton(text=self.t(ctx, "telegram.share_location"), request_location=True)],
+            markup = {
+                "keyboard": [
+                    [{"text": self.t(ctx, "telegram.share_phone"), "request_contact": True}],
+                    [{"text": self.t(ctx, "telegram.share_location"), "request_location": True}],
                 ],
-                resize_keyboard=True,
-                one_time_keyboard=True,
-            )
+                "resize_keyboard": True,
+                "one_time_keyboard": True,
+            }
         elif ctx.remove_keyboard:
-            markup = ReplyKeyboardRemove(remove_keyboard=True)
+            markup = {"remove_keyboard": True}
         else:
             return
-        for item in reversed(out):
-            if isinstance(item.method, SendMessage) and item.method.reply_markup is None:
-                item.method.reply_markup = markup
+        for item in reversed(out):  # the last text without a keyboard of its own carries it
+            call = item.call
+            if isinstance(call, Call) and call.api is SendMessage and "reply_markup" not in call.params:
+                call.params["reply_markup"] = markup
                 return
         if ctx.ask_contact:
             hint = self.t(ctx, "telegram.share_hint")
-            out.append(
-                Outgoing(
-                    SendMessage(chat_id=ctx.chat_id, text=e(hint), parse_mode="HTML", reply_markup=markup)
-                )
-            )
+            fields = {"chat_id": ctx.chat_id, "text": e(hint), "parse_mode": "HTML", "reply_markup": markup}
+            out.append(Outgoing(Call(SendMessage, fields)))
+
+
+def _text_fields(ctx: RenderContext, text: str) -> dict[str, Any]:
+    """A text message's fields in HTML without link previews (a new dict: calls get keyboards added)."""
+    return {
+        "chat_id": ctx.chat_id,
+        "text": text,
+        "parse_mode": "HTML",
+        "link_preview_options": NO_PREVIEW_JSON,
+    }
 
 
 def invoice_payload(payment_id: str, order_number: str) -> str:
