@@ -4,16 +4,20 @@ that keeps going past a failing address, and the relay keeping shoppers apart.""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from redis.crc import key_slot
 
+from bot.infra.redis import make_redis
 from bot.notifications import (
     Address,
     DeliveryFailed,
     Directory,
+    InboxSender,
     Merchant,
     Notification,
     Notifier,
@@ -50,6 +54,7 @@ from commerce_core.outbox.model import OutboxMessage
 from dialogs.messages import Button, Reply, TextReply
 from dialogs.texts import LANGUAGES, Texts, load_texts
 from tests.commerce.factory import ADDRESS
+from tests.conftest import REDIS_URL
 
 TEXTS = load_texts()
 
@@ -329,3 +334,23 @@ async def test_one_lookup_per_shopper_and_event_and_a_new_one_for_the_next_event
         TEXTS.get("zh-Hant", "notify.delayed", number="N1", hours=60),
     ]
     assert reads == [customer.id, customer.id]  # one read per event, none kept across events
+
+
+@pytest.mark.parametrize("url", ["memory://", "real"])
+async def test_an_inbox_push_is_stored_once_in_one_cluster_slot(url: str) -> None:
+    """The outbox may deliver a notification twice: the shopper's inbox gets its replies once, in
+    order; the de-dup mark and the inbox share a Redis Cluster slot (the push is one script)."""
+    redis = make_redis(REDIS_URL if url == "real" else url)
+    sender = InboxSender(redis, "web")
+    user = f"once-{secrets.token_hex(6)}"
+    try:
+        for _ in range(2):
+            await sender.push(user, [TextReply("paid"), TextReply("thanks")], dedup_key="outbox:7")
+        await sender.push(user, [], dedup_key="outbox:8")  # nothing to say: marked, nothing queued
+        assert [item["text"] for item in await sender.drain(user)] == ["paid", "thanks"]
+        assert key_slot(sender.key(user).encode()) == key_slot(sender.pushed_key(user, "o:9").encode())
+    finally:
+        await redis.delete(
+            sender.key(user), sender.pushed_key(user, "outbox:7"), sender.pushed_key(user, "outbox:8")
+        )
+        await redis.aclose()

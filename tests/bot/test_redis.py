@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import pstats
 import time
 
 import pytest
 
-from bot.infra.redis import make_redis
+from bot.infra.redis import make_redis, skip_disabled_metrics
 from tests.conftest import REDIS_URL, missing_service
 
 
@@ -53,3 +55,46 @@ async def test_a_reply_left_on_a_pooled_connection_is_never_read_as_the_next_ans
     finally:
         await client.delete("shopbot:test:stale")
         await client.aclose()
+
+
+async def test_commands_skip_redis_pys_telemetry_lookups_while_it_is_off() -> None:
+    """redis-py asks for its telemetry provider on every command even with telemetry off; our client
+    skips those lookups (cProfile call counts), and the commands still answer."""
+    client = make_redis(REDIS_URL)
+    try:
+        try:
+            await client.ping()
+        except Exception as exc:  # noqa: BLE001
+            missing_service("Redis", exc)
+        profile = cProfile.Profile()
+        profile.enable()
+        for n in range(50):
+            await client.set("shopbot:test:metrics", str(n).encode())
+            assert await client.get("shopbot:test:metrics") == str(n).encode()
+        profile.disable()
+        lookups = [
+            calls
+            for (path, _, name), (_, calls, *_) in pstats.Stats(profile).stats.items()  # type: ignore[attr-defined]
+            if "observability" in path and name in {"get_provider_manager", "_get_or_create_collector"}
+        ]
+        assert sum(lookups) == 0
+        await client.delete("shopbot:test:metrics")
+    finally:
+        await client.aclose()
+
+
+def test_telemetry_someone_switched_on_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With redis-py's telemetry initialised, its per-command hooks keep recording."""
+    import redis.asyncio.client as client_module
+    from redis.observability import providers
+
+    async def recording(*args: object, **kwargs: object) -> None:
+        """What redis-py's own hook would be (the real one may already be skipped in this process)."""
+
+    monkeypatch.setattr(client_module, "record_operation_duration", recording)
+    monkeypatch.setattr(providers.ObservabilityInstance, "get_provider_manager", lambda self: object())
+    assert not skip_disabled_metrics()
+    assert client_module.record_operation_duration is recording
+    monkeypatch.undo()
+    assert skip_disabled_metrics()  # off again: skipped
+    assert client_module.record_operation_duration is not recording

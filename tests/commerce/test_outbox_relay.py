@@ -462,3 +462,22 @@ async def test_a_recipient_another_relay_is_delivering_is_left_to_it(
     assert await web.drain_recipients([customer_key(1)]) == 1
     assert seen == [("background", 1), ("background", 2)] and recorder.seen == [(1, 3)]
     assert await pending_count(commerce.sessions) == 0
+
+
+async def test_draining_a_recipient_parks_the_unreadable_and_stops_at_a_retry(
+    commerce: Commerce, clock: FakeClock
+) -> None:
+    """The pay button's claim keeps the relay's rules: an unreadable message is parked and its key
+    goes on; a message backing off holds back the ones behind it until it is due."""
+    second, third = delayed(1, 2), delayed(1, 3)
+    rows = [("ShipmentDelayed", "garbage", "customer:1")]
+    await add(commerce, *rows, *[(e.name, e.payload(), e.ordering_key) for e in (second, third)])
+    recorder = Recorder(failing={1}, seen=[])
+    relay = OutboxRelay(commerce.engine, clock, recorder, sessions=commerce.sessions)
+    assert await relay.drain_recipients([customer_key(1)]) == 0  # 1-2 fails, 1-3 waits behind it
+    assert len(await parked_messages(commerce.sessions)) == 1
+    recorder.failing.clear()
+    assert await relay.drain_recipients([customer_key(1)]) == 0  # backing off
+    clock.advance(seconds=3)
+    assert await relay.drain_recipients([customer_key(1)]) == 2
+    assert recorder.seen == [(1, 2), (1, 3)] and await pending_count(commerce.sessions) == 0
