@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import Insert, Select, bindparam, false, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.customers.model import Address, ChannelIdentity, Customer
@@ -98,6 +98,41 @@ _CLEAR_DEFAULT = (
     update(Address).where(Address.customer_id == bindparam("b_customer")).values(is_default=False)
 )
 _INSERT_ADDRESS = insert(Address).returning(Address.id)
+
+
+def _insert_default_address() -> Insert:
+    """PostgreSQL: clear the customer's default and insert the new default address in ONE statement.
+
+    Why: the address turn was BEGIN, lock, UPDATE, INSERT, COMMIT. The two writes share a snapshot
+    taken after the lock statement, so an address another message added (and committed) before this
+    one got the customer's lock is seen and un-defaulted, as with two statements; the UPDATE does not
+    see the row its own statement inserts, so the new address alone stays the default.
+    """
+    addresses = table_of(Address)
+
+    def bound(name: str, column: str) -> Any:
+        return bindparam(name, type_=addresses.c[column].type)
+
+    cleared = (
+        update(addresses)
+        .where(addresses.c.customer_id == bound("b_customer", "customer_id"))
+        .values(is_default=false())
+        .cte("cleared")
+    )
+    return (
+        insert(addresses)
+        .values(
+            customer_id=bound("b_customer", "customer_id"),
+            payload_enc=bound("b_payload", "payload_enc"),
+            is_default=true(),
+            created_at=bound("b_created", "created_at"),
+        )
+        .returning(addresses.c.id)
+        .add_cte(cleared)
+    )
+
+
+_INSERT_DEFAULT_ADDRESS = _insert_default_address()
 _ADDRESS_COLUMNS = (Address.id, Address.payload_enc, Address.is_default)
 _ADDRESSES_OF = (
     select(*_ADDRESS_COLUMNS)
@@ -285,6 +320,12 @@ class CustomerService:
                     "too many saved addresses", code="too_many_addresses", maximum=MAX_ADDRESSES
                 )
             default = make_default or count == 0
+            payload = self._cipher.encrypt_json(clean.to_dict())
+            if default and uow.dialect_name == "postgresql":
+                both = {"b_customer": customer_id, "b_payload": payload, "b_created": uow.now()}
+                address_id = (await uow.execute(_INSERT_DEFAULT_ADDRESS, both)).scalar()
+                await uow.commit()
+                return AddressView(address_id, clean, default)
             if default:
                 await uow.execute(_CLEAR_DEFAULT, {"b_customer": customer_id})
             address_id = (
@@ -292,7 +333,7 @@ class CustomerService:
                     _INSERT_ADDRESS,
                     {
                         "customer_id": customer_id,
-                        "payload_enc": self._cipher.encrypt_json(clean.to_dict()),
+                        "payload_enc": payload,
                         "is_default": default,
                         "created_at": uow.now(),
                     },

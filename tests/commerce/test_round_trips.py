@@ -7,6 +7,7 @@ are statements the driver sends (BEGIN and COMMIT included) once every statement
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from commerce_core.app import Commerce
 from commerce_core.cart.types import ProblemKind
 from commerce_core.catalog.model import Sku
+from commerce_core.customers.model import Address
 from commerce_core.errors import NotAllowed, NotFound
 from commerce_core.inventory.model import Reservation, StockLevel
 from commerce_core.operators.types import Actor
@@ -35,6 +37,7 @@ PLACE_TRIPS = (
 )
 START_TRIPS = 1  # the payment row, inserted if the order just placed is still payable
 STATUS_TRIPS = 1  # the customer's latest orders beside their lines
+ADDRESS_TRIPS = 4  # BEGIN, lock the customer and count, clear the default + insert the address, COMMIT
 CAPTURE_TRIPS = 5  # BEGIN, lock + event + held stock, stock row, payment + order + journal, COMMIT
 
 
@@ -175,3 +178,29 @@ async def test_a_payment_for_the_order_just_placed_starts_only_where_reading_the
     async with commerce.units.orm() as uow:
         payments = (await uow.session.scalars(select(Payment.public_id))).all()
     assert payments == [first.payment_id]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_saving_a_new_default_address_takes_few_round_trips_and_keeps_one_default(
+    commerce: Commerce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = await build_shop(commerce)
+    customer = shop.customer_id
+    first = await commerce.customers.add_address(customer, ADDRESS)  # prepares the statements
+    kept = await commerce.customers.add_address(customer, ADDRESS, make_default=False)
+    moved = dataclasses.replace(ADDRESS, line="世纪大道200号")
+    with counting(monkeypatch) as saving:
+        newest = await commerce.customers.add_address(customer, moved)
+    assert len(saving) <= ADDRESS_TRIPS, saving
+
+    assert newest.is_default and newest.address == moved.validated()
+    saved = await commerce.customers.addresses(customer)
+    assert [(a.id, a.is_default) for a in saved] == [
+        (newest.id, True),
+        (kept.id, False),
+        (first.id, False),
+    ]
+    assert saved[0] == newest
+    async with commerce.units.orm() as uow:  # still encrypted at rest
+        stored = (await uow.session.scalars(select(Address.payload_enc))).all()
+    assert len(stored) == 3 and not any("13812345678" in p or "世纪大道" in p for p in stored)
