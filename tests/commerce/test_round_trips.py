@@ -204,3 +204,26 @@ async def test_saving_a_new_default_address_takes_few_round_trips_and_keeps_one_
     async with commerce.units.orm() as uow:  # still encrypted at rest
         stored = (await uow.session.scalars(select(Address.payload_enc))).all()
     assert len(stored) == 3 and not any("13812345678" in p or "世纪大道" in p for p in stored)
+
+
+PRODUCT_TRIPS = 1  # the product beside its SKUs and their stock
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_a_product_page_is_one_round_trip_with_every_sku_in_order(
+    commerce: Commerce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = await build_shop(commerce, stock=5)
+    await commerce.cart.add(shop.customer_id, "D1-RED-L", 2)
+    await commerce.orders.place(shop.customer_id, ADDRESS, "holds-two")  # 2 of D1-RED-L reserved
+    await commerce.catalog.get_product("D1")  # prepares the statement
+
+    with counting(monkeypatch) as reading:
+        product = await commerce.catalog.get_product("D1")
+    assert len(reading) <= PRODUCT_TRIPS, reading
+    assert [(s.code, s.options, s.price.amount, s.available) for s in product.skus] == [
+        ("D1-RED-M", {"color": "red", "size": "M"}, 19900, 5),
+        ("D1-RED-L", {"color": "red", "size": "L"}, 19900, 3),
+    ]
+    with pytest.raises(NotFound):
+        await commerce.catalog.get_product("NO-SUCH")
