@@ -19,7 +19,7 @@ from sqlalchemy import select
 from commerce_core.app import Commerce
 from commerce_core.cart.types import ProblemKind
 from commerce_core.catalog.model import Sku
-from commerce_core.customers.model import Address
+from commerce_core.customers.model import Address, ChannelIdentity, Customer
 from commerce_core.errors import NotAllowed, NotFound
 from commerce_core.inventory.model import Reservation, StockLevel
 from commerce_core.operators.types import Actor
@@ -227,3 +227,30 @@ async def test_a_product_page_is_one_round_trip_with_every_sku_in_order(
     ]
     with pytest.raises(NotFound):
         await commerce.catalog.get_product("NO-SUCH")
+
+
+IDENTIFY_TRIPS = 1  # the account's customer, or a new one with its account, in one statement
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_first_contact_and_coming_back_are_one_round_trip_each(
+    commerce: Commerce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warm = await commerce.customers.identify("telegram", "warm-up")  # prepares the statement
+    with counting(monkeypatch) as first_contact:
+        new = await commerce.customers.identify("telegram", "42", display_name="张三")
+    with counting(monkeypatch) as coming_back:
+        known = await commerce.customers.identify("telegram", "42", display_name="张三")
+    assert len(first_contact) <= IDENTIFY_TRIPS, first_contact
+    assert len(coming_back) <= IDENTIFY_TRIPS, coming_back
+
+    assert known == new and new.display_name == "张三" and not new.erased
+    other = await commerce.customers.identify("web", "42")  # another channel's account: someone else
+    assert other.id != new.id
+    async with commerce.units.orm() as uow:
+        names = (await uow.session.scalars(select(Customer.display_name_enc).order_by(Customer.id))).all()
+        accounts = (
+            await uow.session.execute(select(ChannelIdentity.channel, ChannelIdentity.customer_id))
+        ).all()
+    assert len(names) == 3 and names[1] is not None and "张三" not in names[1]  # encrypted at rest
+    assert sorted(accounts) == [("telegram", warm.id), ("telegram", new.id), ("web", other.id)]
