@@ -23,6 +23,7 @@ from commerce_core.customers.model import Address, ChannelIdentity, Customer
 from commerce_core.errors import NotAllowed, NotFound
 from commerce_core.inventory.model import Reservation, StockLevel
 from commerce_core.operators.types import Actor
+from commerce_core.orders.model import Order
 from commerce_core.orders.types import LineRequest, OrderStatus
 from commerce_core.outbox.model import OutboxMessage
 from commerce_core.payments.model import Payment, PaymentEvent
@@ -254,3 +255,34 @@ async def test_first_contact_and_coming_back_are_one_round_trip_each(
         ).all()
     assert len(names) == 3 and names[1] is not None and "张三" not in names[1]  # encrypted at rest
     assert sorted(accounts) == [("telegram", warm.id), ("telegram", new.id), ("web", other.id)]
+
+
+async def test_an_order_to_a_saved_address_copies_it_without_reading_it_first(
+    commerce: Commerce, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The confirmation turn names the saved address by id; the order stores and shows that address."""
+    shop = await build_shop(commerce)
+    customer = shop.customer_id
+    saved = await commerce.customers.add_address(customer, ADDRESS)
+    stranger = await commerce.customers.identify("telegram", "someone-else")
+    theirs = await commerce.customers.add_address(stranger.id, ADDRESS)
+    await commerce.cart.add(customer, "D1-RED-M", 2)
+
+    for wrong in (saved.id + theirs.id + 1, theirs.id):  # none, or another shopper's
+        with pytest.raises(NotFound) as missing:
+            await commerce.orders.place(customer, wrong, "gone")
+        assert missing.value.code == "address_not_found"
+    assert await _stock(commerce) == (10, 0)  # nothing held
+    assert not (await commerce.cart.view(customer)).is_empty
+    assert await commerce.orders.for_customer(customer, limit=5) == []
+
+    with counting(monkeypatch) as placing:
+        order = await commerce.orders.place(customer, saved.id, "to-saved")
+    if db_url.startswith("postgresql"):
+        assert len(placing) <= PLACE_TRIPS, placing
+    assert order.address == saved.address
+    assert await commerce.orders.get(order.number) == order  # as stored: the same address, readable
+    assert await _stock(commerce) == (10, 2)
+    async with commerce.units.orm() as uow:  # still encrypted at rest
+        stored = await uow.session.scalar(select(Order.address_enc).where(Order.number == order.number))
+    assert stored is not None and "13812345678" not in stored and ADDRESS.line not in stored
