@@ -6,7 +6,19 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    bindparam,
+    exists,
+    false,
+    func,
+    insert,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.customers.model import Address, ChannelIdentity, Customer
@@ -46,21 +58,34 @@ _INSERT_IDENTITY = insert(ChannelIdentity)
 
 
 def _first_contact() -> Select[Any]:
-    """PostgreSQL: the customer and its channel identity in ONE statement (a data-modifying CTE).
+    """PostgreSQL: the customer behind a channel account, or (none yet) a new customer and its channel
+    identity, in ONE statement (a data-modifying CTE).
 
-    Why: first contact was BEGIN, two INSERTs and COMMIT, four round trips, in every new conversation.
-    One statement is atomic on its own: when another message of the same new user won the race (the
-    identity's unique key), neither row is inserted and :meth:`CustomerService.identify` reads theirs.
+    Why: first contact was a SELECT, then BEGIN, two INSERTs and COMMIT, in every new conversation.
+    One statement is atomic on its own: the inserts select from "no such account found", so a known
+    account inserts nothing; when another message of the same new user won the race (the identity's
+    unique key), neither row is inserted and :meth:`CustomerService.identify` reads theirs.
     """
     customers, identities = table_of(Customer), table_of(ChannelIdentity)
     now = bindparam("created_at", type_=customers.c.created_at.type)
+    channel = bindparam("channel", type_=identities.c.channel.type)
+    external_id = bindparam("external_id", type_=identities.c.external_id.type)
+    found = (
+        select(*(customers.c[column.key] for column in _CUSTOMER_COLUMNS))
+        .join(identities, identities.c.customer_id == customers.c.id)
+        .where(identities.c.channel == channel, identities.c.external_id == external_id)
+        .cte("found")
+    )
     created = (
         insert(customers)
-        .values(
-            public_id=bindparam("public_id", type_=customers.c.public_id.type),
-            language=bindparam("language", type_=customers.c.language.type),
-            display_name_enc=bindparam("display_name_enc", type_=customers.c.display_name_enc.type),
-            created_at=now,
+        .from_select(
+            ["public_id", "language", "display_name_enc", "created_at"],
+            select(
+                bindparam("public_id", type_=customers.c.public_id.type),
+                bindparam("language", type_=customers.c.language.type),
+                bindparam("display_name_enc", type_=customers.c.display_name_enc.type),
+                now,
+            ).where(~exists(select(found.c.id))),
         )
         .returning(*(customers.c[column.key] for column in _CUSTOMER_COLUMNS))
         .cte("created")
@@ -69,16 +94,11 @@ def _first_contact() -> Select[Any]:
         insert(identities)
         .from_select(
             ["customer_id", "channel", "external_id", "created_at"],
-            select(
-                created.c.id,
-                bindparam("channel", type_=identities.c.channel.type),
-                bindparam("external_id", type_=identities.c.external_id.type),
-                now,
-            ),
+            select(created.c.id, channel, external_id, now),
         )
         .cte("identity")
     )
-    return select(*created.c).add_cte(identity)
+    return union_all(select(*found.c), select(*created.c)).subquery("customer").select().add_cte(identity)
 
 
 _FIRST_CONTACT = _first_contact()
@@ -98,6 +118,41 @@ _CLEAR_DEFAULT = (
     update(Address).where(Address.customer_id == bindparam("b_customer")).values(is_default=False)
 )
 _INSERT_ADDRESS = insert(Address).returning(Address.id)
+
+
+def _insert_default_address() -> Insert:
+    """PostgreSQL: clear the customer's default and insert the new default address in ONE statement.
+
+    Why: the address turn was BEGIN, lock, UPDATE, INSERT, COMMIT. The two writes share a snapshot
+    taken after the lock statement, so an address another message added (and committed) before this
+    one got the customer's lock is seen and un-defaulted, as with two statements; the UPDATE does not
+    see the row its own statement inserts, so the new address alone stays the default.
+    """
+    addresses = table_of(Address)
+
+    def bound(name: str, column: str) -> Any:
+        return bindparam(name, type_=addresses.c[column].type)
+
+    cleared = (
+        update(addresses)
+        .where(addresses.c.customer_id == bound("b_customer", "customer_id"))
+        .values(is_default=false())
+        .cte("cleared")
+    )
+    return (
+        insert(addresses)
+        .values(
+            customer_id=bound("b_customer", "customer_id"),
+            payload_enc=bound("b_payload", "payload_enc"),
+            is_default=true(),
+            created_at=bound("b_created", "created_at"),
+        )
+        .returning(addresses.c.id)
+        .add_cte(cleared)
+    )
+
+
+_INSERT_DEFAULT_ADDRESS = _insert_default_address()
 _ADDRESS_COLUMNS = (Address.id, Address.payload_enc, Address.is_default)
 _ADDRESSES_OF = (
     select(*_ADDRESS_COLUMNS)
@@ -173,9 +228,11 @@ class CustomerService:
         lookup = {"b_channel": channel, "b_id": external_id}
         for _attempt in range(3):
             async with self._units.hot() as uow:
-                found = (await uow.execute(_BY_IDENTITY, lookup)).first()
-                if found is not None:
-                    return self._view(found)
+                postgres = uow.dialect_name == "postgresql"
+                if not postgres:
+                    found = (await uow.execute(_BY_IDENTITY, lookup)).first()
+                    if found is not None:
+                        return self._view(found)
                 values = {
                     "public_id": new_public_id(CUSTOMER_PREFIX),
                     "language": language,
@@ -184,8 +241,8 @@ class CustomerService:
                 }
                 identity = {"channel": channel, "external_id": external_id}
                 try:
-                    if uow.dialect_name == "postgresql":
-                        # one statement, its own transaction: no BEGIN or COMMIT round trips
+                    if postgres:
+                        # found or created by one statement, its own transaction: no BEGIN or COMMIT
                         created = (await uow.execute(_FIRST_CONTACT, values | identity)).first()
                     else:
                         created = (await uow.execute(_INSERT_CUSTOMER, values)).first()
@@ -285,6 +342,12 @@ class CustomerService:
                     "too many saved addresses", code="too_many_addresses", maximum=MAX_ADDRESSES
                 )
             default = make_default or count == 0
+            payload = self._cipher.encrypt_json(clean.to_dict())
+            if default and uow.dialect_name == "postgresql":
+                both = {"b_customer": customer_id, "b_payload": payload, "b_created": uow.now()}
+                address_id = (await uow.execute(_INSERT_DEFAULT_ADDRESS, both)).scalar()
+                await uow.commit()
+                return AddressView(address_id, clean, default)
             if default:
                 await uow.execute(_CLEAR_DEFAULT, {"b_customer": customer_id})
             address_id = (
@@ -292,7 +355,7 @@ class CustomerService:
                     _INSERT_ADDRESS,
                     {
                         "customer_id": customer_id,
-                        "payload_enc": self._cipher.encrypt_json(clean.to_dict()),
+                        "payload_enc": payload,
                         "is_default": default,
                         "created_at": uow.now(),
                     },

@@ -13,6 +13,11 @@ the oversell guard work as before:
 * an order of several SKUs reserves them one by one in SKU id order after this statement (the order
   every order takes them in, so two orders never deadlock): one row per statement keeps that order.
 
+* an order to one of the shopper's saved addresses copies that address's ciphertext in the same
+  statement (returned, to show it): the confirmation turn does not read the address first. No such
+  address (deleted meanwhile) leaves ``address_enc`` NULL, and the NOT NULL constraint refuses the
+  order: :data:`MISSING_ADDRESS` is that error's SQLSTATE.
+
 The row lock on the SKU is taken in this statement, then held through the commit's statement and
 COMMIT: the same stretch as when the reservation was the unit's last statement before them.
 """
@@ -21,12 +26,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from itertools import product
+from typing import Any, NamedTuple
 
 from sqlalchemy import ARRAY, BigInteger, Integer, Text, bindparam, cast, exists, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
+from commerce_core.customers.model import Address
 from commerce_core.db.base import table_of
 from commerce_core.inventory import service as inventory
 from commerce_core.orders.model import Order, OrderLine
@@ -62,15 +69,27 @@ _LINE_ARRAYS: tuple[tuple[str, Any], ...] = (
     ("line_total", Integer),
 )
 _JSON_COLUMNS = frozenset({"product_name", "options"})
+#: not_null_violation: the saved address an order was to copy does not exist (or is not the shopper's)
+MISSING_ADDRESS = "23502"
 
 
-def _statement(reserve: bool) -> Any:
-    orders, lines = table_of(Order), table_of(OrderLine)
+def _statement(reserve: bool, saved: bool) -> Any:
+    orders, lines, addresses = table_of(Order), table_of(OrderLine), table_of(Address)
+    values: dict[str, Any] = {name: bindparam(name, type_=orders.c[name].type) for name in _ORDER_COLUMNS}
+    if saved:
+        values["address_enc"] = (
+            select(addresses.c.payload_enc)
+            .where(
+                addresses.c.id == bindparam("b_address", type_=addresses.c.id.type),
+                addresses.c.customer_id == values["customer_id"],
+            )
+            .scalar_subquery()
+        )
     new_order = (
         postgresql.insert(orders)
-        .values({name: bindparam(name, type_=orders.c[name].type) for name in _ORDER_COLUMNS})
+        .values(values)
         .on_conflict_do_nothing(index_elements=["customer_id", "idempotency_key"])
-        .returning(orders.c.id)
+        .returning(orders.c.id, orders.c.address_enc)
         .cte("new_order")
     )
     given = (
@@ -86,14 +105,25 @@ def _statement(reserve: bool) -> Any:
         .from_select(["order_id", *(name for name, _ in _LINE_ARRAYS)], select(new_order.c.id, *picked))
         .add_cte(new_order)
     )
+    returned: list[Any] = [lines.c.order_id, lines.c.id, lines.c.line_no]
+    if saved:
+        returned.append(select(new_order.c.address_enc).scalar_subquery().label("address_enc"))
     if not reserve:
-        return statement.returning(lines.c.order_id, lines.c.id, lines.c.line_no)
+        return statement.returning(*returned)
     reserved = inventory.reserving_one(exists(select(new_order.c.id)))
     held = exists(select(reserved.c.sku_id)).label("reserved")
-    return statement.add_cte(reserved).returning(lines.c.order_id, lines.c.id, lines.c.line_no, held)
+    return statement.add_cte(reserved).returning(*returned, held)
 
 
-_PLACE = {reserve: _statement(reserve) for reserve in (False, True)}
+#: (reserve one SKU's stock, copy a saved address) -> the statement
+_PLACE = {(reserve, saved): _statement(reserve, saved) for reserve, saved in product((False, True), repeat=2)}
+
+
+class Placed(NamedTuple):
+    order_id: int
+    line_ids: list[int]
+    held: bool  # the stock of a one-SKU order was reserved (True when it was not asked for)
+    address_enc: str | None  # the saved address's ciphertext copied into the order (when asked for)
 
 
 async def insert_order(
@@ -101,18 +131,28 @@ async def insert_order(
     order: Mapping[str, Any],
     lines: Sequence[Mapping[str, Any]],
     reserve: tuple[int, int] | None,
-) -> tuple[int, list[int], bool] | None:
+    saved_address: int | None = None,
+) -> Placed | None:
     """Insert ``order`` (its column values) and ``lines`` (each line's values but ``order_id``); with
-    ``reserve`` = (SKU id, units), also hold that stock. Returns (order id, line ids in line order,
-    whether the stock was held), or None when an order with the same idempotency key exists."""
+    ``reserve`` = (SKU id, units), also hold that stock; with ``saved_address`` (an address id of the
+    order's customer), copy that address into the order instead of ``order["address_enc"]``. Returns
+    None when an order with the same idempotency key exists."""
     values: dict[str, Any] = {name: order[name] for name in _ORDER_COLUMNS}
+    if saved_address is not None:
+        values["b_address"] = saved_address
+        del values["address_enc"]
     for name, _ in _LINE_ARRAYS:
         column = [line[name] for line in lines]
         values[f"l_{name}"] = [json.dumps(v) for v in column] if name in _JSON_COLUMNS else column
     if reserve is not None:
         values["b_sku"], values["b_quantity"] = reserve
-    rows = (await uow.execute(_PLACE[reserve is not None], values)).all()
+    rows = (await uow.execute(_PLACE[reserve is not None, saved_address is not None], values)).all()
     if not rows:
         return None
     ordered = sorted(rows, key=lambda row: row.line_no)
-    return rows[0].order_id, [row.id for row in ordered], reserve is None or bool(rows[0].reserved)
+    return Placed(
+        rows[0].order_id,
+        [row.id for row in ordered],
+        reserve is None or bool(rows[0].reserved),
+        rows[0].address_enc if saved_address is not None else None,
+    )

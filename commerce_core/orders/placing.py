@@ -9,11 +9,13 @@ cart's own read, or the SKUs', with stock on hand; most refusals end here withou
 them, insert the order (the unique key decides a race), insert its lines, reserve stock last (a
 popular SKU's row stays locked only from there to COMMIT), empty the cart (with the commit),
 record, announce, commit. On PostgreSQL the order, its lines and a one-SKU order's reservation are
-one statement (:mod:`commerce_core.orders.one_trip`): 5 round trips from the cart to COMMIT.
+one statement (:mod:`commerce_core.orders.one_trip`): 5 round trips from the cart to COMMIT. An order
+to a saved address (``address`` given as its id) copies it in that statement too, not read before.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from commerce_core.cart.service import load_cart_rows
 from commerce_core.cart.types import CartView
 from commerce_core.catalog.model import Product, Sku
 from commerce_core.catalog.types import ListingStatus
+from commerce_core.customers.model import Address
 from commerce_core.customers.types import AddressInput
 from commerce_core.db.base import table_of
 from commerce_core.db.dialect import insert_ignoring_conflicts
@@ -67,6 +70,9 @@ _ORDER_BY_KEY = select(table_of(Order)).where(
     table_of(Order).c.customer_id == bindparam("b_customer"),
     table_of(Order).c.idempotency_key == bindparam("b_key"),
 )
+_SAVED_ADDRESS = select(Address.payload_enc).where(
+    Address.id == bindparam("b_address"), Address.customer_id == bindparam("b_customer")
+)
 _EMPTY_CART = delete(CartLine).where(CartLine.customer_id == bindparam("b_customer"))
 _INSERT_LINES = insert(table_of(OrderLine)).returning(table_of(OrderLine).c.id, sort_by_parameter_order=True)
 
@@ -101,7 +107,7 @@ class _Request:
     """A placement as the shopper asked for it, already validated."""
 
     customer_id: int
-    address: AddressInput
+    address: AddressInput | int  # or the id of one of the customer's saved addresses
     key: str
     items: Sequence[LineRequest] | None
     expected_total: int | None
@@ -124,7 +130,7 @@ class OrderPlacing(OrderQueries):
     async def place(
         self,
         customer_id: int,
-        address: AddressInput,
+        address: AddressInput | int,
         idempotency_key: str,
         *,
         items: Sequence[LineRequest] | None = None,
@@ -134,11 +140,14 @@ class OrderPlacing(OrderQueries):
         """Place an order from the cart (or from ``items``), reserving stock until payment is due.
 
         ``expected_total`` is the total the shopper confirmed; if prices moved since, the order is
-        refused with ``price_changed`` rather than charging a different amount.
+        refused with ``price_changed`` rather than charging a different amount. ``address`` may be
+        the id of one of the customer's saved addresses (``address_not_found`` if it is not one): on
+        PostgreSQL it is copied into the order by the order's own INSERT, one round trip less than
+        reading it first.
         """
         request = _Request(
             customer_id,
-            address.validated(),
+            address.validated() if isinstance(address, AddressInput) else address,
             clean_text(idempotency_key, "idempotency key", max_length=128),
             items,
             expected_total,
@@ -159,12 +168,17 @@ class OrderPlacing(OrderQueries):
                     return existing
                 raise
             totals = self._totals(priced, request.expected_total)
+            if isinstance(request.address, int) and uow.dialect_name != "postgresql":
+                request = dataclasses.replace(request, address=await self._saved(uow, request))
+            address = request.address
             now = uow.now()
             due = now + self.policy.payment_window
             number = new_public_id(ORDER_PREFIX)
             values = self._order_values(request, number, totals, now, due)
             if uow.dialect_name == "postgresql":
-                order_id, line_ids = await self._insert_in_one_trip(uow, values, priced, due, now)
+                order_id, line_ids, address = await self._insert_in_one_trip(
+                    uow, values, priced, due, now, request.address
+                )
             else:
                 order_id = await self._insert_order(uow, values)
                 line_ids = await self._insert_lines(uow, order_id, priced)
@@ -185,7 +199,9 @@ class OrderPlacing(OrderQueries):
                 )
             )
             await uow.commit()
-        return self._placed_view(request, order_id, number, totals, priced, line_ids, now, due)
+        if not isinstance(address, AddressInput):  # not reached: both branches above resolve it
+            raise NotFound("no such address", code="address_not_found")
+        return self._placed_view(request, address, order_id, number, totals, priced, line_ids, now, due)
 
     async def _existing(self, uow: Work, request: _Request) -> OrderView | None:
         """A retry of a request that already succeeded finds the cart emptied by it: answer with that
@@ -194,6 +210,17 @@ class OrderPlacing(OrderQueries):
         probe = {"b_customer": request.customer_id, "b_key": request.key}
         row = (await uow.execute(_ORDER_BY_KEY, probe)).first()
         return None if row is None else await self._view(uow, row)
+
+    async def _saved(self, uow: Work, request: _Request) -> AddressInput:
+        """The saved address an order names by id (where the order's INSERT does not copy it)."""
+        probe = {"b_address": request.address, "b_customer": request.customer_id}
+        payload = (await uow.execute(_SAVED_ADDRESS, probe)).scalar()
+        if payload is None:
+            raise NotFound("no such address", code="address_not_found")
+        return self._address(payload)
+
+    def _address(self, payload: str) -> AddressInput:
+        return AddressInput.from_dict(self._cipher.decrypt_json(payload))
 
     async def _after_race(self, request: _Request) -> OrderView:
         async with self._units.hot() as uow:
@@ -233,7 +260,11 @@ class OrderPlacing(OrderQueries):
             shipping_fee=totals.fee,
             total=totals.total,
             refunded_total=0,
-            address_enc=self._cipher.encrypt_json(request.address.to_dict()),
+            address_enc=(
+                self._cipher.encrypt_json(request.address.to_dict())
+                if isinstance(request.address, AddressInput)
+                else None  # a saved address: the INSERT copies it (PostgreSQL only)
+            ),
             note=request.note,
             payment_due_at=due,
             created_at=now,
@@ -251,21 +282,30 @@ class OrderPlacing(OrderQueries):
             raise _LostRace  # leaves (and rolls back) this unit before reading the winner's order
         return order_id
 
-    @staticmethod
     async def _insert_in_one_trip(
-        uow: Work, values: dict[str, Any], priced: list[_Priced], due: datetime, now: datetime
-    ) -> tuple[int, list[int]]:
+        self,
+        uow: Work,
+        values: dict[str, Any],
+        priced: list[_Priced],
+        due: datetime,
+        now: datetime,
+        address: AddressInput | int,
+    ) -> tuple[int, list[int], AddressInput]:
         """PostgreSQL: :meth:`_insert_order`, :meth:`_insert_lines` and, for an order of one SKU,
-        :meth:`_reserve` in one statement (:mod:`commerce_core.orders.one_trip`)."""
+        :meth:`_reserve` in one statement (:mod:`commerce_core.orders.one_trip`); with a saved
+        address's id, the address copied too (and returned, decrypted, for the order's view)."""
         quantities = _quantities(priced)
         single = next(iter(quantities.items())) if len(quantities) == 1 else None
+        saved = None if isinstance(address, AddressInput) else address
         try:
-            placed = await one_trip.insert_order(uow, values, _line_values(priced), single)
-        except IntegrityError as exc:  # the customer does not exist (foreign key)
-            raise NotFound("no such customer", code="customer_not_found") from exc
+            placed = await one_trip.insert_order(uow, values, _line_values(priced), single, saved)
+        except IntegrityError as exc:
+            if saved is not None and getattr(exc.orig, "sqlstate", None) == one_trip.MISSING_ADDRESS:
+                raise NotFound("no such address", code="address_not_found") from exc
+            raise NotFound("no such customer", code="customer_not_found") from exc  # foreign key
         if placed is None:
             raise _LostRace
-        order_id, line_ids, held = placed
+        order_id, line_ids, held, copied = placed
         codes = {p.sku_id: p.sku_code for p in priced}
         if single is None:
             await inventory.reserve(uow, order_id, quantities, due, now, codes)
@@ -273,7 +313,11 @@ class OrderPlacing(OrderQueries):
             await inventory.refuse(uow, single[0], single[1], codes[single[0]])
         else:
             await inventory.record_reservations(uow, order_id, quantities, due, now)
-        return order_id, line_ids
+        if isinstance(address, AddressInput):
+            return order_id, line_ids, address
+        if copied is None:  # not reached: the column is NOT NULL (see one_trip.MISSING_ADDRESS)
+            raise NotFound("no such address", code="address_not_found")
+        return order_id, line_ids, self._address(copied)
 
     @staticmethod
     async def _insert_lines(uow: Work, order_id: int, priced: list[_Priced]) -> list[int]:
@@ -290,6 +334,7 @@ class OrderPlacing(OrderQueries):
     @staticmethod
     def _placed_view(
         request: _Request,
+        address: AddressInput,
         order_id: int,
         number: str,
         totals: _Totals,
@@ -322,7 +367,7 @@ class OrderPlacing(OrderQueries):
                 )
                 for n, (line_id, p) in enumerate(zip(line_ids, priced, strict=True), start=1)
             ),
-            address=request.address,
+            address=address,
             created_at=now,
             payment_due_at=due,
             paid_at=None,

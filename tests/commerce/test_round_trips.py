@@ -7,6 +7,7 @@ are statements the driver sends (BEGIN and COMMIT included) once every statement
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,9 +19,11 @@ from sqlalchemy import select
 from commerce_core.app import Commerce
 from commerce_core.cart.types import ProblemKind
 from commerce_core.catalog.model import Sku
+from commerce_core.customers.model import Address, ChannelIdentity, Customer
 from commerce_core.errors import NotAllowed, NotFound
 from commerce_core.inventory.model import Reservation, StockLevel
 from commerce_core.operators.types import Actor
+from commerce_core.orders.model import Order
 from commerce_core.orders.types import LineRequest, OrderStatus
 from commerce_core.outbox.model import OutboxMessage
 from commerce_core.payments.model import Payment, PaymentEvent
@@ -35,6 +38,7 @@ PLACE_TRIPS = (
 )
 START_TRIPS = 1  # the payment row, inserted if the order just placed is still payable
 STATUS_TRIPS = 1  # the customer's latest orders beside their lines
+ADDRESS_TRIPS = 4  # BEGIN, lock the customer and count, clear the default + insert the address, COMMIT
 CAPTURE_TRIPS = 5  # BEGIN, lock + event + held stock, stock row, payment + order + journal, COMMIT
 
 
@@ -175,3 +179,110 @@ async def test_a_payment_for_the_order_just_placed_starts_only_where_reading_the
     async with commerce.units.orm() as uow:
         payments = (await uow.session.scalars(select(Payment.public_id))).all()
     assert payments == [first.payment_id]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_saving_a_new_default_address_takes_few_round_trips_and_keeps_one_default(
+    commerce: Commerce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = await build_shop(commerce)
+    customer = shop.customer_id
+    first = await commerce.customers.add_address(customer, ADDRESS)  # prepares the statements
+    kept = await commerce.customers.add_address(customer, ADDRESS, make_default=False)
+    moved = dataclasses.replace(ADDRESS, line="世纪大道200号")
+    with counting(monkeypatch) as saving:
+        newest = await commerce.customers.add_address(customer, moved)
+    assert len(saving) <= ADDRESS_TRIPS, saving
+
+    assert newest.is_default and newest.address == moved.validated()
+    saved = await commerce.customers.addresses(customer)
+    assert [(a.id, a.is_default) for a in saved] == [
+        (newest.id, True),
+        (kept.id, False),
+        (first.id, False),
+    ]
+    assert saved[0] == newest
+    async with commerce.units.orm() as uow:  # still encrypted at rest
+        stored = (await uow.session.scalars(select(Address.payload_enc))).all()
+    assert len(stored) == 3 and not any("13812345678" in p or "世纪大道" in p for p in stored)
+
+
+PRODUCT_TRIPS = 1  # the product beside its SKUs and their stock
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_a_product_page_is_one_round_trip_with_every_sku_in_order(
+    commerce: Commerce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = await build_shop(commerce, stock=5)
+    await commerce.cart.add(shop.customer_id, "D1-RED-L", 2)
+    await commerce.orders.place(shop.customer_id, ADDRESS, "holds-two")  # 2 of D1-RED-L reserved
+    await commerce.catalog.get_product("D1")  # prepares the statement
+
+    with counting(monkeypatch) as reading:
+        product = await commerce.catalog.get_product("D1")
+    assert len(reading) <= PRODUCT_TRIPS, reading
+    assert [(s.code, s.options, s.price.amount, s.available) for s in product.skus] == [
+        ("D1-RED-M", {"color": "red", "size": "M"}, 19900, 5),
+        ("D1-RED-L", {"color": "red", "size": "L"}, 19900, 3),
+    ]
+    with pytest.raises(NotFound):
+        await commerce.catalog.get_product("NO-SUCH")
+
+
+IDENTIFY_TRIPS = 1  # the account's customer, or a new one with its account, in one statement
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_first_contact_and_coming_back_are_one_round_trip_each(
+    commerce: Commerce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warm = await commerce.customers.identify("telegram", "warm-up")  # prepares the statement
+    with counting(monkeypatch) as first_contact:
+        new = await commerce.customers.identify("telegram", "42", display_name="张三")
+    with counting(monkeypatch) as coming_back:
+        known = await commerce.customers.identify("telegram", "42", display_name="张三")
+    assert len(first_contact) <= IDENTIFY_TRIPS, first_contact
+    assert len(coming_back) <= IDENTIFY_TRIPS, coming_back
+
+    assert known == new and new.display_name == "张三" and not new.erased
+    other = await commerce.customers.identify("web", "42")  # another channel's account: someone else
+    assert other.id != new.id
+    async with commerce.units.orm() as uow:
+        names = (await uow.session.scalars(select(Customer.display_name_enc).order_by(Customer.id))).all()
+        accounts = (
+            await uow.session.execute(select(ChannelIdentity.channel, ChannelIdentity.customer_id))
+        ).all()
+    assert len(names) == 3 and names[1] is not None and "张三" not in names[1]  # encrypted at rest
+    assert sorted(accounts) == [("telegram", warm.id), ("telegram", new.id), ("web", other.id)]
+
+
+async def test_an_order_to_a_saved_address_copies_it_without_reading_it_first(
+    commerce: Commerce, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The confirmation turn names the saved address by id; the order stores and shows that address."""
+    shop = await build_shop(commerce)
+    customer = shop.customer_id
+    saved = await commerce.customers.add_address(customer, ADDRESS)
+    stranger = await commerce.customers.identify("telegram", "someone-else")
+    theirs = await commerce.customers.add_address(stranger.id, ADDRESS)
+    await commerce.cart.add(customer, "D1-RED-M", 2)
+
+    for wrong in (saved.id + theirs.id + 1, theirs.id):  # none, or another shopper's
+        with pytest.raises(NotFound) as missing:
+            await commerce.orders.place(customer, wrong, "gone")
+        assert missing.value.code == "address_not_found"
+    assert await _stock(commerce) == (10, 0)  # nothing held
+    assert not (await commerce.cart.view(customer)).is_empty
+    assert await commerce.orders.for_customer(customer, limit=5) == []
+
+    with counting(monkeypatch) as placing:
+        order = await commerce.orders.place(customer, saved.id, "to-saved")
+    if db_url.startswith("postgresql"):
+        assert len(placing) <= PLACE_TRIPS, placing
+    assert order.address == saved.address
+    assert await commerce.orders.get(order.number) == order  # as stored: the same address, readable
+    assert await _stock(commerce) == (10, 2)
+    async with commerce.units.orm() as uow:  # still encrypted at rest
+        stored = await uow.session.scalar(select(Order.address_enc).where(Order.number == order.number))
+    assert stored is not None and "13812345678" not in stored and ADDRESS.line not in stored
