@@ -77,7 +77,9 @@ async def test_commands_skip_redis_pys_telemetry_lookups_while_it_is_off() -> No
             for (path, _, name), (_, calls, *_) in pstats.Stats(profile).stats.items()  # type: ignore[attr-defined]
             if "observability" in path and name in {"get_provider_manager", "_get_or_create_collector"}
         ]
-        assert sum(lookups) == 0
+        # unpatched, each of these 100 commands asks at least five times (500+); the profile sees the
+        # whole event loop, so another test's background task may add a few of its own
+        assert sum(lookups) < 20
         await client.delete("shopbot:test:metrics")
     finally:
         await client.aclose()
