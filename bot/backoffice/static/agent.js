@@ -23,4 +23,7 @@
   }
   var events = new EventSource(source.getAttribute("data-stream"));
   events.addEventListener("changed", refresh);
+  // on every (re)connection: what changed between the page's render (or the last connection) and the
+  // stream's start is in no event, so fetch the parts once
+  events.addEventListener("open", refresh);
 })();
