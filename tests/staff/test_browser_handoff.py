@@ -142,11 +142,24 @@ async def test_a_person_takes_over_and_hands_back_in_two_browsers(base_url: str)
             leaver.set_default_timeout(TIMEOUT_MS)
             leaver.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             await leaver.goto(base_url + "/")
+            # the console's live stream connects only after the leaver's ticket exists (as a slow
+            # network or a busy server can make it): the page was rendered without the ticket and the
+            # stream starts with it, so no event says "changed"; the console must show it all the same
+            ticket_created = asyncio.Event()
+
+            async def late_stream(route: Any) -> None:
+                await ticket_created.wait()
+                await route.continue_()
+
+            await console.route("**/admin/agent/stream*", late_stream)
             await console.goto(base_url + "/admin/agent")
             waiting = console.locator("#queue tr.ticket")
+            await expect(waiting).to_have_count(0)
             await _say(leaver, "转人工客服")
             await expect(leaver.locator("#log")).to_contain_text("正在为您转接人工客服")
+            ticket_created.set()
             await expect(waiting).to_have_count(1)
+            await console.unroute("**/admin/agent/stream*")
             await _say(leaver, "取消")
             await expect(leaver.locator("#log")).to_contain_text("您已离开排队")
             await expect(waiting).to_have_count(0)
