@@ -9,7 +9,8 @@ again, and after N failures it becomes a dead letter with an apology (see :mod:`
 
 Redis is asked twice per turn on the happy path, one command each time: the processing mark, the Redis
 lock and the state read go in one script (``TURN_BEGIN``), the state write, the done mark and the lock
-release in another (``TURN_END``). (Each Redis command costs this process ~0.1 ms of CPU to pack and
+release in another (``TURN_END``; a channel may have a list of its own popped in it too, see
+:class:`bot.turns.ListPop`). (Each Redis command costs this process ~0.1 ms of CPU to pack and
 parse, pipelined or not; a turn's whole budget is a few milliseconds.)
 """
 
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.crc import key_slot
 
 from bot.analytics.recorder import BehaviourRecorder
 from bot.infra.flood import FloodGate
@@ -38,6 +41,7 @@ from bot.turns import (
     TURN_END,
     ConversationStates,
     DeadLetters,
+    ListPop,
     Mark,
     Owner,
     TurnConfig,
@@ -185,7 +189,9 @@ class Pipeline:
         lang = state.lang or CHANNEL_LANGUAGE_HINTS.get((message.language_hint or "").lower())
         return [TextReply(self.texts.get(lang or DEFAULT_LANGUAGE, "flood.slow_down"))]
 
-    async def handle(self, message: InboundMessage) -> list[Reply]:
+    async def handle(self, message: InboundMessage, *, pop: ListPop | None = None) -> list[Reply]:
+        """The turn's replies. ``pop``: a list to pop in the turn's last Redis round trip (see
+        :class:`bot.turns.ListPop`); its ``items`` are set only when a turn ended here with it."""
         flood_controlled = self.config.chat_user_per_minute and message.channel in FLOOD_CONTROLLED
         if flood_controlled and (flooded := await self._flood_reply(message)) is not None:
             return flooded
@@ -205,7 +211,7 @@ class Pipeline:
                 assert mark is not None
                 if await self._take_over(mark, earlier.raw, lock_key, token, lock_ms, locked, processing):
                     return await self._turn(
-                        message, await self.redis.get(state_key), lock_key, token, processing
+                        message, await self.redis.get(state_key), lock_key, token, processing, pop
                     )
             if earlier.state != "new" and locked:
                 await self.redis.eval(_RELEASE_LOCK, 1, lock_key, token)  # type: ignore[misc]
@@ -213,14 +219,20 @@ class Pipeline:
                 log.info("redelivery %s:%s: the stored reply again", message.channel, message.dedup_key)
                 return list(earlier.replies)
             if earlier.state == "processing":
-                return await self._after_other(message, lock_key, token, lock_ms)
+                return await self._after_other(message, lock_key, token, lock_ms, pop)
             if not locked:  # another process is on this conversation: wait for it, then re-read
                 await self._wait_for_lock(lock_key, token, lock_ms)
                 raw = await self.redis.get(state_key)
-            return await self._turn(message, raw, lock_key, token, processing)
+            return await self._turn(message, raw, lock_key, token, processing, pop)
 
     async def _turn(
-        self, message: InboundMessage, raw: bytes | None, lock_key: str, token: str, processing: bytes
+        self,
+        message: InboundMessage,
+        raw: bytes | None,
+        lock_key: str,
+        token: str,
+        processing: bytes,
+        pop: ListPop | None = None,
     ) -> list[Reply]:
         """Run the turn holding the lock; on success save state, store the reply, release: one round trip.
 
@@ -262,20 +274,34 @@ class Pipeline:
         keys = (lock_key, state_key) if mark is None else (lock_key, state_key, mark)
         stored = self.states.dump(kept) if kept is not None else ""
         done = done_value(replies) if mark is not None else b""
-        await self.redis.eval(  # type: ignore[misc]
+        # a channel's list to pop rides last (the script takes it after the lock's release)
+        ride = pop if pop is not None and self._may_ride(pop.key, lock_key) else None
+        popping = () if ride is None else (ride.key,)
+        ended = await self.redis.eval(  # type: ignore[misc]
             TURN_END,
-            len(keys),
+            len(keys) + len(popping),
             *keys,
+            *popping,
             token,
             "1" if kept is not None else "0",
             stored,
             self.states.ttl_seconds,
             done,
             self._done_seconds,
+            *(() if ride is None else (ride.count,)),
         )
+        if ride is not None:
+            ride.items = list(ended or ())
         SAVED_STATE.set(kept)
         record.done()
         return replies
+
+    def _may_ride(self, key: str, lock_key: str) -> bool:
+        """Whether ``key`` may be named in the turn's script: always on one server; on a Redis Cluster
+        only in the conversation's slot (a script's keys must share one)."""
+        if not isinstance(self.redis, RedisCluster):
+            return True
+        return bool(key_slot(key.encode()) == key_slot(lock_key.encode()))
 
     async def _take_over(
         self, mark: str, seen: bytes, lock_key: str, token: str, lock_ms: int, locked: bool, processing: bytes
@@ -296,7 +322,7 @@ class Pipeline:
         return True
 
     async def _after_other(
-        self, message: InboundMessage, lock_key: str, token: str, lock_ms: int
+        self, message: InboundMessage, lock_key: str, token: str, lock_ms: int, pop: ListPop | None = None
     ) -> list[Reply]:
         """Another process holds this delivery: wait for the conversation, then replay or take it over."""
         await self._wait_for_lock(lock_key, token, lock_ms)
@@ -316,7 +342,7 @@ class Pipeline:
             if earlier.state == "done":
                 return list(earlier.replies)
             raise TurnInProgress(mark)
-        return await self._turn(message, raw, lock_key, token, processing)
+        return await self._turn(message, raw, lock_key, token, processing, pop)
 
     async def _give_up(self, message: InboundMessage, error: Exception, attempts: int) -> list[Reply]:
         """After N failures: a dead letter for staff, an apology for the shopper (stored as the reply)."""

@@ -32,7 +32,7 @@ from bot.notifications.senders import DRAIN_BATCH
 from bot.payments.web import WebPayments
 from bot.pipeline import SAVED_STATE, ConversationBusy
 from bot.render import reply_to_json
-from bot.turns import TurnInProgress
+from bot.turns import ListPop, TurnInProgress
 from commerce_core.api import OutboxRelay, customer_key
 from dialogs.messages import InboundMessage
 from dialogs.payloads import SandboxPay
@@ -113,8 +113,12 @@ class WebChannel(InboxChannel):
         )
         runtime = self.context.runtime
         SAVED_STATE.set(None)  # (this request's own context) set by the pipeline's turn, if one runs
+        pays = bool(message.payload and message.payload.startswith(PAYS_AT_ONCE))
+        # what was pushed to the shopper, taken in the turn's last Redis round trip; not on a pay
+        # button's turn: its confirmation is relayed after the turn (see _relay_own)
+        pop = None if pays else ListPop(self.inbox.key(user), DRAIN_BATCH)
         try:
-            replies = await runtime.pipeline.handle(message)
+            replies = await runtime.pipeline.handle(message, pop=pop)
         except (TurnInProgress, ConversationBusy, RedisConnectionError) as error:
             # not a bug but a moment: the message is being answered elsewhere (a process that died
             # holds it until its lease ends) or Redis is restarting. The page retries the same id.
@@ -124,8 +128,11 @@ class WebChannel(InboxChannel):
         # the state the turn just saved; None when no turn ran (a replayed message, a flood reply, an
         # erased shopper): then read from Redis as before
         saved = SAVED_STATE.get()
-        if message.payload and message.payload.startswith(PAYS_AT_ONCE):
+        if pays:
             pushed, state = await self._relay_own(user, message.conversation_key, saved)
+        elif pop is not None and pop.items is not None:  # taken: never pop again (they would be lost)
+            pushed = [json.loads(item) for item in pop.items]
+            state = saved if saved is not None else await self._state(message.conversation_key)
         elif saved is not None:
             pushed, state = await self.inbox.drain(user), saved
         else:
@@ -138,6 +145,9 @@ class WebChannel(InboxChannel):
         )
         remember(request, response, session, public_url=self.context.settings.public_base_url)
         return response
+
+    async def _state(self, conversation: str) -> ConversationState:
+        return await self.context.runtime.pipeline.states.load(conversation)
 
     async def _relay_own(
         self, user: str, conversation: str, saved: ConversationState | None
