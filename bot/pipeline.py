@@ -174,6 +174,8 @@ class Pipeline:
         #: downloads files users send into the upload store (bootstrap sets it: bot.media)
         self.keep_attachment: AttachmentKeeper | None = None
         self.owner = Owner(self.config.instance)
+        #: a script's keys must share one slot there (see :meth:`_may_ride`); asked once, not per turn
+        self._cluster = isinstance(redis, RedisCluster)
 
     async def _flood_reply(self, message: InboundMessage) -> list[Reply] | None:
         """None while the user is within the limit; over it, one polite answer in their language for
@@ -299,7 +301,7 @@ class Pipeline:
     def _may_ride(self, key: str, lock_key: str) -> bool:
         """Whether ``key`` may be named in the turn's script: always on one server; on a Redis Cluster
         only in the conversation's slot (a script's keys must share one)."""
-        if not isinstance(self.redis, RedisCluster):
+        if not self._cluster:
             return True
         return bool(key_slot(key.encode()) == key_slot(lock_key.encode()))
 
