@@ -147,6 +147,8 @@ class WebChannel(InboxChannel):
         return response
 
     async def _state(self, conversation: str) -> ConversationState:
+        """The state as Redis has it: for a turn that kept none (the shopper's data was erased), whose
+        inbox was still taken at its end, so it must not be read again with the state."""
         return await self.context.runtime.pipeline.states.load(conversation)
 
     async def _relay_own(
