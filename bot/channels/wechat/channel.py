@@ -23,6 +23,7 @@ from aiohttp import web
 from bot.channels.base import ChannelContext, Job
 from bot.channels.wechat.api import AccessTokens, WeChatApi
 from bot.channels.wechat.batch import GroupCommit
+from bot.channels.wechat.budget import within
 from bot.channels.wechat.handoff_photos import keep_handoff_image
 from bot.channels.wechat.inbound import Inbound, classify
 from bot.channels.wechat.jobs import every, reconcile_payments
@@ -342,11 +343,11 @@ class WeChatChannel:
         # written down (in the turn's first round trip) only by whoever runs the turn: a retry of an
         # answered message must not put it back (the recovery job would answer it a second time)
         task = self._start(inbound, xml_in, opened)
-        try:
-            worked = await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget)
-        except TimeoutError:
+        if not await within(task, self.settings.reply_budget):
             self._keep(asyncio.create_task(self._deliver_late(inbound, task)))
             return SUCCESS
+        try:
+            worked = task.result()
         except Exception:  # not marked seen: WeChat's retry (it tries 3 times) is processed again
             log.exception("wechat: handling %s failed; waiting for WeChat's retry", inbound.dedup_key)
             await self.redis.delete(seen)
