@@ -1,4 +1,5 @@
-"""The passive reply's budget: wait for a turn until a deadline without stopping it.
+"""The passive reply's budget: wait for a turn (:class:`Worked` is what it comes to) until a deadline
+without stopping it.
 
 Why its own helper: ``asyncio.wait_for(asyncio.shield(task), budget)`` did this, and in Python 3.11
 that is an outer future, a waiter future, a wrapping ``ensure_future``, three callbacks and a timer
@@ -8,7 +9,19 @@ for every WeChat turn (issue 16's profile); here it is one future, one callback 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
+
+from dialogs.messages import Reply
+
+
+@dataclass(frozen=True, slots=True)
+class Worked:
+    """A message's turn done: its replies, and the shopper's language when the turn said it (None:
+    read the conversation's state for it)."""
+
+    replies: list[Reply]
+    lang: str | None = None
 
 
 async def within(task: asyncio.Future[Any], budget: float) -> bool:

@@ -23,7 +23,7 @@ from aiohttp import web
 from bot.channels.base import ChannelContext, Job
 from bot.channels.wechat.api import AccessTokens, WeChatApi
 from bot.channels.wechat.batch import GroupCommit
-from bot.channels.wechat.budget import within
+from bot.channels.wechat.budget import Worked, within
 from bot.channels.wechat.handoff_photos import keep_handoff_image
 from bot.channels.wechat.inbound import Inbound, classify
 from bot.channels.wechat.jobs import every, reconcile_payments
@@ -62,6 +62,7 @@ RETRY_WINDOW = 20.0
 RECOVER_EVERY = 5.0
 CHANNEL = "wechat"
 RECONCILE_EVERY = 60.0
+Said = list[Reply] | InboundMessage  # what a message comes to: the channel's replies, or the pipeline's turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +74,6 @@ class Answer:
     #: the delivery to strike off the unanswered list once this answer is written to WeChat
     #: (not before: a process killed in between leaves it listed, and the recovery job answers it)
     delivered: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Worked:
-    """A message's turn done: its replies, and the shopper's language when the turn said it (None:
-    read the conversation's state for it)."""
-
-    replies: list[Reply]
-    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,7 +393,9 @@ class WeChatChannel:
 
     async def _work(self, inbound: Inbound, xml_in: str | None, opened: Opened | None) -> Worked:
         SAVED_STATE.set(None)  # (this task's own context) set by the pipeline's turn, if one runs
-        replies = await self._replies(inbound, xml_in, opened)
+        said = await self._said(inbound, xml_in, opened)
+        # awaited here, not a frame deeper: every step of the turn resumes each frame awaiting it
+        replies = said if isinstance(said, list) else await self.runtime.pipeline.handle(said)
         saved = SAVED_STATE.get()
         return Worked(replies, (saved.lang or DEFAULT_LANGUAGE) if saved is not None else None)
 
@@ -430,9 +424,9 @@ class WeChatChannel:
         if look_up:
             self.choices.look_up_on(batch, openid)
 
-    async def _replies(self, inbound: Inbound, xml_in: str | None, opened: Opened | None) -> list[Reply]:
+    async def _said(self, inbound: Inbound, xml_in: str | None, opened: Opened | None) -> Said:
+        """The channel's own replies, else the message for the pipeline (:meth:`_work` awaits it)."""
         openid = inbound.openid
-        sender = self.sender
         if opened is None:  # not done in the claim's round trip
             look_up = self._looks_up(inbound)
             done = await self.group.run(lambda batch: self._open_on(batch, inbound, xml_in, look_up))
@@ -447,12 +441,11 @@ class WeChatChannel:
                     ex=86400,
                 )
             return []
-        pipeline = self.runtime.pipeline
         if inbound.kind == "subscribe":
-            await self.redis.delete(sender.unsubscribed_key(openid))
+            await self.redis.delete(self.sender.unsubscribed_key(openid))
             customer = await self.runtime.container.commerce.customers.identify("wechat", openid)
             if inbound.message is not None:
-                return await pipeline.handle(inbound.message)
+                return inbound.message
             lang = customer.language
             return [
                 TextReply(
@@ -482,7 +475,7 @@ class WeChatChannel:
                 )
         if await keep_handoff_image(self, message):
             return []  # an image during a handoff: kept for the agent (handoff_photos)
-        return await pipeline.handle(message)
+        return message
 
     # -- payments ----------------------------------------------------------------------------------
     async def reconcile_payments(self) -> int:
