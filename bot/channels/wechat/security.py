@@ -146,7 +146,11 @@ def _flat(text: str) -> dict[str, Any] | None:
     pos, match = 5, _CHILD.match
     while (child := match(text, pos)) is not None:
         name, cdata, plain = child.groups()
-        _push(root, name, (cdata if cdata is not None else plain).strip() or None)
+        value = (cdata if cdata is not None else plain).strip() or None
+        if name in root:
+            _push(root, name, value)  # repeated: a list, as expat's reading makes it
+        else:
+            root[name] = value
         pos = child.end()
     return root if root and _END.fullmatch(text, pos) else None
 
