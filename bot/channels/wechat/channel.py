@@ -23,6 +23,7 @@ from aiohttp import web
 from bot.channels.base import ChannelContext, Job
 from bot.channels.wechat.api import AccessTokens, WeChatApi
 from bot.channels.wechat.batch import GroupCommit
+from bot.channels.wechat.budget import Worked, within
 from bot.channels.wechat.handoff_photos import keep_handoff_image
 from bot.channels.wechat.inbound import Inbound, classify
 from bot.channels.wechat.jobs import every, reconcile_payments
@@ -61,6 +62,7 @@ RETRY_WINDOW = 20.0
 RECOVER_EVERY = 5.0
 CHANNEL = "wechat"
 RECONCILE_EVERY = 60.0
+Said = list[Reply] | InboundMessage  # what a message comes to: the channel's replies, or the pipeline's turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +74,6 @@ class Answer:
     #: the delivery to strike off the unanswered list once this answer is written to WeChat
     #: (not before: a process killed in between leaves it listed, and the recovery job answers it)
     delivered: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Worked:
-    """A message's turn done: its replies, and the shopper's language when the turn said it (None:
-    read the conversation's state for it)."""
-
-    replies: list[Reply]
-    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,11 +335,11 @@ class WeChatChannel:
         # written down (in the turn's first round trip) only by whoever runs the turn: a retry of an
         # answered message must not put it back (the recovery job would answer it a second time)
         task = self._start(inbound, xml_in, opened)
-        try:
-            worked = await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget)
-        except TimeoutError:
+        if not await within(task, self.settings.reply_budget):
             self._keep(asyncio.create_task(self._deliver_late(inbound, task)))
             return SUCCESS
+        try:
+            worked = task.result()
         except Exception:  # not marked seen: WeChat's retry (it tries 3 times) is processed again
             log.exception("wechat: handling %s failed; waiting for WeChat's retry", inbound.dedup_key)
             await self.redis.delete(seen)
@@ -400,7 +393,9 @@ class WeChatChannel:
 
     async def _work(self, inbound: Inbound, xml_in: str | None, opened: Opened | None) -> Worked:
         SAVED_STATE.set(None)  # (this task's own context) set by the pipeline's turn, if one runs
-        replies = await self._replies(inbound, xml_in, opened)
+        said = await self._said(inbound, xml_in, opened)
+        # awaited here, not a frame deeper: every step of the turn resumes each frame awaiting it
+        replies = said if isinstance(said, list) else await self.runtime.pipeline.handle(said)
         saved = SAVED_STATE.get()
         return Worked(replies, (saved.lang or DEFAULT_LANGUAGE) if saved is not None else None)
 
@@ -429,9 +424,9 @@ class WeChatChannel:
         if look_up:
             self.choices.look_up_on(batch, openid)
 
-    async def _replies(self, inbound: Inbound, xml_in: str | None, opened: Opened | None) -> list[Reply]:
+    async def _said(self, inbound: Inbound, xml_in: str | None, opened: Opened | None) -> Said:
+        """The channel's own replies, else the message for the pipeline (:meth:`_work` awaits it)."""
         openid = inbound.openid
-        sender = self.sender
         if opened is None:  # not done in the claim's round trip
             look_up = self._looks_up(inbound)
             done = await self.group.run(lambda batch: self._open_on(batch, inbound, xml_in, look_up))
@@ -446,12 +441,11 @@ class WeChatChannel:
                     ex=86400,
                 )
             return []
-        pipeline = self.runtime.pipeline
         if inbound.kind == "subscribe":
-            await self.redis.delete(sender.unsubscribed_key(openid))
+            await self.redis.delete(self.sender.unsubscribed_key(openid))
             customer = await self.runtime.container.commerce.customers.identify("wechat", openid)
             if inbound.message is not None:
-                return await pipeline.handle(inbound.message)
+                return inbound.message
             lang = customer.language
             return [
                 TextReply(
@@ -481,7 +475,7 @@ class WeChatChannel:
                 )
         if await keep_handoff_image(self, message):
             return []  # an image during a handoff: kept for the agent (handoff_photos)
-        return await pipeline.handle(message)
+        return message
 
     # -- payments ----------------------------------------------------------------------------------
     async def reconcile_payments(self) -> int:
