@@ -279,3 +279,23 @@ async def world(
     finally:
         await client.close()
         await runtime.aclose()
+
+
+def count_round_trips(redis: Any) -> list[list[tuple[Any, ...]]]:
+    """The commands of every pipeline round trip on ``redis`` from now on (the test's own included)."""
+    trips: list[list[tuple[Any, ...]]] = []
+    real = redis.pipeline
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        batch = real(*args, **kwargs)
+        execute = batch.execute
+
+        async def counted_execute(*a: Any, **k: Any) -> Any:
+            trips.append([command for command, _options in batch.command_stack])
+            return await execute(*a, **k)
+
+        batch.execute = counted_execute
+        return batch
+
+    redis.pipeline = counted  # type: ignore[method-assign]
+    return trips

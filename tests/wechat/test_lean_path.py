@@ -26,7 +26,7 @@ from bot.channels.wechat.render import Article, Rendered, passive_reply
 from bot.channels.wechat.security import Rejected, parse_xml
 from dialogs.messages import Button
 from dialogs.texts import load_texts
-from tests.wechat.conftest import FIXTURES, WeChatWorld
+from tests.wechat.conftest import FIXTURES, WeChatWorld, count_round_trips
 
 FILES = sorted((FIXTURES / "wechatpy_parser").glob("*.xml")) + sorted(
     (FIXTURES / "wechatpy_events").glob("*.xml")
@@ -157,21 +157,8 @@ async def test_answered_messages_are_struck_off_together(world: WeChatWorld) -> 
     pending = PendingMessages(redis)
     for n in range(20):
         await pending.add(f"msg:{n}", "<xml/>")
-    trips: list[list[tuple[Any, ...]]] = []  # the commands of each round trip
     real = redis.pipeline
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        batch = real(*args, **kwargs)
-        execute = batch.execute
-
-        async def counted_execute(*a: Any, **k: Any) -> Any:
-            trips.append([command for command, _options in batch.command_stack])
-            return await execute(*a, **k)
-
-        batch.execute = counted_execute
-        return batch
-
-    redis.pipeline = counted  # type: ignore[method-assign]
+    trips = count_round_trips(redis)  # the commands of each round trip
     try:
         await asyncio.gather(*(pending.done(f"msg:{n}") for n in range(20)))
     finally:

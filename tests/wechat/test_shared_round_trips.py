@@ -24,7 +24,7 @@ from wechatpy.crypto import WeChatCrypto
 from bot.channels.wechat.batch import GroupCommit
 from bot.channels.wechat.pending import PENDING
 from bot.channels.wechat.security import Cryptor, Rejected, parse_xml, sealed_envelope, sha1_signature
-from tests.wechat.conftest import ACCOUNT, AES_KEY, APP_ID, FIXTURES, TOKEN, WeChatWorld
+from tests.wechat.conftest import ACCOUNT, AES_KEY, APP_ID, FIXTURES, TOKEN, WeChatWorld, count_round_trips
 
 ENCRYPT = "kZvGYbDKbtPGKTlDE1fv" + "A" * 40 + "Zr/+9=="
 ENVELOPES = [
@@ -131,23 +131,3 @@ def _wrapped(encrypt: str) -> str:
 def decrypt_reply(body: str) -> str:
     """The text of a passive reply (``Official.post_xml`` has decrypted it and checked its signature)."""
     return str(xmltodict.parse(body)["xml"]["Content"])
-
-
-def count_round_trips(redis: aioredis.Redis) -> list[list[tuple[Any, ...]]]:
-    """The commands of every pipeline round trip on ``redis`` from now on (the test's own included)."""
-    trips: list[list[tuple[Any, ...]]] = []
-    real = redis.pipeline
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        batch = real(*args, **kwargs)
-        execute = batch.execute
-
-        async def counted_execute(*a: Any, **k: Any) -> Any:
-            trips.append([command for command, _options in batch.command_stack])
-            return await execute(*a, **k)
-
-        batch.execute = counted_execute
-        return batch
-
-    redis.pipeline = counted  # type: ignore[method-assign]
-    return trips
