@@ -174,3 +174,15 @@ async def test_a_sent_part_is_counted_through_a_short_redis_outage_so_a_retry_do
     assert refusals == [0] and len(session.calls) == 1
     await sender.push("77", [TextReply("已付款")], "outbox:outage")
     assert len(session.calls) == 1
+
+
+async def test_a_notification_to_a_chat_that_blocked_the_bot_is_not_attempted() -> None:
+    """A 403 marked the chat blocked: later notifications to it are dropped without a Bot API call
+    (each would be another 403), others still go out."""
+    timer = FakeTimer()
+    session = RecordingSession(clock=timer.now)
+    sender = make_sender(timer, session)
+    await sender.outbound.mark_blocked("41")
+    await sender.push("41", [TextReply("发货了")], "outbox:90")
+    await sender.push("42", [TextReply("发货了")], "outbox:91")
+    assert [c.chat_id for c in session.calls + session.failed] == ["42"]

@@ -212,12 +212,20 @@ class TelegramSender:
         ctx = RenderContext(
             chat_id=int(chat) if chat.lstrip("-").isdigit() else chat, lang=await self.language_of(chat)
         )
-        items = await self.renderer.render(replies, ctx)
-        # one counter per notification and chat, as turn replies have (see SentParts)
+        # one counter per notification and chat, as turn replies have (see SentParts); it and the
+        # blocked mark are read in one round trip (they were two per notification: issue 16)
         sent = SentParts(self.redis, f"shopbot:tg:sent:{dedup_key}:{chat}", PUSH_MARK_SECONDS)
-        await sent.load()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self.outbound.blocked_key(chat))
+            pipe.get(sent.key)
+            blocked, already = await pipe.execute()
+        if blocked:
+            log.info("notification %s to blocked chat %s not sent", dedup_key, chat)
+            return
+        sent.already = int(already or 0)
+        items = await self.renderer.render(replies, ctx)
         try:
-            await self.outbound.send_all(items, chat, sent=sent)
+            await self.outbound.send_all(items, chat, sent=sent, check_blocked=False)
         except ChatBlocked:
             log.info("notification %s to blocked chat %s not sent", dedup_key, chat)
 
