@@ -31,7 +31,13 @@ from bot.channels.telegram.http import SECRET_HEADER, install_webhook
 from bot.channels.telegram.inbox import BadUpdate, StoredUpdate, UpdateInbox, chat_of
 from bot.channels.telegram.lanes import ChatLanes
 from bot.channels.telegram.lean import PlainTap, Sender, command_text, handle_plain, tap
-from bot.channels.telegram.outbound import ChatBlocked, Outbound, TelegramSender, turn_reply_parts
+from bot.channels.telegram.outbound import (
+    ChatBlocked,
+    Outbound,
+    StoredLanguage,
+    TelegramSender,
+    turn_reply_parts,
+)
 from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
 from bot.channels.telegram.polling import run_polling
 from bot.channels.telegram.render import REMOVE_KEYBOARD, Outgoing, RenderContext, Renderer, e, keyboard_slot
@@ -109,7 +115,15 @@ class TelegramChannel:
             public_base_url=context.settings.public_base_url,
             payment_provider_token=settings.payment_provider_token,
         )
-        self.sender = TelegramSender(self.outbound, self.renderer, self.language_of)
+        self.sender = TelegramSender(
+            self.outbound,
+            self.renderer,
+            self.language_of,
+            StoredLanguage(  # as language_of reads it, in the notification's one round trip
+                lambda chat: self.runtime.pipeline.states.key_of(f"{CHANNEL}:{chat}"),
+                lambda raw: self.runtime.pipeline.states.parse(raw).lang or DEFAULT_LANGUAGE,
+            ),
+        )
         self.payment_providers: Sequence[PaymentProvider] = (TelegramPaymentsProvider(),)
         #: Telegram shoppers pay inside Telegram when a provider token is set (or it is forced)
         self.payment_provider = PROVIDER if settings.telegram_payments else None
