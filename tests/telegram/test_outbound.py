@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramServerError
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.channels.telegram.channel import TelegramChannel
@@ -16,9 +18,11 @@ from bot.channels.telegram.render import Renderer
 from bot.channels.telegram.session import TEST_TOKEN, RecordingSession, retry_after, server_error
 from bot.infra.ratelimit import Limits, SharedRateLimiter
 from bot.infra.redis import make_redis
-from dialogs.messages import Button, TextReply
+from dialogs.messages import Button, PaymentRequest, TextReply
 from dialogs.texts import load_texts
-from tests.telegram.conftest import FakeTimer
+from tests.telegram.conftest import SECRET, FakeTimer, Shopper, body
+
+Client = TestClient[web.Request, web.Application]
 
 
 def make_sender(timer: FakeTimer, session: RecordingSession, max_attempts: int = 5) -> TelegramSender:
@@ -174,3 +178,37 @@ async def test_a_sent_part_is_counted_through_a_short_redis_outage_so_a_retry_do
     assert refusals == [0] and len(session.calls) == 1
     await sender.push("77", [TextReply("已付款")], "outbox:outage")
     assert len(session.calls) == 1
+
+
+async def test_a_notification_to_a_chat_that_blocked_the_bot_is_not_attempted() -> None:
+    """A 403 marked the chat blocked: later notifications to it are dropped without a Bot API call
+    (each would be another 403), others still go out."""
+    timer = FakeTimer()
+    session = RecordingSession(clock=timer.now)
+    sender = make_sender(timer, session)
+    await sender.outbound.mark_blocked("41")
+    await sender.push("41", [TextReply("发货了")], "outbox:90")
+    await sender.push("42", [TextReply("发货了")], "outbox:91")
+    assert [c.chat_id for c in session.calls + session.failed] == ["42"]
+
+
+async def test_a_notification_speaks_the_language_the_shopper_chats_in(
+    client: Client, channel: TelegramChannel, session: RecordingSession
+) -> None:
+    """The language is read from the conversation's state in the same round trip as the blocked mark
+    and the sent-part count: an English shopper's notification is in English, a new chat's in the
+    default language."""
+    shopper = Shopper(7301, lang="en")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    assert (
+        await client.post("/telegram/webhook", data=body(shopper.text("hello")), headers=headers)
+    ).status == 200
+    await channel.drain()
+    pay = PaymentRequest("SB1", "p1", "sandbox", 100, "CNY", "¥1.00", "https://pay.example/1", "Order SB1")
+    for chat in ("7301", "7302"):
+        before = len(session.calls)
+        await channel.sender.push(chat, [pay], f"outbox:{chat}")
+        [call] = session.calls[before:]
+        assert call.params["reply_markup"]["inline_keyboard"][0][0]["text"] == (
+            "Pay" if chat == "7301" else "去付款"
+        )

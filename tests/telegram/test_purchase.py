@@ -129,3 +129,18 @@ async def test_stale_invoice_stock_released_is_refused_at_pre_checkout(
     # a wrong amount is refused too
     await conv.post(shopper.pre_checkout(invoice["payload"], 100))
     assert conv.last[0].params["ok"] is False
+
+
+async def test_contact_keyboard_is_taken_away_once_the_address_is_given(
+    client: Client, channel: TelegramChannel, session: RecordingSession
+) -> None:
+    """The "share my phone number" keyboard stays under the text box until a reply removes it; the
+    flag that says it is shown is read only when a reply can carry the removal (issue 16)."""
+    conv = Conversation(client, channel, session)
+    shopper = Shopper(7010)
+    await buy_until_invoice(conv, shopper)
+    markups = [c.params.get("reply_markup") for c in session.calls]
+    shown = next(i for i, m in enumerate(markups) if m and "keyboard" in m)
+    removed = [i for i, m in enumerate(markups) if m == {"remove_keyboard": True}]
+    # the reply to the address takes it away, once: later turns send no removal again
+    assert removed == [shown + 1]

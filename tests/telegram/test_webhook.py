@@ -12,6 +12,7 @@ from bot.channels.telegram.session import RecordingSession, blocked
 from bot.http.app import create_app
 from bot.runtime import Runtime
 from bot.settings import ConfigurationError
+from dialogs.messages import TextReply
 from tests.telegram.conftest import SECRET, FakeTimer, Shopper, body, fixture_updates, telegram_settings
 
 Client = TestClient[web.Request, web.Application]
@@ -151,3 +152,8 @@ async def test_blocked_user_stops_messages_without_crashing_the_worker(
     await client.post("/telegram/webhook", data=body(shopper.text("你好")), headers=HEADERS)
     await channel.drain()
     assert session.calls[-1].chat_id == "8101"
+    # and the mark is gone (cleared with the reply's send): notifications reach them again
+    assert not await channel.outbound.is_blocked("8101")
+    before = len(session.calls)
+    await channel.sender.push("8101", [TextReply("your parcel left")], "outbox:2")
+    assert [c.chat_id for c in session.calls[before:]] == ["8101"]

@@ -342,18 +342,32 @@ class Renderer:
                 "one_time_keyboard": True,
             }
         elif ctx.remove_keyboard:
-            markup = {"remove_keyboard": True}
+            markup = dict(REMOVE_KEYBOARD)
         else:
             return
-        for item in reversed(out):  # the last text without a keyboard of its own carries it
-            call = item.call
-            if isinstance(call, Call) and call.api is SendMessage and "reply_markup" not in call.params:
-                call.params["reply_markup"] = markup
-                return
+        slot = keyboard_slot(out)
+        if slot is not None:
+            slot.params["reply_markup"] = markup
+            return
         if ctx.ask_contact:
             hint = self.t(ctx, "telegram.share_hint")
             fields = {"chat_id": ctx.chat_id, "text": e(hint), "parse_mode": "HTML", "reply_markup": markup}
             out.append(Outgoing(Call(SendMessage, fields)))
+
+
+#: the markup that takes the contact keyboard away (copied into each call: calls are not shared)
+REMOVE_KEYBOARD: Markup = {"remove_keyboard": True}
+
+
+def keyboard_slot(out: list[Outgoing]) -> Call | None:
+    """The call that carries a reply keyboard (shown or removed): the last text without a keyboard of
+    its own; None when there is none. Public: the channel asks whether a removal has anywhere to go
+    before it reads whether the keyboard is shown (a Redis round trip saved when it has not)."""
+    for item in reversed(out):
+        call = item.call
+        if isinstance(call, Call) and call.api is SendMessage and "reply_markup" not in call.params:
+            return call
+    return None
 
 
 def _text_fields(ctx: RenderContext, text: str) -> dict[str, Any]:
