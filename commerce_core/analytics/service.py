@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -222,9 +221,6 @@ class EventBuffer:
         self._interval = interval
         self._batch_size = batch_size
         self._pending: list[EventRow] = []
-        #: turns per (channel, language), written as one ``messages`` row per pair and batch: the
-        #: fallback rate's denominator without a row per turn
-        self._messages: Counter[tuple[str, str]] = Counter()
         #: producers that keep their own raw records and make rows of them only at flush time (the
         #: per-turn recorder: building rows in the turn cost more there, in code and data the turn had
         #: left cold, than in one loop at flush), as (rows drained, rows waiting)
@@ -248,29 +244,19 @@ class EventBuffer:
         self.add_rows([event_row(e) for e in events])
 
     def add_rows(self, rows: Sequence[EventRow]) -> None:
-        """Rows in :data:`EVENT_COLUMNS` order (the per-turn recorder builds them directly)."""
+        """Rows in :data:`EVENT_COLUMNS` order."""
         self._pending.extend(rows)
         if len(self._pending) >= self._batch_size:
             self._wake.set()
 
-    def count_message(self, channel: str, language: str) -> None:
-        self._messages[(channel, language)] += 1
-
     @property
     def pending(self) -> int:
         waiting = sum(count() for _, count in self._sources)
-        return len(self._pending) + sum(self._messages.values()) + waiting
+        return len(self._pending) + waiting
 
     async def flush(self) -> None:
         for drain, _ in self._sources:
             self._pending.extend(drain())
-        if self._messages:
-            at = self._analytics.now()
-            counted, self._messages = self._messages, Counter()
-            self._pending.extend(
-                event_row(BehaviourEventInput("messages", "-", channel, language, at, results=n))
-                for (channel, language), n in counted.items()
-            )
         while self._pending:
             batch, self._pending = self._pending[: self._batch_size], self._pending[self._batch_size :]
             try:
