@@ -47,17 +47,8 @@ _UNRESERVE = (
     .where(StockLevel.sku_id == bindparam("b_sku"))
     .values(reserved=StockLevel.reserved - bindparam("b_quantity"))
 )
-#: close the order's active reservations and say what they held, in one round trip
-_SETTLE_RESERVATIONS = (
-    update(Reservation)
-    .where(
-        Reservation.order_id == bindparam("b_order"),
-        Reservation.status == ReservationStatus.ACTIVE.value,
-    )
-    .values(status=bindparam("b_status"))
-    .returning(Reservation.sku_id, Reservation.quantity)
-)
-#: the same, without RETURNING: what the stock rows need is already known (see :func:`commit_held`)
+#: close the order's active reservations (what the stock rows need is already known: see
+#: :func:`commit_held`)
 _CLOSE_RESERVATIONS = (
     update(Reservation)
     .where(
@@ -66,6 +57,8 @@ _CLOSE_RESERVATIONS = (
     )
     .values(status=bindparam("b_status"))
 )
+#: the same, saying what they held, in one round trip
+_SETTLE_RESERVATIONS = _CLOSE_RESERVATIONS.returning(Reservation.sku_id, Reservation.quantity)
 
 
 def held_by(
