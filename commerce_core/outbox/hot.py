@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
     Table,
     Update,
     any_,
@@ -25,16 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from commerce_core.db.base import table_of
+from commerce_core.outbox import store
 from commerce_core.outbox.model import OutboxMessage
 from commerce_core.outbox.store import Settlement
 
 _OUTBOX: Table = table_of(OutboxMessage)
-
-
-def _by_id(**values: Any) -> Update:
-    return (
-        update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id", type_=_OUTBOX.c.id.type)).values(**values)
-    )
 
 
 def _by_ids(**values: Any) -> Update:
@@ -45,31 +39,8 @@ def _by_ids(**values: Any) -> Update:
 _TS = _OUTBOX.c.available_at.type
 _SENT = _by_ids(sent_at=bindparam("at", type_=_TS))
 _RELEASED = _by_ids(available_at=bindparam("at", type_=_TS))
-_RETRY = _by_id(
-    attempts=bindparam("tries", type_=Integer()),
-    last_error=bindparam("error", type_=_OUTBOX.c.last_error.type),
-    available_at=bindparam("at", type_=_TS),
-)
-_PARK = _by_id(
-    attempts=bindparam("tries", type_=Integer()),
-    last_error=bindparam("error", type_=_OUTBOX.c.last_error.type),
-    parked_at=bindparam("at", type_=_TS),
-)
 
 
 def settlement_writes(now: datetime, outcome: Settlement) -> list[tuple[Update, dict[str, Any]]]:
-    """The statements recording ``outcome`` (disjoint rows each: they may run in any order)."""
-    writes: list[tuple[Update, dict[str, Any]]] = []
-    if outcome.sent:
-        writes.append((_SENT, {"ids": outcome.sent, "at": now}))
-    if outcome.released:
-        writes.append((_RELEASED, {"ids": outcome.released, "at": now}))
-    for retry in outcome.retries:
-        writes.append(
-            (_RETRY, {"row_id": retry.id, "tries": retry.attempts, "error": retry.error, "at": retry.at})
-        )
-    for parked in outcome.parked:
-        writes.append(
-            (_PARK, {"row_id": parked.id, "tries": parked.attempts, "error": parked.error, "at": now})
-        )
-    return writes
+    """:func:`commerce_core.outbox.store.settlement_writes` with the ids as one array (``= ANY``)."""
+    return store.settlement_writes(now, outcome, sent=_SENT, released=_RELEASED)

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
+    Update,
     and_,
     bindparam,
     exists,
@@ -225,26 +226,51 @@ async def claim(
     return Claim(messages, len(unreadable))
 
 
+def _by_id(**values: Any) -> Update:
+    return (
+        update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id", type_=_OUTBOX.c.id.type)).values(**values)
+    )
+
+
+_RETRY = _by_id(
+    attempts=bindparam("tries", type_=Integer()),
+    last_error=bindparam("error", type_=_OUTBOX.c.last_error.type),
+    available_at=bindparam("at", type_=_OUTBOX.c.available_at.type),
+)
+_PARK = _by_id(
+    attempts=bindparam("tries", type_=Integer()),
+    last_error=bindparam("error", type_=_OUTBOX.c.last_error.type),
+    parked_at=bindparam("at", type_=_OUTBOX.c.parked_at.type),
+)
+
+
+def settlement_writes(
+    now: datetime, outcome: Settlement, *, sent: Update = _SENT, released: Update = _RELEASED
+) -> list[tuple[Update, dict[str, Any]]]:
+    """The statements recording ``outcome`` (disjoint rows each: they may run in any order).
+    ``sent`` and ``released`` take the ids as ``ids``: an expanding ``IN`` here, PostgreSQL's hot
+    unit passes ``= ANY`` of an array (:mod:`.hot`: one prepared statement whatever the count)."""
+    writes: list[tuple[Update, dict[str, Any]]] = []
+    if outcome.sent:
+        writes.append((sent, {"ids": outcome.sent, "at": now}))
+    if outcome.released:
+        writes.append((released, {"ids": outcome.released, "at": now}))
+    for retry in outcome.retries:
+        writes.append(
+            (_RETRY, {"row_id": retry.id, "tries": retry.attempts, "error": retry.error, "at": retry.at})
+        )
+    for parked in outcome.parked:
+        writes.append(
+            (_PARK, {"row_id": parked.id, "tries": parked.attempts, "error": parked.error, "at": now})
+        )
+    return writes
+
+
 async def settle(sessions: async_sessionmaker[AsyncSession], now: datetime, outcome: Settlement) -> None:
     """Record ``outcome`` in one transaction."""
-    t = _OUTBOX
     async with sessions() as session, session.begin():
-        if outcome.sent:
-            await session.execute(_SENT, {"ids": outcome.sent, "at": now})
-        if outcome.released:
-            await session.execute(_RELEASED, {"ids": outcome.released, "at": now})
-        for retry in outcome.retries:
-            await session.execute(
-                update(t)
-                .where(t.c.id == retry.id)
-                .values(attempts=retry.attempts, last_error=retry.error, available_at=retry.at)
-            )
-        for parked in outcome.parked:
-            await session.execute(
-                update(t)
-                .where(t.c.id == parked.id)
-                .values(attempts=parked.attempts, last_error=parked.error, parked_at=now)
-            )
+        for statement, values in settlement_writes(now, outcome):
+            await session.execute(statement, values)
 
 
 async def pending_count(sessions: async_sessionmaker[AsyncSession]) -> int:
