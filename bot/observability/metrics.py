@@ -295,20 +295,17 @@ class TurnMetrics:
         """Per (channel, flow): [turns, seconds, count per histogram bucket ...]; and the NLU's
         intents and fallbacks (``intent`` empty when the turn never reached the NLU)."""
         tallies: dict[tuple[str, str], list[Any]] = {}
-        bounds, width = self._bounds, 2 + len(self._bounds)
-        intents, fallbacks = self._intents, self._fallbacks
+        bounds = self._bounds
         for record in records:
             channel, seconds = record.channel, record.seconds
             tally = tallies.get((channel, record.flow))
             if tally is None:
-                tally = tallies[(channel, record.flow)] = [0, 0.0] + [0] * (width - 2)
+                tally = tallies[(channel, record.flow)] = [0, 0.0] + [0] * len(bounds)
             tally[0] += 1
             tally[1] += seconds
             tally[2 + bisect.bisect_left(bounds, seconds)] += 1  # the first bucket with seconds <= le
             if record.intent:
-                intents[record.intent] = intents.get(record.intent, 0) + 1
-                if record.fallback:
-                    fallbacks[channel] = fallbacks.get(channel, 0) + 1
+                self.counted(record.intent, channel, record.fallback)
         return tallies
 
     def _schedule(self) -> None:
