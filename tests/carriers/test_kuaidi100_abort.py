@@ -53,14 +53,6 @@ async def _bound(
     return operator
 
 
-def _told(session: RecordingSession, since: int, chat: str) -> list[str]:
-    return [
-        str(c.params["text"])
-        for c in session.calls[since:]
-        if c.method == "sendMessage" and c.chat_id == chat
-    ]
-
-
 async def test_an_abort_is_subscribed_again_once_then_raised_to_the_merchant_and_staff(
     runtime: Runtime,  # noqa: F811
     http: Client,
@@ -91,7 +83,7 @@ async def test_an_abort_is_subscribed_again_once_then_raised_to_the_merchant_and
     clock.advance(minutes=31)
     await runtime.tick()
     assert len(kuaidi100.subscriptions) == 2  # once, not every round
-    assert _told(session, before, MERCHANT_CHAT) == [] and _told(session, before, AGENT_CHAT) == []
+    assert session.texts_to(MERCHANT_CHAT, before) == [] and session.texts_to(AGENT_CHAT, before) == []
 
     # it gives up again: people are told, once, and nothing is subscribed again
     for _ in range(2):
@@ -100,13 +92,13 @@ async def test_an_abort_is_subscribed_again_once_then_raised_to_the_merchant_and
     await runtime.tick()
     await runtime.relay_notifications()
     assert len(kuaidi100.subscriptions) == 2
-    [to_merchant] = _told(session, before, MERCHANT_CHAT)
+    [to_merchant] = session.texts_to(MERCHANT_CHAT, before)
     assert "Kuaidi100 has stopped tracking waybill" in to_merchant
     assert WAYBILL in to_merchant and number in to_merchant and "shunfeng" in to_merchant
     assert NO_SCANS in to_merchant
-    [to_agent] = _told(session, before, AGENT_CHAT)
+    [to_agent] = session.texts_to(AGENT_CHAT, before)
     assert "物流追蹤問題" in to_agent and WAYBILL in to_agent and "已通知商家" in to_agent
-    assert not any("Kuaidi100" in t or "快递100" in t for t in _told(session, before, SHOPPER_CHAT))
+    assert not any("Kuaidi100" in t or "快递100" in t for t in session.texts_to(SHOPPER_CHAT, before))
 
     unknown = kuaidi100.push(WAYBILL, "0", [], status="abort", message=NO_SCANS)
     unknown["param"] = unknown["param"].replace(WAYBILL, "SF000")

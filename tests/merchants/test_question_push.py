@@ -25,14 +25,6 @@ Client = TestClient[web.Request, web.Application]
 OWNER_EN, STAFF_HANT, BOLT_HANS = "8201", "8202", "8203"
 
 
-def _told(session: RecordingSession, since: int, chat: str) -> list[str]:
-    return [
-        str(c.params["text"])
-        for c in session.calls[since:]
-        if c.method == "sendMessage" and c.chat_id == chat
-    ]
-
-
 async def test_a_new_question_is_pushed_once_to_each_seller_user_in_their_language(
     client: Client,
     channel: TelegramChannel,
@@ -69,25 +61,25 @@ async def test_a_new_question_is_pushed_once_to_each_seller_user_in_their_langua
     before = len(session.calls)
     session.fail(server_error, chat_id=STAFF_HANT, times=5)  # the sender's every attempt fails
     await runtime.relay_notifications()
-    to_owner = _told(session, before, OWNER_EN)
+    to_owner = session.texts_to(OWNER_EN, before)
     assert len(to_owner) == 1, to_owner
     assert "A shopper asked about Red Floral Dress" in to_owner[0] and "is it waterproof?" in to_owner[0]
     assert f"/admin/merchant/questions#{question_id}" in to_owner[0]
     assert "Annabel" not in to_owner[0] and "7201" not in to_owner[0]  # nothing about the shopper
-    assert _told(session, before, STAFF_HANT) == []
-    assert _told(session, before, BOLT_HANS) == []  # not bolt's product
+    assert session.texts_to(STAFF_HANT, before) == []
+    assert session.texts_to(BOLT_HANS, before) == []  # not bolt's product
 
     clock.advance(minutes=10)  # the outbox retries the event: only the chat that missed it is told
     await runtime.relay_notifications()
-    to_staff = _told(session, before, STAFF_HANT)
+    to_staff = session.texts_to(STAFF_HANT, before)
     assert len(to_staff) == 1 and "紅色碎花連衣裙" in to_staff[0] and "「is it waterproof?」" in to_staff[0]
     assert "請在商家後台回覆" in to_staff[0]
-    assert len(_told(session, before, OWNER_EN)) == 1
+    assert len(session.texts_to(OWNER_EN, before)) == 1
 
     await conv.post(ann.tap(ask))  # pressed again: already sent, the seller is not told twice
     clock.advance(minutes=10)
     await runtime.relay_notifications()
-    assert len(_told(session, before, OWNER_EN)) == 1 and len(_told(session, before, STAFF_HANT)) == 1
+    assert len(session.texts_to(OWNER_EN, before)) == 1 and len(session.texts_to(STAFF_HANT, before)) == 1
 
     # the link opens the console's list at that question
     await browser.login("owner@acme.example")
@@ -98,6 +90,6 @@ async def test_a_new_question_is_pushed_once_to_each_seller_user_in_their_langua
     asked = await commerce.questions.offer(None, "B1", "这个扳手防锈吗", language="zh-Hans")
     await commerce.questions.ask(asked, team.shopper)
     await runtime.relay_notifications()
-    to_bolt = _told(session, before, BOLT_HANS)
+    to_bolt = session.texts_to(BOLT_HANS, before)
     assert len(to_bolt) == 1 and "有买家问了 扳手 的问题：“这个扳手防锈吗”" in to_bolt[0]
-    assert f"#{asked}" in to_bolt[0] and len(_told(session, before, OWNER_EN)) == 1
+    assert f"#{asked}" in to_bolt[0] and len(session.texts_to(OWNER_EN, before)) == 1

@@ -92,6 +92,11 @@ class RecordingSession(BaseSession):
     def of(self, method: str) -> list[RecordedCall]:
         return [c for c in self.calls if c.method == method]
 
+    def texts_to(self, chat: str, since: int = 0) -> list[str]:
+        """The texts of the messages sent to ``chat``, from call number ``since`` on."""
+        sent = self.calls[since:]
+        return [str(c.params["text"]) for c in sent if c.method == "sendMessage" and c.chat_id == chat]
+
     async def close(self) -> None:
         return None
 
