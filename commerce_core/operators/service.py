@@ -296,8 +296,9 @@ class OperatorService(SignIn):
     async def chat_contacts(
         self, *, merchant_id: int | None = None, operator_id: int | None = None, role: str | None = None
     ) -> list[OperatorContact]:
-        """Who to push a merchant's or staff notification to (enabled operators with a bound identity)."""
-        async with self._units.orm() as uow:
+        """Who to push a merchant's or staff notification to (enabled operators with a bound identity).
+        On a hot unit: every paid order's notifications ask this (issue 16)."""
+        async with self._units.hot() as uow:
             return await bindings.contacts(uow, merchant_id=merchant_id, operator_id=operator_id, role=role)
 
     async def identities_of(self, public_id: str) -> list[tuple[str, str]]:
