@@ -179,15 +179,25 @@ class OutboxRelay:
         return delivered
 
     async def _claim_keys(self, keys: list[str]) -> store.Claim:
-        """The ORM claim of :mod:`.store`, on purpose: one prepared ``UPDATE ... FROM (heads, runs)``
-        statement on a hot unit (five round trips -> one) was tried and measured slower where it
+        """The claim of :mod:`.store`, on purpose its separate statements: one prepared ``UPDATE ...
+        FROM (heads, runs)`` statement (five round trips -> one) was tried and measured slower where it
         counts. A queue table's statistics are rarely current, and its generic plan scanned every
         queued row (30-60 ms a pay button on the bench's outbox, web p99 0.43 -> 1.1 s, two serve
-        processes 0.8 of one); the store's separate statements each keep to their index."""
+        processes 0.8 of one); the store's separate statements each keep to their index.
+
+        On PostgreSQL they run on a hot unit: the same SQL (so the same plans) without an ORM
+        session, its transaction and its per-statement bookkeeping on every pay button (issue 16)."""
         settings, now = self.settings, self.clock.now()
-        return await store.claim(
-            self.sessions, now, batch=len(keys), run=settings.run, lease=settings.lease, keys=keys
-        )
+        if self._units is None:
+            return await store.claim(
+                self.sessions, now, batch=len(keys), run=settings.run, lease=settings.lease, keys=keys
+            )
+        async with self._units.hot() as uow:
+            claimed = await store.claim_in(
+                uow.execute, now, batch=len(keys), run=settings.run, lease=settings.lease, keys=keys
+            )
+            await uow.commit()
+        return claimed
 
     async def _deliver(self, claimed: store.Claim) -> RoundReport:
         if not claimed.messages:

@@ -19,7 +19,7 @@ shopper's events from one request at a time, so this does not arise in practice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -162,6 +162,11 @@ _HEADS, _HEADS_OF_KEYS, _RUNS = _heads(of_keys=False), _heads(of_keys=True), _ru
 _LEASE = _by_ids(available_at=bindparam("until", type_=_OUTBOX.c.available_at.type))
 _SENT = _by_ids(sent_at=bindparam("at", type_=_OUTBOX.c.sent_at.type))
 _RELEASED = _by_ids(available_at=bindparam("at", type_=_OUTBOX.c.available_at.type))
+_PARK_UNREADABLE = _by_ids(
+    parked_at=bindparam("at", type_=_OUTBOX.c.parked_at.type),
+    attempts=_OUTBOX.c.attempts + 1,
+    last_error="MalformedEvent: the payload is not a JSON object",
+)
 
 
 async def claim(
@@ -181,45 +186,57 @@ async def claim(
     (leased, or being claimed right now) is left alone, and nothing is delivered twice or out of
     order."""
     async with sessions() as session, session.begin():
-        if keys is None:
-            found = await session.execute(_HEADS, {"now": now, "limit": batch})
-        else:
-            found = await session.execute(_HEADS_OF_KEYS, {"now": now, "limit": batch, "keys": list(keys)})
-        heads = found.all()
-        if not heads:
-            return Claim([])
-        head_of = {row.ordering_key: row.id for row in heads if row.ordering_key is not None}
-        chosen = [row for row in heads if row.ordering_key is None]
-        if head_of:
-            by_key: dict[str, list[Any]] = {}
-            for row in (await session.execute(_RUNS, {"keys": list(head_of), "run": run})).all():
-                by_key.setdefault(row.ordering_key, []).append(row)
-            for key, rows in by_key.items():
-                # an earlier row that committed after our look for heads now leads the key: leave
-                # the key alone this round (its new head is someone else's, or ours next round)
-                if rows[0].id != head_of[key]:
-                    continue
-                chosen.append(rows[0])
-                for row in rows[1:]:
-                    if row.available_at > now:
-                        break
-                    chosen.append(row)
-        # a payload that is not a JSON object cannot reach any handler: parked here, with the reason
-        unreadable = [row.id for row in chosen if not isinstance(row.payload, dict)]
-        if unreadable:
-            await session.execute(
-                update(_OUTBOX)
-                .where(_OUTBOX.c.id.in_(unreadable))
-                .values(
-                    parked_at=now,
-                    attempts=_OUTBOX.c.attempts + 1,
-                    last_error="MalformedEvent: the payload is not a JSON object",
-                )
-            )
-            chosen = [row for row in chosen if row.id not in unreadable]
-        chosen.sort(key=lambda row: row.id)
-        if chosen:
-            await session.execute(_LEASE, {"ids": [row.id for row in chosen], "until": now + lease})
+        return await claim_in(session.execute, now, batch=batch, run=run, lease=lease, keys=keys)
+
+
+#: runs a Core statement with its parameters in the claim's transaction (an ORM session's or a hot
+#: unit's ``execute``): both answer ``.all()`` with rows that name their columns
+Execute = Callable[[Any, dict[str, Any]], Awaitable[Any]]
+
+
+async def claim_in(
+    execute: Execute,
+    now: datetime,
+    *,
+    batch: int,
+    run: int,
+    lease: timedelta,
+    keys: Sequence[str] | None = None,
+) -> Claim:
+    """:func:`claim`'s statements, run by ``execute`` in a transaction the caller opened and commits
+    (the relay's recipient claims run them on a hot unit on PostgreSQL: the same SQL, so the same
+    plans, without an ORM session per pay button)."""
+    if keys is None:
+        found = await execute(_HEADS, {"now": now, "limit": batch})
+    else:
+        found = await execute(_HEADS_OF_KEYS, {"now": now, "limit": batch, "keys": list(keys)})
+    heads = found.all()
+    if not heads:
+        return Claim([])
+    head_of = {row.ordering_key: row.id for row in heads if row.ordering_key is not None}
+    chosen = [row for row in heads if row.ordering_key is None]
+    if head_of:
+        by_key: dict[str, list[Any]] = {}
+        for row in (await execute(_RUNS, {"keys": list(head_of), "run": run})).all():
+            by_key.setdefault(row.ordering_key, []).append(row)
+        for key, rows in by_key.items():
+            # an earlier row that committed after our look for heads now leads the key: leave
+            # the key alone this round (its new head is someone else's, or ours next round)
+            if rows[0].id != head_of[key]:
+                continue
+            chosen.append(rows[0])
+            for row in rows[1:]:
+                if row.available_at > now:
+                    break
+                chosen.append(row)
+    # a payload that is not a JSON object cannot reach any handler: parked here, with the reason
+    unreadable = [row.id for row in chosen if not isinstance(row.payload, dict)]
+    if unreadable:
+        await execute(_PARK_UNREADABLE, {"ids": unreadable, "at": now})
+        chosen = [row for row in chosen if row.id not in unreadable]
+    chosen.sort(key=lambda row: row.id)
+    if chosen:
+        await execute(_LEASE, {"ids": [row.id for row in chosen], "until": now + lease})
     messages = [
         OutboxEnvelope(row.id, row.event_type, row.payload, row.attempts, row.ordering_key) for row in chosen
     ]
