@@ -56,36 +56,42 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     response.headers["Server"] = SERVER_NAME
 
 
-@web.middleware
-async def rate_limited(request: web.Request, handler: Any) -> web.StreamResponse:
+async def rate_limited(request: web.Request) -> web.Response | None:
     """The web chat's API (``/api/...``) per client IP and per session cookie (``SHOPBOT_RATE_WEB_*``
     per minute): over the limit, 429 with ``Retry-After`` before any handler or database work."""
-    if request.path.startswith("/api/"):
-        runtime = request.app[RUNTIME]
-        limits, gate, now = runtime.container.settings.rate, request.app[FLOOD], time.time()
-        session = request.cookies.get(limits.web_session_cookie, "")[:128]
-        checks = [("web-ip", request.remote or "-", limits.web_per_ip)]
-        if session:
-            checks.append(("web-session", session, limits.web_per_session))
-        if not await gate.allow_each(checks, now):  # both counted in one Redis round trip
-            return web.json_response(
-                {"error": "rate_limited"}, status=429, headers={"Retry-After": str(WINDOW_SECONDS)}
-            )
-    response: web.StreamResponse = await handler(request)
-    return response
+    if not request.path.startswith("/api/"):
+        return None
+    limits, gate = request.app[RUNTIME].container.settings.rate, request.app[FLOOD]
+    session = request.cookies.get(limits.web_session_cookie, "")[:128]
+    checks = [("web-ip", request.remote or "-", limits.web_per_ip)]
+    if session:
+        checks.append(("web-session", session, limits.web_per_session))
+    if await gate.allow_each(checks, time.time()):  # both counted in one Redis round trip
+        return None
+    return web.json_response(
+        {"error": "rate_limited"}, status=429, headers={"Retry-After": str(WINDOW_SECONDS)}
+    )
 
 
-@web.middleware
-async def bounded_json(request: web.Request, handler: Any) -> web.StreamResponse:
+async def bounded_json(request: web.Request) -> web.Response | None:
     """JSON bodies nested deeper than ``bot.infra.input.MAX_JSON_DEPTH`` get 400. Any content type is
     checked, as ``request.json()`` does not look at it; forms and uploads are left to stream (the body
     is read once here; aiohttp keeps it for the handler's ``request.json()``)."""
-    if (
-        request.body_exists
-        and request.content_type not in STREAMED_FORMS
-        and too_deep(await request.read())
-    ):
+    if request.body_exists and request.content_type not in STREAMED_FORMS and too_deep(await request.read()):
         return web.json_response({"error": "json_too_deep"}, status=400)
+    return None
+
+
+@web.middleware
+async def guarded(request: web.Request, handler: Any) -> web.StreamResponse:
+    """:func:`rate_limited`, then :func:`bounded_json`, then the handler. One middleware, not two: each
+    time a handler's await resumes, it resumes through every middleware's frame as well (a web chat
+    turn resumes about eight times), so the checks run before the handler in this one frame."""
+    refused = await rate_limited(request)
+    if refused is None:
+        refused = await bounded_json(request)
+    if refused is not None:  # (not ``or``: a response with no user data is falsy, a MutableMapping)
+        return refused
     response: web.StreamResponse = await handler(request)
     return response
 
@@ -171,7 +177,7 @@ async def demo_image(request: web.Request) -> web.Response:
 def create_app(runtime: Runtime, extra_routes: Sequence[RouteInstaller] = ()) -> web.Application:
     """The app with its own routes, then the runtime's installers (channels first, then extensions
     given to bootstrap), then ``extra_routes``."""
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[rate_limited, bounded_json])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[guarded])
     app[FLOOD] = FloodGate(runtime.container.redis)
     app.on_response_prepare.append(add_security_headers)
     app[RUNTIME] = runtime

@@ -73,7 +73,7 @@ def request_middleware(runtime: Runtime, metrics: Metrics | None) -> Any:
                     metrics.payment_callbacks.labels(path, outcome).inc()
                 if (path in payment_paths or path in webhook_paths) and status >= 400:
                     metrics.webhook_rejects.labels(path, str(status)).inc()
-            if access_log:
+            if access_log and access.isEnabledFor(logging.INFO):  # no fields built for no line
                 route = request.match_info.route.resource
                 # the route's pattern, never the path or query (a search may hold a phone number)
                 fields = {
