@@ -39,6 +39,8 @@ def _by_ids(**values: Any) -> Update:
 _TS = _OUTBOX.c.available_at.type
 _SENT = _by_ids(sent_at=bindparam("at", type_=_TS))
 _RELEASED = _by_ids(available_at=bindparam("at", type_=_TS))
+#: the recipients' claim's lease (see ``OutboxRelay._claim_keys``)
+LEASE = _by_ids(available_at=bindparam("until", type_=_TS))
 
 
 def settlement_writes(now: datetime, outcome: Settlement) -> list[tuple[Update, dict[str, Any]]]:

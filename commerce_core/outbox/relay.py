@@ -194,7 +194,13 @@ class OutboxRelay:
             )
         async with self._units.hot() as uow:
             claimed = await store.claim_in(
-                uow.execute, now, batch=len(keys), run=settings.run, lease=settings.lease, keys=keys
+                uow.execute,
+                now,
+                batch=len(keys),
+                run=settings.run,
+                lease=settings.lease,
+                keys=keys,
+                lease_by_ids=hot.LEASE,
             )
             await uow.commit()
         return claimed

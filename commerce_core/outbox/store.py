@@ -101,7 +101,19 @@ def _queued(table: Any) -> ColumnElement[bool]:
     return and_(table.c.sent_at.is_(None), table.c.parked_at.is_(None))
 
 
-def _heads(*, of_keys: bool) -> Select[Any]:
+def _of_keys(one: bool) -> ColumnElement[bool]:
+    """``ordering_key IN :keys`` (expanding), or ``= :key`` for ONE key: the pay button's claim (one
+    shopper) then needs no per-call expansion of the statement (PostgreSQL plans a one-element IN
+    list as that ``=`` anyway)."""
+    column = _OUTBOX.c.ordering_key
+    return (
+        column == bindparam("key", type_=column.type)
+        if one
+        else column.in_(bindparam("keys", expanding=True))
+    )
+
+
+def _heads(*, of_keys: bool, one: bool = False) -> Select[Any]:
     """The due heads (oldest queued message of their key, or a message with no key) up to ``limit``,
     locked; ``of_keys``: the heads of those ``keys`` alone, under the same rules. Bound parameters
     ``now``, ``limit`` (and ``keys``): built once, as building a statement costs more than running it (in
@@ -118,7 +130,7 @@ def _heads(*, of_keys: bool) -> Select[Any]:
     now = bindparam("now", type_=_OUTBOX.c.available_at.type)
     heads = _columns().where(_queued(_OUTBOX), _OUTBOX.c.available_at <= now, first_of_its_key)
     if of_keys:
-        heads = heads.where(_OUTBOX.c.ordering_key.in_(bindparam("keys", expanding=True)))
+        heads = heads.where(_of_keys(one))
     limit = bindparam("limit", type_=Integer())
     return heads.order_by(_OUTBOX.c.id).limit(limit).with_for_update(skip_locked=True, of=_OUTBOX)
 
@@ -139,14 +151,14 @@ class Claim:
         return len(self.messages) + self.parked
 
 
-def _runs() -> Select[Any]:
+def _runs(*, one: bool = False) -> Select[Any]:
     """The first ``run`` queued rows of each of ``keys`` (window per key: a long backlog of one
     shopper cannot crowd the others out of the claim)."""
     t = _OUTBOX.c
     position = func.row_number().over(partition_by=t.ordering_key, order_by=t.id).label("position")
     ranked = (
         select(t.id, t.event_type, t.payload, t.attempts, t.ordering_key, t.available_at, position)
-        .where(_queued(_OUTBOX), t.ordering_key.in_(bindparam("keys", expanding=True)))
+        .where(_queued(_OUTBOX), _of_keys(one))
         .subquery()
     )
     run = bindparam("run", type_=Integer())
@@ -159,6 +171,7 @@ def _by_ids(**values: Any) -> Any:
 
 
 _HEADS, _HEADS_OF_KEYS, _RUNS = _heads(of_keys=False), _heads(of_keys=True), _runs()
+_HEADS_OF_KEY, _RUNS_OF_KEY = _heads(of_keys=True, one=True), _runs(one=True)
 _LEASE = _by_ids(available_at=bindparam("until", type_=_OUTBOX.c.available_at.type))
 _SENT = _by_ids(sent_at=bindparam("at", type_=_OUTBOX.c.sent_at.type))
 _RELEASED = _by_ids(available_at=bindparam("at", type_=_OUTBOX.c.available_at.type))
@@ -202,12 +215,18 @@ async def claim_in(
     run: int,
     lease: timedelta,
     keys: Sequence[str] | None = None,
+    lease_by_ids: Update | None = None,
 ) -> Claim:
     """:func:`claim`'s statements, run by ``execute`` in a transaction the caller opened and commits
     (the relay's recipient claims run them on a hot unit on PostgreSQL: the same SQL, so the same
-    plans, without an ORM session per pay button)."""
+    plans, without an ORM session per pay button). ``lease_by_ids``: the lease ``UPDATE`` (parameters
+    ``ids`` and ``until``), by default an expanding ``IN``; PostgreSQL's hot unit passes ``= ANY`` of an
+    array (rows by primary key: one prepared statement whatever the count)."""
+    lease_by_ids = _LEASE if lease_by_ids is None else lease_by_ids
     if keys is None:
         found = await execute(_HEADS, {"now": now, "limit": batch})
+    elif len(keys) == 1:
+        found = await execute(_HEADS_OF_KEY, {"now": now, "limit": batch, "key": keys[0]})
     else:
         found = await execute(_HEADS_OF_KEYS, {"now": now, "limit": batch, "keys": list(keys)})
     heads = found.all()
@@ -217,7 +236,12 @@ async def claim_in(
     chosen = [row for row in heads if row.ordering_key is None]
     if head_of:
         by_key: dict[str, list[Any]] = {}
-        for row in (await execute(_RUNS, {"keys": list(head_of), "run": run})).all():
+        if len(head_of) == 1:
+            [(key, _)] = head_of.items()
+            runs = await execute(_RUNS_OF_KEY, {"key": key, "run": run})
+        else:
+            runs = await execute(_RUNS, {"keys": list(head_of), "run": run})
+        for row in runs.all():
             by_key.setdefault(row.ordering_key, []).append(row)
         for key, rows in by_key.items():
             # an earlier row that committed after our look for heads now leads the key: leave
@@ -236,7 +260,7 @@ async def claim_in(
         chosen = [row for row in chosen if row.id not in unreadable]
     chosen.sort(key=lambda row: row.id)
     if chosen:
-        await execute(_LEASE, {"ids": [row.id for row in chosen], "until": now + lease})
+        await execute(lease_by_ids, {"ids": [row.id for row in chosen], "until": now + lease})
     messages = [
         OutboxEnvelope(row.id, row.event_type, row.payload, row.attempts, row.ordering_key) for row in chosen
     ]
