@@ -176,7 +176,9 @@ class OperatorDirectory:
         if known is not None and now - known[0] < self._remember:
             return known[1]
         found = await self._look_up(recipient)
-        if not found:  # nobody bound yet: a binding made a moment from now must count at once
+        if not found:
+            # nobody bound yet: not remembered, so a binding made a moment from now, by any process,
+            # counts at once; asking again is one prepared statement on a hot unit (issue 16)
             return found
         if len(self._known) >= CONTACTS_KEPT:
             self._known.clear()
