@@ -27,8 +27,9 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
 from redis.asyncio.connection import Connection
-from redis.exceptions import ResponseError
+from redis.exceptions import ConnectionError, ResponseError
 
 #: queues one caller's commands on the shared pipeline (at flight time; it must not await)
 Queue = Callable[[Any], None]
@@ -125,16 +126,38 @@ class GroupCommit:
 
 
 async def _exchange(connection: Connection, commands: Commands) -> list[Any]:
+    """Send ``commands``, read their replies. The first is read by the connection (it waits, with the
+    client's timeout and error handling); the rest, usually in the same read from the socket, are
+    taken straight off the connection's hiredis reader while it has them whole, and read by the
+    connection again when it has not (``connection.read_response`` per reply was a third of the
+    round trip's CPU in issue 16's profile: a timeout context and three calls for a reply in memory).
+    """
     await connection.send_packed_command(b"".join(commands.parts))
     replies: list[Any] = []
+    reader = _reader_of(connection)
     for shape in commands.shapes:
-        try:
-            reply = await connection.read_response()
-        except ResponseError as error:
-            replies.append(error)
+        reply = reader.gets() if reader is not None and replies else NOT_ENOUGH_DATA
+        if reply is NOT_ENOUGH_DATA:
+            try:
+                reply = await connection.read_response()
+            except ResponseError as error:
+                reply = error
+        elif isinstance(reply, ConnectionError):  # as the connection raises it (LOADING and such)
+            raise reply
+        if isinstance(reply, ResponseError):
+            replies.append(reply)
         else:
             replies.append(shape(reply) if shape is not None else reply)
     return replies
+
+
+def _reader_of(connection: Connection) -> Any:
+    """The connection's hiredis reader when its replies can be taken off it directly (RESP2: no push
+    messages among them), else None (every reply read by the connection)."""
+    parser = connection._parser
+    if connection.protocol in (3, "3") or not isinstance(parser, _AsyncHiredisParser):
+        return None
+    return getattr(parser, "_reader", None)
 
 
 def _ok(reply: Any) -> bool:
@@ -158,48 +181,68 @@ class Commands:
         return len(self.shapes)
 
     def _add(self, shape: Callable[[Any], Any] | None, *args: Any) -> None:
-        out = [b"*%d\r\n" % len(args)]
-        for arg in args:
-            kind = type(arg)
-            if kind is str:
-                arg = arg.encode()
-            elif kind is int:
-                arg = b"%d" % arg
-            elif kind is not bytes:
-                raise TypeError(f"not a Redis argument: {kind.__name__}")
-            out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-        self.parts.append(b"".join(out))
+        self.parts.append(b"*%d\r\n%b" % (len(args), b"".join(map(_bulk, args))))
         self.shapes.append(shape)
 
     def set(
         self, name: str, value: bytes | str, ex: int | None = None, nx: bool = False, get: bool = False
     ) -> None:
-        args: list[Any] = ["SET", name, value]
-        if ex is not None:
-            args += ["EX", ex]
-        if nx:
-            args.append("NX")
-        if get:
-            args.append("GET")
-        self._add(None if get else _ok, *args)
+        # the hot command (the claim, the reply, the buttons): written with one format, its options'
+        # RESP taken from a table (see :func:`_set_options`)
+        options, count = _set_options(ex, nx, get)
+        self.parts.append(b"*%d\r\n$3\r\nSET\r\n%b%b%b" % (count, _bulk(name), _bulk(value), options))
+        self.shapes.append(None if get else _ok)
 
     def get(self, name: str) -> None:
-        self._add(None, "GET", name)
+        self.parts.append(b"*2\r\n$3\r\nGET\r\n%b" % _bulk(name))
+        self.shapes.append(None)
 
     def hset(self, name: str, mapping: dict[str, Any]) -> None:
         self._add(None, "HSET", name, *(item for pair in mapping.items() for item in pair))
 
     def hsetnx(self, name: str, key: str, value: bytes | str) -> None:
-        self._add(bool, "HSETNX", name, key, value)
+        self.parts.append(b"*4\r\n$6\r\nHSETNX\r\n%b%b%b" % (_bulk(name), _bulk(key), _bulk(value)))
+        self.shapes.append(bool)
 
     def hdel(self, name: str, *keys: str) -> None:
         self._add(None, "HDEL", name, *keys)
 
     def expire(self, name: str, seconds: int) -> None:
-        self._add(bool, "EXPIRE", name, seconds)
+        self.parts.append(b"*3\r\n$6\r\nEXPIRE\r\n%b%b" % (_bulk(name), _bulk(seconds)))
+        self.shapes.append(bool)
 
     def delete(self, *names: str) -> None:
         self._add(None, "DEL", *names)
+
+
+def _bulk(arg: Any) -> bytes:
+    """One argument as a RESP bulk string (str as UTF-8, int in decimal, as redis-py encodes them)."""
+    kind = type(arg)
+    if kind is str:
+        arg = arg.encode()
+    elif kind is int:
+        arg = b"%d" % arg
+    elif kind is not bytes:
+        raise TypeError(f"not a Redis argument: {kind.__name__}")
+    return b"$%d\r\n%b\r\n" % (len(arg), arg)
+
+
+_SET_OPTIONS: dict[tuple[int | None, bool, bool], tuple[bytes, int]] = {}
+
+
+def _set_options(ex: int | None, nx: bool, get: bool) -> tuple[bytes, int]:
+    """``SET``'s options as RESP and the command's argument count, made once per combination (the
+    channel uses a handful: its TTLs are settings)."""
+    found = _SET_OPTIONS.get((ex, nx, get))
+    if found is None:
+        parts = [b"$2\r\nEX\r\n" + _bulk(ex)] if ex is not None else []
+        parts += [b"$2\r\nNX\r\n"] if nx else []
+        parts += [b"$3\r\nGET\r\n"] if get else []
+        count = 3 + (2 if ex is not None else 0) + nx + get
+        found = (b"".join(parts), count)
+        if len(_SET_OPTIONS) < 64:  # (bounded, whatever a caller passes)
+            _SET_OPTIONS[(ex, nx, get)] = found
+    return found
 
 
 def _observe(future: asyncio.Future[list[Any]]) -> None:
