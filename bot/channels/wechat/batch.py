@@ -45,18 +45,34 @@ class GroupCommit:
             redis.connection_pool.connection_class, Connection
         )
         self._gathering: list[tuple[Queue, asyncio.Future[list[Any]]]] = []
+        self._riding: list[tuple[Queue, asyncio.Future[list[Any]]]] = []  # (see ``add``'s ``ride``)
+        self._kicked = False
         self._flusher: asyncio.Task[None] | None = None
 
-    def add(self, queue: Queue) -> asyncio.Future[list[Any]]:
+    def add(self, queue: Queue, *, ride: bool = False) -> asyncio.Future[list[Any]]:
         """Queue ``queue``'s commands for the next round trip; the future gets their results in order
-        (or the first error among them: a failed command fails only its own caller)."""
+        (or the first error among them: a failed command fails only its own caller).
+
+        ``ride``: work that may wait (striking answered messages off the unanswered list) goes with
+        the next round trip someone else starts, or the one :meth:`kick` starts, and starts none
+        itself: under load a request's own last round trip was mostly such work alone."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         # a caller gone meanwhile must not leave "exception never retrieved" behind
         future.add_done_callback(_observe)
-        self._gathering.append((queue, future))
-        if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush())
+        if ride:
+            self._riding.append((queue, future))
+        else:
+            self._gathering.append((queue, future))
+            if self._flusher is None:
+                self._flusher = asyncio.create_task(self._flush())
         return future
+
+    def kick(self) -> None:
+        """Start a round trip for the riders if none is on its way (one will carry them otherwise)."""
+        if self._riding:
+            self._kicked = True
+            if self._flusher is None:
+                self._flusher = asyncio.create_task(self._flush())
 
     async def run(self, queue: Queue) -> list[Any]:
         """:meth:`add`, then wait for the results."""
@@ -64,8 +80,10 @@ class GroupCommit:
 
     async def _flush(self) -> None:
         try:
-            while self._gathering:
-                gathered, self._gathering = self._gathering, []
+            while self._gathering or self._kicked:
+                self._kicked = False
+                gathered = self._riding + self._gathering
+                self._riding, self._gathering = [], []
                 gathered = [(queue, future) for queue, future in gathered if not future.done()]
                 if gathered:
                     await self._fly(gathered)

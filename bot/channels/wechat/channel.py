@@ -390,6 +390,7 @@ class WeChatChannel:
         """Wait for answers still on their way (tests, shutdown)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.pending.flush()  # answered messages struck off
 
     async def _work(self, inbound: Inbound, xml_in: str | None, opened: Opened | None) -> Worked:
         SAVED_STATE.set(None)  # (this task's own context) set by the pipeline's turn, if one runs

@@ -49,7 +49,7 @@ async def receive(request: web.Request) -> web.Response:
     if answer.delivered:  # the passive reply is written first, then the message counts as answered
         await response.prepare(request)
         await response.write_eof()
-        await channel.pending.done(answer.delivered)
+        channel.pending.answered(answer.delivered)  # (struck off with the channel's next round trip)
     return response
 
 
