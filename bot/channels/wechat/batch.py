@@ -81,6 +81,7 @@ class GroupCommit:
     async def _flush(self) -> None:
         try:
             while self._gathering or self._kicked:
+                await asyncio.sleep(0)  # one more turn of the event loop: what it wakes may join
                 self._kicked = False
                 gathered = self._riding + self._gathering
                 self._riding, self._gathering = [], []
