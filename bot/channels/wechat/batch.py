@@ -5,9 +5,10 @@ customer-service window, reading the shown buttons; then keeping the reply and t
 striking the message off) was three and a half round trips of its own in issue 16's profile, and in
 redis-py every round trip costs far more CPU than the commands in it (taking and giving back a pooled
 connection, observability hooks, a system call each way). Requests arrive together under load, so
-their commands go together: whoever asks while no round trip is on its way starts one at the next turn
-of the event loop; whoever asks while one is on its way joins the next. One request alone waits for
-nothing but its own round trip; under load a round trip carries the commands of many.
+their commands go together: whoever asks while no round trip is on its way starts one two turns of the
+event loop later (what the first turn wakes may join it); whoever asks while one is on its way joins
+the next. One request alone waits for nothing but its own round trip; under load a round trip carries
+the commands of many.
 
 The pipeline is not a transaction (no ``MULTI``): every caller's commands run in the order it queued
 them, next to each other, and a cluster client splits the pipeline per node as it always does.
@@ -118,6 +119,7 @@ class GroupCommit:
                 if not future.done():
                     future.set_exception(error)
             return
+        failed = [r for r in results if isinstance(r, Exception)]  # (looked for per caller only if any)
         for (_queue, future), span in zip(gathered, spans, strict=True):
             if future.done():
                 continue
@@ -125,9 +127,9 @@ class GroupCommit:
                 future.set_exception(span)
                 continue
             mine = results[span[0] : span[1]]
-            failed = next((r for r in mine if isinstance(r, Exception)), None)
-            if failed is not None:
-                future.set_exception(failed)
+            refused = next((r for r in mine if isinstance(r, Exception)), None) if failed else None
+            if refused is not None:
+                future.set_exception(refused)
             else:
                 future.set_result(mine)
 
