@@ -31,6 +31,8 @@ PENDING = "shopbot:wechat:pending"
 #: seconds an answered message waits for a round trip to ride before it gets one of its own
 STRIKE_DELAY = 0.01
 log = logging.getLogger(__name__)
+#: ``json.dumps(..., ensure_ascii=False)``, whose every call made a new encoder (its defaults' is cached)
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class PendingMessages:
@@ -55,7 +57,7 @@ class PendingMessages:
 
     @staticmethod
     def _entry(xml: str) -> str:
-        return json.dumps({"xml": xml, "at": time.time()}, ensure_ascii=False)
+        return _ENCODE({"xml": xml, "at": time.time()})
 
     async def done(self, dedup_key: str) -> None:
         """Strike ``dedup_key`` off; returns once it is. Keys answered before the next round trip of
