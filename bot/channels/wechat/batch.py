@@ -156,19 +156,24 @@ async def _exchange(connection: Connection, commands: Commands) -> list[Any]:
     await connection.send_packed_command(b"".join(commands.parts))
     replies: list[Any] = []
     reader = _reader_of(connection)
-    for shape in commands.shapes:
-        reply = reader.gets() if reader is not None and replies else NOT_ENOUGH_DATA
-        if reply is NOT_ENOUGH_DATA:
-            try:
-                reply = await connection.read_response()
-            except ResponseError as error:
-                reply = error
-        elif isinstance(reply, ConnectionError):  # as the connection raises it (LOADING and such)
-            raise reply
-        if isinstance(reply, ResponseError):
-            replies.append(reply)
-        else:
-            replies.append(shape(reply) if shape is not None else reply)
+    try:
+        for shape in commands.shapes:
+            reply = reader.gets() if reader is not None and replies else NOT_ENOUGH_DATA
+            if reply is NOT_ENOUGH_DATA:
+                try:
+                    reply = await connection.read_response()
+                except ResponseError as error:
+                    reply = error
+            elif isinstance(reply, ConnectionError):  # as the connection raises it (LOADING and such)
+                raise reply
+            if isinstance(reply, ResponseError):
+                replies.append(reply)
+            else:
+                replies.append(shape(reply) if shape is not None else reply)
+    except BaseException:
+        # replies left unread (or a reader in a bad state): the connection is not given back as it is
+        await connection.disconnect(nowait=True)
+        raise
     return replies
 
 

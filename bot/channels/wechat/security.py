@@ -284,7 +284,7 @@ class _Chain:
     decrypting, the block is the IV itself (its plaintext is dropped, and the next block chains from
     the IV); encrypting, it is the block that encrypts to the IV after the last ciphertext block
     (``D(IV) xor last``; its ciphertext, the IV, is dropped). Only whole blocks go in, so a context
-    never holds a partial block between messages."""
+    never holds a partial block between messages. Stateful: for the event loop's thread only."""
 
     __slots__ = ("_decryptor", "_encryptor", "_iv", "_last", "_opened_iv")
 
