@@ -12,7 +12,8 @@ Cost (issue 16's profile: two of the seven Redis round trips a WeChat turn added
 the entry is written in the turn's first round trip (:meth:`PendingMessages.add_on`, queued with the
 claim, the window and the choices), and answered messages are struck off together
 (:meth:`PendingMessages.done`: one ``HDEL`` for every message answered before the channel's next
-group-committed round trip, which it rides in; see :mod:`batch`).
+group-committed round trip, which it rides in; see :mod:`batch`). A passive reply's strike-off is not
+waited for (:meth:`PendingMessages.answered`): it rides a round trip someone else starts.
 """
 
 from __future__ import annotations
