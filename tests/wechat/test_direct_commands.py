@@ -112,3 +112,32 @@ async def test_a_sealed_conversation_on_a_real_server(real_world: WeChatWorld) -
     await asyncio.sleep(0.05)
     assert not await channel.redis.hexists(PENDING, "msg:" + xmltodict.parse(again)["xml"]["MsgId"])
     await channel.drain()
+
+
+async def test_replies_split_across_reads_and_errors_among_them_come_back_in_order(
+    server: aioredis.Redis,
+) -> None:
+    """Replies after the first are taken off the reader while whole: one larger than a socket read
+    (so the next ones are not there yet) and an error between two values still come back in order."""
+    group = GroupCommit(server)
+    base = f"shopbot:test:direct:{secrets.token_hex(4)}"
+    big = secrets.token_bytes(300_000)
+    await server.set(f"{base}:big", big, ex=60)
+    await server.set(f"{base}:small", b"s", ex=60)
+
+    def queue(batch: Any) -> None:
+        batch.get(f"{base}:small")
+        batch.get(f"{base}:big")
+        batch.get(f"{base}:small")
+        batch.expire(f"{base}:small", 60)
+
+    def failing(batch: Any) -> None:
+        batch.hset(f"{base}:small", mapping={"a": "1"})  # WRONGTYPE, not the first reply
+
+    results = await asyncio.gather(
+        group.run(queue), group.run(failing), group.run(queue), return_exceptions=True
+    )
+    assert results[0] == results[2] == [b"s", big, b"s", True]
+    assert isinstance(results[1], ResponseError)
+    assert await group.run(lambda batch: batch.get(f"{base}:small")) == [b"s"]  # the connection is fine
+    await server.delete(f"{base}:big", f"{base}:small")

@@ -171,3 +171,20 @@ async def test_replay_cli_prints_json_lines(tmp_path: Path, monkeypatch: pytest.
     assert [line["status"] for line in lines if "status" in line] == [200, 200]
     assert all(line["file"] for line in lines)
     assert sha1_signature("a", "b") == sha1_signature("b", "a")
+
+
+async def test_the_query_is_read_as_aiohttp_reads_it() -> None:
+    """WeChat's plain query is split without yarl, to what ``request.query`` gives (first values)."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.channels.wechat.http import query_of
+
+    for target in (
+        "/wechat?timestamp=1&nonce=n&signature=ab12&encrypt_type=aes&msg_signature=cd",
+        "/wechat?a=1&a=2&b&&c=&=x",
+        "/wechat?openid=o%2Bx&nonce=a+b",
+        "/wechat?echostr=%E4%BD%A0&x=1",
+        "/wechat",
+    ):
+        request = make_mocked_request("POST", target)
+        assert dict(query_of(request)) == {k: request.query[k] for k in request.query}, target

@@ -166,3 +166,28 @@ async def test_answered_messages_are_struck_off_together(world: WeChatWorld) -> 
     assert await redis.hlen(PENDING) == 0
     hdels = [command for trip in trips for command in trip if command[0] == "HDEL"]
     assert 1 <= len(trips) <= 2 and sum(len(c) - 2 for c in hdels) == 20
+
+
+async def test_an_answered_message_rides_the_next_round_trip_or_goes_alone_when_idle(
+    world: WeChatWorld,
+) -> None:
+    """The passive reply's strike-off starts no round trip of its own while others are on their way;
+    alone, it goes within a moment, and draining the channel waits for it."""
+    channel = world.channel
+    redis, pending, group = channel.redis, channel.pending, channel.group
+    for n in range(3):
+        await pending.add(f"msg:ride{n}", "<xml/>")
+    trips = count_round_trips(redis)
+    pending.answered("msg:ride0")
+    pending.answered("msg:ride1")
+    assert pending.striking("msg:ride0") and not pending.striking("msg:ride2")
+    await group.run(lambda batch: batch.get("shopbot:test:other"))  # someone else's round trip
+    assert len(trips) == 1 and [c[0] for c in trips[0]] == ["HDEL", "GET"]
+    assert await redis.hkeys(PENDING) == [b"msg:ride2"]
+    pending.answered("msg:ride2")  # nobody else: its own round trip, soon
+    await asyncio.sleep(0.1)
+    assert await redis.hlen(PENDING) == 0 and len(trips) == 2
+    await pending.add("msg:ride3", "<xml/>")
+    pending.answered("msg:ride3")
+    await channel.drain()  # (shutdown) waits for it
+    assert await redis.hlen(PENDING) == 0

@@ -11,20 +11,32 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import random
+import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 import xmltodict
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from redis.exceptions import ResponseError
 from wechatpy.crypto import WeChatCrypto
 
 from bot.channels.wechat.batch import GroupCommit
 from bot.channels.wechat.pending import PENDING
 from bot.channels.wechat.security import Cryptor, Rejected, parse_xml, sealed_envelope, sha1_signature
-from tests.wechat.conftest import ACCOUNT, AES_KEY, APP_ID, FIXTURES, TOKEN, WeChatWorld, count_round_trips
+from tests.wechat.conftest import (
+    ACCOUNT,
+    AES_KEY,
+    APP_ID,
+    FIXTURES,
+    OLD_AES_KEY,
+    TOKEN,
+    WeChatWorld,
+    count_round_trips,
+)
 
 ENCRYPT = "kZvGYbDKbtPGKTlDE1fv" + "A" * 40 + "Zr/+9=="
 ENVELOPES = [
@@ -131,3 +143,34 @@ def _wrapped(encrypt: str) -> str:
 def decrypt_reply(body: str) -> str:
     """The text of a passive reply (``Official.post_xml`` has decrypted it and checked its signature)."""
     return str(xmltodict.parse(body)["xml"]["Content"])
+
+
+def test_one_cryptor_seals_and_opens_message_after_message_as_fresh_ciphers_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The AES contexts are made once and kept: every message, after others (and after refused
+    ciphertexts), is sealed to what a fresh cipher gives, and WeChat's side (wechatpy) opens it."""
+    theirs = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    ours = Cryptor(TOKEN, APP_ID, [OLD_AES_KEY, AES_KEY])  # (rotating: replies with the first)
+    older = WeChatCrypto(TOKEN, OLD_AES_KEY, APP_ID)
+    key = older.key
+    monkeypatch.setattr(Cryptor, "_random_prefix", lambda self: b"0123456789abcdef")
+    picks = random.Random(7)
+    for length in (0, 5, 27, 28, 60, 300, 1, 2000):
+        text = "".join(picks.choice("ab<>&中文😀\n") for _ in range(length))
+        sealed = ours.seal(text)
+        raw = text.encode()
+        plain = b"0123456789abcdef" + struct.pack(">I", len(raw)) + raw + APP_ID.encode()
+        pad = 32 - len(plain) % 32
+        fresh = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+        assert (
+            sealed == base64.b64encode(fresh.update(plain + bytes((pad,)) * pad) + fresh.finalize()).decode()
+        )
+        signature = sha1_signature(TOKEN, "1", "n", sealed)
+        assert older.decrypt_message(_wrapped(sealed), signature, "1", "n") == text
+        assert ours.decrypt(sealed, signature, "1", "n") == text
+        with pytest.raises(Rejected, match="bad_ciphertext"):  # not whole blocks: refused, nothing kept
+            odd = sealed[:-4] + "A" * 4 if length % 2 else base64.b64encode(b"x" * 17).decode()
+            ours.decrypt(odd, sha1_signature(TOKEN, "1", "n", odd), "1", "n")
+        envelope = xmltodict.parse(theirs.encrypt_message(text, "n", "1"))["xml"]
+        assert ours.decrypt(envelope["Encrypt"], envelope["MsgSignature"], "1", "n") == text

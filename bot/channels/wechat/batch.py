@@ -5,9 +5,10 @@ customer-service window, reading the shown buttons; then keeping the reply and t
 striking the message off) was three and a half round trips of its own in issue 16's profile, and in
 redis-py every round trip costs far more CPU than the commands in it (taking and giving back a pooled
 connection, observability hooks, a system call each way). Requests arrive together under load, so
-their commands go together: whoever asks while no round trip is on its way starts one at the next turn
-of the event loop; whoever asks while one is on its way joins the next. One request alone waits for
-nothing but its own round trip; under load a round trip carries the commands of many.
+their commands go together: whoever asks while no round trip is on its way starts one two turns of the
+event loop later (what the first turn wakes may join it); whoever asks while one is on its way joins
+the next. One request alone waits for nothing but its own round trip; under load a round trip carries
+the commands of many.
 
 The pipeline is not a transaction (no ``MULTI``): every caller's commands run in the order it queued
 them, next to each other, and a cluster client splits the pipeline per node as it always does.
@@ -27,8 +28,9 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
 from redis.asyncio.connection import Connection
-from redis.exceptions import ResponseError
+from redis.exceptions import ConnectionError, ResponseError
 
 #: queues one caller's commands on the shared pipeline (at flight time; it must not await)
 Queue = Callable[[Any], None]
@@ -44,18 +46,34 @@ class GroupCommit:
             redis.connection_pool.connection_class, Connection
         )
         self._gathering: list[tuple[Queue, asyncio.Future[list[Any]]]] = []
+        self._riding: list[tuple[Queue, asyncio.Future[list[Any]]]] = []  # (see ``add``'s ``ride``)
+        self._kicked = False
         self._flusher: asyncio.Task[None] | None = None
 
-    def add(self, queue: Queue) -> asyncio.Future[list[Any]]:
+    def add(self, queue: Queue, *, ride: bool = False) -> asyncio.Future[list[Any]]:
         """Queue ``queue``'s commands for the next round trip; the future gets their results in order
-        (or the first error among them: a failed command fails only its own caller)."""
+        (or the first error among them: a failed command fails only its own caller).
+
+        ``ride``: work that may wait (striking answered messages off the unanswered list) goes with
+        the next round trip someone else starts, or the one :meth:`kick` starts, and starts none
+        itself: under load a request's own last round trip was mostly such work alone."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         # a caller gone meanwhile must not leave "exception never retrieved" behind
         future.add_done_callback(_observe)
-        self._gathering.append((queue, future))
-        if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush())
+        if ride:
+            self._riding.append((queue, future))
+        else:
+            self._gathering.append((queue, future))
+            if self._flusher is None:
+                self._flusher = asyncio.create_task(self._flush())
         return future
+
+    def kick(self) -> None:
+        """Start a round trip for the riders if none is on its way (one will carry them otherwise)."""
+        if self._riding:
+            self._kicked = True
+            if self._flusher is None:
+                self._flusher = asyncio.create_task(self._flush())
 
     async def run(self, queue: Queue) -> list[Any]:
         """:meth:`add`, then wait for the results."""
@@ -63,8 +81,11 @@ class GroupCommit:
 
     async def _flush(self) -> None:
         try:
-            while self._gathering:
-                gathered, self._gathering = self._gathering, []
+            while self._gathering or self._kicked:
+                await asyncio.sleep(0)  # one more turn of the event loop: what it wakes may join
+                self._kicked = False
+                gathered = self._riding + self._gathering
+                self._riding, self._gathering = [], []
                 gathered = [(queue, future) for queue, future in gathered if not future.done()]
                 if gathered:
                     await self._fly(gathered)
@@ -98,6 +119,7 @@ class GroupCommit:
                 if not future.done():
                     future.set_exception(error)
             return
+        failed = [r for r in results if isinstance(r, Exception)]  # (looked for per caller only if any)
         for (_queue, future), span in zip(gathered, spans, strict=True):
             if future.done():
                 continue
@@ -105,9 +127,9 @@ class GroupCommit:
                 future.set_exception(span)
                 continue
             mine = results[span[0] : span[1]]
-            failed = next((r for r in mine if isinstance(r, Exception)), None)
-            if failed is not None:
-                future.set_exception(failed)
+            refused = next((r for r in mine if isinstance(r, Exception)), None) if failed else None
+            if refused is not None:
+                future.set_exception(refused)
             else:
                 future.set_result(mine)
 
@@ -125,16 +147,43 @@ class GroupCommit:
 
 
 async def _exchange(connection: Connection, commands: Commands) -> list[Any]:
+    """Send ``commands``, read their replies. The first is read by the connection (it waits, with the
+    client's timeout and error handling); the rest, usually in the same read from the socket, are
+    taken straight off the connection's hiredis reader while it has them whole, and read by the
+    connection again when it has not (``connection.read_response`` per reply was a third of the
+    round trip's CPU in issue 16's profile: a timeout context and three calls for a reply in memory).
+    """
     await connection.send_packed_command(b"".join(commands.parts))
     replies: list[Any] = []
-    for shape in commands.shapes:
-        try:
-            reply = await connection.read_response()
-        except ResponseError as error:
-            replies.append(error)
-        else:
-            replies.append(shape(reply) if shape is not None else reply)
+    reader = _reader_of(connection)
+    try:
+        for shape in commands.shapes:
+            reply = reader.gets() if reader is not None and replies else NOT_ENOUGH_DATA
+            if reply is NOT_ENOUGH_DATA:
+                try:
+                    reply = await connection.read_response()
+                except ResponseError as error:
+                    reply = error
+            elif isinstance(reply, ConnectionError):  # as the connection raises it (LOADING and such)
+                raise reply
+            if isinstance(reply, ResponseError):
+                replies.append(reply)
+            else:
+                replies.append(shape(reply) if shape is not None else reply)
+    except BaseException:
+        # replies left unread (or a reader in a bad state): the connection is not given back as it is
+        await connection.disconnect(nowait=True)
+        raise
     return replies
+
+
+def _reader_of(connection: Connection) -> Any:
+    """The connection's hiredis reader when its replies can be taken off it directly (RESP2: no push
+    messages among them), else None (every reply read by the connection)."""
+    parser = connection._parser
+    if connection.protocol in (3, "3") or not isinstance(parser, _AsyncHiredisParser):
+        return None
+    return getattr(parser, "_reader", None)
 
 
 def _ok(reply: Any) -> bool:
@@ -158,48 +207,68 @@ class Commands:
         return len(self.shapes)
 
     def _add(self, shape: Callable[[Any], Any] | None, *args: Any) -> None:
-        out = [b"*%d\r\n" % len(args)]
-        for arg in args:
-            kind = type(arg)
-            if kind is str:
-                arg = arg.encode()
-            elif kind is int:
-                arg = b"%d" % arg
-            elif kind is not bytes:
-                raise TypeError(f"not a Redis argument: {kind.__name__}")
-            out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-        self.parts.append(b"".join(out))
+        self.parts.append(b"*%d\r\n%b" % (len(args), b"".join(map(_bulk, args))))
         self.shapes.append(shape)
 
     def set(
         self, name: str, value: bytes | str, ex: int | None = None, nx: bool = False, get: bool = False
     ) -> None:
-        args: list[Any] = ["SET", name, value]
-        if ex is not None:
-            args += ["EX", ex]
-        if nx:
-            args.append("NX")
-        if get:
-            args.append("GET")
-        self._add(None if get else _ok, *args)
+        # the hot command (the claim, the reply, the buttons): written with one format, its options'
+        # RESP taken from a table (see :func:`_set_options`)
+        options, count = _set_options(ex, nx, get)
+        self.parts.append(b"*%d\r\n$3\r\nSET\r\n%b%b%b" % (count, _bulk(name), _bulk(value), options))
+        self.shapes.append(None if get else _ok)
 
     def get(self, name: str) -> None:
-        self._add(None, "GET", name)
+        self.parts.append(b"*2\r\n$3\r\nGET\r\n%b" % _bulk(name))
+        self.shapes.append(None)
 
     def hset(self, name: str, mapping: dict[str, Any]) -> None:
         self._add(None, "HSET", name, *(item for pair in mapping.items() for item in pair))
 
     def hsetnx(self, name: str, key: str, value: bytes | str) -> None:
-        self._add(bool, "HSETNX", name, key, value)
+        self.parts.append(b"*4\r\n$6\r\nHSETNX\r\n%b%b%b" % (_bulk(name), _bulk(key), _bulk(value)))
+        self.shapes.append(bool)
 
     def hdel(self, name: str, *keys: str) -> None:
         self._add(None, "HDEL", name, *keys)
 
     def expire(self, name: str, seconds: int) -> None:
-        self._add(bool, "EXPIRE", name, seconds)
+        self.parts.append(b"*3\r\n$6\r\nEXPIRE\r\n%b%b" % (_bulk(name), _bulk(seconds)))
+        self.shapes.append(bool)
 
     def delete(self, *names: str) -> None:
         self._add(None, "DEL", *names)
+
+
+def _bulk(arg: Any) -> bytes:
+    """One argument as a RESP bulk string (str as UTF-8, int in decimal, as redis-py encodes them)."""
+    kind = type(arg)
+    if kind is str:
+        arg = arg.encode()
+    elif kind is int:
+        arg = b"%d" % arg
+    elif kind is not bytes:
+        raise TypeError(f"not a Redis argument: {kind.__name__}")
+    return b"$%d\r\n%b\r\n" % (len(arg), arg)
+
+
+_SET_OPTIONS: dict[tuple[int | None, bool, bool], tuple[bytes, int]] = {}
+
+
+def _set_options(ex: int | None, nx: bool, get: bool) -> tuple[bytes, int]:
+    """``SET``'s options as RESP and the command's argument count, made once per combination (the
+    channel uses a handful: its TTLs are settings)."""
+    found = _SET_OPTIONS.get((ex, nx, get))
+    if found is None:
+        parts = [b"$2\r\nEX\r\n" + _bulk(ex)] if ex is not None else []
+        parts += [b"$2\r\nNX\r\n"] if nx else []
+        parts += [b"$3\r\nGET\r\n"] if get else []
+        count = 3 + (2 if ex is not None else 0) + nx + get
+        found = (b"".join(parts), count)
+        if len(_SET_OPTIONS) < 64:  # (bounded, whatever a caller passes)
+            _SET_OPTIONS[(ex, nx, get)] = found
+    return found
 
 
 def _observe(future: asyncio.Future[list[Any]]) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -213,17 +212,18 @@ class WeChatChannel:
             return Answer(403, "forbidden")
         return Answer(200, echostr)
 
-    def _check_request(self, query: Mapping[str, str]) -> None:
+    def _check_request(self, query: Mapping[str, str], now: float | None = None) -> None:
         timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
         if query.get("signature") or not query.get("msg_signature"):
             check_signature(self.settings.token, query.get("signature", ""), timestamp, nonce)
-        check_fresh(timestamp, self.now(), self.settings.timestamp_window)
+        check_fresh(timestamp, self.now() if now is None else now, self.settings.timestamp_window)
 
     # -- messages ----------------------------------------------------------------------------------
     async def receive(self, query: Mapping[str, str], body: bytes) -> Answer:
         """One POST from WeChat. Forged, stale or unreadable requests get 403/400 and change nothing."""
+        now = self.now()  # (the freshness check's, and the reply's timestamp)
         try:
-            self._check_request(query)
+            self._check_request(query, now)
             sealed = sealed_envelope(body)  # WeChat's safe-mode envelope, read without a parser
             root = {"Encrypt": sealed} if sealed is not None else parse_xml(body)
             encrypted = "Encrypt" in root
@@ -255,7 +255,7 @@ class WeChatChannel:
         if body_out == SUCCESS:
             return Answer(200, SUCCESS)
         if encrypted or self.settings.mode == "safe":
-            body_out = self.cryptor.encrypt(body_out, str(int(self.now())), secrets.token_hex(8))
+            body_out = self.cryptor.encrypt(body_out, str(int(now)))
         return Answer(200, body_out, "application/xml", passive=True, delivered=inbound.dedup_key)
 
     async def _claim(
@@ -390,6 +390,7 @@ class WeChatChannel:
         """Wait for answers still on their way (tests, shutdown)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self.pending.flush()  # answered messages struck off
 
     async def _work(self, inbound: Inbound, xml_in: str | None, opened: Opened | None) -> Worked:
         SAVED_STATE.set(None)  # (this task's own context) set by the pipeline's turn, if one runs

@@ -12,6 +12,7 @@ import html
 import json
 import logging
 import secrets
+from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -41,15 +42,32 @@ async def verify(request: web.Request) -> web.Response:
     return _web(answer.status, answer.body, answer.content_type)
 
 
+def query_of(request: web.Request) -> Mapping[str, str]:
+    """The query's first value of each name, as ``request.query`` has it.
+
+    Why: WeChat's query (timestamp, nonce, hex signatures, ``encrypt_type``, an openid) has nothing to
+    decode; split as it is, it costs a fraction of yarl's parse into a multidict (issue 16's profile).
+    Anything with a ``%`` or ``+`` goes through yarl as before."""
+    raw = request.rel_url.raw_query_string
+    if "%" in raw or "+" in raw:
+        return request.query
+    query: dict[str, str] = {}
+    for pair in raw.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            query.setdefault(name, value)
+    return query
+
+
 async def receive(request: web.Request) -> web.Response:
     body = await request.read()
     channel = request.app[CHANNEL]
-    answer = await channel.receive(request.query, body)
+    answer = await channel.receive(query_of(request), body)
     response = _web(answer.status, answer.body, answer.content_type)
     if answer.delivered:  # the passive reply is written first, then the message counts as answered
         await response.prepare(request)
         await response.write_eof()
-        await channel.pending.done(answer.delivered)
+        channel.pending.answered(answer.delivered)  # (struck off with the channel's next round trip)
     return response
 
 

@@ -20,6 +20,8 @@ from dialogs.texts import Texts
 
 MAX_TEXT = 2000  # WeChat cuts text replies at 2048 bytes of content; keep a margin in characters
 MAX_CHOICES = 10
+#: ``json.dumps(..., ensure_ascii=False)``, whose every call made a new encoder (its defaults' is cached)
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +174,7 @@ class Choices:
 
     @staticmethod
     def _encoded(buttons: list[Button]) -> bytes:
-        return json.dumps([[b.label, b.payload] for b in buttons], ensure_ascii=False).encode()
+        return _ENCODE([[b.label, b.payload] for b in buttons]).encode()
 
     @staticmethod
     def may_select(text: str, menu_id: str | None = None) -> bool:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import re
-import secrets
 import struct
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -215,11 +215,9 @@ class Cryptor:
             if len(key) != 43:
                 raise ValueError("an EncodingAESKey has 43 characters")
         self._crypto = WeChatCrypto(token, self._keys[0], app_id) if self._keys else None
-        # one AES-256-CBC cipher per key (the IV is the key's first 16 bytes), built once: wechatpy's
-        # PrpCrypto does the same per key; its decrypt re-encoded and re-decoded the base64 per key
-        aes = [WeChatCrypto(token, k, app_id).key for k in self._keys]
-        self._ciphers = [Cipher(algorithms.AES(key), modes.CBC(key[:16])) for key in aes]
-        self._cipher = self._ciphers[0] if self._ciphers else None
+        # one AES-256-CBC context per key (the IV is the key's first 16 bytes) made once and kept
+        # (see :class:`_Chain`): wechatpy's PrpCrypto made a cipher per message
+        self._chains = [_Chain(WeChatCrypto(token, k, app_id).key) for k in self._keys]
         self._app_id_bytes = app_id.encode()
 
     @property
@@ -232,18 +230,19 @@ class Cryptor:
             sealed = base64.b64decode(encrypt.encode())  # (as wechatpy: what is not base64 is skipped)
         except ValueError:
             raise Rejected("bad_ciphertext") from None
-        for cipher in self._ciphers:
+        if not sealed or len(sealed) % 16:
+            raise Rejected("bad_ciphertext")  # (not whole AES blocks: no key opens it)
+        for chain in self._chains:
             try:
-                return self._open(cipher, sealed)
+                return self._open(chain, sealed)
             except Exception:  # noqa: BLE001, S112 - wrong key: garbage padding or app id; try the next
                 continue
         raise Rejected("bad_ciphertext")
 
-    def _open(self, cipher: Cipher[modes.CBC], sealed: bytes) -> str:
+    def _open(self, chain: _Chain, sealed: bytes) -> str:
         """wechatpy's ``PrpCrypto.decrypt`` (tests compare them): the padding length is the last byte,
         after 16 random bytes comes the message's length in network order, the message, our app id."""
-        decryptor = cipher.decryptor()
-        plain = decryptor.update(sealed) + decryptor.finalize()
+        plain = chain.decrypt(sealed)
         content = plain[16 : -plain[-1]]
         (length,) = struct.unpack(">I", content[:4])
         xml = content[4 : length + 4].decode()
@@ -259,24 +258,58 @@ class Cryptor:
         its 16 random characters from ``random.sample`` (not a secure source, and a tenth of a WeChat
         turn's CPU in issue 16's profile); the cipher here is built once, the randomness is ``secrets``.
         """
-        assert self._cipher is not None
         text = xml.encode()
         plain = b"".join((self._random_prefix(), struct.pack(">I", len(text)), text, self._app_id_bytes))
-        pad = _BLOCK - len(plain) % _BLOCK
-        encryptor = self._cipher.encryptor()
-        sealed = encryptor.update(plain + bytes((pad,)) * pad) + encryptor.finalize()
-        return base64.b64encode(sealed).decode()
+        return base64.b64encode(self._chains[0].encrypt(plain + _PADS[_BLOCK - len(plain) % _BLOCK])).decode()
 
     def _random_prefix(self) -> bytes:
-        """The 16 random bytes the layout starts with (a known-answer test fixes them)."""
-        return secrets.token_urlsafe(12).encode()
+        """The 16 random bytes the layout starts with (a known-answer test fixes them); whatever they
+        are, WXBizMsgCrypt skips them (wechatpy's are letters)."""
+        return os.urandom(16)
 
     def encrypt(self, xml: str, timestamp: str, nonce: str | None = None) -> str:
         """The passive reply's envelope: ciphertext, ``MsgSignature`` over it, timestamp and nonce."""
-        nonce = nonce or secrets.token_hex(8)
+        nonce = nonce or os.urandom(8).hex()  # (``secrets.token_hex(8)``)
         encrypt = self.seal(xml)
         signature = sha1_signature(self.token, timestamp, nonce, encrypt)
         return _ENVELOPE.format(encrypt=encrypt, signature=signature, timestamp=timestamp, nonce=nonce)
+
+
+class _Chain:
+    """AES-256-CBC with one key and its fixed IV (WeChat's: the key's first 16 bytes), on contexts made
+    once. Each message's ciphertext is what a fresh context gives (tests compare with wechatpy).
+
+    Why: making a cipher context (the key schedule) cost more than encrypting a reply; a CBC context
+    is kept going instead, and put back to the IV before each message by one block in front of it:
+    decrypting, the block is the IV itself (its plaintext is dropped, and the next block chains from
+    the IV); encrypting, it is the block that encrypts to the IV after the last ciphertext block
+    (``D(IV) xor last``; its ciphertext, the IV, is dropped). Only whole blocks go in, so a context
+    never holds a partial block between messages. Stateful: for the event loop's thread only."""
+
+    __slots__ = ("_decryptor", "_encryptor", "_iv", "_last", "_opened_iv")
+
+    def __init__(self, key: bytes) -> None:
+        self._iv = key[:16]
+        cipher = Cipher(algorithms.AES(key), modes.CBC(self._iv))
+        self._encryptor = cipher.encryptor()
+        self._decryptor = cipher.decryptor()
+        single = Cipher(algorithms.AES(key), modes.ECB()).decryptor()  # noqa: S305 - one block: D(IV)
+        self._opened_iv = int.from_bytes(single.update(self._iv) + single.finalize(), "big")
+        self._last = self._iv  # the encryptor's chaining block: it starts at the IV
+
+    def encrypt(self, plain: bytes) -> bytes:
+        """``plain`` (whole blocks) encrypted as a fresh CBC context with the IV would."""
+        lead = (self._opened_iv ^ int.from_bytes(self._last, "big")).to_bytes(16, "big")
+        sealed = self._encryptor.update(lead + plain)
+        self._last = sealed[-16:]
+        return sealed[16:]
+
+    def decrypt(self, sealed: bytes) -> bytes:
+        """``sealed`` (whole blocks) decrypted as a fresh CBC context with the IV would."""
+        return self._decryptor.update(self._iv + sealed)[16:]
+
+
+_PADS = [bytes((n,)) * n for n in range(_BLOCK + 1)]  # PKCS#7 padding to 32 bytes, by its length
 
 
 def query_value(query: Mapping[str, str], name: str) -> str:
