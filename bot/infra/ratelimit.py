@@ -30,6 +30,92 @@ from redis.exceptions import NoScriptError
 Rider = Callable[[Any], None]
 
 
+class RoundTrips:
+    """Group commit: the commands of concurrent callers in one pipelined round trip.
+
+    Why: in redis-py a round trip costs far more CPU than the commands in it (a pooled connection
+    taken and given back, a system call each way, the event loop's wake-ups); the Telegram path made
+    about five per turn, three of them its own (the webhook's store, the send reservations, the
+    acknowledgement; issue 16). Under load they are made by many chats at the same moment, so they go
+    together: whoever asks while no round trip is on its way starts one at the next turn of the event
+    loop; whoever asks while one is on its way joins the next. A caller alone waits for nothing but its
+    own round trip. (The same scheme as the WeChat channel's ``batch.GroupCommit``.)
+
+    Not a transaction: each caller's commands run in the order it queued them, next to each other.
+    Scripts go in too, so a Redis Cluster client (whose pipelines refuse scripts) gets none: callers
+    check :func:`batches` first.
+    """
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._redis = redis
+        self._gathering: list[tuple[Rider, asyncio.Future[list[Any]]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def run(self, queue: Rider) -> list[Any]:
+        """The results of the commands ``queue`` puts on the pipeline (called at flight time, it must
+        not await), in order; a command's error is its result (the caller decides what it means).
+        A failed round trip raises for every caller in it."""
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_observe)  # a caller cancelled meanwhile leaves no warning behind
+        self._gathering.append((queue, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._gathering:
+                gathered, self._gathering = self._gathering, []
+                gathered = [(queue, future) for queue, future in gathered if not future.done()]
+                if gathered:
+                    await self._fly(gathered)
+        finally:
+            self._flusher = None
+
+    async def _fly(self, gathered: list[tuple[Rider, asyncio.Future[list[Any]]]]) -> None:
+        spans: list[tuple[int, int] | BaseException] = []
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for queue, _future in gathered:
+                    start = len(pipe)
+                    try:
+                        queue(pipe)
+                    except Exception as error:  # noqa: BLE001 - that caller's, not the others'
+                        spans.append(error)
+                    else:
+                        spans.append((start, len(pipe)))
+                results = await pipe.execute(raise_on_error=False) if len(pipe) else []
+        except Exception as error:  # noqa: BLE001 - the round trip failed: every caller gets it
+            for _queue, future in gathered:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_queue, future), span in zip(gathered, spans, strict=True):
+            if future.done():
+                continue
+            if isinstance(span, BaseException):
+                future.set_exception(span)
+            else:
+                future.set_result(results[span[0] : span[1]])
+
+
+def _observe(future: asyncio.Future[list[Any]]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def batches(redis: Any) -> bool:
+    """Whether :class:`RoundTrips` works on ``redis`` (not on a cluster client: see there)."""
+    return not isinstance(redis, RedisCluster)
+
+
+def raise_first(results: list[Any]) -> None:
+    """Raise the first command error among ``results`` (of :meth:`RoundTrips.run`)."""
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+
+
 class Timer(Protocol):
     def now(self) -> float: ...
 
@@ -112,7 +198,13 @@ class SharedRateLimiter:
     processes never exceed the limits together. ``scope`` names the budget (one per bot)."""
 
     def __init__(
-        self, redis: aioredis.Redis, timer: Timer, limits: Limits | None = None, *, scope: str = "tg"
+        self,
+        redis: aioredis.Redis,
+        timer: Timer,
+        limits: Limits | None = None,
+        *,
+        scope: str = "tg",
+        together: RoundTrips | None = None,
     ) -> None:
         self.timer = timer
         self.limits = limits or Limits()
@@ -122,8 +214,9 @@ class SharedRateLimiter:
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._redis = redis
-        #: redis-py's cluster pipelines refuse scripts: there the riders go first, in a round trip
-        self._scripts_in_pipelines = not isinstance(redis, RedisCluster)
+        #: reservations (and their riders) of concurrent senders in one round trip (see RoundTrips);
+        #: None on a cluster, whose pipelines refuse scripts: there the riders go first, in a round trip
+        self._together = (together or RoundTrips(redis)) if batches(redis) else None
 
     def _chat_params(self, group: bool) -> tuple[float, int]:
         if group:
@@ -141,33 +234,35 @@ class SharedRateLimiter:
         keys = [self._prefix + "global", self._prefix + "chat:" + chat, self._prefix + "pause:" + chat]
         limits: list[str | int] = [repr(self._global_interval), repr(interval), burst]
         while True:
-            args = [repr(self.timer.now()), *limits]
-            if riders and self._scripts_in_pipelines:
-                answer = await self._reserve_with(riders, keys, args)
-                riders.clear()
+            if self._together is not None:
+                answer = await self._reserve_together(riders or [], keys, limits)
             else:
                 await self.write(riders or [])
-                answer = await self._reserve(keys=keys, args=args)
+                answer = await self._reserve(keys=keys, args=[repr(self.timer.now()), *limits])
             reserved, wait = answer
             if reserved:
                 return float(wait)
             await self.timer.sleep(float(wait))
 
-    async def _reserve_with(self, riders: list[Rider], keys: list[str], args: list[Any]) -> Any:
-        """The riders' writes and one reservation in one pipelined round trip (not a transaction:
-        independent writes). The script goes by its digest (a pipeline given the script object
-        would ask Redis whether it knows it first: a round trip more); a Redis without it
-        (restarted, flushed) gets it loaded by the plain call."""
-        async with self._redis.pipeline(transaction=False) as pipe:
+    async def _reserve_together(self, riders: list[Rider], keys: list[str], limits: list[Any]) -> Any:
+        """The riders' writes and one reservation in one pipelined round trip, shared with whatever
+        other chats reserve (or the channel writes) at the same moment (not a transaction:
+        independent writes). The time is read when the round trip leaves, so a reservation waiting
+        for the one before is not scheduled in the past. The script goes by its digest (a pipeline
+        given the script object would ask Redis whether it knows it first: a round trip more); a
+        Redis without it (restarted, flushed) gets it loaded by the plain call."""
+        sha, now = self._reserve.sha, self.timer.now
+
+        def queue(pipe: Any) -> None:
             for ride in riders:
                 ride(pipe)
-            pipe.evalsha(self._reserve.sha, len(keys), *keys, *args)
-            *written, answer = await pipe.execute(raise_on_error=False)
-        for result in written:
-            if isinstance(result, Exception):
-                raise result
+            pipe.evalsha(sha, len(keys), *keys, repr(now()), *limits)
+
+        *written, answer = await self._together.run(queue)  # type: ignore[union-attr]
+        raise_first(written)
+        riders.clear()
         if isinstance(answer, NoScriptError):
-            return await self._reserve(keys=keys, args=args)
+            return await self._reserve(keys=keys, args=[repr(now()), *limits])
         if isinstance(answer, Exception):
             raise answer
         return answer

@@ -44,7 +44,7 @@ from bot.channels.telegram.render import REMOVE_KEYBOARD, Outgoing, RenderContex
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.staff_group import staff_group_of
 from bot.channels.telegram.staff_group_photos import keep_handoff_photo
-from bot.infra.ratelimit import Limits, Rider, SharedRateLimiter, Timer, WallTimer
+from bot.infra.ratelimit import Limits, Rider, RoundTrips, SharedRateLimiter, Timer, WallTimer, batches
 from bot.pipeline import SAVED_STATE
 from bot.settings import ConfigurationError
 from commerce_core.api import PaymentProvider, PaymentRejected
@@ -98,7 +98,9 @@ class TelegramChannel:
         self.dispatcher.include_router(build_router())
         redis = context.redis
         self.redis = redis
-        self.inbox = UpdateInbox(redis, self.bot_id)
+        # the channel's own Redis commands of concurrent chats share round trips (see RoundTrips)
+        together = RoundTrips(redis) if batches(redis) else None
+        self.inbox = UpdateInbox(redis, self.bot_id, together)
         limits = Limits(
             global_rate=settings.global_rate,
             per_chat_rate=settings.per_chat_rate,
@@ -106,7 +108,9 @@ class TelegramChannel:
             per_group_per_minute=settings.per_group_per_minute,
         )
         # one budget for the bot, shared by every process that sends for it (wall clock by default)
-        self.limiter = SharedRateLimiter(redis, timer or WallTimer(), limits, scope=f"tg:{self.bot_id}")
+        self.limiter = SharedRateLimiter(
+            redis, timer or WallTimer(), limits, scope=f"tg:{self.bot_id}", together=together
+        )
         self.outbound = Outbound(self.bot, redis, self.limiter, max_attempts=settings.max_attempts)
         self.texts = context.texts
         self.renderer = Renderer(
