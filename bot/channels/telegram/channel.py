@@ -40,7 +40,7 @@ from bot.channels.telegram.outbound import (
 )
 from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
 from bot.channels.telegram.polling import run_polling
-from bot.channels.telegram.render import REMOVE_KEYBOARD, Outgoing, RenderContext, Renderer, e, keyboard_slot
+from bot.channels.telegram.render import RenderContext, Renderer, e, keyboard_flag
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.staff_group import staff_group_of
 from bot.channels.telegram.staff_group_photos import keep_handoff_photo
@@ -463,7 +463,7 @@ class TelegramChannel:
         )
         try:
             items = await self.renderer.render(replies, ctx)
-            await self._keyboard_flag(chat, ask, items, riders)
+            await keyboard_flag(self._exists, chat, ask, items, riders)
         except Exception:
             await self.outbound.record(riders)
             raise
@@ -476,17 +476,11 @@ class TelegramChannel:
         except TelegramAPIError:
             log.exception("telegram replies to chat %s not delivered", chat)
 
-    async def _keyboard_flag(self, chat: str, ask: bool, items: list[Outgoing], riders: list[Rider]) -> None:
-        """Keep ``shopbot:tg:kb:<chat>`` (is the contact keyboard shown) true, and take the keyboard away
-        once the checkout no longer asks for the address. The flag is read only when a removal has a
-        message to ride on (keyboard_slot): a Redis round trip fewer on most turns (issue 16). A chat's
-        updates run one at a time, so the flag cannot change between this read and its write."""
-        key = f"shopbot:tg:kb:{chat}"
-        if ask:
-            riders.append(lambda pipe: pipe.set(key, b"1", ex=86400))
-        elif (slot := keyboard_slot(items)) is not None and await self.redis.exists(key):
-            slot.params["reply_markup"] = dict(REMOVE_KEYBOARD)
-            riders.append(lambda pipe: pipe.delete(key))
+    async def _exists(self, key: str) -> bool:
+        """EXISTS in a round trip shared with other chats' (RoundTrips; a plain call on a cluster)."""
+        if (together := self.inbox.together) is None:
+            return bool(await self.redis.exists(key))
+        return bool((await together.run(lambda pipe: pipe.exists(key)))[0])
 
     async def _say(self, chat_id: int, text: str) -> None:
         ctx = RenderContext(chat_id)
