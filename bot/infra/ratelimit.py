@@ -18,102 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
-#: a write that rides along with the next reservation's round trip (it queues commands on a pipeline)
-Rider = Callable[[Any], None]
-
-
-class RoundTrips:
-    """Group commit: the commands of concurrent callers in one pipelined round trip.
-
-    Why: in redis-py a round trip costs far more CPU than the commands in it (a pooled connection
-    taken and given back, a system call each way, the event loop's wake-ups); the Telegram path made
-    about five per turn, three of them its own (the webhook's store, the send reservations, the
-    acknowledgement; issue 16). Under load they are made by many chats at the same moment, so they go
-    together: whoever asks while no round trip is on its way starts one at the next turn of the event
-    loop; whoever asks while one is on its way joins the next. A caller alone waits for nothing but its
-    own round trip. (The same scheme as the WeChat channel's ``batch.GroupCommit``.)
-
-    Not a transaction: each caller's commands run in the order it queued them, next to each other.
-    Scripts go in too, so a Redis Cluster client (whose pipelines refuse scripts) gets none: callers
-    check :func:`batches` first.
-    """
-
-    def __init__(self, redis: aioredis.Redis) -> None:
-        self._redis = redis
-        self._gathering: list[tuple[Rider, asyncio.Future[list[Any]]]] = []
-        self._flusher: asyncio.Task[None] | None = None
-
-    async def run(self, queue: Rider) -> list[Any]:
-        """The results of the commands ``queue`` puts on the pipeline (called at flight time, it must
-        not await), in order; a command's error is its result (the caller decides what it means).
-        A failed round trip raises for every caller in it."""
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_observe)  # a caller cancelled meanwhile leaves no warning behind
-        self._gathering.append((queue, future))
-        if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush())
-        return await future
-
-    async def _flush(self) -> None:
-        try:
-            while self._gathering:
-                gathered, self._gathering = self._gathering, []
-                gathered = [(queue, future) for queue, future in gathered if not future.done()]
-                if gathered:
-                    await self._fly(gathered)
-        finally:
-            self._flusher = None
-
-    async def _fly(self, gathered: list[tuple[Rider, asyncio.Future[list[Any]]]]) -> None:
-        spans: list[tuple[int, int] | BaseException] = []
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for queue, _future in gathered:
-                    start = len(pipe)
-                    try:
-                        queue(pipe)
-                    except Exception as error:  # noqa: BLE001 - that caller's, not the others'
-                        spans.append(error)
-                    else:
-                        spans.append((start, len(pipe)))
-                results = await pipe.execute(raise_on_error=False) if len(pipe) else []
-        except Exception as error:  # noqa: BLE001 - the round trip failed: every caller gets it
-            for _queue, future in gathered:
-                if not future.done():
-                    future.set_exception(error)
-            return
-        for (_queue, future), span in zip(gathered, spans, strict=True):
-            if future.done():
-                continue
-            if isinstance(span, BaseException):
-                future.set_exception(span)
-            else:
-                future.set_result(results[span[0] : span[1]])
-
-
-def _observe(future: asyncio.Future[list[Any]]) -> None:
-    if not future.cancelled():
-        future.exception()
-
-
-def batches(redis: Any) -> bool:
-    """Whether :class:`RoundTrips` works on ``redis`` (not on a cluster client: see there)."""
-    return not isinstance(redis, RedisCluster)
-
-
-def raise_first(results: list[Any]) -> None:
-    """Raise the first command error among ``results`` (of :meth:`RoundTrips.run`)."""
-    for result in results:
-        if isinstance(result, Exception):
-            raise result
+from bot.infra.roundtrips import Rider, RoundTrips, batches, raise_first
 
 
 class Timer(Protocol):

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 
 from bot.channels.telegram.inbox import UpdateInbox
-from bot.infra.ratelimit import Rider
+from bot.infra.roundtrips import Rider
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0

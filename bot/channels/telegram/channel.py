@@ -44,7 +44,8 @@ from bot.channels.telegram.render import RenderContext, Renderer, e, keyboard_fl
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.staff_group import staff_group_of
 from bot.channels.telegram.staff_group_photos import keep_handoff_photo
-from bot.infra.ratelimit import Limits, Rider, RoundTrips, SharedRateLimiter, Timer, WallTimer, batches
+from bot.infra.ratelimit import Limits, SharedRateLimiter, Timer, WallTimer
+from bot.infra.roundtrips import Rider, RoundTrips, batches
 from bot.pipeline import SAVED_STATE
 from bot.settings import ConfigurationError
 from commerce_core.api import PaymentProvider, PaymentRejected

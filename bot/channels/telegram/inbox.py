@@ -19,7 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, ResponseError
 
-from bot.infra.ratelimit import Rider, RoundTrips, batches, raise_first
+from bot.infra.roundtrips import Rider, RoundTrips, batches, raise_first
 
 STORE_SCRIPT = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then

@@ -23,7 +23,7 @@ from aiogram.methods import (
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, LabeledPrice, LinkPreviewOptions
 
 from bot.channels.telegram import callbacks
-from bot.infra.ratelimit import Rider
+from bot.infra.roundtrips import Rider
 from dialogs.messages import (
     Button,
     CartSummary,
