@@ -145,6 +145,10 @@ def _ok(reply: Any) -> bool:
     return bool(reply == b"OK")
 
 
+#: how each kind of argument is written (anything else is refused: a float's text is the caller's choice)
+_ARGUMENT: dict[type, Callable[[Any], bytes]] = {bytes: bytes, str: str.encode, int: b"%d".__mod__}
+
+
 class Commands:
     """The commands the Telegram channel queues, written as RESP; replies shaped as redis-py's.
 
@@ -161,17 +165,13 @@ class Commands:
         return len(self.shapes)
 
     def _add(self, shape: Callable[[Any], Any] | None, *args: Any) -> None:
-        out = [b"*%d\r\n" % len(args)]
-        for arg in args:
-            kind = type(arg)
-            if kind is str:
-                arg = arg.encode()
-            elif kind is int:
-                arg = b"%d" % arg
-            elif kind is not bytes:
-                raise TypeError(f"not a Redis argument: {kind.__name__}")
-            out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-        self.parts.append(b"".join(out))
+        try:
+            encoded = [_ARGUMENT[type(arg)](arg) for arg in args]
+        except KeyError as error:
+            raise TypeError(f"not a Redis argument: {error.args[0].__name__}") from None
+        self.parts.append(
+            b"*%d\r\n%s" % (len(encoded), b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in encoded]))
+        )
         self.shapes.append(shape)
 
     def set(self, name: str, value: bytes | str | int, ex: int | None = None) -> None:
