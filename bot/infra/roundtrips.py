@@ -63,9 +63,21 @@ class RoundTrips:
         self._gathering.append((queue, future))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush())
+            self._flusher.add_done_callback(self._flushed)
         return await future
 
+    def _flushed(self, task: asyncio.Task[None]) -> None:
+        """A sending task cancelled before it started (the loop shutting down): its callers are
+        cancelled too, not left waiting for an answer that will not come (once started, ``_flush``
+        does this itself)."""
+        if task.cancelled() and self._flusher is task:
+            self._flusher = None
+            for _queue, future in self._gathering:
+                future.cancel()
+            self._gathering = []
+
     async def _flush(self) -> None:
+        gathered: list[tuple[Rider, asyncio.Future[list[Any]]]] = []
         try:
             while self._gathering:
                 gathered, self._gathering = self._gathering, []
@@ -74,6 +86,10 @@ class RoundTrips:
                     await self._fly(gathered)
         finally:
             self._flusher = None
+            # cancelled (the loop shutting down): nobody waits for an answer that will not come
+            for _queue, future in gathered + self._gathering:
+                future.cancel()
+            self._gathering = []
 
     async def _fly(self, gathered: list[tuple[Rider, asyncio.Future[list[Any]]]]) -> None:
         spans: list[tuple[int, int] | BaseException] = []

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, ResponseError
@@ -123,3 +124,24 @@ async def test_a_refused_command_is_its_callers_result(redis: aioredis.Redis) ->
     [wrong_type] = await together.run(lambda pipe: pipe.xack(f"{base}:list", "g", b"1-1"))
     assert isinstance(wrong_type, ResponseError)
     await redis.delete(f"{base}:list")
+
+
+@pytest.mark.parametrize("started", [False, True])
+async def test_callers_are_not_left_waiting_when_the_round_trip_is_cancelled(
+    redis: aioredis.Redis, started: bool
+) -> None:
+    """The loop shutting down cancels the task that sends (before it started, or on its way): its
+    callers are cancelled too, not left waiting forever for an answer."""
+    together = RoundTrips(redis)
+    first = asyncio.ensure_future(together.run(lambda pipe: pipe.exists("test:rt:none")))
+    await asyncio.sleep(0)  # the round trip's task exists now
+    flusher = together._flusher
+    assert flusher is not None
+    if started:
+        await asyncio.sleep(0)  # it took the connection, or is writing
+    later = asyncio.ensure_future(together.run(lambda pipe: pipe.exists("test:rt:none")))
+    await asyncio.sleep(0)
+    flusher.cancel()
+    await asyncio.wait({first, later}, timeout=1.0)
+    assert first.cancelled() and later.cancelled()
+    assert await together.run(lambda pipe: pipe.exists("test:rt:none")) == [0]  # and it works again
