@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
-#: a write that rides along with the next reservation's round trip (it queues commands on a pipeline)
-Rider = Callable[[Any], None]
+from bot.infra.roundtrips import Rider, RoundTrips, batches, raise_first
 
 
 class Timer(Protocol):
@@ -112,7 +109,13 @@ class SharedRateLimiter:
     processes never exceed the limits together. ``scope`` names the budget (one per bot)."""
 
     def __init__(
-        self, redis: aioredis.Redis, timer: Timer, limits: Limits | None = None, *, scope: str = "tg"
+        self,
+        redis: aioredis.Redis,
+        timer: Timer,
+        limits: Limits | None = None,
+        *,
+        scope: str = "tg",
+        together: RoundTrips | None = None,
     ) -> None:
         self.timer = timer
         self.limits = limits or Limits()
@@ -122,8 +125,9 @@ class SharedRateLimiter:
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._redis = redis
-        #: redis-py's cluster pipelines refuse scripts: there the riders go first, in a round trip
-        self._scripts_in_pipelines = not isinstance(redis, RedisCluster)
+        #: reservations (and their riders) of concurrent senders in one round trip (see RoundTrips);
+        #: None on a cluster, whose pipelines refuse scripts: there the riders go first, in a round trip
+        self._together = (together or RoundTrips(redis)) if batches(redis) else None
 
     def _chat_params(self, group: bool) -> tuple[float, int]:
         if group:
@@ -141,33 +145,35 @@ class SharedRateLimiter:
         keys = [self._prefix + "global", self._prefix + "chat:" + chat, self._prefix + "pause:" + chat]
         limits: list[str | int] = [repr(self._global_interval), repr(interval), burst]
         while True:
-            args = [repr(self.timer.now()), *limits]
-            if riders and self._scripts_in_pipelines:
-                answer = await self._reserve_with(riders, keys, args)
-                riders.clear()
+            if self._together is not None:
+                answer = await self._reserve_together(riders or [], keys, limits)
             else:
                 await self.write(riders or [])
-                answer = await self._reserve(keys=keys, args=args)
+                answer = await self._reserve(keys=keys, args=[repr(self.timer.now()), *limits])
             reserved, wait = answer
             if reserved:
                 return float(wait)
             await self.timer.sleep(float(wait))
 
-    async def _reserve_with(self, riders: list[Rider], keys: list[str], args: list[Any]) -> Any:
-        """The riders' writes and one reservation in one pipelined round trip (not a transaction:
-        independent writes). The script goes by its digest (a pipeline given the script object
-        would ask Redis whether it knows it first: a round trip more); a Redis without it
-        (restarted, flushed) gets it loaded by the plain call."""
-        async with self._redis.pipeline(transaction=False) as pipe:
+    async def _reserve_together(self, riders: list[Rider], keys: list[str], limits: list[Any]) -> Any:
+        """The riders' writes and one reservation in one pipelined round trip, shared with whatever
+        other chats reserve (or the channel writes) at the same moment (not a transaction:
+        independent writes). The time is read when the round trip leaves, so a reservation waiting
+        for the one before is not scheduled in the past. The script goes by its digest (a pipeline
+        given the script object would ask Redis whether it knows it first: a round trip more); a
+        Redis without it (restarted, flushed) gets it loaded by the plain call."""
+        sha, now = self._reserve.sha, self.timer.now
+
+        def queue(pipe: Any) -> None:
             for ride in riders:
                 ride(pipe)
-            pipe.evalsha(self._reserve.sha, len(keys), *keys, *args)
-            *written, answer = await pipe.execute(raise_on_error=False)
-        for result in written:
-            if isinstance(result, Exception):
-                raise result
+            pipe.evalsha(sha, len(keys), *keys, repr(now()), *limits)
+
+        *written, answer = await self._together.run(queue)  # type: ignore[union-attr]
+        raise_first(written)
+        riders.clear()
         if isinstance(answer, NoScriptError):
-            return await self._reserve(keys=keys, args=args)
+            return await self._reserve(keys=keys, args=[repr(now()), *limits])
         if isinstance(answer, Exception):
             raise answer
         return answer

@@ -3,7 +3,8 @@
 Why: acknowledging each update on its own cost the update worker a Redis round trip (XACK + XDEL in
 a transaction) per update; under load the worker finishes many updates while one acknowledgement is
 on its way. Here a finished update is queued and one sender acknowledges everything queued since its
-last call in one transaction (issue 16).
+last call in one round trip (issue 16), itself shared with the webhook's stores and the send
+reservations of other chats at that moment (``bot.infra.roundtrips``, on a single Redis server).
 
 What stays true: an update is acknowledged only after it was processed successfully (the lanes queue
 it then, never before). Until its acknowledgement is through, it stays pending in the inbox; the
@@ -27,7 +28,7 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 
 from bot.channels.telegram.inbox import UpdateInbox
-from bot.infra.ratelimit import Rider
+from bot.infra.roundtrips import Rider
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0

@@ -40,11 +40,12 @@ from bot.channels.telegram.outbound import (
 )
 from bot.channels.telegram.payments import PROVIDER, TelegramPayments, TelegramPaymentsProvider
 from bot.channels.telegram.polling import run_polling
-from bot.channels.telegram.render import REMOVE_KEYBOARD, Outgoing, RenderContext, Renderer, e, keyboard_slot
+from bot.channels.telegram.render import RenderContext, Renderer, e, keyboard_flag
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.staff_group import staff_group_of
 from bot.channels.telegram.staff_group_photos import keep_handoff_photo
-from bot.infra.ratelimit import Limits, Rider, SharedRateLimiter, Timer, WallTimer
+from bot.infra.ratelimit import Limits, SharedRateLimiter, Timer, WallTimer
+from bot.infra.roundtrips import Rider, RoundTrips, batches
 from bot.pipeline import SAVED_STATE
 from bot.settings import ConfigurationError
 from commerce_core.api import PaymentProvider, PaymentRejected
@@ -98,7 +99,9 @@ class TelegramChannel:
         self.dispatcher.include_router(build_router())
         redis = context.redis
         self.redis = redis
-        self.inbox = UpdateInbox(redis, self.bot_id)
+        # the channel's own Redis commands of concurrent chats share round trips (see RoundTrips)
+        together = RoundTrips(redis) if batches(redis) else None
+        self.inbox = UpdateInbox(redis, self.bot_id, together)
         limits = Limits(
             global_rate=settings.global_rate,
             per_chat_rate=settings.per_chat_rate,
@@ -106,7 +109,9 @@ class TelegramChannel:
             per_group_per_minute=settings.per_group_per_minute,
         )
         # one budget for the bot, shared by every process that sends for it (wall clock by default)
-        self.limiter = SharedRateLimiter(redis, timer or WallTimer(), limits, scope=f"tg:{self.bot_id}")
+        self.limiter = SharedRateLimiter(
+            redis, timer or WallTimer(), limits, scope=f"tg:{self.bot_id}", together=together
+        )
         self.outbound = Outbound(self.bot, redis, self.limiter, max_attempts=settings.max_attempts)
         self.texts = context.texts
         self.renderer = Renderer(
@@ -459,7 +464,7 @@ class TelegramChannel:
         )
         try:
             items = await self.renderer.render(replies, ctx)
-            await self._keyboard_flag(chat, ask, items, riders)
+            await keyboard_flag(self._exists, chat, ask, items, riders)
         except Exception:
             await self.outbound.record(riders)
             raise
@@ -472,17 +477,11 @@ class TelegramChannel:
         except TelegramAPIError:
             log.exception("telegram replies to chat %s not delivered", chat)
 
-    async def _keyboard_flag(self, chat: str, ask: bool, items: list[Outgoing], riders: list[Rider]) -> None:
-        """Keep ``shopbot:tg:kb:<chat>`` (is the contact keyboard shown) true, and take the keyboard away
-        once the checkout no longer asks for the address. The flag is read only when a removal has a
-        message to ride on (keyboard_slot): a Redis round trip fewer on most turns (issue 16). A chat's
-        updates run one at a time, so the flag cannot change between this read and its write."""
-        key = f"shopbot:tg:kb:{chat}"
-        if ask:
-            riders.append(lambda pipe: pipe.set(key, b"1", ex=86400))
-        elif (slot := keyboard_slot(items)) is not None and await self.redis.exists(key):
-            slot.params["reply_markup"] = dict(REMOVE_KEYBOARD)
-            riders.append(lambda pipe: pipe.delete(key))
+    async def _exists(self, key: str) -> bool:
+        """EXISTS in a round trip shared with other chats' (RoundTrips; a plain call on a cluster)."""
+        if (together := self.inbox.together) is None:
+            return bool(await self.redis.exists(key))
+        return bool((await together.run(lambda pipe: pipe.exists(key)))[0])
 
     async def _say(self, chat_id: int, text: str) -> None:
         ctx = RenderContext(chat_id)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
-from bot.infra.ratelimit import Rider
+from bot.infra.roundtrips import Rider, RoundTrips, batches, raise_first
 
 STORE_SCRIPT = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
@@ -41,8 +41,11 @@ class StoredUpdate:
 class UpdateInbox:
     group = "workers"
 
-    def __init__(self, redis: aioredis.Redis, bot_id: str) -> None:
+    def __init__(self, redis: aioredis.Redis, bot_id: str, together: RoundTrips | None = None) -> None:
         self.redis = redis
+        #: stores and acknowledgements share round trips with the rest of the channel's Redis work
+        #: (issue 16); None on a cluster (its pipelines refuse scripts: see RoundTrips)
+        self.together = (together or RoundTrips(redis)) if batches(redis) else None
         # one hash tag per bot: the store script's de-dup key and the stream share a Redis Cluster slot
         self.stream = f"shopbot:tg:{{tginbox:{bot_id}}}:updates"
         self.seen_prefix = f"shopbot:tg:{{tginbox:{bot_id}}}:seen:"
@@ -50,10 +53,20 @@ class UpdateInbox:
         self._group_ready = False
 
     async def store(self, update_id: int, chat: str, body: bytes) -> bool:
-        """Store a raw update once; False when this update_id was stored before (a redelivery)."""
-        added = await self._store(
-            keys=[f"{self.seen_prefix}{update_id}", self.stream], args=[DEDUP_TTL, chat, body, MAX_BACKLOG]
-        )
+        """Store a raw update once; False when this update_id was stored before (a redelivery).
+
+        Concurrent webhook calls store in one round trip (:class:`RoundTrips`): each is answered only
+        once its own script ran, so a 200 still means stored."""
+        keys = [f"{self.seen_prefix}{update_id}", self.stream]
+        args: list[Any] = [DEDUP_TTL, chat, body, MAX_BACKLOG]
+        if self.together is None:
+            return await self._store(keys=keys, args=args) is not None
+        sha = self._store.sha
+        [added] = await self.together.run(lambda pipe: pipe.evalsha(sha, 2, *keys, *args))
+        if isinstance(added, NoScriptError):  # a Redis restarted or flushed: the plain call loads it
+            added = await self._store(keys=keys, args=args)
+        elif isinstance(added, Exception):
+            raise added
         return added is not None
 
     async def ensure_group(self) -> None:
@@ -113,12 +126,19 @@ class UpdateInbox:
         the stream's ``MAXLEN``."""
         if not entry_ids and not writes:
             return
-        async with self.redis.pipeline(transaction=False) as pipe:
+
+        def queue(pipe: Any) -> None:
             for write in writes:
                 write(pipe)
             if entry_ids:
                 pipe.xack(self.stream, self.group, *entry_ids)
                 pipe.xdel(self.stream, *entry_ids)
+
+        if self.together is not None:  # with whatever else the channel sends at that moment
+            raise_first(await self.together.run(queue))
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            queue(pipe)
             await pipe.execute()
 
     async def backlog(self) -> int:

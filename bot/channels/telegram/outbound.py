@@ -34,7 +34,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.channels.telegram.botapi import BotApiSession
 from bot.channels.telegram.render import AnyCall, Outgoing, RenderContext, Renderer, api_name, built
-from bot.infra.ratelimit import Rider, SharedRateLimiter
+from bot.infra.ratelimit import SharedRateLimiter
+from bot.infra.roundtrips import Rider
 from bot.turns import conversation_tag
 from dialogs.messages import InboundMessage, Reply
 

@@ -7,6 +7,7 @@ Every user- or merchant-supplied string goes through :func:`e` before it is plac
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from aiogram.methods import (
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, LabeledPrice, LinkPreviewOptions
 
 from bot.channels.telegram import callbacks
+from bot.infra.roundtrips import Rider
 from dialogs.messages import (
     Button,
     CartSummary,
@@ -368,6 +370,22 @@ def keyboard_slot(out: list[Outgoing]) -> Call | None:
         if isinstance(call, Call) and call.api is SendMessage and "reply_markup" not in call.params:
             return call
     return None
+
+
+async def keyboard_flag(
+    exists: Callable[[str], Awaitable[bool]], chat: str, ask: bool, items: list[Outgoing], riders: list[Rider]
+) -> None:
+    """Keep ``shopbot:tg:kb:<chat>`` (is the contact keyboard shown) true, and take the keyboard away
+    once the checkout no longer asks for the address. The flag is read only when a removal has a
+    message to ride on (keyboard_slot): a Redis round trip fewer on most turns (issue 16); the read
+    shares its round trip with other chats' (``exists``: the channel's). A chat's updates run one at
+    a time, so the flag cannot change between this read and its write (in ``riders``)."""
+    key = f"shopbot:tg:kb:{chat}"
+    if ask:
+        riders.append(lambda pipe: pipe.set(key, b"1", ex=86400))
+    elif (slot := keyboard_slot(items)) is not None and await exists(key):
+        slot.params["reply_markup"] = dict(REMOVE_KEYBOARD)
+        riders.append(lambda pipe: pipe.delete(key))
 
 
 def _text_fields(ctx: RenderContext, text: str) -> dict[str, Any]:
