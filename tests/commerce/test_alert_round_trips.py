@@ -1,0 +1,66 @@
+"""PostgreSQL round trips of the anomaly rules an order runs in the outbox relay (issue 16).
+
+Every order placed runs :meth:`AlertService.order_placed` once its ``OrderPlaced`` event is relayed
+(inline on the web chat's pay button), so each statement it sends is paid per order. These tests pin
+the counts (BEGIN and COMMIT included, every statement already prepared) beside what the rules still
+find: a crowd behind one phone is alerted on once, the merchant buying from itself is flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from commerce_core.alerts.types import AlertFilter, AlertRule, AlertThresholds
+from commerce_core.app import Commerce
+from commerce_core.clock import FakeClock
+from commerce_core.orders.types import LineRequest
+from tests.commerce.factory import ADDRESS, build_shop
+from tests.commerce.test_round_trips import counting
+
+#: before issue 16's alert work: 5 for an account older than the "new" window (the order, its lines,
+#: then three reads of the self-purchase rule), 10 to 11 for a new account (those 5, BEGIN, the
+#: fingerprints (counted twice: a batch), which contacts were alerted on, each contact not alerted
+#: on counted apart, COMMIT)
+OLD_ACCOUNT_TRIPS = 2  # the order beside its buyer; its lines beside the self-purchase signals
+NEW_ACCOUNT_TRIPS = 7  # those 2, BEGIN, the fingerprints (2), every contact's crowd in one, COMMIT
+THRESHOLDS = AlertThresholds(accounts_per_contact=3, new_account_days=7)
+
+
+async def _order(commerce: Commerce, key: str, phone: str, line: str) -> str:
+    shopper = await commerce.customers.identify("telegram", key)
+    address = replace(ADDRESS, phone=phone, line=line)
+    placed = await commerce.orders.place(shopper.id, address, key, items=[LineRequest("D1-RED-M", 1)])
+    return placed.number
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_an_orders_anomaly_rules_take_few_round_trips_and_still_alert_once(
+    commerce: Commerce, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await build_shop(commerce, stock=50)
+    alerts = commerce.alerts
+    alerts.thresholds = THRESHOLDS
+    phone = "13912345678"
+    for n in range(3):  # three new accounts behind one phone: the third order raises the alert
+        raised = await alerts.order_placed(await _order(commerce, f"80{n}", phone, f"长寿路{n}号"))
+    assert [a.rule for a in raised] == [AlertRule.SHARED_PHONE]
+    assert raised[0].details["accounts"] == 3
+
+    fourth = await _order(commerce, "804", phone, "长寿路4号")
+    with counting(monkeypatch) as crowded:  # the phone was alerted on; the street is new
+        assert await alerts.order_placed(fourth) == []
+    fifth = await _order(commerce, "805", "13700000005", "长寿路5号")
+    with counting(monkeypatch) as alone:  # nobody shares this phone or street
+        assert await alerts.order_placed(fifth) == []
+    assert len(crowded) <= NEW_ACCOUNT_TRIPS, crowded
+    assert len(alone) <= NEW_ACCOUNT_TRIPS, alone
+    await commerce.customers.identify("telegram", "806")
+    clock.advance(days=30)  # no longer a new account: its contacts are not counted
+    sixth = await _order(commerce, "806", phone, "长寿路6号")
+    with counting(monkeypatch) as old:
+        assert await alerts.order_placed(sixth) == []
+    assert len(old) <= OLD_ACCOUNT_TRIPS, old
+    found = await alerts.find(AlertFilter(rule=AlertRule.SHARED_PHONE))
+    assert len(found) == 1  # still one alert for the crowd, however many more orders it places
