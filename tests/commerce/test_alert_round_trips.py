@@ -14,9 +14,11 @@ import pytest
 
 from commerce_core.alerts.types import AlertFilter, AlertRule, AlertThresholds
 from commerce_core.app import Commerce
+from commerce_core.catalog.types import ProductDraft, VariantDraft
 from commerce_core.clock import FakeClock
+from commerce_core.merchants.types import MerchantStatus
 from commerce_core.orders.types import LineRequest
-from tests.commerce.factory import ADDRESS, build_shop
+from tests.commerce.factory import ADDRESS, build_shop, names
 from tests.commerce.test_round_trips import counting
 
 #: before issue 16's alert work: 5 for an account older than the "new" window (the order, its lines,
@@ -64,3 +66,42 @@ async def test_an_orders_anomaly_rules_take_few_round_trips_and_still_alert_once
     assert len(old) <= OLD_ACCOUNT_TRIPS, old
     found = await alerts.find(AlertFilter(rule=AlertRule.SHARED_PHONE))
     assert len(found) == 1  # still one alert for the crowd, however many more orders it places
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_the_one_read_of_an_orders_merchants_still_finds_self_purchase_and_large_orders(
+    commerce: Commerce,
+) -> None:
+    """What the single read of an order's lines and merchants answers on PostgreSQL: the merchant
+    whose contact phone the order ships to is flagged (and only that merchant of a two-merchant
+    order), and the items of every line count towards a large order."""
+    await build_shop(commerce, stock=50)
+    commerce.alerts.thresholds = AlertThresholds(large_order_quantity=4)
+    await commerce.merchants.register(
+        "bolt", names("闪电五金", "Bolt Hardware"), contact_phone="13855556666", status=MerchantStatus.ACTIVE
+    )
+    await commerce.catalog.create_category("tools", names("工具", "Tools"))
+    await commerce.catalog.create_product(
+        ProductDraft(
+            "B1",
+            "bolt",
+            "tools",
+            names("扳手", "Wrench"),
+            names("钢", "Steel"),
+            [VariantDraft("B1-STD", {"size": "std"}, 4900, 50)],
+        )
+    )
+    await commerce.catalog.publish("B1")
+    shopper = await commerce.customers.identify("telegram", "901")
+    to_contact = replace(ADDRESS, phone="138 5555 6666", line="工业路1号")
+    items = [LineRequest("D1-RED-M", 1)]
+    acme_only = await commerce.orders.place(shopper.id, to_contact, "acme", items=items)
+    assert await commerce.alerts.order_placed(acme_only.number) == []
+
+    items = [LineRequest("D1-RED-M", 2), LineRequest("B1-STD", 2)]
+    both = await commerce.orders.place(shopper.id, to_contact, "both", items=items)
+    raised = {alert.rule: alert for alert in await commerce.alerts.order_placed(both.number)}
+    assert set(raised) == {AlertRule.LARGE_ORDER, AlertRule.SELF_PURCHASE}
+    assert raised[AlertRule.LARGE_ORDER].details["quantity"] == 4
+    assert raised[AlertRule.SELF_PURCHASE].details["merchant"] == "bolt"
+    assert raised[AlertRule.SELF_PURCHASE].details["signals"] == ["contact_phone"]
