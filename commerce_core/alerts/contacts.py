@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
     Integer,
     Select,
     bindparam,
@@ -117,10 +116,12 @@ async def new_accounts_sharing(work: Work, contact: Contact, since: datetime) ->
     return sorted(found.scalars().all())
 
 
-def _unalerted_crowd(index: int, kind: str) -> Select[Any]:
+def _unalerted_crowd(index: int, kind: str, recording: bool) -> Select[Any]:
     """Up to ``b_limit`` of the new accounts behind contact ``index`` (binds suffixed ``_<index>``),
     none when an alert of ``b_rule_<index>`` on ``b_subject_<index>`` was raised since
-    ``b_alerted_since``: the question and its pre-check in one read."""
+    ``b_alerted_since``: the question and its pre-check in one read. ``recording``: the same
+    statement writes ``b_customer``'s fingerprints, which its reads do not see, so that customer is
+    behind the contact as the row being written makes them."""
     n = f"_{index}"
     recent = (Customer.created_at >= bindparam("b_since")) & Customer.erased_at.is_(None)
     behind = select(AlertContact.customer_id).where(
@@ -129,6 +130,8 @@ def _unalerted_crowd(index: int, kind: str) -> Select[Any]:
     who: ColumnElement[bool] = Customer.id.in_(behind)
     if kind == PHONE:
         who = or_(who, Customer.phone_index == bindparam("b_digest" + n))
+    if recording:
+        who = or_(who, Customer.id == bindparam("b_customer"))
     alerted = exists().where(
         Alert.rule == bindparam("b_rule" + n),
         Alert.subject == bindparam("b_subject" + n),
@@ -143,39 +146,78 @@ def _unalerted_crowd(index: int, kind: str) -> Select[Any]:
     return select(some.c.n, some.c.public_id)
 
 
-#: one statement per shape of an order's contacts (the kinds, in order; at most a few shapes)
-_CROWDS: dict[tuple[str, ...], CompoundSelect[Any] | Select[Any]] = {}
+def _recorded(count: int) -> Any:
+    """PostgreSQL: the insert of ``count`` fingerprints of ``b_customer`` (``b_kind_<i>``,
+    ``b_digest_<i>``, at ``b_now``) as a CTE, a conflict inserting nothing."""
+    rows = [
+        select(
+            bindparam("b_customer", type_=AlertContact.customer_id.type).label("customer_id"),
+            bindparam(f"b_kind_{i}", type_=AlertContact.kind.type).label("kind"),
+            bindparam(f"b_digest_{i}", type_=AlertContact.digest.type).label("digest"),
+            bindparam("b_now", type_=AlertContact.created_at.type).label("created_at"),
+        )
+        for i in range(count)
+    ]
+    insert = _RECORD[True].from_select(
+        ["customer_id", "kind", "digest", "created_at"], rows[0] if count == 1 else union_all(*rows)
+    )
+    return insert.cte("recorded")
 
 
-def _crowds_of(kinds: tuple[str, ...]) -> CompoundSelect[Any] | Select[Any]:
-    found = _CROWDS.get(kinds)
+#: one statement per shape of an order's contacts (the kinds, in order; at most a few shapes) and
+#: whether it records them too (PostgreSQL)
+_CROWDS: dict[tuple[tuple[str, ...], bool], Select[Any]] = {}
+
+
+def _crowds_of(kinds: tuple[str, ...], recording: bool) -> Select[Any]:
+    """A plain SELECT (the union as a subquery): a hot unit runs it without BEGIN, as its own
+    transaction when it records."""
+    found = _CROWDS.get((kinds, recording))
     if found is None:
-        parts = [_unalerted_crowd(i, kind) for i, kind in enumerate(kinds)]
-        found = _CROWDS[kinds] = parts[0] if len(parts) == 1 else union_all(*parts)
+        parts = [_unalerted_crowd(i, kind, recording) for i, kind in enumerate(kinds)]
+        found = parts[0] if len(parts) == 1 else select(union_all(*parts).subquery())
+        if recording:
+            found = found.add_cte(_recorded(len(kinds)))
+        _CROWDS[(kinds, recording)] = found
     return found
 
 
-async def reaching(
+async def record_and_reach(
     work: Work,
+    customer_id: int,
     watched: list[tuple[Contact, str, str]],
+    now: datetime,
     since: datetime,
     alerted_since: datetime,
     threshold: int,
 ) -> list[Contact]:
-    """Of ``watched`` (contact, alert rule, alert subject), the contacts behind which at least
-    ``threshold`` new accounts (created since ``since``) exist and on which that rule raised no alert
-    since ``alerted_since``.
+    """Record the fingerprints of ``watched`` (contact, alert rule, alert subject) for
+    ``customer_id`` at ``now`` (as :func:`record`) and return the contacts behind which at least
+    ``threshold`` new accounts (created since ``since``, the customer included) exist and on which
+    that rule raised no alert since ``alerted_since``.
 
-    Why one statement: each order asks this of its two or three contacts, and a round trip per
-    contact plus one for the alerts cost more than the reads. Each contact's count is limited to
-    ``threshold`` rows (a crowd of thousands is not read whole), and one already alerted on is not
-    counted at all (the usual case once a crowd formed). The statement is built once per shape."""
+    Why one statement on PostgreSQL (two elsewhere): each order asks this of its two or three
+    contacts, and BEGIN, the insert, a read for the alerts, a read per contact and COMMIT cost more
+    than the work. The insert is a CTE (its own transaction: a retry inserts nothing more), each
+    contact's count is limited to ``threshold`` rows (a crowd of thousands is not read whole), and
+    one already alerted on is not counted at all (the usual case once a crowd formed)."""
     if not watched:
         return []
-    params: dict[str, Any] = {"b_since": since, "b_alerted_since": alerted_since, "b_limit": threshold}
+    recording = work.dialect_name == "postgresql"
+    if not recording:
+        await record(work, customer_id, [contact for contact, _, _ in watched], now)
+    params: dict[str, Any] = {
+        "b_since": since,
+        "b_alerted_since": alerted_since,
+        "b_limit": threshold,
+    }
+    if recording:
+        params |= {"b_customer": customer_id, "b_now": now}
     for i, (contact, rule, subject) in enumerate(watched):
         params |= {f"b_digest_{i}": contact.digest, f"b_rule_{i}": rule, f"b_subject_{i}": subject}
-    query = _crowds_of(tuple(contact.kind for contact, _, _ in watched))
+        if recording:
+            params[f"b_kind_{i}"] = contact.kind
+    query = _crowds_of(tuple(contact.kind for contact, _, _ in watched), recording)
     counts = Counter(int(n) for n, _ in (await work.execute(query, params)).all())
     return [contact for i, (contact, _, _) in enumerate(watched) if counts[i] >= threshold]
 

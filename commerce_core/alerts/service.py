@@ -287,10 +287,13 @@ class AlertService:
         unless it is to be alerted on)."""
         limits = self.thresholds
         found = contacts.contacts_of(self._cipher, address, verified)
-        await contacts.record(uow, customer_id, found, uow.now())
         watched = [(c, _contact_rule(c).value, _contact_subject(c)) for c in found]
-        alerted_since = uow.now() - timedelta(days=limits.new_account_days)
-        reached = await contacts.reaching(uow, watched, since, alerted_since, limits.accounts_per_contact)
+        now = uow.now()
+        alerted_since = now - timedelta(days=limits.new_account_days)
+        threshold = limits.accounts_per_contact
+        reached = await contacts.record_and_reach(
+            uow, customer_id, watched, now, since, alerted_since, threshold
+        )
         return [(c, await contacts.new_accounts_sharing(uow, c, since)) for c in reached]
 
     async def _shared_contact(
