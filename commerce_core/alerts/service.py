@@ -24,6 +24,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union_all,
 )
 
@@ -58,11 +59,13 @@ _ORDER_AND_BUYER = select(
 ).join(Customer, Customer.id == Order.customer_id)
 _ORDER_AND_BUYER_BY_NUMBER = _ORDER_AND_BUYER.where(Order.number == bindparam("b_number"))
 # what the order's merchants show of its buyer, and its lines, in ONE read (every order runs it):
-# ``b_order`` the order id, ``b_buyer`` its buyer's customer id. Each row is (what, merchant id,
-# merchant code, a contact phone (encrypted), a number), ``what`` one of:
+# the order and its buyer are the one numbered ``b_number``. Each row is (what, merchant id,
+# merchant code, a contact phone (encrypted), an amount), ``what`` one of:
 _LINE, _BOUND, _MERCHANT, _APPLICATION = 0, 1, 2, 3
-_ORDER_MERCHANTS = select(OrderLine.merchant_id).where(OrderLine.order_id == bindparam("b_order"))
-_BUYER_ACCOUNT = ChannelIdentity.customer_id == bindparam("b_buyer")
+_THE_ORDER = select(Order.id).where(Order.number == bindparam("b_number")).scalar_subquery()
+_THE_BUYER = select(Order.customer_id).where(Order.number == bindparam("b_number")).scalar_subquery()
+_ORDER_MERCHANTS = select(OrderLine.merchant_id).where(OrderLine.order_id == _THE_ORDER)
+_BUYER_ACCOUNT = ChannelIdentity.customer_id == _THE_BUYER
 _NOTHING = null()
 
 
@@ -77,9 +80,9 @@ _ORDER_FACTS_UNION = union_all(
         OrderLine.merchant_id.label("merchant_id"),
         _NOTHING.label("code"),
         _NOTHING.label("phone"),
-        func.sum(OrderLine.quantity).label("number"),
+        func.sum(OrderLine.quantity).label("amount"),
     )
-    .where(OrderLine.order_id == bindparam("b_order"))
+    .where(OrderLine.order_id == _THE_ORDER)
     .group_by(OrderLine.merchant_id),
     # a chat account of the buyer is bound to one of the merchant's users
     select(_what(_BOUND), OperatorUser.merchant_id, _NOTHING, _NOTHING, _what(0))
@@ -104,7 +107,7 @@ _ORDER_FACTS_UNION = union_all(
         case(
             (
                 or_(
-                    MerchantApplication.customer_id == bindparam("b_buyer"),
+                    MerchantApplication.customer_id == _THE_BUYER,
                     exists().where(
                         _BUYER_ACCOUNT,
                         ChannelIdentity.channel == MerchantApplication.channel,
@@ -119,9 +122,10 @@ _ORDER_FACTS_UNION = union_all(
 )
 
 
-#: selected from as a subquery: a plain SELECT, which a hot unit runs without BEGIN (no transaction
-#: is opened for an order whose buyer is not new)
-_ORDER_FACTS = select(_ORDER_FACTS_UNION.subquery())
+_FACTS = _ORDER_FACTS_UNION.subquery("facts")
+#: the order and its buyer beside each of those rows (or beside NULLs when there is none), in ONE read:
+#: the order's columns repeat on every row, the facts' columns are ``what`` .. ``amount``
+_ORDER_AND_FACTS = _ORDER_AND_BUYER_BY_NUMBER.add_columns(*_FACTS.c).outerjoin(_FACTS, true())
 
 
 def split_channels(identities: list[tuple[str, str]], joined: list[str]) -> tuple[list[str], list[str]]:
@@ -215,18 +219,19 @@ class AlertService:
     async def order_placed(self, order_number: str) -> list[AlertView]:
         """A large order (R3.4-2); new accounts sharing its phone or address, and the merchant buying
         from itself (R4.1-6). Runs for every order (issue 16: it was the outbox relay's largest
-        cost after the recipients), so it reads the columns it needs, records the order's contact
-        fingerprints and checks which shared contacts were already alerted on, all in ONE unit; it
-        counts the accounts behind a contact only when no alert on it is open in the window (the
-        usual case once a crowd formed), and writes once more per alert raised."""
+        cost after the recipients), so it reads the columns it needs, the order, its buyer, its lines
+        and what its merchants show of the buyer in ONE statement; for a new account ONE more
+        records the order's contact fingerprints and counts the accounts behind each contact on
+        which no alert is open in the window (none is counted once a crowd was alerted on: the
+        usual case); each alert raised writes once more."""
         limits = self.thresholds
         new_since = self._units.clock.now() - timedelta(days=limits.new_account_days)
         async with self._units.hot() as uow:  # prepared statements on PostgreSQL, built once above
-            order = (await uow.execute(_ORDER_AND_BUYER_BY_NUMBER, {"b_number": order_number})).first()
-            if order is None or order.buyer_erased_at is not None:
+            rows = (await uow.execute(_ORDER_AND_FACTS, {"b_number": order_number})).all()
+            if not rows or rows[0].buyer_erased_at is not None:
                 return []
-            these = {"b_order": order.id, "b_buyer": order.customer_id}
-            facts = (await uow.execute(_ORDER_FACTS, these)).all()
+            order = rows[0]
+            facts = [row[-5:] for row in rows if row.what is not None]
             address = AddressInput.from_dict(self._cipher.decrypt_json(order.address_enc))
             phone, phone_verified = order.buyer_phone_enc, order.buyer_phone_verified_at
             verified = self._cipher.decrypt(phone) if phone and phone_verified else None
@@ -315,7 +320,7 @@ class AlertService:
     def _insider_signals(self, facts: Sequence[Any], buyer_phones: set[str]) -> list[tuple[str, list[str]]]:
         """(merchant code, signals) for each merchant of the order whose own people the buyer looks
         like: an identity one of its users bound, the phone it gave as contact, or the chat account it
-        applied from (R4.1-6: 刷单). ``facts``: the rows of ``_ORDER_FACTS``."""
+        applied from (R4.1-6: 刷单). ``facts``: the rows of ``_ORDER_FACTS_UNION``."""
         signals: dict[int, set[str]] = {}
         codes: dict[int, str] = {}
         for what, merchant_id, code, phone, number in facts:

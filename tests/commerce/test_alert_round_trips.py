@@ -27,8 +27,8 @@ from tests.commerce.test_round_trips import counting
 #: then three reads of the self-purchase rule), 10 to 11 for a new account (those 5, BEGIN, the
 #: fingerprints (counted twice: a batch), which contacts were alerted on, each contact not alerted
 #: on counted apart, COMMIT)
-OLD_ACCOUNT_TRIPS = 2  # the order beside its buyer; its lines beside the self-purchase signals
-NEW_ACCOUNT_TRIPS = 3  # those 2; the fingerprints written beside every contact's crowd
+OLD_ACCOUNT_TRIPS = 1  # the order, its buyer, its lines and what its merchants show of the buyer
+NEW_ACCOUNT_TRIPS = 2  # that; the fingerprints written beside every contact's crowd
 THRESHOLDS = AlertThresholds(accounts_per_contact=3, new_account_days=7)
 
 
