@@ -128,6 +128,19 @@ _FACTS = _ORDER_FACTS_UNION.subquery("facts")
 _ORDER_AND_FACTS = _ORDER_AND_BUYER_BY_NUMBER.add_columns(*_FACTS.c).outerjoin(_FACTS, true())
 
 
+#: failed payment events since ``b_since``: on the platform, and of the orders of ``b_customer`` (one
+#: read, built once; every payment belongs to an order, so the join leaves the platform's count whole)
+_FAILURES = (
+    select(
+        func.count(PaymentEvent.id),
+        func.count(PaymentEvent.id).filter(Order.customer_id == bindparam("b_customer")),
+    )
+    .join(Payment, Payment.id == PaymentEvent.payment_id)
+    .join(Order, Order.id == Payment.order_id)
+    .where(PaymentEvent.kind == "failed", PaymentEvent.received_at >= bindparam("b_since"))
+)
+
+
 def split_channels(identities: list[tuple[str, str]], joined: list[str]) -> tuple[list[str], list[str]]:
     """(channels the account used before, channels new to it) after ``joined`` accounts were linked in
     (``joined`` names them as ``channel:external id``)."""
@@ -179,19 +192,9 @@ class AlertService:
         limits = self.thresholds
         window = timedelta(minutes=limits.payment_failure_window_minutes)
         since = self._units.clock.now() - window
-        failed = (
-            select(func.count(PaymentEvent.id))
-            .join(Payment, Payment.id == PaymentEvent.payment_id)
-            .where(PaymentEvent.kind == "failed", PaymentEvent.received_at >= since)
-        )
-        async with self._units.orm() as uow:
-            platform = int(await uow.session.scalar(failed) or 0)
-            shopper = int(
-                await uow.session.scalar(
-                    failed.join(Order, Order.id == Payment.order_id).where(Order.customer_id == customer_id)
-                )
-                or 0
-            )
+        async with self._units.hot() as uow:
+            counted = (await uow.execute(_FAILURES, {"b_since": since, "b_customer": customer_id})).first()
+        platform, shopper = (int(count or 0) for count in counted or (0, 0))
         raised: list[AlertView | None] = []
         common = {"window_minutes": limits.payment_failure_window_minutes, "last_order": order_number}
         if shopper >= limits.payment_failures_per_shopper:

@@ -113,3 +113,30 @@ async def test_the_one_read_of_an_orders_merchants_still_finds_self_purchase_and
     assert raised[AlertRule.LARGE_ORDER].details["quantity"] == 4
     assert raised[AlertRule.SELF_PURCHASE].details["merchant"] == "bolt"
     assert raised[AlertRule.SELF_PURCHASE].details["signals"] == ["contact_phone"]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_a_failed_payment_is_weighed_in_one_read_for_the_shopper_and_the_platform(
+    commerce: Commerce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: two reads through the ORM (the platform's failures, then the shopper's). The shopper's
+    third failure alerts on them, and the platform's fourth (another shopper's included) on it."""
+    await build_shop(commerce, stock=50)
+    alerts = commerce.alerts
+    alerts.thresholds = AlertThresholds(payment_failures_per_shopper=3, payment_failures_platform=4)
+    other = await _order(commerce, "910", "13700000010", "长寿路10号")
+    await commerce.payments.sandbox_pay((await commerce.payments.start(other)).payment_id, succeed=False)
+    number = await _order(commerce, "911", "13700000011", "长寿路11号")
+    payment = (await commerce.payments.start(number)).payment_id
+    shopper = (await commerce.orders.get(number)).customer_id
+    for _ in range(2):
+        await commerce.payments.sandbox_pay(payment, succeed=False)
+    await alerts.payment_failed(number, shopper)  # prepares the statement
+    with counting(monkeypatch) as weighing:
+        assert await alerts.payment_failed(number, shopper) == []  # 2 of the shopper's, 3 in all
+    assert len(weighing) == 1, weighing
+    await commerce.payments.sandbox_pay(payment, succeed=False)
+    raised = {alert.rule: alert for alert in await alerts.payment_failed(number, shopper)}
+    assert set(raised) == {AlertRule.PAYMENT_FAILURES_SHOPPER, AlertRule.PAYMENT_FAILURES_PLATFORM}
+    assert raised[AlertRule.PAYMENT_FAILURES_SHOPPER].details["failures"] == 3
+    assert raised[AlertRule.PAYMENT_FAILURES_PLATFORM].details["failures"] == 4
