@@ -119,8 +119,9 @@ async def test_the_one_read_of_an_orders_merchants_still_finds_self_purchase_and
 async def test_a_failed_payment_is_weighed_in_one_read_for_the_shopper_and_the_platform(
     commerce: Commerce, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Before: two reads through the ORM (the platform's failures, then the shopper's). The shopper's
-    third failure alerts on them, and the platform's fourth (another shopper's included) on it."""
+    """Before: BEGIN, two reads through the ORM (the platform's failures, then the shopper's) and
+    ROLLBACK. The shopper's third failure alerts on them, and the platform's fourth (another
+    shopper's included) on it."""
     await build_shop(commerce, stock=50)
     alerts = commerce.alerts
     alerts.thresholds = AlertThresholds(payment_failures_per_shopper=3, payment_failures_platform=4)
