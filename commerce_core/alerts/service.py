@@ -9,11 +9,24 @@ subject and window, however many processes or retries evaluate the same event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, or_, select
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from commerce_core.alerts import contacts, store
 from commerce_core.alerts.types import AlertFilter, AlertRule, AlertThresholds, AlertView
@@ -45,41 +58,87 @@ _ORDER_AND_BUYER = select(
     Customer.phone_verified_at.label("buyer_phone_verified_at"),
 ).join(Customer, Customer.id == Order.customer_id)
 _ORDER_AND_BUYER_BY_NUMBER = _ORDER_AND_BUYER.where(Order.number == bindparam("b_number"))
-_ITEMS_BY_MERCHANT = (
-    select(OrderLine.merchant_id, func.sum(OrderLine.quantity))
-    .where(OrderLine.order_id == bindparam("b_order"))
-    .group_by(OrderLine.merchant_id)
-)
-# the self-purchase rule's reads, built once (every order runs them): ``b_buyer`` the customer id,
-# ``b_merchants`` the order's merchant ids
-_BUYER_ACCOUNT = ChannelIdentity.customer_id == bindparam("b_buyer")
-_THE_MERCHANTS: BindParameter[Any] = bindparam("b_merchants", expanding=True)
-#: a chat account of the buyer is bound to one of the merchant's users
-_BOUND_TO_BUYER = (
-    select(OperatorUser.merchant_id)
+# what the order's merchants show of its buyer, and its lines, in ONE read (every order runs it):
+# the order and its buyer are the one numbered ``b_number``. Each row is (what, merchant id,
+# merchant code, a contact phone (encrypted), an amount), ``what`` one of:
+_LINE, _BOUND, _MERCHANT, _APPLICATION = 0, 1, 2, 3
+_THE_ORDER = select(Order.id).where(Order.number == bindparam("b_number")).scalar_subquery()
+_THE_BUYER = select(Order.customer_id).where(Order.number == bindparam("b_number")).scalar_subquery()
+_ORDER_MERCHANTS = select(OrderLine.merchant_id).where(OrderLine.order_id == _THE_ORDER)
+_BUYER_ACCOUNT = ChannelIdentity.customer_id == _THE_BUYER
+_NOTHING = null()
+
+
+def _what(kind: int) -> ColumnElement[int]:
+    return literal_column(str(kind), Integer)
+
+
+_ORDER_FACTS_UNION = union_all(
+    # its lines: the items of each merchant
+    select(
+        _what(_LINE).label("what"),
+        OrderLine.merchant_id.label("merchant_id"),
+        _NOTHING.label("code"),
+        _NOTHING.label("phone"),
+        func.sum(OrderLine.quantity).label("amount"),
+    )
+    .where(OrderLine.order_id == _THE_ORDER)
+    .group_by(OrderLine.merchant_id),
+    # a chat account of the buyer is bound to one of the merchant's users
+    select(_what(_BOUND), OperatorUser.merchant_id, _NOTHING, _NOTHING, _what(0))
     .join(OperatorIdentity, OperatorIdentity.operator_id == OperatorUser.id)
     .join(
         ChannelIdentity,
         (ChannelIdentity.channel == OperatorIdentity.channel)
         & (ChannelIdentity.external_id == OperatorIdentity.channel_user_id),
     )
-    .where(_BUYER_ACCOUNT, OperatorUser.merchant_id.in_(_THE_MERCHANTS))
-)
-_MERCHANT_CONTACTS = select(Merchant.id, Merchant.code, Merchant.contact_phone_enc).where(
-    Merchant.id.in_(_THE_MERCHANTS)
-)
-_APPLICATIONS = select(
-    MerchantApplication.merchant_id,
-    MerchantApplication.contact_phone_enc,
-    or_(  # applied from here: as this customer, or from one of their chat accounts
-        MerchantApplication.customer_id == bindparam("b_buyer"),
-        exists().where(
-            _BUYER_ACCOUNT,
-            ChannelIdentity.channel == MerchantApplication.channel,
-            ChannelIdentity.external_id == MerchantApplication.channel_user_id,
-        ),
+    .where(_BUYER_ACCOUNT, OperatorUser.merchant_id.in_(_ORDER_MERCHANTS)),
+    # the merchant's code and contact phone
+    select(_what(_MERCHANT), Merchant.id, Merchant.code, Merchant.contact_phone_enc, _what(0)).where(
+        Merchant.id.in_(_ORDER_MERCHANTS)
     ),
-).where(MerchantApplication.merchant_id.in_(_THE_MERCHANTS))
+    # its applications: their contact phone, and 1 when applied from here (as this customer, or from
+    # one of their chat accounts)
+    select(
+        _what(_APPLICATION),
+        MerchantApplication.merchant_id,
+        _NOTHING,
+        MerchantApplication.contact_phone_enc,
+        case(
+            (
+                or_(
+                    MerchantApplication.customer_id == _THE_BUYER,
+                    exists().where(
+                        _BUYER_ACCOUNT,
+                        ChannelIdentity.channel == MerchantApplication.channel,
+                        ChannelIdentity.external_id == MerchantApplication.channel_user_id,
+                    ),
+                ),
+                1,
+            ),
+            else_=0,
+        ),
+    ).where(MerchantApplication.merchant_id.in_(_ORDER_MERCHANTS)),
+)
+
+
+_FACTS = _ORDER_FACTS_UNION.subquery("facts")
+#: the order and its buyer beside each of those rows (or beside NULLs when there is none), in ONE read:
+#: the order's columns repeat on every row, the facts' columns are ``what`` .. ``amount``
+_ORDER_AND_FACTS = _ORDER_AND_BUYER_BY_NUMBER.add_columns(*_FACTS.c).outerjoin(_FACTS, true())
+
+
+#: failed payment events since ``b_since``: on the platform, and of the orders of ``b_customer`` (one
+#: read, built once; every payment belongs to an order, so the join leaves the platform's count whole)
+_FAILURES = (
+    select(
+        func.count(PaymentEvent.id),
+        func.count(PaymentEvent.id).filter(Order.customer_id == bindparam("b_customer")),
+    )
+    .join(Payment, Payment.id == PaymentEvent.payment_id)
+    .join(Order, Order.id == Payment.order_id)
+    .where(PaymentEvent.kind == "failed", PaymentEvent.received_at >= bindparam("b_since"))
+)
 
 
 def split_channels(identities: list[tuple[str, str]], joined: list[str]) -> tuple[list[str], list[str]]:
@@ -133,19 +192,9 @@ class AlertService:
         limits = self.thresholds
         window = timedelta(minutes=limits.payment_failure_window_minutes)
         since = self._units.clock.now() - window
-        failed = (
-            select(func.count(PaymentEvent.id))
-            .join(Payment, Payment.id == PaymentEvent.payment_id)
-            .where(PaymentEvent.kind == "failed", PaymentEvent.received_at >= since)
-        )
-        async with self._units.orm() as uow:
-            platform = int(await uow.session.scalar(failed) or 0)
-            shopper = int(
-                await uow.session.scalar(
-                    failed.join(Order, Order.id == Payment.order_id).where(Order.customer_id == customer_id)
-                )
-                or 0
-            )
+        async with self._units.hot() as uow:
+            counted = (await uow.execute(_FAILURES, {"b_since": since, "b_customer": customer_id})).first()
+        platform, shopper = (int(count or 0) for count in counted or (0, 0))
         raised: list[AlertView | None] = []
         common = {"window_minutes": limits.payment_failure_window_minutes, "last_order": order_number}
         if shopper >= limits.payment_failures_per_shopper:
@@ -173,31 +222,28 @@ class AlertService:
     async def order_placed(self, order_number: str) -> list[AlertView]:
         """A large order (R3.4-2); new accounts sharing its phone or address, and the merchant buying
         from itself (R4.1-6). Runs for every order (issue 16: it was the outbox relay's largest
-        cost after the recipients), so it reads the columns it needs, records the order's contact
-        fingerprints and checks which shared contacts were already alerted on, all in ONE unit; it
-        counts the accounts behind a contact only when no alert on it is open in the window (the
-        usual case once a crowd formed), and writes once more per alert raised."""
+        cost after the recipients), so it reads the columns it needs, the order, its buyer, its lines
+        and what its merchants show of the buyer in ONE statement; for a new account ONE more
+        records the order's contact fingerprints and counts the accounts behind each contact on
+        which no alert is open in the window (none is counted once a crowd was alerted on: the
+        usual case); each alert raised writes once more."""
         limits = self.thresholds
         new_since = self._units.clock.now() - timedelta(days=limits.new_account_days)
         async with self._units.hot() as uow:  # prepared statements on PostgreSQL, built once above
-            order = (await uow.execute(_ORDER_AND_BUYER_BY_NUMBER, {"b_number": order_number})).first()
-            if order is None or order.buyer_erased_at is not None:
+            rows = (await uow.execute(_ORDER_AND_FACTS, {"b_number": order_number})).all()
+            if not rows or rows[0].buyer_erased_at is not None:
                 return []
-            lines = (await uow.execute(_ITEMS_BY_MERCHANT, {"b_order": order.id})).all()
+            order = rows[0]
+            facts = [row[-5:] for row in rows if row.what is not None]
             address = AddressInput.from_dict(self._cipher.decrypt_json(order.address_enc))
             phone, phone_verified = order.buyer_phone_enc, order.buyer_phone_verified_at
             verified = self._cipher.decrypt(phone) if phone and phone_verified else None
-            insiders = await self._insider_signals(
-                uow,
-                order.customer_id,
-                {int(merchant) for merchant, _ in lines},
-                contacts.valid_phones(address.phone, verified),
-            )
+            insiders = self._insider_signals(facts, contacts.valid_phones(address.phone, verified))
             crowds: list[tuple[contacts.Contact, list[str]]] = []
             if order.buyer_since >= new_since:  # an older account never counts towards a shared contact
                 crowds = await self._crowds(uow, order.customer_id, address, verified, new_since)
                 await uow.commit()
-        quantity = sum(int(count or 0) for _, count in lines)
+        quantity = sum(int(count or 0) for what, _, _, _, count in facts if what == _LINE)
         raised = [await self._large_order(order, quantity, order.buyer)]
         raised += [await self._shared_contact(order.number, *crowd) for crowd in crowds]
         for code, signals in insiders:
@@ -244,24 +290,19 @@ class AlertService:
         """Record the order's fingerprints (in the caller's unit) and return each contact that has
         reached the threshold of new accounts with no alert on it in the window yet, with them.
 
-        Cheap in the usual cases: a contact already alerted on is not counted (one query for all of
-        them), and the others are counted with a limit (a crowd of thousands is not read whole
+        Cheap in the usual cases: one read for all the contacts, where one already alerted on is not
+        counted and the others are counted with a limit (a crowd of thousands is not read whole
         unless it is to be alerted on)."""
         limits = self.thresholds
         found = contacts.contacts_of(self._cipher, address, verified)
-        await contacts.record(uow, customer_id, found, uow.now())
-        done = await store.alerted_since(
-            uow,
-            [(_contact_rule(contact), _contact_subject(contact)) for contact in found],
-            uow.now() - timedelta(days=limits.new_account_days),
+        watched = [(c, _contact_rule(c).value, _contact_subject(c)) for c in found]
+        now = uow.now()
+        alerted_since = now - timedelta(days=limits.new_account_days)
+        threshold = limits.accounts_per_contact
+        reached = await contacts.record_and_reach(
+            uow, customer_id, watched, now, since, alerted_since, threshold
         )
-        crowds: list[tuple[contacts.Contact, list[str]]] = []
-        for contact in found:
-            if _contact_subject(contact) in done:
-                continue  # already alerted in this window: the usual case once a crowd formed
-            if await contacts.new_accounts_reach(uow, contact, since, limits.accounts_per_contact):
-                crowds.append((contact, await contacts.new_accounts_sharing(uow, contact, since)))
-        return crowds
+        return [(c, await contacts.new_accounts_sharing(uow, c, since)) for c in reached]
 
     async def _shared_contact(
         self, order_number: str, contact: contacts.Contact, accounts: list[str]
@@ -279,30 +320,24 @@ class AlertService:
         window = timedelta(days=limits.new_account_days)
         return await store.raise_alert(self._units, rule, subject, details, window=window)
 
-    async def _insider_signals(
-        self, work: Work, customer_id: int, merchant_ids: set[int], buyer_phones: set[str]
-    ) -> list[tuple[str, list[str]]]:
+    def _insider_signals(self, facts: Sequence[Any], buyer_phones: set[str]) -> list[tuple[str, list[str]]]:
         """(merchant code, signals) for each merchant of the order whose own people the buyer looks
         like: an identity one of its users bound, the phone it gave as contact, or the chat account it
-        applied from (R4.1-6: 刷单)."""
-        if not merchant_ids:
-            return []
-        these = {"b_buyer": customer_id, "b_merchants": sorted(merchant_ids)}
+        applied from (R4.1-6: 刷单). ``facts``: the rows of ``_ORDER_FACTS_UNION``."""
         signals: dict[int, set[str]] = {}
-        for merchant_id in (await work.execute(_BOUND_TO_BUYER, these)).scalars().all():
-            if merchant_id is not None:
+        codes: dict[int, str] = {}
+        for what, merchant_id, code, phone, number in facts:
+            if what == _BOUND and merchant_id is not None:
                 signals.setdefault(merchant_id, set()).add("bound_identity")
-        merchants = (await work.execute(_MERCHANT_CONTACTS, these)).all()
-        applications = (await work.execute(_APPLICATIONS, these)).all()
-        for merchant_id, _, phone in merchants:
-            if phone and self._same_phone(phone, buyer_phones):
-                signals.setdefault(merchant_id, set()).add("contact_phone")
-        for merchant_id, phone, applied_here in applications:
-            if applied_here:
-                signals.setdefault(merchant_id, set()).add("applicant")
-            if self._same_phone(phone, buyer_phones):
-                signals.setdefault(merchant_id, set()).add("contact_phone")
-        codes = {merchant_id: code for merchant_id, code, _ in merchants}
+            elif what == _MERCHANT:
+                codes[merchant_id] = code
+                if phone and self._same_phone(phone, buyer_phones):
+                    signals.setdefault(merchant_id, set()).add("contact_phone")
+            elif what == _APPLICATION:
+                if number:
+                    signals.setdefault(merchant_id, set()).add("applicant")
+                if self._same_phone(phone, buyer_phones):
+                    signals.setdefault(merchant_id, set()).add("contact_phone")
         return [(codes.get(m, f"#{m}"), sorted(found)) for m, found in sorted(signals.items())]
 
     def _same_phone(self, encrypted: str, phones: set[str]) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from commerce_core.alerts.model import Alert
@@ -21,7 +21,7 @@ from commerce_core.events import AlertRaised
 from commerce_core.ids import new_public_id, public_id_pattern
 from commerce_core.operators.audit import add_actor_audit
 from commerce_core.operators.types import Actor
-from commerce_core.uow import Units, Work
+from commerce_core.uow import Units
 from commerce_core.validation import clean_text
 
 ALERT_PREFIX = "AL"
@@ -35,24 +35,6 @@ def window_key(rule: AlertRule, subject: str, now: datetime, window: timedelta |
         return f"{rule.value}:{subject}"
     bucket = int(now.timestamp() // window.total_seconds())
     return f"{rule.value}:{subject}:{bucket}"
-
-
-_ALERTED_SINCE = select(Alert.rule, Alert.subject).where(
-    Alert.subject.in_(bindparam("b_subjects", expanding=True)), Alert.raised_at >= bindparam("b_since")
-)
-
-
-async def alerted_since(work: Work, subjects: list[tuple[AlertRule, str]], since: datetime) -> set[str]:
-    """Which of the ``(rule, subject)`` pairs were already alerted on since ``since``, by subject (a
-    cheap pre-check, in the caller's unit, before :func:`raise_alert`; the unique key still decides).
-    One query for all of them."""
-    if not subjects:
-        return set()
-    found = await work.execute(
-        _ALERTED_SINCE, {"b_subjects": sorted({subject for _, subject in subjects}), "b_since": since}
-    )
-    wanted = {(rule.value, subject) for rule, subject in subjects}
-    return {subject for rule, subject in found.all() if (rule, subject) in wanted}
 
 
 def _view(row: Alert) -> AlertView:
