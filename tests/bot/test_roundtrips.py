@@ -1,9 +1,11 @@
-"""RoundTrips (group commit for the Telegram channel's Redis work): concurrent callers share one round
-trip, each gets its own results, and the RESP written by hand answers as redis-py's pipeline does."""
+"""RoundTrips (group commit for the Telegram and WeChat channels' Redis work): concurrent callers share
+one round trip, each gets its own results, and the RESP written by hand answers as redis-py's pipeline
+does (the Telegram channel's commands and the WeChat channel's, on a real server)."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -44,6 +46,13 @@ def count_exchanges(together: RoundTrips) -> list[int]:
     return sizes
 
 
+async def through_redis_py(redis: aioredis.Redis, queue: Any) -> list[Any]:
+    """What redis-py's own pipeline answers to the commands ``queue`` puts on it."""
+    async with redis.pipeline(transaction=False) as pipe:
+        queue(pipe)
+        return list(await pipe.execute(raise_on_error=False))
+
+
 async def test_the_hand_written_commands_answer_as_redis_py_does(redis: aioredis.Redis) -> None:
     base = f"test:rt:{uuid.uuid4().hex}"
     stream = f"{base}:stream"
@@ -71,12 +80,7 @@ async def test_the_hand_written_commands_answer_as_redis_py_does(redis: aioredis
     sizes = count_exchanges(together)
     mine = await scenario(together.run)
 
-    async def through_redis_py(queue: Any) -> list[Any]:
-        async with redis.pipeline(transaction=False) as pipe:
-            queue(pipe)
-            return list(await pipe.execute(raise_on_error=False))
-
-    theirs = await scenario(through_redis_py)
+    theirs = await scenario(lambda queue: through_redis_py(redis, queue))
     assert sizes == [8]  # written by hand (a plain server), in one round trip
     assert isinstance(mine[4], NoScriptError) and isinstance(theirs[4], NoScriptError)
     assert mine[:4] + mine[5:] == theirs[:4] + theirs[5:]
@@ -145,3 +149,103 @@ async def test_callers_are_not_left_waiting_when_the_round_trip_is_cancelled(
     await asyncio.wait({first, later}, timeout=1.0)
     assert first.cancelled() and later.cancelled()
     assert await together.run(lambda pipe: pipe.exists("test:rt:none")) == [0]  # and it works again
+
+
+async def test_the_wechat_channels_commands_answer_as_redis_py_does(redis: aioredis.Redis) -> None:
+    group = RoundTrips(redis, settle_turns=1, raise_errors=True)  # as the WeChat channel's
+    assert group._direct  # a plain server: RESP written by RoundTrips
+    base = f"shopbot:test:direct:{secrets.token_hex(4)}"
+
+    def commands(tag: str) -> Any:
+        def queue(batch: Any) -> None:
+            key = f"{base}:{tag}"
+            batch.set(f"{key}:claim", b"-", nx=True, ex=60, get=True)
+            batch.set(f"{key}:claim", b"-", nx=True, ex=60, get=True)
+            batch.set(f"{key}:plain", "值".encode(), ex=60)
+            batch.get(f"{key}:plain")
+            batch.get(f"{key}:missing")
+            batch.hsetnx(f"{key}:hash", "a", "1")
+            batch.hsetnx(f"{key}:hash", "a", "2")
+            batch.hset(f"{key}:hash", mapping={"since": "5", "sent": "0"})
+            batch.expire(f"{key}:hash", 60)
+            batch.expire(f"{key}:missing", 60)
+            batch.hdel(f"{key}:hash", "a", "b")
+            batch.delete(f"{key}:plain", f"{key}:missing")
+            batch.set(f"{key}:claim", b"-", nx=True)  # refused: None, as redis-py says (not False)
+
+        return queue
+
+    direct = await group.run(commands("direct"))
+    expected = await through_redis_py(redis, commands("pipeline"))
+    assert direct == expected
+    assert direct[:5] == [None, b"-", True, "值".encode(), None] and direct[-1] is None
+    await redis.set(f"{base}:word", b"x", ex=60)
+    results = await asyncio.gather(
+        group.run(lambda batch: batch.hset(f"{base}:word", mapping={"a": "1"})),  # WRONGTYPE
+        group.run(lambda batch: batch.get(f"{base}:word")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], ResponseError) and results[1] == [b"x"]
+
+
+async def test_replies_split_across_reads_and_errors_among_them_come_back_in_order(
+    redis: aioredis.Redis,
+) -> None:
+    """Replies after the first are taken off the reader while whole: one larger than a socket read
+    (so the next ones are not there yet) and an error between two values still come back in order."""
+    group = RoundTrips(redis, settle_turns=1, raise_errors=True)  # as the WeChat channel's
+    base = f"shopbot:test:direct:{secrets.token_hex(4)}"
+    big = secrets.token_bytes(300_000)
+    await redis.set(f"{base}:big", big, ex=60)
+    await redis.set(f"{base}:small", b"s", ex=60)
+
+    def queue(batch: Any) -> None:
+        batch.get(f"{base}:small")
+        batch.get(f"{base}:big")
+        batch.get(f"{base}:small")
+        batch.expire(f"{base}:small", 60)
+
+    def failing(batch: Any) -> None:
+        batch.hset(f"{base}:small", mapping={"a": "1"})  # WRONGTYPE, not the first reply
+
+    results = await asyncio.gather(
+        group.run(queue), group.run(failing), group.run(queue), return_exceptions=True
+    )
+    assert results[0] == results[2] == [b"s", big, b"s", True]
+    assert isinstance(results[1], ResponseError)
+    assert await group.run(lambda batch: batch.get(f"{base}:small")) == [b"s"]  # the connection is fine
+    await redis.delete(f"{base}:big", f"{base}:small")
+
+
+async def test_riders_go_with_a_round_trip_someone_else_starts_or_a_kick(redis: aioredis.Redis) -> None:
+    """Work that may wait (``ride``) starts no round trip: it goes with the next caller's, in front of
+    it, or with the one ``kick`` starts; with no rider, a kick starts none."""
+    base = f"test:rt:{uuid.uuid4().hex}"
+    together = RoundTrips(redis, settle_turns=1)
+    sizes = count_exchanges(together)
+    together.kick()
+    rider = together.add(lambda pipe: pipe.set(f"{base}:r", b"1"), ride=True)
+    await asyncio.sleep(0.01)
+    assert not rider.done() and sizes == []
+    assert await together.run(lambda pipe: pipe.exists(f"{base}:r")) == [1]  # the rider went first
+    assert await rider == [True] and sizes == [2]
+    alone = together.add(lambda pipe: pipe.delete(f"{base}:r"), ride=True)
+    together.kick()
+    assert await alone == [1] and sizes == [2, 1]
+
+
+@pytest.mark.parametrize(("turns", "trips"), [(0, [1, 1]), (1, [2])])
+async def test_a_round_trip_waits_its_settle_turns_for_callers_woken_meanwhile(
+    redis: aioredis.Redis, turns: int, trips: list[int]
+) -> None:
+    """A caller woken in the turn the round trip's task starts joins it only with a turn to settle
+    (the WeChat channel's): without, it goes in the next round trip."""
+    together = RoundTrips(redis, settle_turns=turns)
+    sizes = count_exchanges(together)
+    late: list[asyncio.Future[list[Any]]] = []
+    first = together.add(lambda pipe: pipe.exists("test:rt:none"))
+    asyncio.get_running_loop().call_soon(
+        lambda: late.append(together.add(lambda pipe: pipe.get("test:rt:none")))
+    )
+    assert await first == [0]
+    assert await late[0] == [None] and sizes == trips

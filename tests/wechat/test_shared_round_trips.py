@@ -1,6 +1,6 @@
 """A safe-mode WeChat turn with less of its own work (issue 16), answering as before.
 
-- The Redis commands of concurrent requests share round trips (``GroupCommit``): each caller gets its
+- The Redis commands of concurrent requests share round trips (``bot.infra.roundtrips``): each caller gets its
   own results, and a failed command fails only its caller.
 - A sealed message is claimed in the same round trip as the turn's first commands; a retry of a
   message already answered still gets the stored answer and leaves nothing on the unanswered list.
@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from redis.exceptions import ResponseError
 from wechatpy.crypto import WeChatCrypto
 
-from bot.channels.wechat.batch import GroupCommit
 from bot.channels.wechat.pending import PENDING
 from bot.channels.wechat.security import Cryptor, Rejected, parse_xml, sealed_envelope, sha1_signature
+from bot.infra.roundtrips import RoundTrips
 from tests.wechat.conftest import (
     ACCOUNT,
     AES_KEY,
@@ -59,7 +59,7 @@ async def test_concurrent_callers_share_a_round_trip_and_keep_their_own_results_
     world: WeChatWorld,
 ) -> None:
     redis: aioredis.Redis = world.channel.redis
-    group = GroupCommit(redis)
+    group = RoundTrips(redis, settle_turns=1, raise_errors=True)  # as the channel's
     await redis.set("shopbot:test:word", b"not a number")
     trips = count_round_trips(redis)
 

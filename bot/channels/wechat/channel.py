@@ -21,7 +21,6 @@ from aiohttp import web
 
 from bot.channels.base import ChannelContext, Job
 from bot.channels.wechat.api import AccessTokens, WeChatApi
-from bot.channels.wechat.batch import GroupCommit
 from bot.channels.wechat.budget import Worked, within
 from bot.channels.wechat.handoff_photos import keep_handoff_image
 from bot.channels.wechat.inbound import Inbound, classify
@@ -41,6 +40,7 @@ from bot.channels.wechat.security import (
 )
 from bot.channels.wechat.settings import WeChatSettings
 from bot.infra.redis import as_async_store
+from bot.infra.roundtrips import RoundTrips
 from bot.pipeline import SAVED_STATE
 from bot.turns import TurnInProgress
 from commerce_core.api import PaymentProvider
@@ -137,8 +137,8 @@ class WeChatChannel:
         self.payment_provider = self.pay.name if self.pay is not None else None
         self._background: set[asyncio.Task[None]] = set()
         self._working: set[str] = set()
-        #: this channel's Redis work of concurrent requests, one round trip for all (see :mod:`batch`)
-        self.group = GroupCommit(self.redis)
+        #: this channel's Redis work of concurrent requests, one round trip for all (see :mod:`roundtrips`)
+        self.group = RoundTrips(self.redis, settle_turns=1, raise_errors=True)
         self.pending = PendingMessages(self.redis, self.group)  # deliveries this process runs a turn for
         self._closed = False
 
@@ -268,7 +268,7 @@ class WeChatChannel:
 
         A ``sealed`` message (its decrypted XML) is authentic, so the turn's first commands (written
         down as unanswered, the window opened, the buttons read: :meth:`_open_on`) go in the claim's
-        round trip too, shared with other requests' (:mod:`batch`), and the third value says what
+        round trip too, shared with other requests' (:mod:`roundtrips`), and the third value says what
         they found. For a delivery that then does not run the turn (a retry of a message answered or
         on its way here) the entry written down is struck off again; its window is opened all the
         same (the shopper did write: it is WeChat's delivery of the same message).
@@ -354,7 +354,7 @@ class WeChatChannel:
             return SUCCESS
         xml = passive_reply(rendered, self.texts, lang, source=inbound.account, target=inbound.openid)
 
-        # one round trip (shared, see :mod:`batch`), in this order: the buttons a reply of "2" presses,
+        # one round trip (shared, see :mod:`roundtrips`), in this order: the buttons a reply of "2" presses,
         # then the reply itself for a retry whose answer was lost
         def queue(batch: Any) -> None:
             self.choices.remember_on(batch, inbound.openid, rendered.choices)

@@ -12,7 +12,7 @@ Cost (issue 16's profile: two of the seven Redis round trips a WeChat turn added
 the entry is written in the turn's first round trip (:meth:`PendingMessages.add_on`, queued with the
 claim, the window and the choices), and answered messages are struck off together
 (:meth:`PendingMessages.done`: one ``HDEL`` for every message answered before the channel's next
-group-committed round trip, which it rides in; see :mod:`batch`). A passive reply's strike-off is not
+group-committed round trip, which it rides in; see :mod:`roundtrips`). A passive reply's strike-off is not
 waited for (:meth:`PendingMessages.answered`): it rides a round trip someone else starts.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bot.channels.wechat.batch import GroupCommit
+from bot.infra.roundtrips import RoundTrips
 
 PENDING = "shopbot:wechat:pending"
 #: seconds an answered message waits for a round trip to ride before it gets one of its own
@@ -39,9 +39,9 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 class PendingMessages:
     """A Redis hash: delivery key -> {"xml": the decrypted message, "at": when it arrived}."""
 
-    def __init__(self, redis: aioredis.Redis, group: GroupCommit | None = None) -> None:
+    def __init__(self, redis: aioredis.Redis, group: RoundTrips | None = None) -> None:
         self.redis = redis
-        self._group = group or GroupCommit(redis)
+        self._group = group or RoundTrips(redis, settle_turns=1, raise_errors=True)
         self._gathering: list[str] | None = None  # keys answered since the last HDEL left
         self._gathered: asyncio.Future[list[Any]] | None = None  # that HDEL's result
         self._flying: set[str] = set()  # keys of the HDELs on their way
@@ -62,7 +62,7 @@ class PendingMessages:
 
     async def done(self, dedup_key: str) -> None:
         """Strike ``dedup_key`` off; returns once it is. Keys answered before the next round trip of
-        the channel's :class:`GroupCommit` leave together in one ``HDEL``, in that round trip (with
+        the channel's :class:`RoundTrips` leave together in one ``HDEL``, in that round trip (with
         other requests' claims and replies under load)."""
         if self._gathering is None or self._gathered is None:
             keys: list[str] = []
