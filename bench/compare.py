@@ -86,8 +86,18 @@ def main() -> None:
         f"{medians['base_cpu_ms_per_order']} ms, head {medians['head_cpu_ms_per_order']} ms "
         f"({order_ratio - 1:+.1%})"
     )
-    print(json.dumps({**medians, "turn_ratio": round(turn_ratio, 3), "order_ratio": round(order_ratio, 3),
-                      "runs": args.runs, "turns": turns, "orders": orders}))
+    print(
+        json.dumps(
+            {
+                **medians,
+                "turn_ratio": round(turn_ratio, 3),
+                "order_ratio": round(order_ratio, 3),
+                "runs": args.runs,
+                "turns": turns,
+                "orders": orders,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -137,6 +137,7 @@ class Settings(BaseSettings):
             if configured:
                 return name
         return None
+
     rate: RateLimitSettings = Field(default_factory=RateLimitSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

@@ -21,9 +21,7 @@ from commerce_core.support.model import AuditEntry, Ticket
 from commerce_core.uow import Units
 
 
-async def merge_customers(
-    units: Units, source_id: int, target_id: int, *, actor: str
-) -> None:
+async def merge_customers(units: Units, source_id: int, target_id: int, *, actor: str) -> None:
     """Move everything of ``source_id`` to ``target_id`` and close ``source_id``."""
     if source_id == target_id:
         raise InvalidInput("a customer cannot be merged into itself", code="same_customer")

@@ -122,7 +122,9 @@ async def _dump_postgres(url: URL) -> bytes:
     done = await asyncio.to_thread(
         subprocess.run,
         ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--dbname", target],
-        capture_output=True, env=env, check=False,
+        capture_output=True,
+        env=env,
+        check=False,
     )
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {done.stderr.decode(errors='replace').strip()}")
@@ -221,9 +223,21 @@ async def restore_backup(database_url: str, keys: list[str], folder: Path) -> Ma
     target, env = _libpq(url)
     done = await asyncio.to_thread(
         subprocess.run,
-        ["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-         "--exit-on-error", "--dbname", target],
-        input=plain, capture_output=True, env=env, check=False,
+        [
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            "--dbname",
+            target,
+        ],
+        input=plain,
+        capture_output=True,
+        env=env,
+        check=False,
     )
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed: {done.stderr.decode(errors='replace').strip()}")

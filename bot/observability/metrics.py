@@ -64,51 +64,72 @@ class Metrics:
         self.registry = registry or CollectorRegistry()
         r = self.registry
         self.turn_seconds = Histogram(
-            "shopbot_turn_seconds", "Time to answer one shopper message, by channel and flow",
-            ["channel", "flow"], buckets=TURN_BUCKETS, registry=r,
+            "shopbot_turn_seconds",
+            "Time to answer one shopper message, by channel and flow",
+            ["channel", "flow"],
+            buckets=TURN_BUCKETS,
+            registry=r,
         )
         self.turns = Counter("shopbot_turns", "Shopper turns answered, by channel", ["channel"], registry=r)
         self.turn_errors = Counter(
-            "shopbot_turn_errors", "Shopper turns that failed (retried or dead-lettered)", ["channel"],
+            "shopbot_turn_errors",
+            "Shopper turns that failed (retried or dead-lettered)",
+            ["channel"],
             registry=r,
         )
         self.nlu_intents = Counter(
             "shopbot_nlu_intents", "Messages by the intent the NLU recognised", ["intent"], registry=r
         )
         self.nlu_fallbacks = Counter(
-            "shopbot_nlu_fallbacks", "Messages the bot did not understand (the fallback answered)",
-            ["channel"], registry=r,
+            "shopbot_nlu_fallbacks",
+            "Messages the bot did not understand (the fallback answered)",
+            ["channel"],
+            registry=r,
         )
         self.webhook_rejects = Counter(
-            "shopbot_webhook_rejects", "Webhook and callback requests refused (bad signature, body ...)",
-            ["route", "status"], registry=r,
+            "shopbot_webhook_rejects",
+            "Webhook and callback requests refused (bad signature, body ...)",
+            ["route", "status"],
+            registry=r,
         )
         self.payment_callbacks = Counter(
-            "shopbot_payment_callbacks", "Payment provider callbacks, by route and outcome",
-            ["route", "outcome"], registry=r,
+            "shopbot_payment_callbacks",
+            "Payment provider callbacks, by route and outcome",
+            ["route", "outcome"],
+            registry=r,
         )
         self.db_pool_in_use = Gauge(
-            "shopbot_db_pool_in_use", "Database connections checked out of the pool",
-            registry=r, multiprocess_mode="livesum",
+            "shopbot_db_pool_in_use",
+            "Database connections checked out of the pool",
+            registry=r,
+            multiprocess_mode="livesum",
         )
         self.telegram_inbox_depth = Gauge(
-            "shopbot_telegram_inbox_depth", "Telegram updates stored but not yet processed",
-            registry=r, multiprocess_mode="livemostrecent",
+            "shopbot_telegram_inbox_depth",
+            "Telegram updates stored but not yet processed",
+            registry=r,
+            multiprocess_mode="livemostrecent",
         )
         self.outbox_lag_seconds = Gauge(
-            "shopbot_outbox_lag_seconds", "Age of the oldest due outbox message not yet delivered",
-            registry=r, multiprocess_mode="livemostrecent",
+            "shopbot_outbox_lag_seconds",
+            "Age of the oldest due outbox message not yet delivered",
+            registry=r,
+            multiprocess_mode="livemostrecent",
         )
         self.notification_backlog = Gauge(
-            "shopbot_notification_backlog", "Outbox messages (notifications) queued, not yet delivered",
-            registry=r, multiprocess_mode="livemostrecent",
+            "shopbot_notification_backlog",
+            "Outbox messages (notifications) queued, not yet delivered",
+            registry=r,
+            multiprocess_mode="livemostrecent",
         )
         self._pool_in_use: Callable[[], int] | None = None
         #: called first at every scrape (the turn observer's counts not pushed yet)
         self.before_scrape: list[Callable[[], None]] = []
         self.overdue_cases = Gauge(
-            "shopbot_after_sales_overdue_cases", "After-sales cases past their first-response deadline",
-            registry=r, multiprocess_mode="livemostrecent",
+            "shopbot_after_sales_overdue_cases",
+            "After-sales cases past their first-response deadline",
+            registry=r,
+            multiprocess_mode="livemostrecent",
         )
 
     def series_names(self) -> set[str]:
@@ -331,7 +352,8 @@ class TurnMetrics:
             children = self._children.get(key)
             if children is None:
                 children = self._children[key] = (
-                    metrics.turns.labels(key[0]), metrics.turn_seconds.labels(*key)
+                    metrics.turns.labels(key[0]),
+                    metrics.turn_seconds.labels(*key),
                 )
             turns, histogram = children
             turns.inc(tally[0])

@@ -125,16 +125,36 @@ _INSERT_EVENTS = insert(table_of(BehaviourEvent)).inline()  # no RETURNING id: n
 #: the columns of an event row as :class:`EventBuffer` keeps it (a tuple: a turn's events cost a tuple
 #: each, not a dataclass and a dictionary, ~4 µs apiece)
 EVENT_COLUMNS = (
-    "day", "at", "kind", "subject", "channel", "language",
-    "merchant_id", "product", "query", "filters", "results", "amount",
+    "day",
+    "at",
+    "kind",
+    "subject",
+    "channel",
+    "language",
+    "merchant_id",
+    "product",
+    "query",
+    "filters",
+    "results",
+    "amount",
 )
 EventRow = tuple[Any, ...]
 
 
 def event_row(e: BehaviourEventInput) -> EventRow:
     return (
-        e.at.date(), e.at, e.kind, e.subject, e.channel, e.language,
-        e.merchant_id, e.product, e.query, e.filters, e.results, e.amount,
+        e.at.date(),
+        e.at,
+        e.kind,
+        e.subject,
+        e.channel,
+        e.language,
+        e.merchant_id,
+        e.product,
+        e.query,
+        e.filters,
+        e.results,
+        e.amount,
     )
 
 

@@ -129,22 +129,19 @@ async def _refunds(
 ) -> list[SettlementRefund]:
     mine = select(OrderLine.order_id).where(OrderLine.merchant_id == merchant_id)
     rows = (
-        (
-            await uow.session.execute(
-                select(Refund, Order.number)
-                .join(Order, Order.id == Refund.order_id)
-                .where(
-                    Refund.order_id.in_(mine),
-                    Refund.status == RefundStatus.SUCCEEDED.value,
-                    Refund.completed_at >= since,
-                    Refund.completed_at < until,
-                    Order.currency == currency,
-                )
-                .order_by(Refund.completed_at, Refund.id)
+        await uow.session.execute(
+            select(Refund, Order.number)
+            .join(Order, Order.id == Refund.order_id)
+            .where(
+                Refund.order_id.in_(mine),
+                Refund.status == RefundStatus.SUCCEEDED.value,
+                Refund.completed_at >= since,
+                Refund.completed_at < until,
+                Order.currency == currency,
             )
+            .order_by(Refund.completed_at, Refund.id)
         )
-        .all()
-    )
+    ).all()
     found = []
     for refund, number in rows:
         amount = await _my_share(uow, refund, merchant_id)

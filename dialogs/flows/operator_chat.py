@@ -48,11 +48,7 @@ async def ship(turn: Turn, order_number: str) -> None:
     """The Ship button: ship the pressing operator's merchant's part with the simulated carrier."""
     message = turn.message
     operator = await turn.commerce.operators.operator_for_identity(message.channel, message.user_id)
-    if (
-        operator is None
-        or operator.merchant_id is None
-        or not allowed(operator.role, Action.SHIP_OWN_ORDERS)
-    ):
+    if operator is None or operator.merchant_id is None or not allowed(operator.role, Action.SHIP_OWN_ORDERS):
         turn.say("operator.not_yours")
         return
     try:

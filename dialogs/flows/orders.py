@@ -44,9 +44,7 @@ async def pick_order(
         await _dispatch(turn, flow, orders[0].number)
         return
     buttons = [
-        Button.of(
-            f"{o.number} {status_label(turn, o.status)} {o.total.format()}", action(o.number)
-        )
+        Button.of(f"{o.number} {status_label(turn, o.status)} {o.total.format()}", action(o.number))
         for o in orders
     ]
     turn.say("order.pick", *buttons)

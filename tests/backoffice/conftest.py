@@ -52,7 +52,11 @@ async def people(commerce: Commerce) -> People:
     await commerce.catalog.create_category("tools", names("工具", "Tools"))
     await commerce.catalog.create_product(
         ProductDraft(
-            "B1", "bolt", "tools", names("扳手", "Wrench"), names("钢", "Steel"),
+            "B1",
+            "bolt",
+            "tools",
+            names("扳手", "Wrench"),
+            names("钢", "Steel"),
             [VariantDraft("B1-STD", {"size": "std"}, 4900, 5)],
         )
     )

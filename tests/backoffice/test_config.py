@@ -27,7 +27,9 @@ def test_production_refuses_to_start_without_a_secret(
     with pytest.raises(ConfigurationError, match="at least 32"):
         backoffice_config(Settings(env="production", data_dir=tmp_path))
     monkeypatch.setenv("SHOPBOT_BACKOFFICE_SECRET", "s" * 40)
-    config = backoffice_config(Settings(env="production", data_dir=tmp_path, public_base_url="https://shop.example"))
+    config = backoffice_config(
+        Settings(env="production", data_dir=tmp_path, public_base_url="https://shop.example")
+    )
     assert config.secret == "s" * 40 and config.secure_cookies
 
 

@@ -114,6 +114,8 @@ def test_the_provider_is_chosen_by_settings_and_needs_its_credentials() -> None:
     sandbox = SandboxSms()
     assert sms_sender(SmsSettings(), sandbox) is sandbox
     assert isinstance(sms_sender(SETTINGS, sandbox), TencentSms)
-    incomplete = Settings(sms=SmsSettings(provider="tencent", secret_id="AKID"), public_base_url="https://x.example")
+    incomplete = Settings(
+        sms=SmsSettings(provider="tencent", secret_id="AKID"), public_base_url="https://x.example"
+    )
     errors = production_secret_errors(incomplete)
     assert any("SHOPBOT_SMS_SECRET_KEY" in e and "SHOPBOT_SMS_TEMPLATE_ID" in e for e in errors)

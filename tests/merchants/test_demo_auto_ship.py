@@ -39,7 +39,7 @@ def test_the_demo_turns_auto_ship_on_and_the_setting_turns_it_off(monkeypatch: p
 async def test_the_readme_script_reaches_tracking_and_returns_with_auto_ship(
     runtime: Runtime, clock: FakeClock, team: Team
 ) -> None:
-    """"where is my order?" shows a moving parcel and "我要退货" works after delivery, with nobody shipping
+    """ "where is my order?" shows a moving parcel and "我要退货" works after delivery, with nobody shipping
     by hand: the background jobs of a runtime whose settings turn auto-ship on do it."""
     settings = runtime.container.settings.model_copy(update={"auto_ship_after_seconds": 5.0})
     runtime.container.settings = settings

@@ -20,8 +20,11 @@ async def _bound_owner(staffed: Staffed) -> None:
     operators = staffed.commerce.operators
     operators.policy = OperatorPolicy(hash_time_cost=1, hash_memory_kib=256, hash_parallelism=1)
     owner = await operators.create(
-        "owner@acme.example", "correct horse battery", OperatorRole.MERCHANT_OWNER,
-        merchant_code="acme", actor=SYSTEM_ACTOR,
+        "owner@acme.example",
+        "correct horse battery",
+        OperatorRole.MERCHANT_OWNER,
+        merchant_code="acme",
+        actor=SYSTEM_ACTOR,
     )
     code = await operators.issue_binding_code(owner.public_id, SYSTEM_ACTOR)
     await operators.redeem_binding_code("telegram", MERCHANT_CHAT, code)
@@ -43,7 +46,10 @@ async def test_a_merchant_user_buying_its_own_listing_is_flagged(staffed: Staffe
     (alert,) = await staffed.alerts()
     assert alert.rule is AlertRule.SELF_PURCHASE
     assert alert.details == {
-        "order": number, "merchant": "acme", "customer": insider.public_id, "signals": ["bound_identity"]
+        "order": number,
+        "merchant": "acme",
+        "customer": insider.public_id,
+        "signals": ["bound_identity"],
     }
     posts = [p for p in staffed.group_posts() if alert.public_id in p]
     assert len(posts) == 1 and "merchant acme" in posts[0] and number in posts[0]
@@ -61,7 +67,11 @@ async def test_shipping_to_the_merchants_contact_phone_is_flagged_for_that_merch
     await commerce.catalog.create_category("tools", names("工具", "Tools"))
     await commerce.catalog.create_product(
         ProductDraft(
-            "B1", "bolt", "tools", names("扳手", "Wrench"), names("钢", "Steel"),
+            "B1",
+            "bolt",
+            "tools",
+            names("扳手", "Wrench"),
+            names("钢", "Steel"),
             [VariantDraft("B1-STD", {"size": "std"}, 4900, 50)],
         )
     )
@@ -122,7 +132,11 @@ async def test_the_chat_account_that_applied_for_the_shop_buying_from_it_is_flag
     await commerce.catalog.create_category("tea", names("茶", "Tea"))
     await commerce.catalog.create_product(
         ProductDraft(
-            "T1", code, "tea", names("龙井", "Longjing"), names("绿茶", "Green tea"),
+            "T1",
+            code,
+            "tea",
+            names("龙井", "Longjing"),
+            names("绿茶", "Green tea"),
             [VariantDraft("T1-STD", {"size": "std"}, 5900, 50)],
         )
     )

@@ -45,7 +45,8 @@ def test_promtool_checks_the_rules_and_their_unit_tests_pass() -> None:
     assert "SUCCESS" in checked.stdout
     tested = subprocess.run(
         [tool, "test", "rules", str(DEPLOY / "prometheus" / "shopbot.rules.test.yml")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert tested.returncode == 0, tested.stdout + tested.stderr
 

@@ -54,9 +54,16 @@ def test_every_dashboard_query_names_series_the_app_exports() -> None:
         assert problems_in(expression) == [], expression
     shown = " ".join(expressions)
     for series in (
-        "shopbot_turn_seconds_bucket", "shopbot_turns_total", "shopbot_turn_errors_total",
-        "shopbot_nlu_intents_total", "shopbot_nlu_fallbacks_total", "shopbot_webhook_rejects_total",
-        "shopbot_telegram_inbox_depth", "shopbot_outbox_lag_seconds", "shopbot_notification_backlog",
-        "shopbot_payment_callbacks_total", "shopbot_db_pool_in_use",
+        "shopbot_turn_seconds_bucket",
+        "shopbot_turns_total",
+        "shopbot_turn_errors_total",
+        "shopbot_nlu_intents_total",
+        "shopbot_nlu_fallbacks_total",
+        "shopbot_webhook_rejects_total",
+        "shopbot_telegram_inbox_depth",
+        "shopbot_outbox_lag_seconds",
+        "shopbot_notification_backlog",
+        "shopbot_payment_callbacks_total",
+        "shopbot_db_pool_in_use",
     ):
         assert series in shown, series

@@ -150,7 +150,7 @@ async def test_the_batched_write_stores_exactly_what_the_general_insert_stores(
     assert stored_rows[:3] == stored_rows[3:]  # column by column, the same rows
     assert stored_rows[0]["at"] == at  # the same instant (stored as UTC)
     assert stored_rows[0]["filters"] == {"颜色": "红", "size": ["M", "L"], "max": 300}
-    assert stored_rows[0]["query"] == "红色\t连衣裙\n\\N \"x\""
+    assert stored_rows[0]["query"] == '红色\t连衣裙\n\\N "x"'
     assert stored_rows[2]["filters"] == {} and stored_rows[2]["query"] == ""
 
 

@@ -100,12 +100,21 @@ def test_several_processes_add_up_in_multiprocess_mode(tmp_path: Path) -> None:
     for turns in (3, 4):  # two worker processes, each counting its own turns
         subprocess.run([sys.executable, "-c", COUNT_TURNS.format(turns=turns)], env=env, check=True)
     shown = subprocess.run(
-        [sys.executable, "-c", "from bot.observability.metrics import Metrics, exposition; "
-         "import sys; sys.stdout.write(exposition(Metrics()).decode())"],
-        env=env, check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "from bot.observability.metrics import Metrics, exposition; "
+            "import sys; sys.stdout.write(exposition(Metrics()).decode())",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     counts = {
-        s.name: s.value for f in text_string_to_metric_families(shown) for s in f.samples
+        s.name: s.value
+        for f in text_string_to_metric_families(shown)
+        for s in f.samples
         if s.labels.get("channel") == "telegram"
     }
     assert counts["shopbot_turns_total"] == 7

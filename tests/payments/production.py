@@ -52,7 +52,10 @@ async def production_runtime(
         return WebChannel(context, payment_http=http)
 
     runtime = await build_runtime(
-        settings, clock=clock, redis=make_redis("memory://"), interpreter=interpreter,
+        settings,
+        clock=clock,
+        redis=make_redis("memory://"),
+        interpreter=interpreter,
         channels={"web": web_channel},
     )
     await build_shop(runtime.container.commerce)

@@ -42,7 +42,9 @@ async def test_a_payment_gets_an_alipay_qr_code_through_a_signed_request(
     assert method == "alipay.trade.precreate" and biz["out_trade_no"] == payment
     assert biz["total_amount"] == yuan(total) and fen(biz["total_amount"]) == total
     again = await commerce.payments.start(number, provider="alipay")  # the same pending payment
-    assert again.payment_id == payment and again.pay_url and again.pay_url.startswith("https://qr.alipay.com/")
+    assert (
+        again.payment_id == payment and again.pay_url and again.pay_url.startswith("https://qr.alipay.com/")
+    )
 
 
 async def test_a_signed_notification_pays_the_order_once(

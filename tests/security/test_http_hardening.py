@@ -78,7 +78,9 @@ def test_brackets_in_strings_do_not_count() -> None:
 async def test_security_headers_on_every_response_and_no_versions(
     client: Client, method: str, path: str, status: int
 ) -> None:
-    response = await client.request(method, path, data=b"not json", headers={"Origin": "https://evil.example"})
+    response = await client.request(
+        method, path, data=b"not json", headers={"Origin": "https://evil.example"}
+    )
     assert response.status == status
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

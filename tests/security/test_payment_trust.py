@@ -159,7 +159,7 @@ async def test_a_production_web_shopper_pays_by_scanning_an_alipay_qr_image(
     assert (await image.text()).startswith("<svg") and "qr.alipay.com" not in await image.text()
     assert (await client.get("/pay/qr/PYNOSUCHPAYMENT.svg")).status == 404
     assert (await client.get("/pay/qr/..%2Fsecrets.svg")).status == 404
-    forged = (await client.post("/payments/alipay/notify", data=fake.notification(payment_id, amount="0.01")))
+    forged = await client.post("/payments/alipay/notify", data=fake.notification(payment_id, amount="0.01"))
     assert forged.status == 400
     paid = await client.post("/payments/alipay/notify", data=fake.notification(payment_id))
     assert paid.status == 200 and await paid.text() == "success"
@@ -191,7 +191,10 @@ async def test_a_signed_fractional_amount_is_refused_not_truncated(
     ref, _, currency = sandbox.intents[payment]
     amount = total + fraction if isinstance(fraction, float) else f"{total}{fraction}"
     body, headers = sandbox.build_notification(
-        reference=payment, provider_ref=ref, amount=amount, currency=currency  # type: ignore[arg-type]
+        reference=payment,
+        provider_ref=ref,
+        amount=amount,
+        currency=currency,  # type: ignore[arg-type]
     )
     with pytest.raises(PaymentRejected) as refused:
         await commerce.payments.handle_notification("sandbox", body, headers)

@@ -18,9 +18,7 @@ def _verifier(commerce: Commerce, sms: SandboxSms, limits: SmsLimits | None = No
 
 
 async def _customers(commerce: Commerce, count: int) -> list[int]:
-    return [
-        (await commerce.customers.identify("web", f"attacker-{i}")).id for i in range(count)
-    ]
+    return [(await commerce.customers.identify("web", f"attacker-{i}")).id for i in range(count)]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -106,9 +106,11 @@ async def test_a_second_client_with_the_victims_id_gets_nothing_of_theirs(
         number, payment = await place_order(alice)
         assert (await alice.post(f"/sandbox/pay/{payment}")).status == 200  # confirmation pushed to A
         [session] = [c.value for c in alice.session.cookie_jar if c.key == COOKIE]
-        alice_pseudonym = (await runtime.pipeline.commerce.customers.identities(
-            (await runtime.pipeline.commerce.orders.get(number)).customer_id
-        ))[0][1]
+        alice_pseudonym = (
+            await runtime.pipeline.commerce.customers.identities(
+                (await runtime.pipeline.commerce.orders.get(number)).customer_id
+            )
+        )[0][1]
         assert alice_pseudonym != ALICE and session not in alice_pseudonym
 
         # Mallory knows A's old id, A's pseudonym and the order number, but not A's cookie.

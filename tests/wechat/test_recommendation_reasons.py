@@ -25,9 +25,7 @@ async def test_each_recommended_item_says_why_in_the_reply(lang: str, world: WeC
     lines = listing.split("\n")
     want = await expected(world.runtime.commerce, lang)
     for title, reason in want.values():
-        at = next(
-            n for n, line in enumerate(lines) if title in line and line[:1].isdigit()
-        )
+        at = next(n for n, line in enumerate(lines) if title in line and line[:1].isdigit())
         assert lines[at + 1].strip() == reason, lines
     number = next(line.split(".")[0] for line in reversed(lines) if want["D3"][0][:10] in line)  # its choice
     card = await o.say(user, number)  # the card, opened by its number, repeats why
