@@ -17,10 +17,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.backoffice import BackofficeConfig, setup_backoffice
 from bot.settings import Settings
 from commerce_core.api import SYSTEM_ACTOR, Commerce, OperatorPolicy, OperatorRole, OperatorView
-from commerce_core.catalog.types import ProductDraft, VariantDraft
-from commerce_core.merchants.types import MerchantStatus
 from commerce_core.orders.types import LineRequest
-from tests.commerce.factory import ADDRESS, build_shop, names
+from tests.commerce.factory import ADDRESS, add_bolt, build_shop
 from tests.runtime_support import sqlite_copy
 
 PASSWORD = "correct horse battery"
@@ -47,20 +45,7 @@ class People:
 async def people(commerce: Commerce) -> People:
     commerce.operators.policy = OperatorPolicy(hash_time_cost=1, hash_memory_kib=256, hash_parallelism=1)
     shop = await build_shop(commerce)
-    bolt = names("闪电五金", "Bolt Hardware")
-    await commerce.merchants.register("bolt", bolt, status=MerchantStatus.ACTIVE)
-    await commerce.catalog.create_category("tools", names("工具", "Tools"))
-    await commerce.catalog.create_product(
-        ProductDraft(
-            "B1",
-            "bolt",
-            "tools",
-            names("扳手", "Wrench"),
-            names("钢", "Steel"),
-            [VariantDraft("B1-STD", {"size": "std"}, 4900, 5)],
-        )
-    )
-    await commerce.catalog.publish("B1")
+    await add_bolt(commerce)
     order_a = await commerce.orders.place(shop.customer_id, ADDRESS, "a", items=[LineRequest("D2-BLK-S", 1)])
     order_b = await commerce.orders.place(shop.customer_id, ADDRESS, "b", items=[LineRequest("B1-STD", 2)])
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from commerce_core.app import Commerce
 from commerce_core.catalog.types import ProductDraft, VariantDraft
 from commerce_core.customers.types import AddressInput
-from commerce_core.merchants.types import MerchantStatus
+from commerce_core.merchants.types import MerchantStatus, MerchantView
 
 ADDRESS = AddressInput("张三丰", "13812345678", "上海", "浦东新区世纪大道100号8楼", region="上海市")
 
@@ -80,3 +80,18 @@ async def build_shop(commerce: Commerce, *, stock: int = 10) -> Shop:
         await commerce.catalog.publish(draft.code)
     customer = await commerce.customers.identify("test", "shopper-1", language="zh-Hans")
     return Shop(customer.id)
+
+
+async def add_bolt(commerce: Commerce, *, stock: int = 5, contact_phone: str | None = None) -> MerchantView:
+    """A second active merchant, "bolt" (闪电五金), selling one published wrench, SKU ``B1-STD`` at
+    49.00: what tests of two merchants' orders, consoles and alerts add beside :func:`build_shop`."""
+    bolt = await commerce.merchants.register(
+        "bolt", names("闪电五金", "Bolt Hardware"), contact_phone=contact_phone, status=MerchantStatus.ACTIVE
+    )
+    await commerce.catalog.create_category("tools", names("工具", "Tools"))
+    wrench = [VariantDraft("B1-STD", {"size": "std"}, 4900, stock)]
+    await commerce.catalog.create_product(
+        ProductDraft("B1", "bolt", "tools", names("扳手", "Wrench"), names("钢", "Steel"), wrench)
+    )
+    await commerce.catalog.publish("B1")
+    return bolt

@@ -16,11 +16,9 @@ from sqlalchemy import select
 from commerce_core.alerts.model import AlertContact
 from commerce_core.alerts.types import AlertFilter, AlertRule, AlertThresholds
 from commerce_core.app import Commerce
-from commerce_core.catalog.types import ProductDraft, VariantDraft
 from commerce_core.clock import FakeClock
-from commerce_core.merchants.types import MerchantStatus
 from commerce_core.orders.types import LineRequest
-from tests.commerce.factory import ADDRESS, build_shop, names
+from tests.commerce.factory import ADDRESS, add_bolt, build_shop
 from tests.commerce.test_round_trips import counting
 
 #: before issue 16's alert work: 5 for an account older than the "new" window (the order, its lines,
@@ -85,21 +83,7 @@ async def test_the_one_read_of_an_orders_merchants_still_finds_self_purchase_and
     order), and the items of every line count towards a large order."""
     await build_shop(commerce, stock=50)
     commerce.alerts.thresholds = AlertThresholds(large_order_quantity=4)
-    await commerce.merchants.register(
-        "bolt", names("闪电五金", "Bolt Hardware"), contact_phone="13855556666", status=MerchantStatus.ACTIVE
-    )
-    await commerce.catalog.create_category("tools", names("工具", "Tools"))
-    await commerce.catalog.create_product(
-        ProductDraft(
-            "B1",
-            "bolt",
-            "tools",
-            names("扳手", "Wrench"),
-            names("钢", "Steel"),
-            [VariantDraft("B1-STD", {"size": "std"}, 4900, 50)],
-        )
-    )
-    await commerce.catalog.publish("B1")
+    await add_bolt(commerce, stock=50, contact_phone="13855556666")
     shopper = await commerce.customers.identify("telegram", "901")
     to_contact = replace(ADDRESS, phone="138 5555 6666", line="工业路1号")
     items = [LineRequest("D1-RED-M", 1)]

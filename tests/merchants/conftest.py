@@ -12,11 +12,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.runtime import Runtime
 from commerce_core.api import SYSTEM_ACTOR, Actor, Commerce, OperatorPolicy, OperatorRole, OperatorView
-from commerce_core.catalog.types import ProductDraft, VariantDraft
-from commerce_core.merchants.types import MerchantStatus
 from commerce_core.orders.types import LineRequest
 from tests.backoffice.conftest import PASSWORD, Browser, backoffice_app
-from tests.commerce.factory import ADDRESS, names
+from tests.commerce.factory import ADDRESS, add_bolt
 from tests.telegram.conftest import channel, client, db_url, runtime, session, timer  # noqa: F401
 
 __all__ = ["PASSWORD", "Team"]
@@ -41,20 +39,7 @@ async def commerce(runtime: Runtime) -> Commerce:  # noqa: F811 - the runtime's 
 @pytest_asyncio.fixture
 async def team(commerce: Commerce) -> Team:
     commerce.operators.policy = OperatorPolicy(hash_time_cost=1, hash_memory_kib=256, hash_parallelism=1)
-    bolt_name = names("闪电五金", "Bolt Hardware")
-    bolt = await commerce.merchants.register("bolt", bolt_name, status=MerchantStatus.ACTIVE)
-    await commerce.catalog.create_category("tools", names("工具", "Tools"))
-    await commerce.catalog.create_product(
-        ProductDraft(
-            "B1",
-            "bolt",
-            "tools",
-            names("扳手", "Wrench"),
-            names("钢", "Steel"),
-            [VariantDraft("B1-STD", {"size": "std"}, 4900, 5)],
-        )
-    )
-    await commerce.catalog.publish("B1")
+    bolt = await add_bolt(commerce)
 
     async def owner(email: str, merchant: str, language: str) -> OperatorView:
         return await commerce.operators.create(

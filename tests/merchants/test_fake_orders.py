@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from commerce_core.api import SYSTEM_ACTOR, AlertRule, MerchantStatus, OperatorPolicy, OperatorRole
 from commerce_core.catalog.types import ProductDraft, VariantDraft
-from tests.commerce.factory import names
+from tests.commerce.factory import add_bolt, names
 from tests.operations.alerts_support import Staffed, other_address, staffed
 
 __all__ = ["staffed"]
@@ -61,21 +61,7 @@ async def test_shipping_to_the_merchants_contact_phone_is_flagged_for_that_merch
     """R4.1-6: an order with a line from bolt, shipped to the phone bolt gave as its contact, flags
     bolt; the same phone buying only from acme flags nobody."""
     commerce = staffed.commerce
-    await commerce.merchants.register(
-        "bolt", names("闪电五金", "Bolt Hardware"), contact_phone="13855556666", status=MerchantStatus.ACTIVE
-    )
-    await commerce.catalog.create_category("tools", names("工具", "Tools"))
-    await commerce.catalog.create_product(
-        ProductDraft(
-            "B1",
-            "bolt",
-            "tools",
-            names("扳手", "Wrench"),
-            names("钢", "Steel"),
-            [VariantDraft("B1-STD", {"size": "std"}, 4900, 50)],
-        )
-    )
-    await commerce.catalog.publish("B1")
+    await add_bolt(commerce, stock=50, contact_phone="13855556666")
     shopper = await commerce.customers.identify("telegram", "7903")
     to_contact = other_address("138 5555 6666", line="工业路1号")
     await staffed.order(shopper.id, "acme-only", sku="D3-BLU-M", address=to_contact)

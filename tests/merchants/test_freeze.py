@@ -33,16 +33,14 @@ from commerce_core.api import (
     ProblemKind,
     SearchQuery,
 )
-from commerce_core.catalog.types import ProductDraft, VariantDraft
 from commerce_core.clock import FakeClock
-from commerce_core.merchants.types import MerchantStatus
 from commerce_core.orders.types import LineRequest
 from dialogs.errors import describe
 from dialogs.messages import InboundMessage
 from dialogs.texts import load_texts
 from nlu import BuiltinInterpreter
 from tests.backoffice.conftest import PASSWORD, Browser
-from tests.commerce.factory import ADDRESS, build_shop, names
+from tests.commerce.factory import ADDRESS, add_bolt, build_shop
 from tests.conftest import REDIS_URL, fresh_postgres
 from tests.runtime_support import NLU_CACHE, make_runtime
 
@@ -87,21 +85,7 @@ async def instances(
     commerce = a.commerce
     commerce.operators.policy = OperatorPolicy(hash_time_cost=1, hash_memory_kib=256, hash_parallelism=1)
     shop = await build_shop(commerce)
-    await commerce.merchants.register(
-        "bolt", names("闪电五金", "Bolt Hardware"), status=MerchantStatus.ACTIVE
-    )
-    await commerce.catalog.create_category("tools", names("工具", "Tools"))
-    await commerce.catalog.create_product(
-        ProductDraft(
-            "B1",
-            "bolt",
-            "tools",
-            names("扳手", WRENCH),
-            names("钢", "Steel"),
-            [VariantDraft("B1-STD", {"size": "std"}, 4900, 5)],
-        )
-    )
-    await commerce.catalog.publish("B1")
+    await add_bolt(commerce)
     await commerce.operators.create(
         "reviewer@example.com", PASSWORD, OperatorRole.REVIEWER, display_name="Rita", actor=SYSTEM_ACTOR
     )

@@ -26,10 +26,8 @@ from commerce_core.api import (
     OperatorRole,
     OperatorView,
 )
-from commerce_core.catalog.types import ProductDraft, VariantDraft
-from commerce_core.merchants.types import MerchantStatus
 from tests.backoffice.conftest import PASSWORD, Browser, backoffice_app
-from tests.commerce.factory import ADDRESS, build_shop, names
+from tests.commerce.factory import ADDRESS, add_bolt, build_shop
 
 
 @dataclass(frozen=True)
@@ -45,14 +43,7 @@ class Desk:
 async def desk(commerce: Commerce, clock: FakeClock) -> Desk:
     commerce.operators.policy = OperatorPolicy(hash_time_cost=1, hash_memory_kib=256, hash_parallelism=1)
     shop = await build_shop(commerce)
-    bolt = names("闪电五金", "Bolt Hardware")
-    await commerce.merchants.register("bolt", bolt, status=MerchantStatus.ACTIVE)
-    await commerce.catalog.create_category("tools", names("工具", "Tools"))
-    wrench = [VariantDraft("B1-STD", {"size": "std"}, 4900, 5)]
-    await commerce.catalog.create_product(
-        ProductDraft("B1", "bolt", "tools", names("扳手", "Wrench"), names("钢", "Steel"), wrench)
-    )
-    await commerce.catalog.publish("B1")
+    await add_bolt(commerce)
     lines = [LineRequest("D1-RED-M", 1), LineRequest("B1-STD", 1)]
     order = await commerce.orders.place(shop.customer_id, ADDRESS, "desk", items=lines)
     await commerce.payments.sandbox_pay((await commerce.payments.start(order.number)).payment_id)
