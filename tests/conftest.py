@@ -91,6 +91,12 @@ TABLES = ", ".join(t.name for t in metadata.sorted_tables)
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each integration test runs once on SQLite and once on PostgreSQL, on an empty schema."""
+    return empty_database(request, tmp_path)
+
+
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty schema on the database ``request.param`` names ("sqlite" or "postgres"): for a folder
+    whose fixtures run on SQLite only, a test that must run on both declares its own ``db_url``."""
     if request.param == "sqlite":
         path = tmp_path / "shop.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
@@ -117,14 +123,18 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest_asyncio.fixture
-async def commerce(db_url: str, clock: FakeClock) -> AsyncIterator[Commerce]:
-    config = CommerceConfig(
+def commerce_config() -> CommerceConfig:
+    """The core's settings in tests (keys and secrets for tests only)."""
+    return CommerceConfig(
         encryption_keys=TEST_KEYS,
         blind_index_key="test-index-key",
         sandbox_payment_secret="test-sandbox-secret-123",
     )
-    built = Commerce.build(create_engine(db_url), config, clock=clock)
+
+
+@pytest_asyncio.fixture
+async def commerce(db_url: str, clock: FakeClock) -> AsyncIterator[Commerce]:
+    built = Commerce.build(create_engine(db_url), commerce_config(), clock=clock)
     try:
         yield built
     finally:

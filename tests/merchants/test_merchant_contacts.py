@@ -4,17 +4,16 @@ process on the same database, counts for the very next paid order."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.channels.telegram.session import RecordingSession
 from bot.runtime import Runtime
-from commerce_core.app import Commerce, CommerceConfig
+from commerce_core.app import Commerce
 from commerce_core.clock import FakeClock
 from commerce_core.db.engine import create_engine
-from tests.conftest import TEST_KEYS, fresh_postgres
+from tests.conftest import commerce_config, empty_database
 from tests.merchants.conftest import Team, bind, paid_two_merchant_order
 
 BOLT_CHAT = "8102"
@@ -23,11 +22,7 @@ BOLT_CHAT = "8102"
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Both databases: on PostgreSQL the contacts are read on a hot unit (prepared statements)."""
-    if request.param == "sqlite":
-        path = tmp_path / "shop.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite+aiosqlite:///{path}"
-    return fresh_postgres(request)
+    return empty_database(request, tmp_path)
 
 
 async def test_a_binding_made_in_another_process_counts_for_the_next_paid_order(
@@ -40,12 +35,7 @@ async def test_a_binding_made_in_another_process_counts_for_the_next_paid_order(
     assert session.texts_to(BOLT_CHAT, since) == []  # nobody at bolt is bound: nobody is told
     assert first  # (the shopper was told; see test_chat)
 
-    config = CommerceConfig(
-        encryption_keys=TEST_KEYS,
-        blind_index_key="test-index-key",
-        sandbox_payment_secret="test-sandbox-secret-123",
-    )
-    other_process = Commerce.build(create_engine(db_url), config, clock=clock)
+    other_process = Commerce.build(create_engine(db_url), commerce_config(), clock=clock)
     try:
         await bind(other_process, team.owner_b, BOLT_CHAT)
     finally:

@@ -168,6 +168,20 @@ class Shopper:
         )
 
 
+async def run_worker_until_empty(channel: TelegramChannel, *, seconds: float = 20.0) -> int:
+    """Run the channel's update worker until its inbox is empty (or ``seconds`` pass), stop it, and
+    return what is left in the inbox (0: every update answered and acknowledged)."""
+    stop = asyncio.Event()
+    worker = asyncio.create_task(channel.run_worker(stop))
+    for _ in range(int(seconds / 0.01)):
+        if await channel.inbox.backlog() == 0:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await worker
+    return await channel.inbox.backlog()
+
+
 def body(update: dict[str, Any]) -> bytes:
     return json.dumps(update, ensure_ascii=False).encode()
 

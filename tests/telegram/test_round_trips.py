@@ -14,7 +14,7 @@ from aiogram.methods import SendMessage
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.render import Call, Outgoing
 from bot.channels.telegram.session import RecordingSession
-from tests.telegram.conftest import Shopper, body
+from tests.telegram.conftest import Shopper, body, run_worker_until_empty
 
 
 class RoundTripCounter:
@@ -107,15 +107,7 @@ async def test_chats_at_once_through_the_worker_are_each_answered_once_in_their_
     monkeypatch.setattr(pipeline, "handle", handle)
     updates = [s.text(w) for w in words for s in shoppers]
     assert all(await asyncio.gather(*(channel.ingest(body(u)) for u in updates)))
-    stop = asyncio.Event()
-    worker = asyncio.create_task(channel.run_worker(stop))
-    for _ in range(1000):
-        if await channel.inbox.backlog() == 0:
-            break
-        await asyncio.sleep(0.01)
-    stop.set()
-    await worker
-    assert await channel.inbox.backlog() == 0
+    assert await run_worker_until_empty(channel, seconds=10) == 0
     assert handled == {str(s.chat["id"]): words for s in shoppers}
     for shopper in shoppers:
         chat = str(shopper.chat["id"])

@@ -15,7 +15,7 @@ import pytest
 
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.session import RecordingSession
-from tests.telegram.conftest import Shopper, body
+from tests.telegram.conftest import Shopper, body, run_worker_until_empty
 
 
 async def test_the_worker_does_not_spin_on_empty_reads_while_its_lanes_work(
@@ -33,15 +33,7 @@ async def test_the_worker_does_not_spin_on_empty_reads_while_its_lanes_work(
         return await real_read(*args, **kwargs)
 
     monkeypatch.setattr(channel.inbox.redis, "xreadgroup", counted)
-    stop = asyncio.Event()
-    worker = asyncio.create_task(channel.run_worker(stop))
-    for _ in range(2000):
-        if await channel.inbox.backlog() == 0:
-            break
-        await asyncio.sleep(0.01)
-    stop.set()
-    await worker
-    assert await channel.inbox.backlog() == 0  # every update answered and acknowledged
+    assert await run_worker_until_empty(channel) == 0  # every update answered and acknowledged
     for shopper in shoppers:
         chat = str(shopper.chat["id"])
         assert len([c for c in session.of("sendMessage") if c.chat_id == chat]) >= 3
