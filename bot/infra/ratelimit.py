@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError
 
-from bot.infra.roundtrips import Rider, RoundTrips, batches, raise_first
+from bot.infra.roundtrips import Rider, RoundTrips, raise_first, script_answer, shared
 
 
 class Timer(Protocol):
@@ -127,7 +126,7 @@ class SharedRateLimiter:
         self._redis = redis
         #: reservations (and their riders) of concurrent senders in one round trip (see RoundTrips);
         #: None on a cluster, whose pipelines refuse scripts: there the riders go first, in a round trip
-        self._together = (together or RoundTrips(redis)) if batches(redis) else None
+        self._together = shared(redis, together)
 
     def _chat_params(self, group: bool) -> tuple[float, int]:
         if group:
@@ -172,11 +171,7 @@ class SharedRateLimiter:
         *written, answer = await self._together.run(queue)  # type: ignore[union-attr]
         raise_first(written)
         riders.clear()
-        if isinstance(answer, NoScriptError):
-            return await self._reserve(keys=keys, args=[repr(now()), *limits])
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+        return await script_answer(answer, lambda: self._reserve(keys=keys, args=[repr(now()), *limits]))
 
     async def write(self, riders: list[Rider]) -> None:
         """The riders' writes on their own (nothing more to reserve for); the list is emptied once they

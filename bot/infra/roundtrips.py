@@ -22,14 +22,14 @@ client (fakeredis) gets a redis-py pipeline.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis._parsers.hiredis import NOT_ENOUGH_DATA, _AsyncHiredisParser
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import Connection
-from redis.exceptions import ConnectionError, ResponseError
+from redis.exceptions import ConnectionError, NoScriptError, ResponseError
 
 #: queues commands on a pipeline (or :class:`Commands`) at flight time; it must not await. Also a
 #: write that rides along with a later round trip (``SharedRateLimiter.reserve``'s riders)
@@ -41,6 +41,23 @@ def batches(redis: Any) -> bool:
     """Whether :class:`RoundTrips` works on ``redis`` for scripts (not on a cluster client: see the
     module)."""
     return not isinstance(redis, RedisCluster)
+
+
+def shared(redis: Any, given: RoundTrips | None = None) -> RoundTrips | None:
+    """The round trips a Telegram component shares (``given``, the channel's, else its own); None on a
+    cluster client, where it calls Redis itself (see :func:`batches`)."""
+    return (given or RoundTrips(redis)) if batches(redis) else None
+
+
+async def script_answer(answer: Any, plain: Callable[[], Awaitable[Any]]) -> Any:
+    """A script's reply from a shared round trip (sent by its digest): a Redis that does not know the
+    script (restarted, flushed) gets it loaded and run by ``plain``, the script object's own call;
+    any other error is raised."""
+    if isinstance(answer, NoScriptError):
+        return await plain()
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
 
 
 def raise_first(results: list[Any]) -> None:

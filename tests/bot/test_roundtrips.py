@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, ResponseError
 
 from bot.infra.redis import make_redis
-from bot.infra.roundtrips import RoundTrips
+from bot.infra.roundtrips import RoundTrips, script_answer
 from tests.conftest import REDIS_URL, missing_service
 
 
@@ -249,3 +249,24 @@ async def test_a_round_trip_waits_its_settle_turns_for_callers_woken_meanwhile(
     )
     assert await first == [0]
     assert await late[0] == [None] and sizes == trips
+
+
+async def test_a_script_redis_does_not_know_is_loaded_by_its_plain_call(redis: aioredis.Redis) -> None:
+    """What the inbox's store and the send reservation do with a script's reply from a shared round
+    trip: NOSCRIPT (Redis restarted or flushed) runs the script's own call, which loads it; any other
+    error is raised, not returned as an answer."""
+    key = f"test:rt:{uuid.uuid4().hex}"
+    script = redis.register_script(f"-- {key}\nreturn redis.call('INCR', KEYS[1])")  # never loaded
+    trips = RoundTrips(redis)
+    [answer] = await trips.run(lambda pipe: pipe.evalsha(script.sha, 1, key))
+    assert isinstance(answer, NoScriptError)
+    assert await script_answer(answer, lambda: script(keys=[key])) == 1  # loaded and run once
+    [answer] = await trips.run(lambda pipe: pipe.evalsha(script.sha, 1, key))
+    assert await script_answer(answer, lambda: script(keys=[key])) == 2  # known now: no second call
+    await redis.delete(key)
+    await redis.hset(key, "f", "v")  # INCR on a hash: the script itself fails
+    [refused] = await trips.run(lambda pipe: pipe.evalsha(script.sha, 1, key))
+    assert isinstance(refused, ResponseError) and not isinstance(refused, NoScriptError)
+    with pytest.raises(ResponseError):
+        await script_answer(refused, lambda: script(keys=[key]))
+    await redis.delete(key)

@@ -45,7 +45,7 @@ from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.staff_group import staff_group_of
 from bot.channels.telegram.staff_group_photos import keep_handoff_photo
 from bot.infra.ratelimit import Limits, SharedRateLimiter, Timer, WallTimer
-from bot.infra.roundtrips import Rider, RoundTrips, batches
+from bot.infra.roundtrips import Rider, shared
 from bot.pipeline import SAVED_STATE
 from bot.settings import ConfigurationError
 from commerce_core.api import PaymentProvider, PaymentRejected
@@ -100,7 +100,7 @@ class TelegramChannel:
         redis = context.redis
         self.redis = redis
         # the channel's own Redis commands of concurrent chats share round trips (see RoundTrips)
-        together = RoundTrips(redis) if batches(redis) else None
+        together = shared(redis)
         self.inbox = UpdateInbox(redis, self.bot_id, together)
         limits = Limits(
             global_rate=settings.global_rate,

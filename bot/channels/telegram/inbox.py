@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ResponseError
 
-from bot.infra.roundtrips import Rider, RoundTrips, batches, raise_first
+from bot.infra.roundtrips import Rider, RoundTrips, raise_first, script_answer, shared
 
 STORE_SCRIPT = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
@@ -49,7 +49,7 @@ class UpdateInbox:
         self.redis = redis
         #: stores and acknowledgements share round trips with the rest of the channel's Redis work
         #: (issue 16); None on a cluster (its pipelines refuse scripts: see RoundTrips)
-        self.together = (together or RoundTrips(redis)) if batches(redis) else None
+        self.together = shared(redis, together)
         # one hash tag per bot: the store script's de-dup key and the stream share a Redis Cluster slot
         self.stream = f"shopbot:tg:{{tginbox:{bot_id}}}:updates"
         self.seen_prefix = f"shopbot:tg:{{tginbox:{bot_id}}}:seen:"
@@ -66,12 +66,8 @@ class UpdateInbox:
         if self.together is None:
             return await self._store(keys=keys, args=args) is not None
         sha = self._store.sha
-        [added] = await self.together.run(lambda pipe: pipe.evalsha(sha, 2, *keys, *args))
-        if isinstance(added, NoScriptError):  # a Redis restarted or flushed: the plain call loads it
-            added = await self._store(keys=keys, args=args)
-        elif isinstance(added, Exception):
-            raise added
-        return added is not None
+        [answer] = await self.together.run(lambda pipe: pipe.evalsha(sha, 2, *keys, *args))
+        return await script_answer(answer, lambda: self._store(keys=keys, args=args)) is not None
 
     async def ensure_group(self) -> None:
         if self._group_ready:
