@@ -8,6 +8,7 @@ older codes. A wrong, used or expired code all give the same answer, so the bot 
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -117,18 +118,12 @@ def _contacts_query(filters: tuple[str, ...]) -> _ContactRows:
 
 #: one Core statement per combination of filters, built once: every paid order asks for its
 #: merchants' contacts, and a statement built per call is compiled per call (issue 16)
+#: (every subset of the filters, in this order: what ``contacts`` passes keeps it)
+_FILTERS = ("merchant_id", "operator_id", "role")
 _CONTACTS: dict[tuple[str, ...], _ContactRows] = {
     filters: _contacts_query(filters)
-    for filters in (
-        (),
-        ("merchant_id",),
-        ("operator_id",),
-        ("role",),
-        ("merchant_id", "operator_id"),
-        ("merchant_id", "role"),
-        ("operator_id", "role"),
-        ("merchant_id", "operator_id", "role"),
-    )
+    for size in range(len(_FILTERS) + 1)
+    for filters in itertools.combinations(_FILTERS, size)
 }
 
 
