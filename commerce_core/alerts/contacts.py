@@ -88,17 +88,26 @@ async def record(work: Work, customer_id: int, found: list[Contact], now: dateti
     await work.execute(_RECORD[work.dialect_name == "postgresql"], rows)
 
 
-def _new_accounts(kind: str) -> Select[Any]:
-    """The live customers created since ``b_since`` behind the ``b_digest`` of ``kind`` (for a
-    phone, also those who proved it without ordering yet); built once per kind."""
-    recent = (Customer.created_at >= bindparam("b_since")) & Customer.erased_at.is_(None)
+def _behind(kind: str, digest: str) -> ColumnElement[bool]:
+    """Customers behind the fingerprint of ``kind`` bound as ``digest`` (for a phone, also those who
+    proved it without ordering yet)."""
     behind = select(AlertContact.customer_id).where(
-        AlertContact.kind == kind, AlertContact.digest == bindparam("b_digest")
+        AlertContact.kind == kind, AlertContact.digest == bindparam(digest)
     )
     who: ColumnElement[bool] = Customer.id.in_(behind)
     if kind == PHONE:
-        who = or_(who, Customer.phone_index == bindparam("b_digest"))
-    return select(Customer.public_id).where(who, recent)
+        who = or_(who, Customer.phone_index == bindparam(digest))
+    return who
+
+
+def _recent() -> ColumnElement[bool]:
+    """Live customers created since ``b_since``: the new accounts a crowd is made of."""
+    return (Customer.created_at >= bindparam("b_since")) & Customer.erased_at.is_(None)
+
+
+def _new_accounts(kind: str) -> Select[Any]:
+    """The new accounts (:func:`_recent`) behind the ``b_digest`` of ``kind``; built once per kind."""
+    return select(Customer.public_id).where(_behind(kind, "b_digest"), _recent())
 
 
 _NEW_ACCOUNTS = {kind: _new_accounts(kind) for kind in (PHONE, ADDRESS)}
@@ -123,13 +132,7 @@ def _unalerted_crowd(index: int, kind: str, recording: bool) -> Select[Any]:
     statement writes ``b_customer``'s fingerprints, which its reads do not see, so that customer is
     behind the contact as the row being written makes them."""
     n = f"_{index}"
-    recent = (Customer.created_at >= bindparam("b_since")) & Customer.erased_at.is_(None)
-    behind = select(AlertContact.customer_id).where(
-        AlertContact.kind == kind, AlertContact.digest == bindparam("b_digest" + n)
-    )
-    who: ColumnElement[bool] = Customer.id.in_(behind)
-    if kind == PHONE:
-        who = or_(who, Customer.phone_index == bindparam("b_digest" + n))
+    who = _behind(kind, "b_digest" + n)
     if recording:
         who = or_(who, Customer.id == bindparam("b_customer"))
     alerted = exists().where(
@@ -139,7 +142,7 @@ def _unalerted_crowd(index: int, kind: str, recording: bool) -> Select[Any]:
     )
     some = (
         select(literal_column(str(index), Integer).label("n"), Customer.public_id)
-        .where(who, recent, ~alerted)
+        .where(who, _recent(), ~alerted)
         .limit(bindparam("b_limit", type_=Integer))
         .subquery()
     )
