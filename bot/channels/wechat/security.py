@@ -256,7 +256,8 @@ class Cryptor:
 
         Why not wechatpy's ``encrypt_message``: it rebuilds the AES cipher for every message and draws
         its 16 random characters from ``random.sample`` (not a secure source, and a tenth of a WeChat
-        turn's CPU in issue 16's profile); the cipher here is built once, the randomness is ``secrets``.
+        turn's CPU in issue 16's profile); the cipher context here is made once, the randomness is
+        ``os.urandom``.
         """
         text = xml.encode()
         plain = b"".join((self._random_prefix(), struct.pack(">I", len(text)), text, self._app_id_bytes))
